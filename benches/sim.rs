@@ -1,0 +1,39 @@
+//! Benchmarks of the sim engine: a simulated day of the default scenario with all six
+//! strategies, and raw engine throughput in simulated steps per second.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use hookbench::engine::sim;
+use hookbench::model::source::EventLog;
+use hookbench::scenario::Scenario;
+use hookbench::strategy::{Spec, StrategyKind};
+
+fn default_day(c: &mut Criterion) {
+    let scenario = Scenario::bundled("payments").expect("bundled").expect("valid");
+    let specs = Spec::expand(
+        &scenario.strategies.list,
+        &scenario.strategies.intervals,
+        scenario.strategies.reconcile_interval,
+    );
+    c.bench_function("payments_day_all_strategies", |b| b.iter(|| sim::run(&scenario, &specs).expect("run")));
+}
+
+fn steps_per_second(c: &mut Criterion) {
+    let text = "name = \"throughput\"\nduration = \"24h\"\nseed = 1\n[events]\nrate = \"36000/h\"\n\
+                resources = 1000\n[api]\nrtt = \"50ms\"\n[strategies]\nintervals = [\"1s\"]\n";
+    let scenario = Scenario::from_toml(text, "bench").expect("valid");
+    let log = EventLog::generate(&scenario);
+    let spec = Spec { kind: StrategyKind::Webhook, interval: None };
+    let steps = sim::run_one(&scenario, &log, &spec).expect("run").steps;
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(steps));
+    g.sample_size(10);
+    g.bench_function("webhook_day_steps", |b| b.iter(|| sim::run_one(&scenario, &log, &spec).expect("run")));
+    let poll = Spec { kind: StrategyKind::Poll, interval: Some(1_000_000) };
+    let steps = sim::run_one(&scenario, &log, &poll).expect("run").steps;
+    g.throughput(Throughput::Elements(steps));
+    g.bench_function("poll_1s_day_steps", |b| b.iter(|| sim::run_one(&scenario, &log, &poll).expect("run")));
+    g.finish();
+}
+
+criterion_group!(benches, default_day, steps_per_second);
+criterion_main!(benches);

@@ -1,0 +1,99 @@
+//! Command-line parsing only: clap structs, no validation beyond types.
+//!
+//! Owns the flags and their help. The raw strings are turned into validated domain types by
+//! `commands::*`, so the engines never see clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Poll the API or take webhooks? Measure it.
+///
+/// hookbench runs one event stream through every integration strategy — polling at one or more
+/// intervals, ETag polling, state polling, webhooks, hybrids — and prints detection latency,
+/// missed and duplicate events, requests, quota and bytes side by side.
+#[derive(Debug, Parser)]
+#[command(name = "hookbench", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every strategy on one scenario and print them side by side.
+    Compare(CompareArgs),
+    /// List, show or validate scenarios.
+    #[command(subcommand)]
+    Scenarios(ScenariosCommand),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The versioned JSON report (`"schema": 1`).
+    Json,
+}
+
+/// Engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Deterministic discrete-event simulation in virtual time.
+    Sim,
+}
+
+/// `hookbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A bundled scenario's name or a scenario TOML file [default: payments].
+    #[arg(long, short = 's', value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// Poll interval(s), comma-separated: `30s` or `5s,30s,1m`. Each is its own row per poll
+    /// strategy [default: the scenario's].
+    #[arg(long, short = 'i', value_name = "LIST")]
+    pub interval: Option<String>,
+    /// Strategies to run, comma-separated [default: the scenario's, else all six]:
+    /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile.
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Seed of every random stream [default: the scenario's].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Engine.
+    #[arg(long, value_enum, default_value_t = Engine::Sim)]
+    pub engine: Engine,
+    /// Output format [default: table, or from --output's extension].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Also write the result to this file (the table still goes to stdout).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing but errors (and the result when it has nowhere else to go).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `hookbench scenarios …`.
+#[derive(Debug, Subcommand)]
+pub enum ScenariosCommand {
+    /// List the bundled scenarios.
+    List,
+    /// Print a scenario's TOML (bundled name or file).
+    Show {
+        /// A bundled scenario's name or a file.
+        scenario: String,
+    },
+    /// Check scenario files; exit 2 on the first problem, naming it.
+    Validate {
+        /// Files (or bundled names) to check.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+    },
+}

@@ -1,0 +1,158 @@
+//! `hookbench compare`: every strategy on one scenario, side by side.
+//!
+//! Turns the raw flags into a validated [`CompareOptions`] (scenario resolved, overrides
+//! applied and checked), runs the engine once, and hands the one [`Report`] to the renderers.
+//! If the output file cannot be written, the result still reaches stdout before the error.
+
+use std::path::PathBuf;
+
+use super::{load_scenario, print};
+use crate::cli::{CompareArgs, Format};
+use crate::engine::sim;
+use crate::error::{Error, Result};
+use crate::render;
+use crate::report::Report;
+use crate::scenario::{Scenario, DEFAULT, MAX_EVENTS};
+use crate::strategy::{Spec, StrategyKind};
+use crate::units::{parse_duration, Micros, DAY, MILLI, SECOND};
+
+/// Validated options of a compare run.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// The scenario, overrides applied.
+    pub scenario: Scenario,
+    /// The rows to run.
+    pub specs: Vec<Spec>,
+    /// Format for stdout (when no `--output`) or for the file.
+    pub format: Format,
+    /// Where to write the result, if anywhere.
+    pub output: Option<PathBuf>,
+    /// Silence the table on stdout when the result goes to a file.
+    pub quiet: bool,
+}
+
+/// Parses a comma-separated list of poll intervals.
+pub fn parse_intervals(text: &str) -> Result<Vec<Micros>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(Error::Input(format!(
+                "`--interval {text}` has an empty item; give intervals separated by commas, such as `5s,30s,1m`"
+            )));
+        }
+        let d = parse_duration(part).map_err(|e| Error::Input(format!("--interval: {e}")))?;
+        if d < MILLI {
+            return Err(Error::Input(format!(
+                "--interval: `{part}` is shorter than 1ms; a poll interval must be at least `1ms`"
+            )));
+        }
+        if d > 366 * DAY {
+            return Err(Error::Input(format!("--interval: `{part}` is over a year; use at most `366d`")));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a comma-separated list of strategy names.
+pub fn parse_strategies(text: &str) -> Result<Vec<StrategyKind>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let k = StrategyKind::parse(part).map_err(|e| Error::Input(format!("--strategies: {e}")))?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+impl CompareOptions {
+    /// Validates raw flags.
+    pub fn from_args(args: CompareArgs) -> Result<Self> {
+        let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
+        if let Some(text) = &args.interval {
+            scenario.strategies.intervals = parse_intervals(text)?;
+            scenario.refresh_default_drain();
+        }
+        if let Some(text) = &args.strategies {
+            scenario.strategies.list = parse_strategies(text)?;
+        }
+        if let Some(text) = &args.duration {
+            let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
+            if d < SECOND {
+                return Err(Error::Input(format!(
+                    "--duration: `{text}` is shorter than a second; give at least `1s`"
+                )));
+            }
+            if d > 366 * DAY {
+                return Err(Error::Input(format!("--duration: `{text}` is over a year; use at most `366d`")));
+            }
+            scenario.duration = d;
+            scenario.events.bursts.retain(|b| b.at < d);
+            let expected = scenario.expected_events();
+            if expected > MAX_EVENTS {
+                return Err(Error::Input(format!(
+                    "--duration: `{text}` gives about {expected:.0} events at this scenario's rate, more than the {MAX_EVENTS:.0} a run can hold; shorten it"
+                )));
+            }
+        }
+        if let Some(seed) = args.seed {
+            scenario.seed = seed;
+        }
+        let specs = Spec::expand(
+            &scenario.strategies.list,
+            &scenario.strategies.intervals,
+            scenario.strategies.reconcile_interval,
+        );
+        let format = match (args.format, &args.output) {
+            (Some(f), _) => f,
+            (None, Some(path)) => format_for_path(path)?,
+            (None, None) => Format::Table,
+        };
+        Ok(CompareOptions { scenario, specs, format, output: args.output, quiet: args.quiet })
+    }
+}
+
+/// The format an output path's extension implies.
+fn format_for_path(path: &std::path::Path) -> Result<Format> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => Ok(Format::Json),
+        Some("txt") | Some("table") => Ok(Format::Table),
+        _ => Err(Error::Input(format!(
+            "--output `{}`: cannot tell the format from its extension; name it `.json` or `.txt`, or add `--format json|table`",
+            path.display()
+        ))),
+    }
+}
+
+/// Runs the engine on validated options.
+pub fn execute(opts: &CompareOptions) -> Result<Report> {
+    Ok(sim::run(&opts.scenario, &opts.specs)?)
+}
+
+/// `hookbench compare`.
+pub fn run(args: CompareArgs) -> Result<u8> {
+    let opts = CompareOptions::from_args(args)?;
+    let report = execute(&opts)?;
+    let rendered = render::render(&report, opts.format);
+    match &opts.output {
+        None => print(&rendered)?,
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &rendered) {
+                // Nothing measured is lost: the result goes to stdout before the error.
+                print(&rendered)?;
+                return Err(Error::Input(format!(
+                    "cannot write `{}` ({e}); the result was printed to standard output instead",
+                    path.display()
+                )));
+            }
+            if !opts.quiet {
+                print(&render::render(&report, Format::Table))?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(0)
+}

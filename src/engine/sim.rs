@@ -1,0 +1,342 @@
+//! The sim engine: a deterministic discrete-event simulation in virtual time.
+//!
+//! ```text
+//!   heap of (time, seq, step) ──pop──▶ strategy / api / emitter / receiver ──actions──▶ push
+//! ```
+//!
+//! Owns the event queue and the wiring: a strategy's `Send` becomes an [`Api::handle`] call now
+//! and an answer one sampled round trip later (the server's view is taken when the request
+//! arrives; the whole modelled round trip — network both ways and server time — elapses before
+//! the answer lands, so periodic polling's mean latency is T/2 plus the mean round trip); each
+//! event reaches the emitter when it happens, and each attempt meets the receiver's faults.
+//! Every strategy runs against the same arrival stream with its own random streams, on its own
+//! thread; ties in time break by insertion order, so a seed gives byte-identical results.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+use crate::metrics::{Fate, Recorder};
+use crate::model::api::{Api, Response, Status};
+use crate::model::dist::Rng;
+use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome};
+use crate::model::receiver::{Answer, Receiver};
+use crate::model::source::EventLog;
+use crate::model::wire;
+use crate::report::{secs_f, Report, RunInfo, StrategyReport, SCHEMA};
+use crate::scenario::{Payload, Scenario};
+use crate::strategy::{Action, Cx, Spec, Strategy};
+use crate::units::Micros;
+
+/// A run failed an internal check: a bug, never a result.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("internal check failed for {label}: {what}")]
+pub struct SimError {
+    /// The row.
+    pub label: String,
+    /// What broke.
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Timer(u64),
+    Answer { tag: u64, slot: u32 },
+    Arrival(u32),
+    Attempt { id: u32, n: u32 },
+    AttemptTimedOut { id: u32, n: u32 },
+}
+
+struct Entry {
+    at: Micros,
+    seq: u64,
+    step: Step,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, we want the earliest first.
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// One strategy's run, settled.
+pub struct RowResult {
+    /// The row.
+    pub report: StrategyReport,
+    /// Steps processed.
+    pub steps: u64,
+}
+
+/// Runs every spec on `scenario` and builds the report.
+pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
+    let started = Instant::now();
+    let log = EventLog::generate(scenario);
+    let rows = run_rows(scenario, &log, specs)?;
+    let steps = rows.iter().map(|r| r.steps).sum::<u64>() + log.len() as u64;
+    Ok(Report {
+        schema: SCHEMA,
+        hookbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        engine: "sim".into(),
+        seed: scenario.seed,
+        scenario: scenario.clone(),
+        wall_time_s: started.elapsed().as_secs_f64(),
+        run: RunInfo {
+            window_s: secs_f(scenario.duration),
+            drain_s: secs_f(scenario.drain),
+            events: log.len() as u64,
+            steps,
+        },
+        strategies: rows.into_iter().map(|r| r.report).collect(),
+    })
+}
+
+/// Runs every spec against one event log, each on its own thread, results in spec order.
+pub fn run_rows(scenario: &Scenario, log: &EventLog, specs: &[Spec]) -> Result<Vec<RowResult>, SimError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(specs.len()).max(1);
+    let mut results: Vec<Option<Result<RowResult, SimError>>> = (0..specs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let chunks: Vec<Vec<usize>> =
+            (0..workers).map(|w| (w..specs.len()).step_by(workers).collect()).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|idx| {
+                scope.spawn(move || {
+                    idx.into_iter().map(|i| (i, run_one(scenario, log, &specs[i]))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                for (i, r) in done {
+                    results[i] = Some(r);
+                }
+            }
+        }
+    });
+    results
+        .into_iter()
+        .zip(specs)
+        .map(|(r, s)| {
+            r.unwrap_or_else(|| Err(SimError { label: s.label(), what: "its worker thread panicked".into() }))
+        })
+        .collect()
+}
+
+struct Sim<'a> {
+    scenario: &'a Scenario,
+    now: Micros,
+    seq: u64,
+    heap: BinaryHeap<Entry>,
+    slots: Vec<Option<(Response, bool)>>,
+    free: Vec<u32>,
+    api: Api<'a>,
+    emitter: Option<Emitter<'a>>,
+    payload: Payload,
+    receiver: Receiver<'a>,
+    net: Rng,
+    own: Rng,
+    rec: Recorder<'a>,
+    actions: Vec<Action>,
+    steps: u64,
+}
+
+impl<'a> Sim<'a> {
+    fn push(&mut self, at: Micros, step: Step) {
+        self.seq += 1;
+        self.heap.push(Entry { at, seq: self.seq, step });
+    }
+
+    /// Runs a strategy callback, then carries out the actions it asked for.
+    fn with_strategy(
+        &mut self,
+        strategy: &mut dyn Strategy,
+        f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, 'a>),
+    ) {
+        {
+            let mut cx = Cx {
+                now: self.now,
+                window_end: self.scenario.duration,
+                rng: &mut self.own,
+                actions: &mut self.actions,
+                rec: &mut self.rec,
+            };
+            f(strategy, &mut cx);
+        }
+        let mut actions = std::mem::take(&mut self.actions);
+        for a in actions.drain(..) {
+            match a {
+                Action::Send { tag, req, billable } => {
+                    let resp = self.api.handle(self.now, req, billable);
+                    let rtt = self.scenario.api.rtt.sample(&mut self.net);
+                    let slot = match self.free.pop() {
+                        Some(s) => {
+                            self.slots[s as usize] = Some((resp, billable));
+                            s
+                        }
+                        None => {
+                            self.slots.push(Some((resp, billable)));
+                            (self.slots.len() - 1) as u32
+                        }
+                    };
+                    self.push(self.now + rtt, Step::Answer { tag, slot });
+                }
+                Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
+            }
+        }
+        self.actions = actions;
+    }
+
+    fn attempt_outcome(&mut self, id: u32, n: u32, outcome: Outcome) {
+        let Some(em) = self.emitter.as_mut() else { return };
+        if outcome != Outcome::Success {
+            self.rec.webhooks.failed += 1;
+        }
+        match em.on_outcome(id, n, outcome, self.now, &mut self.net) {
+            Next::Done => {
+                if outcome == Outcome::Success {
+                    self.rec.webhooks.delivered += 1;
+                }
+            }
+            Next::Retry { attempt, at } => self.push(at, Step::Attempt { id, n: attempt }),
+            Next::DeadLetter => self.rec.webhooks.dead_lettered += 1,
+        }
+    }
+}
+
+/// Runs one strategy over the whole scenario.
+pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
+    let label = spec.label();
+    let mut strategy = spec.build(scenario);
+    let subscription = strategy.subscription();
+    let window_end = scenario.duration;
+    let end = scenario.duration.saturating_add(scenario.drain);
+    let mut sim = Sim {
+        scenario,
+        now: 0,
+        seq: 0,
+        heap: BinaryHeap::with_capacity(1024),
+        slots: Vec::new(),
+        free: Vec::new(),
+        api: Api::new(log, &scenario.api, scenario.events.payload_bytes),
+        emitter: subscription.map(|_| Emitter::new(&scenario.webhook, log.len())),
+        payload: subscription.unwrap_or(Payload::Fat),
+        receiver: Receiver::new(&scenario.receiver),
+        net: Rng::new(scenario.seed, &format!("net/{label}")),
+        own: Rng::new(scenario.seed, &format!("strategy/{label}")),
+        rec: Recorder::new(log, window_end),
+        actions: Vec::with_capacity(64),
+        steps: 0,
+    };
+    sim.with_strategy(strategy.as_mut(), |s, cx| s.start(cx));
+    if sim.emitter.is_some() && !log.is_empty() {
+        sim.push(log.get(0).at, Step::Arrival(0));
+    }
+    let body_bytes = match sim.payload {
+        Payload::Fat => wire::event_json(scenario.events.payload_bytes),
+        Payload::Thin => wire::THIN_BODY,
+    };
+
+    while let Some(entry) = sim.heap.pop() {
+        if entry.at > end {
+            break;
+        }
+        if entry.at < sim.now {
+            sim.rec.violation(format!("time went back from {} to {} µs", sim.now, entry.at));
+        }
+        sim.now = entry.at;
+        sim.steps += 1;
+        match entry.step {
+            Step::Timer(token) => sim.with_strategy(strategy.as_mut(), |s, cx| s.on_timer(cx, token)),
+            Step::Answer { tag, slot } => {
+                let Some((resp, billable)) = sim.slots[slot as usize].take() else {
+                    sim.rec.violation(format!("answer slot {slot} was empty"));
+                    continue;
+                };
+                sim.free.push(slot);
+                let before = sim.rec.detected();
+                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_response(cx, tag, &resp));
+                if billable {
+                    let new = sim.rec.detected() - before;
+                    let r = &mut sim.rec.requests;
+                    r.total += 1;
+                    match resp.status {
+                        Status::NotModified => r.not_modified += 1,
+                        Status::TooManyRequests => r.throttled += 1,
+                        _ => {}
+                    }
+                    if new == 0 {
+                        r.wasted += 1;
+                    }
+                    sim.rec.bytes_sent += resp.bytes_up;
+                    sim.rec.bytes_received += resp.bytes_down;
+                }
+            }
+            Step::Arrival(id) => {
+                if let Some(em) = sim.emitter.as_mut() {
+                    match em.on_event(id, sim.now, &mut sim.net) {
+                        Some(at) => sim.push(at, Step::Attempt { id, n: 1 }),
+                        None => sim.rec.webhooks.dead_lettered += 1,
+                    }
+                }
+                if let Some(next) = (id as usize + 1 < log.len()).then(|| log.get(id + 1)) {
+                    sim.push(next.at, Step::Arrival(id + 1));
+                }
+            }
+            Step::Attempt { id, n } => {
+                sim.rec.webhooks.attempts += 1;
+                if n > 1 {
+                    sim.rec.webhooks.retried += 1;
+                }
+                let answer = sim.receiver.answer(sim.now, &mut sim.net);
+                if answer != Answer::Refused {
+                    sim.rec.bytes_received += wire::WEBHOOK_HEADERS + body_bytes;
+                    sim.rec.bytes_sent += wire::WEBHOOK_RESPONSE;
+                }
+                if answer.processed() {
+                    sim.with_strategy(strategy.as_mut(), |s, cx| s.on_webhook(cx, id));
+                }
+                match answer {
+                    Answer::Accept => sim.attempt_outcome(id, n, Outcome::Success),
+                    Answer::Slow(d) if d <= scenario.webhook.timeout => {
+                        sim.attempt_outcome(id, n, Outcome::Success)
+                    }
+                    Answer::Slow(_) => {
+                        let at = sim.now + scenario.webhook.timeout;
+                        sim.push(at, Step::AttemptTimedOut { id, n });
+                    }
+                    Answer::Refused | Answer::Error => sim.attempt_outcome(id, n, Outcome::Failure),
+                }
+            }
+            Step::AttemptTimedOut { id, n } => sim.attempt_outcome(id, n, Outcome::Failure),
+        }
+    }
+
+    let effective = strategy.effective_interval();
+    let peak = sim.api.peak_use();
+    let emitter = sim.emitter;
+    let outcome = sim
+        .rec
+        .finish(|id| {
+            let pending = emitter.as_ref().is_some_and(|e| e.state(id) == DeliveryState::Pending);
+            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+                Fate::InFlight
+            } else {
+                Fate::Missed
+            }
+        })
+        .map_err(|what| SimError { label: label.clone(), what })?;
+    let report = StrategyReport::new(spec, scenario, &outcome, effective, peak);
+    Ok(RowResult { report, steps: sim.steps })
+}

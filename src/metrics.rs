@@ -1,0 +1,342 @@
+//! Per-strategy measurement: what each event's fate was and what it cost.
+//!
+//! Owns the accumulators of DESIGN.md §4 for one strategy run — detection latency in an
+//! HdrHistogram (µs, 3 significant digits) with an exact sum for the mean, every event's status,
+//! duplicates, out-of-order detections, request and delivery counts, throttled time and bytes —
+//! and the conservation check that ends a run: every event is exactly one of detected, missed or
+//! still in flight. A breach is returned as an error, never folded into a number.
+
+use hdrhistogram::Histogram;
+
+use crate::model::source::EventLog;
+use crate::units::Micros;
+
+const UNSEEN: u8 = 0;
+const DETECTED: u8 = 1;
+const MISSED: u8 = 2;
+
+/// What became of an event nobody detected by the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// It can no longer be detected.
+    Missed,
+    /// It could still be: a retry, a poll or a fetch was on its way.
+    InFlight,
+}
+
+/// API request counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// Requests made.
+    pub total: u64,
+    /// Requests that brought nothing new.
+    pub wasted: u64,
+    /// 304 answers.
+    pub not_modified: u64,
+    /// 429 answers.
+    pub throttled: u64,
+}
+
+/// Webhook delivery counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookCounts {
+    /// Attempts made.
+    pub attempts: u64,
+    /// Events delivered (a 2xx came back).
+    pub delivered: u64,
+    /// Attempts that failed (refused, 5xx, timed out).
+    pub failed: u64,
+    /// Attempts that were retries.
+    pub retried: u64,
+    /// Events that went to the dead-letter queue.
+    pub dead_lettered: u64,
+}
+
+/// The accumulators of one strategy run.
+pub struct Recorder<'a> {
+    log: &'a EventLog,
+    window_end: Micros,
+    status: Vec<u8>,
+    /// Highest version detected per resource (0: none).
+    high_version: Vec<u32>,
+    hist: Histogram<u64>,
+    sum_us: u128,
+    max_us: u64,
+    detected: u64,
+    declared_missed: u64,
+    duplicates: u64,
+    out_of_order: u64,
+    /// API requests.
+    pub requests: RequestCounts,
+    /// Webhook deliveries.
+    pub webhooks: WebhookCounts,
+    throttled_us: Micros,
+    throttled_until: Micros,
+    /// Bytes the consumer received.
+    pub bytes_received: u64,
+    /// Bytes the consumer sent.
+    pub bytes_sent: u64,
+    violations: Vec<String>,
+}
+
+/// The settled outcome of one strategy run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Latency histogram, µs.
+    pub hist: Histogram<u64>,
+    /// Exact sum of latencies, µs.
+    pub sum_us: u128,
+    /// Exact largest latency, µs.
+    pub max_us: u64,
+    /// Events produced.
+    pub total: u64,
+    /// Detected.
+    pub detected: u64,
+    /// Missed.
+    pub missed: u64,
+    /// Still in flight at the end.
+    pub in_flight: u64,
+    /// Duplicate deliveries.
+    pub duplicates: u64,
+    /// Detections after a later event of the same resource.
+    pub out_of_order: u64,
+    /// API requests.
+    pub requests: RequestCounts,
+    /// Webhook deliveries.
+    pub webhooks: WebhookCounts,
+    /// Time spent throttled inside the window.
+    pub throttled_us: Micros,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+}
+
+impl<'a> Recorder<'a> {
+    /// A recorder over `log`; costs count inside `[0, window_end)`.
+    pub fn new(log: &'a EventLog, window_end: Micros) -> Self {
+        Recorder {
+            log,
+            window_end,
+            status: vec![UNSEEN; log.len()],
+            high_version: vec![0; log.resources() as usize],
+            // Auto-resizing; 3 significant digits.
+            hist: Histogram::new(3).expect("3 significant digits is a valid histogram"),
+            sum_us: 0,
+            max_us: 0,
+            detected: 0,
+            declared_missed: 0,
+            duplicates: 0,
+            out_of_order: 0,
+            requests: RequestCounts::default(),
+            webhooks: WebhookCounts::default(),
+            throttled_us: 0,
+            throttled_until: 0,
+            bytes_received: 0,
+            bytes_sent: 0,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Events detected so far.
+    pub fn detected(&self) -> u64 {
+        self.detected
+    }
+
+    /// Whether `id` has been detected.
+    pub fn is_detected(&self, id: u32) -> bool {
+        self.status.get(id as usize) == Some(&DETECTED)
+    }
+
+    /// The consumer now holds event `id`'s full data. True if this is its first detection.
+    pub fn detect(&mut self, id: u32, now: Micros) -> bool {
+        let Some(st) = self.status.get_mut(id as usize) else {
+            self.violations.push(format!("event {id} detected but the source never produced it"));
+            return false;
+        };
+        match *st {
+            DETECTED => return false,
+            MISSED => {
+                self.violations.push(format!("event {id} detected after it was declared missed"));
+                return false;
+            }
+            _ => {}
+        }
+        let e = self.log.get(id);
+        if now < e.at {
+            self.violations
+                .push(format!("event {id} detected at {now} µs, before it happened at {} µs", e.at));
+            return false;
+        }
+        *st = DETECTED;
+        let lat = now - e.at;
+        if self.hist.record(lat).is_err() {
+            self.violations.push(format!("latency {lat} µs could not be recorded"));
+        }
+        self.sum_us += u128::from(lat);
+        self.max_us = self.max_us.max(lat);
+        self.detected += 1;
+        let hv = &mut self.high_version[e.resource as usize];
+        if *hv > e.version {
+            self.out_of_order += 1;
+        } else {
+            *hv = e.version;
+        }
+        true
+    }
+
+    /// Resource `resource`'s versions strictly between `seen` and `now_at` were overwritten
+    /// before anyone saw them: those events are missed.
+    pub fn overwritten(&mut self, resource: u32, seen: u32, now_at: u32) {
+        if now_at <= seen + 1 {
+            return;
+        }
+        let evs = self.log.resource_events(resource);
+        for v in (seen + 1)..now_at {
+            let Some(&id) = evs.get(v as usize - 1) else {
+                self.violations.push(format!("resource {resource} has no version {v}"));
+                return;
+            };
+            match self.status[id as usize] {
+                UNSEEN => {
+                    self.status[id as usize] = MISSED;
+                    self.declared_missed += 1;
+                }
+                DETECTED => self.violations.push(format!("event {id} declared missed after it was detected")),
+                _ => {}
+            }
+        }
+    }
+
+    /// A delivery of an event the consumer already had.
+    pub fn duplicate(&mut self) {
+        self.duplicates += 1;
+    }
+
+    /// The consumer was held back by a 429 from `from` to `until`; the part inside the window
+    /// and not already counted adds to throttled time.
+    pub fn throttled(&mut self, from: Micros, until: Micros) {
+        let start = from.max(self.throttled_until);
+        let end = until.min(self.window_end);
+        if end > start {
+            self.throttled_us += end - start;
+        }
+        self.throttled_until = self.throttled_until.max(until);
+    }
+
+    /// Records a violation of the model's invariants found by a driver.
+    pub fn violation(&mut self, what: String) {
+        self.violations.push(what);
+    }
+
+    /// Settles every undetected event with `fate` and checks conservation.
+    pub fn finish(self, mut fate: impl FnMut(u32) -> Fate) -> Result<Outcome, String> {
+        let mut missed = 0u64;
+        let mut in_flight = 0u64;
+        let mut detected_status = 0u64;
+        for (id, st) in self.status.iter().enumerate() {
+            match *st {
+                DETECTED => detected_status += 1,
+                MISSED => missed += 1,
+                _ => match fate(id as u32) {
+                    Fate::Missed => missed += 1,
+                    Fate::InFlight => in_flight += 1,
+                },
+            }
+        }
+        let mut violations = self.violations;
+        let total = self.log.len() as u64;
+        if detected_status != self.detected || self.hist.len() != self.detected {
+            violations.push(format!(
+                "detections disagree: {} counted, {} marked, {} in the histogram",
+                self.detected,
+                detected_status,
+                self.hist.len()
+            ));
+        }
+        if self.detected + missed + in_flight != total {
+            violations.push(format!(
+                "conservation broken: {} detected + {missed} missed + {in_flight} in flight ≠ {total} produced",
+                self.detected
+            ));
+        }
+        if missed < self.declared_missed {
+            violations.push("fewer missed events than were declared missed".into());
+        }
+        if !violations.is_empty() {
+            let n = violations.len();
+            violations.truncate(3);
+            return Err(format!("{} ({n} violation(s) in all)", violations.join("; ")));
+        }
+        Ok(Outcome {
+            hist: self.hist,
+            sum_us: self.sum_us,
+            max_us: self.max_us,
+            total,
+            detected: self.detected,
+            missed,
+            in_flight,
+            duplicates: self.duplicates,
+            out_of_order: self.out_of_order,
+            requests: self.requests,
+            webhooks: self.webhooks,
+            throttled_us: self.throttled_us,
+            bytes_received: self.bytes_received,
+            bytes_sent: self.bytes_sent,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::source::Event;
+
+    fn log() -> EventLog {
+        let events = (0..4u32)
+            .map(|i| Event {
+                at: u64::from(i) * 10,
+                visible_at: u64::from(i) * 10,
+                resource: 0,
+                version: i + 1,
+            })
+            .collect();
+        EventLog::from_events(events, 1, 2)
+    }
+
+    #[test]
+    fn conservation_holds_and_catches_breaches() {
+        let log = log();
+        let mut r = Recorder::new(&log, 100);
+        assert!(r.detect(0, 15));
+        assert!(!r.detect(0, 16));
+        r.overwritten(0, 1, 3); // version 2 (event 1) was overwritten
+        assert!(r.detect(2, 25));
+        let out = r.finish(|id| if id == 3 { Fate::InFlight } else { Fate::Missed }).unwrap();
+        assert_eq!((out.detected, out.missed, out.in_flight, out.total), (2, 1, 1, 4));
+        assert_eq!(out.sum_us, 15 + 5);
+
+        let mut bad = Recorder::new(&log, 100);
+        bad.detect(1, 5); // before it happened
+        assert!(bad.finish(|_| Fate::Missed).unwrap_err().contains("before it happened"));
+
+        let mut bad = Recorder::new(&log, 100);
+        bad.overwritten(0, 0, 2);
+        bad.detect(0, 50);
+        assert!(bad.finish(|_| Fate::Missed).unwrap_err().contains("declared missed"));
+    }
+
+    #[test]
+    fn out_of_order_and_throttled_union() {
+        let log = log();
+        let mut r = Recorder::new(&log, 100);
+        r.detect(2, 30);
+        r.detect(1, 31);
+        r.throttled(10, 50);
+        r.throttled(20, 60);
+        r.throttled(90, 200);
+        let out = r.finish(|_| Fate::InFlight).unwrap();
+        assert_eq!(out.out_of_order, 1);
+        assert_eq!(out.throttled_us, 50 + 10);
+    }
+}

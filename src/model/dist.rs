@@ -1,0 +1,169 @@
+//! Random numbers and the delay distributions of the model.
+//!
+//! Owns the seeded random streams and the two delay shapes a scenario can name: a fixed delay
+//! or a log-normal given by its median and 99th percentile. The transcendental functions come
+//! from the pure-Rust `libm`, not the platform's C library, so the same seed gives the same
+//! numbers on every machine. Nothing here reads a clock or the operating system's entropy.
+
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::units::Micros;
+
+/// The z-score of the 99th percentile of the standard normal distribution.
+const Z99: f64 = 2.326_347_874_040_840_8;
+
+/// A seeded, portable random stream.
+pub struct Rng(ChaCha8Rng);
+
+impl Rng {
+    /// A stream for `seed`, separated from other streams of the same seed by `stream`.
+    pub fn new(seed: u64, stream: &str) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in stream.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(h);
+        Rng(rng)
+    }
+
+    /// Uniform in [0, 1).
+    #[inline]
+    pub fn unit(&mut self) -> f64 {
+        (self.0.random::<u64>() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform integer in [0, n); `n` must be positive.
+    #[inline]
+    pub fn below(&mut self, n: u32) -> u32 {
+        // Lemire's multiply-shift; the bias for n < 2^32 is below 2^-32.
+        ((u64::from(self.0.random::<u32>()) * u64::from(n)) >> 32) as u32
+    }
+
+    /// True with probability `p`.
+    #[inline]
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.unit() < p
+    }
+
+    /// An exponential waiting time with the given mean, in the mean's units.
+    #[inline]
+    pub fn exponential(&mut self, mean: f64) -> f64 {
+        -mean * libm::log1p(-self.unit())
+    }
+
+    /// A standard normal deviate (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.unit(); // (0, 1]
+        let u2 = self.unit();
+        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
+    }
+
+    /// A uniform jitter factor in [1 − j, 1 + j].
+    pub fn jitter(&mut self, j: f64) -> f64 {
+        1.0 + j * (2.0 * self.unit() - 1.0)
+    }
+}
+
+/// A delay: fixed, or log-normal from its median and 99th percentile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Delay {
+    /// Always this long.
+    Fixed(Micros),
+    /// Log-normal with this median and 99th percentile (p99 ≥ median).
+    LogNormal {
+        /// The median, in microseconds.
+        median: Micros,
+        /// The 99th percentile, in microseconds.
+        p99: Micros,
+    },
+}
+
+impl Delay {
+    /// σ of the underlying normal.
+    fn sigma(median: Micros, p99: Micros) -> f64 {
+        if median == 0 || p99 <= median {
+            0.0
+        } else {
+            libm::log(p99 as f64 / median as f64) / Z99
+        }
+    }
+
+    /// Draws one delay.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> Micros {
+        match *self {
+            Delay::Fixed(d) => d,
+            Delay::LogNormal { median, p99 } => {
+                let sigma = Self::sigma(median, p99);
+                if sigma == 0.0 {
+                    return median;
+                }
+                let x = median as f64 * libm::exp(sigma * rng.normal());
+                // Cap at a day so a freak draw cannot stall a run.
+                x.min(86_400e6).round() as Micros
+            }
+        }
+    }
+
+    /// The exact mean of the distribution, in microseconds.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Delay::Fixed(d) => d as f64,
+            Delay::LogNormal { median, p99 } => {
+                let s = Self::sigma(median, p99);
+                median as f64 * libm::exp(s * s / 2.0)
+            }
+        }
+    }
+
+    /// The median, in microseconds.
+    pub fn median(&self) -> Micros {
+        match *self {
+            Delay::Fixed(d) => d,
+            Delay::LogNormal { median, .. } => median,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_reproducible_and_separate() {
+        let a: Vec<u32> = (0..5).map(|_| Rng::new(7, "x").below(1000)).collect();
+        let mut r = Rng::new(7, "x");
+        let b: Vec<u32> = (0..5).map(|_| r.below(1000)).collect();
+        let mut r2 = Rng::new(7, "x");
+        assert_eq!(b, (0..5).map(|_| r2.below(1000)).collect::<Vec<_>>());
+        assert!(a.iter().all(|&x| x == a[0]));
+        let mut other = Rng::new(7, "y");
+        let c: Vec<u32> = (0..5).map(|_| other.below(1000)).collect();
+        assert_ne!(b, c);
+    }
+
+    #[test]
+    fn lognormal_matches_its_median_p99_and_mean() {
+        let d = Delay::LogNormal { median: 80_000, p99: 400_000 };
+        let mut rng = Rng::new(1, "t");
+        let mut xs: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng)).collect();
+        let mean = xs.iter().sum::<u64>() as f64 / xs.len() as f64;
+        xs.sort_unstable();
+        let med = xs[xs.len() / 2] as f64;
+        let p99 = xs[xs.len() * 99 / 100] as f64;
+        assert!((med / 80_000.0 - 1.0).abs() < 0.02, "median {med}");
+        assert!((p99 / 400_000.0 - 1.0).abs() < 0.05, "p99 {p99}");
+        assert!((mean / d.mean() - 1.0).abs() < 0.02, "mean {mean} vs {}", d.mean());
+    }
+
+    #[test]
+    fn exponential_mean() {
+        let mut rng = Rng::new(3, "e");
+        let n = 200_000;
+        let m = (0..n).map(|_| rng.exponential(2.0)).sum::<f64>() / n as f64;
+        assert!((m - 2.0).abs() < 0.03, "{m}");
+    }
+}

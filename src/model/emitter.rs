@@ -1,0 +1,188 @@
+//! The provider's webhook emitter: when each attempt goes out and what happens after it fails.
+//!
+//! Owns the delivery state of every event: pending, delivered, or dead-lettered, and whether the
+//! endpoint has been disabled (after a `410 Gone`). Given the outcome of an attempt it answers
+//! with the next step — retry at a time (the schedule with jitter, or the receiver's
+//! `Retry-After` if later), or the dead-letter queue. No sockets, no clock.
+
+use crate::model::dist::Rng;
+use crate::scenario::WebhookConfig;
+use crate::units::Micros;
+
+/// Where one event's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Not yet delivered; attempts remain (or one is in flight).
+    Pending,
+    /// A 2xx came back.
+    Delivered,
+    /// Attempts exhausted or the endpoint disabled: in the dead-letter queue.
+    DeadLettered,
+}
+
+/// How an attempt ended, as the emitter sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx.
+    Success,
+    /// Connection refused or reset, a timeout, or a 5xx.
+    Failure,
+    /// 429, 502 or 504 with an optional `Retry-After`: throttle.
+    Throttled(Option<Micros>),
+    /// 410: the endpoint is gone; disable it.
+    Gone,
+}
+
+/// What the emitter does next for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing: delivered.
+    Done,
+    /// Send attempt `attempt` at `at`.
+    Retry {
+        /// 1-based attempt number.
+        attempt: u32,
+        /// When it is sent.
+        at: Micros,
+    },
+    /// Into the dead-letter queue.
+    DeadLetter,
+}
+
+/// The emitter for one subscription.
+pub struct Emitter<'a> {
+    cfg: &'a WebhookConfig,
+    states: Vec<DeliveryState>,
+    disabled: bool,
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter for `events` events.
+    pub fn new(cfg: &'a WebhookConfig, events: usize) -> Self {
+        Emitter { cfg, states: vec![DeliveryState::Pending; events], disabled: false }
+    }
+
+    /// Whether the endpoint was disabled by a 410.
+    pub fn disabled(&self) -> bool {
+        self.disabled
+    }
+
+    /// An event occurred at `now`: when its first attempt reaches the receiver, or `None` if the
+    /// endpoint is disabled (then it is dead-lettered at once).
+    pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
+        if self.disabled {
+            self.states[id as usize] = DeliveryState::DeadLettered;
+            return None;
+        }
+        Some(now + self.cfg.delay.sample(rng))
+    }
+
+    /// Attempt `attempt` of event `id` ended at `now` with `outcome`.
+    pub fn on_outcome(
+        &mut self,
+        id: u32,
+        attempt: u32,
+        outcome: Outcome,
+        now: Micros,
+        rng: &mut Rng,
+    ) -> Next {
+        let state = &mut self.states[id as usize];
+        if *state != DeliveryState::Pending {
+            return Next::Done;
+        }
+        let retry_after = match outcome {
+            Outcome::Success => {
+                *state = DeliveryState::Delivered;
+                return Next::Done;
+            }
+            Outcome::Gone => {
+                self.disabled = true;
+                *state = DeliveryState::DeadLettered;
+                return Next::DeadLetter;
+            }
+            Outcome::Failure => None,
+            Outcome::Throttled(after) => after,
+        };
+        if self.disabled {
+            *state = DeliveryState::DeadLettered;
+            return Next::DeadLetter;
+        }
+        match self.cfg.retry.next_delay(attempt, rng) {
+            Some(backoff) => {
+                let wait = backoff.max(retry_after.unwrap_or(0));
+                // The retry goes through the emitter's queue and the network again.
+                let at = now + wait + self.cfg.delay.sample(rng);
+                Next::Retry { attempt: attempt + 1, at }
+            }
+            None => {
+                *state = DeliveryState::DeadLettered;
+                Next::DeadLetter
+            }
+        }
+    }
+
+    /// Where event `id` stands.
+    pub fn state(&self, id: u32) -> DeliveryState {
+        self.states[id as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dist::Delay;
+    use crate::model::retry::RetryPolicy;
+    use crate::scenario::Payload;
+    use crate::units::SECOND;
+
+    fn cfg(preset: &str) -> WebhookConfig {
+        WebhookConfig {
+            delay: Delay::Fixed(0),
+            timeout: 15 * SECOND,
+            retry: RetryPolicy::preset(preset, 0.0).unwrap(),
+            payload: Payload::Fat,
+        }
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_then_dead_letter() {
+        let c = cfg("svix");
+        let mut em = Emitter::new(&c, 1);
+        let mut rng = Rng::new(1, "e");
+        assert_eq!(em.on_event(0, 0, &mut rng), Some(0));
+        let mut now = 0;
+        for attempt in 1..=7 {
+            match em.on_outcome(0, attempt, Outcome::Failure, now, &mut rng) {
+                Next::Retry { attempt: a, at } => {
+                    assert_eq!(a, attempt + 1);
+                    assert_eq!(at - now, c.retry.schedule[attempt as usize - 1]);
+                    now = at;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(em.on_outcome(0, 8, Outcome::Failure, now, &mut rng), Next::DeadLetter);
+        assert_eq!(em.state(0), DeliveryState::DeadLettered);
+    }
+
+    #[test]
+    fn retry_after_and_gone() {
+        let c = cfg("svix");
+        let mut em = Emitter::new(&c, 2);
+        let mut rng = Rng::new(1, "e");
+        let n = em.on_outcome(0, 1, Outcome::Throttled(Some(60 * SECOND)), 0, &mut rng);
+        assert_eq!(n, Next::Retry { attempt: 2, at: 60 * SECOND });
+        assert_eq!(em.on_outcome(0, 2, Outcome::Gone, 60 * SECOND, &mut rng), Next::DeadLetter);
+        assert!(em.disabled());
+        assert_eq!(em.on_event(1, 70 * SECOND, &mut rng), None);
+        assert_eq!(em.state(1), DeliveryState::DeadLettered);
+    }
+
+    #[test]
+    fn none_preset_gives_up_after_one_attempt() {
+        let c = cfg("none");
+        let mut em = Emitter::new(&c, 1);
+        let mut rng = Rng::new(1, "e");
+        assert_eq!(em.on_outcome(0, 1, Outcome::Failure, 0, &mut rng), Next::DeadLetter);
+    }
+}

@@ -1,0 +1,65 @@
+//! The subscriber's receiver, as the emitter meets it: up, down, failing or slow.
+//!
+//! Owns the fault model of the receiving endpoint — outage windows (connections refused), a
+//! failure rate (5xx), and slow answers that arrive after the work was done — and decides how
+//! one delivery attempt is answered. Deduplication and signature checks belong to the consumer
+//! and to `signature`; this module never sees a socket or a clock.
+
+use crate::model::dist::Rng;
+use crate::scenario::ReceiverConfig;
+use crate::units::Micros;
+
+/// How the receiver answers one attempt arriving at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Processed and answered 2xx at once.
+    Accept,
+    /// Down: connection refused; nothing processed.
+    Refused,
+    /// Answered 5xx; nothing processed.
+    Error,
+    /// Processed, but the 2xx comes only after this long.
+    Slow(Micros),
+}
+
+impl Answer {
+    /// Whether the consumer got the event.
+    pub fn processed(self) -> bool {
+        matches!(self, Answer::Accept | Answer::Slow(_))
+    }
+}
+
+/// The receiver's faults.
+pub struct Receiver<'a> {
+    cfg: &'a ReceiverConfig,
+}
+
+impl<'a> Receiver<'a> {
+    /// A receiver with the scenario's faults.
+    pub fn new(cfg: &'a ReceiverConfig) -> Self {
+        Receiver { cfg }
+    }
+
+    /// Whether the receiver is down at `now`.
+    pub fn down(&self, now: Micros) -> bool {
+        self.cfg.outages.iter().any(|w| w.contains(now))
+    }
+
+    /// The answer to an attempt arriving at `now`.
+    pub fn answer(&self, now: Micros, rng: &mut Rng) -> Answer {
+        if self.down(now) {
+            return Answer::Refused;
+        }
+        if self.cfg.failure_rate == 0.0 && self.cfg.slow_rate == 0.0 {
+            return Answer::Accept;
+        }
+        let u = rng.unit();
+        if u < self.cfg.failure_rate {
+            Answer::Error
+        } else if u < self.cfg.failure_rate + self.cfg.slow_rate {
+            Answer::Slow(self.cfg.slow)
+        } else {
+            Answer::Accept
+        }
+    }
+}

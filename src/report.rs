@@ -1,0 +1,287 @@
+//! The one result of a run: plain serde structs, computed once, rendered by format-only
+//! renderers.
+//!
+//! Owns the JSON contract of DESIGN.md §8 (`"schema": 1`) and every statistic derived from the
+//! raw [`metrics::Outcome`](crate::metrics::Outcome): percentiles, per-day extrapolations,
+//! wasted shares. Renderers must not compute anything a user could see differ between formats.
+
+use serde::{Serialize, Serializer};
+
+use crate::metrics::Outcome;
+use crate::model::dist::Delay;
+use crate::scenario::Scenario;
+use crate::strategy::Spec;
+use crate::units::{Micros, Rate, DAY, MILLI, SECOND};
+
+/// Version of the JSON layout. Bump on any breaking change.
+pub const SCHEMA: u32 = 1;
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Layout version.
+    pub schema: u32,
+    /// The hookbench that made it.
+    pub hookbench_version: String,
+    /// `sim` or `live`.
+    pub engine: String,
+    /// The seed of every random stream.
+    pub seed: u64,
+    /// The resolved scenario, enough to reproduce the run.
+    pub scenario: Scenario,
+    /// Wall-clock time the run took (the only field that differs between identical runs).
+    pub wall_time_s: f64,
+    /// What the engine did.
+    pub run: RunInfo,
+    /// One entry per strategy (and interval).
+    pub strategies: Vec<StrategyReport>,
+}
+
+/// What the engine did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// The measured window (the scenario's duration).
+    pub window_s: f64,
+    /// The drain after it.
+    pub drain_s: f64,
+    /// Events the source produced.
+    pub events: u64,
+    /// Simulation steps processed, all strategies together (sim engine).
+    pub steps: u64,
+}
+
+/// One row: a strategy at an interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyReport {
+    /// Strategy name (DESIGN.md §3).
+    pub name: String,
+    /// The configured interval; null for strategies without one.
+    pub interval_s: Option<f64>,
+    /// The interval actually used (longer if the server's `X-Poll-Interval` said so).
+    pub effective_interval_s: Option<f64>,
+    /// Row label, e.g. `poll@30s`.
+    pub label: String,
+    /// Detection latency of detected events.
+    pub latency_ms: LatencyMs,
+    /// Event accounting.
+    pub events: EventCounts,
+    /// API requests made by the consumer inside the window.
+    pub requests: Requests,
+    /// Webhook deliveries.
+    pub webhooks: Webhooks,
+    /// Quota use.
+    pub rate_limit: RateLimitUse,
+    /// Bytes over the wire inside the window, from the consumer's side.
+    pub bytes: Bytes,
+    /// Window costs scaled to a day.
+    pub per_day: PerDay,
+}
+
+/// Detection latency, milliseconds; null when nothing was detected.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LatencyMs {
+    /// Exact mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p999: Option<f64>,
+    /// Exact maximum.
+    pub max: Option<f64>,
+}
+
+/// Event accounting: `detected + missed + in_flight == total`, checked on every run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventCounts {
+    /// Produced by the source.
+    pub total: u64,
+    /// Detected.
+    pub detected: u64,
+    /// Never detected and no longer detectable.
+    pub missed: u64,
+    /// Not yet detected at the end, but still on its way.
+    pub in_flight: u64,
+    /// Deliveries of an event already received.
+    pub duplicates: u64,
+    /// Detected after a later event of the same resource.
+    pub out_of_order: u64,
+}
+
+/// API requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requests {
+    /// Made.
+    pub total: u64,
+    /// Brought nothing new (empty pages, unchanged snapshots, 304s, 429s, 404s).
+    pub wasted: u64,
+    /// Answered 304.
+    pub not_modified: u64,
+    /// Answered 429.
+    pub throttled: u64,
+}
+
+/// Webhook deliveries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Webhooks {
+    /// Attempts.
+    pub attempts: u64,
+    /// Events delivered (2xx).
+    pub delivered: u64,
+    /// Failed attempts.
+    pub failed: u64,
+    /// Attempts that were retries.
+    pub retried: u64,
+    /// Events dead-lettered.
+    pub dead_lettered: u64,
+}
+
+/// Quota use.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateLimitUse {
+    /// Requests per window; null for no limit.
+    pub quota: Option<u64>,
+    /// The window; null for no limit.
+    pub window_s: Option<f64>,
+    /// Peak share of the quota used in any window, 0–1.
+    pub peak_use: f64,
+    /// Time spent waiting out 429s inside the window.
+    pub throttled_s: f64,
+}
+
+/// Bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bytes {
+    /// Received by the consumer.
+    pub received: u64,
+    /// Sent by the consumer.
+    pub sent: u64,
+}
+
+/// Per-day extrapolation of the window's costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerDay {
+    /// API requests per day.
+    pub requests: f64,
+    /// Bytes per day, both directions.
+    pub bytes: f64,
+    /// Webhook attempts per day.
+    pub webhook_attempts: f64,
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / MILLI as f64
+}
+
+impl StrategyReport {
+    /// Derives a row from a settled run.
+    pub fn new(
+        spec: &Spec,
+        scenario: &Scenario,
+        out: &Outcome,
+        effective: Option<Micros>,
+        peak_use: Option<f64>,
+    ) -> Self {
+        let latency_ms = if out.detected == 0 {
+            LatencyMs::default()
+        } else {
+            let q = |p: f64| Some(ms(out.hist.value_at_quantile(p)));
+            LatencyMs {
+                mean: Some(out.sum_us as f64 / out.detected as f64 / MILLI as f64),
+                p50: q(0.5),
+                p90: q(0.9),
+                p99: q(0.99),
+                p999: q(0.999),
+                max: Some(ms(out.max_us)),
+            }
+        };
+        let scale = DAY as f64 / scenario.duration as f64;
+        let quota = scenario.api.rate_limit;
+        StrategyReport {
+            name: spec.kind.name().to_string(),
+            interval_s: spec.interval.map(secs_f),
+            effective_interval_s: effective.map(secs_f),
+            label: spec.label(),
+            latency_ms,
+            events: EventCounts {
+                total: out.total,
+                detected: out.detected,
+                missed: out.missed,
+                in_flight: out.in_flight,
+                duplicates: out.duplicates,
+                out_of_order: out.out_of_order,
+            },
+            requests: Requests {
+                total: out.requests.total,
+                wasted: out.requests.wasted,
+                not_modified: out.requests.not_modified,
+                throttled: out.requests.throttled,
+            },
+            webhooks: Webhooks {
+                attempts: out.webhooks.attempts,
+                delivered: out.webhooks.delivered,
+                failed: out.webhooks.failed,
+                retried: out.webhooks.retried,
+                dead_lettered: out.webhooks.dead_lettered,
+            },
+            rate_limit: RateLimitUse {
+                quota: quota.map(|q| q.limit),
+                window_s: quota.map(|q| secs_f(q.window)),
+                peak_use: peak_use.unwrap_or(0.0),
+                throttled_s: secs_f(out.throttled_us),
+            },
+            bytes: Bytes { received: out.bytes_received, sent: out.bytes_sent },
+            per_day: PerDay {
+                requests: out.requests.total as f64 * scale,
+                bytes: (out.bytes_received + out.bytes_sent) as f64 * scale,
+                webhook_attempts: out.webhooks.attempts as f64 * scale,
+            },
+        }
+    }
+}
+
+/// Microseconds as seconds.
+pub fn secs_f(us: Micros) -> f64 {
+    us as f64 / SECOND as f64
+}
+
+/// Serializes microseconds as seconds.
+pub fn secs<S: Serializer>(us: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(secs_f(*us))
+}
+
+/// Serializes optional microseconds as seconds or null.
+pub fn opt_secs<S: Serializer>(us: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
+    match us {
+        Some(us) => s.serialize_f64(secs_f(*us)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Serializes a list of microseconds as seconds.
+pub fn secs_vec<S: Serializer>(us: &[Micros], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(us.iter().map(|u| secs_f(*u)))
+}
+
+/// Serializes a rate as events per hour.
+pub fn per_hour<S: Serializer>(r: &Rate, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(r.per_second() * 3600.0)
+}
+
+/// Serializes a delay as `{ "fixed_s": x }` or `{ "median_s": m, "p99_s": p, "mean_s": μ }`.
+pub fn delay<S: Serializer>(d: &Delay, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(None)?;
+    match *d {
+        Delay::Fixed(us) => m.serialize_entry("fixed_s", &secs_f(us))?,
+        Delay::LogNormal { median, p99 } => {
+            m.serialize_entry("median_s", &secs_f(median))?;
+            m.serialize_entry("p99_s", &secs_f(p99))?;
+            m.serialize_entry("mean_s", &(d.mean() / SECOND as f64))?;
+        }
+    }
+    m.end()
+}

@@ -1,0 +1,88 @@
+//! Fetching the event behind a thin webhook: the second half of `hybrid`.
+//!
+//! Owns the consumer's dedupe by webhook id and the follow-up `GET /events/{id}`: one fetch per
+//! new delivery, retried after a 404 (the event is not visible yet: eventual consistency) with
+//! exponential backoff from 250 ms, and after a 429 when `Retry-After` says. Its tags and
+//! tokens are `base + id`.
+
+use std::collections::HashMap;
+
+use super::{throttle_wait, Cx};
+use crate::model::api::{Request, Response, Status};
+use crate::units::{Micros, MILLI, SECOND};
+
+/// Fetches thin deliveries' events.
+pub struct Fetcher {
+    base: u64,
+    seen: Vec<bool>,
+    /// Fetches under way: event id → failed tries so far.
+    pending: HashMap<u32, u32>,
+}
+
+impl Fetcher {
+    /// A fetcher with tags and tokens from `base`.
+    pub fn new(base: u64) -> Self {
+        Fetcher { base, seen: Vec::new(), pending: HashMap::new() }
+    }
+
+    /// Whether a tag or token is this fetcher's.
+    pub fn owns(&self, tag: u64) -> bool {
+        tag >= self.base && tag - self.base <= u64::from(u32::MAX)
+    }
+
+    /// Marks `id` as delivered; false if it had been already (a duplicate).
+    pub fn first_delivery(&mut self, id: u32) -> bool {
+        let i = id as usize;
+        if i >= self.seen.len() {
+            self.seen.resize(i + 1, false);
+        }
+        !std::mem::replace(&mut self.seen[i], true)
+    }
+
+    /// A thin delivery of `id` arrived: dedupe, then fetch.
+    pub fn on_delivery(&mut self, cx: &mut Cx<'_, '_>, id: u32) {
+        if !self.first_delivery(id) || cx.is_detected(id) {
+            cx.duplicate();
+            return;
+        }
+        self.pending.insert(id, 0);
+        cx.send(self.base + u64::from(id), Request::Event(id), true);
+    }
+
+    /// A retry timer fired.
+    pub fn on_timer(&mut self, cx: &mut Cx<'_, '_>, token: u64) {
+        let id = (token - self.base) as u32;
+        if self.pending.contains_key(&id) {
+            cx.send(token, Request::Event(id), true);
+        }
+    }
+
+    /// The answer to a fetch arrived.
+    pub fn on_response(&mut self, cx: &mut Cx<'_, '_>, tag: u64, resp: &Response) {
+        let id = (tag - self.base) as u32;
+        let Some(tries) = self.pending.get_mut(&id) else { return };
+        match resp.status {
+            Status::Ok => {
+                self.pending.remove(&id);
+                cx.detect(id);
+            }
+            Status::NotFound | Status::NotModified => {
+                let wait: Micros = ((250 * MILLI) << (*tries).min(8)).min(60 * SECOND);
+                *tries += 1;
+                cx.wake(cx.now + wait, tag);
+            }
+            Status::TooManyRequests => {
+                let wait = throttle_wait(resp.retry_after, *tries, cx.rng);
+                *tries += 1;
+                let until = cx.now + wait;
+                cx.throttled_until(until);
+                cx.wake(until, tag);
+            }
+        }
+    }
+
+    /// Whether a fetch of `id` is under way.
+    pub fn pending(&self, id: u32) -> bool {
+        self.pending.contains_key(&id)
+    }
+}

@@ -1,0 +1,249 @@
+//! Strategies: how a consumer learns of events — the rows of every table.
+//!
+//! Owns the [`Strategy`] trait every consumer implements, the [`Cx`] through which a strategy
+//! acts (send a request, set a timer, record a detection), and the registry of strategy kinds.
+//! One strategy per module; shared mechanics live in [`cursor`] (cursor polling of the event
+//! log) and [`fetch`] (fetching a thin webhook's event). A strategy never reads the event source:
+//! it learns of events only from API answers and webhook deliveries, and it never touches a
+//! socket or a clock — the engines feed it time and input.
+
+pub mod cursor;
+pub mod fetch;
+pub mod hybrid;
+pub mod hybrid_reconcile;
+pub mod poll;
+pub mod poll_etag;
+pub mod poll_state;
+pub mod webhook;
+
+use serde::Serialize;
+
+use crate::metrics::Recorder;
+use crate::model::api::{Request, Response};
+use crate::model::dist::Rng;
+use crate::scenario::{Payload, Scenario};
+use crate::units::{format_duration, Micros};
+
+/// The strategy kinds, as named on the command line and in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyKind {
+    /// Cursor polling of the event log at a fixed interval.
+    Poll,
+    /// The same with `If-None-Match`.
+    PollEtag,
+    /// Polling every resource's current state.
+    PollState,
+    /// Fat webhooks only.
+    Webhook,
+    /// Thin webhook, then one fetch of the event.
+    Hybrid,
+    /// Webhooks plus a slow reconciliation poll of the event log.
+    HybridReconcile,
+}
+
+impl StrategyKind {
+    /// All kinds, in table order.
+    pub const ALL: [StrategyKind; 6] = [
+        StrategyKind::Poll,
+        StrategyKind::PollEtag,
+        StrategyKind::PollState,
+        StrategyKind::Webhook,
+        StrategyKind::Hybrid,
+        StrategyKind::HybridReconcile,
+    ];
+
+    /// The name users type.
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyKind::Poll => "poll",
+            StrategyKind::PollEtag => "poll-etag",
+            StrategyKind::PollState => "poll-state",
+            StrategyKind::Webhook => "webhook",
+            StrategyKind::Hybrid => "hybrid",
+            StrategyKind::HybridReconcile => "hybrid-reconcile",
+        }
+    }
+
+    /// Parses a name, with the list of valid ones on error.
+    pub fn parse(name: &str) -> Result<StrategyKind, String> {
+        let n = name.trim();
+        StrategyKind::ALL.into_iter().find(|k| k.name() == n).ok_or_else(|| {
+            let all: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown strategy `{n}`; use one of {}", all.join(", "))
+        })
+    }
+
+    /// Whether each `--interval` gives this strategy its own row.
+    pub fn polls_at_interval(self) -> bool {
+        matches!(self, StrategyKind::Poll | StrategyKind::PollEtag | StrategyKind::PollState)
+    }
+}
+
+/// One row to run: a kind and, for poll strategies, its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// The strategy.
+    pub kind: StrategyKind,
+    /// The poll interval (poll strategies) or reconcile interval (`hybrid-reconcile`).
+    pub interval: Option<Micros>,
+}
+
+impl Spec {
+    /// The rows for `kinds` × `intervals`: one per interval for poll strategies.
+    pub fn expand(kinds: &[StrategyKind], intervals: &[Micros], reconcile: Micros) -> Vec<Spec> {
+        let mut out = Vec::new();
+        for &kind in kinds {
+            if kind.polls_at_interval() {
+                out.extend(intervals.iter().map(|&i| Spec { kind, interval: Some(i) }));
+            } else if kind == StrategyKind::HybridReconcile {
+                out.push(Spec { kind, interval: Some(reconcile) });
+            } else {
+                out.push(Spec { kind, interval: None });
+            }
+        }
+        out
+    }
+
+    /// A label such as `poll@30s`.
+    pub fn label(&self) -> String {
+        match (self.kind.polls_at_interval(), self.interval) {
+            (true, Some(i)) => format!("{}@{}", self.kind.name(), format_duration(i)),
+            _ => self.kind.name().to_string(),
+        }
+    }
+
+    /// Builds the strategy's state machine.
+    pub fn build(&self, scenario: &Scenario) -> Box<dyn Strategy> {
+        let interval = self.interval.unwrap_or(scenario.strategies.reconcile_interval);
+        let page = scenario.api.page_size;
+        match self.kind {
+            StrategyKind::Poll => Box::new(poll::Poll::new(interval, page)),
+            StrategyKind::PollEtag => Box::new(poll_etag::PollEtag::new(interval, page)),
+            StrategyKind::PollState => {
+                Box::new(poll_state::PollState::new(interval, scenario.events.resources))
+            }
+            StrategyKind::Webhook => Box::new(webhook::Webhook::new()),
+            StrategyKind::Hybrid => Box::new(hybrid::Hybrid::new()),
+            StrategyKind::HybridReconcile => {
+                Box::new(hybrid_reconcile::HybridReconcile::new(interval, page, scenario.webhook.payload))
+            }
+        }
+    }
+}
+
+/// Something a strategy asks its driver to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send `req` now; the answer comes back to `on_response` with `tag`.
+    Send {
+        /// Returned with the answer.
+        tag: u64,
+        /// The request.
+        req: Request,
+        /// Whether it counts toward the window's cost.
+        billable: bool,
+    },
+    /// Call `on_timer(token)` at `at`.
+    Wake {
+        /// When.
+        at: Micros,
+        /// Returned to `on_timer`.
+        token: u64,
+    },
+}
+
+/// A strategy's handle on the world for one step: the time, a random stream, and where its
+/// actions and observations go.
+pub struct Cx<'r, 'a> {
+    /// Now.
+    pub now: Micros,
+    /// End of the measured window (the scenario's duration).
+    pub window_end: Micros,
+    /// The strategy's own random stream.
+    pub rng: &'r mut Rng,
+    pub(crate) actions: &'r mut Vec<Action>,
+    pub(crate) rec: &'r mut Recorder<'a>,
+}
+
+impl Cx<'_, '_> {
+    /// Sends a request now.
+    pub fn send(&mut self, tag: u64, req: Request, billable: bool) {
+        self.actions.push(Action::Send { tag, req, billable });
+    }
+
+    /// Asks for `on_timer(token)` at `at`.
+    pub fn wake(&mut self, at: Micros, token: u64) {
+        self.actions.push(Action::Wake { at, token });
+    }
+
+    /// The consumer now holds event `id`'s data; true the first time.
+    pub fn detect(&mut self, id: u32) -> bool {
+        self.rec.detect(id, self.now)
+    }
+
+    /// Whether `id` was already detected.
+    pub fn is_detected(&self, id: u32) -> bool {
+        self.rec.is_detected(id)
+    }
+
+    /// A resource's versions strictly between `seen` and `now_at` were never seen.
+    pub fn overwritten(&mut self, resource: u32, seen: u32, now_at: u32) {
+        self.rec.overwritten(resource, seen, now_at);
+    }
+
+    /// A delivery of an event already received.
+    pub fn duplicate(&mut self) {
+        self.rec.duplicate();
+    }
+
+    /// The strategy waits on a 429 until `until`.
+    pub fn throttled_until(&mut self, until: Micros) {
+        self.rec.throttled(self.now, until);
+    }
+
+    /// Whether now is inside the measured window.
+    pub fn in_window(&self) -> bool {
+        self.now < self.window_end
+    }
+}
+
+/// A consumer strategy, as a sans-IO state machine.
+pub trait Strategy: Send {
+    /// The run begins at time 0.
+    fn start(&mut self, cx: &mut Cx<'_, '_>);
+    /// A timer set with [`Cx::wake`] fired.
+    fn on_timer(&mut self, cx: &mut Cx<'_, '_>, token: u64);
+    /// The answer to a request sent with `tag` arrived.
+    fn on_response(&mut self, cx: &mut Cx<'_, '_>, tag: u64, resp: &Response);
+    /// The receiver accepted a verified webhook delivery of event `id`.
+    fn on_webhook(&mut self, _cx: &mut Cx<'_, '_>, _id: u32) {}
+    /// The webhook payload this strategy subscribes to, if it takes webhooks.
+    fn subscription(&self) -> Option<Payload> {
+        None
+    }
+    /// At the end: could event `id`, not yet detected, still be by this strategy's own means
+    /// (a poll that will reach it, a fetch under way)? `superseded` says whether a later event of
+    /// its resource has happened. Pending webhook retries are the driver's to add.
+    fn can_still_detect(&self, id: u32, superseded: bool) -> bool;
+    /// The interval actually polled at (after any `X-Poll-Interval` hint).
+    fn effective_interval(&self) -> Option<Micros> {
+        None
+    }
+}
+
+/// Backoff and jitter for a 429: the server's `Retry-After` if given (plus up to 10% or 1 s of
+/// jitter, whichever is less), else exponential from 1 s, capped at 5 minutes, full jitter.
+pub fn throttle_wait(retry_after: Option<Micros>, failures: u32, rng: &mut Rng) -> Micros {
+    use crate::units::SECOND;
+    match retry_after {
+        Some(wait) => {
+            let spread = (wait / 10).min(SECOND);
+            wait + (rng.unit() * spread as f64) as Micros
+        }
+        None => {
+            let cap = (SECOND << failures.min(9)).min(300 * SECOND);
+            (SECOND / 2).max((rng.unit() * cap as f64) as Micros)
+        }
+    }
+}
