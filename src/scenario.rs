@@ -376,7 +376,8 @@ impl Ctx<'_> {
 
 /// Turns a TOML parse error into "line L, column C: message".
 fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let msg = e.message().trim().trim_end_matches('.').to_string();
+    let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
+    let msg = msg.trim_end_matches('.').to_string();
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];

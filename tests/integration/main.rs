@@ -1,0 +1,10 @@
+//! The integration tests: one binary, modules by topic, a small harness in `util`.
+
+mod bad_input;
+mod closed_forms;
+mod conservation;
+mod determinism;
+mod faults;
+mod json_contract;
+mod rate_limits;
+mod util;

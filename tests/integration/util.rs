@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+
+use std::process::{Command, Output};
+
+use hookbench::engine::sim;
+use hookbench::report::{Report, StrategyReport};
+use hookbench::scenario::Scenario;
+use hookbench::strategy::{Spec, StrategyKind};
+
+/// A scenario from TOML text (panics with the message if invalid: test scenarios are ours).
+pub fn scenario(text: &str) -> Scenario {
+    Scenario::from_toml(text, "test").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `kinds` at `intervals` and returns the report.
+pub fn run(s: &Scenario, kinds: &[StrategyKind], intervals: &[u64]) -> Report {
+    let specs = Spec::expand(kinds, intervals, s.strategies.reconcile_interval);
+    sim::run(s, &specs).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The row of `report` labelled `label`.
+pub fn row<'a>(report: &'a Report, label: &str) -> &'a StrategyReport {
+    report
+        .strategies
+        .iter()
+        .find(|r| r.label == label)
+        .unwrap_or_else(|| panic!("no row {label} in {:?}", report.strategies.iter().map(|r| &r.label).collect::<Vec<_>>()))
+}
+
+/// Runs the built binary with `args` in `dir` (or the crate root).
+pub fn hookbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hookbench")).args(args).output().expect("the binary runs")
+}
+
+/// Stdout and stderr as text.
+pub fn text(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A fresh temporary directory under the target dir, removed by the OS eventually; unique per test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hookbench-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Relative difference.
+pub fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
