@@ -15,6 +15,18 @@ fn default_day(c: &mut Criterion) {
         scenario.strategies.reconcile_interval,
     );
     c.bench_function("payments_day_all_strategies", |b| b.iter(|| sim::run(&scenario, &specs).expect("run")));
+    // The same work on one core: the event log once, then each strategy in turn.
+    let log = EventLog::generate(&scenario);
+    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum();
+    let mut g = c.benchmark_group("one_core");
+    g.throughput(Throughput::Elements(steps + log.len() as u64));
+    g.bench_function("payments_day_all_strategies", |b| {
+        b.iter(|| {
+            let log = EventLog::generate(&scenario);
+            specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum::<u64>()
+        })
+    });
+    g.finish();
 }
 
 fn steps_per_second(c: &mut Criterion) {

@@ -162,6 +162,9 @@ pub struct ReceiverConfig {
     pub slow: Micros,
     /// Windows in which the receiver is down (connections refused).
     pub outages: Vec<Window>,
+    /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
+    #[serde(rename = "gone_at_s", serialize_with = "crate::report::opt_secs")]
+    pub gone_at: Option<Micros>,
 }
 
 /// A span of time.
@@ -267,6 +270,7 @@ struct RawReceiver {
     slow: Option<String>,
     #[serde(default)]
     outages: Vec<RawWindow>,
+    gone_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -550,6 +554,11 @@ impl Scenario {
             });
         }
 
+        let gone_at = match &rc.gone_at {
+            Some(t) => Some(cx.duration("receiver.gone_at", t)?),
+            None => None,
+        };
+
         // Strategies.
         let st = &raw.strategies;
         let intervals = match &st.intervals {
@@ -616,7 +625,7 @@ impl Scenario {
                 poll_interval_hint,
             },
             webhook: WebhookConfig { delay, timeout, retry, payload },
-            receiver: ReceiverConfig { failure_rate, slow_rate, slow, outages },
+            receiver: ReceiverConfig { failure_rate, slow_rate, slow, outages, gone_at },
             strategies: StrategiesConfig { intervals, reconcile_interval, list },
         })
     }

@@ -106,6 +106,22 @@ impl CompareOptions {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
+        let steps: f64 = specs.iter().map(|s| sim::estimate_steps(&scenario, s)).sum();
+        if steps > sim::MAX_STEPS {
+            let worst = specs
+                .iter()
+                .max_by(|a, b| {
+                    sim::estimate_steps(&scenario, a).total_cmp(&sim::estimate_steps(&scenario, b))
+                })
+                .map(Spec::label)
+                .unwrap_or_default();
+            return Err(Error::Input(format!(
+                "this run would take about {:.1e} simulation steps (most of them {worst}), more than the {:.0e} a run may take; \
+                 shorten --duration, lengthen --interval, lower events.resources or set a rate_limit",
+                steps,
+                sim::MAX_STEPS
+            )));
+        }
         let format = match (args.format, &args.output) {
             (Some(f), _) => f,
             (None, Some(path)) => format_for_path(path)?,

@@ -79,6 +79,41 @@ pub struct RowResult {
     pub steps: u64,
 }
 
+/// The most simulation steps one run may take (a few minutes on one core).
+pub const MAX_STEPS: f64 = 1e9;
+
+/// A generous estimate of the steps `spec` will take on `scenario`, so that a run that would
+/// not finish in reasonable time is refused up front rather than left to hang.
+pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
+    use crate::strategy::StrategyKind as K;
+    let span = scenario.duration.saturating_add(scenario.drain) as f64;
+    let events = scenario.expected_events();
+    let interval = spec.interval.unwrap_or(scenario.strategies.reconcile_interval).max(1) as f64;
+    let per_cycle = match spec.kind {
+        K::PollState => f64::from(scenario.events.resources),
+        K::Webhook | K::Hybrid => 0.0,
+        _ => 1.0,
+    };
+    let mut requests = span / interval * per_cycle;
+    if let Some(q) = scenario.api.rate_limit {
+        // Over quota, each window admits its limit plus the 429s of the requests in flight.
+        let windows = span / q.window as f64 + 1.0;
+        let cap = windows * (q.limit as f64 + 4.0 * f64::from(crate::strategy::poll_state::CONCURRENCY));
+        requests = requests.min(cap.max(span / interval));
+    }
+    let pages = match spec.kind {
+        K::Poll | K::PollEtag | K::HybridReconcile => events / f64::from(scenario.api.page_size),
+        _ => 0.0,
+    };
+    let pushes = match spec.kind {
+        K::Webhook => 2.0 * events,
+        K::Hybrid => 4.0 * events,
+        K::HybridReconcile => 3.0 * events,
+        _ => 0.0,
+    };
+    2.0 * (requests + pages) + pushes + span / interval
+}
+
 /// Runs every spec on `scenario` and builds the report.
 pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
     let started = Instant::now();
@@ -295,6 +330,12 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                 }
             }
             Step::Attempt { id, n } => {
+                if let Some(em) = sim.emitter.as_mut() {
+                    if !em.due(id) {
+                        sim.rec.webhooks.dead_lettered += 1;
+                        continue;
+                    }
+                }
                 sim.rec.webhooks.attempts += 1;
                 if n > 1 {
                     sim.rec.webhooks.retried += 1;
@@ -317,6 +358,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                         sim.push(at, Step::AttemptTimedOut { id, n });
                     }
                     Answer::Refused | Answer::Error => sim.attempt_outcome(id, n, Outcome::Failure),
+                    Answer::Gone => sim.attempt_outcome(id, n, Outcome::Gone),
                 }
             }
             Step::AttemptTimedOut { id, n } => sim.attempt_outcome(id, n, Outcome::Failure),

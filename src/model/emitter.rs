@@ -121,6 +121,16 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// An attempt of `id` is due. False if the endpoint was disabled meanwhile: the event goes
+    /// to the dead-letter queue without being sent.
+    pub fn due(&mut self, id: u32) -> bool {
+        if self.disabled && self.states[id as usize] == DeliveryState::Pending {
+            self.states[id as usize] = DeliveryState::DeadLettered;
+            return false;
+        }
+        true
+    }
+
     /// Where event `id` stands.
     pub fn state(&self, id: u32) -> DeliveryState {
         self.states[id as usize]

@@ -20,6 +20,8 @@ pub enum Answer {
     Error,
     /// Processed, but the 2xx comes only after this long.
     Slow(Micros),
+    /// `410 Gone`: the subscription no longer exists; nothing processed.
+    Gone,
 }
 
 impl Answer {
@@ -47,6 +49,9 @@ impl<'a> Receiver<'a> {
 
     /// The answer to an attempt arriving at `now`.
     pub fn answer(&self, now: Micros, rng: &mut Rng) -> Answer {
+        if self.cfg.gone_at.is_some_and(|g| now >= g) {
+            return Answer::Gone;
+        }
         if self.down(now) {
             return Answer::Refused;
         }

@@ -73,6 +73,15 @@ fn share(part: u64, whole: u64) -> String {
     }
 }
 
+/// A share 0–1 as a percentage; a non-zero share under 1% shows as `<1%`.
+fn percent(x: f64) -> String {
+    if x > 0.0 && x < 0.005 {
+        "<1%".into()
+    } else {
+        format!("{:.0}%", x * 100.0)
+    }
+}
+
 fn row(s: &StrategyReport) -> Vec<String> {
     let api = s.requests.total > 0;
     let dash = || "—".to_string();
@@ -90,7 +99,7 @@ fn row(s: &StrategyReport) -> Vec<String> {
         if s.webhooks.attempts > 0 { compact(s.webhooks.attempts as f64) } else { dash() },
         if api { compact(s.per_day.requests) } else { dash() },
         match s.rate_limit.quota {
-            Some(_) if api => format!("{:.0}%", s.rate_limit.peak_use * 100.0),
+            Some(_) if api => percent(s.rate_limit.peak_use),
             _ => dash(),
         },
         if s.rate_limit.throttled_s > 0.0 {

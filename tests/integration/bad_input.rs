@@ -30,7 +30,10 @@ fn bad_flags_and_values() {
     one_sentence(&["compare", "--interval", "0s"], &["at least `1ms`"]);
     one_sentence(&["compare", "--interval", "30s,,1m"], &["empty item"]);
     one_sentence(&["compare", "--interval=-5s"], &["negative"]);
-    one_sentence(&["compare", "--strategies", "poll,carrier-pigeon"], &["carrier-pigeon", "hybrid-reconcile"]);
+    one_sentence(
+        &["compare", "--strategies", "poll,carrier-pigeon"],
+        &["carrier-pigeon", "hybrid-reconcile"],
+    );
     one_sentence(&["compare", "--scenario", "nope"], &["nope", "payments"]);
     one_sentence(&["compare", "--duration", "0s"], &["at least `1s`"]);
     one_sentence(&["compare", "--duration", "400d"], &["over a year"]);
@@ -44,14 +47,34 @@ fn bad_scenario_files() {
         ("syntax.toml", "name = \"x\"\n[events\nrate = \"1/h\"\n", &["line 2, column"]),
         ("unknown.toml", "name = \"x\"\ncolour = \"red\"\n[events]\nrate = \"1/h\"\n", &["colour", "line 2"]),
         ("negative.toml", "name = \"x\"\n[events]\nrate = \"-5/h\"\n", &["events.rate", "negative"]),
-        ("bare.toml", "name = \"x\"\nduration = \"24\"\n[events]\nrate = \"5/h\"\n", &["duration", "no unit"]),
-        ("prob.toml", "name = \"x\"\n[events]\nrate = \"5/h\"\n[receiver]\nfailure_rate = 2.0\n", &["failure_rate"]),
-        ("preset.toml", "name = \"x\"\n[events]\nrate = \"5/h\"\n[webhook]\nretry = \"forever\"\n", &["forever", "svix"]),
+        (
+            "bare.toml",
+            "name = \"x\"\nduration = \"24\"\n[events]\nrate = \"5/h\"\n",
+            &["duration", "no unit"],
+        ),
+        (
+            "prob.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\n[receiver]\nfailure_rate = 2.0\n",
+            &["failure_rate"],
+        ),
+        (
+            "preset.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\n[webhook]\nretry = \"forever\"\n",
+            &["forever", "svix"],
+        ),
         ("page.toml", "name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\npage_size = 0\n", &["page_size"]),
         ("zero.toml", "name = \"x\"\n[events]\nrate = \"0/h\"\n", &["events.rate", "above zero"]),
         ("huge.toml", "name = \"x\"\nduration = \"366d\"\n[events]\nrate = \"1000/s\"\n", &["events"]),
-        ("delay.toml", "name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\nrtt = { median = \"1s\", p99 = \"10ms\" }\n", &["p99"]),
-        ("strategy.toml", "name = \"x\"\n[events]\nrate = \"5/h\"\n[strategies]\nlist = [\"carrier-pigeon\"]\n", &["carrier-pigeon"]),
+        (
+            "delay.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\nrtt = { median = \"1s\", p99 = \"10ms\" }\n",
+            &["p99"],
+        ),
+        (
+            "strategy.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\n[strategies]\nlist = [\"carrier-pigeon\"]\n",
+            &["carrier-pigeon"],
+        ),
         ("missing.toml", "name = \"x\"\n", &["events"]),
     ];
     for (file, body, expect) in cases {

@@ -43,7 +43,10 @@ fn poll_mean_latency_is_half_the_interval_plus_the_round_trip() {
             let r = row(&report, &label);
             let expected_ms = t_s * 1000.0 / 2.0 + rtt_mean_ms;
             let mean = r.latency_ms.mean.unwrap();
-            assert!(rel(mean, expected_ms) < 0.02, "{label}: mean {mean:.1} ms, closed form {expected_ms:.1} ms");
+            assert!(
+                rel(mean, expected_ms) < 0.02,
+                "{label}: mean {mean:.1} ms, closed form {expected_ms:.1} ms"
+            );
             let polls = 86_400.0 / t_s;
             assert!(
                 rel(r.requests.total as f64, polls) < 0.01,

@@ -30,7 +30,12 @@ struct Knobs {
 
 fn knobs() -> impl Strategy<Value = Knobs> {
     (
-        (1u32..4000, 1u32..80, 10u32..150, prop::sample::select(vec!["standard", "svix", "convoy", "outpost", "none"])),
+        (
+            1u32..4000,
+            1u32..80,
+            10u32..150,
+            prop::sample::select(vec!["standard", "svix", "convoy", "outpost", "none"]),
+        ),
         (0.0f64..0.4, 0.0f64..0.2, prop::option::of((0u32..120, 1u32..40)), prop::option::of(10u32..3000)),
         ((0u32..2000, 0u32..5000), any::<bool>(), 2u32..400, 1u32..150, any::<bool>()),
         (prop::option::of(5u32..120), prop::option::of(0u32..90), 0u64..(i64::MAX as u64)),

@@ -116,3 +116,28 @@ fn thin_webhooks_wait_for_visibility() {
     assert!(r.latency_ms.p50.unwrap() >= 2_000.0, "{:?}", r.latency_ms);
     assert!(r.requests.wasted >= r.events.total, "{:?}", r.requests);
 }
+
+#[test]
+fn a_gone_endpoint_is_disabled_and_reconciliation_takes_over() {
+    let s = scenario(
+        r#"
+        name = "gone"
+        duration = "4h"
+        [events]
+        rate = "3000/h"
+        [webhook]
+        delay = "200ms"
+        [receiver]
+        gone_at = "2h"
+        [strategies]
+        reconcile_interval = "10m"
+        "#,
+    );
+    let report = run(&s, &[Webhook, HybridReconcile], &[]);
+    let w = row(&report, "webhook");
+    // Everything from the 410 on is dead-lettered at once, without further attempts.
+    assert!(w.events.missed > 4_000 && w.events.missed == w.webhooks.dead_lettered, "{:?}", w.events);
+    assert_eq!(w.webhooks.failed, 1, "one 410, then the endpoint is disabled");
+    let hr = row(&report, "hybrid-reconcile");
+    assert_eq!((hr.events.missed, hr.events.in_flight), (0, 0));
+}

@@ -60,8 +60,12 @@ fn intervals_make_rows_per_poll_strategy() {
     ]);
     assert!(out.status.success());
     let v: Value = serde_json::from_str(&text(&out).0).unwrap();
-    let labels: Vec<&str> = v["strategies"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["poll@5s", "poll@30s", "poll@1m", "webhook", "poll-etag@5s", "poll-etag@30s", "poll-etag@1m"]);
+    let labels: Vec<&str> =
+        v["strategies"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        ["poll@5s", "poll@30s", "poll@1m", "webhook", "poll-etag@5s", "poll-etag@30s", "poll-etag@1m"]
+    );
 }
 
 #[test]
@@ -69,11 +73,15 @@ fn the_table_fits_120_columns_and_names_the_run() {
     let out = hookbench(&["compare", "--duration", "2h", "--interval", "30s,5m"]);
     assert!(out.status.success());
     let (stdout, _) = text(&out);
-    assert!(stdout.contains("scenario payments") && stdout.contains("seed 42") && stdout.contains("2h simulated"));
+    assert!(
+        stdout.contains("scenario payments") && stdout.contains("seed 42") && stdout.contains("2h simulated")
+    );
     for line in stdout.lines() {
         assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
     }
-    for label in ["poll@30s", "poll@5m", "poll-etag@30s", "poll-state@5m", "webhook", "hybrid", "hybrid-reconcile"] {
+    for label in
+        ["poll@30s", "poll@5m", "poll-etag@30s", "poll-state@5m", "webhook", "hybrid", "hybrid-reconcile"]
+    {
         assert!(stdout.lines().any(|l| l.starts_with(label)), "{label} row in\n{stdout}");
     }
 }

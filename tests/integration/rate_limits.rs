@@ -47,7 +47,8 @@ fn free_304s_keep_etag_polling_inside_the_quota() {
     assert!(etag.requests.throttled < plain.requests.throttled);
     assert!(etag.latency_ms.mean.unwrap() < plain.latency_ms.mean.unwrap() / 4.0);
     // A 304 has no body: fewer bytes per request.
-    let per_request = |r: &hookbench::report::StrategyReport| r.bytes.received as f64 / r.requests.total as f64;
+    let per_request =
+        |r: &hookbench::report::StrategyReport| r.bytes.received as f64 / r.requests.total as f64;
     assert!(per_request(etag) < per_request(plain));
 }
 

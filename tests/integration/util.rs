@@ -20,11 +20,9 @@ pub fn run(s: &Scenario, kinds: &[StrategyKind], intervals: &[u64]) -> Report {
 
 /// The row of `report` labelled `label`.
 pub fn row<'a>(report: &'a Report, label: &str) -> &'a StrategyReport {
-    report
-        .strategies
-        .iter()
-        .find(|r| r.label == label)
-        .unwrap_or_else(|| panic!("no row {label} in {:?}", report.strategies.iter().map(|r| &r.label).collect::<Vec<_>>()))
+    report.strategies.iter().find(|r| r.label == label).unwrap_or_else(|| {
+        panic!("no row {label} in {:?}", report.strategies.iter().map(|r| &r.label).collect::<Vec<_>>())
+    })
 }
 
 /// Runs the built binary with `args` in `dir` (or the crate root).
