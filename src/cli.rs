@@ -28,6 +28,77 @@ pub enum Command {
     /// List, show or validate scenarios.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
+    /// Run the mock event source alone: the pollable API, and webhooks to your URL.
+    Serve(ServeArgs),
+    /// Run a verifying webhook receiver that shows detection latency and counts.
+    Receive(ReceiveArgs),
+}
+
+/// `hookbench serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A bundled scenario's name or a scenario TOML file [default: payments].
+    #[arg(long, short = 's', value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+    /// Allow listening on an address other than loopback (prints a warning).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// POST each event to this URL as a signed Standard Webhooks delivery.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// Signing secret `whsec_…` (required with --webhook-url; or set HOOKBENCH_SECRET).
+    #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Virtual seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speedup: f64,
+    /// Override the scenario's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Stop by itself after this much wall time (default: run until Ctrl-C).
+    #[arg(long, value_name = "DURATION")]
+    pub stop_after: Option<String>,
+}
+
+/// `hookbench receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:9090", value_name = "HOST:PORT")]
+    pub addr: String,
+    /// Allow listening on an address other than loopback (prints a warning).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Signing secret `whsec_…` (or set HOOKBENCH_SECRET).
+    #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// How far `webhook-timestamp` may be from now.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub tolerance: String,
+    /// Take the faults of this scenario's [receiver] section.
+    #[arg(long, short = 's', value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// Share of deliveries answered 500.
+    #[arg(long, value_name = "SHARE")]
+    pub failure_rate: Option<f64>,
+    /// Share of deliveries answered only after --slow.
+    #[arg(long, value_name = "SHARE")]
+    pub slow_rate: Option<f64>,
+    /// How late a slow answer comes.
+    #[arg(long, value_name = "DURATION")]
+    pub slow: Option<String>,
+    /// An outage window `AT+DURATION` from start, e.g. `30s+1m` (repeatable): answered 503.
+    #[arg(long, value_name = "AT+DURATION")]
+    pub outage: Vec<String>,
+    /// Stop by itself after this much wall time (default: run until Ctrl-C).
+    #[arg(long, value_name = "DURATION")]
+    pub stop_after: Option<String>,
+    /// No status line while running.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Output formats.
@@ -44,6 +115,8 @@ pub enum Format {
 pub enum Engine {
     /// Deterministic discrete-event simulation in virtual time.
     Sim,
+    /// The same model over real HTTP on loopback (time compressed by --speedup).
+    Live,
 }
 
 /// `hookbench compare`.
@@ -69,6 +142,9 @@ pub struct CompareArgs {
     /// Engine.
     #[arg(long, value_enum, default_value_t = Engine::Sim)]
     pub engine: Engine,
+    /// Live engine: virtual seconds per wall-clock second [default: so the run takes about a minute].
+    #[arg(long, value_name = "N")]
+    pub speedup: Option<f64>,
     /// Output format [default: table, or from --output's extension].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,

@@ -21,6 +21,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod render;

@@ -224,6 +224,23 @@ impl<'a> Recorder<'a> {
         self.throttled_until = self.throttled_until.max(until);
     }
 
+    /// Accounts one answered API request: `new` events it brought (0 makes it wasted).
+    pub fn answer(&mut self, status: crate::model::api::Status, new: u64, bytes_up: u64, bytes_down: u64) {
+        use crate::model::api::Status;
+        let r = &mut self.requests;
+        r.total += 1;
+        match status {
+            Status::NotModified => r.not_modified += 1,
+            Status::TooManyRequests => r.throttled += 1,
+            _ => {}
+        }
+        if new == 0 {
+            r.wasted += 1;
+        }
+        self.bytes_sent += bytes_up;
+        self.bytes_received += bytes_down;
+    }
+
     /// Records a violation of the model's invariants found by a driver.
     pub fn violation(&mut self, what: String) {
         self.violations.push(what);

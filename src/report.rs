@@ -33,6 +33,9 @@ pub struct Report {
     pub wall_time_s: f64,
     /// What the engine did.
     pub run: RunInfo,
+    /// The live engine's time compression and what it distorts (absent for sim).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveInfo>,
     /// One entry per strategy (and interval).
     pub strategies: Vec<StrategyReport>,
 }
@@ -48,6 +51,17 @@ pub struct RunInfo {
     pub events: u64,
     /// Simulation steps processed, all strategies together (sim engine).
     pub steps: u64,
+}
+
+/// How the live engine ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveInfo {
+    /// Virtual time ran this many times faster than the wall clock.
+    pub speedup: f64,
+    /// Timer resolution (1 ms of wall time) in scenario milliseconds: the error any wait may have.
+    pub timer_resolution_ms: f64,
+    /// What the compression distorts, in words.
+    pub distortion: String,
 }
 
 /// One row: a strategy at an interval.

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::{load_scenario, print};
-use crate::cli::{CompareArgs, Format};
+use crate::cli::{CompareArgs, Engine, Format};
 use crate::engine::sim;
 use crate::error::{Error, Result};
 use crate::render;
@@ -29,6 +29,10 @@ pub struct CompareOptions {
     pub output: Option<PathBuf>,
     /// Silence the table on stdout when the result goes to a file.
     pub quiet: bool,
+    /// The engine.
+    pub engine: Engine,
+    /// Live engine speed-up.
+    pub speedup: f64,
 }
 
 /// Parses a comma-separated list of poll intervals.
@@ -127,7 +131,32 @@ impl CompareOptions {
             (None, Some(path)) => format_for_path(path)?,
             (None, None) => Format::Table,
         };
-        Ok(CompareOptions { scenario, specs, format, output: args.output, quiet: args.quiet })
+        let speedup = match (args.engine, args.speedup) {
+            (Engine::Sim, Some(_)) => {
+                return Err(Error::Input(
+                    "--speedup applies to the live engine only; add `--engine live` or drop it".into(),
+                ))
+            }
+            (_, Some(x)) if !(x.is_finite() && (0.01..=100_000.0).contains(&x)) => {
+                return Err(Error::Input(format!(
+                    "--speedup {x} is out of range; give a factor from 0.01 to 100000"
+                )))
+            }
+            (_, Some(x)) => x,
+            (Engine::Live, None) => {
+                crate::live::engine::auto_speedup(&scenario, std::time::Duration::from_secs(60))
+            }
+            (Engine::Sim, None) => 1.0,
+        };
+        Ok(CompareOptions {
+            scenario,
+            specs,
+            format,
+            output: args.output,
+            quiet: args.quiet,
+            engine: args.engine,
+            speedup,
+        })
     }
 }
 
@@ -145,7 +174,18 @@ fn format_for_path(path: &std::path::Path) -> Result<Format> {
 
 /// Runs the engine on validated options.
 pub fn execute(opts: &CompareOptions) -> Result<Report> {
-    Ok(sim::run(&opts.scenario, &opts.specs)?)
+    match opts.engine {
+        Engine::Sim => Ok(sim::run(&opts.scenario, &opts.specs)?),
+        Engine::Live => {
+            let live = crate::live::engine::LiveOptions { speedup: opts.speedup, progress: !opts.quiet };
+            crate::live::engine::run(&opts.scenario, &opts.specs, live).map_err(|e| match e {
+                crate::live::engine::LiveError::Setup(m) => Error::Input(m),
+                crate::live::engine::LiveError::Check(m) => {
+                    Error::Input(format!("internal check failed: {m}"))
+                }
+            })
+        }
+    }
 }
 
 /// `hookbench compare`.

@@ -4,7 +4,9 @@
 //! a scenario by name or path, and writing to stdout without failing on a closed pipe.
 
 pub mod compare;
+pub mod receive;
 pub mod scenarios;
+pub mod serve;
 
 use std::io::Write;
 
@@ -17,6 +19,8 @@ pub fn dispatch(command: Command) -> Result<u8> {
     match command {
         Command::Compare(args) => compare::run(args),
         Command::Scenarios(cmd) => scenarios::run(cmd),
+        Command::Serve(args) => serve::run(args),
+        Command::Receive(args) => receive::run(args),
     }
 }
 
@@ -34,6 +38,61 @@ pub fn load_scenario(name_or_path: &str) -> Result<(Scenario, Option<String>)> {
         ))),
         Err(e) => Err(Error::Input(format!("cannot read scenario file `{name_or_path}`: {e}"))),
     }
+}
+
+/// Binds a listening socket: loopback unless `allow_remote` (then with a warning).
+pub async fn bind(addr: &str, allow_remote: bool) -> Result<tokio::net::TcpListener> {
+    let sa: std::net::SocketAddr = addr.parse().map_err(|_| {
+        Error::Input(format!("--addr `{addr}` is not an address; write HOST:PORT such as `127.0.0.1:8080` (port 0: any free port)"))
+    })?;
+    if !sa.ip().is_loopback() {
+        if !allow_remote {
+            return Err(Error::Input(format!(
+                "--addr `{addr}` is not a loopback address; add --allow-remote to listen on it, or use 127.0.0.1"
+            )));
+        }
+        eprintln!("warning: listening on {sa}, reachable from other machines");
+    }
+    tokio::net::TcpListener::bind(sa).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => Error::Input(format!(
+            "port {} is already in use; choose another with --addr, or port 0 for any free port",
+            sa.port()
+        )),
+        _ => Error::Input(format!("cannot listen on {sa}: {e}")),
+    })
+}
+
+/// Parses an optional wall-clock limit such as `--stop-after 10s`.
+pub fn stop_after(text: Option<&str>) -> Result<Option<std::time::Duration>> {
+    text.map(|t| {
+        crate::units::parse_duration(t)
+            .map(std::time::Duration::from_micros)
+            .map_err(|e| Error::Input(format!("--stop-after: {e}")))
+    })
+    .transpose()
+}
+
+/// Waits for Ctrl-C, or the wall-clock limit.
+pub async fn until_stopped(limit: Option<std::time::Duration>) {
+    match limit {
+        Some(d) => {
+            tokio::select! {
+                _ = tokio::time::sleep(d) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// A tokio runtime for the serving commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -17,7 +17,7 @@ use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use crate::metrics::{Fate, Recorder};
-use crate::model::api::{Api, Response, Status};
+use crate::model::api::{Api, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome};
 use crate::model::receiver::{Answer, Receiver};
@@ -133,6 +133,7 @@ pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
             events: log.len() as u64,
             steps,
         },
+        live: None,
         strategies: rows.into_iter().map(|r| r.report).collect(),
     })
 }
@@ -176,10 +177,11 @@ struct Sim<'a> {
     heap: BinaryHeap<Entry>,
     slots: Vec<Option<(Response, bool)>>,
     free: Vec<u32>,
-    api: Api<'a>,
-    emitter: Option<Emitter<'a>>,
+    api: Api,
+    log: &'a EventLog,
+    emitter: Option<Emitter>,
     payload: Payload,
-    receiver: Receiver<'a>,
+    receiver: Receiver,
     net: Rng,
     own: Rng,
     rec: Recorder<'a>,
@@ -213,7 +215,7 @@ impl<'a> Sim<'a> {
         for a in actions.drain(..) {
             match a {
                 Action::Send { tag, req, billable } => {
-                    let resp = self.api.handle(self.now, req, billable);
+                    let resp = self.api.handle(self.log, self.now, req, billable);
                     let rtt = self.scenario.api.rtt.sample(&mut self.net);
                     let slot = match self.free.pop() {
                         Some(s) => {
@@ -264,7 +266,8 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         heap: BinaryHeap::with_capacity(1024),
         slots: Vec::new(),
         free: Vec::new(),
-        api: Api::new(log, &scenario.api, scenario.events.payload_bytes),
+        api: Api::new(&scenario.api, scenario.events.payload_bytes),
+        log,
         emitter: subscription.map(|_| Emitter::new(&scenario.webhook, log.len())),
         payload: subscription.unwrap_or(Payload::Fat),
         receiver: Receiver::new(&scenario.receiver),
@@ -304,18 +307,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                 sim.with_strategy(strategy.as_mut(), |s, cx| s.on_response(cx, tag, &resp));
                 if billable {
                     let new = sim.rec.detected() - before;
-                    let r = &mut sim.rec.requests;
-                    r.total += 1;
-                    match resp.status {
-                        Status::NotModified => r.not_modified += 1,
-                        Status::TooManyRequests => r.throttled += 1,
-                        _ => {}
-                    }
-                    if new == 0 {
-                        r.wasted += 1;
-                    }
-                    sim.rec.bytes_sent += resp.bytes_up;
-                    sim.rec.bytes_received += resp.bytes_down;
+                    sim.rec.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
                 }
             }
             Step::Arrival(id) => {

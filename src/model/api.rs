@@ -41,6 +41,8 @@ pub enum Status {
     NotFound,
     /// 429: over quota.
     TooManyRequests,
+    /// A 5xx, a malformed answer, or no answer at all (live engine only).
+    Unavailable,
 }
 
 impl Status {
@@ -51,6 +53,7 @@ impl Status {
             Status::NotModified => 304,
             Status::NotFound => 404,
             Status::TooManyRequests => 429,
+            Status::Unavailable => 503,
         }
     }
 }
@@ -105,10 +108,10 @@ pub struct Response {
     pub bytes_down: u64,
 }
 
-/// One client's view of the API.
-pub struct Api<'a> {
-    log: &'a EventLog,
-    cfg: &'a ApiConfig,
+/// One client's view of the API: its quota, and the API's settings.
+#[derive(Debug, Clone)]
+pub struct Api {
+    cfg: ApiConfig,
     payload_bytes: u32,
     limiter: Option<RateLimiter>,
 }
@@ -123,10 +126,15 @@ fn page_etag(cursor: u32, count: u32, has_more: bool) -> u64 {
     h
 }
 
-impl<'a> Api<'a> {
-    /// A client of the API over `log`.
-    pub fn new(log: &'a EventLog, cfg: &'a ApiConfig, payload_bytes: u32) -> Self {
-        Api { log, cfg, payload_bytes, limiter: cfg.rate_limit.map(RateLimiter::new) }
+impl Api {
+    /// A client of the API with `cfg`'s settings and quota.
+    pub fn new(cfg: &ApiConfig, payload_bytes: u32) -> Self {
+        Api { cfg: cfg.clone(), payload_bytes, limiter: cfg.rate_limit.map(RateLimiter::new) }
+    }
+
+    /// The rate-limit header values at `now`, if there is a quota.
+    pub fn rate_state(&mut self, now: Micros) -> Option<RateState> {
+        self.limiter.as_mut().map(|rl| rl.state(now))
     }
 
     /// The peak share of quota used, if there is a quota.
@@ -136,7 +144,7 @@ impl<'a> Api<'a> {
 
     /// Answers `req` as of `now`. `billable` marks requests inside the measured window (only
     /// those move the reported peak quota use).
-    pub fn handle(&mut self, now: Micros, req: Request, billable: bool) -> Response {
+    pub fn handle(&mut self, log: &EventLog, now: Micros, req: Request, billable: bool) -> Response {
         let bytes_up = wire::GET_REQUEST
             + match req {
                 Request::List { if_none_match: Some(_), .. } => wire::IF_NONE_MATCH,
@@ -160,7 +168,7 @@ impl<'a> Api<'a> {
         }
         let (status, body, etag, bytes_down) = match req {
             Request::List { cursor, limit, if_none_match } => {
-                let visible = self.log.visible_count(now);
+                let visible = log.visible_count(now);
                 let limit = limit.clamp(1, self.cfg.page_size);
                 let start = cursor.min(visible);
                 let count = (visible - start).min(limit);
@@ -174,14 +182,14 @@ impl<'a> Api<'a> {
                 }
             }
             Request::Resource(id) => {
-                let latest = if id < self.log.resources() { self.log.resource_latest(id, now) } else { None };
-                let version = latest.map_or(0, |e| self.log.get(e).version);
+                let latest = if id < log.resources() { log.resource_latest(id, now) } else { None };
+                let version = latest.map_or(0, |e| log.get(e).version);
                 let size =
                     wire::API_RESPONSE_HEADERS + wire::RESOURCE_OVERHEAD + u64::from(self.payload_bytes);
                 (Status::Ok, Body::Resource { id, latest, version }, None, size)
             }
             Request::Event(id) => {
-                if (id as usize) < self.log.len() && self.log.get(id).visible_at <= now {
+                if (id as usize) < log.len() && log.get(id).visible_at <= now {
                     let size = wire::API_RESPONSE_HEADERS + wire::event_json(self.payload_bytes);
                     (Status::Ok, Body::Event(id), None, size)
                 } else {
@@ -232,12 +240,15 @@ mod tests {
     fn pages_follow_the_cursor_and_cap() {
         let log = log();
         let c = cfg(None, false);
-        let mut api = Api::new(&log, &c, 100);
-        let r = api.handle(9 * SECOND, Request::List { cursor: 0, limit: 100, if_none_match: None }, true);
+        let mut api = Api::new(&c, 100);
+        let r =
+            api.handle(&log, 9 * SECOND, Request::List { cursor: 0, limit: 100, if_none_match: None }, true);
         assert_eq!(r.body, Body::Page { first: 0, count: 4, has_more: true, next: 4 });
-        let r = api.handle(9 * SECOND, Request::List { cursor: 8, limit: 100, if_none_match: None }, true);
+        let r =
+            api.handle(&log, 9 * SECOND, Request::List { cursor: 8, limit: 100, if_none_match: None }, true);
         assert_eq!(r.body, Body::Page { first: 8, count: 2, has_more: false, next: 10 });
-        let r = api.handle(5 * SECOND, Request::List { cursor: 4, limit: 100, if_none_match: None }, true);
+        let r =
+            api.handle(&log, 5 * SECOND, Request::List { cursor: 4, limit: 100, if_none_match: None }, true);
         assert_eq!(r.body, Body::Page { first: 4, count: 2, has_more: false, next: 6 });
     }
 
@@ -245,11 +256,16 @@ mod tests {
     fn etag_gives_304_until_something_changes() {
         let log = log();
         let c = cfg(Some(100), false);
-        let mut api = Api::new(&log, &c, 100);
-        let first =
-            api.handle(9 * SECOND + 1, Request::List { cursor: 10, limit: 4, if_none_match: None }, true);
+        let mut api = Api::new(&c, 100);
+        let first = api.handle(
+            &log,
+            9 * SECOND + 1,
+            Request::List { cursor: 10, limit: 4, if_none_match: None },
+            true,
+        );
         assert_eq!(first.status, Status::Ok);
         let again = api.handle(
+            &log,
             9 * SECOND + 2,
             Request::List { cursor: 10, limit: 4, if_none_match: first.etag },
             true,
@@ -258,8 +274,12 @@ mod tests {
         assert!(again.bytes_down < first.bytes_down);
         // The 304 used no quota.
         assert_eq!(again.rate.unwrap().used, 1);
-        let moved =
-            api.handle(9 * SECOND, Request::List { cursor: 8, limit: 4, if_none_match: first.etag }, true);
+        let moved = api.handle(
+            &log,
+            9 * SECOND,
+            Request::List { cursor: 8, limit: 4, if_none_match: first.etag },
+            true,
+        );
         assert_eq!(moved.status, Status::Ok);
     }
 
@@ -267,14 +287,14 @@ mod tests {
     fn quota_then_429_with_retry_after() {
         let log = log();
         let c = cfg(Some(2), true);
-        let mut api = Api::new(&log, &c, 100);
+        let mut api = Api::new(&c, 100);
         let req = Request::Resource(0);
-        assert_eq!(api.handle(0, req, true).status, Status::Ok);
-        assert_eq!(api.handle(SECOND, req, true).status, Status::Ok);
-        let r = api.handle(100 * SECOND, req, true);
+        assert_eq!(api.handle(&log, 0, req, true).status, Status::Ok);
+        assert_eq!(api.handle(&log, SECOND, req, true).status, Status::Ok);
+        let r = api.handle(&log, 100 * SECOND, req, true);
         assert_eq!(r.status, Status::TooManyRequests);
         assert_eq!(r.retry_after, Some(3500 * SECOND));
-        assert_eq!(api.handle(3600 * SECOND, req, true).status, Status::Ok);
+        assert_eq!(api.handle(&log, 3600 * SECOND, req, true).status, Status::Ok);
         assert!((api.peak_use().unwrap() - 1.0).abs() < 1e-12);
     }
 
@@ -282,15 +302,15 @@ mod tests {
     fn resources_and_single_events_respect_visibility() {
         let log = log();
         let c = cfg(None, false);
-        let mut api = Api::new(&log, &c, 10);
-        assert_eq!(api.handle(0, Request::Event(3), true).status, Status::NotFound);
-        assert_eq!(api.handle(3 * SECOND, Request::Event(3), true).body, Body::Event(3));
+        let mut api = Api::new(&c, 10);
+        assert_eq!(api.handle(&log, 0, Request::Event(3), true).status, Status::NotFound);
+        assert_eq!(api.handle(&log, 3 * SECOND, Request::Event(3), true).body, Body::Event(3));
         assert_eq!(
-            api.handle(5 * SECOND, Request::Resource(1), true).body,
+            api.handle(&log, 5 * SECOND, Request::Resource(1), true).body,
             Body::Resource { id: 1, latest: Some(5), version: 3 }
         );
         assert_eq!(
-            api.handle(0, Request::Resource(1), true).body,
+            api.handle(&log, 0, Request::Resource(1), true).body,
             Body::Resource { id: 1, latest: None, version: 0 }
         );
     }

@@ -50,16 +50,17 @@ pub enum Next {
 }
 
 /// The emitter for one subscription.
-pub struct Emitter<'a> {
-    cfg: &'a WebhookConfig,
+#[derive(Debug, Clone)]
+pub struct Emitter {
+    cfg: WebhookConfig,
     states: Vec<DeliveryState>,
     disabled: bool,
 }
 
-impl<'a> Emitter<'a> {
+impl Emitter {
     /// An emitter for `events` events.
-    pub fn new(cfg: &'a WebhookConfig, events: usize) -> Self {
-        Emitter { cfg, states: vec![DeliveryState::Pending; events], disabled: false }
+    pub fn new(cfg: &WebhookConfig, events: usize) -> Self {
+        Emitter { cfg: cfg.clone(), states: vec![DeliveryState::Pending; events], disabled: false }
     }
 
     /// Whether the endpoint was disabled by a 410.
@@ -134,6 +135,20 @@ impl<'a> Emitter<'a> {
     /// Where event `id` stands.
     pub fn state(&self, id: u32) -> DeliveryState {
         self.states[id as usize]
+    }
+
+    /// Events in the dead-letter queue, in id order.
+    pub fn dead_letters(&self) -> impl Iterator<Item = u32> + '_ {
+        self.states
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == DeliveryState::DeadLettered)
+            .map(|(i, _)| i as u32)
+    }
+
+    /// The per-attempt timeout.
+    pub fn timeout(&self) -> Micros {
+        self.cfg.timeout
     }
 }
 

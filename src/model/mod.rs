@@ -19,5 +19,6 @@ pub mod emitter;
 pub mod ratelimit;
 pub mod receiver;
 pub mod retry;
+pub mod signature;
 pub mod source;
 pub mod wire;

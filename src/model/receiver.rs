@@ -32,14 +32,15 @@ impl Answer {
 }
 
 /// The receiver's faults.
-pub struct Receiver<'a> {
-    cfg: &'a ReceiverConfig,
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    cfg: ReceiverConfig,
 }
 
-impl<'a> Receiver<'a> {
+impl Receiver {
     /// A receiver with the scenario's faults.
-    pub fn new(cfg: &'a ReceiverConfig) -> Self {
-        Receiver { cfg }
+    pub fn new(cfg: &ReceiverConfig) -> Self {
+        Receiver { cfg: cfg.clone() }
     }
 
     /// Whether the receiver is down at `now`.

@@ -128,6 +128,9 @@ pub fn render(report: &Report) -> String {
     if !sc.description.is_empty() {
         out.push_str(&format!("{}\n", sc.description));
     }
+    if let Some(live) = &report.live {
+        out.push_str(&format!("live over loopback HTTP: {}\n", live.distortion));
+    }
     out.push('\n');
 
     let mut t = Table::new();

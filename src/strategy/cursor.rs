@@ -118,11 +118,11 @@ impl CursorPoller {
                 self.failures = 0;
                 self.busy = false;
             }
-            Status::TooManyRequests => {
+            Status::TooManyRequests | Status::Unavailable => {
                 let wait = throttle_wait(resp.retry_after, self.failures, cx.rng);
                 self.failures += 1;
                 let until = cx.now + wait;
-                if self.cycle_billable {
+                if self.cycle_billable && resp.status == Status::TooManyRequests {
                     cx.throttled_until(until);
                 }
                 cx.wake(until, self.base + RETRY);

@@ -71,11 +71,13 @@ impl Fetcher {
                 *tries += 1;
                 cx.wake(cx.now + wait, tag);
             }
-            Status::TooManyRequests => {
+            Status::TooManyRequests | Status::Unavailable => {
                 let wait = throttle_wait(resp.retry_after, *tries, cx.rng);
                 *tries += 1;
                 let until = cx.now + wait;
-                cx.throttled_until(until);
+                if resp.status == Status::TooManyRequests {
+                    cx.throttled_until(until);
+                }
                 cx.wake(until, tag);
             }
         }

@@ -103,14 +103,14 @@ impl Strategy for PollState {
         }
         self.in_flight = self.in_flight.saturating_sub(1);
         match (resp.status, resp.body) {
-            (Status::TooManyRequests, _) => {
+            (Status::TooManyRequests | Status::Unavailable, _) => {
                 self.queue.push_front(tag as u32);
                 let wait = throttle_wait(resp.retry_after, self.failures, cx.rng);
                 self.failures += 1;
                 let until = cx.now + wait;
                 if until > self.blocked_until {
                     self.blocked_until = until;
-                    if self.cycle_billable {
+                    if self.cycle_billable && resp.status == Status::TooManyRequests {
                         cx.throttled_until(until);
                     }
                 }

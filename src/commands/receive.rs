@@ -1,0 +1,147 @@
+//! `hookbench receive`: a verifying webhook receiver that shows latency and counts as it runs.
+//!
+//! Validates the flags (secret, tolerance, faults from flags or a scenario's `[receiver]`),
+//! binds loopback (another address only with `--allow-remote`), verifies every delivery
+//! (constant-time signature check, timestamp tolerance, duplicates by `webhook-id`), measures
+//! detection latency from each event's `occurred_at`, and prints a summary on Ctrl-C or
+//! `--stop-after`.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc::unbounded_channel;
+
+use super::serve::parse_secret;
+use super::{bind, load_scenario, runtime, stop_after, until_stopped};
+use crate::cli::ReceiveArgs;
+use crate::error::{Error, Result};
+use crate::live::clock::Clock;
+use crate::live::receiver::{self, ReceiverState};
+use crate::model::receiver::Receiver;
+use crate::scenario::{ReceiverConfig, Window};
+use crate::units::{format_duration, parse_duration, SECOND};
+
+fn share(flag: &str, v: Option<f64>, default: f64) -> Result<f64> {
+    let v = v.unwrap_or(default);
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::Input(format!("{flag} {v} is not a share; give a number from 0 to 1")))
+    }
+}
+
+/// The receiver's faults from a scenario and flags.
+pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
+    let mut cfg = match &args.scenario {
+        Some(s) => load_scenario(s)?.0.receiver,
+        None => ReceiverConfig {
+            failure_rate: 0.0,
+            slow_rate: 0.0,
+            slow: 30 * SECOND,
+            outages: Vec::new(),
+            gone_at: None,
+        },
+    };
+    cfg.failure_rate = share("--failure-rate", args.failure_rate, cfg.failure_rate)?;
+    cfg.slow_rate = share("--slow-rate", args.slow_rate, cfg.slow_rate)?;
+    if cfg.failure_rate + cfg.slow_rate > 1.0 {
+        return Err(Error::Input("--failure-rate and --slow-rate add up to more than 1".into()));
+    }
+    if let Some(s) = &args.slow {
+        cfg.slow = parse_duration(s).map_err(|e| Error::Input(format!("--slow: {e}")))?;
+    }
+    for o in &args.outage {
+        let Some((at, len)) = o.split_once('+') else {
+            return Err(Error::Input(format!("--outage `{o}` should be AT+DURATION, such as `30s+1m`")));
+        };
+        let at = parse_duration(at).map_err(|e| Error::Input(format!("--outage: {e}")))?;
+        let duration = parse_duration(len).map_err(|e| Error::Input(format!("--outage: {e}")))?;
+        cfg.outages.push(Window { at, duration });
+    }
+    Ok(cfg)
+}
+
+/// `hookbench receive`.
+pub fn run(args: ReceiveArgs) -> Result<u8> {
+    let secret = parse_secret(args.secret.as_deref(), "hookbench receive")?;
+    let tolerance =
+        parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
+    let faults = faults(&args)?;
+    let stop = stop_after(args.stop_after.as_deref())?;
+    runtime()?.block_on(async move {
+        let listener = bind(&args.addr, args.allow_remote).await?;
+        let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
+        let (tx, mut rx) = unbounded_channel();
+        let clock = Clock::start(1.0);
+        let state = ReceiverState::new(secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
+        println!("hookbench receive: listening on http://{addr} (POST any path) · tolerance {}s", tolerance);
+        let _ = std::io::stdout().flush();
+        let live_status = !args.quiet && std::io::stderr().is_terminal();
+        let stats_state = std::sync::Arc::downgrade(&state);
+        let collector = tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new(3).ok();
+            let mut last_print = std::time::Instant::now();
+            let mut first = 0u64;
+            while let Some(d) = rx.recv().await {
+                if !d.duplicate {
+                    first += 1;
+                    let occurred = serde_json::from_slice::<serde_json::Value>(&d.body)
+                        .ok()
+                        .and_then(|v| v.get("occurred_at").and_then(|t| t.as_str()).map(str::to_string))
+                        .and_then(|t| humantime::parse_rfc3339_weak(&t).ok());
+                    if let (Some(h), Some(t)) = (hist.as_mut(), occurred) {
+                        let lat = SystemTime::now().duration_since(t).unwrap_or_default();
+                        let _ = h.record(lat.as_micros() as u64);
+                    }
+                }
+                if live_status && last_print.elapsed() > Duration::from_millis(500) {
+                    last_print = std::time::Instant::now();
+                    let Some(s) = stats_state.upgrade().map(|s| s.stats()) else { continue };
+                    let p = |q: f64| hist.as_ref().map_or("—".into(), |h| format_duration(h.value_at_quantile(q)));
+                    eprint!(
+                        "\r{first} events · {} duplicates · {} rejected · {} faulted · latency p50 {} p99 {}   ",
+                        s.duplicates,
+                        s.rejected,
+                        s.faulted,
+                        p(0.5),
+                        p(0.99)
+                    );
+                }
+            }
+            (first, hist)
+        });
+        let started = std::time::Instant::now();
+        axum::serve(listener, receiver::router(state.clone()))
+            .with_graceful_shutdown(until_stopped(stop))
+            .await
+            .map_err(|e| Error::Input(format!("the receiver failed: {e}")))?;
+        let s = state.stats();
+        drop(state);
+        let (events, hist) = match tokio::time::timeout(Duration::from_secs(5), collector).await {
+            Ok(Ok(done)) => done,
+            _ => (0, None),
+        };
+        if live_status {
+            eprintln!();
+        }
+        let latency = match hist.filter(|h| !h.is_empty()) {
+            Some(h) => format!(
+                "; latency from occurred_at: p50 {}, p99 {}, max {}",
+                format_duration(h.value_at_quantile(0.5)),
+                format_duration(h.value_at_quantile(0.99)),
+                format_duration(h.max())
+            ),
+            None => String::new(),
+        };
+        println!(
+            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates), {} rejected, {} answered with an injected fault{latency}",
+            started.elapsed().as_secs_f64(),
+            s.accepted,
+            s.duplicates,
+            s.rejected,
+            s.faulted
+        );
+        Ok(0)
+    })
+}

@@ -1,0 +1,149 @@
+//! `hookbench serve`: the mock source alone — the pollable API, and webhooks to your URL.
+//!
+//! Validates the flags (scenario, speed-up, URL, secret), binds loopback (another address only
+//! with `--allow-remote`), prints the address it bound, and runs until Ctrl-C or
+//! `--stop-after`, then prints a one-line summary.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use super::{bind, load_scenario, runtime, stop_after, until_stopped};
+use crate::cli::ServeArgs;
+use crate::error::{Error, Result};
+use crate::live::clock::Clock;
+use crate::live::emitter::{self, Emitting, Outbox, Target};
+use crate::live::source::{self, lock, SourceState};
+use crate::model::signature::Secret;
+use crate::model::source::EventLog;
+use crate::scenario::DEFAULT;
+use crate::units::format_duration;
+
+/// Validates a webhook target URL.
+pub fn parse_url(url: &str) -> Result<reqwest::Url> {
+    let u = reqwest::Url::parse(url).map_err(|e| {
+        Error::Input(format!(
+            "--webhook-url `{url}` is not a URL ({e}); write one such as http://127.0.0.1:9090/webhook"
+        ))
+    })?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(Error::Input(format!(
+            "--webhook-url `{url}` must be an http:// or https:// URL with a host"
+        )));
+    }
+    Ok(u)
+}
+
+/// Checks that something listens at the URL's host and port.
+pub async fn reachable(u: &reqwest::Url) -> Result<()> {
+    let host = u.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = u.port_or_known_default().unwrap_or(80);
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::Input(format!(
+            "cannot reach --webhook-url {u} ({e}); start the receiver first, or check the host and port"
+        ))),
+        Err(_) => Err(Error::Input(format!(
+            "cannot reach --webhook-url {u}: no answer within 3 s; check the host and port"
+        ))),
+    }
+}
+
+/// Parses `--secret`.
+pub fn parse_secret(text: Option<&str>, what: &str) -> Result<Secret> {
+    let Some(text) = text else {
+        return Err(Error::Input(format!(
+            "{what} needs a signing secret: pass --secret whsec_… (base64 of at least 16 bytes) or set HOOKBENCH_SECRET"
+        )));
+    };
+    Secret::parse(text).map_err(|_| {
+        Error::Input("--secret must be `whsec_` followed by base64 of at least 16 bytes, such as whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into())
+    })
+}
+
+/// Validates a speed-up factor.
+pub fn check_speedup(x: f64) -> Result<f64> {
+    if x.is_finite() && (0.01..=100_000.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(Error::Input(format!("--speedup {x} is out of range; give a factor from 0.01 to 100000")))
+    }
+}
+
+/// `hookbench serve`.
+pub fn run(args: ServeArgs) -> Result<u8> {
+    let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let speedup = check_speedup(args.speedup)?;
+    let stop = stop_after(args.stop_after.as_deref())?;
+    let target = match &args.webhook_url {
+        Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
+        None => None,
+    };
+    runtime()?.block_on(async move {
+        let listener = bind(&args.addr, args.allow_remote).await?;
+        let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
+        if let Some((u, _)) = &target {
+            reachable(u).await?;
+        }
+        let log = Arc::new(EventLog::generate(&scenario));
+        let scenario = Arc::new(scenario);
+        let clock = Clock::start(speedup);
+        let state = SourceState::new(scenario.clone(), log.clone(), clock);
+        let client = reqwest::Client::builder()
+            .build()
+            .map_err(|e| Error::Input(format!("cannot build the HTTP client: {e}")))?;
+        let outbox = target.as_ref().map(|(u, secret)| {
+            let outbox = Outbox::new(&scenario, log.len(), "serve");
+            state.register_emitter("webhook", outbox.clone());
+            tokio::spawn(emitter::run(Emitting {
+                scenario: scenario.clone(),
+                log: log.clone(),
+                clock,
+                client: client.clone(),
+                target: Target { url: u.to_string(), secret: secret.clone(), payload: scenario.webhook.payload },
+                outbox: outbox.clone(),
+                end: scenario.duration.saturating_add(scenario.drain),
+            }));
+            outbox
+        });
+        let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {u}"));
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}",
+            scenario.name,
+            log.len(),
+            format_duration(scenario.duration),
+        );
+        let _ = out.flush();
+        drop(out);
+        let started = std::time::Instant::now();
+        axum::serve(listener, source::router(state.clone()))
+            .with_graceful_shutdown(until_stopped(stop))
+            .await
+            .map_err(|e| Error::Input(format!("the server failed: {e}")))?;
+        let st = state.stats();
+        let now = clock.now();
+        let happened = log.events().partition_point(|e| e.at <= now);
+        let hooks = outbox.map_or(String::new(), |o| {
+            let c = lock(&o).counts;
+            format!(
+                "; webhooks: {} attempts, {} delivered, {} failed, {} dead-lettered",
+                c.attempts, c.delivered, c.failed, c.dead_lettered
+            )
+        });
+        println!(
+            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}",
+            started.elapsed().as_secs_f64(),
+            st.requests,
+            st.not_modified,
+            st.throttled,
+            st.bad,
+            log.len(),
+        );
+        Ok(0)
+    })
+}

@@ -1,0 +1,61 @@
+//! Virtual time for the live engine: scenario time running `speedup` times faster than the
+//! wall clock, from a start instant.
+//!
+//! Owns the conversions between scenario microseconds and tokio instants. It is the only place
+//! in the live engine that reads the clock; everything else asks it.
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::units::Micros;
+
+/// A virtual clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+    wall_start: SystemTime,
+    speedup: f64,
+}
+
+impl Clock {
+    /// A clock starting now.
+    pub fn start(speedup: f64) -> Self {
+        Clock { start: Instant::now(), wall_start: SystemTime::now(), speedup: speedup.max(1e-9) }
+    }
+
+    /// The speed-up factor.
+    pub fn speedup(&self) -> f64 {
+        self.speedup
+    }
+
+    /// Virtual now.
+    pub fn now(&self) -> Micros {
+        (self.start.elapsed().as_secs_f64() * self.speedup * 1e6) as Micros
+    }
+
+    /// The instant virtual time `t` is reached.
+    pub fn instant_at(&self, t: Micros) -> Instant {
+        self.start + self.real(t)
+    }
+
+    /// A virtual duration in wall-clock time.
+    pub fn real(&self, d: Micros) -> Duration {
+        Duration::from_secs_f64(d as f64 / 1e6 / self.speedup)
+    }
+
+    /// The wall-clock time of virtual time `t`.
+    pub fn wall_at(&self, t: Micros) -> SystemTime {
+        self.wall_start + self.real(t)
+    }
+
+    /// Sleeps until virtual time `t`.
+    pub async fn sleep_until(&self, t: Micros) {
+        tokio::time::sleep_until(self.instant_at(t)).await;
+    }
+}
+
+/// Unix seconds now (for webhook timestamps, which real receivers check against their clocks).
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

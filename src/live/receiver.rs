@@ -1,0 +1,192 @@
+//! The verifying receiver: Standard Webhooks deliveries in, verified events out.
+//!
+//! Owns the HTTP face of a subscriber: body size limit, signature verification (constant time,
+//! timestamp tolerance), replay protection by `webhook-id`, and the scenario's faults (outage
+//! windows answered 503, a 5xx failure rate, slow answers, 410 after `gone_at`). Each endpoint
+//! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
+//! deliveries to a [`Sink`]. It never decides what a delivery means to a strategy.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::live::clock::{unix_now, Clock};
+use crate::live::json::parse_event_id;
+use crate::live::source::{error, lock};
+use crate::model::dist::Rng;
+use crate::model::receiver::{Answer, Receiver};
+use crate::model::signature::{Secret, VerifyError};
+
+/// The largest delivery body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A verified delivery.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The event id from the body.
+    pub event: u32,
+    /// The `webhook-id`.
+    pub message: String,
+    /// Whether this `webhook-id` was seen before.
+    pub duplicate: bool,
+    /// Bytes received (body plus headers).
+    pub bytes: u64,
+    /// The body, for receivers that read it.
+    pub body: Bytes,
+}
+
+/// Where an endpoint's verified deliveries go.
+pub type Sink = UnboundedSender<Delivery>;
+
+/// Counts of what the receiver answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReceiveStats {
+    /// Deliveries verified and accepted (duplicates included).
+    pub accepted: u64,
+    /// Of which `webhook-id`s already seen.
+    pub duplicates: u64,
+    /// Rejected: bad or missing signature, expired timestamp, malformed body.
+    pub rejected: u64,
+    /// Answered with an injected fault (outage, 5xx, 410).
+    pub faulted: u64,
+}
+
+/// One receiving endpoint.
+pub struct Endpoint {
+    sink: Sink,
+    seen: Mutex<HashSet<String>>,
+}
+
+/// The receiver's shared state.
+pub struct ReceiverState {
+    secret: Secret,
+    tolerance_s: u64,
+    faults: Receiver,
+    clock: Clock,
+    rng: Mutex<Rng>,
+    endpoints: Vec<Endpoint>,
+    stats: Mutex<ReceiveStats>,
+}
+
+impl ReceiverState {
+    /// A receiver with one endpoint per sink.
+    pub fn new(
+        secret: Secret,
+        tolerance_s: u64,
+        faults: Receiver,
+        clock: Clock,
+        seed: u64,
+        sinks: Vec<Sink>,
+    ) -> Arc<Self> {
+        Arc::new(ReceiverState {
+            secret,
+            tolerance_s,
+            faults,
+            clock,
+            rng: Mutex::new(Rng::new(seed, "live-receiver")),
+            endpoints: sinks
+                .into_iter()
+                .map(|sink| Endpoint { sink, seen: Mutex::new(HashSet::new()) })
+                .collect(),
+            stats: Mutex::new(ReceiveStats::default()),
+        })
+    }
+
+    /// What the receiver answered so far.
+    pub fn stats(&self) -> ReceiveStats {
+        *lock(&self.stats)
+    }
+}
+
+/// The router: `POST /hooks/{n}` to endpoint n, and any other `POST` to endpoint 0.
+pub fn router(state: Arc<ReceiverState>) -> Router {
+    Router::new()
+        .route("/hooks/{n}", post(hook_n))
+        .fallback(post(hook_0))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn hook_n(
+    State(st): State<Arc<ReceiverState>>,
+    Path(n): Path<usize>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    receive(st, n, headers, body).await
+}
+
+async fn hook_0(State(st): State<Arc<ReceiverState>>, headers: HeaderMap, body: Bytes) -> Response {
+    receive(st, 0, headers, body).await
+}
+
+fn text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(endpoint) = st.endpoints.get(n) else {
+        return error(StatusCode::NOT_FOUND, "no such endpoint");
+    };
+    let (id, ts, sig) = (
+        text(&headers, "webhook-id"),
+        text(&headers, "webhook-timestamp"),
+        text(&headers, "webhook-signature"),
+    );
+    if let Err(e) = st.secret.verify(id, ts, sig, &body, unix_now(), st.tolerance_s) {
+        lock(&st.stats).rejected += 1;
+        let status = match e {
+            VerifyError::MissingHeader(_) | VerifyError::BadTimestamp => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        return error(status, &e.to_string());
+    }
+    let event =
+        serde_json::from_slice::<crate::live::json::IdOnly>(&body).ok().and_then(|b| parse_event_id(&b.id));
+    let Some(event) = event else {
+        lock(&st.stats).rejected += 1;
+        return error(StatusCode::BAD_REQUEST, "the body must be JSON with an event `id`");
+    };
+    let answer = {
+        let mut rng = lock(&st.rng);
+        st.faults.answer(st.clock.now(), &mut rng)
+    };
+    match answer {
+        Answer::Refused => {
+            lock(&st.stats).faulted += 1;
+            return error(StatusCode::SERVICE_UNAVAILABLE, "receiver down (injected outage)");
+        }
+        Answer::Error => {
+            lock(&st.stats).faulted += 1;
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "injected failure");
+        }
+        Answer::Gone => {
+            lock(&st.stats).faulted += 1;
+            return error(StatusCode::GONE, "subscription gone (injected)");
+        }
+        Answer::Accept | Answer::Slow(_) => {}
+    }
+    let duplicate = !lock(&endpoint.seen).insert(id.to_string());
+    {
+        let mut s = lock(&st.stats);
+        s.accepted += 1;
+        if duplicate {
+            s.duplicates += 1;
+        }
+    }
+    let header_bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let bytes = (body.len() + header_bytes + 40) as u64;
+    // Hand the work over first, then answer: the consumer holds the event from now on.
+    let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), duplicate, bytes, body });
+    if let Answer::Slow(d) = answer {
+        tokio::time::sleep(st.clock.real(d)).await;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,319 @@
+//! The mock source as an HTTP server: the provider's API (and its dead-letter list) over axum.
+//!
+//! Owns the HTTP face of [`crate::model::api::Api`]: query parsing, one `Api` (quota) per client
+//! identified by its `X-Api-Key` header, the modelled round trip (the answer is computed when the
+//! request arrives and sent after the sampled `api.rtt`, compressed by the speed-up), and the
+//! real headers: `ETag`, the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
+//! `X-RateLimit-*`, `Retry-After` and `X-Poll-Interval`. Header durations are scenario seconds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::live::clock::Clock;
+use crate::live::emitter::Outbox;
+use crate::live::json as body;
+use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
+use crate::model::dist::Rng;
+use crate::model::source::EventLog;
+use crate::scenario::Scenario;
+use crate::units::SECOND;
+
+/// The header that names the client for rate limiting.
+pub const API_KEY: &str = "x-api-key";
+
+struct Client {
+    api: Api,
+    rng: Rng,
+}
+
+/// Counts of what the server answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServeStats {
+    /// Requests answered.
+    pub requests: u64,
+    /// 304 answers.
+    pub not_modified: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// 4xx answers for malformed requests.
+    pub bad: u64,
+}
+
+/// Everything the source server shares between requests.
+pub struct SourceState {
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// The event stream.
+    pub log: Arc<EventLog>,
+    /// Virtual time.
+    pub clock: Clock,
+    clients: Mutex<HashMap<String, Client>>,
+    stats: Mutex<ServeStats>,
+    emitters: Mutex<Vec<(String, Arc<Mutex<Outbox>>)>>,
+}
+
+impl SourceState {
+    /// A server over `log`.
+    pub fn new(scenario: Arc<Scenario>, log: Arc<EventLog>, clock: Clock) -> Arc<Self> {
+        Arc::new(SourceState {
+            scenario,
+            log,
+            clock,
+            clients: Mutex::new(HashMap::new()),
+            stats: Mutex::new(ServeStats::default()),
+            emitters: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Lists an emitter's dead letters under `GET /dead-letters`.
+    pub fn register_emitter(&self, name: &str, emitter: Arc<Mutex<Outbox>>) {
+        lock(&self.emitters).push((name.to_string(), emitter));
+    }
+
+    /// What the server answered so far.
+    pub fn stats(&self) -> ServeStats {
+        *lock(&self.stats)
+    }
+
+    /// The peak share of quota `client` used, if there is a quota and it called.
+    pub fn peak_use(&self, client: &str) -> Option<f64> {
+        lock(&self.clients).get(client).and_then(|c| c.api.peak_use())
+    }
+
+    /// Answers `req` for `client` now; returns the answer and the round trip to wait.
+    fn answer(&self, client: &str, req: Request) -> (ApiResponse, std::time::Duration) {
+        let now = self.clock.now();
+        let billable = now < self.scenario.duration;
+        let mut clients = lock(&self.clients);
+        let c = clients.entry(client.to_string()).or_insert_with(|| Client {
+            api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes),
+            rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
+        });
+        let resp = c.api.handle(&self.log, now, req, billable);
+        let rtt = self.scenario.api.rtt.sample(&mut c.rng);
+        drop(clients);
+        let mut st = lock(&self.stats);
+        st.requests += 1;
+        match resp.status {
+            Status::NotModified => st.not_modified += 1,
+            Status::TooManyRequests => st.throttled += 1,
+            _ => {}
+        }
+        (resp, self.clock.real(rtt))
+    }
+
+    fn bad(&self) {
+        lock(&self.stats).bad += 1;
+    }
+}
+
+/// Locks a mutex, recovering from a poisoned one (a panicked handler must not take the server
+/// down with it).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The router of the source server.
+pub fn router(state: Arc<SourceState>) -> Router {
+    Router::new()
+        .route("/events", get(list_events))
+        .route("/events/{id}", get(get_event))
+        .route("/resources/{id}", get(get_resource))
+        .route("/dead-letters", get(dead_letters))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn client_of(headers: &HeaderMap) -> String {
+    headers
+        .get(API_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 128)
+        .unwrap_or("anonymous")
+        .to_string()
+}
+
+/// A JSON error answer.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": { "status": status.as_u16(), "message": message } }))).into_response()
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such route; see GET /openapi.json")
+}
+
+async fn openapi() -> Response {
+    Json(crate::live::openapi::document()).into_response()
+}
+
+fn parse_etag(headers: &HeaderMap) -> Option<u64> {
+    let v = headers.get("if-none-match")?.to_str().ok()?.trim();
+    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
+    u64::from_str_radix(v, 16).ok()
+}
+
+async fn list_events(
+    State(st): State<Arc<SourceState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let cursor = match q.get("after").map(String::as_str) {
+        None | Some("") => 0,
+        Some(after) => match body::parse_event_id(after) {
+            Some(id) => id.saturating_add(1),
+            None => {
+                st.bad();
+                return error(StatusCode::BAD_REQUEST, "`after` must be an event id such as evt_0000000123");
+            }
+        },
+    };
+    let page = st.scenario.api.page_size;
+    let limit = match q.get("limit").map(|l| l.parse::<u32>()) {
+        None => page,
+        Some(Ok(l)) if l >= 1 => l,
+        Some(_) => {
+            st.bad();
+            return error(StatusCode::BAD_REQUEST, "`limit` must be a whole number of at least 1");
+        }
+    };
+    let req = Request::List { cursor, limit, if_none_match: parse_etag(&headers) };
+    let (resp, rtt) = st.answer(&client_of(&headers), req);
+    tokio::time::sleep(rtt).await;
+    render(&st, &resp, cursor)
+}
+
+async fn get_event(
+    State(st): State<Arc<SourceState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = body::parse_event_id(&id) else {
+        st.bad();
+        return error(StatusCode::BAD_REQUEST, "the event id must look like evt_0000000123");
+    };
+    let (resp, rtt) = st.answer(&client_of(&headers), Request::Event(id));
+    tokio::time::sleep(rtt).await;
+    render(&st, &resp, 0)
+}
+
+async fn get_resource(
+    State(st): State<Arc<SourceState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = body::parse_resource_id(&id) else {
+        st.bad();
+        return error(StatusCode::BAD_REQUEST, "the resource id must look like res_000042");
+    };
+    if id >= st.log.resources() {
+        st.bad();
+        return error(StatusCode::NOT_FOUND, "no such resource");
+    }
+    let (resp, rtt) = st.answer(&client_of(&headers), Request::Resource(id));
+    tokio::time::sleep(rtt).await;
+    render(&st, &resp, 0)
+}
+
+async fn dead_letters(State(st): State<Arc<SourceState>>) -> Response {
+    let emitters = lock(&st.emitters).clone();
+    let mut out = Vec::new();
+    for (name, em) in emitters {
+        let outbox = lock(&em);
+        let em = &outbox.emitter;
+        let ids: Vec<String> = em.dead_letters().map(body::event_id).collect();
+        out.push(
+            json!({ "subscription": name, "disabled": em.disabled(), "count": ids.len(), "events": ids }),
+        );
+    }
+    Json(json!({ "data": out })).into_response()
+}
+
+fn header(h: &mut HeaderMap, name: &'static str, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(name, v);
+    }
+}
+
+/// The real headers of an API answer.
+fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Some(etag) = resp.etag {
+        header(&mut h, "etag", format!("\"{etag:016x}\""));
+    }
+    if let (Some(rate), Some(q)) = (resp.rate, st.scenario.api.rate_limit) {
+        let window = q.window / SECOND;
+        let reset_in = rate.reset_at.saturating_sub(st.clock.now()).div_ceil(SECOND);
+        let reset_epoch = st
+            .clock
+            .wall_at(rate.reset_at)
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs_f64().ceil() as u64);
+        header(&mut h, "ratelimit-policy", format!("\"default\";q={};w={window}", rate.limit));
+        header(&mut h, "ratelimit", format!("\"default\";r={};t={reset_in}", rate.remaining));
+        header(&mut h, "x-ratelimit-limit", rate.limit.to_string());
+        header(&mut h, "x-ratelimit-remaining", rate.remaining.to_string());
+        header(&mut h, "x-ratelimit-used", rate.used.to_string());
+        header(&mut h, "x-ratelimit-reset", reset_epoch.to_string());
+    }
+    if let Some(p) = resp.poll_interval {
+        header(&mut h, "x-poll-interval", (p / SECOND).max(1).to_string());
+    }
+    if let Some(r) = resp.retry_after {
+        header(&mut h, "retry-after", (r / SECOND).max(1).to_string());
+    }
+    h
+}
+
+/// Turns a model answer into an HTTP answer. `cursor` is the list request's cursor.
+fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
+    let h = headers_for(st, resp);
+    let (s, log, clock) = (&st.scenario, &st.log, &st.clock);
+    match (resp.status, resp.body) {
+        (Status::TooManyRequests, _) => {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate limit exceeded; retry after the Retry-After header",
+            );
+            r.headers_mut().extend(h);
+            r
+        }
+        (Status::NotModified, _) => (StatusCode::NOT_MODIFIED, h).into_response(),
+        (Status::NotFound, _) => {
+            let mut r = error(StatusCode::NOT_FOUND, "no such event (yet)");
+            r.headers_mut().extend(h);
+            r
+        }
+        (Status::Ok, Body::Page { first, count, has_more, .. }) => {
+            let data: Vec<_> = (first..first + count).map(|id| body::event(s, log, clock, id)).collect();
+            let last = if count > 0 { Some(first + count - 1) } else { cursor.checked_sub(1) };
+            let page = json!({ "data": data, "has_more": has_more, "next_cursor": last.map(body::event_id) });
+            (StatusCode::OK, h, Json(page)).into_response()
+        }
+        (Status::Ok, Body::Resource { id, latest, version }) => {
+            let state = latest.map(|e| s.events.states[log.state_of(e)].clone());
+            let snapshot = json!({
+                "id": body::resource_id(id),
+                "type": s.events.resource_type,
+                "version": version,
+                "state": state,
+                "last_event_id": latest.map(body::event_id),
+                "data": { "note": "x".repeat(s.events.payload_bytes as usize) },
+            });
+            (StatusCode::OK, h, Json(snapshot)).into_response()
+        }
+        (Status::Ok, Body::Event(id)) => {
+            (StatusCode::OK, h, Json(body::event(s, log, clock, id))).into_response()
+        }
+        (Status::Ok, Body::Empty) => (StatusCode::NO_CONTENT, h).into_response(),
+        (Status::Unavailable, _) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    }
+}
