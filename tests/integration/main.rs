@@ -6,5 +6,6 @@ mod conservation;
 mod determinism;
 mod faults;
 mod json_contract;
+mod live;
 mod rate_limits;
 mod util;

@@ -1,0 +1,466 @@
+//! The live engine over real loopback HTTP: signatures against an independent implementation,
+//! the API's headers, 304s, 429s and pagination, the OpenAPI document, faults, and agreement
+//! with the sim engine.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use hookbench::live::clock::{unix_now, Clock};
+use hookbench::live::emitter::{self, Emitting, Outbox, Target};
+use hookbench::live::receiver::{self, ReceiverState};
+use hookbench::live::source::{self, SourceState};
+use hookbench::model::emitter::DeliveryState;
+use hookbench::model::receiver::Receiver;
+use hookbench::model::signature::Secret;
+use hookbench::model::source::EventLog;
+use hookbench::scenario::{Payload, Scenario};
+use hookbench::strategy::StrategyKind::{Poll, Webhook};
+use hookbench::units::SECOND;
+
+use crate::util::{hookbench, rel, row, scenario, text};
+
+const SPEC_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+async fn spawn(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+fn svix_headers(id: &str, ts: u64, sig: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("webhook-id", id.parse().unwrap());
+    h.insert("webhook-timestamp", ts.to_string().parse().unwrap());
+    h.insert("webhook-signature", sig.parse().unwrap());
+    h
+}
+
+#[test]
+fn signatures_agree_with_svix_both_ways() {
+    let ours = Secret::parse(SPEC_SECRET).unwrap();
+    let svix = svix::webhooks::Webhook::new(SPEC_SECRET).unwrap();
+    let now = unix_now();
+    for i in 0..200u32 {
+        let id = format!("msg_{i:010}");
+        let body = format!("{{\"id\":\"evt_{i}\",\"pad\":\"{}\"}}", "é".repeat(i as usize % 17));
+        let sig = ours.sign(&id, now, body.as_bytes());
+        svix.verify(body.as_bytes(), &svix_headers(&id, now, &sig)).expect("svix accepts our signature");
+        let theirs = svix.sign(&id, now as i64, body.as_bytes()).unwrap();
+        assert_eq!(theirs, sig);
+        ours.verify(&id, &now.to_string(), &theirs, body.as_bytes(), now, 300).expect("we accept svix's");
+    }
+}
+
+fn small(rate: &str, minutes: u32, extra: &str) -> Scenario {
+    scenario(&format!(
+        "name = \"live-test\"\nduration = \"{minutes}m\"\ndrain = \"1m\"\nseed = 8\n[events]\nrate = \"{rate}\"\nresources = 20\n\
+         payload_bytes = 64\n{extra}"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_signature_the_emitter_makes_verifies_with_svix() {
+    let s = Arc::new(small("1200/h", 5, "[webhook]\ndelay = \"100ms\"\n"));
+    let log = Arc::new(EventLog::generate(&s));
+    let seen = Arc::new(Mutex::new((0u32, 0u32)));
+    let counter = seen.clone();
+    let capture = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let counter = counter.clone();
+            async move {
+                let svix = svix::webhooks::Webhook::new(SPEC_SECRET).unwrap();
+                let mut c = counter.lock().unwrap();
+                match svix.verify(&body, &headers) {
+                    Ok(()) => c.0 += 1,
+                    Err(_) => c.1 += 1,
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let addr = spawn(capture).await;
+    let clock = Clock::start(600.0);
+    let outbox = Outbox::new(&s, log.len(), "sig");
+    let end = s.duration + s.drain;
+    emitter::run(Emitting {
+        scenario: s.clone(),
+        log: log.clone(),
+        clock,
+        client: reqwest::Client::new(),
+        target: Target {
+            url: format!("http://{addr}/hook"),
+            secret: Secret::parse(SPEC_SECRET).unwrap(),
+            payload: Payload::Fat,
+        },
+        outbox: outbox.clone(),
+        end,
+    })
+    .await;
+    tokio::time::sleep_until(clock.instant_at(end)).await;
+    let (ok, bad) = *seen.lock().unwrap();
+    assert!(log.len() > 50);
+    assert_eq!((ok as usize, bad), (log.len(), 0));
+    assert_eq!(outbox.lock().unwrap().counts.delivered as usize, log.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receiver_rejects_what_it_must() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let secret = Secret::parse(SPEC_SECRET).unwrap();
+    let s = small("60/h", 5, "");
+    let state =
+        ReceiverState::new(secret.clone(), 300, Receiver::new(&s.receiver), Clock::start(1.0), 1, vec![tx]);
+    let addr = spawn(receiver::router(state.clone())).await;
+    let client = reqwest::Client::new();
+    let body = br#"{"id":"evt_0000000007","type":"x.y"}"#.to_vec();
+    let now = unix_now();
+    let good = secret.sign("msg_7", now, &body);
+    let post = |id: &str, ts: u64, sig: &str, body: Vec<u8>| {
+        client
+            .post(format!("http://{addr}/hooks/0"))
+            .header("webhook-id", id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", sig)
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("msg_7", now, &good, body.clone()).await.unwrap().status(), 204);
+    let tampered = br#"{"id":"evt_0000000008","type":"x.y"}"#.to_vec();
+    assert_eq!(post("msg_7", now, &good, tampered).await.unwrap().status(), 401, "tampered body");
+    let other = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    assert_eq!(
+        post("msg_7", now, &other.sign("msg_7", now, &body), body.clone()).await.unwrap().status(),
+        401
+    );
+    let old = now - 400;
+    assert_eq!(
+        post("msg_7", old, &secret.sign("msg_7", old, &body), body.clone()).await.unwrap().status(),
+        401
+    );
+    assert_eq!(post("msg_7", now, "v1,", body.clone()).await.unwrap().status(), 401, "empty signature");
+    assert_eq!(
+        post("msg_7", now, &good[..good.len() - 6], body.clone()).await.unwrap().status(),
+        401,
+        "truncated"
+    );
+    let missing = client.post(format!("http://{addr}/hooks/0")).body(body.clone()).send().await.unwrap();
+    assert_eq!(missing.status(), 400);
+    let huge = vec![b'x'; receiver::MAX_BODY + 1];
+    let big = post("msg_9", now, &secret.sign("msg_9", now, &huge), huge).await.unwrap();
+    assert_eq!(big.status(), 413);
+    // A redelivery of the same webhook-id is accepted (2xx, so the sender stops) and flagged.
+    assert_eq!(post("msg_7", now, &good, body.clone()).await.unwrap().status(), 204);
+    let first = rx.recv().await.unwrap();
+    let second = rx.recv().await.unwrap();
+    assert_eq!((first.event, first.duplicate, second.duplicate), (7, false, true));
+    let st = state.stats();
+    assert_eq!((st.accepted, st.duplicates, st.rejected), (2, 1, 6));
+}
+
+async fn source_server(s: Scenario, speedup: f64) -> (SocketAddr, Arc<SourceState>) {
+    let s = Arc::new(s);
+    let log = Arc::new(EventLog::generate(&s));
+    let state = SourceState::new(s, log, Clock::start(speedup));
+    (spawn(source::router(state.clone())).await, state)
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etag_then_304_and_quota_then_429_with_counting_headers() {
+    // One event an hour and real time: nothing is visible during the test.
+    let (addr, _) = source_server(small("1/h", 60, "[api]\nrtt = \"0s\"\nrate_limit = \"3/h\"\n"), 1.0).await;
+    let c = reqwest::Client::new();
+    let get = |inm: Option<String>| {
+        let mut rb = c.get(format!("http://{addr}/events?limit=10")).header("x-api-key", "alice");
+        if let Some(e) = inm {
+            rb = rb.header("if-none-match", e);
+        }
+        rb.send()
+    };
+    let first = get(None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = header(&first, "etag");
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag}");
+    assert_eq!(header(&first, "x-ratelimit-remaining"), "2");
+    assert_eq!(header(&first, "x-ratelimit-used"), "1");
+    assert_eq!(header(&first, "ratelimit-policy"), "\"default\";q=3;w=3600");
+    assert!(header(&first, "ratelimit").starts_with("\"default\";r=2;t="), "{}", header(&first, "ratelimit"));
+    let page: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 0);
+    assert_eq!(page["has_more"], false);
+
+    // 304s use no quota here (not_modified_counts = false).
+    for _ in 0..3 {
+        let r = get(Some(etag.clone())).await.unwrap();
+        assert_eq!(r.status(), 304);
+        assert_eq!(header(&r, "x-ratelimit-remaining"), "2");
+    }
+    let r = get(None).await.unwrap();
+    assert_eq!((r.status().as_u16(), header(&r, "x-ratelimit-remaining")), (200, "1".into()));
+    let r = get(None).await.unwrap();
+    assert_eq!((r.status().as_u16(), header(&r, "x-ratelimit-remaining")), (200, "0".into()));
+    let reset: u64 = header(&r, "x-ratelimit-reset").parse().unwrap();
+    assert!(reset >= unix_now() + 3590 && reset <= unix_now() + 3601, "{reset}");
+    let limited = get(None).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = header(&limited, "retry-after").parse().unwrap();
+    assert!((3590..=3600).contains(&retry), "{retry}");
+    assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
+    // Another client has its own quota.
+    let bob = c.get(format!("http://{addr}/events")).header("x-api-key", "bob").send().await.unwrap();
+    assert_eq!(bob.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_follow_has_more_and_next_cursor_to_the_end() {
+    // A million-fold speed-up: the whole hour is visible after a few milliseconds.
+    let (addr, state) = source_server(small("600/h", 60, "[api]\nrtt = \"0s\"\npage_size = 7\n"), 1e6).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let total = state.log.len();
+    assert!(total > 400);
+    let c = reqwest::Client::new();
+    let (mut ids, mut after, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let url = match &after {
+            Some(a) => format!("http://{addr}/events?limit=50&after={a}"),
+            None => format!("http://{addr}/events?limit=50"),
+        };
+        let page: serde_json::Value = c.get(url).send().await.unwrap().json().await.unwrap();
+        pages += 1;
+        let data = page["data"].as_array().unwrap();
+        assert!(data.len() <= 7, "the server caps the page");
+        ids.extend(data.iter().map(|e| e["id"].as_str().unwrap().to_string()));
+        after = page["next_cursor"].as_str().map(str::to_string);
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    assert_eq!(ids.len(), total);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), total, "no event twice");
+    assert_eq!(ids.first().unwrap(), "evt_0000000000");
+    assert_eq!(pages, total.div_ceil(7));
+    let bad = c.get(format!("http://{addr}/events?after=nope")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad = c.get(format!("http://{addr}/events?limit=0")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let snap: serde_json::Value =
+        c.get(format!("http://{addr}/resources/res_000003")).send().await.unwrap().json().await.unwrap();
+    assert!(snap["version"].as_u64().unwrap() > 0 && snap["last_event_id"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route() {
+    let (addr, _) = source_server(small("60/h", 5, ""), 1.0).await;
+    let doc: serde_json::Value =
+        reqwest::get(format!("http://{addr}/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for route in ["/events", "/events/{id}", "/resources/{id}", "/dead-letters", "/openapi.json"] {
+        assert!(paths.contains_key(route), "{route} missing");
+        assert!(paths[route]["get"]["responses"]["200"].is_object(), "{route} has no 200");
+    }
+    for route in ["/events", "/events/{id}", "/resources/{id}"] {
+        assert!(paths[route]["get"]["responses"]["429"].is_object(), "{route} documents 429");
+    }
+    // Every documented GET route answers (not the router's 404 fallback).
+    for route in
+        ["/events", "/events/evt_0000000000", "/resources/res_000000", "/dead-letters", "/openapi.json"]
+    {
+        let r = reqwest::get(format!("http://{addr}{route}")).await.unwrap();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        assert!(!body["error"]["message"].as_str().unwrap_or("").starts_with("no such route"), "{route}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
+    let s = Arc::new(small("1800/h", 20, "[webhook]\ndelay = \"200ms\"\ntimeout = \"5s\"\nretry = [\"10s\", \"30s\", \"1m\", \"2m\", \"5m\"]\n"));
+    let log = Arc::new(EventLog::generate(&s));
+    let speedup = 100.0;
+    let clock = Clock::start(speedup);
+    let secret = Secret::parse(SPEC_SECRET).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let state = ReceiverState::new(secret.clone(), 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = receiver::router(state.clone());
+    let first = tokio::spawn(async move { axum::serve(listener, router).await });
+    let outbox = Outbox::new(&s, log.len(), "restart");
+    let end = s.duration + s.drain;
+    // No connection reuse: a stopped receiver refuses every new attempt.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let em = tokio::spawn(emitter::run(Emitting {
+        scenario: s.clone(),
+        log: log.clone(),
+        clock,
+        client,
+        target: Target { url: format!("http://{addr}/hooks/0"), secret, payload: Payload::Fat },
+        outbox: outbox.clone(),
+        end,
+    }));
+    // Down from minute 5 to minute 7 of the scenario.
+    tokio::time::sleep_until(clock.instant_at(300 * SECOND)).await;
+    first.abort();
+    let _ = first.await;
+    tokio::time::sleep_until(clock.instant_at(420 * SECOND)).await;
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("the port can be taken again");
+    let router = receiver::router(state.clone());
+    let _second = tokio::spawn(async move { axum::serve(listener, router).await });
+    em.await.unwrap();
+    tokio::time::sleep_until(clock.instant_at(end)).await;
+
+    let mut received = HashSet::new();
+    while let Ok(d) = rx.try_recv() {
+        received.insert(d.event);
+    }
+    let ob = outbox.lock().unwrap();
+    let (mut delivered, mut dead, mut pending) = (0, 0, 0);
+    for id in 0..log.len() as u32 {
+        match ob.emitter.state(id) {
+            DeliveryState::Delivered => {
+                delivered += 1;
+                assert!(received.contains(&id), "event {id} delivered but never received");
+            }
+            DeliveryState::DeadLettered => dead += 1,
+            DeliveryState::Pending => pending += 1,
+        }
+    }
+    assert_eq!(delivered + dead + pending, log.len());
+    assert!(ob.counts.failed > 0, "the outage was felt: {:?}", ob.counts);
+    assert_eq!(dead, 0, "the retries outlast a 2-minute outage");
+    assert_eq!(received.len(), delivered, "each delivered event reached the consumer once");
+    assert_eq!(delivered, log.len(), "everything arrives once the receiver is back");
+}
+
+fn agreement_scenario() -> Scenario {
+    scenario(
+        r#"
+        name = "agreement"
+        duration = "20m"
+        drain = "1m"
+        seed = 31
+        [events]
+        rate = "1500/h"
+        resources = 40
+        payload_bytes = 200
+        [api]
+        rtt = "100ms"
+        [webhook]
+        delay = "300ms"
+        retry = "svix"
+        [strategies]
+        intervals = ["30s"]
+        "#,
+    )
+}
+
+#[test]
+fn sim_and_live_agree() {
+    let s = agreement_scenario();
+    let sim = crate::util::run(&s, &[Poll, Webhook], &[30 * SECOND]);
+    let specs =
+        hookbench::strategy::Spec::expand(&[Poll, Webhook], &[30 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
+    assert_eq!(live.engine, "live");
+    let (sp, lp) = (row(&sim, "poll@30s"), row(&live, "poll@30s"));
+    let (sm, lm) = (sp.latency_ms.mean.unwrap(), lp.latency_ms.mean.unwrap());
+    assert!(rel(lm, sm) < 0.05, "poll mean: sim {sm:.0} ms, live {lm:.0} ms");
+    assert!(
+        rel(lp.requests.total as f64, sp.requests.total as f64) < 0.05,
+        "{} vs {}",
+        lp.requests.total,
+        sp.requests.total
+    );
+    for r in [row(&sim, "webhook"), row(&live, "webhook")] {
+        assert_eq!((r.events.missed, r.events.in_flight), (0, 0), "{:?}", r.events);
+        assert_eq!(r.events.detected, r.events.total);
+    }
+    assert_eq!(sim.run.events, live.run.events, "the same event stream");
+}
+
+#[test]
+fn serve_binds_loopback_prints_its_address_and_stops_with_a_summary() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--speedup", "100", "--stop-after", "3s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(conn, "GET /events?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.to_ascii_lowercase().contains("x-ratelimit-remaining: 4999"), "{resp}");
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(status.success());
+    assert!(rest.contains("stopped after") && rest.contains("1 requests"), "{rest}");
+
+    let (_, stderr) = text(&hookbench(&["serve", "--addr", "0.0.0.0:0", "--stop-after", "1s"]));
+    assert!(stderr.contains("not a loopback address") && stderr.contains("--allow-remote"), "{stderr}");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = hookbench(&["serve", "--addr", &format!("127.0.0.1:{port}"), "--stop-after", "1s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("already in use"), "{}", text(&out).1);
+    let out = hookbench(&["serve", "--webhook-url", "http://127.0.0.1:9/x", "--stop-after", "1s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("--secret"), "{}", text(&out).1);
+    let out = hookbench(&[
+        "serve",
+        "--webhook-url",
+        "http://127.0.0.1:9/x",
+        "--secret",
+        SPEC_SECRET,
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("cannot reach"), "{}", text(&out).1);
+}
+
+#[test]
+fn compare_live_through_the_binary() {
+    let out = hookbench(&[
+        "compare",
+        "--engine",
+        "live",
+        "--speedup",
+        "2000",
+        "--duration",
+        "10m",
+        "--strategies",
+        "poll,hybrid",
+        "--format",
+        "json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["engine"], "live");
+    assert_eq!(v["live"]["speedup"], 2000.0);
+    for r in v["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        let sum = e["detected"].as_u64().unwrap()
+            + e["missed"].as_u64().unwrap()
+            + e["in_flight"].as_u64().unwrap();
+        assert_eq!(sum, e["total"].as_u64().unwrap());
+    }
+    let out = hookbench(&["compare", "--speedup", "10"]);
+    assert_eq!(out.status.code(), Some(2), "--speedup needs --engine live");
+}
