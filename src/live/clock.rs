@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio::time::Instant;
+use std::time::Instant;
 
 use crate::units::Micros;
 
@@ -49,9 +49,9 @@ impl Clock {
         self.wall_start + self.real(t)
     }
 
-    /// Sleeps until virtual time `t`.
+    /// Sleeps until virtual time `t` (precisely: see [`crate::live::timer`]).
     pub async fn sleep_until(&self, t: Micros) {
-        tokio::time::sleep_until(self.instant_at(t)).await;
+        crate::live::timer::sleep_until(self.instant_at(t)).await;
     }
 }
 

@@ -171,7 +171,7 @@ pub async fn run(
     let mut rng = Rng::new(scenario.seed, &format!("live-strategy/{label}"));
     let (tx, mut rx) = unbounded_channel::<Input>();
     let mut actions = Vec::new();
-    let deadline = clock.instant_at(end);
+    let deadline = tokio::time::Instant::from_std(clock.instant_at(end));
 
     let step = |strategy: &mut Box<dyn crate::strategy::Strategy>,
                 rec: &mut Recorder<'_>,

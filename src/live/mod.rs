@@ -23,3 +23,4 @@ pub mod json;
 pub mod openapi;
 pub mod receiver;
 pub mod source;
+pub mod timer;

@@ -186,7 +186,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Byt
     // Hand the work over first, then answer: the consumer holds the event from now on.
     let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), duplicate, bytes, body });
     if let Answer::Slow(d) = answer {
-        tokio::time::sleep(st.clock.real(d)).await;
+        crate::live::timer::sleep(st.clock.real(d)).await;
     }
     StatusCode::NO_CONTENT.into_response()
 }

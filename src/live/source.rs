@@ -187,7 +187,7 @@ async fn list_events(
     };
     let req = Request::List { cursor, limit, if_none_match: parse_etag(&headers) };
     let (resp, rtt) = st.answer(&client_of(&headers), req);
-    tokio::time::sleep(rtt).await;
+    crate::live::timer::sleep(rtt).await;
     render(&st, &resp, cursor)
 }
 
@@ -201,7 +201,7 @@ async fn get_event(
         return error(StatusCode::BAD_REQUEST, "the event id must look like evt_0000000123");
     };
     let (resp, rtt) = st.answer(&client_of(&headers), Request::Event(id));
-    tokio::time::sleep(rtt).await;
+    crate::live::timer::sleep(rtt).await;
     render(&st, &resp, 0)
 }
 
@@ -219,7 +219,7 @@ async fn get_resource(
         return error(StatusCode::NOT_FOUND, "no such resource");
     }
     let (resp, rtt) = st.answer(&client_of(&headers), Request::Resource(id));
-    tokio::time::sleep(rtt).await;
+    crate::live::timer::sleep(rtt).await;
     render(&st, &resp, 0)
 }
 
