@@ -3,8 +3,12 @@
 //! Owns the one `match` over the subcommand enum and the helpers every command shares: finding
 //! a scenario by name or path, and writing to stdout without failing on a closed pipe.
 
+pub mod advise;
+pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod scenarios;
+pub mod sweep;
 
 use std::io::Write;
 
@@ -17,6 +21,11 @@ pub fn dispatch(command: Command) -> Result<u8> {
     match command {
         Command::Compare(args) => compare::run(args),
         Command::Scenarios(cmd) => scenarios::run(cmd),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Advise(args) => advise::run(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
     }
 }
 
