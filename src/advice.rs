@@ -43,7 +43,7 @@ pub struct Advice {
 fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
     let latency_ms = percentile.of(row);
     let fails = if row.events.missed > 0 {
-        Some(format!("misses {} events", row.events.missed))
+        Some(format!("misses {} event{}", row.events.missed, if row.events.missed == 1 { "" } else { "s" }))
     } else if row.requests.throttled > 0 {
         Some(format!("over the quota: {} requests refused with 429", row.requests.throttled))
     } else {
@@ -83,7 +83,8 @@ pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
 }
 
 /// Labels of the rows on the frontier at `percentile`: rows that miss nothing and that no other
-/// such row beats on both cost and latency (at least as good on both, better on one).
+/// such row beats on both cost and latency (at least as good on both, better on one), cheapest
+/// first.
 pub fn frontier(report: &Report, percentile: Measure) -> Vec<String> {
     let points: Vec<(&str, f64, f64)> = report
         .strategies
@@ -91,9 +92,10 @@ pub fn frontier(report: &Report, percentile: Measure) -> Vec<String> {
         .filter(|r| r.events.missed == 0)
         .filter_map(|r| percentile.of(r).map(|l| (r.label.as_str(), http_requests_per_day(r), l)))
         .collect();
-    points
+    let mut on: Vec<&(&str, f64, f64)> = points
         .iter()
         .filter(|(_, c, l)| !points.iter().any(|(_, c2, l2)| c2 <= c && l2 <= l && (c2 < c || l2 < l)))
-        .map(|(label, _, _)| label.to_string())
-        .collect()
+        .collect();
+    on.sort_by(|a, b| a.1.total_cmp(&b.1));
+    on.into_iter().map(|(label, _, _)| label.to_string()).collect()
 }

@@ -136,9 +136,10 @@ impl Measure {
             "429s" => "throttled",
             other => other,
         };
-        Measure::ALL.into_iter().find(|m| m.name() == alias).ok_or_else(|| {
-            format!("unknown metric `{n}`; use one of {}", Measure::names().join(", "))
-        })
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == alias)
+            .ok_or_else(|| format!("unknown metric `{n}`; use one of {}", Measure::names().join(", ")))
     }
 
     /// All names, for error messages.
@@ -247,6 +248,18 @@ pub fn quota_per_day(report: &Report) -> Option<f64> {
         .api
         .rate_limit
         .map(|q| q.limit as f64 * (86_400.0 * SECOND as f64) / q.window.max(1) as f64)
+}
+
+/// A quota as people write it: `5000/h`, `60/min`, `100/10m`.
+pub fn quota_text(q: &crate::scenario::Quota) -> String {
+    let per = match q.window {
+        w if w == SECOND => "s".to_string(),
+        w if w == 60 * SECOND => "min".to_string(),
+        w if w == 3_600 * SECOND => "h".to_string(),
+        w if w == 86_400 * SECOND => "d".to_string(),
+        w => crate::units::format_duration(w),
+    };
+    format!("{}/{per}", q.limit)
 }
 
 #[cfg(test)]

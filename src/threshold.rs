@@ -205,9 +205,15 @@ mod tests {
     #[test]
     fn good_expressions() {
         let t = Threshold::parse("webhook.p99<2s").unwrap();
-        assert_eq!((t.kind, t.interval, t.measure, t.op, t.limit), (StrategyKind::Webhook, None, Measure::P99, Op::Lt, 2000.0));
+        assert_eq!(
+            (t.kind, t.interval, t.measure, t.op, t.limit),
+            (StrategyKind::Webhook, None, Measure::P99, Op::Lt, 2000.0)
+        );
         let t = Threshold::parse("poll@30s.requests_per_day<=3000").unwrap();
-        assert_eq!((t.kind, t.interval, t.op, t.limit), (StrategyKind::Poll, Some(30 * SECOND), Op::Le, 3000.0));
+        assert_eq!(
+            (t.kind, t.interval, t.op, t.limit),
+            (StrategyKind::Poll, Some(30 * SECOND), Op::Le, 3000.0)
+        );
         let t = Threshold::parse("hybrid-reconcile.missed==0").unwrap();
         assert_eq!((t.measure, t.op, t.limit), (Measure::Missed, Op::Eq, 0.0));
         let t = Threshold::parse(" poll-etag@1m.peak_use >= 80% ").unwrap();

@@ -9,17 +9,16 @@ use super::sweep::{describe, SweepRun};
 use crate::advice::{self, Advice};
 use crate::cli::AdviseArgs;
 use crate::error::{Error, Result};
-use crate::measure::{Measure, Unit};
+use crate::measure::{quota_text, Measure, Unit};
 use crate::render::table::{compact, headline};
 use crate::report::Report;
 use crate::scenario::Quota;
-use crate::units::{format_duration, parse_duration, parse_rate, MILLI, SECOND};
+use crate::units::{parse_duration, parse_rate, MILLI, SECOND};
 
 fn parse_percentile(text: &str) -> Result<Measure> {
-    Measure::parse(text)
-        .ok()
-        .filter(|m| m.unit() == Unit::Ms)
-        .ok_or_else(|| Error::Input(format!("--percentile `{text}`: use one of mean, p50, p90, p99, p999, max")))
+    Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms).ok_or_else(|| {
+        Error::Input(format!("--percentile `{text}`: use one of mean, p50, p90, p99, p999, max"))
+    })
 }
 
 fn parse_quota(text: &str) -> Result<Option<Quota>> {
@@ -39,7 +38,7 @@ fn render(report: &Report, advice: &Advice, intervals: &str) -> String {
     let p = advice.percentile;
     let target = p.format(Some(advice.max_latency_ms));
     let quota = match report.scenario.api.rate_limit {
-        Some(q) => format!("a quota of {}/{}", q.limit, format_duration(q.window)),
+        Some(q) => format!("a quota of {}", quota_text(&q)),
         None => "no rate limit".into(),
     };
     let mut s = format!(
@@ -57,7 +56,11 @@ fn render(report: &Report, advice: &Advice, intervals: &str) -> String {
             p.format(v.latency_ms)
         )),
         None => {
-            s.push_str(&format!("advice: none of the {} rows meets {} ≤ {target} with no missed events.\n", advice.verdicts.len(), p.name()));
+            s.push_str(&format!(
+                "advice: none of the {} rows meets {} ≤ {target} with no missed events.\n",
+                advice.verdicts.len(),
+                p.name()
+            ));
             let best = advice
                 .verdicts
                 .iter()

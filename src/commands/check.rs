@@ -42,7 +42,10 @@ fn load(path: &Path, role: &str) -> Result<ResultFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Input(format!("cannot read the {role} `{}`: {e}", path.display())))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::Input(format!("the {role} `{}` is not valid JSON ({e}); give a file written by `--format json`", path.display()))
+        Error::Input(format!(
+            "the {role} `{}` is not valid JSON ({e}); give a file written by `--format json`",
+            path.display()
+        ))
     })?;
     if let Some(schema) = value.get("schema").and_then(Value::as_u64) {
         if schema != u64::from(SCHEMA) {
@@ -97,7 +100,9 @@ fn show(v: Option<&Value>) -> String {
 /// Refuses pairs that must not be compared.
 fn comparable(result: &ResultFile, base: &ResultFile) -> Result<()> {
     let refuse = |what: String| {
-        Err(Error::Input(format!("refusing to compare: {what}; rerun both with the same hookbench, engine and scenario")))
+        Err(Error::Input(format!(
+            "refusing to compare: {what}; rerun both with the same hookbench, engine and scenario"
+        )))
     };
     if result.schema != base.schema {
         return refuse(format!("the result has schema {} and the baseline {}", result.schema, base.schema));
@@ -109,7 +114,10 @@ fn comparable(result: &ResultFile, base: &ResultFile) -> Result<()> {
         ));
     }
     if result.engine != base.engine {
-        return refuse(format!("the result comes from the {} engine and the baseline from the {} engine", result.engine, base.engine));
+        return refuse(format!(
+            "the result comes from the {} engine and the baseline from the {} engine",
+            result.engine, base.engine
+        ));
     }
     if let Some(d) = first_difference(&result.scenario, &base.scenario, "scenario") {
         return refuse(format!("the scenarios differ (result vs baseline at {d})"));
@@ -117,7 +125,11 @@ fn comparable(result: &ResultFile, base: &ResultFile) -> Result<()> {
     let labels = |f: &ResultFile| f.strategies.iter().map(|s| s.label.clone()).collect::<Vec<_>>();
     let (a, b) = (labels(result), labels(base));
     if a != b {
-        return refuse(format!("the rows differ: result has {} and the baseline {}", a.join(", "), b.join(", ")));
+        return refuse(format!(
+            "the rows differ: result has {} and the baseline {}",
+            a.join(", "),
+            b.join(", ")
+        ));
     }
     Ok(())
 }
@@ -157,7 +169,12 @@ impl Diff {
 }
 
 /// Compares every row and measure.
-fn diff(result: &[StrategyReport], base: &[StrategyReport], metrics: &[Measure], tolerance: f64) -> Vec<Diff> {
+fn diff(
+    result: &[StrategyReport],
+    base: &[StrategyReport],
+    metrics: &[Measure],
+    tolerance: f64,
+) -> Vec<Diff> {
     let mut out = Vec::new();
     for (r, b) in result.iter().zip(base) {
         for &m in metrics {
@@ -200,7 +217,12 @@ fn render(diffs: &[Diff], tolerance: f64, format: Format) -> String {
     let summary = if n == 0 {
         format!("no regressions beyond {:.1}% in {} comparisons", tolerance * 100.0, diffs.len())
     } else {
-        format!("{n} regression{} beyond {:.1}% in {} comparisons", if n == 1 { "" } else { "s" }, tolerance * 100.0, diffs.len())
+        format!(
+            "{n} regression{} beyond {:.1}% in {} comparisons",
+            if n == 1 { "" } else { "s" },
+            tolerance * 100.0,
+            diffs.len()
+        )
     };
     let mut s = String::new();
     if format == Format::Markdown {
@@ -211,8 +233,9 @@ fn render(diffs: &[Diff], tolerance: f64, format: Format) -> String {
         s.push_str(&format!("\n**{summary}**\n"));
         return s;
     }
-    let widths: Vec<usize> =
-        (0..6).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0))
+        .collect();
     let line = |cells: [&str; 6]| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
@@ -245,7 +268,9 @@ fn render(diffs: &[Diff], tolerance: f64, format: Format) -> String {
 /// `hookbench check`.
 pub fn run(args: CheckArgs) -> Result<u8> {
     if !matches!(args.format, Format::Table | Format::Markdown) {
-        return Err(Error::Input("check prints a table or markdown; use `--format table` or `--format markdown`".into()));
+        return Err(Error::Input(
+            "check prints a table or markdown; use `--format table` or `--format markdown`".into(),
+        ));
     }
     let tolerance = parse_tolerance(args.tolerance.as_deref().unwrap_or("0%"))?;
     let mut metrics = Vec::new();
@@ -276,7 +301,10 @@ mod tests {
         let a = json!({"name": "p", "api": {"page_size": 100, "rtt": {"fixed_s": 0.1}}});
         let b = json!({"name": "p", "api": {"page_size": 50, "rtt": {"fixed_s": 0.1}}});
         assert_eq!(first_difference(&a, &a, "scenario"), None);
-        assert_eq!(first_difference(&a, &b, "scenario").as_deref(), Some("scenario.api.page_size: 100 vs 50"));
+        assert_eq!(
+            first_difference(&a, &b, "scenario").as_deref(),
+            Some("scenario.api.page_size: 100 vs 50")
+        );
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub fn parse_strategies(text: &str) -> Result<Vec<StrategyKind>> {
 impl CompareOptions {
     /// Validates raw flags.
     pub fn from_args(args: CompareArgs) -> Result<Self> {
-        let mut scenario = scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
+        let mut scenario =
+            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
         if let Some(text) = &args.interval {
             scenario.strategies.intervals = parse_intervals(text)?;
             scenario.refresh_default_drain();
@@ -96,7 +97,11 @@ impl CompareOptions {
 }
 
 /// Loads the scenario named by `--scenario` and applies `--duration` and `--seed`.
-pub fn scenario_from_flags(name: Option<&str>, duration: Option<&str>, seed: Option<u64>) -> Result<Scenario> {
+pub fn scenario_from_flags(
+    name: Option<&str>,
+    duration: Option<&str>,
+    seed: Option<u64>,
+) -> Result<Scenario> {
     let (mut scenario, _) = load_scenario(name.unwrap_or(DEFAULT))?;
     if let Some(text) = duration {
         let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
@@ -129,9 +134,7 @@ pub fn guard_run_size(scenario: &Scenario, specs: &[Spec]) -> Result<()> {
     if steps > sim::MAX_STEPS {
         let worst = specs
             .iter()
-            .max_by(|a, b| {
-                sim::estimate_steps(scenario, a).total_cmp(&sim::estimate_steps(scenario, b))
-            })
+            .max_by(|a, b| sim::estimate_steps(scenario, a).total_cmp(&sim::estimate_steps(scenario, b)))
             .map(Spec::label)
             .unwrap_or_default();
         return Err(Error::Input(format!(

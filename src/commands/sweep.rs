@@ -23,8 +23,33 @@ use crate::units::{format_duration, parse_duration, Micros, DAY, MILLI, SECOND};
 
 /// The ladder of intervals a range picks from: 1-2-5 steps, in the units people use.
 const LADDER_S: [f64; 27] = [
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0,
-    600.0, 900.0, 1800.0, 3600.0, 7200.0, 3.0 * 3600.0, 6.0 * 3600.0, 12.0 * 3600.0, 86_400.0,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    15.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    3.0 * 3600.0,
+    6.0 * 3600.0,
+    12.0 * 3600.0,
+    86_400.0,
 ];
 
 /// The default sweep: 1s, 2s, 5s, 10s, 15s, 30s, 1m, 2m, 5m, 10m.
@@ -45,7 +70,11 @@ pub fn parse_sweep_intervals(text: &str) -> Result<Vec<Micros>> {
         return Err(bad("the range must end at `366d` or less".into()));
     }
     if hi <= lo {
-        return Err(bad(format!("the range must go from short to long, such as `{}..{}`", b.trim(), a.trim())));
+        return Err(bad(format!(
+            "the range must go from short to long, such as `{}..{}`",
+            b.trim(),
+            a.trim()
+        )));
     }
     let mut out = vec![lo];
     out.extend(
@@ -67,10 +96,15 @@ pub struct SweepRun {
 impl SweepRun {
     /// Validates the flags a sweep shares with `advise`; `adjust` may change the scenario (a rate
     /// limit override) before the rows and the size guard are worked out.
-    pub fn from_args(args: &SweepRunArgs, adjust: impl FnOnce(&mut Scenario) -> Result<()>) -> Result<SweepRun> {
-        let mut scenario = scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
+    pub fn from_args(
+        args: &SweepRunArgs,
+        adjust: impl FnOnce(&mut Scenario) -> Result<()>,
+    ) -> Result<SweepRun> {
+        let mut scenario =
+            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
         adjust(&mut scenario)?;
-        scenario.strategies.intervals = parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
+        scenario.strategies.intervals =
+            parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
         scenario.strategies.list = match &args.strategies {
             Some(text) => parse_strategies(text)?,
             None => StrategyKind::ALL.to_vec(),
@@ -82,7 +116,9 @@ impl SweepRun {
             scenario.strategies.reconcile_interval,
         );
         guard_run_size(&scenario, &specs).map_err(|e| match e {
-            Error::Input(m) => Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`")),
+            Error::Input(m) => {
+                Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
+            }
             other => other,
         })?;
         Ok(SweepRun { scenario, specs })
@@ -130,9 +166,9 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     let thresholds = threshold::parse_all(&args.threshold).map_err(Error::Input)?;
     threshold::check_targets(&thresholds, &sweep.specs).map_err(Error::Input)?;
     let target_ms = match &args.target {
-        Some(t) => Some(
-            parse_duration(t).map_err(|e| Error::Input(format!("--target: {e}")))? as f64 / MILLI as f64,
-        ),
+        Some(t) => {
+            Some(parse_duration(t).map_err(|e| Error::Input(format!("--target: {e}")))? as f64 / MILLI as f64)
+        }
         None => None,
     };
     let format = super::compare::output_format(args.format, args.output.as_deref())?;
@@ -175,7 +211,9 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_refused() {
-        for (text, needle) in [("1m..1s", "short to long"), ("1s..", "empty"), ("0s..1s", "1ms"), ("1x..1m", "1x")] {
+        for (text, needle) in
+            [("1m..1s", "short to long"), ("1s..", "empty"), ("0s..1s", "1ms"), ("1x..1m", "1x")]
+        {
             let e = parse_sweep_intervals(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
         }

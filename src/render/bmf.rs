@@ -42,7 +42,8 @@ pub fn render(report: &Report) -> String {
         }
         benchmarks.insert(row.label.clone(), Value::Object(measures));
     }
-    let mut s = serde_json::to_string_pretty(&Value::Object(benchmarks)).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s = serde_json::to_string_pretty(&Value::Object(benchmarks))
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use crate::measure::{quota_per_day, Measure};
+use crate::measure::{quota_per_day, quota_text, Measure};
 use crate::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::units::{format_duration, format_ms, SECOND};
@@ -65,8 +65,7 @@ struct Point<'a> {
 }
 
 /// Latency ticks people read: 1 ms … 1 d.
-const Y_TICKS_MS: [f64; 12] =
-    [1.0, 10.0, 100.0, 1e3, 1e4, 6e4, 6e5, 3.6e6, 3.6e7, 8.64e7, 8.64e8, 8.64e9];
+const Y_TICKS_MS: [f64; 12] = [1.0, 10.0, 100.0, 1e3, 1e4, 6e4, 6e5, 3.6e6, 3.6e7, 8.64e7, 8.64e8, 8.64e9];
 
 fn count_label(v: f64) -> String {
     match v {
@@ -107,7 +106,8 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let (ymin, ymax) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
     let (ymin, ymax) = if ymin.is_finite() { (ymin, ymax) } else { (1.0, 1e3) };
     let y_lo = Y_TICKS_MS.iter().rev().copied().find(|t| *t <= ymin).unwrap_or(1.0);
-    let y_hi = Y_TICKS_MS.iter().copied().find(|t| *t >= ymax * 1.0001).unwrap_or(ymax * 10.0).max(y_lo * 10.0);
+    let y_hi =
+        Y_TICKS_MS.iter().copied().find(|t| *t >= ymax * 1.0001).unwrap_or(ymax * 10.0).max(y_lo * 10.0);
 
     let (px0, px1, py0, py1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
     let xa = LogAxis { lo: x_lo, hi: x_hi, a: px0, b: px1 };
@@ -151,7 +151,8 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
             let v = d * f64::from(m);
             if v < x_hi {
                 let x = xa.at(v);
-                let _ = writeln!(s, r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#eee"/>"##);
+                let _ =
+                    writeln!(s, r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#eee"/>"##);
             }
         }
         let x = xa.at(d);
@@ -214,7 +215,11 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
             continue;
         }
         last_x = x;
-        let _ = writeln!(s, r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{:.1}" stroke="#888"/>"##, py1 - 5.0);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{:.1}" stroke="#888"/>"##,
+            py1 - 5.0
+        );
         let _ = writeln!(
             s,
             r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#555">{label}</text>"##,
@@ -225,14 +230,16 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     // Reference lines.
     if let Some(q) = quota.filter(|q| *q >= x_lo && *q <= x_hi) {
         let x = xa.at(q);
-        let rl = sc.api.rate_limit.map(|r| format!("{}/{}", r.limit, format_duration(r.window))).unwrap_or_default();
-        let label = format!("quota {rl} = {} API requests/day", crate::render::table::group(q.round() as u64));
-        let (tx, anchor) = if x + text_w(&label, 11.0) + 6.0 < px1 { (x + 5.0, "start") } else { (x - 5.0, "end") };
+        let rl = sc.api.rate_limit.as_ref().map(quota_text).unwrap_or_default();
+        let label =
+            format!("quota {rl} = {} API requests/day", crate::render::table::group(q.round() as u64));
+        let (tx, anchor) =
+            if x + text_w(&label, 11.0) + 6.0 < px1 { (x + 5.0, "start") } else { (x - 5.0, "end") };
         let _ = writeln!(
             s,
             r##"<g class="series" data-series="quota"><line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#C00000" stroke-width="1.5" stroke-dasharray="8 4"/>
 <text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11" fill="#C00000">{}</text></g>"##,
-            py1 + 15.0,
+            py0 - 8.0,
             esc(&label)
         );
     }
@@ -268,7 +275,9 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         for (pct, dash, fill) in [("p50", "", c), ("p99", r#" stroke-dasharray="7 4""#, "#ffffff")] {
             let ys: Vec<(f64, f64, &StrategyReport)> = pts
                 .iter()
-                .filter_map(|p| if pct == "p50" { p.p50 } else { p.p99 }.map(|y| (xa.at(p.x), ya.at(y), p.row)))
+                .filter_map(|p| {
+                    if pct == "p50" { p.p50 } else { p.p99 }.map(|y| (xa.at(p.x), ya.at(y), p.row))
+                })
                 .collect();
             let path: Vec<String> = ys.iter().map(|(x, y, _)| format!("{x:.1},{y:.1}")).collect();
             let _ = writeln!(
@@ -290,8 +299,13 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         }
     }
 
-    // Push strategies: reference points.
-    for p in points.iter().filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval)) {
+    // Push strategies: reference points, drawn last-listed first so that `webhook`, the simplest
+    // design, stays on top where two of them coincide.
+    for p in points
+        .iter()
+        .rev()
+        .filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval))
+    {
         let c = colour(&p.row.name);
         let x = xa.at(p.x);
         let _ = writeln!(s, r##"<g class="series" data-series="{}">"##, esc(&p.row.name));
@@ -353,9 +367,19 @@ fn marker(kind: &str, x: f64, y: f64, stroke: &str, fill: &str, title: &str) -> 
             x - r,
             y + r * 0.8
         ),
-        _ => format!(r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}""##, x - r * 0.8, y - r * 0.8, r * 1.6, r * 1.6),
+        _ => format!(
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}""##,
+            x - r * 0.8,
+            y - r * 0.8,
+            r * 1.6,
+            r * 1.6
+        ),
     };
-    format!(r##"{shape} fill="{fill}" stroke="{stroke}" stroke-width="2"><title>{}</title></{}>"##, esc(title), if shape.starts_with("<rect") { "rect" } else { "path" }) + "\n"
+    format!(
+        r##"{shape} fill="{fill}" stroke="{stroke}" stroke-width="2"><title>{}</title></{}>"##,
+        esc(title),
+        if shape.starts_with("<rect") { "rect" } else { "path" }
+    ) + "\n"
 }
 
 fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, target: bool) {
@@ -369,7 +393,10 @@ fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, ta
             esc(text)
         );
     };
-    let _ = writeln!(s, r##"<text x="{x0}" y="{y:.1}" font-size="13" font-weight="bold" fill="#222">Legend</text>"##);
+    let _ = writeln!(
+        s,
+        r##"<text x="{x0}" y="{y:.1}" font-size="13" font-weight="bold" fill="#222">Legend</text>"##
+    );
     y += 22.0;
     for kind in poll_kinds {
         let c = colour(kind);
@@ -467,11 +494,9 @@ pub fn to_png(svg: &str) -> Result<Vec<u8>, String> {
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("the chart is not valid SVG: {e}"))?;
     let size = tree.size().to_int_size();
     let scale = 2.0;
-    let mut pixmap = tiny_skia::Pixmap::new(
-        (size.width() as f32 * scale) as u32,
-        (size.height() as f32 * scale) as u32,
-    )
-    .ok_or_else(|| "the chart has no area to draw".to_string())?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32)
+            .ok_or_else(|| "the chart has no area to draw".to_string())?;
     resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| format!("cannot encode the PNG: {e}"))
 }

@@ -157,10 +157,7 @@ pub fn headline(report: &Report) -> String {
 pub fn render(report: &Report) -> String {
     let sc = &report.scenario;
     let mut out = String::new();
-    out.push_str(&format!(
-        "{}\n",
-        headline(report)
-    ));
+    out.push_str(&format!("{}\n", headline(report)));
     if !sc.description.is_empty() {
         out.push_str(&format!("{}\n", sc.description));
     }

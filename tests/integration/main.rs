@@ -8,3 +8,4 @@ mod faults;
 mod json_contract;
 mod rate_limits;
 mod util;
+mod views;
