@@ -91,6 +91,14 @@ pub struct CompareArgs {
     /// Engine.
     #[arg(long, value_enum, default_value_t = Engine::Sim)]
     pub engine: Engine,
+    /// Output, format and thresholds.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Where a result goes and what gates it (shared by `compare` and `sweep`).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Output format [default: table, or from --output's extension].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
@@ -146,18 +154,9 @@ pub struct SweepArgs {
     /// Draw a latency target on the chart, e.g. `5s`.
     #[arg(long, value_name = "DURATION")]
     pub target: Option<String>,
-    /// Output format [default: table, or from --output's extension].
-    #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
-    /// Also write the result to this file (the table still goes to stdout).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Print nothing but errors (and the result when it has nowhere else to go).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Fail (exit 1) unless every matching row meets it, e.g. `poll.p99<1m`. Repeatable.
-    #[arg(long, value_name = "EXPR")]
-    pub threshold: Vec<String>,
+    /// Output, format and thresholds.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `hookbench check`.

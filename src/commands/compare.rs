@@ -89,10 +89,16 @@ impl CompareOptions {
             scenario.strategies.reconcile_interval,
         );
         guard_run_size(&scenario, &specs)?;
-        let thresholds = threshold::parse_all(&args.threshold).map_err(Error::Input)?;
-        threshold::check_targets(&thresholds, &specs).map_err(Error::Input)?;
-        let format = output_format(args.format, args.output.as_deref())?;
-        Ok(CompareOptions { scenario, specs, format, output: args.output, quiet: args.quiet, thresholds })
+        let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
+        let format = output_format(args.out.format, args.out.output.as_deref())?;
+        Ok(CompareOptions {
+            scenario,
+            specs,
+            format,
+            output: args.out.output,
+            quiet: args.out.quiet,
+            thresholds,
+        })
     }
 }
 
@@ -181,6 +187,13 @@ pub fn run(args: CompareArgs) -> Result<u8> {
     let report = execute(&opts)?;
     emit(&report, opts.format, opts.output.as_deref(), opts.quiet)?;
     Ok(gate(&opts.thresholds, &report))
+}
+
+/// Parses `--threshold`s and checks, before anything runs, that each names a row of `specs`.
+pub fn parse_thresholds(texts: &[String], specs: &[Spec]) -> Result<Vec<Threshold>> {
+    let thresholds = threshold::parse_all(texts).map_err(Error::Input)?;
+    threshold::check_targets(&thresholds, specs).map_err(Error::Input)?;
+    Ok(thresholds)
 }
 
 /// Applies `--threshold`s to a finished run: 0 when all hold; else the breaches on stderr and 1.

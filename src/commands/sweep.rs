@@ -8,9 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::compare::{emit, gate, guard_run_size, parse_intervals, parse_strategies, scenario_from_flags};
+use super::compare::{
+    emit, gate, guard_run_size, output_format, parse_intervals, parse_strategies, parse_thresholds,
+    scenario_from_flags,
+};
 use crate::advice;
-use crate::cli::{SweepArgs, SweepRunArgs};
+use crate::cli::{Format, SweepArgs, SweepRunArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
 use crate::measure::Measure;
@@ -18,7 +21,6 @@ use crate::render::chart;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::strategy::{Spec, StrategyKind};
-use crate::threshold;
 use crate::units::{format_duration, parse_duration, Micros, DAY, MILLI, SECOND};
 
 /// The ladder of intervals a range picks from: 1-2-5 steps, in the units people use.
@@ -163,24 +165,24 @@ fn write_chart(report: &Report, path: &Path, png: bool, target_ms: Option<f64>) 
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
     let sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
-    let thresholds = threshold::parse_all(&args.threshold).map_err(Error::Input)?;
-    threshold::check_targets(&thresholds, &sweep.specs).map_err(Error::Input)?;
+    let out = &args.out;
+    let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
     let target_ms = match &args.target {
         Some(t) => {
             Some(parse_duration(t).map_err(|e| Error::Input(format!("--target: {e}")))? as f64 / MILLI as f64)
         }
         None => None,
     };
-    let format = super::compare::output_format(args.format, args.output.as_deref())?;
+    let format = output_format(out.format, out.output.as_deref())?;
     let report = sweep.execute()?;
-    emit(&report, format, args.output.as_deref(), args.quiet)?;
-    let shows_table = format == crate::cli::Format::Table || (args.output.is_some() && !args.quiet);
+    emit(&report, format, out.output.as_deref(), out.quiet)?;
+    let shows_table = format == Format::Table || (out.output.is_some() && !out.quiet);
     if shows_table {
         super::print(&format!("\n{}", frontier_note(&report)))?;
     }
     if !args.no_chart {
         for p in write_chart(&report, &args.chart, args.png, target_ms)? {
-            if !args.quiet {
+            if !out.quiet {
                 eprintln!("wrote {}", p.display());
             }
         }

@@ -424,28 +424,19 @@ fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, ta
         y += 19.0;
     }
     y += 6.0;
-    let _ = writeln!(
-        s,
-        r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#555" stroke-width="2"/><circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#555"/>"##,
-        y - 4.0,
-        x0 + 26.0,
-        y - 4.0,
-        x0 + 13.0,
-        y - 4.0
-    );
-    line(s, y, "p50 (median): solid, filled", 12.0, "#222");
-    y += 19.0;
-    let _ = writeln!(
-        s,
-        r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#555" stroke-width="2" stroke-dasharray="7 4"/><circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#fff" stroke="#555" stroke-width="1.5"/>"##,
-        y - 4.0,
-        x0 + 26.0,
-        y - 4.0,
-        x0 + 13.0,
-        y - 4.0
-    );
-    line(s, y, "p99: dashed, hollow", 12.0, "#222");
-    y += 19.0;
+    for (dash, fill, text) in [
+        ("", "#555", "p50 (median): solid, filled"),
+        (" stroke-dasharray=\"7 4\"", "#fff", "p99: dashed, hollow"),
+    ] {
+        let (ly, cx) = (y - 4.0, x0 + 13.0);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#555" stroke-width="2"{dash}/><circle cx="{cx:.1}" cy="{ly:.1}" r="3.5" fill="{fill}" stroke="#555" stroke-width="1.5"/>"##,
+            x0 + 26.0
+        );
+        line(s, y, text, 12.0, "#222");
+        y += 19.0;
+    }
     s.push_str(&cross(x0 + 13.0, y - 4.0));
     line(s, y, "row missed events", 12.0, "#222");
     y += 19.0;
