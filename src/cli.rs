@@ -32,6 +32,22 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a verifying webhook receiver that shows detection latency and counts.
     Receive(ReceiveArgs),
+    /// Run the poll strategies over many intervals and the push strategies once: the
+    /// latency-versus-cost frontier as a table and a chart.
+    Sweep(SweepArgs),
+    /// Compare a JSON result with a baseline; exit 1 on a regression beyond the tolerance.
+    Check(CheckArgs),
+    /// The cheapest strategy and interval that meets a latency target without missing events.
+    Advise(AdviseArgs),
+    /// Print a shell completion script: `hookbench completions bash > ~/.local/share/bash-completion/completions/hookbench`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `hookbench man > hookbench.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 /// `hookbench serve`.
@@ -108,6 +124,12 @@ pub enum Format {
     Table,
     /// The versioned JSON report (`"schema": 1`).
     Json,
+    /// One row per strategy and interval, units in the column names.
+    Csv,
+    /// A GitHub-flavoured Markdown table, for PR comments and CI step summaries.
+    Markdown,
+    /// The Bencher Metric Format (JSON keyed by row label).
+    Bmf,
 }
 
 /// Engines.
@@ -145,6 +167,14 @@ pub struct CompareArgs {
     /// Live engine: virtual seconds per wall-clock second [default: so the run takes about a minute].
     #[arg(long, value_name = "N")]
     pub speedup: Option<f64>,
+    /// Output, format and thresholds.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Where a result goes and what gates it (shared by `compare` and `sweep`).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Output format [default: table, or from --output's extension].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
@@ -154,6 +184,94 @@ pub struct CompareArgs {
     /// Print nothing but errors (and the result when it has nowhere else to go).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Fail (exit 1) unless every matching row meets it, e.g. `webhook.p99<2s`,
+    /// `poll@30s.requests_per_day<=3000`, `hybrid-reconcile.missed==0`. Repeatable.
+    #[arg(long, value_name = "EXPR")]
+    pub threshold: Vec<String>,
+}
+
+/// The run a sweep makes (shared by `sweep` and `advise`).
+#[derive(Debug, Args)]
+pub struct SweepRunArgs {
+    /// A bundled scenario's name or a scenario TOML file [default: payments].
+    #[arg(long, short = 's', value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// Poll intervals: a log-spaced range `1s..10m` (1-2-5 steps) or a list `5s,30s,1m`
+    /// [default: 1s,2s,5s,10s,15s,30s,1m,2m,5m,10m].
+    #[arg(long, short = 'i', visible_alias = "interval", value_name = "RANGE|LIST")]
+    pub intervals: Option<String>,
+    /// Strategies, comma-separated [default: all six; poll strategies are swept, push
+    /// strategies run once].
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Seed of every random stream [default: the scenario's].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// `hookbench sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The run.
+    #[command(flatten)]
+    pub run: SweepRunArgs,
+    /// Where to write the SVG chart.
+    #[arg(long, value_name = "FILE", default_value = "hookbench-sweep.svg")]
+    pub chart: PathBuf,
+    /// Also write the chart as PNG, beside the SVG (same name, `.png`).
+    #[arg(long)]
+    pub png: bool,
+    /// Write no chart.
+    #[arg(long, conflicts_with_all = ["png"])]
+    pub no_chart: bool,
+    /// Draw a latency target on the chart, e.g. `5s`.
+    #[arg(long, value_name = "DURATION")]
+    pub target: Option<String>,
+    /// Output, format and thresholds.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `hookbench check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A JSON result (`--format json`).
+    #[arg(value_name = "RESULT.json")]
+    pub result: PathBuf,
+    /// The JSON result to compare against.
+    #[arg(long, short = 'b', value_name = "BASE.json")]
+    pub baseline: PathBuf,
+    /// How much worse a measure may get before it is a regression: `5%` or `0.05` [default: 0%,
+    /// exact, as the sim engine is deterministic].
+    #[arg(long, short = 't', value_name = "SHARE")]
+    pub tolerance: Option<String>,
+    /// Measures to compare, comma-separated or repeated [default: mean, p50, p99, max, missed,
+    /// requests_per_day, bytes_per_day].
+    #[arg(long, short = 'm', value_name = "LIST")]
+    pub metric: Vec<String>,
+    /// Output format of the diff: table or markdown.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `hookbench advise`.
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    /// The run.
+    #[command(flatten)]
+    pub run: SweepRunArgs,
+    /// The latency target, e.g. `5s`.
+    #[arg(long, value_name = "DURATION")]
+    pub max_latency: String,
+    /// Which latency must meet it: mean, p50, p90, p99, p999 or max.
+    #[arg(long, default_value = "p99", value_name = "NAME")]
+    pub percentile: String,
+    /// Override the scenario's rate limit, e.g. `5000/h`, or `none`.
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<String>,
 }
 
 /// `hookbench scenarios …`.

@@ -8,7 +8,10 @@
 //!  cli ──▶ commands (validate) ──▶ engine::sim ──drives──▶ model + strategy (sans-IO)
 //!                                        │
 //!                                        ▼
-//!                                 report::Report ──▶ render (table, json)
+//!                                 report::Report ──▶ render (table, json, csv, markdown, bmf, chart)
+//!                                        │
+//!                                        ▼
+//!                      measure · threshold · advice (views: gates, frontier, advice)
 //! ```
 //!
 //! - [`model`]: the event source, the API, the webhook emitter, the receiver, the rate limiter
@@ -17,17 +20,20 @@
 //! - [`engine`]: drivers; `sim` runs the model in virtual time.
 //! - [`report`]: the one result, computed once; [`render`] only formats it.
 
+pub mod advice;
 pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod live;
+pub mod measure;
 pub mod metrics;
 pub mod model;
 pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod strategy;
+pub mod threshold;
 pub mod units;
 
 use std::process::ExitCode;

@@ -5,7 +5,7 @@
 //! raw [`metrics::Outcome`](crate::metrics::Outcome): percentiles, per-day extrapolations,
 //! wasted shares. Renderers must not compute anything a user could see differ between formats.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::metrics::Outcome;
 use crate::model::dist::Delay;
@@ -65,7 +65,7 @@ pub struct LiveInfo {
 }
 
 /// One row: a strategy at an interval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyReport {
     /// Strategy name (DESIGN.md §3).
     pub name: String,
@@ -92,7 +92,7 @@ pub struct StrategyReport {
 }
 
 /// Detection latency, milliseconds; null when nothing was detected.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct LatencyMs {
     /// Exact mean.
     pub mean: Option<f64>,
@@ -109,7 +109,7 @@ pub struct LatencyMs {
 }
 
 /// Event accounting: `detected + missed + in_flight == total`, checked on every run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventCounts {
     /// Produced by the source.
     pub total: u64,
@@ -126,7 +126,7 @@ pub struct EventCounts {
 }
 
 /// API requests.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Requests {
     /// Made.
     pub total: u64,
@@ -139,7 +139,7 @@ pub struct Requests {
 }
 
 /// Webhook deliveries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Webhooks {
     /// Attempts.
     pub attempts: u64,
@@ -154,7 +154,7 @@ pub struct Webhooks {
 }
 
 /// Quota use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RateLimitUse {
     /// Requests per window; null for no limit.
     pub quota: Option<u64>,
@@ -167,7 +167,7 @@ pub struct RateLimitUse {
 }
 
 /// Bytes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bytes {
     /// Received by the consumer.
     pub received: u64,
@@ -176,7 +176,7 @@ pub struct Bytes {
 }
 
 /// Per-day extrapolation of the window's costs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PerDay {
     /// API requests per day.
     pub requests: f64,

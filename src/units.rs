@@ -133,7 +133,7 @@ pub fn format_duration(us: Micros) -> String {
     } else if us < SECOND {
         format!("{}ms", (us as f64 / MILLI as f64).round() as u64)
     } else if us < 60 * SECOND {
-        if us % SECOND == 0 {
+        if us.is_multiple_of(SECOND) {
             format!("{}s", us / SECOND)
         } else {
             format!("{s:.1}s")

@@ -14,6 +14,7 @@ use crate::render;
 use crate::report::Report;
 use crate::scenario::{Scenario, DEFAULT, MAX_EVENTS};
 use crate::strategy::{Spec, StrategyKind};
+use crate::threshold::{self, Threshold};
 use crate::units::{parse_duration, Micros, DAY, MILLI, SECOND};
 
 /// Validated options of a compare run.
@@ -29,6 +30,8 @@ pub struct CompareOptions {
     pub output: Option<PathBuf>,
     /// Silence the table on stdout when the result goes to a file.
     pub quiet: bool,
+    /// `--threshold` expressions, checked against the finished run.
+    pub thresholds: Vec<Threshold>,
     /// The engine.
     pub engine: Engine,
     /// Live engine speed-up.
@@ -75,7 +78,8 @@ pub fn parse_strategies(text: &str) -> Result<Vec<StrategyKind>> {
 impl CompareOptions {
     /// Validates raw flags.
     pub fn from_args(args: CompareArgs) -> Result<Self> {
-        let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
+        let mut scenario =
+            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
         if let Some(text) = &args.interval {
             scenario.strategies.intervals = parse_intervals(text)?;
             scenario.refresh_default_drain();
@@ -83,66 +87,21 @@ impl CompareOptions {
         if let Some(text) = &args.strategies {
             scenario.strategies.list = parse_strategies(text)?;
         }
-        if let Some(text) = &args.duration {
-            let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
-            if d < SECOND {
-                return Err(Error::Input(format!(
-                    "--duration: `{text}` is shorter than a second; give at least `1s`"
-                )));
-            }
-            if d > 366 * DAY {
-                return Err(Error::Input(format!("--duration: `{text}` is over a year; use at most `366d`")));
-            }
-            scenario.duration = d;
-            scenario.events.bursts.retain(|b| b.at < d);
-            let expected = scenario.expected_events();
-            if expected > MAX_EVENTS {
-                return Err(Error::Input(format!(
-                    "--duration: `{text}` gives about {expected:.0} events at this scenario's rate, more than the {MAX_EVENTS:.0} a run can hold; shorten it"
-                )));
-            }
-        }
-        if let Some(seed) = args.seed {
-            scenario.seed = seed;
-        }
         let specs = Spec::expand(
             &scenario.strategies.list,
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        let steps: f64 = specs.iter().map(|s| sim::estimate_steps(&scenario, s)).sum();
-        if steps > sim::MAX_STEPS {
-            let worst = specs
-                .iter()
-                .max_by(|a, b| {
-                    sim::estimate_steps(&scenario, a).total_cmp(&sim::estimate_steps(&scenario, b))
-                })
-                .map(Spec::label)
-                .unwrap_or_default();
-            return Err(Error::Input(format!(
-                "this run would take about {:.1e} simulation steps (most of them {worst}), more than the {:.0e} a run may take; \
-                 shorten --duration, lengthen --interval, lower events.resources or set a rate_limit",
-                steps,
-                sim::MAX_STEPS
-            )));
-        }
-        let format = match (args.format, &args.output) {
-            (Some(f), _) => f,
-            (None, Some(path)) => format_for_path(path)?,
-            (None, None) => Format::Table,
-        };
+        guard_run_size(&scenario, &specs)?;
+        let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
+        let format = output_format(args.out.format, args.out.output.as_deref())?;
         let speedup = match (args.engine, args.speedup) {
             (Engine::Sim, Some(_)) => {
                 return Err(Error::Input(
                     "--speedup applies to the live engine only; add `--engine live` or drop it".into(),
                 ))
             }
-            (_, Some(x)) if !(x.is_finite() && (0.01..=100_000.0).contains(&x)) => {
-                return Err(Error::Input(format!(
-                    "--speedup {x} is out of range; give a factor from 0.01 to 100000"
-                )))
-            }
-            (_, Some(x)) => x,
+            (_, Some(x)) => crate::commands::serve::check_speedup(x)?,
             (Engine::Live, None) => {
                 crate::live::engine::auto_speedup(&scenario, std::time::Duration::from_secs(60))
             }
@@ -152,11 +111,72 @@ impl CompareOptions {
             scenario,
             specs,
             format,
-            output: args.output,
-            quiet: args.quiet,
+            output: args.out.output,
+            quiet: args.out.quiet,
+            thresholds,
             engine: args.engine,
             speedup,
         })
+    }
+}
+
+/// Loads the scenario named by `--scenario` and applies `--duration` and `--seed`.
+pub fn scenario_from_flags(
+    name: Option<&str>,
+    duration: Option<&str>,
+    seed: Option<u64>,
+) -> Result<Scenario> {
+    let (mut scenario, _) = load_scenario(name.unwrap_or(DEFAULT))?;
+    if let Some(text) = duration {
+        let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
+        if d < SECOND {
+            return Err(Error::Input(format!(
+                "--duration: `{text}` is shorter than a second; give at least `1s`"
+            )));
+        }
+        if d > 366 * DAY {
+            return Err(Error::Input(format!("--duration: `{text}` is over a year; use at most `366d`")));
+        }
+        scenario.duration = d;
+        scenario.events.bursts.retain(|b| b.at < d);
+        let expected = scenario.expected_events();
+        if expected > MAX_EVENTS {
+            return Err(Error::Input(format!(
+                "--duration: `{text}` gives about {expected:.0} events at this scenario's rate, more than the {MAX_EVENTS:.0} a run can hold; shorten it"
+            )));
+        }
+    }
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    Ok(scenario)
+}
+
+/// Refuses up front a run that would take too many simulation steps to finish.
+pub fn guard_run_size(scenario: &Scenario, specs: &[Spec]) -> Result<()> {
+    let steps: f64 = specs.iter().map(|s| sim::estimate_steps(scenario, s)).sum();
+    if steps > sim::MAX_STEPS {
+        let worst = specs
+            .iter()
+            .max_by(|a, b| sim::estimate_steps(scenario, a).total_cmp(&sim::estimate_steps(scenario, b)))
+            .map(Spec::label)
+            .unwrap_or_default();
+        return Err(Error::Input(format!(
+            "this run would take about {:.1e} simulation steps (most of them {worst}), more than the {:.0e} a run may take; \
+             shorten --duration, lengthen --interval, lower events.resources or set a rate_limit",
+            steps,
+            sim::MAX_STEPS
+        )));
+    }
+    Ok(())
+}
+
+/// The format `--format` names, else the one `--output`'s extension implies, else the table.
+pub fn output_format(format: Option<Format>, output: Option<&std::path::Path>) -> Result<Format> {
+    match (format, output) {
+        (Some(f), _) => Ok(f),
+        (None, Some(path)) => format_for_path(path),
+        (None, None) => Ok(Format::Table),
     }
 }
 
@@ -165,8 +185,10 @@ fn format_for_path(path: &std::path::Path) -> Result<Format> {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("json") => Ok(Format::Json),
         Some("txt") | Some("table") => Ok(Format::Table),
+        Some("csv") => Ok(Format::Csv),
+        Some("md") | Some("markdown") => Ok(Format::Markdown),
         _ => Err(Error::Input(format!(
-            "--output `{}`: cannot tell the format from its extension; name it `.json` or `.txt`, or add `--format json|table`",
+            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md` or `.txt`, or add `--format table|json|csv|markdown|bmf`",
             path.display()
         ))),
     }
@@ -192,8 +214,32 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
 pub fn run(args: CompareArgs) -> Result<u8> {
     let opts = CompareOptions::from_args(args)?;
     let report = execute(&opts)?;
-    let rendered = render::render(&report, opts.format);
-    match &opts.output {
+    emit(&report, opts.format, opts.output.as_deref(), opts.quiet)?;
+    Ok(gate(&opts.thresholds, &report))
+}
+
+/// Parses `--threshold`s and checks, before anything runs, that each names a row of `specs`.
+pub fn parse_thresholds(texts: &[String], specs: &[Spec]) -> Result<Vec<Threshold>> {
+    let thresholds = threshold::parse_all(texts).map_err(Error::Input)?;
+    threshold::check_targets(&thresholds, specs).map_err(Error::Input)?;
+    Ok(thresholds)
+}
+
+/// Applies `--threshold`s to a finished run: 0 when all hold; else the breaches on stderr and 1.
+pub fn gate(thresholds: &[Threshold], report: &Report) -> u8 {
+    let breaches = threshold::evaluate(thresholds, report);
+    if breaches.is_empty() {
+        0
+    } else {
+        eprint!("{}", threshold::render_breaches(&breaches));
+        1
+    }
+}
+
+/// Prints the result (or writes it to `output` and prints the table, unless `quiet`).
+pub fn emit(report: &Report, format: Format, output: Option<&std::path::Path>, quiet: bool) -> Result<()> {
+    let rendered = render::render(report, format);
+    match output {
         None => print(&rendered)?,
         Some(path) => {
             if let Err(e) = std::fs::write(path, &rendered) {
@@ -204,11 +250,11 @@ pub fn run(args: CompareArgs) -> Result<u8> {
                     path.display()
                 )));
             }
-            if !opts.quiet {
-                print(&render::render(&report, Format::Table))?;
+            if !quiet {
+                print(&render::render(report, Format::Table))?;
                 eprintln!("wrote {}", path.display());
             }
         }
     }
-    Ok(0)
+    Ok(())
 }

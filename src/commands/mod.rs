@@ -3,10 +3,14 @@
 //! Owns the one `match` over the subcommand enum and the helpers every command shares: finding
 //! a scenario by name or path, and writing to stdout without failing on a closed pipe.
 
+pub mod advise;
+pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod receive;
 pub mod scenarios;
 pub mod serve;
+pub mod sweep;
 
 use std::io::Write;
 
@@ -21,6 +25,11 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Receive(args) => receive::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Advise(args) => advise::run(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
     }
 }
 

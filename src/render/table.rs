@@ -17,7 +17,7 @@ pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -82,7 +82,8 @@ fn percent(x: f64) -> String {
     }
 }
 
-fn row(s: &StrategyReport) -> Vec<String> {
+/// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer).
+pub fn row(s: &StrategyReport) -> Vec<String> {
     let api = s.requests.total > 0;
     let dash = || "—".to_string();
     vec![
@@ -111,12 +112,37 @@ fn row(s: &StrategyReport) -> Vec<String> {
     ]
 }
 
-/// Renders the table with its header and notes.
-pub fn render(report: &Report) -> String {
+/// The column headings.
+pub const COLUMNS: [&str; 15] = [
+    "strategy",
+    "mean",
+    "p50",
+    "p99",
+    "max",
+    "missed",
+    "dup",
+    "calls",
+    "wasted",
+    "429s",
+    "hooks",
+    "calls/day",
+    "quota",
+    "throttled",
+    "bytes/day",
+];
+
+/// How to read the columns (shared with the Markdown renderer).
+pub const LEGEND: &str = "latency: from the event at the source until the consumer holds its data (mean, median, 99th percentile, max).\n\
+     missed: never detected and no longer detectable. dup: deliveries of an event already held.\n\
+     calls: API requests (wasted: brought nothing new; 429s: refused over quota); hooks: webhook delivery attempts.\n\
+     quota: peak share of the rate limit used in any window; throttled: time held back by 429s.\n\
+     per day: the window's cost scaled to 24 hours (bytes both ways).";
+
+/// The first line: scenario, seed, span, events, engine, wall time.
+pub fn headline(report: &Report) -> String {
     let sc = &report.scenario;
-    let mut out = String::new();
-    out.push_str(&format!(
-        "hookbench compare · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}\n",
+    format!(
+        "hookbench compare · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}",
         sc.name,
         report.seed,
         format_duration(sc.duration),
@@ -124,7 +150,14 @@ pub fn render(report: &Report) -> String {
         group(report.run.events),
         report.engine,
         format_wall(report.wall_time_s),
-    ));
+    )
+}
+
+/// Renders the table with its header and notes.
+pub fn render(report: &Report) -> String {
+    let sc = &report.scenario;
+    let mut out = String::new();
+    out.push_str(&format!("{}\n", headline(report)));
     if !sc.description.is_empty() {
         out.push_str(&format!("{}\n", sc.description));
     }
@@ -138,23 +171,7 @@ pub fn render(report: &Report) -> String {
         .set_style(TableComponent::HeaderLines, '─')
         .set_style(TableComponent::MiddleHeaderIntersections, '─')
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "strategy",
-            "mean",
-            "p50",
-            "p99",
-            "max",
-            "missed",
-            "dup",
-            "calls",
-            "wasted",
-            "429s",
-            "hooks",
-            "calls/day",
-            "quota",
-            "throttled",
-            "bytes/day",
-        ]);
+        .set_header(COLUMNS.to_vec());
     for s in &report.strategies {
         t.add_row(row(s));
     }
@@ -171,7 +188,17 @@ pub fn render(report: &Report) -> String {
     out.push_str(&t.to_string());
     out.push('\n');
 
-    // Notes.
+    let mut notes = notes(report);
+    notes.push(LEGEND.into());
+    for n in notes {
+        out.push_str(&format!("\n{n}"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Notes about particular rows: events still in flight, intervals lengthened by the server.
+pub fn notes(report: &Report) -> Vec<String> {
     let mut notes = Vec::new();
     let in_flight: Vec<String> = report
         .strategies
@@ -198,19 +225,7 @@ pub fn render(report: &Report) -> String {
     if !hinted.is_empty() {
         notes.push(format!("X-Poll-Interval obeyed: {}", hinted.join(", ")));
     }
-    notes.push(
-        "latency: from the event at the source until the consumer holds its data (mean, median, 99th percentile, max).\n\
-         missed: never detected and no longer detectable. dup: deliveries of an event already held.\n\
-         calls: API requests (wasted: brought nothing new; 429s: refused over quota); hooks: webhook delivery attempts.\n\
-         quota: peak share of the rate limit used in any window; throttled: time held back by 429s.\n\
-         per day: the window's cost scaled to 24 hours (bytes both ways)."
-            .into(),
-    );
-    for n in notes {
-        out.push_str(&format!("\n{n}"));
-    }
-    out.push('\n');
-    out
+    notes
 }
 
 fn format_wall(s: f64) -> String {

@@ -101,7 +101,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
         end,
     })
     .await;
-    tokio::time::sleep_until(clock.instant_at(end)).await;
+    clock.sleep_until(end).await;
     let (ok, bad) = *seen.lock().unwrap();
     assert!(log.len() > 50);
     assert_eq!((ok as usize, bad), (log.len(), 0));
@@ -307,15 +307,15 @@ async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
         end,
     }));
     // Down from minute 5 to minute 7 of the scenario.
-    tokio::time::sleep_until(clock.instant_at(300 * SECOND)).await;
+    clock.sleep_until(300 * SECOND).await;
     first.abort();
     let _ = first.await;
-    tokio::time::sleep_until(clock.instant_at(420 * SECOND)).await;
+    clock.sleep_until(420 * SECOND).await;
     let listener = tokio::net::TcpListener::bind(addr).await.expect("the port can be taken again");
     let router = receiver::router(state.clone());
     let _second = tokio::spawn(async move { axum::serve(listener, router).await });
     em.await.unwrap();
-    tokio::time::sleep_until(clock.instant_at(end)).await;
+    clock.sleep_until(end).await;
 
     let mut received = HashSet::new();
     while let Ok(d) = rx.try_recv() {

@@ -9,3 +9,4 @@ mod json_contract;
 mod live;
 mod rate_limits;
 mod util;
+mod views;

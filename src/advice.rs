@@ -1,0 +1,101 @@
+//! The architect's reading of a sweep: which rows are on the latency-versus-cost frontier, and
+//! which is the cheapest design that meets a latency target without losing events.
+//!
+//! Owns the ranking rules, so the sweep table, the chart and `advise` agree: the cost of a row
+//! is every HTTP request it costs per day ([`http_requests_per_day`]: API requests plus webhook
+//! attempts received); a candidate must miss nothing, meet the target at the chosen percentile
+//! and, under a rate limit, never be refused with a 429. Ties go to the lower latency, then to
+//! table order. It reads a finished [`Report`] and never runs or prints anything.
+
+use crate::measure::{http_requests_per_day, Measure};
+use crate::report::{Report, StrategyReport};
+
+/// One row judged against the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Row label.
+    pub label: String,
+    /// API requests plus webhook attempts per day.
+    pub cost_per_day: f64,
+    /// Latency at the chosen percentile, ms; `None` when nothing was detected.
+    pub latency_ms: Option<f64>,
+    /// Events missed.
+    pub missed: u64,
+    /// Requests refused with 429.
+    pub throttled: u64,
+    /// Why the row does not qualify; `None` when it does.
+    pub fails: Option<String>,
+}
+
+/// The outcome of `advise`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advice {
+    /// The percentile (or mean) the target applies to.
+    pub percentile: Measure,
+    /// The target, ms.
+    pub max_latency_ms: f64,
+    /// Every row, cheapest first.
+    pub verdicts: Vec<Verdict>,
+    /// Index into `verdicts` of the pick, if any row qualifies.
+    pub pick: Option<usize>,
+}
+
+fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
+    let latency_ms = percentile.of(row);
+    let fails = if row.events.missed > 0 {
+        Some(format!("misses {} event{}", row.events.missed, if row.events.missed == 1 { "" } else { "s" }))
+    } else if row.requests.throttled > 0 {
+        Some(format!("over the quota: {} requests refused with 429", row.requests.throttled))
+    } else {
+        match latency_ms {
+            None => Some("detected nothing".to_string()),
+            Some(l) if l > max_ms => Some(format!(
+                "too slow: {} {} > {}",
+                percentile.name(),
+                percentile.format(Some(l)),
+                percentile.format(Some(max_ms))
+            )),
+            Some(_) => None,
+        }
+    };
+    Verdict {
+        label: row.label.clone(),
+        cost_per_day: http_requests_per_day(row),
+        latency_ms,
+        missed: row.events.missed,
+        throttled: row.requests.throttled,
+        fails,
+    }
+}
+
+/// Judges every row of `report` against `max_ms` at `percentile` and picks the cheapest
+/// qualifying one.
+pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
+    let mut verdicts: Vec<Verdict> = report.strategies.iter().map(|r| judge(r, percentile, max_ms)).collect();
+    // Stable sort: equal cost and latency keep table order.
+    verdicts.sort_by(|a, b| {
+        a.cost_per_day
+            .total_cmp(&b.cost_per_day)
+            .then(a.latency_ms.unwrap_or(f64::INFINITY).total_cmp(&b.latency_ms.unwrap_or(f64::INFINITY)))
+    });
+    let pick = verdicts.iter().position(|v| v.fails.is_none());
+    Advice { percentile, max_latency_ms: max_ms, verdicts, pick }
+}
+
+/// Labels of the rows on the frontier at `percentile`: rows that miss nothing and that no other
+/// such row beats on both cost and latency (at least as good on both, better on one), cheapest
+/// first.
+pub fn frontier(report: &Report, percentile: Measure) -> Vec<String> {
+    let points: Vec<(&str, f64, f64)> = report
+        .strategies
+        .iter()
+        .filter(|r| r.events.missed == 0)
+        .filter_map(|r| percentile.of(r).map(|l| (r.label.as_str(), http_requests_per_day(r), l)))
+        .collect();
+    let mut on: Vec<&(&str, f64, f64)> = points
+        .iter()
+        .filter(|(_, c, l)| !points.iter().any(|(_, c2, l2)| c2 <= c && l2 <= l && (c2 < c || l2 < l)))
+        .collect();
+    on.sort_by(|a, b| a.1.total_cmp(&b.1));
+    on.into_iter().map(|(label, _, _)| label.to_string()).collect()
+}

@@ -1,0 +1,223 @@
+//! `hookbench sweep`: the poll strategies over many intervals and the push strategies once —
+//! the latency-versus-cost frontier as a table and a chart.
+//!
+//! Owns the interval ranges (`1s..10m` is a log-spaced ladder of durations people use) and the
+//! shared sweep run of `sweep` and `advise`: flags validated into a scenario and rows, the run
+//! size guarded, the engine run once. It writes the chart file and never computes statistics:
+//! the frontier comes from [`crate::advice`].
+
+use std::path::{Path, PathBuf};
+
+use super::compare::{
+    emit, gate, guard_run_size, output_format, parse_intervals, parse_strategies, parse_thresholds,
+    scenario_from_flags,
+};
+use crate::advice;
+use crate::cli::{Format, SweepArgs, SweepRunArgs};
+use crate::engine::sim;
+use crate::error::{Error, Result};
+use crate::measure::Measure;
+use crate::render::chart;
+use crate::report::Report;
+use crate::scenario::Scenario;
+use crate::strategy::{Spec, StrategyKind};
+use crate::units::{format_duration, parse_duration, Micros, DAY, MILLI, SECOND};
+
+/// The ladder of intervals a range picks from: 1-2-5 steps, in the units people use.
+const LADDER_S: [f64; 27] = [
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    15.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    3.0 * 3600.0,
+    6.0 * 3600.0,
+    12.0 * 3600.0,
+    86_400.0,
+];
+
+/// The default sweep: 1s, 2s, 5s, 10s, 15s, 30s, 1m, 2m, 5m, 10m.
+pub const DEFAULT_RANGE: &str = "1s..10m";
+
+/// Parses `A..B` (a log-spaced range: A, the ladder's steps strictly between, B) or a list.
+pub fn parse_sweep_intervals(text: &str) -> Result<Vec<Micros>> {
+    let Some((a, b)) = text.split_once("..") else {
+        return parse_intervals(text);
+    };
+    let bad = |e: String| Error::Input(format!("--intervals `{text}`: {e}"));
+    let lo = parse_duration(a.trim()).map_err(|e| bad(e.0))?;
+    let hi = parse_duration(b.trim()).map_err(|e| bad(e.0))?;
+    if lo < MILLI {
+        return Err(bad("the range must start at `1ms` or more".into()));
+    }
+    if hi > 366 * DAY {
+        return Err(bad("the range must end at `366d` or less".into()));
+    }
+    if hi <= lo {
+        return Err(bad(format!(
+            "the range must go from short to long, such as `{}..{}`",
+            b.trim(),
+            a.trim()
+        )));
+    }
+    let mut out = vec![lo];
+    out.extend(
+        LADDER_S.iter().map(|s| (s * SECOND as f64).round() as Micros).filter(|&us| us > lo && us < hi),
+    );
+    out.push(hi);
+    Ok(out)
+}
+
+/// Validated options of a sweep run.
+#[derive(Debug, Clone)]
+pub struct SweepRun {
+    /// The scenario, overrides applied.
+    pub scenario: Scenario,
+    /// The rows: poll strategies × intervals, push strategies once.
+    pub specs: Vec<Spec>,
+}
+
+impl SweepRun {
+    /// Validates the flags a sweep shares with `advise`; `adjust` may change the scenario (a rate
+    /// limit override) before the rows and the size guard are worked out.
+    pub fn from_args(
+        args: &SweepRunArgs,
+        adjust: impl FnOnce(&mut Scenario) -> Result<()>,
+    ) -> Result<SweepRun> {
+        let mut scenario =
+            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
+        adjust(&mut scenario)?;
+        scenario.strategies.intervals =
+            parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
+        scenario.strategies.list = match &args.strategies {
+            Some(text) => parse_strategies(text)?,
+            None => StrategyKind::ALL.to_vec(),
+        };
+        scenario.refresh_default_drain();
+        let specs = Spec::expand(
+            &scenario.strategies.list,
+            &scenario.strategies.intervals,
+            scenario.strategies.reconcile_interval,
+        );
+        guard_run_size(&scenario, &specs).map_err(|e| match e {
+            Error::Input(m) => {
+                Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
+            }
+            other => other,
+        })?;
+        Ok(SweepRun { scenario, specs })
+    }
+
+    /// Runs the engine once.
+    pub fn execute(&self) -> Result<Report> {
+        Ok(sim::run(&self.scenario, &self.specs)?)
+    }
+}
+
+/// The frontier line under the table.
+fn frontier_note(report: &Report) -> String {
+    let p50 = advice::frontier(report, Measure::P50);
+    let p99 = advice::frontier(report, Measure::P99);
+    format!(
+        "frontier (cheapest in HTTP requests/day for its latency, no events missed):\n  p50: {}\n  p99: {}\n",
+        p50.join(", "),
+        p99.join(", ")
+    )
+}
+
+fn png_path(svg: &Path) -> PathBuf {
+    svg.with_extension("png")
+}
+
+/// Writes the chart (and the PNG if asked); the error names the file.
+fn write_chart(report: &Report, path: &Path, png: bool, target_ms: Option<f64>) -> Result<Vec<PathBuf>> {
+    let svg = chart::render(report, target_ms);
+    let cannot = |p: &Path, e: String| Error::Input(format!("cannot write the chart `{}`: {e}", p.display()));
+    std::fs::write(path, &svg).map_err(|e| cannot(path, e.to_string()))?;
+    let mut written = vec![path.to_path_buf()];
+    if png {
+        let out = png_path(path);
+        let bytes = chart::to_png(&svg).map_err(|e| cannot(&out, e))?;
+        std::fs::write(&out, bytes).map_err(|e| cannot(&out, e.to_string()))?;
+        written.push(out);
+    }
+    Ok(written)
+}
+
+/// `hookbench sweep`.
+pub fn run(args: SweepArgs) -> Result<u8> {
+    let sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
+    let out = &args.out;
+    let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
+    let target_ms = match &args.target {
+        Some(t) => {
+            Some(parse_duration(t).map_err(|e| Error::Input(format!("--target: {e}")))? as f64 / MILLI as f64)
+        }
+        None => None,
+    };
+    let format = output_format(out.format, out.output.as_deref())?;
+    let report = sweep.execute()?;
+    emit(&report, format, out.output.as_deref(), out.quiet)?;
+    let shows_table = format == Format::Table || (out.output.is_some() && !out.quiet);
+    if shows_table {
+        super::print(&format!("\n{}", frontier_note(&report)))?;
+    }
+    if !args.no_chart {
+        for p in write_chart(&report, &args.chart, args.png, target_ms)? {
+            if !out.quiet {
+                eprintln!("wrote {}", p.display());
+            }
+        }
+    }
+    Ok(gate(&thresholds, &report))
+}
+
+/// The swept intervals as text, for messages.
+pub fn describe(intervals: &[Micros]) -> String {
+    intervals.iter().map(|&i| format_duration(i)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(text: &str) -> String {
+        describe(&parse_sweep_intervals(text).unwrap())
+    }
+
+    #[test]
+    fn ranges_are_log_spaced_ladders() {
+        assert_eq!(labels(DEFAULT_RANGE), "1s, 2s, 5s, 10s, 15s, 30s, 1m, 2m, 5m, 10m");
+        assert_eq!(labels("3s..1m"), "3s, 5s, 10s, 15s, 30s, 1m");
+        assert_eq!(labels("100ms..1s"), "100ms, 200ms, 500ms, 1s");
+        assert_eq!(labels("30s,1m"), "30s, 1m");
+    }
+
+    #[test]
+    fn bad_ranges_are_refused() {
+        for (text, needle) in
+            [("1m..1s", "short to long"), ("1s..", "empty"), ("0s..1s", "1ms"), ("1x..1m", "1x")]
+        {
+            let e = parse_sweep_intervals(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}

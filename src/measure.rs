@@ -1,0 +1,299 @@
+//! The named measures of a result row: one table shared by thresholds, `check`, `advise`, the
+//! sweep chart and the BMF export, so a name means the same number everywhere.
+//!
+//! Owns each measure's name, unit and "worse" direction, reading it off a [`StrategyReport`],
+//! and the two small report-side derivations the views need (a row's HTTP cost per day and the
+//! quota per day). It never computes a statistic from raw data: every value is a report field
+//! or a sum of two of them.
+
+use crate::report::{Report, StrategyReport};
+use crate::units::{format_ms, parse_duration, SECOND};
+
+/// How a measure's value reads and how a threshold value for it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Milliseconds of latency; thresholds take a duration (`2s`, `250ms`).
+    Ms,
+    /// Seconds; thresholds take a duration.
+    Seconds,
+    /// A count; thresholds take a plain number.
+    Count,
+    /// A share 0–1; thresholds take `80%` or `0.8`.
+    Share,
+}
+
+/// A named measure of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Mean detection latency.
+    Mean,
+    /// Median detection latency.
+    P50,
+    /// 90th percentile.
+    P90,
+    /// 99th percentile.
+    P99,
+    /// 99.9th percentile.
+    P999,
+    /// Maximum.
+    Max,
+    /// Events detected.
+    Detected,
+    /// Events missed.
+    Missed,
+    /// Events still in flight at the end.
+    InFlight,
+    /// Duplicate deliveries.
+    Duplicates,
+    /// Events detected out of order.
+    OutOfOrder,
+    /// API requests in the window.
+    Requests,
+    /// Requests that brought nothing new.
+    Wasted,
+    /// Requests answered 429.
+    Throttled,
+    /// Webhook delivery attempts in the window.
+    WebhookAttempts,
+    /// API requests per day.
+    RequestsPerDay,
+    /// Webhook delivery attempts per day.
+    WebhookAttemptsPerDay,
+    /// API requests plus webhook attempts per day: every HTTP request the design costs.
+    HttpRequestsPerDay,
+    /// Bytes per day, both ways.
+    BytesPerDay,
+    /// Peak share of the quota used in any window.
+    PeakUse,
+    /// Time held back by 429s.
+    ThrottledS,
+}
+
+impl Measure {
+    /// Every measure, in display order.
+    pub const ALL: [Measure; 21] = [
+        Measure::Mean,
+        Measure::P50,
+        Measure::P90,
+        Measure::P99,
+        Measure::P999,
+        Measure::Max,
+        Measure::Detected,
+        Measure::Missed,
+        Measure::InFlight,
+        Measure::Duplicates,
+        Measure::OutOfOrder,
+        Measure::Requests,
+        Measure::Wasted,
+        Measure::Throttled,
+        Measure::WebhookAttempts,
+        Measure::RequestsPerDay,
+        Measure::WebhookAttemptsPerDay,
+        Measure::HttpRequestsPerDay,
+        Measure::BytesPerDay,
+        Measure::PeakUse,
+        Measure::ThrottledS,
+    ];
+
+    /// The latency measures, fastest-moving first.
+    pub const LATENCIES: [Measure; 6] =
+        [Measure::Mean, Measure::P50, Measure::P90, Measure::P99, Measure::P999, Measure::Max];
+
+    /// The name used in thresholds, `check --metric` and exports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Mean => "mean",
+            Measure::P50 => "p50",
+            Measure::P90 => "p90",
+            Measure::P99 => "p99",
+            Measure::P999 => "p999",
+            Measure::Max => "max",
+            Measure::Detected => "detected",
+            Measure::Missed => "missed",
+            Measure::InFlight => "in_flight",
+            Measure::Duplicates => "duplicates",
+            Measure::OutOfOrder => "out_of_order",
+            Measure::Requests => "requests",
+            Measure::Wasted => "wasted",
+            Measure::Throttled => "throttled",
+            Measure::WebhookAttempts => "webhook_attempts",
+            Measure::RequestsPerDay => "requests_per_day",
+            Measure::WebhookAttemptsPerDay => "webhook_attempts_per_day",
+            Measure::HttpRequestsPerDay => "http_requests_per_day",
+            Measure::BytesPerDay => "bytes_per_day",
+            Measure::PeakUse => "peak_use",
+            Measure::ThrottledS => "throttled_s",
+        }
+    }
+
+    /// Parses a name; the error lists the valid ones.
+    pub fn parse(name: &str) -> Result<Measure, String> {
+        let n = name.trim();
+        let alias = match n {
+            "p99.9" => "p999",
+            "p90.0" => "p90",
+            "median" => "p50",
+            "429s" => "throttled",
+            other => other,
+        };
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == alias)
+            .ok_or_else(|| format!("unknown metric `{n}`; use one of {}", Measure::names().join(", ")))
+    }
+
+    /// All names, for error messages.
+    pub fn names() -> Vec<&'static str> {
+        Measure::ALL.iter().map(|m| m.name()).collect()
+    }
+
+    /// The unit of the value [`Measure::of`] returns.
+    pub fn unit(self) -> Unit {
+        match self {
+            Measure::Mean | Measure::P50 | Measure::P90 | Measure::P99 | Measure::P999 | Measure::Max => {
+                Unit::Ms
+            }
+            Measure::ThrottledS => Unit::Seconds,
+            Measure::PeakUse => Unit::Share,
+            _ => Unit::Count,
+        }
+    }
+
+    /// Whether a higher value is worse (latency, misses, cost); only `detected` is the other way.
+    pub fn higher_is_worse(self) -> bool {
+        self != Measure::Detected
+    }
+
+    /// The value on `row`; `None` for a latency when nothing was detected.
+    pub fn of(self, row: &StrategyReport) -> Option<f64> {
+        let l = &row.latency_ms;
+        let count = |n: u64| Some(n as f64);
+        match self {
+            Measure::Mean => l.mean,
+            Measure::P50 => l.p50,
+            Measure::P90 => l.p90,
+            Measure::P99 => l.p99,
+            Measure::P999 => l.p999,
+            Measure::Max => l.max,
+            Measure::Detected => count(row.events.detected),
+            Measure::Missed => count(row.events.missed),
+            Measure::InFlight => count(row.events.in_flight),
+            Measure::Duplicates => count(row.events.duplicates),
+            Measure::OutOfOrder => count(row.events.out_of_order),
+            Measure::Requests => count(row.requests.total),
+            Measure::Wasted => count(row.requests.wasted),
+            Measure::Throttled => count(row.requests.throttled),
+            Measure::WebhookAttempts => count(row.webhooks.attempts),
+            Measure::RequestsPerDay => Some(row.per_day.requests),
+            Measure::WebhookAttemptsPerDay => Some(row.per_day.webhook_attempts),
+            Measure::HttpRequestsPerDay => Some(http_requests_per_day(row)),
+            Measure::BytesPerDay => Some(row.per_day.bytes),
+            Measure::PeakUse => Some(row.rate_limit.peak_use),
+            Measure::ThrottledS => Some(row.rate_limit.throttled_s),
+        }
+    }
+
+    /// Parses a threshold value in this measure's unit (durations need a unit, as everywhere).
+    pub fn parse_value(self, text: &str) -> Result<f64, String> {
+        let t = text.trim();
+        match self.unit() {
+            Unit::Ms => parse_duration(t).map(|us| us as f64 / 1_000.0).map_err(|e| e.0),
+            Unit::Seconds => parse_duration(t).map(|us| us as f64 / SECOND as f64).map_err(|e| e.0),
+            Unit::Share => {
+                let (num, divisor) = match t.strip_suffix('%') {
+                    Some(n) => (n.trim(), 100.0),
+                    None => (t, 1.0),
+                };
+                num.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .map(|v| v / divisor)
+                    .ok_or_else(|| format!("`{t}` is not a share; write `80%` or `0.8`"))
+            }
+            Unit::Count => t
+                .replace('_', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("`{t}` is not a number; write a count such as `3000`")),
+        }
+    }
+
+    /// A value as people read it: `2.3s`, `3,284`, `42%`.
+    pub fn format(self, v: Option<f64>) -> String {
+        let Some(v) = v else { return "—".into() };
+        match self.unit() {
+            Unit::Ms => format_ms(v),
+            Unit::Seconds => format_ms(v * 1_000.0),
+            Unit::Share => format!("{:.1}%", v * 100.0),
+            Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => {
+                crate::render::table::group(v.round().max(0.0) as u64)
+            }
+            Unit::Count => format!("{v:.2}"),
+        }
+    }
+}
+
+/// Every HTTP request a design costs per day: API requests the consumer makes plus webhook
+/// delivery attempts it receives. This is how `sweep` places webhooks on the cost axis and how
+/// `advise` ranks candidates, so a design that polls nothing is not shown as free.
+pub fn http_requests_per_day(row: &StrategyReport) -> f64 {
+    row.per_day.requests + row.per_day.webhook_attempts
+}
+
+/// API requests per day the scenario's rate limit allows (limit × 86,400 s / window), if any.
+pub fn quota_per_day(report: &Report) -> Option<f64> {
+    report
+        .scenario
+        .api
+        .rate_limit
+        .map(|q| q.limit as f64 * (86_400.0 * SECOND as f64) / q.window.max(1) as f64)
+}
+
+/// A quota as people write it: `5000/h`, `60/min`, `100/10m`.
+pub fn quota_text(q: &crate::scenario::Quota) -> String {
+    let per = match q.window {
+        w if w == SECOND => "s".to_string(),
+        w if w == 60 * SECOND => "min".to_string(),
+        w if w == 3_600 * SECOND => "h".to_string(),
+        w if w == 86_400 * SECOND => "d".to_string(),
+        w => crate::units::format_duration(w),
+    };
+    format!("{}/{per}", q.limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_lists_all() {
+        for m in Measure::ALL {
+            assert_eq!(Measure::parse(m.name()), Ok(m));
+        }
+        assert_eq!(Measure::parse("p99.9"), Ok(Measure::P999));
+        let e = Measure::parse("p42").unwrap_err();
+        assert!(e.contains("unknown metric `p42`") && e.contains("requests_per_day"), "{e}");
+    }
+
+    #[test]
+    fn values_in_each_unit() {
+        assert_eq!(Measure::P99.parse_value("2s"), Ok(2_000.0));
+        assert_eq!(Measure::P99.parse_value("250ms"), Ok(250.0));
+        assert!(Measure::P99.parse_value("2").unwrap_err().contains("no unit"));
+        assert_eq!(Measure::ThrottledS.parse_value("1m"), Ok(60.0));
+        assert_eq!(Measure::PeakUse.parse_value("80%"), Ok(0.8));
+        assert_eq!(Measure::PeakUse.parse_value("0.8"), Ok(0.8));
+        assert_eq!(Measure::RequestsPerDay.parse_value("3_000"), Ok(3000.0));
+        assert!(Measure::Missed.parse_value("none").is_err());
+        assert!(Measure::Missed.parse_value("-1").is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(Measure::P99.format(Some(2_300.0)), "2.3s");
+        assert_eq!(Measure::Requests.format(Some(3284.0)), "3,284");
+        assert_eq!(Measure::PeakUse.format(Some(0.42)), "42.0%");
+        assert_eq!(Measure::P99.format(None), "—");
+    }
+}

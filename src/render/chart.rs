@@ -1,0 +1,493 @@
+//! The sweep chart: detection latency (p50 and p99) against HTTP requests per day, both axes
+//! log-scaled, as a hand-written SVG (and, on request, a PNG rasterised by `resvg`).
+//!
+//! Owns the layout: poll strategies are lines through their swept intervals (p50 solid with
+//! filled dots, p99 dashed with hollow dots), push strategies are marked reference points (p50
+//! filled, p99 hollow, joined by a bar), a cross marks a row that missed events, the quota is a
+//! vertical line and a latency target a horizontal one; a top axis reads the poll interval; the
+//! legend sits outside the plot so nothing overlaps. Webhooks make no API requests, so every row
+//! is placed at its whole HTTP cost per day (API requests plus webhook deliveries received, see
+//! [`crate::measure::http_requests_per_day`]) and the legend says so. It only formats report
+//! fields: positions are scales of reported numbers, never new statistics.
+
+use std::fmt::Write as _;
+
+use crate::measure::{quota_per_day, quota_text, Measure};
+use crate::report::{Report, StrategyReport};
+use crate::strategy::StrategyKind;
+use crate::units::{format_duration, format_ms, SECOND};
+
+const W: f64 = 1000.0;
+const H: f64 = 620.0;
+const LEFT: f64 = 84.0;
+const RIGHT: f64 = 290.0;
+const TOP: f64 = 104.0;
+const BOTTOM: f64 = 76.0;
+const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
+
+/// Okabe–Ito colours, safe for colour-blind readers, one per strategy.
+fn colour(kind: &str) -> &'static str {
+    match kind {
+        "poll" => "#0072B2",
+        "poll-etag" => "#E69F00",
+        "poll-state" => "#009E73",
+        "webhook" => "#CC79A7",
+        "hybrid" => "#D55E00",
+        _ => "#56B4E9",
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A log axis from `lo` to `hi` onto pixels `a` to `b`.
+#[derive(Clone, Copy)]
+struct LogAxis {
+    lo: f64,
+    hi: f64,
+    a: f64,
+    b: f64,
+}
+
+impl LogAxis {
+    fn at(&self, v: f64) -> f64 {
+        let t = (v.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10());
+        self.a + t * (self.b - self.a)
+    }
+}
+
+struct Point<'a> {
+    row: &'a StrategyReport,
+    x: f64,
+    p50: Option<f64>,
+    p99: Option<f64>,
+}
+
+/// Latency ticks people read: 1 ms … 1 d.
+const Y_TICKS_MS: [f64; 12] = [1.0, 10.0, 100.0, 1e3, 1e4, 6e4, 6e5, 3.6e6, 3.6e7, 8.64e7, 8.64e8, 8.64e9];
+
+fn count_label(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.0}G", v / 1e9),
+        v if v >= 1e6 => format!("{:.0}M", v / 1e6),
+        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
+/// Approximate text width in pixels for the chart's sans-serif font.
+fn text_w(s: &str, size: f64) -> f64 {
+    s.chars().count() as f64 * size * 0.58
+}
+
+/// Renders the sweep chart as SVG. `target_ms` draws the latency target, if given.
+pub fn render(report: &Report, target_ms: Option<f64>) -> String {
+    let points: Vec<Point> = report
+        .strategies
+        .iter()
+        .map(|row| Point {
+            row,
+            x: Measure::HttpRequestsPerDay.of(row).unwrap_or(0.0),
+            p50: Measure::P50.of(row).filter(|v| *v > 0.0),
+            p99: Measure::P99.of(row).filter(|v| *v > 0.0),
+        })
+        .filter(|p| p.x > 0.0 && (p.p50.is_some() || p.p99.is_some()))
+        .collect();
+    let quota = quota_per_day(report);
+
+    // Ranges, padded out to decades (x) and to readable latency ticks (y).
+    let xs = points.iter().map(|p| p.x).chain(quota);
+    let (xmin, xmax) = xs.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let (xmin, xmax) = if xmin.is_finite() { (xmin, xmax) } else { (1.0, 10.0) };
+    let x_lo = 10f64.powf(xmin.log10().floor());
+    let x_hi = 10f64.powf(xmax.log10().ceil()).max(x_lo * 10.0);
+    let ys = points.iter().flat_map(|p| [p.p50, p.p99]).flatten().chain(target_ms);
+    let (ymin, ymax) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let (ymin, ymax) = if ymin.is_finite() { (ymin, ymax) } else { (1.0, 1e3) };
+    let y_lo = Y_TICKS_MS.iter().rev().copied().find(|t| *t <= ymin).unwrap_or(1.0);
+    let y_hi =
+        Y_TICKS_MS.iter().copied().find(|t| *t >= ymax * 1.0001).unwrap_or(ymax * 10.0).max(y_lo * 10.0);
+
+    let (px0, px1, py0, py1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
+    let xa = LogAxis { lo: x_lo, hi: x_hi, a: px0, b: px1 };
+    let ya = LogAxis { lo: y_lo, hi: y_hi, a: py0, b: py1 };
+
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">
+<title>hookbench sweep: detection latency vs HTTP requests per day, scenario {name}</title>
+<rect width="{W}" height="{H}" fill="#ffffff"/>
+"##,
+        name = esc(&report.scenario.name)
+    );
+    // Title.
+    let sc = &report.scenario;
+    let _ = writeln!(
+        s,
+        r##"<text x="{LEFT}" y="26" font-size="17" font-weight="bold" fill="#222">Detection latency vs. cost · scenario {}</text>"##,
+        esc(&sc.name)
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{LEFT}" y="46" font-size="12" fill="#555">{} simulated · seed {} · {} engine · hookbench {} · both axes log-scaled</text>"##,
+        format_duration(sc.duration),
+        report.seed,
+        esc(&report.engine),
+        esc(&report.hookbench_version)
+    );
+
+    // Plot frame and grid.
+    let _ = writeln!(
+        s,
+        r##"<rect x="{px0}" y="{py1}" width="{}" height="{}" fill="#fafafa" stroke="#888" stroke-width="1"/>"##,
+        px1 - px0,
+        py0 - py1
+    );
+    let mut d = x_lo;
+    while d <= x_hi * 1.0001 {
+        for m in 2..10 {
+            let v = d * f64::from(m);
+            if v < x_hi {
+                let x = xa.at(v);
+                let _ =
+                    writeln!(s, r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#eee"/>"##);
+            }
+        }
+        let x = xa.at(d);
+        let _ = writeln!(s, r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#ddd"/>"##);
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#333">{}</text>"##,
+            py0 + 18.0,
+            count_label(d)
+        );
+        d *= 10.0;
+    }
+    for t in Y_TICKS_MS.iter().copied().filter(|t| *t >= y_lo && *t <= y_hi) {
+        let y = ya.at(t);
+        let _ = writeln!(s, r##"<line x1="{px0}" y1="{y:.1}" x2="{px1}" y2="{y:.1}" stroke="#ddd"/>"##);
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#333">{}</text>"##,
+            px0 - 8.0,
+            y + 4.0,
+            format_ms(t)
+        );
+    }
+    // Axis titles.
+    let _ = writeln!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13" fill="#222">HTTP requests per day (API calls + webhook deliveries received)</text>"##,
+        (px0 + px1) / 2.0,
+        H - 30.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">detection latency (event → consumer holds its data)</text>"##,
+        (py0 + py1) / 2.0
+    );
+
+    // Top axis: the poll interval that costs that many requests a day (one request per poll).
+    let _ = writeln!(
+        s,
+        r##"<text x="{px0}" y="{:.1}" font-size="11" fill="#555">poll interval (1 request per poll) →</text>"##,
+        py1 - 26.0
+    );
+    let mut intervals: Vec<f64> = report
+        .strategies
+        .iter()
+        .filter(|r| StrategyKind::parse(&r.name).is_ok_and(StrategyKind::polls_at_interval))
+        .filter_map(|r| r.interval_s)
+        .collect();
+    intervals.sort_by(|a, b| b.total_cmp(a));
+    intervals.dedup();
+    let mut last_x = f64::NEG_INFINITY;
+    for i in intervals {
+        let v = 86_400.0 / i;
+        if v < x_lo || v > x_hi {
+            continue;
+        }
+        let x = xa.at(v);
+        let label = format_duration((i * SECOND as f64).round() as u64);
+        if x - last_x < text_w(&label, 11.0) + 6.0 {
+            continue;
+        }
+        last_x = x;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{:.1}" stroke="#888"/>"##,
+            py1 - 5.0
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#555">{label}</text>"##,
+            py1 - 9.0
+        );
+    }
+
+    // Reference lines.
+    if let Some(q) = quota.filter(|q| *q >= x_lo && *q <= x_hi) {
+        let x = xa.at(q);
+        let rl = sc.api.rate_limit.as_ref().map(quota_text).unwrap_or_default();
+        let label =
+            format!("quota {rl} = {} API requests/day", crate::render::table::group(q.round() as u64));
+        let (tx, anchor) =
+            if x + text_w(&label, 11.0) + 6.0 < px1 { (x + 5.0, "start") } else { (x - 5.0, "end") };
+        let _ = writeln!(
+            s,
+            r##"<g class="series" data-series="quota"><line x1="{x:.1}" y1="{py1}" x2="{x:.1}" y2="{py0}" stroke="#C00000" stroke-width="1.5" stroke-dasharray="8 4"/>
+<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11" fill="#C00000">{}</text></g>"##,
+            py0 - 8.0,
+            esc(&label)
+        );
+    }
+    if let Some(t) = target_ms.filter(|t| *t >= y_lo && *t <= y_hi) {
+        let y = ya.at(t);
+        let _ = writeln!(
+            s,
+            r##"<g class="series" data-series="target"><line x1="{px0}" y1="{y:.1}" x2="{px1}" y2="{y:.1}" stroke="#444" stroke-width="1.5" stroke-dasharray="3 3"/>
+<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#444">target {}</text></g>"##,
+            px1 - 5.0,
+            y - 5.0,
+            format_ms(t)
+        );
+    }
+
+    // Poll series: one line per strategy and percentile; poll first and widest, so identical
+    // lines of later series stay visible on top of it.
+    let poll_kinds: Vec<&str> = {
+        let mut v: Vec<&str> = Vec::new();
+        for p in &points {
+            let polls = StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval);
+            if polls && !v.contains(&p.row.name.as_str()) {
+                v.push(&p.row.name);
+            }
+        }
+        v
+    };
+    for (n, kind) in poll_kinds.iter().enumerate() {
+        let mut pts: Vec<&Point> = points.iter().filter(|p| p.row.name == *kind).collect();
+        pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let c = colour(kind);
+        let width = 3.5 - n as f64;
+        for (pct, dash, fill) in [("p50", "", c), ("p99", r#" stroke-dasharray="7 4""#, "#ffffff")] {
+            let ys: Vec<(f64, f64, &StrategyReport)> = pts
+                .iter()
+                .filter_map(|p| {
+                    if pct == "p50" { p.p50 } else { p.p99 }.map(|y| (xa.at(p.x), ya.at(y), p.row))
+                })
+                .collect();
+            let path: Vec<String> = ys.iter().map(|(x, y, _)| format!("{x:.1},{y:.1}")).collect();
+            let _ = writeln!(
+                s,
+                r##"<g class="series" data-series="{kind} {pct}"><polyline points="{}" fill="none" stroke="{c}" stroke-width="{width}"{dash} stroke-linejoin="round"/>"##,
+                path.join(" ")
+            );
+            for (x, y, row) in &ys {
+                let _ = writeln!(
+                    s,
+                    r##"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{fill}" stroke="{c}" stroke-width="1.5"><title>{} {pct}</title></circle>"##,
+                    esc(&row.label)
+                );
+                if row.events.missed > 0 {
+                    s.push_str(&cross(*x, *y));
+                }
+            }
+            s.push_str("</g>\n");
+        }
+    }
+
+    // Push strategies: reference points, drawn last-listed first so that `webhook`, the simplest
+    // design, stays on top where two of them coincide.
+    for p in points
+        .iter()
+        .rev()
+        .filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval))
+    {
+        let c = colour(&p.row.name);
+        let x = xa.at(p.x);
+        let _ = writeln!(s, r##"<g class="series" data-series="{}">"##, esc(&p.row.name));
+        if let (Some(a), Some(b)) = (p.p50, p.p99) {
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{c}" stroke-width="2"/>"##,
+                ya.at(a),
+                ya.at(b)
+            );
+        }
+        for (pct, v, fill) in [("p50", p.p50, c), ("p99", p.p99, "#ffffff")] {
+            if let Some(v) = v {
+                let y = ya.at(v);
+                s.push_str(&marker(&p.row.name, x, y, c, fill, &format!("{} {pct}", p.row.label)));
+                if p.row.events.missed > 0 {
+                    s.push_str(&cross(x, y));
+                }
+            }
+        }
+        s.push_str("</g>\n");
+    }
+
+    legend(&mut s, &poll_kinds, &points, quota.is_some(), target_ms.is_some());
+    s.push_str("</svg>\n");
+    s
+}
+
+fn cross(x: f64, y: f64) -> String {
+    format!(
+        r##"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" stroke="#000" stroke-width="1.6"/>"##,
+        x - 5.0,
+        y - 5.0,
+        x + 5.0,
+        y + 5.0,
+        x - 5.0,
+        y + 5.0,
+        x + 5.0,
+        y - 5.0
+    ) + "\n"
+}
+
+/// A push strategy's marker: webhook ◆, hybrid ▲, hybrid-reconcile ■.
+fn marker(kind: &str, x: f64, y: f64, stroke: &str, fill: &str, title: &str) -> String {
+    let r = 6.5;
+    let shape = match kind {
+        "webhook" => format!(
+            r##"<path d="M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z""##,
+            y - r,
+            x + r,
+            y + r,
+            x - r
+        ),
+        "hybrid" => format!(
+            r##"<path d="M{x:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z""##,
+            y - r,
+            x + r,
+            y + r * 0.8,
+            x - r,
+            y + r * 0.8
+        ),
+        _ => format!(
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}""##,
+            x - r * 0.8,
+            y - r * 0.8,
+            r * 1.6,
+            r * 1.6
+        ),
+    };
+    format!(
+        r##"{shape} fill="{fill}" stroke="{stroke}" stroke-width="2"><title>{}</title></{}>"##,
+        esc(title),
+        if shape.starts_with("<rect") { "rect" } else { "path" }
+    ) + "\n"
+}
+
+fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, target: bool) {
+    let x0 = W - RIGHT + 24.0;
+    let mut y = TOP + 4.0;
+    let line = |s: &mut String, y: f64, text: &str, size: f64, colour: &str| {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{y:.1}" font-size="{size}" fill="{colour}">{}</text>"##,
+            x0 + 34.0,
+            esc(text)
+        );
+    };
+    let _ = writeln!(
+        s,
+        r##"<text x="{x0}" y="{y:.1}" font-size="13" font-weight="bold" fill="#222">Legend</text>"##
+    );
+    y += 22.0;
+    for kind in poll_kinds {
+        let c = colour(kind);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{c}" stroke-width="3"/>"##,
+            y - 4.0,
+            x0 + 26.0,
+            y - 4.0
+        );
+        line(s, y, &format!("{kind} (one dot per interval)"), 12.0, "#222");
+        y += 19.0;
+    }
+    let mut pushes: Vec<&str> = Vec::new();
+    for p in points {
+        let polls = StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval);
+        if !polls && !pushes.contains(&p.row.name.as_str()) {
+            pushes.push(&p.row.name);
+        }
+    }
+    for kind in &pushes {
+        let c = colour(kind);
+        s.push_str(&marker(kind, x0 + 13.0, y - 4.0, c, c, kind));
+        line(s, y, kind, 12.0, "#222");
+        y += 19.0;
+    }
+    y += 6.0;
+    for (dash, fill, text) in [
+        ("", "#555", "p50 (median): solid, filled"),
+        (" stroke-dasharray=\"7 4\"", "#fff", "p99: dashed, hollow"),
+    ] {
+        let (ly, cx) = (y - 4.0, x0 + 13.0);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#555" stroke-width="2"{dash}/><circle cx="{cx:.1}" cy="{ly:.1}" r="3.5" fill="{fill}" stroke="#555" stroke-width="1.5"/>"##,
+            x0 + 26.0
+        );
+        line(s, y, text, 12.0, "#222");
+        y += 19.0;
+    }
+    s.push_str(&cross(x0 + 13.0, y - 4.0));
+    line(s, y, "row missed events", 12.0, "#222");
+    y += 19.0;
+    if quota {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#C00000" stroke-width="1.5" stroke-dasharray="8 4"/>"##,
+            x0 + 13.0,
+            y - 13.0,
+            x0 + 13.0,
+            y + 3.0
+        );
+        line(s, y, "rate-limit quota (API calls only)", 12.0, "#222");
+        y += 19.0;
+    }
+    if target {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5" stroke-dasharray="3 3"/>"##,
+            y - 4.0,
+            x0 + 26.0,
+            y - 4.0
+        );
+        line(s, y, "latency target", 12.0, "#222");
+        y += 19.0;
+    }
+    y += 10.0;
+    for note in [
+        "Cost axis: every HTTP request a",
+        "design costs per day. Webhooks make",
+        "no API calls; they sit at the",
+        "deliveries they receive (retries",
+        "included), hybrids at deliveries",
+        "plus their API calls.",
+    ] {
+        let _ = writeln!(s, r##"<text x="{x0}" y="{y:.1}" font-size="11" fill="#555">{}</text>"##, esc(note));
+        y += 15.0;
+    }
+}
+
+/// Rasterises an SVG to PNG with `resvg`, using the system's fonts for the text.
+pub fn to_png(svg: &str) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let mut opt = usvg::Options::default();
+    opt.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("the chart is not valid SVG: {e}"))?;
+    let size = tree.size().to_int_size();
+    let scale = 2.0;
+    let mut pixmap =
+        tiny_skia::Pixmap::new((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32)
+            .ok_or_else(|| "the chart has no area to draw".to_string())?;
+    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| format!("cannot encode the PNG: {e}"))
+}

@@ -1,0 +1,134 @@
+//! The CSV renderer: one row per strategy and interval, a stable header with units in the column
+//! names, for spreadsheets and `pandas.read_csv`.
+//!
+//! Owns the column list ([`HEADER`]); columns may be added at the end, never renamed or
+//! reordered. Empty cells mean "no value" (a latency when nothing was detected, an interval for a
+//! strategy without one). It only formats report fields.
+
+use crate::report::{Report, StrategyReport};
+
+/// The header, in order.
+pub const HEADER: [&str; 37] = [
+    "scenario",
+    "seed",
+    "engine",
+    "label",
+    "strategy",
+    "interval_s",
+    "effective_interval_s",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "events_total",
+    "events_detected",
+    "events_missed",
+    "events_in_flight",
+    "events_duplicates",
+    "events_out_of_order",
+    "requests",
+    "requests_wasted",
+    "requests_not_modified",
+    "requests_throttled",
+    "webhook_attempts",
+    "webhook_delivered",
+    "webhook_failed",
+    "webhook_retried",
+    "webhook_dead_lettered",
+    "quota_requests",
+    "quota_window_s",
+    "quota_peak_use_ratio",
+    "throttled_s",
+    "bytes_received",
+    "bytes_sent",
+    "requests_per_day",
+    "webhook_attempts_per_day",
+    "bytes_per_day",
+];
+
+/// Quotes a field if it needs it (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(v: f64) -> String {
+    // Shortest text that reads back to the same f64.
+    format!("{v}")
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(num).unwrap_or_default()
+}
+
+fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
+    let l = &s.latency_ms;
+    let n = |v: u64| v.to_string();
+    vec![
+        field(&report.scenario.name),
+        n(report.seed),
+        field(&report.engine),
+        field(&s.label),
+        field(&s.name),
+        opt(s.interval_s),
+        opt(s.effective_interval_s),
+        opt(l.mean),
+        opt(l.p50),
+        opt(l.p90),
+        opt(l.p99),
+        opt(l.p999),
+        opt(l.max),
+        n(s.events.total),
+        n(s.events.detected),
+        n(s.events.missed),
+        n(s.events.in_flight),
+        n(s.events.duplicates),
+        n(s.events.out_of_order),
+        n(s.requests.total),
+        n(s.requests.wasted),
+        n(s.requests.not_modified),
+        n(s.requests.throttled),
+        n(s.webhooks.attempts),
+        n(s.webhooks.delivered),
+        n(s.webhooks.failed),
+        n(s.webhooks.retried),
+        n(s.webhooks.dead_lettered),
+        s.rate_limit.quota.map(n).unwrap_or_default(),
+        opt(s.rate_limit.window_s),
+        num(s.rate_limit.peak_use),
+        num(s.rate_limit.throttled_s),
+        n(s.bytes.received),
+        n(s.bytes.sent),
+        num(s.per_day.requests),
+        num(s.per_day.webhook_attempts),
+        num(s.per_day.bytes),
+    ]
+}
+
+/// Renders the report as CSV with a header line.
+pub fn render(report: &Report) -> String {
+    let mut out = HEADER.join(",");
+    out.push('\n');
+    for s in &report.strategies {
+        out.push_str(&row(report, s).join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(field("poll@30s"), "poll@30s");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,265 @@
+//! `--threshold` expressions: `webhook.p99<2s`, `poll@30s.requests_per_day<=3000`,
+//! `hybrid-reconcile.missed==0`.
+//!
+//! Owns parsing an expression (target row, [`Measure`], operator, value in the measure's unit),
+//! checking that it names rows the run has, and evaluating it against a finished [`Report`].
+//! It never runs anything and never prints: callers decide where breaches go and which exit
+//! code they mean.
+
+use std::fmt;
+
+use crate::measure::Measure;
+use crate::report::{Report, StrategyReport};
+use crate::strategy::{Spec, StrategyKind};
+use crate::units::{format_duration, parse_duration, Micros, SECOND};
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Op {
+    /// Longest first, so `<=` is not read as `<`.
+    const ALL: [(&'static str, Op); 6] =
+        [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
+
+    /// Whether `actual op limit` holds.
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => actual < limit,
+            Op::Le => actual <= limit,
+            Op::Gt => actual > limit,
+            Op::Ge => actual >= limit,
+            Op::Eq => actual == limit,
+            Op::Ne => actual != limit,
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        Op::ALL.iter().find(|(_, o)| *o == self).map_or("?", |(s, _)| s)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// One parsed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The expression as written.
+    pub text: String,
+    /// The strategy it names.
+    pub kind: StrategyKind,
+    /// The interval after `@`, if given; without one every row of the strategy matches.
+    pub interval: Option<Micros>,
+    /// What is measured.
+    pub measure: Measure,
+    /// How it is compared.
+    pub op: Op,
+    /// The limit, in the unit [`Measure::of`] returns.
+    pub limit: f64,
+}
+
+const SHAPE: &str = "expected STRATEGY[@INTERVAL].METRIC OP VALUE, such as `webhook.p99<2s` or `poll@30s.requests_per_day<=3000`";
+
+impl Threshold {
+    /// Parses `text`; the error says what was expected.
+    pub fn parse(text: &str) -> Result<Threshold, String> {
+        let bad = |why: String| format!("--threshold `{text}`: {why}");
+        let (at, sym, op) = Op::ALL
+            .iter()
+            .filter_map(|(s, o)| text.find(s).map(|i| (i, *s, *o)))
+            .min_by_key(|(i, s, _)| (*i, std::cmp::Reverse(s.len())))
+            .ok_or_else(|| bad(format!("no operator (< <= > >= == !=); {SHAPE}")))?;
+        let (lhs, rhs) = (text[..at].trim(), text[at + sym.len()..].trim());
+        if rhs.is_empty() {
+            return Err(bad(format!("no value after `{sym}`; {SHAPE}")));
+        }
+        if Op::ALL.iter().any(|(s, _)| rhs.starts_with(s)) {
+            return Err(bad(format!("two operators; {SHAPE}")));
+        }
+        let (target, metric) =
+            lhs.rsplit_once('.').ok_or_else(|| bad(format!("no `.METRIC` after the strategy; {SHAPE}")))?;
+        let (name, interval) = match target.split_once('@') {
+            Some((n, i)) => {
+                let d = parse_duration(i).map_err(|e| bad(format!("interval after `@`: {e}")))?;
+                (n, Some(d))
+            }
+            None => (target, None),
+        };
+        if name.trim().is_empty() {
+            return Err(bad(format!("no strategy before `.{metric}`; {SHAPE}")));
+        }
+        let kind = StrategyKind::parse(name).map_err(bad)?;
+        let measure = Measure::parse(metric).map_err(bad)?;
+        let limit = measure.parse_value(rhs).map_err(|e| bad(format!("{} value: {e}", measure.name())))?;
+        Ok(Threshold { text: text.trim().to_string(), kind, interval, measure, op, limit })
+    }
+
+    /// Whether this expression applies to a row of `kind` at `interval`.
+    fn matches(&self, kind: &str, interval: Option<Micros>) -> bool {
+        kind == self.kind.name() && (self.interval.is_none() || self.interval == interval)
+    }
+
+    /// The target as written back: `poll@30s` or `webhook`.
+    pub fn target(&self) -> String {
+        match self.interval {
+            Some(i) => format!("{}@{}", self.kind.name(), format_duration(i)),
+            None => self.kind.name().to_string(),
+        }
+    }
+}
+
+/// Parses every expression, or fails on the first malformed one.
+pub fn parse_all(texts: &[String]) -> Result<Vec<Threshold>, String> {
+    texts.iter().map(|t| Threshold::parse(t)).collect()
+}
+
+/// Checks before a run that every threshold names at least one of its rows.
+pub fn check_targets(thresholds: &[Threshold], specs: &[Spec]) -> Result<(), String> {
+    for t in thresholds {
+        if !specs.iter().any(|s| t.matches(s.kind.name(), s.interval)) {
+            let rows: Vec<String> = specs.iter().map(Spec::label).collect();
+            return Err(format!(
+                "--threshold `{}`: this run has no row {}; its rows are {}",
+                t.text,
+                t.target(),
+                rows.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A threshold a row did not meet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breach {
+    /// The expression.
+    pub threshold: String,
+    /// The row.
+    pub row: String,
+    /// The row's value, shown as people read it (`—` when nothing was detected).
+    pub actual: String,
+}
+
+fn row_interval(row: &StrategyReport) -> Option<Micros> {
+    row.interval_s.map(|s| (s * SECOND as f64).round() as Micros)
+}
+
+/// Every (threshold, row) pair that fails. A latency threshold on a row that detected nothing
+/// fails: there is no latency that could meet it.
+pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
+    let mut out = Vec::new();
+    for t in thresholds {
+        for row in report.strategies.iter().filter(|r| t.matches(&r.name, row_interval(r))) {
+            let actual = t.measure.of(row);
+            if !actual.is_some_and(|a| t.op.holds(a, t.limit)) {
+                out.push(Breach {
+                    threshold: t.text.clone(),
+                    row: row.label.clone(),
+                    actual: t.measure.format(actual),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The breaches as a small table for stderr.
+pub fn render_breaches(breaches: &[Breach]) -> String {
+    let w1 = breaches.iter().map(|b| b.threshold.chars().count()).max().unwrap_or(0).max(9);
+    let w2 = breaches.iter().map(|b| b.row.chars().count()).max().unwrap_or(0).max(3);
+    let mut s = format!(
+        "{} threshold breach{}:\n{:<w1$}  {:<w2$}  actual\n",
+        breaches.len(),
+        if breaches.len() == 1 { "" } else { "es" },
+        "threshold",
+        "row"
+    );
+    for b in breaches {
+        s.push_str(&format!("{:<w1$}  {:<w2$}  {}\n", b.threshold, b.row, b.actual));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::MILLI;
+
+    #[test]
+    fn good_expressions() {
+        let t = Threshold::parse("webhook.p99<2s").unwrap();
+        assert_eq!(
+            (t.kind, t.interval, t.measure, t.op, t.limit),
+            (StrategyKind::Webhook, None, Measure::P99, Op::Lt, 2000.0)
+        );
+        let t = Threshold::parse("poll@30s.requests_per_day<=3000").unwrap();
+        assert_eq!(
+            (t.kind, t.interval, t.op, t.limit),
+            (StrategyKind::Poll, Some(30 * SECOND), Op::Le, 3000.0)
+        );
+        let t = Threshold::parse("hybrid-reconcile.missed==0").unwrap();
+        assert_eq!((t.measure, t.op, t.limit), (Measure::Missed, Op::Eq, 0.0));
+        let t = Threshold::parse(" poll-etag@1m.peak_use >= 80% ").unwrap();
+        assert_eq!((t.interval, t.op, t.limit), (Some(60 * SECOND), Op::Ge, 0.8));
+        assert_eq!(Threshold::parse("poll.mean!=250ms").unwrap().limit, 250.0);
+        assert_eq!(Threshold::parse("poll.throttled_s>1m").unwrap().limit, 60.0);
+        assert_eq!(Threshold::parse("poll.throttled==0").unwrap().measure, Measure::Throttled);
+        assert_eq!(Threshold::parse("poll@500ms.p999<1s").unwrap().interval, Some(500 * MILLI));
+    }
+
+    #[test]
+    fn bad_expressions_say_what_was_expected() {
+        for (text, needle) in [
+            ("webhook.p99", "no operator"),
+            ("webhook.p99<", "no value"),
+            ("webhook<2s", "no `.METRIC`"),
+            ("webhok.p99<2s", "unknown strategy `webhok`"),
+            ("webhook.p98<2s", "unknown metric `p98`"),
+            ("webhook.p99<2", "no unit"),
+            ("webhook.p99<=<2s", "two operators"),
+            ("poll@30x.p99<2s", "interval after `@`"),
+            ("poll.missed==none", "not a number"),
+            (".p99<2s", "no strategy"),
+        ] {
+            let e = Threshold::parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+            assert!(e.starts_with(&format!("--threshold `{text}`")), "{e}");
+        }
+    }
+
+    #[test]
+    fn targets_must_exist() {
+        let specs = Spec::expand(&[StrategyKind::Poll, StrategyKind::Webhook], &[30 * SECOND], 900 * SECOND);
+        let ok = parse_all(&["poll.p99<1m".into(), "poll@30s.missed==0".into()]).unwrap();
+        assert!(check_targets(&ok, &specs).is_ok());
+        let bad = parse_all(&["poll@45s.p99<1m".into()]).unwrap();
+        let e = check_targets(&bad, &specs).unwrap_err();
+        assert!(e.contains("no row poll@45s") && e.contains("poll@30s, webhook"), "{e}");
+        let bad = parse_all(&["hybrid.p99<1m".into()]).unwrap();
+        assert!(check_targets(&bad, &specs).is_err());
+    }
+
+    #[test]
+    fn operators() {
+        assert!(Op::Lt.holds(1.0, 2.0) && !Op::Lt.holds(2.0, 2.0));
+        assert!(Op::Le.holds(2.0, 2.0) && Op::Ge.holds(2.0, 2.0));
+        assert!(Op::Gt.holds(3.0, 2.0) && Op::Ne.holds(3.0, 2.0) && Op::Eq.holds(0.0, 0.0));
+    }
+}
