@@ -142,7 +142,7 @@ pub const LEGEND: &str = "latency: from the event at the source until the consum
 pub fn headline(report: &Report) -> String {
     let sc = &report.scenario;
     format!(
-        "hookbench compare · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}",
+        "hookbench · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}",
         sc.name,
         report.seed,
         format_duration(sc.duration),

@@ -94,5 +94,5 @@ fn output_file_gets_json_and_stdout_the_table() {
     assert!(out.status.success());
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(v["schema"], 1);
-    assert!(text(&out).0.contains("hookbench compare"));
+    assert!(text(&out).0.contains("hookbench · scenario payments"));
 }
