@@ -83,7 +83,7 @@ fn unavailable(bytes_up: u64, bytes_down: u64) -> Response {
 }
 
 /// Performs one request and parses the answer into the model's terms.
-async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request) -> Response {
+pub async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request) -> Response {
     let path = path_of(&req);
     let mut rb =
         client.get(format!("{base}{path}")).header(API_KEY, key).header("accept", "application/json");

@@ -108,13 +108,36 @@ fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> Outcome {
     }
 }
 
+/// One delivery attempt: signs `body` as message `msg` now and POSTs it to the target.
+pub async fn attempt(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &str,
+    body: &[u8],
+    timeout: std::time::Duration,
+) -> Outcome {
+    let ts = unix_now();
+    let sig = target.secret.sign(msg, ts, body);
+    let result = client
+        .post(&target.url)
+        .timeout(timeout)
+        .header("content-type", "application/json")
+        .header("webhook-id", msg)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body.to_vec())
+        .send()
+        .await;
+    outcome_of(result)
+}
+
 async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
-    let mut attempt = 1;
+    let mut n = 1;
     let body = match cx.target.payload {
-        Payload::Fat => json::event(&cx.scenario, &cx.log, &cx.clock, id),
-        Payload::Thin => json::thin(&cx.scenario, &cx.log, id),
-    };
-    let body = serde_json::to_vec(&body).unwrap_or_default();
+        Payload::Fat => serde_json::to_vec(&json::event(&cx.scenario, &cx.log, &cx.clock, id)),
+        Payload::Thin => serde_json::to_vec(&json::thin(&cx.scenario, &cx.log, id)),
+    }
+    .unwrap_or_default();
     let msg = json::message_id(id);
     loop {
         if at > cx.end {
@@ -128,32 +151,19 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
                 return;
             }
             ob.counts.attempts += 1;
-            if attempt > 1 {
+            if n > 1 {
                 ob.counts.retried += 1;
             }
         }
-        let ts = unix_now();
-        let sig = cx.target.secret.sign(&msg, ts, &body);
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
-        let result = cx
-            .client
-            .post(&cx.target.url)
-            .timeout(timeout)
-            .header("content-type", "application/json")
-            .header("webhook-id", &msg)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", sig)
-            .body(body.clone())
-            .send()
-            .await;
-        let outcome = outcome_of(result);
+        let outcome = attempt(&cx.client, &cx.target, &msg, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
             let Outbox { emitter, rng, counts } = &mut *ob;
             if outcome != Outcome::Success {
                 counts.failed += 1;
             }
-            let next = emitter.on_outcome(id, attempt, outcome, cx.clock.now(), rng);
+            let next = emitter.on_outcome(id, n, outcome, cx.clock.now(), rng);
             match next {
                 Next::Done if outcome == Outcome::Success => counts.delivered += 1,
                 Next::DeadLetter => counts.dead_lettered += 1,
@@ -163,7 +173,7 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         };
         match next {
             Next::Retry { attempt: a, at: t } => {
-                attempt = a;
+                n = a;
                 at = t;
             }
             Next::Done | Next::DeadLetter => return,

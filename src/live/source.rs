@@ -295,7 +295,7 @@ fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
         (Status::Ok, Body::Page { first, count, has_more, .. }) => {
             let data: Vec<_> = (first..first + count).map(|id| body::event(s, log, clock, id)).collect();
             let last = if count > 0 { Some(first + count - 1) } else { cursor.checked_sub(1) };
-            let page = json!({ "data": data, "has_more": has_more, "next_cursor": last.map(body::event_id) });
+            let page = body::PageOut { data, has_more, next_cursor: last.map(body::event_id) };
             (StatusCode::OK, h, Json(page)).into_response()
         }
         (Status::Ok, Body::Resource { id, latest, version }) => {
@@ -306,7 +306,7 @@ fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
                 "version": version,
                 "state": state,
                 "last_event_id": latest.map(body::event_id),
-                "data": { "note": "x".repeat(s.events.payload_bytes as usize) },
+                "data": { "note": body::pad(s.events.payload_bytes as usize) },
             });
             (StatusCode::OK, h, Json(snapshot)).into_response()
         }

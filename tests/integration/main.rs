@@ -5,6 +5,7 @@ mod closed_forms;
 mod conservation;
 mod determinism;
 mod faults;
+mod fuzz;
 mod json_contract;
 mod live;
 mod rate_limits;

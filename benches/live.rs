@@ -1,0 +1,264 @@
+//! Benchmarks of the live engine on loopback:
+//!
+//! - `live/signed_deliveries`: signed Standard Webhooks deliveries per second, emitter code path
+//!   (sign + POST) into the verifying receiver (verify + dedupe + hand-off), 64 in flight;
+//! - `live/polls`: `GET /events?after=…&limit=100` answered by the source server and parsed back
+//!   by the consumer's client, 64 in flight;
+//!
+//! then, in the same run (printed after criterion's figures):
+//! - the ceiling: wrk (if installed: `apt-get install wrk`) against the same two servers — POSTing
+//!   one pre-signed delivery, and GETting the same page — and the ratio;
+//! - hookbench's own push latency on loopback with zero modelled delay: event time → verified
+//!   delivery at the consumer, p50/p99, through the real emitter at 1× speed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use hdrhistogram::Histogram;
+use hookbench::live::clock::{unix_now, Clock};
+use hookbench::live::consumer::fetch;
+use hookbench::live::emitter::{self, attempt, Emitting, Outbox, Target};
+use hookbench::live::receiver::{self, ReceiverState};
+use hookbench::live::source::{self, SourceState};
+use hookbench::model::api::Request;
+use hookbench::model::emitter::Outcome;
+use hookbench::model::receiver::Receiver;
+use hookbench::model::signature::Secret;
+use hookbench::model::source::EventLog;
+use hookbench::scenario::{Payload, Scenario};
+use tokio::runtime::Runtime;
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+const IN_FLIGHT: usize = 64;
+const BATCH: usize = 8_192;
+
+fn scenario(extra: &str) -> Scenario {
+    let text = format!(
+        "name = \"bench\"\nduration = \"1h\"\ndrain = \"0s\"\nseed = 1\n[events]\nrate = \"20000/h\"\nresources = 100\n\
+         payload_bytes = 512\n[api]\nrtt = \"0s\"\n{extra}"
+    );
+    Scenario::from_toml(&text, "bench").expect("valid bench scenario")
+}
+
+async fn spawn(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+async fn receiver() -> std::net::SocketAddr {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let s = scenario("");
+    let state = ReceiverState::new(
+        Secret::parse(SECRET).expect("secret"),
+        300,
+        Receiver::new(&s.receiver),
+        Clock::start(1.0),
+        1,
+        vec![tx],
+    );
+    spawn(receiver::router(state)).await
+}
+
+async fn source_server() -> (std::net::SocketAddr, u32) {
+    let s = Arc::new(scenario(""));
+    let log = Arc::new(EventLog::generate(&s));
+    let n = log.len() as u32;
+    // A million-fold speed-up: every event is visible at once.
+    let state = SourceState::new(s, log, Clock::start(1e6));
+    (spawn(source::router(state)).await, n)
+}
+
+/// `count` deliveries, `IN_FLIGHT` at a time; returns the elapsed time.
+async fn deliveries(client: &reqwest::Client, target: &Target, count: usize, base: usize) -> Duration {
+    let body = Arc::new(vec![b'x'; 600]);
+    let body = Arc::new(
+        serde_json::to_vec(
+            &serde_json::json!({ "id": "evt_0000000001", "data": String::from_utf8_lossy(&body) }),
+        )
+        .expect("json"),
+    );
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..IN_FLIGHT {
+        let (client, target, body) = (client.clone(), target.clone(), body.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < count {
+                let msg = format!("msg_{:010}", base + i);
+                let out = attempt(&client, &target, &msg, &body, Duration::from_secs(10)).await;
+                assert_eq!(out, Outcome::Success);
+                i += IN_FLIGHT;
+            }
+        }));
+    }
+    for w in workers {
+        w.await.expect("worker");
+    }
+    start.elapsed()
+}
+
+async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) -> Duration {
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..IN_FLIGHT {
+        let (client, base) = (client.clone(), base.to_string());
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < count {
+                let cursor = (i as u32 * 37) % events;
+                let r =
+                    fetch(&client, &base, "bench", Request::List { cursor, limit: 100, if_none_match: None })
+                        .await;
+                assert_eq!(r.status, hookbench::model::api::Status::Ok);
+                i += IN_FLIGHT;
+            }
+        }));
+    }
+    for w in workers {
+        w.await.expect("worker");
+    }
+    start.elapsed()
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+fn wrk(args: &[&str]) -> Option<f64> {
+    let out = std::process::Command::new("wrk").args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok())
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let rt = runtime();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT * 2).build().expect("client");
+    let raddr = rt.block_on(receiver());
+    let target = Target {
+        url: format!("http://{raddr}/hooks/0"),
+        secret: Secret::parse(SECRET).expect("secret"),
+        payload: Payload::Fat,
+    };
+    let (saddr, events) = rt.block_on(source_server());
+    let base = format!("http://{saddr}");
+
+    let mut g = c.benchmark_group("live");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(10);
+    let mut next = 0usize;
+    g.bench_function("signed_deliveries", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += rt.block_on(deliveries(&client, &target, BATCH, next));
+                next += BATCH;
+            }
+            total
+        })
+    });
+    g.bench_function("polls", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(polls(&client, &base, events, BATCH))).sum())
+    });
+    g.finish();
+    c.final_summary();
+
+    // Our own rates once more, outside criterion, for the ratio.
+    let ours_hooks =
+        BATCH as f64 * 4.0 / rt.block_on(deliveries(&client, &target, BATCH * 4, 1 << 30)).as_secs_f64();
+    let ours_polls = BATCH as f64 * 4.0 / rt.block_on(polls(&client, &base, events, BATCH * 4)).as_secs_f64();
+    println!(
+        "\nhookbench: {ours_hooks:.0} signed deliveries/s, {ours_polls:.0} polls/s ({IN_FLIGHT} in flight)"
+    );
+
+    // The ceiling: wrk against the same servers.
+    let body = serde_json::to_vec(&serde_json::json!({ "id": "evt_0000000001", "data": "x".repeat(600) }))
+        .expect("json");
+    let ts = unix_now();
+    let sig = target.secret.sign("msg_wrk", ts, &body);
+    let script = std::env::temp_dir().join("hookbench-wrk-post.lua");
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = '{}'\nwrk.headers[\"content-type\"] = \"application/json\"\n\
+         wrk.headers[\"webhook-id\"] = \"msg_wrk\"\nwrk.headers[\"webhook-timestamp\"] = \"{ts}\"\n\
+         wrk.headers[\"webhook-signature\"] = \"{sig}\"\n",
+        String::from_utf8_lossy(&body)
+    );
+    let have_wrk = std::fs::write(&script, lua).is_ok() && which_wrk();
+    if have_wrk {
+        let url = target.url.clone();
+        let script_s = script.to_string_lossy().to_string();
+        let hooks = wrk(&["-t2", "-c64", "-d5s", "-s", &script_s, &url]);
+        let page = format!("{base}/events?after=evt_0000000100&limit=100");
+        let gets = wrk(&["-t2", "-c64", "-d5s", &page]);
+        if let (Some(h), Some(p)) = (hooks, gets) {
+            println!(
+                "wrk ceiling: {h:.0} verified POSTs/s, {p:.0} page GETs/s (same servers, 64 connections)"
+            );
+            println!(
+                "ratio: deliveries {:.0}% of wrk, polls {:.0}% of wrk",
+                100.0 * ours_hooks / h,
+                100.0 * ours_polls / p
+            );
+        }
+    } else {
+        println!("wrk not found: install it (apt-get install wrk) for the ceiling and the ratio");
+    }
+
+    // Push latency with zero modelled delay, through the real emitter at 1×.
+    let s = Arc::new(Scenario::from_toml(
+        "name = \"overhead\"\nduration = \"10s\"\ndrain = \"1s\"\nseed = 3\n[events]\nrate = \"100/s\"\npayload_bytes = 512\n\
+         [webhook]\ndelay = \"0s\"\n",
+        "bench",
+    ).expect("valid"));
+    let hist = rt.block_on(async {
+        let log = Arc::new(EventLog::generate(&s));
+        let clock = Clock::start(1.0);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = ReceiverState::new(
+            Secret::parse(SECRET).expect("secret"),
+            300,
+            Receiver::new(&s.receiver),
+            clock,
+            1,
+            vec![tx],
+        );
+        let addr = spawn(receiver::router(state)).await;
+        let cx = Emitting {
+            scenario: s.clone(),
+            log: log.clone(),
+            clock,
+            client: client.clone(),
+            target: Target {
+                url: format!("http://{addr}/hooks/0"),
+                secret: Secret::parse(SECRET).expect("secret"),
+                payload: Payload::Fat,
+            },
+            outbox: Outbox::new(&s, log.len(), "overhead"),
+            end: s.duration + s.drain,
+        };
+        tokio::spawn(emitter::run(cx));
+        let mut hist = Histogram::<u64>::new(3).expect("histogram");
+        let mut got = 0;
+        while got < log.len() {
+            let Some(d) = rx.recv().await else { break };
+            let _ = hist.record(clock.now().saturating_sub(log.get(d.event).at));
+            got += 1;
+        }
+        hist
+    });
+    println!(
+        "push latency, zero modelled delay, {} events: p50 {} µs, p99 {} µs, max {} µs",
+        hist.len(),
+        hist.value_at_quantile(0.5),
+        hist.value_at_quantile(0.99),
+        hist.max()
+    );
+}
+
+fn which_wrk() -> bool {
+    std::process::Command::new("wrk").arg("-v").output().is_ok()
+}

@@ -1,0 +1,203 @@
+//! Bounded fuzzing under `cargo test` (proptest): the parsers and the verifier take any input
+//! without panicking, and what they accept is what they should. Findings are kept as the
+//! regression cases at the end.
+
+use proptest::prelude::*;
+
+use hookbench::model::signature::{Secret, VerifyError};
+use hookbench::scenario::Scenario;
+use hookbench::threshold::Threshold;
+use hookbench::units::{format_duration, parse_duration, parse_rate};
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn scenario_fragments() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "name",
+        "duration",
+        "seed",
+        "drain",
+        "rate",
+        "resources",
+        "states",
+        "payload_bytes",
+        "visibility_delay",
+        "rtt",
+        "rate_limit",
+        "page_size",
+        "not_modified_counts",
+        "poll_interval_hint",
+        "delay",
+        "timeout",
+        "retry",
+        "payload",
+        "jitter",
+        "failure_rate",
+        "slow_rate",
+        "slow",
+        "outages",
+        "gone_at",
+        "intervals",
+        "reconcile_interval",
+        "list",
+        "bursts",
+        "bogus",
+    ]);
+    let value = prop::sample::select(vec![
+        "\"30s\"",
+        "\"-1s\"",
+        "\"0s\"",
+        "\"30\"",
+        "\"5000/h\"",
+        "\"0/h\"",
+        "\"-5/h\"",
+        "1",
+        "-1",
+        "0",
+        "1.5",
+        "true",
+        "\"svix\"",
+        "\"nope\"",
+        "[\"5s\", \"1m\"]",
+        "[]",
+        "{ median = \"80ms\", p99 = \"400ms\" }",
+        "{ median = \"1s\", p99 = \"1ms\" }",
+        "[{ at = \"1h\", duration = \"10m\" }]",
+        "\"thin\"",
+        "\"\"",
+        "99999999999999999999",
+        "\"366d\"",
+        "\"1ns\"",
+        "nan",
+        "inf",
+        "[\"poll\", \"sse\"]",
+        "{ x = 1 }",
+    ]);
+    let section = prop::sample::select(vec![
+        "",
+        "[events]\n",
+        "[api]\n",
+        "[webhook]\n",
+        "[receiver]\n",
+        "[strategies]\n",
+        "[bogus]\n",
+        "[events\n",
+    ]);
+    prop::collection::vec((section, key, value), 0..12).prop_map(|parts| {
+        let mut t = String::from("name = \"fuzz\"\nduration = \"1h\"\n");
+        for (section, key, value) in parts {
+            t.push_str(section);
+            t.push_str(&format!("{key} = {value}\n"));
+        }
+        t
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_scenario_parser_never_panics(text in scenario_fragments()) {
+        match Scenario::from_toml(&text, "fuzz.toml") {
+            Ok(s) => {
+                prop_assert!(s.duration > 0 && !s.strategies.intervals.is_empty());
+                prop_assert!(s.expected_events() <= hookbench::scenario::MAX_EVENTS);
+            }
+            Err(e) => {
+                prop_assert!(e.0.starts_with("scenario fuzz.toml: "), "{}", e.0);
+                prop_assert!(!e.0.contains('\n'), "one sentence: {}", e.0);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_the_scenario_parser(text in "\\PC{0,300}") {
+        let _ = Scenario::from_toml(&text, "fuzz.toml");
+    }
+
+    #[test]
+    fn duration_and_rate_parsers_take_anything(text in "\\PC{0,24}") {
+        if let Ok(d) = parse_duration(&text) {
+            prop_assert!(!text.trim().is_empty());
+            let _ = format_duration(d);
+        }
+        if let Ok(r) = parse_rate(&text) {
+            prop_assert!(r.count >= 0.0 && r.count.is_finite() && r.per > 0);
+        }
+    }
+
+    #[test]
+    fn durations_round_trip(secs in 0u64..10_000_000, millis in 0u64..1000) {
+        let text = format!("{secs}s {millis}ms");
+        prop_assert_eq!(parse_duration(&text).unwrap(), secs * 1_000_000 + millis * 1000);
+    }
+
+    #[test]
+    fn the_threshold_parser_takes_anything(text in "\\PC{0,40}") {
+        let _ = Threshold::parse(&text);
+    }
+
+    #[test]
+    fn threshold_like_text_never_panics(
+        name in "(poll|webhook|hybrid|x)(@[0-9a-z]{0,4})?",
+        metric in "(p99|mean|missed|requests_per_day|peak_use|bogus)",
+        op in "(<|<=|>|>=|==|!=|=|<>)",
+        value in "(-?[0-9]{0,6}(\\.[0-9]{0,3})?)(s|ms|%|m|x)?",
+    ) {
+        let _ = Threshold::parse(&format!("{name}.{metric}{op}{value}"));
+    }
+
+    #[test]
+    fn the_verifier_accepts_only_genuine_signatures(
+        id in "\\PC{0,40}",
+        ts in "\\PC{0,12}",
+        sig in "\\PC{0,120}",
+        body in prop::collection::vec(any::<u8>(), 0..256),
+        now in 0u64..4_000_000_000,
+    ) {
+        let secret = Secret::parse(SECRET).unwrap();
+        if secret.verify(&id, &ts, &sig, &body, now, 300).is_ok() {
+            // Only possible if the header holds the real signature for exactly this content.
+            let t: u64 = ts.trim().parse().unwrap();
+            prop_assert!(sig.split_ascii_whitespace().any(|p| p == secret.sign(&id, t, &body)));
+        }
+    }
+
+    #[test]
+    fn a_genuine_signature_survives_only_untouched(
+        body in prop::collection::vec(any::<u8>(), 1..256),
+        flip in any::<prop::sample::Index>(),
+    ) {
+        let secret = Secret::parse(SECRET).unwrap();
+        let sig = secret.sign("msg_1", 1_700_000_000, &body);
+        prop_assert!(secret.verify("msg_1", "1700000000", &sig, &body, 1_700_000_000, 300).is_ok());
+        let mut tampered = body.clone();
+        let i = flip.index(tampered.len());
+        tampered[i] ^= 0x01;
+        prop_assert_eq!(
+            secret.verify("msg_1", "1700000000", &sig, &tampered, 1_700_000_000, 300),
+            Err(VerifyError::NoMatch)
+        );
+    }
+}
+
+/// Findings kept as regression cases.
+#[test]
+fn regressions() {
+    // TOML integers beyond i64 (a seed) are refused with their position, not a panic.
+    let e = Scenario::from_toml("name = \"x\"\nseed = 18446744073709551615\n[events]\nrate = \"1/h\"\n", "f")
+        .unwrap_err();
+    assert!(e.0.contains("line 2"), "{e}");
+    // A NaN share.
+    assert!(Scenario::from_toml(
+        "name = \"x\"\n[events]\nrate = \"1/h\"\n[receiver]\nfailure_rate = nan\n",
+        "f"
+    )
+    .is_err());
+    // Multi-line TOML messages are folded into one line.
+    let e = Scenario::from_toml("name = \"x\"\n[events\n", "f").unwrap_err();
+    assert!(!e.0.contains('\n'), "{e}");
+    // Non-ASCII in a signature header is skipped, not sliced.
+    let s = Secret::parse(SECRET).unwrap();
+    assert!(s.verify("m", "1", "v1,é", b"", 1, 300).is_err());
+}
