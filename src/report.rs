@@ -58,7 +58,7 @@ pub struct RunInfo {
 pub struct LiveInfo {
     /// Virtual time ran this many times faster than the wall clock.
     pub speedup: f64,
-    /// Timer resolution (1 ms of wall time) in scenario milliseconds: the error any wait may have.
+    /// Precision of waits (~0.1 ms of wall time) in scenario milliseconds.
     pub timer_resolution_ms: f64,
     /// What the compression distorts, in words.
     pub distortion: String,

@@ -54,12 +54,12 @@ pub fn auto_speedup(scenario: &Scenario, target: Duration) -> f64 {
 
 /// What compression distorts, for the report header.
 pub fn distortion(speedup: f64) -> String {
-    let tick_ms = speedup; // 1 ms of wall time
     format!(
-        "time runs {speedup:.0}× faster: each wait can be up to 1 ms of wall time late ({}), and the real loopback \
-         round trip (~0.1 ms) counts {speedup:.0}× ({}) on top of the modelled one",
-        crate::units::format_ms(tick_ms),
+        "time runs {speedup}× faster: waits are precise to ~0.1 ms of wall time ({} of scenario time), and the real \
+         loopback and HTTP time (~0.1–0.3 ms per hop) counts {speedup}× ({}–{}) on top of the modelled delays",
         crate::units::format_ms(0.1 * speedup),
+        crate::units::format_ms(0.1 * speedup),
+        crate::units::format_ms(0.3 * speedup),
     )
 }
 
@@ -217,7 +217,7 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
         },
         live: Some(LiveInfo {
             speedup: opts.speedup,
-            timer_resolution_ms: opts.speedup,
+            timer_resolution_ms: 0.1 * opts.speedup,
             distortion: distortion(opts.speedup),
         }),
         strategies: reports,

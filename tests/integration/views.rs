@@ -97,6 +97,19 @@ fn json_output_validates_against_schema_json() {
             "json",
         ][..],
         &["sweep", "--duration", "1h", "--intervals", "30s..5m", "--no-chart", "-f", "json"][..],
+        &[
+            "compare",
+            "--engine",
+            "live",
+            "--speedup",
+            "3000",
+            "--duration",
+            "5m",
+            "--strategies",
+            "poll,webhook",
+            "-f",
+            "json",
+        ][..],
     ] {
         let out = hookbench(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out).1);
