@@ -108,3 +108,25 @@ fn scenarios_subcommands_work() {
     let out = hookbench(&["scenarios", "validate", "payments", "high-churn"]);
     assert!(out.status.success(), "{:?}", text(&out));
 }
+
+#[test]
+fn the_design_documents_example_scenario_runs_as_written() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/design-example.toml");
+    let out = hookbench(&["scenarios", "validate", path]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = hookbench(&[
+        "compare",
+        "--scenario",
+        path,
+        "--interval",
+        "30s",
+        "--duration",
+        "6h",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Its poll_interval_hint of 60s is obeyed.
+    assert_eq!(v["strategies"][0]["effective_interval_s"], 60.0);
+}

@@ -464,3 +464,85 @@ fn compare_live_through_the_binary() {
     let out = hookbench(&["compare", "--speedup", "10"]);
     assert_eq!(out.status.code(), Some(2), "--speedup needs --engine live");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_server_restarted_mid_run_costs_time_not_events() {
+    use hookbench::live::consumer::{self, Row};
+    use hookbench::strategy::{Spec, StrategyKind};
+    let s = Arc::new(small("1200/h", 20, "[api]\nrtt = \"50ms\"\n"));
+    let log = Arc::new(EventLog::generate(&s));
+    let clock = Clock::start(100.0);
+    let state = SourceState::new(s.clone(), log.clone(), clock);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = source::router(state.clone());
+    let first = tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let (_dtx, drx) = tokio::sync::mpsc::unbounded_channel();
+    let row = Row {
+        spec: Spec { kind: StrategyKind::Poll, interval: Some(10 * SECOND) },
+        key: "row-0".into(),
+        base: format!("http://{addr}"),
+        outbox: None,
+        deliveries: drx,
+    };
+    let end = s.duration + s.drain;
+    let consumer = tokio::spawn(consumer::run(s.clone(), log.clone(), clock, client, end, row));
+    // Down from minute 5 to minute 8.
+    clock.sleep_until(300 * SECOND).await;
+    first.abort();
+    let _ = first.await;
+    clock.sleep_until(480 * SECOND).await;
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("the port can be taken again");
+    let router = source::router(state.clone());
+    let _second = tokio::spawn(async move { axum::serve(listener, router).await });
+    let done = consumer.await.unwrap().expect("conservation holds");
+    let o = done.outcome;
+    assert_eq!(o.detected + o.missed + o.in_flight, o.total);
+    assert_eq!((o.missed, o.in_flight), (0, 0), "the cursor picks up where it left off");
+    // Events of the outage waited for the server: the max latency shows the 3 minutes.
+    assert!(o.max_us > 150 * SECOND, "max {} µs", o.max_us);
+    assert!(o.requests.wasted > 0, "failed polls are counted as wasted requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_query_strings_get_4xx_never_5xx() {
+    let (addr, _) = source_server(small("600/h", 60, "[api]\nrtt = \"0s\"\n"), 1e6).await;
+    let c = reqwest::Client::new();
+    let queries = [
+        "after=",
+        "after=evt_",
+        "after=evt_-1",
+        "after=evt_99999999999999999999",
+        "after=%00",
+        "after=evt_1&after=evt_2",
+        "limit=-1",
+        "limit=0",
+        "limit=4294967296",
+        "limit=1e3",
+        "limit=%20",
+        "wait=forever",
+        "after=evt_0000000001&limit=1",
+        "a=b&c=d",
+        "after=evt_4294967295",
+        "limit=99999999",
+        "%ZZ",
+        "&&&",
+        "after=evt_0000000003%00",
+    ];
+    for q in queries {
+        let r = c.get(format!("http://{addr}/events?{q}")).send().await.unwrap();
+        let code = r.status().as_u16();
+        assert!(code == 200 || code == 400, "{q}: {code}");
+        if code == 200 {
+            let page: serde_json::Value = r.json().await.unwrap();
+            assert!(page["data"].is_array(), "{q}");
+        }
+    }
+    for path in
+        ["/events/evt_", "/events/../../etc/passwd", "/resources/res_9999999", "/resources/-1", "/nope"]
+    {
+        let code = c.get(format!("http://{addr}{path}")).send().await.unwrap().status().as_u16();
+        assert!((400..500).contains(&code), "{path}: {code}");
+    }
+}
