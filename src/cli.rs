@@ -77,6 +77,12 @@ pub struct ServeArgs {
     /// Stop by itself after this much wall time (default: run until Ctrl-C).
     #[arg(long, value_name = "DURATION")]
     pub stop_after: Option<String>,
+    /// Cut off a client that has not sent its request headers within this long.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+    /// Serve at most this many connections at once.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
 }
 
 /// `hookbench receive`.
@@ -112,6 +118,12 @@ pub struct ReceiveArgs {
     /// Stop by itself after this much wall time (default: run until Ctrl-C).
     #[arg(long, value_name = "DURATION")]
     pub stop_after: Option<String>,
+    /// Cut off a client that has not sent its request headers within this long.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+    /// Serve at most this many connections at once.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
     /// No status line while running.
     #[arg(long, short = 'q')]
     pub quiet: bool,

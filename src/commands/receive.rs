@@ -69,6 +69,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
     let faults = faults(&args)?;
     let stop = stop_after(args.stop_after.as_deref())?;
+    let limits = super::limits(&args.header_timeout, args.max_connections)?;
     runtime()?.block_on(async move {
         let listener = bind(&args.addr, args.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
@@ -112,13 +113,10 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             (first, hist)
         });
         let started = std::time::Instant::now();
-        axum::serve(listener, receiver::router(state.clone()))
-            .with_graceful_shutdown(until_stopped(stop))
-            .await
-            .map_err(|e| Error::Input(format!("the receiver failed: {e}")))?;
+        crate::live::serve::serve(listener, receiver::router(state.clone()), limits, until_stopped(stop)).await;
         let s = state.stats();
         drop(state);
-        let (events, hist) = match tokio::time::timeout(Duration::from_secs(5), collector).await {
+        let (events, hist) = match tokio::time::timeout(Duration::from_secs(1), collector).await {
             Ok(Ok(done)) => done,
             _ => (0, None),
         };

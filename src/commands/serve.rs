@@ -78,6 +78,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     }
     let speedup = check_speedup(args.speedup)?;
     let stop = stop_after(args.stop_after.as_deref())?;
+    let limits = super::limits(&args.header_timeout, args.max_connections)?;
     let target = match &args.webhook_url {
         Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
         None => None,
@@ -121,10 +122,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let _ = out.flush();
         drop(out);
         let started = std::time::Instant::now();
-        axum::serve(listener, source::router(state.clone()))
-            .with_graceful_shutdown(until_stopped(stop))
-            .await
-            .map_err(|e| Error::Input(format!("the server failed: {e}")))?;
+        crate::live::serve::serve(listener, source::router(state.clone()), limits, until_stopped(stop)).await;
         let st = state.stats();
         let now = clock.now();
         let happened = log.events().partition_point(|e| e.at <= now);

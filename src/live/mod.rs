@@ -22,5 +22,6 @@ pub mod engine;
 pub mod json;
 pub mod openapi;
 pub mod receiver;
+pub mod serve;
 pub mod source;
 pub mod timer;

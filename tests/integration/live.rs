@@ -546,3 +546,36 @@ async fn hostile_query_strings_get_4xx_never_5xx() {
         assert!((400..500).contains(&code), "{path}: {code}");
     }
 }
+
+#[test]
+fn a_slow_client_is_cut_off_and_does_not_block_others() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--header-timeout", "300ms", "--stop-after", "5s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    // Slowloris: half a request head, then silence.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    write!(slow, "GET /events HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // Another client is served meanwhile.
+    let mut fast = std::net::TcpStream::connect(&addr).unwrap();
+    write!(fast, "GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    fast.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    // The slow one is closed by the server well before the test's own limit.
+    slow.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut buf = [0u8; 256];
+    let n = slow.read(&mut buf);
+    assert!(
+        matches!(n, Ok(0)) || n.as_ref().is_ok_and(|n| buf[..*n].starts_with(b"HTTP/1.1 408")) || n.is_err(),
+        "{n:?}"
+    );
+    assert!(!matches!(&n, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "not closed within 3 s");
+    assert!(child.wait().unwrap().success());
+}
