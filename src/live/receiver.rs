@@ -6,7 +6,7 @@
 //! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
 //! deliveries to a [`Sink`]. It never decides what a delivery means to a strategy.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -26,6 +26,9 @@ use crate::model::signature::{Secret, VerifyError};
 
 /// The largest delivery body accepted.
 pub const MAX_BODY: usize = 1 << 20;
+
+/// How many `webhook-id`s an endpoint remembers before it forgets the old ones.
+pub const MAX_REMEMBERED: usize = 1_000_000;
 
 /// A verified delivery.
 #[derive(Debug, Clone)]
@@ -61,7 +64,11 @@ pub struct ReceiveStats {
 /// One receiving endpoint.
 pub struct Endpoint {
     sink: Sink,
-    seen: Mutex<HashSet<String>>,
+    /// `webhook-id`s seen, with the Unix second they were last accepted. Past
+    /// [`MAX_REMEMBERED`] ids, those older than twice the tolerance are forgotten (a replay that
+    /// old fails the timestamp check anyway), so memory stays bounded however long it runs.
+    seen: Mutex<HashMap<String, u64>>,
+    pruned_at: Mutex<u64>,
 }
 
 /// The receiver's shared state.
@@ -93,7 +100,7 @@ impl ReceiverState {
             rng: Mutex::new(Rng::new(seed, "live-receiver")),
             endpoints: sinks
                 .into_iter()
-                .map(|sink| Endpoint { sink, seen: Mutex::new(HashSet::new()) })
+                .map(|sink| Endpoint { sink, seen: Mutex::new(HashMap::new()), pruned_at: Mutex::new(0) })
                 .collect(),
             stats: Mutex::new(ReceiveStats::default()),
         })
@@ -173,7 +180,18 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Byt
         }
         Answer::Accept | Answer::Slow(_) => {}
     }
-    let duplicate = !lock(&endpoint.seen).insert(id.to_string());
+    let now_s = unix_now();
+    let duplicate = {
+        let mut seen = lock(&endpoint.seen);
+        let mut pruned = lock(&endpoint.pruned_at);
+        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
+            // Forget ids older than twice the tolerance: a replay that old fails the timestamp
+            // check anyway.
+            seen.retain(|_, last| *last + 2 * st.tolerance_s >= now_s);
+            *pruned = now_s;
+        }
+        seen.insert(id.to_string(), now_s).is_some()
+    };
     {
         let mut s = lock(&st.stats);
         s.accepted += 1;

@@ -201,3 +201,43 @@ fn regressions() {
     let s = Secret::parse(SECRET).unwrap();
     assert!(s.verify("m", "1", "v1,é", b"", 1, 300).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn events_query_parameters_never_make_a_5xx(
+        after in prop::option::of("(evt_)?-?[0-9]{0,22}|\\PC{0,12}"),
+        limit in prop::option::of("-?[0-9]{0,12}|\\PC{0,6}"),
+        extra in "[a-z]{0,4}=?\\PC{0,6}",
+    ) {
+        use tower::ServiceExt;
+        let mut q = Vec::new();
+        let enc = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+        if let Some(a) = &after { q.push(format!("after={}", enc(a))); }
+        if let Some(l) = &limit { q.push(format!("limit={}", enc(l))); }
+        q.push(enc(&extra));
+        let uri = format!("/events?{}", q.join("&"));
+        let status = RT.with(|rt| rt.block_on(async {
+            let req = axum::http::Request::get(&uri).body(axum::body::Body::empty()).unwrap();
+            ROUTER.with(|r| r.clone()).oneshot(req).await.unwrap().status().as_u16()
+        }));
+        prop_assert!(status == 200 || status == 400, "{uri}: {status}");
+    }
+}
+
+thread_local! {
+    static RT: tokio::runtime::Runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    static ROUTER: axum::Router = {
+        let s = std::sync::Arc::new(
+            Scenario::from_toml("name = \"q\"\nduration = \"1h\"\n[events]\nrate = \"600/h\"\n[api]\nrtt = \"0s\"\n", "q").unwrap(),
+        );
+        let log = std::sync::Arc::new(hookbench::model::source::EventLog::generate(&s));
+        hookbench::live::source::router(hookbench::live::source::SourceState::new(
+            s,
+            log,
+            hookbench::live::clock::Clock::start(1e6),
+        ))
+    };
+}
