@@ -60,6 +60,14 @@ fn path_of(req: &Request) -> String {
             Some(after) => format!("/events?after={}&limit={limit}", json::event_id(after)),
             None => format!("/events?limit={limit}"),
         },
+        Request::LongPoll { cursor, limit, wait } => {
+            let wait = crate::units::format_duration(wait);
+            match cursor.checked_sub(1) {
+                Some(after) => format!("/events?after={}&limit={limit}&wait={wait}", json::event_id(after)),
+                None => format!("/events?limit={limit}&wait={wait}"),
+            }
+        }
+        Request::Stream { .. } => "/stream".to_string(),
         Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),
         Request::Event(id) => format!("/events/{}", json::event_id(id)),
     }
@@ -79,6 +87,7 @@ fn unavailable(bytes_up: u64, bytes_down: u64) -> Response {
         rate: None,
         bytes_up,
         bytes_down,
+        hold: 0,
     }
 }
 
@@ -111,6 +120,7 @@ async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request) ->
         rate: None,
         bytes_up,
         bytes_down,
+        hold: 0,
     };
     resp.status = match code {
         200 => Status::Ok,
@@ -123,17 +133,20 @@ async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request) ->
         return resp;
     }
     let parsed = match req {
-        Request::List { cursor, .. } => serde_json::from_slice::<PageIn>(&body).ok().and_then(|p| {
-            let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
-            let ids = ids?;
-            let first = ids.first().copied().unwrap_or(cursor);
-            let count = ids.len() as u32;
-            // The server returns a contiguous run of the log.
-            if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
-                return None;
-            }
-            Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
-        }),
+        Request::Stream { .. } => None,
+        Request::List { cursor, .. } | Request::LongPoll { cursor, .. } => {
+            serde_json::from_slice::<PageIn>(&body).ok().and_then(|p| {
+                let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
+                let ids = ids?;
+                let first = ids.first().copied().unwrap_or(cursor);
+                let count = ids.len() as u32;
+                // The server returns a contiguous run of the log.
+                if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
+                    return None;
+                }
+                Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
+            })
+        }
         Request::Resource(_) => serde_json::from_slice::<ResourceIn>(&body).ok().and_then(|r| {
             let id = json::parse_resource_id(&r.id)?;
             let latest = match r.last_event_id {

@@ -313,7 +313,7 @@ fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
         (Status::Ok, Body::Event(id)) => {
             (StatusCode::OK, h, Json(body::event(s, log, clock, id))).into_response()
         }
-        (Status::Ok, Body::Empty) => (StatusCode::NO_CONTENT, h).into_response(),
+        (Status::Ok, Body::Empty | Body::Stream { .. }) => (StatusCode::NO_CONTENT, h).into_response(),
         (Status::Unavailable, _) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     }
 }

@@ -8,5 +8,6 @@ mod faults;
 mod json_contract;
 mod live;
 mod rate_limits;
+mod strategies;
 mod util;
 mod views;
