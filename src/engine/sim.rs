@@ -342,8 +342,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                 let before = sim.rec.detected();
                 sim.with_strategy(strategy.as_mut(), |s, cx| s.on_response(cx, tag, &resp));
                 if billable {
-                    let new = (sim.rec.detected() - before).max(u64::from(resp.opens_stream()));
-                    sim.rec.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+                    sim.rec.account(&resp, before);
                 }
             }
             Step::StreamEvent { tag, id, until, retry } => {

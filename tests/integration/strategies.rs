@@ -182,3 +182,34 @@ fn daily_curves_put_the_events_in_business_hours() {
     assert!(rel(hour(11) as f64, 7.0 * 100.0 * 3.0 * 24.0 / 27.0) < 0.1, "{}", hour(11));
     assert!(rel(log.len() as f64, 7.0 * 24.0 * 100.0) < 0.05, "{}", log.len());
 }
+
+#[test]
+fn live_long_poll_sse_and_adaptive_agree_with_the_sim() {
+    let s = scenario(
+        "name = \"live-middle\"\nduration = \"10m\"\ndrain = \"1m\"\nseed = 5\n[events]\nrate = \"600/h\"\nresources = 20\n\
+         payload_bytes = 64\n[api]\nrtt = \"100ms\"\nsse_retry = \"10s\"\nsse_drops = [\"4m\"]\n\
+         [strategies]\nlong_poll_wait = \"20s\"\nadaptive = { min = \"2s\", max = \"1m\" }\n",
+    );
+    let kinds = [LongPoll, Sse, PollAdaptive];
+    let sim = run(&s, &kinds, &[]);
+    let specs = hookbench::strategy::Spec::expand(&kinds, &[], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 120.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sim.run.events, live.run.events);
+    for name in ["long-poll", "sse", "poll-adaptive"] {
+        let (a, b) = (row(&sim, name), row(&live, name));
+        for r in [a, b] {
+            assert_eq!((r.events.missed, r.events.duplicates), (0, 0), "{name}: {:?}", r.events);
+            assert_eq!(r.events.detected + r.events.in_flight, r.events.total, "{name}");
+        }
+        let (sm, lm) = (a.latency_ms.mean.unwrap(), b.latency_ms.mean.unwrap());
+        // Compression adds the real loopback round trip (×120) and timer slack on top.
+        assert!(lm < sm * 1.5 + 150.0, "{name}: sim mean {sm:.0} ms, live {lm:.0} ms");
+        let (sr, lr) = (a.requests.total as f64, b.requests.total as f64);
+        assert!(rel(lr, sr) < 0.15, "{name}: sim {sr} requests, live {lr}");
+    }
+    // One connection, one reconnect after the drop at 4 m, every event delivered once.
+    let sse = row(&live, "sse");
+    assert_eq!(sse.requests.total, 2);
+    assert_eq!(sse.events.detected, sse.events.total);
+}
