@@ -68,14 +68,7 @@ impl StrategyKind {
     /// The kinds `compare` and `sweep` run when neither the scenario nor the command line name
     /// any: the push-or-pull six. The middle ground (`long-poll`, `sse`, `poll-adaptive`) is
     /// asked for by name.
-    pub const DEFAULT: [StrategyKind; 6] = [
-        StrategyKind::Poll,
-        StrategyKind::PollEtag,
-        StrategyKind::PollState,
-        StrategyKind::Webhook,
-        StrategyKind::Hybrid,
-        StrategyKind::HybridReconcile,
-    ];
+    pub const DEFAULT: &'static [StrategyKind] = StrategyKind::ALL.split_at(6).0;
 
     /// The name users type.
     pub fn name(self) -> &'static str {

@@ -18,7 +18,7 @@ fn fixed_report() -> Report {
     let mut s = hookbench::scenario::Scenario::bundled("payments").expect("bundled").expect("valid");
     s.duration = 2 * 3600 * SECOND;
     s.events.bursts.clear();
-    let mut r = run(&s, &StrategyKind::DEFAULT, &[30 * SECOND, 300 * SECOND]);
+    let mut r = run(&s, StrategyKind::DEFAULT, &[30 * SECOND, 300 * SECOND]);
     r.wall_time_s = 0.0;
     r
 }
