@@ -97,6 +97,8 @@ fn json_output_validates_against_schema_json() {
             "json",
         ][..],
         &["sweep", "--duration", "1h", "--intervals", "30s..5m", "--no-chart", "-f", "json"][..],
+        &["compare", "--duration", "1h", "--strategies", "long-poll,sse,poll-adaptive", "-f", "json"][..],
+        &["compare", "--scenario", "examples/trace.toml", "-f", "json"][..],
     ] {
         let out = hookbench(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out).1);
