@@ -34,6 +34,7 @@ pub mod report;
 pub mod scenario;
 pub mod strategy;
 pub mod threshold;
+pub mod trace;
 pub mod units;
 
 use std::process::ExitCode;

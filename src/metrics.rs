@@ -241,6 +241,14 @@ impl<'a> Recorder<'a> {
         self.bytes_received += bytes_down;
     }
 
+    /// Accounts the answer `resp` once the strategy has seen it; `detected_before` is
+    /// [`Recorder::detected`] from just before. An answer that opened an event stream is never
+    /// wasted: the events come over it.
+    pub fn account(&mut self, resp: &crate::model::api::Response, detected_before: u64) {
+        let new = (self.detected - detected_before).max(u64::from(resp.opens_stream()));
+        self.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+    }
+
     /// Records a violation of the model's invariants found by a driver.
     pub fn violation(&mut self, what: String) {
         self.violations.push(what);

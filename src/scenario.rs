@@ -82,6 +82,10 @@ pub struct EventsConfig {
     pub visibility_delay: Delay,
     /// Windows with another arrival rate.
     pub bursts: Vec<Burst>,
+    /// Relative arrival weights for each hour of the day (24 of them; mean rate stays `rate`).
+    pub daily: Option<Vec<f64>>,
+    /// A recorded trace replayed instead of Poisson arrivals.
+    pub trace: Option<crate::trace::Trace>,
 }
 
 /// A window in which events arrive at another rate.
@@ -113,6 +117,18 @@ pub struct ApiConfig {
     /// Suggested poll interval sent as `X-Poll-Interval`.
     #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::report::opt_secs")]
     pub poll_interval_hint: Option<Micros>,
+    /// The longest the server holds a long poll (SQS and Telegram: 20 s).
+    #[serde(rename = "long_poll_max_s", serialize_with = "crate::report::secs")]
+    pub long_poll_max: Micros,
+    /// The `retry:` reconnection delay the event stream asks for.
+    #[serde(rename = "sse_retry_s", serialize_with = "crate::report::secs")]
+    pub sse_retry: Micros,
+    /// Times at which the server drops every open event stream.
+    #[serde(rename = "sse_drops_s", serialize_with = "crate::report::secs_vec")]
+    pub sse_drops: Vec<Micros>,
+    /// The server also drops every open stream at each multiple of this.
+    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::report::opt_secs")]
+    pub sse_drop_every: Option<Micros>,
 }
 
 /// A request quota per fixed window.
@@ -196,6 +212,25 @@ pub struct StrategiesConfig {
     pub reconcile_interval: Micros,
     /// Which strategies run.
     pub list: Vec<StrategyKind>,
+    /// How long `long-poll` asks the server to hold each request.
+    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::report::secs")]
+    pub long_poll_wait: Micros,
+    /// The interval policy of `poll-adaptive`.
+    pub adaptive: Adaptive,
+}
+
+/// `poll-adaptive`'s policy: after a poll that brings events the interval drops to `min`;
+/// after an empty one it grows by `backoff`, up to `max`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Adaptive {
+    /// The interval after activity.
+    #[serde(rename = "min_s", serialize_with = "crate::report::secs")]
+    pub min: Micros,
+    /// The longest interval when idle.
+    #[serde(rename = "max_s", serialize_with = "crate::report::secs")]
+    pub max: Micros,
+    /// The factor an empty poll multiplies the interval by.
+    pub backoff: f64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,7 +259,9 @@ struct Raw {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEvents {
-    rate: String,
+    rate: Option<String>,
+    trace: Option<String>,
+    daily: Option<Vec<f64>>,
     resources: Option<i64>,
     resource_type: Option<String>,
     states: Option<Vec<String>>,
@@ -250,6 +287,10 @@ struct RawApi {
     page_size: Option<i64>,
     not_modified_counts: Option<bool>,
     poll_interval_hint: Option<String>,
+    long_poll_max: Option<String>,
+    sse_retry: Option<String>,
+    sse_drops: Option<Vec<String>>,
+    sse_drop_every: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -286,6 +327,16 @@ struct RawStrategies {
     intervals: Option<Vec<String>>,
     reconcile_interval: Option<String>,
     list: Option<Vec<String>>,
+    long_poll_wait: Option<String>,
+    adaptive: Option<RawAdaptive>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdaptive {
+    min: Option<String>,
+    max: Option<String>,
+    backoff: Option<f64>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,8 +445,20 @@ fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
 }
 
 impl Scenario {
-    /// Parses and validates scenario TOML; `origin` names the file in messages.
+    /// Parses and validates scenario TOML; `origin` names the file in messages. A trace file is
+    /// looked for relative to the current directory.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml_at(text, origin, std::path::Path::new("."))
+    }
+
+    /// Reads and validates a scenario file; a trace it names is relative to its directory.
+    pub fn from_file(path: &std::path::Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        Scenario::from_toml_at(text, &path.display().to_string(), base)
+    }
+
+    /// Parses and validates scenario TOML whose trace file, if any, is relative to `base`.
+    pub fn from_toml_at(text: &str, origin: &str, base: &std::path::Path) -> Result<Scenario, ScenarioError> {
         let raw: Raw = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
         let cx = Ctx { origin };
 
@@ -403,18 +466,72 @@ impl Scenario {
         if name.is_empty() {
             return Err(cx.err("name", "is empty; give the scenario a short name"));
         }
-        let duration = match &raw.duration {
-            Some(d) => cx.positive_duration("duration", d, SECOND)?,
-            None => DAY,
+        let ev = &raw.events;
+        if ev.rate.is_some() && ev.trace.is_some() {
+            return Err(cx.err(
+                "events.rate",
+                "is set together with `events.trace`; a trace gives the arrival times, so drop the rate",
+            ));
+        }
+        let trace = match &ev.trace {
+            None => None,
+            Some(file) => {
+                let path = base.join(file);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    cx.err("events.trace", format!("cannot read trace `{}`: {e}", path.display()))
+                })?;
+                Some(crate::trace::parse(file, &text).map_err(|e| cx.err("events.trace", e))?)
+            }
+        };
+        let duration = match (&raw.duration, &trace) {
+            (Some(d), _) => cx.positive_duration("duration", d, SECOND)?,
+            (None, Some(t)) => t.span(),
+            (None, None) => DAY,
         };
 
         // Events.
-        let ev = &raw.events;
-        let rate = cx.rate("events.rate", &ev.rate)?;
-        if rate.count <= 0.0 {
-            return Err(cx.err("events.rate", "must be above zero, such as `120/h`"));
+        let rate = match (&ev.rate, &trace) {
+            (Some(r), None) => {
+                let rate = cx.rate("events.rate", r)?;
+                if rate.count <= 0.0 {
+                    return Err(cx.err("events.rate", "must be above zero, such as `120/h`"));
+                }
+                rate
+            }
+            (None, Some(t)) => {
+                let n = t.rows.iter().filter(|r| r.at < duration).count();
+                crate::units::Rate { count: n as f64, per: duration }
+            }
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(cx.err(
+                    "events.rate",
+                    "is missing; give an arrival rate such as `rate = \"120/h\"`, or a recorded trace with `trace = \"FILE\"`",
+                ))
+            }
+        };
+        if trace.is_some() && (!ev.bursts.is_empty() || ev.daily.is_some()) {
+            let key = if ev.daily.is_some() { "events.daily" } else { "events.bursts" };
+            return Err(
+                cx.err(key, "cannot shape a recorded trace; drop it, or use `rate` instead of `trace`")
+            );
         }
-        let resources = cx.count("events.resources", ev.resources, 100, 1, 10_000_000)? as u32;
+        let daily = match &ev.daily {
+            None => None,
+            Some(w) if w.len() != 24 => {
+                return Err(cx.err(
+                    "events.daily",
+                    format!("has {} weights; give 24, one per hour of the day from midnight", w.len()),
+                ))
+            }
+            Some(w) if w.iter().any(|x| !x.is_finite() || *x < 0.0) || w.iter().sum::<f64>() <= 0.0 => {
+                return Err(cx.err("events.daily", "needs weights of 0 or more with at least one above 0"))
+            }
+            Some(w) => Some(w.clone()),
+        };
+        let resources = match trace.as_ref().and_then(|t| t.resources) {
+            Some(n) => n,
+            None => cx.count("events.resources", ev.resources, 100, 1, 10_000_000)? as u32,
+        };
         let states =
             ev.states.clone().unwrap_or_else(|| vec!["created".into(), "updated".into(), "closed".into()]);
         if states.is_empty() || states.len() > 1000 || states.iter().any(|s| s.trim().is_empty()) {
@@ -437,7 +554,7 @@ impl Scenario {
             bursts.push(Burst { at, duration: d, rate: r });
         }
         bursts.sort_by_key(|b| b.at);
-        let expected = expected_events(duration, &rate, &bursts);
+        let expected = expected_events(duration, &rate, &bursts, daily.as_deref());
         if expected > MAX_EVENTS {
             return Err(cx.err(
                 "events.rate",
@@ -470,6 +587,23 @@ impl Scenario {
         let page_size = cx.count("api.page_size", api.page_size, 100, 1, 10_000)? as u32;
         let poll_interval_hint = match &api.poll_interval_hint {
             Some(t) => Some(cx.positive_duration("api.poll_interval_hint", t, MILLI)?),
+            None => None,
+        };
+        let long_poll_max = match &api.long_poll_max {
+            Some(t) => cx.positive_duration("api.long_poll_max", t, MILLI)?,
+            None => 20 * SECOND,
+        };
+        let sse_retry = match &api.sse_retry {
+            Some(t) => cx.duration("api.sse_retry", t)?,
+            None => 3 * SECOND,
+        };
+        let mut sse_drops = Vec::new();
+        for (i, t) in api.sse_drops.iter().flatten().enumerate() {
+            sse_drops.push(cx.duration(&format!("api.sse_drops[{i}]"), t)?);
+        }
+        sse_drops.sort_unstable();
+        let sse_drop_every = match &api.sse_drop_every {
+            Some(t) => Some(cx.positive_duration("api.sse_drop_every", t, SECOND)?),
             None => None,
         };
 
@@ -583,11 +717,40 @@ impl Scenario {
                 .iter()
                 .map(|n| StrategyKind::parse(n).map_err(|e| cx.err("strategies.list", e)))
                 .collect::<Result<Vec<_>, _>>()?,
-            None => StrategyKind::ALL.to_vec(),
+            None => StrategyKind::DEFAULT.to_vec(),
         };
         if list.is_empty() {
             return Err(cx.err("strategies.list", "is empty; name at least one strategy"));
         }
+        let long_poll_wait = match &st.long_poll_wait {
+            Some(t) => cx.positive_duration("strategies.long_poll_wait", t, MILLI)?,
+            None => 20 * SECOND,
+        };
+        let adaptive = {
+            let a = st.adaptive.as_ref();
+            let min = match a.and_then(|a| a.min.as_deref()) {
+                Some(t) => cx.positive_duration("strategies.adaptive.min", t, MILLI)?,
+                None => SECOND,
+            };
+            let max = match a.and_then(|a| a.max.as_deref()) {
+                Some(t) => cx.positive_duration("strategies.adaptive.max", t, MILLI)?,
+                None => 120 * SECOND,
+            };
+            if max < min {
+                return Err(cx.err(
+                    "strategies.adaptive.max",
+                    "is below `min`; the longest interval must be at least the shortest",
+                ));
+            }
+            let backoff = a.and_then(|a| a.backoff).unwrap_or(2.0);
+            if !(1.0..=100.0).contains(&backoff) {
+                return Err(cx.err(
+                    "strategies.adaptive.backoff",
+                    format!("{backoff} is out of range; give a factor from 1 to 100, such as 2.0"),
+                ));
+            }
+            Adaptive { min, max, backoff }
+        };
 
         let longest_poll = intervals.iter().copied().max().unwrap_or(0);
         let drain = match &raw.drain {
@@ -616,6 +779,8 @@ impl Scenario {
                 payload_bytes,
                 visibility_delay,
                 bursts,
+                daily,
+                trace,
             },
             api: ApiConfig {
                 rtt,
@@ -623,10 +788,14 @@ impl Scenario {
                 page_size,
                 not_modified_counts: api.not_modified_counts.unwrap_or(false),
                 poll_interval_hint,
+                long_poll_max,
+                sse_retry,
+                sse_drops,
+                sse_drop_every,
             },
             webhook: WebhookConfig { delay, timeout, retry, payload },
             receiver: ReceiverConfig { failure_rate, slow_rate, slow, outages, gone_at },
-            strategies: StrategiesConfig { intervals, reconcile_interval, list },
+            strategies: StrategiesConfig { intervals, reconcile_interval, list, long_poll_wait, adaptive },
         })
     }
 
@@ -653,7 +822,15 @@ impl Scenario {
 
     /// The expected number of events (the integral of the arrival rate).
     pub fn expected_events(&self) -> f64 {
-        expected_events(self.duration, &self.events.rate, &self.events.bursts)
+        match &self.events.trace {
+            Some(t) => t.rows.iter().filter(|r| r.at < self.duration).count() as f64,
+            None => expected_events(
+                self.duration,
+                &self.events.rate,
+                &self.events.bursts,
+                self.events.daily.as_deref(),
+            ),
+        }
     }
 }
 
@@ -663,10 +840,27 @@ pub fn default_drain(longest_poll: Micros, reconcile: Micros) -> Micros {
 }
 
 /// The piecewise-constant arrival rate as segments `(start, end, per-second rate)` covering
-/// `[0, duration)`. Inside a burst its rate replaces the base rate; where bursts overlap, the
-/// highest rate holds.
-pub fn rate_segments(duration: Micros, base: &Rate, bursts: &[Burst]) -> Vec<(Micros, Micros, f64)> {
+/// `[0, duration)`. With a daily curve, the base rate in hour h of each day is
+/// `rate × daily[h] / mean(daily)` (so the mean over a day stays `rate`; the run starts at
+/// midnight). Inside a burst its rate replaces the base rate; where bursts overlap, the highest
+/// rate holds.
+pub fn rate_segments(
+    duration: Micros,
+    base: &Rate,
+    bursts: &[Burst],
+    daily: Option<&[f64]>,
+) -> Vec<(Micros, Micros, f64)> {
     let mut cuts = vec![0, duration];
+    if daily.is_some() {
+        cuts.extend((1..=duration / HOUR).map(|h| h * HOUR));
+    }
+    let hourly = |t: Micros| match daily {
+        Some(w) if !w.is_empty() => {
+            let mean = w.iter().sum::<f64>() / w.len() as f64;
+            base.per_second() * w[((t / HOUR) % w.len() as u64) as usize] / mean
+        }
+        _ => base.per_second(),
+    };
     for b in bursts {
         cuts.push(b.at.min(duration));
         cuts.push(b.at.saturating_add(b.duration).min(duration));
@@ -681,14 +875,17 @@ pub fn rate_segments(duration: Micros, base: &Rate, bursts: &[Burst]) -> Vec<(Mi
             .filter(|b| b.at <= s && s < b.at.saturating_add(b.duration))
             .map(|b| b.rate.per_second())
             .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))))
-            .unwrap_or_else(|| base.per_second());
+            .unwrap_or_else(|| hourly(s));
         segs.push((s, e, rate));
     }
     segs
 }
 
-fn expected_events(duration: Micros, base: &Rate, bursts: &[Burst]) -> f64 {
-    rate_segments(duration, base, bursts).iter().map(|(s, e, r)| r * (e - s) as f64 / SECOND as f64).sum()
+fn expected_events(duration: Micros, base: &Rate, bursts: &[Burst], daily: Option<&[f64]>) -> f64 {
+    rate_segments(duration, base, bursts, daily)
+        .iter()
+        .map(|(s, e, r)| r * (e - s) as f64 / SECOND as f64)
+        .sum()
 }
 
 #[cfg(test)]
@@ -739,9 +936,44 @@ mod tests {
     fn bursts_replace_the_base_rate() {
         let base = parse_rate("3600/h").unwrap();
         let b = Burst { at: 10 * SECOND, duration: 10 * SECOND, rate: parse_rate("36000/h").unwrap() };
-        let segs = rate_segments(60 * SECOND, &base, std::slice::from_ref(&b));
+        let segs = rate_segments(60 * SECOND, &base, std::slice::from_ref(&b), None);
         assert_eq!(segs.len(), 3);
         assert_eq!(segs[1], (10 * SECOND, 20 * SECOND, 10.0));
-        assert!((expected_events(60 * SECOND, &base, std::slice::from_ref(&b)) - 150.0).abs() < 1e-9);
+        assert!((expected_events(60 * SECOND, &base, std::slice::from_ref(&b), None) - 150.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn daily_curves_shape_the_hours_and_keep_the_mean() {
+        let base = parse_rate("240/h").unwrap();
+        let mut w = vec![0.0; 24];
+        w[9] = 1.0;
+        w[10] = 3.0;
+        let segs = rate_segments(2 * DAY, &base, &[], Some(&w));
+        assert_eq!(segs.len(), 48);
+        // 240/h × 3 / (4/24) = 4320/h = 1.2/s in hour 10 of each day; none at night.
+        assert!((segs[34].2 - 1.2).abs() < 1e-9 && segs[3].2 == 0.0, "{:?}", &segs[30..36]);
+        assert!((expected_events(2 * DAY, &base, &[], Some(&w)) - 2.0 * 24.0 * 240.0).abs() < 1e-6);
+        let e = Scenario::from_toml("name = \"x\"\n[events]\nrate = \"60/h\"\ndaily = [1.0, 2.0]\n", "f")
+            .unwrap_err();
+        assert!(e.0.contains("events.daily") && e.0.contains("24"), "{e}");
+    }
+
+    #[test]
+    fn new_keys_are_validated() {
+        let bad = |extra: &str, key: &str| {
+            let e = Scenario::from_toml(&format!("name = \"x\"\n{extra}"), "f").unwrap_err();
+            assert!(e.0.contains(key), "{e}");
+        };
+        bad("[events]\nresources = 3\n", "trace");
+        bad("[events]\nrate = \"1/h\"\ntrace = \"nope.csv\"\n", "events.rate");
+        bad("[events]\ntrace = \"/nonexistent/t.csv\"\n", "cannot read trace");
+        bad("[events]\nrate = \"1/h\"\n[api]\nsse_drops = [\"soon\"]\n", "api.sse_drops[0]");
+        bad(
+            "[events]\nrate = \"1/h\"\n[strategies]\nadaptive = { min = \"1m\", max = \"1s\" }\n",
+            "adaptive.max",
+        );
+        bad("[events]\nrate = \"1/h\"\n[strategies]\nadaptive = { backoff = 0.5 }\n", "adaptive.backoff");
+        bad("[events]\nrate = \"1/h\"\n[strategies]\nadaptive = { fast = \"1s\" }\n", "fast");
+        bad("[events]\nrate = \"1/h\"\n[strategies]\nlong_poll_wait = \"0s\"\n", "long_poll_wait");
     }
 }

@@ -40,7 +40,7 @@ pub fn load_scenario(name_or_path: &str) -> Result<(Scenario, Option<String>)> {
     }
     let path = std::path::Path::new(name_or_path);
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok((Scenario::from_toml(&text, name_or_path)?, Some(text))),
+        Ok(text) => Ok((Scenario::from_file(path, &text)?, Some(text))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
             "no scenario `{name_or_path}`: it is neither a bundled scenario ({}) nor a file that exists",
             Scenario::bundled_names().join(", ")

@@ -109,7 +109,7 @@ impl SweepRun {
             parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
         scenario.strategies.list = match &args.strategies {
             Some(text) => parse_strategies(text)?,
-            None => StrategyKind::ALL.to_vec(),
+            None => StrategyKind::DEFAULT.to_vec(),
         };
         scenario.refresh_default_drain();
         let specs = Spec::expand(

@@ -11,13 +11,19 @@
 //! event reaches the emitter when it happens, and each attempt meets the receiver's faults.
 //! Every strategy runs against the same arrival stream with its own random streams, on its own
 //! thread; ties in time break by insertion order, so a seed gives byte-identical results.
+//!
+//! A long poll's answer is released when the API says (`hold`) and lands one round trip after
+//! that. An event stream opened by a `Stream` request carries its first events one round trip
+//! after the connect, then each event one one-way delay (a sampled round trip / 2) after it
+//! becomes visible, in order, until the server's drop time; the drop reaches the client one
+//! one-way delay later.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use crate::metrics::{Fate, Recorder};
-use crate::model::api::{Api, Response};
+use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome};
 use crate::model::receiver::{Answer, Receiver};
@@ -44,6 +50,8 @@ enum Step {
     Answer { tag: u64, slot: u32 },
     Arrival(u32),
     Attempt { id: u32, n: u32 },
+    StreamEvent { tag: u64, id: u32, until: Micros, retry: Micros },
+    StreamClosed { tag: u64, retry: Micros },
     AttemptTimedOut { id: u32, n: u32 },
 }
 
@@ -91,8 +99,13 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
     let interval = spec.interval.unwrap_or(scenario.strategies.reconcile_interval).max(1) as f64;
     let per_cycle = match spec.kind {
         K::PollState => f64::from(scenario.events.resources),
-        K::Webhook | K::Hybrid => 0.0,
+        K::Webhook | K::Hybrid | K::Sse => 0.0,
         _ => 1.0,
+    };
+    let interval = match spec.kind {
+        K::LongPoll => scenario.strategies.long_poll_wait.min(scenario.api.long_poll_max).max(1) as f64,
+        K::PollAdaptive => scenario.strategies.adaptive.min.max(1) as f64,
+        _ => interval,
     };
     let mut requests = span / interval * per_cycle;
     if let Some(q) = scenario.api.rate_limit {
@@ -102,7 +115,10 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
         requests = requests.min(cap.max(span / interval));
     }
     let pages = match spec.kind {
-        K::Poll | K::PollEtag | K::HybridReconcile => events / f64::from(scenario.api.page_size),
+        K::Poll | K::PollEtag | K::HybridReconcile | K::PollAdaptive => {
+            events / f64::from(scenario.api.page_size)
+        }
+        K::LongPoll | K::Sse => events,
         _ => 0.0,
     };
     let pushes = match spec.kind {
@@ -217,6 +233,10 @@ impl<'a> Sim<'a> {
                 Action::Send { tag, req, billable } => {
                     let resp = self.api.handle(self.log, self.now, req, billable);
                     let rtt = self.scenario.api.rtt.sample(&mut self.net);
+                    let answered = self.now + resp.hold + rtt;
+                    if let (true, Body::Stream { from, until, retry }) = (resp.opens_stream(), resp.body) {
+                        self.stream_next(tag, from, until, retry, answered);
+                    }
                     let slot = match self.free.pop() {
                         Some(s) => {
                             self.slots[s as usize] = Some((resp, billable));
@@ -227,12 +247,28 @@ impl<'a> Sim<'a> {
                             (self.slots.len() - 1) as u32
                         }
                     };
-                    self.push(self.now + rtt, Step::Answer { tag, slot });
+                    self.push(answered, Step::Answer { tag, slot });
                 }
                 Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
             }
         }
         self.actions = actions;
+    }
+
+    /// Schedules the next message of an open stream: event `id` if it becomes visible before the
+    /// drop at `until`, else the drop itself; never before `earliest` (a stream keeps order).
+    fn stream_next(&mut self, tag: u64, id: u32, until: Micros, retry: Micros, earliest: Micros) {
+        let one_way = self.scenario.api.rtt.sample(&mut self.net) / 2;
+        match self.log.events().get(id as usize) {
+            Some(e) if e.visible_at < until => {
+                let at = earliest.max(e.visible_at + one_way);
+                self.push(at, Step::StreamEvent { tag, id, until, retry });
+            }
+            _ if until != Micros::MAX => {
+                self.push(earliest.max(until + one_way), Step::StreamClosed { tag, retry });
+            }
+            _ => {}
+        }
     }
 
     fn attempt_outcome(&mut self, id: u32, n: u32, outcome: Outcome) {
@@ -306,9 +342,18 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                 let before = sim.rec.detected();
                 sim.with_strategy(strategy.as_mut(), |s, cx| s.on_response(cx, tag, &resp));
                 if billable {
-                    let new = sim.rec.detected() - before;
-                    sim.rec.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+                    sim.rec.account(&resp, before);
                 }
+            }
+            Step::StreamEvent { tag, id, until, retry } => {
+                if sim.now < window_end {
+                    sim.rec.bytes_received += wire::sse_event(scenario.events.payload_bytes);
+                }
+                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_stream_event(cx, tag, id));
+                sim.stream_next(tag, id + 1, until, retry, sim.now);
+            }
+            Step::StreamClosed { tag, retry } => {
+                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_stream_closed(cx, tag, retry));
             }
             Step::Arrival(id) => {
                 if let Some(em) = sim.emitter.as_mut() {

@@ -5,6 +5,10 @@
 //! `Wake` actions into timers, and parsing each HTTP answer back into a model
 //! [`Response`](crate::model::api::Response). Verified webhook deliveries from the receiver
 //! arrive on a second channel. At the end it settles every event and checks conservation.
+//!
+//! A `Stream` request is a `GET /stream` (with `Last-Event-ID`) whose `text/event-stream` body
+//! is read chunk by chunk: the connect comes back as an answer, each complete event as a
+//! stream event, and the end of the body (the server's drop) as a close with the last `retry:`.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +34,8 @@ use crate::units::{Micros, SECOND};
 enum Input {
     Timer(u64),
     Answer { tag: u64, resp: Response, billable: bool },
+    StreamEvent { tag: u64, id: u32, bytes: u64 },
+    StreamClosed { tag: u64, retry: Micros },
 }
 
 /// Everything one row needs.
@@ -60,6 +66,14 @@ fn path_of(req: &Request) -> String {
             Some(after) => format!("/events?after={}&limit={limit}", json::event_id(after)),
             None => format!("/events?limit={limit}"),
         },
+        Request::LongPoll { cursor, limit, wait } => {
+            let wait = crate::units::format_duration(wait);
+            match cursor.checked_sub(1) {
+                Some(after) => format!("/events?after={}&limit={limit}&wait={wait}", json::event_id(after)),
+                None => format!("/events?limit={limit}&wait={wait}"),
+            }
+        }
+        Request::Stream { .. } => "/stream".to_string(),
         Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),
         Request::Event(id) => format!("/events/{}", json::event_id(id)),
     }
@@ -79,6 +93,7 @@ fn unavailable(bytes_up: u64, bytes_down: u64) -> Response {
         rate: None,
         bytes_up,
         bytes_down,
+        hold: 0,
     }
 }
 
@@ -111,6 +126,7 @@ pub async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request
         rate: None,
         bytes_up,
         bytes_down,
+        hold: 0,
     };
     resp.status = match code {
         200 => Status::Ok,
@@ -123,17 +139,20 @@ pub async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request
         return resp;
     }
     let parsed = match req {
-        Request::List { cursor, .. } => serde_json::from_slice::<PageIn>(&body).ok().and_then(|p| {
-            let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
-            let ids = ids?;
-            let first = ids.first().copied().unwrap_or(cursor);
-            let count = ids.len() as u32;
-            // The server returns a contiguous run of the log.
-            if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
-                return None;
-            }
-            Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
-        }),
+        Request::Stream { .. } => None,
+        Request::List { cursor, .. } | Request::LongPoll { cursor, .. } => {
+            serde_json::from_slice::<PageIn>(&body).ok().and_then(|p| {
+                let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
+                let ids = ids?;
+                let first = ids.first().copied().unwrap_or(cursor);
+                let count = ids.len() as u32;
+                // The server returns a contiguous run of the log.
+                if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
+                    return None;
+                }
+                Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
+            })
+        }
         Request::Resource(_) => serde_json::from_slice::<ResourceIn>(&body).ok().and_then(|r| {
             let id = json::parse_resource_id(&r.id)?;
             let latest = match r.last_event_id {
@@ -154,6 +173,92 @@ pub async fn fetch(client: &reqwest::Client, base: &str, key: &str, req: Request
         }
         None => unavailable(bytes_up, bytes_down),
     }
+}
+
+/// One server-sent events message: its `id:` and `retry:` fields, if any.
+#[derive(Default)]
+struct SseMessage {
+    id: Option<u32>,
+    retry: Option<Micros>,
+    bytes: u64,
+}
+
+/// Feeds `line` (without its end of line) to `msg`; true at the blank line that ends it.
+fn sse_line(msg: &mut SseMessage, line: &str) -> bool {
+    msg.bytes += line.len() as u64 + 1;
+    if line.is_empty() {
+        return true;
+    }
+    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+    let value = value.strip_prefix(' ').unwrap_or(value);
+    match field {
+        "id" => msg.id = json::parse_event_id(value),
+        "retry" => msg.retry = value.trim().parse::<u64>().ok().map(|ms| ms * crate::units::MILLI),
+        _ => {}
+    }
+    false
+}
+
+/// What a stream request asked for.
+struct Opened {
+    cursor: u32,
+    tag: u64,
+    billable: bool,
+}
+
+/// Opens an event stream after `cursor` and forwards its connect answer, events and close.
+async fn stream(
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    open: Opened,
+    tx: UnboundedSender<Input>,
+) {
+    let Opened { cursor, tag, billable } = open;
+    let mut rb =
+        client.get(format!("{base}/stream")).header(API_KEY, &key).header("accept", "text/event-stream");
+    let mut bytes_up = (key.len() + 100) as u64;
+    if let Some(last) = cursor.checked_sub(1) {
+        rb = rb.header("last-event-id", json::event_id(last));
+        bytes_up += 30;
+    }
+    let Ok(mut r) = rb.send().await else {
+        let _ = tx.send(Input::Answer { tag, resp: unavailable(bytes_up, 0), billable });
+        return;
+    };
+    let h = r.headers().clone();
+    let header_bytes = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>() as u64 + 17;
+    let mut resp = unavailable(bytes_up, header_bytes);
+    resp.retry_after = secs_header(&h, "retry-after");
+    resp.status = match r.status().as_u16() {
+        200 => Status::Ok,
+        429 => Status::TooManyRequests,
+        _ => Status::Unavailable,
+    };
+    let ok = resp.status == Status::Ok;
+    if ok {
+        resp.body = Body::Stream { from: cursor, until: Micros::MAX, retry: 0 };
+    }
+    let _ = tx.send(Input::Answer { tag, resp, billable });
+    if !ok {
+        return;
+    }
+    let (mut buf, mut msg, mut retry) = (Vec::<u8>::new(), SseMessage::default(), 0);
+    while let Ok(Some(chunk)) = r.chunk().await {
+        buf.extend_from_slice(&chunk);
+        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=nl).collect();
+            let line = String::from_utf8_lossy(&line[..nl]);
+            if sse_line(&mut msg, line.trim_end_matches('\r')) {
+                let done = std::mem::take(&mut msg);
+                retry = done.retry.unwrap_or(retry);
+                if let Some(id) = done.id {
+                    let _ = tx.send(Input::StreamEvent { tag, id, bytes: done.bytes });
+                }
+            }
+        }
+    }
+    let _ = tx.send(Input::StreamClosed { tag, retry });
 }
 
 /// Runs one row until virtual time `end`, then settles it.
@@ -184,6 +289,11 @@ pub async fn run(
     let dispatch = |actions: &mut Vec<Action>, tx: &UnboundedSender<Input>| {
         for a in actions.drain(..) {
             match a {
+                Action::Send { tag, req: Request::Stream { cursor }, billable } => {
+                    let (client, base, key, tx) =
+                        (client.clone(), row.base.clone(), row.key.clone(), tx.clone());
+                    tokio::spawn(stream(client, base, key, Opened { cursor, tag, billable }, tx));
+                }
                 Action::Send { tag, req, billable } => {
                     let (client, base, key, tx) =
                         (client.clone(), row.base.clone(), row.key.clone(), tx.clone());
@@ -219,9 +329,17 @@ pub async fn run(
                     let before = rec.detected();
                     step(&mut strategy, &mut rec, &mut rng, &mut actions, &mut |s, cx| s.on_response(cx, tag, &resp));
                     if billable {
-                        let new = rec.detected() - before;
-                        rec.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+                        rec.account(&resp, before);
                     }
+                }
+                Input::StreamEvent { tag, id, bytes } => {
+                    if clock.now() < scenario.duration {
+                        rec.bytes_received += bytes;
+                    }
+                    step(&mut strategy, &mut rec, &mut rng, &mut actions, &mut |s, cx| s.on_stream_event(cx, tag, id));
+                }
+                Input::StreamClosed { tag, retry } => {
+                    step(&mut strategy, &mut rec, &mut rng, &mut actions, &mut |s, cx| s.on_stream_closed(cx, tag, retry));
                 }
             },
             Some(d) = row.deliveries.recv() => {

@@ -44,12 +44,26 @@ pub fn document() -> Value {
                     { "name": "after", "in": "query", "required": false, "description": "Return events after this event id (the previous page's next_cursor)", "schema": { "type": "string", "pattern": "^evt_[0-9]+$" } },
                     { "name": "limit", "in": "query", "required": false, "description": "Page size; capped by the server's maximum", "schema": { "type": "integer", "minimum": 1 } },
                     { "name": "If-None-Match", "in": "header", "required": false, "description": "ETag of an earlier answer to the same request", "schema": { "type": "string" } },
+                    { "name": "wait", "in": "query", "required": false, "description": "Long poll: hold the request until an event after the cursor is visible or this long passes (a duration such as 20s, capped by the server's maximum)", "schema": { "type": "string", "example": "20s" } },
                 ],
                 "responses": {
                     "200": { "description": "A page", "headers": rate_headers().as_object().cloned().map(|mut m| { m.insert("ETag".into(), json!({ "schema": { "type": "string" } })); Value::Object(m) }),
                              "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } } },
                     "304": { "description": "Not modified since the ETag", "headers": rate_headers() },
                     "400": { "description": "Malformed parameters", "content": { "application/json": { "schema": error } } },
+                    "429": too_many,
+                },
+            } },
+            "/stream": { "get": {
+                "operationId": "streamEvents",
+                "summary": "Server-sent events: every event as it becomes visible",
+                "description": "A text/event-stream. The first message carries `retry:` (the reconnection delay, in scenario milliseconds); each event comes as `id:` (its event id), `event:` (its type) and `data:` (its JSON). The server drops the connection at the scenario's drop times; reconnect with `Last-Event-ID` to have the missed events replayed.",
+                "parameters": [
+                    { "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; the stream resumes after it", "schema": { "type": "string", "pattern": "^evt_[0-9]+$" } },
+                ],
+                "responses": {
+                    "200": { "description": "The event stream", "headers": rate_headers(), "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                    "400": { "description": "Malformed Last-Event-ID", "content": { "application/json": { "schema": error } } },
                     "429": too_many,
                 },
             } },

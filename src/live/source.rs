@@ -5,6 +5,12 @@
 //! request arrives and sent after the sampled `api.rtt`, compressed by the speed-up), and the
 //! real headers: `ETag`, the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
 //! `X-RateLimit-*`, `Retry-After` and `X-Poll-Interval`. Header durations are scenario seconds.
+//!
+//! Long polls (`GET /events?wait=20s`) are held for the model's `hold` before the round trip.
+//! `GET /stream` is a `text/event-stream`: a `retry:` field (scenario milliseconds), then each
+//! event after `Last-Event-ID` as `id:`/`event:`/`data:` lines, sent one one-way delay (a
+//! sampled round trip / 2) after it becomes visible, until the scenario's next drop, when the
+//! server ends the body.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -87,7 +93,8 @@ impl SourceState {
         lock(&self.clients).get(client).and_then(|c| c.api.peak_use())
     }
 
-    /// Answers `req` for `client` now; returns the answer and the round trip to wait.
+    /// Answers `req` for `client` now; returns the answer and the time to wait before sending
+    /// it: the hold of a long poll plus the round trip.
     fn answer(&self, client: &str, req: Request) -> (ApiResponse, std::time::Duration) {
         let now = self.clock.now();
         let billable = now < self.scenario.duration;
@@ -106,7 +113,7 @@ impl SourceState {
             Status::TooManyRequests => st.throttled += 1,
             _ => {}
         }
-        (resp, self.clock.real(rtt))
+        (resp, self.clock.real(resp.hold + rtt))
     }
 
     fn bad(&self) {
@@ -125,6 +132,7 @@ pub fn router(state: Arc<SourceState>) -> Router {
     Router::new()
         .route("/events", get(list_events))
         .route("/events/{id}", get(get_event))
+        .route("/stream", get(stream))
         .route("/resources/{id}", get(get_resource))
         .route("/dead-letters", get(dead_letters))
         .route("/openapi.json", get(openapi))
@@ -185,7 +193,14 @@ async fn list_events(
             return error(StatusCode::BAD_REQUEST, "`limit` must be a whole number of at least 1");
         }
     };
-    let req = Request::List { cursor, limit, if_none_match: parse_etag(&headers) };
+    let req = match q.get("wait").map(|w| crate::units::parse_duration(w)) {
+        None => Request::List { cursor, limit, if_none_match: parse_etag(&headers) },
+        Some(Ok(wait)) if wait > 0 => Request::LongPoll { cursor, limit, wait },
+        Some(_) => {
+            st.bad();
+            return error(StatusCode::BAD_REQUEST, "`wait` must be a duration above zero such as 20s");
+        }
+    };
     let (resp, rtt) = st.answer(&client_of(&headers), req);
     crate::live::timer::sleep(rtt).await;
     render(&st, &resp, cursor)
@@ -221,6 +236,62 @@ async fn get_resource(
     let (resp, rtt) = st.answer(&client_of(&headers), Request::Resource(id));
     crate::live::timer::sleep(rtt).await;
     render(&st, &resp, 0)
+}
+
+async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Response {
+    let cursor = match headers.get("last-event-id").map(|v| v.to_str().ok().and_then(body::parse_event_id)) {
+        None => 0,
+        Some(Some(id)) => id.saturating_add(1),
+        Some(None) => {
+            st.bad();
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`Last-Event-ID` must be an event id such as evt_0000000123",
+            );
+        }
+    };
+    let client = client_of(&headers);
+    let (resp, rtt) = st.answer(&client, Request::Stream { cursor });
+    crate::live::timer::sleep(rtt).await;
+    let Body::Stream { from, until, retry } = resp.body else { return render(&st, &resp, cursor) };
+    let mut h = headers_for(&st, &resp);
+    header(&mut h, "content-type", "text/event-stream".into());
+    header(&mut h, "cache-control", "no-cache".into());
+    let rng = Rng::new(st.scenario.seed, &format!("live-sse/{client}/{from}"));
+    let first = format!(
+        "retry: {}
+
+",
+        retry / crate::units::MILLI
+    );
+    // The state: the server, the next event id, the one-way delay stream, and the first frame.
+    let frames = futures_util::stream::unfold(
+        (st, from, rng, Some(first)),
+        move |(st, id, mut rng, first)| async move {
+            if let Some(f) = first {
+                return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None)));
+            }
+            let one_way = st.scenario.api.rtt.sample(&mut rng) / 2;
+            match st.log.events().get(id as usize) {
+                Some(e) if e.visible_at < until => {
+                    st.clock.sleep_until(e.visible_at + one_way).await;
+                    let ev = body::event(&st.scenario, &st.log, &st.clock, id);
+                    let data = serde_json::to_string(&ev).unwrap_or_default();
+                    let frame = format!("id: {}\nevent: {}\ndata: {data}\n\n", body::event_id(id), ev.kind);
+                    Some((Ok(frame), (st, id + 1, rng, None)))
+                }
+                _ => {
+                    // No event before the drop: hold the stream open until then, and close it.
+                    if until == crate::units::Micros::MAX {
+                        std::future::pending::<()>().await;
+                    }
+                    st.clock.sleep_until(until.saturating_add(one_way)).await;
+                    None
+                }
+            }
+        },
+    );
+    (StatusCode::OK, h, axum::body::Body::from_stream(frames)).into_response()
 }
 
 async fn dead_letters(State(st): State<Arc<SourceState>>) -> Response {
@@ -313,7 +384,7 @@ fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
         (Status::Ok, Body::Event(id)) => {
             (StatusCode::OK, h, Json(body::event(s, log, clock, id))).into_response()
         }
-        (Status::Ok, Body::Empty) => (StatusCode::NO_CONTENT, h).into_response(),
+        (Status::Ok, Body::Empty | Body::Stream { .. }) => (StatusCode::NO_CONTENT, h).into_response(),
         (Status::Unavailable, _) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     }
 }

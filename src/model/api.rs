@@ -24,6 +24,24 @@ pub enum Request {
         /// The ETag of an earlier answer to the same request.
         if_none_match: Option<u64>,
     },
+    /// `GET /events?after=<cursor>&limit=<n>&wait=<w>`: a long poll. When nothing is visible
+    /// after the cursor the server holds the request until an event becomes visible or `wait`
+    /// (capped by the API's `long_poll_max`) passes, then answers with what is visible then.
+    LongPoll {
+        /// Next event id wanted.
+        cursor: u32,
+        /// Page size asked for (capped by the server).
+        limit: u32,
+        /// The longest the client will wait.
+        wait: Micros,
+    },
+    /// `GET /stream` with `Last-Event-ID` (the id before `cursor`): opens a server-sent events
+    /// stream that replays what the client missed and then pushes each event as it becomes
+    /// visible, until the server drops the connection.
+    Stream {
+        /// Next event id wanted (`Last-Event-ID` + 1).
+        cursor: u32,
+    },
     /// `GET /resources/{id}`.
     Resource(u32),
     /// `GET /events/{id}`.
@@ -85,6 +103,17 @@ pub enum Body {
     },
     /// One event.
     Event(u32),
+    /// An event stream is open: it carries the events from `from` on, each when it becomes
+    /// visible, for as long as they become visible before `until` (the server's next drop;
+    /// `Micros::MAX` for none); after a drop the client waits `retry` (the `retry:` field).
+    Stream {
+        /// First event id the stream carries.
+        from: u32,
+        /// When the server drops the connection.
+        until: Micros,
+        /// The reconnection delay the server asks for.
+        retry: Micros,
+    },
 }
 
 /// An answer, with everything the live engine needs for headers.
@@ -106,6 +135,16 @@ pub struct Response {
     pub bytes_up: u64,
     /// Bytes the client received.
     pub bytes_down: u64,
+    /// How long the server held the request before answering (long polls; 0 otherwise).
+    pub hold: Micros,
+}
+
+impl Response {
+    /// Whether this answer opened an event stream (a connection is a request that is never
+    /// counted as wasted: the events come over it).
+    pub fn opens_stream(&self) -> bool {
+        self.status == Status::Ok && matches!(self.body, Body::Stream { .. })
+    }
 }
 
 /// One client's view of the API: its quota, and the API's settings.
@@ -142,8 +181,38 @@ impl Api {
         self.limiter.as_ref().map(RateLimiter::peak_use)
     }
 
+    /// The page of events after `cursor` visible at `at`, and its ETag.
+    fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64, u64) {
+        let visible = log.visible_count(at);
+        let limit = limit.clamp(1, self.cfg.page_size);
+        let start = cursor.min(visible);
+        let count = (visible - start).min(limit);
+        let has_more = start + count < visible;
+        let body = Body::Page { first: start, count, has_more, next: start + count };
+        (body, page_etag(cursor, count, has_more), wire::page(count, self.payload_bytes))
+    }
+
+    /// When the server next drops an event stream open at `now` (`Micros::MAX` for never).
+    pub fn next_drop(&self, now: Micros) -> Micros {
+        let listed = self.cfg.sse_drops.iter().copied().filter(|&d| d > now).min();
+        let periodic = self.cfg.sse_drop_every.map(|e| (now / e + 1).saturating_mul(e));
+        listed.into_iter().chain(periodic).min().unwrap_or(Micros::MAX)
+    }
+
+    /// When a long poll for `cursor` made at `now` with `wait` is answered: at once if an event
+    /// after the cursor is visible, else when the next one becomes visible or the wait (capped
+    /// by `long_poll_max`) runs out, whichever is first.
+    pub fn release_at(&self, log: &EventLog, now: Micros, cursor: u32, wait: Micros) -> Micros {
+        let limit = now.saturating_add(wait.min(self.cfg.long_poll_max));
+        match log.events().get(cursor as usize) {
+            Some(e) => e.visible_at.max(now).min(limit),
+            None => limit,
+        }
+    }
+
     /// Answers `req` as of `now`. `billable` marks requests inside the measured window (only
-    /// those move the reported peak quota use).
+    /// those move the reported peak quota use). A request counts against the quota when it is
+    /// made, so a held long poll or an open stream uses quota once, at its start.
     pub fn handle(&mut self, log: &EventLog, now: Micros, req: Request, billable: bool) -> Response {
         let bytes_up = wire::GET_REQUEST
             + match req {
@@ -163,23 +232,30 @@ impl Api {
                     rate,
                     bytes_up,
                     bytes_down: wire::ERROR_RESPONSE,
+                    hold: 0,
                 };
             }
         }
+        let mut hold = 0;
         let (status, body, etag, bytes_down) = match req {
             Request::List { cursor, limit, if_none_match } => {
-                let visible = log.visible_count(now);
-                let limit = limit.clamp(1, self.cfg.page_size);
-                let start = cursor.min(visible);
-                let count = (visible - start).min(limit);
-                let has_more = start + count < visible;
-                let etag = page_etag(cursor, count, has_more);
+                let (body, etag, size) = self.page(log, now, cursor, limit);
                 if if_none_match == Some(etag) {
                     (Status::NotModified, Body::Empty, Some(etag), wire::API_RESPONSE_HEADERS)
                 } else {
-                    let body = Body::Page { first: start, count, has_more, next: start + count };
-                    (Status::Ok, body, Some(etag), wire::page(count, self.payload_bytes))
+                    (Status::Ok, body, Some(etag), size)
                 }
+            }
+            Request::LongPoll { cursor, limit, wait } => {
+                let release = self.release_at(log, now, cursor, wait);
+                hold = release - now;
+                let (body, etag, size) = self.page(log, release, cursor, limit);
+                (Status::Ok, body, Some(etag), size)
+            }
+            Request::Stream { cursor } => {
+                let body =
+                    Body::Stream { from: cursor, until: self.next_drop(now), retry: self.cfg.sse_retry };
+                (Status::Ok, body, None, wire::API_RESPONSE_HEADERS)
             }
             Request::Resource(id) => {
                 let latest = if id < log.resources() { log.resource_latest(id, now) } else { None };
@@ -203,7 +279,7 @@ impl Api {
             }
             rl.state(now)
         });
-        Response { status, body, etag, retry_after: None, poll_interval, rate, bytes_up, bytes_down }
+        Response { status, body, etag, retry_after: None, poll_interval, rate, bytes_up, bytes_down, hold }
     }
 }
 
@@ -233,6 +309,10 @@ mod tests {
             page_size: 4,
             not_modified_counts: nm_counts,
             poll_interval_hint: None,
+            long_poll_max: 20 * SECOND,
+            sse_retry: 3 * SECOND,
+            sse_drops: vec![5 * SECOND],
+            sse_drop_every: None,
         }
     }
 
@@ -296,6 +376,36 @@ mod tests {
         assert_eq!(r.retry_after, Some(3500 * SECOND));
         assert_eq!(api.handle(&log, 3600 * SECOND, req, true).status, Status::Ok);
         assert!((api.peak_use().unwrap() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn long_polls_are_held_until_an_event_or_the_limit() {
+        let log = log();
+        let mut api = Api::new(&cfg(None, false), 10);
+        let lp = |cursor, wait| Request::LongPoll { cursor, limit: 100, wait };
+        // Something visible: answered at once.
+        let r = api.handle(&log, 3 * SECOND, lp(2, 20 * SECOND), true);
+        assert_eq!((r.hold, r.body), (0, Body::Page { first: 2, count: 2, has_more: false, next: 4 }));
+        // Nothing after the cursor yet: held until event 4 is visible at 4 s.
+        let r = api.handle(&log, 3 * SECOND + 1, lp(4, 20 * SECOND), true);
+        assert_eq!(r.hold, SECOND - 1);
+        assert_eq!(r.body, Body::Page { first: 4, count: 1, has_more: false, next: 5 });
+        // Past the end of the log: held for the whole wait, capped at `long_poll_max`.
+        let r = api.handle(&log, 10 * SECOND, lp(10, 60 * SECOND), true);
+        assert_eq!(
+            (r.hold, r.body),
+            (20 * SECOND, Body::Page { first: 10, count: 0, has_more: false, next: 10 })
+        );
+    }
+
+    #[test]
+    fn streams_open_until_the_next_drop() {
+        let log = log();
+        let mut api = Api::new(&cfg(None, false), 10);
+        let r = api.handle(&log, SECOND, Request::Stream { cursor: 3 }, true);
+        assert_eq!(r.body, Body::Stream { from: 3, until: 5 * SECOND, retry: 3 * SECOND });
+        let r = api.handle(&log, 6 * SECOND, Request::Stream { cursor: 3 }, true);
+        assert_eq!(r.body, Body::Stream { from: 3, until: Micros::MAX, retry: 3 * SECOND });
     }
 
     #[test]

@@ -40,7 +40,24 @@ impl EventLog {
         let mut events = Vec::with_capacity(scenario.expected_events().ceil() as usize + 16);
         let mut versions = vec![0u32; ev.resources as usize];
         let mut last_visible = 0;
-        for (start, end, rate) in rate_segments(scenario.duration, &ev.rate, &ev.bursts) {
+        // Appends an event of `resource` at `at`, with its version and visibility time.
+        let mut push = |events: &mut Vec<Event>, rng: &mut Rng, at: Micros, resource: u32| {
+            let v = &mut versions[resource as usize];
+            *v += 1;
+            let visible_at = (at + ev.visibility_delay.sample(rng)).max(last_visible);
+            last_visible = visible_at;
+            events.push(Event { at, visible_at, resource, version: *v });
+        };
+        if let Some(trace) = &ev.trace {
+            // A recorded trace: its times, its resources (or uniformly chosen ones).
+            for row in trace.rows.iter().take_while(|r| r.at < scenario.duration) {
+                let resource = row.resource.unwrap_or_else(|| rng.below(ev.resources)).min(ev.resources - 1);
+                push(&mut events, &mut rng, row.at, resource);
+            }
+            return Self::from_events(events, ev.resources, ev.states.len());
+        }
+        let daily = ev.daily.as_deref();
+        for (start, end, rate) in rate_segments(scenario.duration, &ev.rate, &ev.bursts, daily) {
             if rate <= 0.0 {
                 continue;
             }
@@ -51,13 +68,8 @@ impl EventLog {
                 if t >= end as f64 {
                     break;
                 }
-                let at = t as Micros;
                 let resource = rng.below(ev.resources);
-                let v = &mut versions[resource as usize];
-                *v += 1;
-                let visible_at = (at + ev.visibility_delay.sample(&mut rng)).max(last_visible);
-                last_visible = visible_at;
-                events.push(Event { at, visible_at, resource, version: *v });
+                push(&mut events, &mut rng, t as Micros, resource);
             }
         }
         Self::from_events(events, ev.resources, ev.states.len())

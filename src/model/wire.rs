@@ -28,6 +28,15 @@ pub const WEBHOOK_RESPONSE: u64 = 90;
 /// A `429` or `404` answer with a short JSON error.
 pub const ERROR_RESPONSE: u64 = API_RESPONSE_HEADERS + 60;
 
+/// The `id:`, `event:` and `data:` lines framing one event on a server-sent events stream.
+pub const SSE_FRAME: u64 = 64;
+
+/// One event on a server-sent events stream.
+#[inline]
+pub fn sse_event(payload_bytes: u32) -> u64 {
+    SSE_FRAME + event_json(payload_bytes)
+}
+
 /// One event's JSON length.
 #[inline]
 pub fn event_json(payload_bytes: u32) -> u64 {

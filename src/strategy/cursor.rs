@@ -5,9 +5,14 @@
 //! running is skipped), following `has_more` pages at once, ETags for `If-None-Match`, obeying
 //! `X-Poll-Interval`, and waiting out a 429 (`Retry-After` plus jitter). It uses tokens and tags
 //! `base` and `base + 1` only, so a strategy can hold one beside other machinery.
+//!
+//! With an [`Adaptive`] policy the interval is no longer fixed: each cycle's next tick is set
+//! when it ends, `min` after a cycle that brought events, else the last interval times
+//! `backoff` (at most `max`), and never shorter than the server's `X-Poll-Interval`.
 
-use super::{throttle_wait, Cx};
+use super::{back_off, Cx};
 use crate::model::api::{Body, Request, Response, Status};
+use crate::scenario::Adaptive;
 use crate::units::Micros;
 
 const TICK: u64 = 0;
@@ -27,6 +32,9 @@ pub struct CursorPoller {
     cycle_billable: bool,
     next_tick: Micros,
     failures: u32,
+    adaptive: Option<Adaptive>,
+    cycle_start: Micros,
+    cycle_brought: bool,
 }
 
 impl CursorPoller {
@@ -44,7 +52,15 @@ impl CursorPoller {
             cycle_billable: true,
             next_tick: 0,
             failures: 0,
+            adaptive: None,
+            cycle_start: 0,
+            cycle_brought: false,
         }
+    }
+
+    /// A poller whose interval follows `policy`, starting at its `min`.
+    pub fn adaptive(base: u64, policy: Adaptive, limit: u32) -> Self {
+        CursorPoller { adaptive: Some(policy), ..CursorPoller::new(base, policy.min, limit, false) }
     }
 
     /// Whether a token or tag belongs to this poller.
@@ -55,6 +71,11 @@ impl CursorPoller {
     /// The interval polled at: the configured one, or the server's hint if longer.
     pub fn effective_interval(&self) -> Micros {
         self.interval.max(self.hint.unwrap_or(0))
+    }
+
+    /// The fixed interval polled at, or `None` for an adaptive poller (its interval varies).
+    pub fn fixed_interval(&self) -> Option<Micros> {
+        self.adaptive.is_none().then(|| self.effective_interval())
     }
 
     /// The next event id this poller will ask for.
@@ -74,10 +95,14 @@ impl CursorPoller {
             if !self.busy {
                 self.busy = true;
                 self.cycle_billable = cx.in_window();
+                self.cycle_start = cx.now;
+                self.cycle_brought = false;
                 self.send(cx);
             }
-            self.next_tick += self.effective_interval();
-            cx.wake(self.next_tick, self.base + TICK);
+            if self.adaptive.is_none() {
+                self.next_tick += self.effective_interval();
+                cx.wake(self.next_tick, self.base + TICK);
+            }
         } else {
             self.send(cx);
         }
@@ -105,6 +130,7 @@ impl CursorPoller {
                     for id in first..first + count {
                         cx.detect(id);
                     }
+                    self.cycle_brought |= count > 0;
                     self.cursor = next.max(self.cursor);
                     self.etag = resp.etag.map(|e| (asked, e));
                     if has_more {
@@ -112,21 +138,29 @@ impl CursorPoller {
                         return;
                     }
                 }
-                self.busy = false;
+                self.cycle_done(cx);
             }
             Status::NotModified | Status::NotFound => {
                 self.failures = 0;
-                self.busy = false;
+                self.cycle_done(cx);
             }
             Status::TooManyRequests | Status::Unavailable => {
-                let wait = throttle_wait(resp.retry_after, self.failures, cx.rng);
-                self.failures += 1;
-                let until = cx.now + wait;
-                if self.cycle_billable && resp.status == Status::TooManyRequests {
-                    cx.throttled_until(until);
-                }
-                cx.wake(until, self.base + RETRY);
+                back_off(cx, resp, &mut self.failures, self.cycle_billable, self.base + RETRY);
             }
+        }
+    }
+
+    /// A cycle ended; an adaptive poller picks its next interval and tick here.
+    fn cycle_done(&mut self, cx: &mut Cx<'_, '_>) {
+        self.busy = false;
+        if let Some(p) = self.adaptive {
+            self.interval = if self.cycle_brought {
+                p.min
+            } else {
+                ((self.interval as f64 * p.backoff) as Micros).clamp(p.min, p.max)
+            };
+            let next = (self.cycle_start + self.effective_interval()).max(cx.now);
+            cx.wake(next, self.base + TICK);
         }
     }
 

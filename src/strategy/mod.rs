@@ -11,9 +11,12 @@ pub mod cursor;
 pub mod fetch;
 pub mod hybrid;
 pub mod hybrid_reconcile;
+pub mod long_poll;
 pub mod poll;
+pub mod poll_adaptive;
 pub mod poll_etag;
 pub mod poll_state;
+pub mod sse;
 pub mod webhook;
 
 use serde::Serialize;
@@ -40,18 +43,32 @@ pub enum StrategyKind {
     Hybrid,
     /// Webhooks plus a slow reconciliation poll of the event log.
     HybridReconcile,
+    /// Long polling: the server holds each request until an event or its wait limit.
+    LongPoll,
+    /// A server-sent events stream, resumed with `Last-Event-ID` after a drop.
+    Sse,
+    /// Cursor polling that speeds up after activity and backs off when idle.
+    PollAdaptive,
 }
 
 impl StrategyKind {
     /// All kinds, in table order.
-    pub const ALL: [StrategyKind; 6] = [
+    pub const ALL: [StrategyKind; 9] = [
         StrategyKind::Poll,
         StrategyKind::PollEtag,
         StrategyKind::PollState,
         StrategyKind::Webhook,
         StrategyKind::Hybrid,
         StrategyKind::HybridReconcile,
+        StrategyKind::LongPoll,
+        StrategyKind::Sse,
+        StrategyKind::PollAdaptive,
     ];
+
+    /// The kinds `compare` and `sweep` run when neither the scenario nor the command line name
+    /// any: the push-or-pull six. The middle ground (`long-poll`, `sse`, `poll-adaptive`) is
+    /// asked for by name.
+    pub const DEFAULT: &'static [StrategyKind] = StrategyKind::ALL.split_at(6).0;
 
     /// The name users type.
     pub fn name(self) -> &'static str {
@@ -62,6 +79,9 @@ impl StrategyKind {
             StrategyKind::Webhook => "webhook",
             StrategyKind::Hybrid => "hybrid",
             StrategyKind::HybridReconcile => "hybrid-reconcile",
+            StrategyKind::LongPoll => "long-poll",
+            StrategyKind::Sse => "sse",
+            StrategyKind::PollAdaptive => "poll-adaptive",
         }
     }
 
@@ -128,6 +148,11 @@ impl Spec {
             StrategyKind::HybridReconcile => {
                 Box::new(hybrid_reconcile::HybridReconcile::new(interval, page, scenario.webhook.payload))
             }
+            StrategyKind::LongPoll => {
+                Box::new(long_poll::LongPoll::new(scenario.strategies.long_poll_wait, page))
+            }
+            StrategyKind::Sse => Box::new(sse::Sse::new()),
+            StrategyKind::PollAdaptive => Box::new(poll_adaptive::new(scenario.strategies.adaptive, page)),
         }
     }
 }
@@ -218,6 +243,10 @@ pub trait Strategy: Send {
     fn on_response(&mut self, cx: &mut Cx<'_, '_>, tag: u64, resp: &Response);
     /// The receiver accepted a verified webhook delivery of event `id`.
     fn on_webhook(&mut self, _cx: &mut Cx<'_, '_>, _id: u32) {}
+    /// Event `id` arrived on the event stream opened by the request sent with `tag`.
+    fn on_stream_event(&mut self, _cx: &mut Cx<'_, '_>, _tag: u64, _id: u32) {}
+    /// The server dropped the stream opened with `tag`; it asked for `retry` before reconnecting.
+    fn on_stream_closed(&mut self, _cx: &mut Cx<'_, '_>, _tag: u64, _retry: Micros) {}
     /// The webhook payload this strategy subscribes to, if it takes webhooks.
     fn subscription(&self) -> Option<Payload> {
         None
@@ -230,6 +259,18 @@ pub trait Strategy: Send {
     fn effective_interval(&self) -> Option<Micros> {
         None
     }
+}
+
+/// Waits out a 429 or an unavailable answer: counts the failure, records the throttled time of a
+/// 429 (when `billable`) and wakes `token` when it is time to try again.
+pub fn back_off(cx: &mut Cx<'_, '_>, resp: &Response, failures: &mut u32, billable: bool, token: u64) {
+    let wait = throttle_wait(resp.retry_after, *failures, cx.rng);
+    *failures += 1;
+    let until = cx.now + wait;
+    if billable && resp.status == crate::model::api::Status::TooManyRequests {
+        cx.throttled_until(until);
+    }
+    cx.wake(until, token);
 }
 
 /// Backoff and jitter for a 429: the server's `Retry-After` if given (plus up to 10% or 1 s of

@@ -7,13 +7,18 @@ use super::{Cx, Strategy};
 use crate::model::api::Response;
 use crate::units::Micros;
 
-/// Fixed-interval cursor polling.
+/// Cursor polling at a fixed interval (or, built by [`super::poll_adaptive`], an adaptive one).
 pub struct Poll(CursorPoller);
 
 impl Poll {
     /// Polls every `interval`, `page` events a page.
     pub fn new(interval: Micros, page: u32) -> Self {
         Poll(CursorPoller::new(0, interval, page, false))
+    }
+
+    /// Polls with `poller`'s schedule.
+    pub fn with(poller: CursorPoller) -> Self {
+        Poll(poller)
     }
 }
 
@@ -31,6 +36,6 @@ impl Strategy for Poll {
         self.0.can_still_detect(id)
     }
     fn effective_interval(&self) -> Option<Micros> {
-        Some(self.0.effective_interval())
+        self.0.fixed_interval()
     }
 }

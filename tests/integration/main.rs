@@ -9,5 +9,6 @@ mod fuzz;
 mod json_contract;
 mod live;
 mod rate_limits;
+mod strategies;
 mod util;
 mod views;

@@ -18,7 +18,7 @@ fn fixed_report() -> Report {
     let mut s = hookbench::scenario::Scenario::bundled("payments").expect("bundled").expect("valid");
     s.duration = 2 * 3600 * SECOND;
     s.events.bursts.clear();
-    let mut r = run(&s, &StrategyKind::ALL, &[30 * SECOND, 300 * SECOND]);
+    let mut r = run(&s, StrategyKind::DEFAULT, &[30 * SECOND, 300 * SECOND]);
     r.wall_time_s = 0.0;
     r
 }
@@ -110,6 +110,8 @@ fn json_output_validates_against_schema_json() {
             "-f",
             "json",
         ][..],
+        &["compare", "--duration", "1h", "--strategies", "long-poll,sse,poll-adaptive", "-f", "json"][..],
+        &["compare", "--scenario", "examples/trace.toml", "-f", "json"][..],
     ] {
         let out = hookbench(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out).1);
@@ -299,7 +301,7 @@ fn sweep_chart_has_every_series() {
     );
     let svg = std::fs::read_to_string(&chart).expect("chart written");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    for kind in StrategyKind::ALL {
+    for kind in StrategyKind::DEFAULT {
         let name = kind.name();
         if kind.polls_at_interval() {
             for p in ["p50", "p99"] {

@@ -1,0 +1,221 @@
+//! Recorded workloads: a trace file of event times replayed instead of Poisson arrivals.
+//!
+//! Owns the trace formats — CSV with a header, or JSON lines — and their validation: a
+//! timestamp column (`timestamp`, `time` or `at`) and optional `resource` and `type` columns.
+//! A timestamp is an offset from the run's start (seconds as a plain number such as `12.5`, or a
+//! duration such as `1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`), in which case the
+//! earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
+//! appearance in time. Every bad row is one sentence naming the file and the line. It never reads a
+//! clock or generates events itself: [`crate::model::source::EventLog`] replays the rows.
+
+use serde::Serialize;
+
+use crate::units::{parse_duration, Micros, SECOND};
+
+/// The most rows a trace may hold.
+pub const MAX_ROWS: usize = 20_000_000;
+
+/// One recorded event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceRow {
+    /// When it happened, from the run's start.
+    pub at: Micros,
+    /// Its resource's dense index, when the trace names resources.
+    pub resource: Option<u32>,
+}
+
+/// A parsed trace, rows in time order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    /// The file, as the scenario names it.
+    pub file: String,
+    /// Number of rows.
+    pub rows_total: usize,
+    /// Number of distinct resources, when the trace names them.
+    pub resources: Option<u32>,
+    /// The rows.
+    #[serde(skip)]
+    pub rows: Vec<TraceRow>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Offset,
+    Absolute,
+}
+
+/// Parses one timestamp; the kind tells offsets from absolute times.
+fn timestamp(text: &str) -> Result<(Micros, Kind), String> {
+    let t = text.trim().trim_matches('"').trim();
+    if t.is_empty() {
+        return Err("the timestamp is empty".into());
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!("`{t}` is not a time; give seconds from the start of 0 or more"));
+        }
+        return Ok(((secs * SECOND as f64).round() as Micros, Kind::Offset));
+    }
+    if t.len() >= 10 && t.as_bytes()[4] == b'-' {
+        let abs = humantime::parse_rfc3339_weak(t)
+            .map_err(|e| format!("`{t}` is not an RFC 3339 UTC time ({e}), such as 2024-05-01T09:00:00Z"))?;
+        let since = abs.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{t}` is before 1970"))?;
+        return Ok((since.as_micros() as Micros, Kind::Absolute));
+    }
+    parse_duration(t).map(|d| (d, Kind::Offset)).map_err(|_| {
+        format!(
+            "`{t}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`)"
+        )
+    })
+}
+
+/// Splits a CSV line into trimmed fields (no commas inside fields), unquoting each.
+fn fields(line: &str) -> Vec<String> {
+    line.split(',').map(|f| f.trim().trim_matches('"').trim().to_string()).collect()
+}
+
+/// Reads a trace from `text`; `file` names it in messages. Blank lines and lines starting
+/// with `#` are skipped.
+pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
+    let lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let mut raw: Vec<(usize, Micros, Kind, Option<String>)> = Vec::new();
+    let mut lines = lines.peekable();
+    let json = lines.peek().is_some_and(|(_, l)| l.starts_with('{'));
+    let bad = |n: usize, msg: String| format!("trace `{file}` line {n}: {msg}");
+    const TIME_KEYS: [&str; 3] = ["timestamp", "time", "at"];
+    if json {
+        for (n, line) in lines {
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
+            let obj = v.as_object().ok_or_else(|| bad(n, "is not a JSON object".into()))?;
+            let t = TIME_KEYS
+                .iter()
+                .find_map(|k| obj.get(*k))
+                .ok_or_else(|| bad(n, "has no `timestamp` (or `time`, `at`) key".into()))?;
+            let text = match t {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(x) => x.to_string(),
+                _ => return Err(bad(n, "the timestamp must be a string or a number".into())),
+            };
+            let (at, kind) = timestamp(&text).map_err(|e| bad(n, e))?;
+            let resource = match obj.get("resource") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(serde_json::Value::Number(x)) => Some(x.to_string()),
+                Some(_) => return Err(bad(n, "`resource` must be a string or a number".into())),
+            };
+            raw.push((n, at, kind, resource));
+            if raw.len() > MAX_ROWS {
+                return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
+            }
+        }
+    } else {
+        let Some((hn, header)) = lines.next() else {
+            return Err(format!("trace `{file}` is empty; give a CSV header and one row per event"));
+        };
+        let names: Vec<String> = fields(header).into_iter().map(|f| f.to_ascii_lowercase()).collect();
+        let col = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
+        let t_col = col(&TIME_KEYS).ok_or_else(|| {
+            bad(hn, format!("the header `{header}` has no `timestamp` (or `time`, `at`) column"))
+        })?;
+        let r_col = col(&["resource", "resource_id"]);
+        for (n, line) in lines {
+            let f = fields(line);
+            if f.len() != names.len() {
+                return Err(bad(n, format!("has {} fields where the header has {}", f.len(), names.len())));
+            }
+            let (at, kind) = timestamp(&f[t_col]).map_err(|e| bad(n, e))?;
+            let resource = r_col.map(|c| f[c].clone()).filter(|r| !r.is_empty());
+            raw.push((n, at, kind, resource));
+            if raw.len() > MAX_ROWS {
+                return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
+            }
+        }
+    }
+    let Some(&(_, _, kind, _)) = raw.first() else {
+        return Err(format!("trace `{file}` has no events; give one row per event"));
+    };
+    if let Some((n, ..)) = raw.iter().find(|r| r.2 != kind) {
+        return Err(bad(
+            *n,
+            "mixes RFC 3339 times with offsets from the start; use one kind throughout".into(),
+        ));
+    }
+    let named = raw.iter().filter(|r| r.3.is_some()).count();
+    if named != 0 && named != raw.len() {
+        let n = raw.iter().find(|r| r.3.is_none()).map_or(0, |r| r.0);
+        return Err(bad(
+            n,
+            "has no resource while other rows have one; give every row a resource or none".into(),
+        ));
+    }
+    let origin = if kind == Kind::Absolute { raw.iter().map(|r| r.1).min().unwrap_or(0) } else { 0 };
+    raw.sort_by_key(|r| r.1);
+    let mut ids = std::collections::HashMap::new();
+    let rows = raw
+        .into_iter()
+        .map(|(_, at, _, res)| {
+            let resource = res.map(|r| {
+                let next = ids.len() as u32;
+                *ids.entry(r).or_insert(next)
+            });
+            TraceRow { at: at - origin, resource }
+        })
+        .collect::<Vec<_>>();
+    let resources = (named != 0).then_some(ids.len() as u32);
+    Ok(Trace { file: file.to_string(), rows_total: rows.len(), resources, rows })
+}
+
+impl Trace {
+    /// The default run length: up to the last row, rounded up to the next whole second.
+    pub fn span(&self) -> Micros {
+        let last = self.rows.last().map_or(0, |r| r.at);
+        (last / SECOND + 1) * SECOND
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_offsets_sorted_and_resources_dense() {
+        let t =
+            parse("t.csv", "time,resource,type\n# comment\n2.5,ord_9,order.paid\n1m,ord_3,x\n0.5,ord_9,y\n")
+                .unwrap();
+        let at: Vec<_> = t.rows.iter().map(|r| (r.at, r.resource)).collect();
+        assert_eq!(at, vec![(SECOND / 2, Some(0)), (5 * SECOND / 2, Some(0)), (60 * SECOND, Some(1))]);
+        assert_eq!(t.resources, Some(2));
+        assert_eq!(t.span(), 61 * SECOND);
+    }
+
+    #[test]
+    fn json_lines_with_absolute_times_start_at_zero() {
+        let t = parse(
+            "t.jsonl",
+            "{\"timestamp\":\"2024-05-01T09:00:10Z\"}\n{\"timestamp\":\"2024-05-01T09:00:00Z\",\"resource\":null}\n",
+        )
+        .unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), vec![0, 10 * SECOND]);
+        assert_eq!(t.resources, None);
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let e = parse("f.csv", "at\n1\n\nsoon\n").unwrap_err();
+        assert!(e.contains("`f.csv` line 4") && e.contains("`soon`"), "{e}");
+        let e = parse("f.csv", "when\n1\n").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("timestamp"), "{e}");
+        let e = parse("f.csv", "at,resource\n1\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("fields"), "{e}");
+        let e = parse("f.jsonl", "{\"at\": 1}\n{\"at\": -3}\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse("f.csv", "at\n1\n2024-05-01T09:00:00Z\n").unwrap_err();
+        assert!(e.contains("line 3") && e.contains("mixes"), "{e}");
+        assert!(parse("f.csv", "at\n").unwrap_err().contains("no events"));
+    }
+}
