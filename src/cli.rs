@@ -115,6 +115,9 @@ pub struct ReceiveArgs {
     /// An outage window `AT+DURATION` from start, e.g. `30s+1m` (repeatable): answered 503.
     #[arg(long, value_name = "AT+DURATION")]
     pub outage: Vec<String>,
+    /// Share of connections reset (RST) before any answer.
+    #[arg(long, value_name = "SHARE")]
+    pub reset_rate: Option<f64>,
     /// Stop by itself after this much wall time (default: run until Ctrl-C).
     #[arg(long, value_name = "DURATION")]
     pub stop_after: Option<String>,

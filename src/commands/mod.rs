@@ -109,6 +109,7 @@ pub fn limits(header_timeout: &str, max_connections: usize) -> Result<crate::liv
     Ok(crate::live::serve::Limits {
         header_read_timeout: std::time::Duration::from_micros(t),
         max_connections,
+        reset_rate: 0.0,
     })
 }
 

@@ -69,7 +69,8 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
     let faults = faults(&args)?;
     let stop = stop_after(args.stop_after.as_deref())?;
-    let limits = super::limits(&args.header_timeout, args.max_connections)?;
+    let mut limits = super::limits(&args.header_timeout, args.max_connections)?;
+    limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
     runtime()?.block_on(async move {
         let listener = bind(&args.addr, args.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;

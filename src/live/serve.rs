@@ -2,7 +2,8 @@
 //!
 //! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections with
 //! a header read timeout (a client that trickles its headers — slowloris — is cut off), a cap on
-//! concurrent connections (further ones wait in the kernel's backlog), and a graceful stop.
+//! concurrent connections (further ones wait in the kernel's backlog), an optional injected fault
+//! that resets a share of connections, and a graceful stop.
 //! Body size limits live with the routes; nothing here looks inside a request.
 
 use std::sync::Arc;
@@ -22,11 +23,13 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// At most this many connections are served at once.
     pub max_connections: usize,
+    /// Injected fault: this share of accepted connections is reset (RST) before any answer.
+    pub reset_rate: f64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { header_read_timeout: Duration::from_secs(10), max_connections: 1024 }
+        Limits { header_read_timeout: Duration::from_secs(10), max_connections: 1024, reset_rate: 0.0 }
     }
 }
 
@@ -38,6 +41,7 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut faults = crate::model::dist::Rng::new(0, "connection-resets");
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -55,6 +59,12 @@ pub async fn serve(
                 }
             },
         };
+        if faults.chance(limits.reset_rate) {
+            // SO_LINGER 0 makes the close a reset: the client sees ECONNRESET, not an answer.
+            let _ = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO));
+            drop(socket);
+            continue;
+        }
         let _ = socket.set_nodelay(true);
         let service = router.clone();
         tokio::spawn(async move {

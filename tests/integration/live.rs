@@ -579,3 +579,92 @@ fn a_slow_client_is_cut_off_and_does_not_block_others() {
     assert!(!matches!(&n, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "not closed within 3 s");
     assert!(child.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
+    let s = Arc::new(small("1800/h", 10, "[webhook]\ndelay = \"100ms\"\ntimeout = \"5s\"\nretry = [\"2s\", \"5s\", \"10s\", \"20s\", \"40s\", \"1m\", \"2m\"]\n"));
+    let log = Arc::new(EventLog::generate(&s));
+    let clock = Clock::start(100.0);
+    let secret = Secret::parse(SPEC_SECRET).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let state = ReceiverState::new(secret.clone(), 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = hookbench::live::serve::Limits { reset_rate: 0.3, ..Default::default() };
+    tokio::spawn(hookbench::live::serve::serve(
+        listener,
+        receiver::router(state),
+        limits,
+        std::future::pending(),
+    ));
+    let outbox = Outbox::new(&s, log.len(), "resets");
+    let end = s.duration + s.drain;
+    // A new connection per attempt, so each attempt meets the fault.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    emitter::run(Emitting {
+        scenario: s.clone(),
+        log: log.clone(),
+        clock,
+        client,
+        target: Target { url: format!("http://{addr}/hooks/0"), secret, payload: Payload::Fat },
+        outbox: outbox.clone(),
+        end,
+    })
+    .await;
+    clock.sleep_until(end).await;
+    let mut received = HashSet::new();
+    while let Ok(d) = rx.try_recv() {
+        received.insert(d.event);
+    }
+    let ob = outbox.lock().unwrap();
+    let failed = ob.counts.failed as f64 / ob.counts.attempts as f64;
+    assert!((0.15..0.45).contains(&failed), "about 30% of attempts reset: {:?}", ob.counts);
+    assert_eq!(ob.counts.dead_lettered, 0);
+    // Each event is delivered (and was received) or still has a retry ahead: none is lost.
+    let mut pending = 0;
+    for id in 0..log.len() as u32 {
+        match ob.emitter.state(id) {
+            DeliveryState::Delivered => {
+                assert!(received.contains(&id), "event {id} delivered, never received")
+            }
+            DeliveryState::Pending => pending += 1,
+            DeliveryState::DeadLettered => panic!("event {id} dead-lettered"),
+        }
+    }
+    assert!(pending <= log.len() / 50, "{pending} of {} still pending at the end", log.len());
+    assert!(received.len() + pending >= log.len());
+}
+
+#[test]
+fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
+    let dir = crate::util::temp_dir("slow-live");
+    let path = dir.join("slow.toml");
+    std::fs::write(
+        &path,
+        "name = \"slow\"\nduration = \"10m\"\ndrain = \"2m\"\nseed = 4\n[events]\nrate = \"1800/h\"\n\
+         [webhook]\ndelay = \"100ms\"\ntimeout = \"5s\"\nretry = [\"10s\", \"30s\"]\n[receiver]\nslow_rate = 0.05\nslow = \"8s\"\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let out = hookbench(&[
+        "compare",
+        "--scenario",
+        p,
+        "--engine",
+        "live",
+        "--speedup",
+        "100",
+        "--strategies",
+        "webhook",
+        "-f",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["strategies"][0]["events"];
+    assert_eq!(e["missed"], 0);
+    assert!(e["duplicates"].as_u64().unwrap() > 0, "{e}");
+    let sum =
+        e["detected"].as_u64().unwrap() + e["missed"].as_u64().unwrap() + e["in_flight"].as_u64().unwrap();
+    assert_eq!(sum, e["total"].as_u64().unwrap());
+}
