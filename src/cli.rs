@@ -50,6 +50,23 @@ pub enum Command {
     Man,
 }
 
+/// What `serve` and `receive` share: where they may listen, their limits, their lifetime.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Allow listening on an address other than loopback (prints a warning).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Stop by itself after this much wall time (default: run until Ctrl-C).
+    #[arg(long, value_name = "DURATION")]
+    pub stop_after: Option<String>,
+    /// Cut off a client that has not sent its request headers within this long.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+    /// Serve at most this many connections at once.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+}
+
 /// `hookbench serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -59,9 +76,9 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub addr: String,
-    /// Allow listening on an address other than loopback (prints a warning).
-    #[arg(long)]
-    pub allow_remote: bool,
+    /// Listening limits and lifetime.
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// POST each event to this URL as a signed Standard Webhooks delivery.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
@@ -74,15 +91,6 @@ pub struct ServeArgs {
     /// Override the scenario's seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Stop by itself after this much wall time (default: run until Ctrl-C).
-    #[arg(long, value_name = "DURATION")]
-    pub stop_after: Option<String>,
-    /// Cut off a client that has not sent its request headers within this long.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub header_timeout: String,
-    /// Serve at most this many connections at once.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
-    pub max_connections: usize,
 }
 
 /// `hookbench receive`.
@@ -91,9 +99,9 @@ pub struct ReceiveArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9090", value_name = "HOST:PORT")]
     pub addr: String,
-    /// Allow listening on an address other than loopback (prints a warning).
-    #[arg(long)]
-    pub allow_remote: bool,
+    /// Listening limits and lifetime.
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Signing secret `whsec_…` (or set HOOKBENCH_SECRET).
     #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
@@ -118,15 +126,6 @@ pub struct ReceiveArgs {
     /// Share of connections reset (RST) before any answer.
     #[arg(long, value_name = "SHARE")]
     pub reset_rate: Option<f64>,
-    /// Stop by itself after this much wall time (default: run until Ctrl-C).
-    #[arg(long, value_name = "DURATION")]
-    pub stop_after: Option<String>,
-    /// Cut off a client that has not sent its request headers within this long.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub header_timeout: String,
-    /// Serve at most this many connections at once.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
-    pub max_connections: usize,
     /// No status line while running.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -68,11 +68,11 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
     let tolerance =
         parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
     let faults = faults(&args)?;
-    let stop = stop_after(args.stop_after.as_deref())?;
-    let mut limits = super::limits(&args.header_timeout, args.max_connections)?;
+    let stop = stop_after(args.server.stop_after.as_deref())?;
+    let mut limits = super::limits(&args.server.header_timeout, args.server.max_connections)?;
     limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
     runtime()?.block_on(async move {
-        let listener = bind(&args.addr, args.allow_remote).await?;
+        let listener = bind(&args.addr, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(1.0);

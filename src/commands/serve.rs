@@ -77,14 +77,14 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         scenario.seed = seed;
     }
     let speedup = check_speedup(args.speedup)?;
-    let stop = stop_after(args.stop_after.as_deref())?;
-    let limits = super::limits(&args.header_timeout, args.max_connections)?;
+    let stop = stop_after(args.server.stop_after.as_deref())?;
+    let limits = super::limits(&args.server.header_timeout, args.server.max_connections)?;
     let target = match &args.webhook_url {
         Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
         None => None,
     };
     runtime()?.block_on(async move {
-        let listener = bind(&args.addr, args.allow_remote).await?;
+        let listener = bind(&args.addr, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         if let Some((u, _)) = &target {
             reachable(u).await?;

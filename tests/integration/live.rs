@@ -280,50 +280,84 @@ async fn the_openapi_document_lists_every_route() {
     }
 }
 
+/// An emitter at 100× aimed at endpoint 0 of a verifying receiver, with no connection reuse
+/// (so a stopped or resetting receiver meets every attempt).
+struct Delivering {
+    s: Arc<Scenario>,
+    log: Arc<EventLog>,
+    clock: Clock,
+    state: Arc<ReceiverState>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<receiver::Delivery>,
+    outbox: Arc<Mutex<Outbox>>,
+    end: u64,
+}
+
+impl Delivering {
+    fn new(s: Scenario) -> Self {
+        let s = Arc::new(s);
+        let log = Arc::new(EventLog::generate(&s));
+        let clock = Clock::start(100.0);
+        let secret = Secret::parse(SPEC_SECRET).unwrap();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = ReceiverState::new(secret, 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
+        let outbox = Outbox::new(&s, log.len(), "fault");
+        let end = s.duration + s.drain;
+        Delivering { s, log, clock, state, rx, outbox, end }
+    }
+
+    fn emitting(&self, addr: SocketAddr) -> Emitting {
+        Emitting {
+            scenario: self.s.clone(),
+            log: self.log.clone(),
+            clock: self.clock,
+            client: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(),
+            target: Target {
+                url: format!("http://{addr}/hooks/0"),
+                secret: Secret::parse(SPEC_SECRET).unwrap(),
+                payload: Payload::Fat,
+            },
+            outbox: self.outbox.clone(),
+            end: self.end,
+        }
+    }
+
+    fn received(&mut self) -> HashSet<u32> {
+        let mut got = HashSet::new();
+        while let Ok(d) = self.rx.try_recv() {
+            got.insert(d.event);
+        }
+        got
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
-    let s = Arc::new(small("1800/h", 20, "[webhook]\ndelay = \"200ms\"\ntimeout = \"5s\"\nretry = [\"10s\", \"30s\", \"1m\", \"2m\", \"5m\"]\n"));
-    let log = Arc::new(EventLog::generate(&s));
-    let speedup = 100.0;
-    let clock = Clock::start(speedup);
-    let secret = Secret::parse(SPEC_SECRET).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let state = ReceiverState::new(secret.clone(), 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
+    let mut d = Delivering::new(small(
+        "1800/h",
+        20,
+        "[webhook]\ndelay = \"200ms\"\ntimeout = \"5s\"\nretry = [\"10s\", \"30s\", \"1m\", \"2m\", \"5m\"]\n",
+    ));
+    let (clock, end) = (d.clock, d.end);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = receiver::router(state.clone());
+    let router = receiver::router(d.state.clone());
     let first = tokio::spawn(async move { axum::serve(listener, router).await });
-    let outbox = Outbox::new(&s, log.len(), "restart");
-    let end = s.duration + s.drain;
-    // No connection reuse: a stopped receiver refuses every new attempt.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    let em = tokio::spawn(emitter::run(Emitting {
-        scenario: s.clone(),
-        log: log.clone(),
-        clock,
-        client,
-        target: Target { url: format!("http://{addr}/hooks/0"), secret, payload: Payload::Fat },
-        outbox: outbox.clone(),
-        end,
-    }));
+    let em = tokio::spawn(emitter::run(d.emitting(addr)));
     // Down from minute 5 to minute 7 of the scenario.
     clock.sleep_until(300 * SECOND).await;
     first.abort();
     let _ = first.await;
     clock.sleep_until(420 * SECOND).await;
     let listener = tokio::net::TcpListener::bind(addr).await.expect("the port can be taken again");
-    let router = receiver::router(state.clone());
+    let router = receiver::router(d.state.clone());
     let _second = tokio::spawn(async move { axum::serve(listener, router).await });
     em.await.unwrap();
     clock.sleep_until(end).await;
 
-    let mut received = HashSet::new();
-    while let Ok(d) = rx.try_recv() {
-        received.insert(d.event);
-    }
-    let ob = outbox.lock().unwrap();
+    let received = d.received();
+    let ob = d.outbox.lock().unwrap();
     let (mut delivered, mut dead, mut pending) = (0, 0, 0);
-    for id in 0..log.len() as u32 {
+    for id in 0..d.log.len() as u32 {
         match ob.emitter.state(id) {
             DeliveryState::Delivered => {
                 delivered += 1;
@@ -333,11 +367,11 @@ async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
             DeliveryState::Pending => pending += 1,
         }
     }
-    assert_eq!(delivered + dead + pending, log.len());
+    assert_eq!(delivered + dead + pending, d.log.len());
     assert!(ob.counts.failed > 0, "the outage was felt: {:?}", ob.counts);
     assert_eq!(dead, 0, "the retries outlast a 2-minute outage");
     assert_eq!(received.len(), delivered, "each delivered event reached the consumer once");
-    assert_eq!(delivered, log.len(), "everything arrives once the receiver is back");
+    assert_eq!(delivered, d.log.len(), "everything arrives once the receiver is back");
 }
 
 fn agreement_scenario() -> Scenario {
@@ -582,47 +616,26 @@ fn a_slow_client_is_cut_off_and_does_not_block_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
-    let s = Arc::new(small("1800/h", 10, "[webhook]\ndelay = \"100ms\"\ntimeout = \"5s\"\nretry = [\"2s\", \"5s\", \"10s\", \"20s\", \"40s\", \"1m\", \"2m\"]\n"));
-    let log = Arc::new(EventLog::generate(&s));
-    let clock = Clock::start(100.0);
-    let secret = Secret::parse(SPEC_SECRET).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let state = ReceiverState::new(secret.clone(), 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
+    let mut d = Delivering::new(small(
+        "1800/h",
+        10,
+        "[webhook]\ndelay = \"100ms\"\ntimeout = \"5s\"\nretry = [\"2s\", \"5s\", \"10s\", \"20s\", \"40s\", \"1m\", \"2m\"]\n",
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let limits = hookbench::live::serve::Limits { reset_rate: 0.3, ..Default::default() };
-    tokio::spawn(hookbench::live::serve::serve(
-        listener,
-        receiver::router(state),
-        limits,
-        std::future::pending(),
-    ));
-    let outbox = Outbox::new(&s, log.len(), "resets");
-    let end = s.duration + s.drain;
-    // A new connection per attempt, so each attempt meets the fault.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    emitter::run(Emitting {
-        scenario: s.clone(),
-        log: log.clone(),
-        clock,
-        client,
-        target: Target { url: format!("http://{addr}/hooks/0"), secret, payload: Payload::Fat },
-        outbox: outbox.clone(),
-        end,
-    })
-    .await;
-    clock.sleep_until(end).await;
-    let mut received = HashSet::new();
-    while let Ok(d) = rx.try_recv() {
-        received.insert(d.event);
-    }
-    let ob = outbox.lock().unwrap();
+    let router = receiver::router(d.state.clone());
+    tokio::spawn(hookbench::live::serve::serve(listener, router, limits, std::future::pending()));
+    emitter::run(d.emitting(addr)).await;
+    d.clock.sleep_until(d.end).await;
+    let received = d.received();
+    let ob = d.outbox.lock().unwrap();
     let failed = ob.counts.failed as f64 / ob.counts.attempts as f64;
     assert!((0.15..0.45).contains(&failed), "about 30% of attempts reset: {:?}", ob.counts);
     assert_eq!(ob.counts.dead_lettered, 0);
     // Each event is delivered (and was received) or still has a retry ahead: none is lost.
     let mut pending = 0;
-    for id in 0..log.len() as u32 {
+    for id in 0..d.log.len() as u32 {
         match ob.emitter.state(id) {
             DeliveryState::Delivered => {
                 assert!(received.contains(&id), "event {id} delivered, never received")
@@ -631,8 +644,8 @@ async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
             DeliveryState::DeadLettered => panic!("event {id} dead-lettered"),
         }
     }
-    assert!(pending <= log.len() / 50, "{pending} of {} still pending at the end", log.len());
-    assert!(received.len() + pending >= log.len());
+    assert!(pending <= d.log.len() / 50, "{pending} of {} still pending at the end", d.log.len());
+    assert!(received.len() + pending >= d.log.len());
 }
 
 #[test]
