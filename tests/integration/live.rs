@@ -421,18 +421,29 @@ fn sim_and_live_agree() {
     assert_eq!(sim.run.events, live.run.events, "the same event stream");
 }
 
-#[test]
-fn serve_binds_loopback_prints_its_address_and_stops_with_a_summary() {
-    use std::io::{BufRead, BufReader, Read, Write};
+/// Starts `hookbench serve` with `args`; returns the child, its stdout and the bound address.
+fn start_serve(
+    args: &[&str],
+) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, String) {
+    use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--speedup", "100", "--stop-after", "3s"])
+        .arg("serve")
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    (child, out, addr)
+}
+
+#[test]
+fn serve_binds_loopback_prints_its_address_and_stops_with_a_summary() {
+    use std::io::{Read, Write};
+    let (mut child, mut out, addr) =
+        start_serve(&["--addr", "127.0.0.1:0", "--speedup", "100", "--stop-after", "3s"]);
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
     write!(conn, "GET /events?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut resp = String::new();
@@ -583,16 +594,9 @@ async fn hostile_query_strings_get_4xx_never_5xx() {
 
 #[test]
 fn a_slow_client_is_cut_off_and_does_not_block_others() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--header-timeout", "300ms", "--stop-after", "5s"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    use std::io::{Read, Write};
+    let (mut child, _out, addr) =
+        start_serve(&["--addr", "127.0.0.1:0", "--header-timeout", "300ms", "--stop-after", "5s"]);
     // Slowloris: half a request head, then silence.
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     write!(slow, "GET /events HTTP/1.1\r\nHost: x\r\n").unwrap();
