@@ -13,7 +13,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// intervals, ETag polling, state polling, webhooks, hybrids — and prints detection latency,
 /// missed and duplicate events, requests, quota and bytes side by side.
 #[derive(Debug, Parser)]
-#[command(name = "hookbench", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "hookbench",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 success; 1 a threshold breached, `check` found a regression or `advise` found \
+                  nothing; 2 bad input; 3 an internal check failed (a bug)."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
