@@ -820,6 +820,17 @@ impl Scenario {
         }
     }
 
+    /// Changes the span of the run (`--duration`): bursts past it are dropped, and a trace's
+    /// reported rate is recomputed over the rows that now fall inside it.
+    pub fn set_duration(&mut self, duration: Micros) {
+        self.duration = duration;
+        self.events.bursts.retain(|b| b.at < duration);
+        if let Some(t) = &self.events.trace {
+            let n = t.rows.iter().filter(|r| r.at < duration).count();
+            self.events.rate = Rate { count: n as f64, per: duration };
+        }
+    }
+
     /// The expected number of events (the integral of the arrival rate).
     pub fn expected_events(&self) -> f64 {
         match &self.events.trace {

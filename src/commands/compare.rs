@@ -137,8 +137,7 @@ pub fn scenario_from_flags(
         if d > 366 * DAY {
             return Err(Error::Input(format!("--duration: `{text}` is over a year; use at most `366d`")));
         }
-        scenario.duration = d;
-        scenario.events.bursts.retain(|b| b.at < d);
+        scenario.set_duration(d);
         let expected = scenario.expected_events();
         if expected > MAX_EVENTS {
             return Err(Error::Input(format!(

@@ -96,3 +96,15 @@ fn output_file_gets_json_and_stdout_the_table() {
     assert_eq!(v["schema"], 1);
     assert!(text(&out).0.contains("hookbench · scenario payments"));
 }
+
+#[test]
+fn a_trace_cut_short_by_duration_reports_its_true_rate() {
+    let out =
+        hookbench(&["compare", "--scenario", "examples/trace.toml", "--duration", "30m", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = v["run"]["events"].as_f64().unwrap();
+    let per_hour = v["scenario"]["events"]["rate_per_h"].as_f64().unwrap();
+    assert!(events > 0.0);
+    assert!((per_hour * 0.5 - events).abs() < 1e-6, "{per_hour}/h over 30 minutes vs {events} events");
+}
