@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{throttle_wait, Cx};
+use super::{back_off, Cx};
 use crate::model::api::{Request, Response, Status};
 use crate::units::{Micros, MILLI, SECOND};
 
@@ -71,15 +71,7 @@ impl Fetcher {
                 *tries += 1;
                 cx.wake(cx.now + wait, tag);
             }
-            Status::TooManyRequests | Status::Unavailable => {
-                let wait = throttle_wait(resp.retry_after, *tries, cx.rng);
-                *tries += 1;
-                let until = cx.now + wait;
-                if resp.status == Status::TooManyRequests {
-                    cx.throttled_until(until);
-                }
-                cx.wake(until, tag);
-            }
+            Status::TooManyRequests | Status::Unavailable => back_off(cx, resp, tries, true, tag),
         }
     }
 
