@@ -29,6 +29,7 @@ pub mod live;
 pub mod measure;
 pub mod metrics;
 pub mod model;
+pub mod queue;
 pub mod render;
 pub mod report;
 pub mod scenario;

@@ -18,8 +18,6 @@
 //! becomes visible, in order, until the server's drop time; the drop reaches the client one
 //! one-way delay later.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use crate::metrics::{Fate, Recorder};
@@ -29,6 +27,7 @@ use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome};
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::EventLog;
 use crate::model::wire;
+use crate::queue::TimedQueue;
 use crate::report::{secs_f, Report, RunInfo, StrategyReport, SCHEMA};
 use crate::scenario::{Payload, Scenario};
 use crate::strategy::{Action, Cx, Spec, Strategy};
@@ -53,30 +52,6 @@ enum Step {
     StreamEvent { tag: u64, id: u32, until: Micros, retry: Micros },
     StreamClosed { tag: u64, retry: Micros },
     AttemptTimedOut { id: u32, n: u32 },
-}
-
-struct Entry {
-    at: Micros,
-    seq: u64,
-    step: Step,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap, we want the earliest first.
-        (o.at, o.seq).cmp(&(self.at, self.seq))
-    }
 }
 
 /// One strategy's run, settled.
@@ -189,8 +164,7 @@ pub fn run_rows(scenario: &Scenario, log: &EventLog, specs: &[Spec]) -> Result<V
 struct Sim<'a> {
     scenario: &'a Scenario,
     now: Micros,
-    seq: u64,
-    heap: BinaryHeap<Entry>,
+    queue: TimedQueue<Micros, Step>,
     slots: Vec<Option<(Response, bool)>>,
     free: Vec<u32>,
     api: Api,
@@ -207,8 +181,7 @@ struct Sim<'a> {
 
 impl<'a> Sim<'a> {
     fn push(&mut self, at: Micros, step: Step) {
-        self.seq += 1;
-        self.heap.push(Entry { at, seq: self.seq, step });
+        self.queue.push(at, step);
     }
 
     /// Runs a strategy callback, then carries out the actions it asked for.
@@ -298,8 +271,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
     let mut sim = Sim {
         scenario,
         now: 0,
-        seq: 0,
-        heap: BinaryHeap::with_capacity(1024),
+        queue: TimedQueue::with_capacity(1024),
         slots: Vec::new(),
         free: Vec::new(),
         api: Api::new(&scenario.api, scenario.events.payload_bytes),
@@ -322,16 +294,16 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         Payload::Thin => wire::THIN_BODY,
     };
 
-    while let Some(entry) = sim.heap.pop() {
-        if entry.at > end {
+    while let Some((at, step)) = sim.queue.pop() {
+        if at > end {
             break;
         }
-        if entry.at < sim.now {
-            sim.rec.violation(format!("time went back from {} to {} µs", sim.now, entry.at));
+        if at < sim.now {
+            sim.rec.violation(format!("time went back from {} to {at} µs", sim.now));
         }
-        sim.now = entry.at;
+        sim.now = at;
         sim.steps += 1;
-        match entry.step {
+        match step {
             Step::Timer(token) => sim.with_strategy(strategy.as_mut(), |s, cx| s.on_timer(cx, token)),
             Step::Answer { tag, slot } => {
                 let Some((resp, billable)) = sim.slots[slot as usize].take() else {

@@ -7,65 +7,54 @@
 //! variable (futex precision, tens of microseconds) and completes a oneshot per waiter. It never
 //! runs user code on its thread: waking a waiter is a channel send.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-struct Entry {
-    when: Instant,
-    seq: u64,
-    tx: oneshot::Sender<()>,
-}
+use crate::queue::TimedQueue;
 
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        (self.when, self.seq) == (o.when, o.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.when, o.seq).cmp(&(self.when, self.seq))
-    }
+struct Waiters {
+    queue: TimedQueue<Instant, oneshot::Sender<()>>,
+    /// The timer thread could not be started: every wait falls back to tokio's timer.
+    disabled: bool,
 }
 
 struct Timer {
-    queue: Mutex<(BinaryHeap<Entry>, u64)>,
+    waiters: Mutex<Waiters>,
     cv: Condvar,
+}
+
+impl Timer {
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 fn timer() -> &'static Timer {
     static TIMER: OnceLock<&'static Timer> = OnceLock::new();
     TIMER.get_or_init(|| {
+        let waiters = Waiters { queue: TimedQueue::default(), disabled: false };
         let t: &'static Timer =
-            Box::leak(Box::new(Timer { queue: Mutex::new((BinaryHeap::new(), 0)), cv: Condvar::new() }));
+            Box::leak(Box::new(Timer { waiters: Mutex::new(waiters), cv: Condvar::new() }));
         let spawned = std::thread::Builder::new().name("hookbench-timer".into()).spawn(move || run(t));
         if spawned.is_err() {
-            // Without the thread every wait falls back to tokio's timer (see `sleep_until`).
-            t.queue.lock().unwrap_or_else(|p| p.into_inner()).1 = u64::MAX;
+            t.lock().disabled = true;
         }
         t
     })
 }
 
 fn run(t: &'static Timer) {
-    let mut g = t.queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = t.lock();
     loop {
         let now = Instant::now();
-        while g.0.peek().is_some_and(|e| e.when <= now) {
-            if let Some(e) = g.0.pop() {
-                let _ = e.tx.send(());
+        while g.queue.peek_at().is_some_and(|when| when <= now) {
+            if let Some((_, tx)) = g.queue.pop() {
+                let _ = tx.send(());
             }
         }
-        g = match g.0.peek().map(|e| e.when) {
+        g = match g.queue.peek_at() {
             None => t.cv.wait(g).unwrap_or_else(|p| p.into_inner()),
             Some(when) => t.cv.wait_timeout(g, when - now).unwrap_or_else(|p| p.into_inner()).0,
         };
@@ -80,14 +69,12 @@ pub async fn sleep_until(when: Instant) {
     let t = timer();
     let (tx, rx) = oneshot::channel();
     let queued = {
-        let mut g = t.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if g.1 == u64::MAX {
+        let mut g = t.lock();
+        if g.disabled {
             false
         } else {
-            g.1 += 1;
-            let seq = g.1;
-            let earliest = g.0.peek().is_none_or(|e| when < e.when);
-            g.0.push(Entry { when, seq, tx });
+            let earliest = g.queue.peek_at().is_none_or(|first| when < first);
+            g.queue.push(when, tx);
             if earliest {
                 t.cv.notify_one();
             }
