@@ -163,12 +163,27 @@ pub enum Engine {
     Live,
 }
 
-/// `hookbench compare`.
+/// Which scenario a run uses, and what the command line overrides in it (shared by `compare`,
+/// `sweep` and `advise`).
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub struct ScenarioArgs {
     /// A bundled scenario's name or a scenario TOML file [default: payments].
     #[arg(long, short = 's', value_name = "NAME|FILE")]
     pub scenario: Option<String>,
+    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Seed of every random stream [default: the scenario's].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// `hookbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The scenario and what the command line changes in it.
+    #[command(flatten)]
+    pub from: ScenarioArgs,
     /// Poll interval(s), comma-separated: `30s` or `5s,30s,1m`. Each is its own row per poll
     /// strategy [default: the scenario's].
     #[arg(long, short = 'i', value_name = "LIST")]
@@ -177,12 +192,6 @@ pub struct CompareArgs {
     /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile.
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
-    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
-    #[arg(long, short = 'd', value_name = "DURATION")]
-    pub duration: Option<String>,
-    /// Seed of every random stream [default: the scenario's].
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
     /// Engine.
     #[arg(long, value_enum, default_value_t = Engine::Sim)]
     pub engine: Engine,
@@ -215,9 +224,9 @@ pub struct OutputArgs {
 /// The run a sweep makes (shared by `sweep` and `advise`).
 #[derive(Debug, Args)]
 pub struct SweepRunArgs {
-    /// A bundled scenario's name or a scenario TOML file [default: payments].
-    #[arg(long, short = 's', value_name = "NAME|FILE")]
-    pub scenario: Option<String>,
+    /// The scenario and what the command line changes in it.
+    #[command(flatten)]
+    pub from: ScenarioArgs,
     /// Poll intervals: a log-spaced range `1s..10m` (1-2-5 steps) or a list `5s,30s,1m`
     /// [default: 1s,2s,5s,10s,15s,30s,1m,2m,5m,10m].
     #[arg(long, short = 'i', visible_alias = "interval", value_name = "RANGE|LIST")]
@@ -226,12 +235,6 @@ pub struct SweepRunArgs {
     /// strategies run once].
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
-    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
-    #[arg(long, short = 'd', value_name = "DURATION")]
-    pub duration: Option<String>,
-    /// Seed of every random stream [default: the scenario's].
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
 }
 
 /// `hookbench sweep`.

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::{load_scenario, print};
-use crate::cli::{CompareArgs, Engine, Format};
+use crate::cli::{CompareArgs, Engine, Format, ScenarioArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
 use crate::render;
@@ -78,8 +78,7 @@ pub fn parse_strategies(text: &str) -> Result<Vec<StrategyKind>> {
 impl CompareOptions {
     /// Validates raw flags.
     pub fn from_args(args: CompareArgs) -> Result<Self> {
-        let mut scenario =
-            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
+        let mut scenario = scenario_from_flags(&args.from)?;
         if let Some(text) = &args.interval {
             scenario.strategies.intervals = parse_intervals(text)?;
             scenario.refresh_default_drain();
@@ -121,13 +120,9 @@ impl CompareOptions {
 }
 
 /// Loads the scenario named by `--scenario` and applies `--duration` and `--seed`.
-pub fn scenario_from_flags(
-    name: Option<&str>,
-    duration: Option<&str>,
-    seed: Option<u64>,
-) -> Result<Scenario> {
-    let (mut scenario, _) = load_scenario(name.unwrap_or(DEFAULT))?;
-    if let Some(text) = duration {
+pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
+    let (mut scenario, _) = load_scenario(flags.scenario.as_deref().unwrap_or(DEFAULT))?;
+    if let Some(text) = flags.duration.as_deref() {
         let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
         if d < SECOND {
             return Err(Error::Input(format!(
@@ -145,7 +140,7 @@ pub fn scenario_from_flags(
             )));
         }
     }
-    if let Some(seed) = seed {
+    if let Some(seed) = flags.seed {
         scenario.seed = seed;
     }
     Ok(scenario)

@@ -102,8 +102,7 @@ impl SweepRun {
         args: &SweepRunArgs,
         adjust: impl FnOnce(&mut Scenario) -> Result<()>,
     ) -> Result<SweepRun> {
-        let mut scenario =
-            scenario_from_flags(args.scenario.as_deref(), args.duration.as_deref(), args.seed)?;
+        let mut scenario = scenario_from_flags(&args.from)?;
         adjust(&mut scenario)?;
         scenario.strategies.intervals =
             parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
