@@ -20,9 +20,15 @@ pub enum Error {
     /// A duration or rate is malformed.
     #[error(transparent)]
     Unit(#[from] UnitError),
-    /// A model invariant broke: a bug.
+    /// A model invariant broke, in either engine: a bug.
     #[error("{0}; this is a bug in hookbench, please report it with the command you ran")]
-    Internal(#[from] SimError),
+    Internal(String),
+}
+
+impl From<SimError> for Error {
+    fn from(e: SimError) -> Self {
+        Error::Internal(e.to_string())
+    }
 }
 
 impl Error {

@@ -196,9 +196,7 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
             let live = crate::live::engine::LiveOptions { speedup: opts.speedup, progress: !opts.quiet };
             crate::live::engine::run(&opts.scenario, &opts.specs, live).map_err(|e| match e {
                 crate::live::engine::LiveError::Setup(m) => Error::Input(m),
-                crate::live::engine::LiveError::Check(m) => {
-                    Error::Input(format!("internal check failed: {m}"))
-                }
+                check @ crate::live::engine::LiveError::Check(_) => Error::Internal(check.to_string()),
             })
         }
     }
