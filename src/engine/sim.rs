@@ -20,17 +20,17 @@
 
 use std::time::Instant;
 
-use crate::metrics::{Fate, Recorder};
+use crate::metrics::Recorder;
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
-use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome};
+use crate::model::emitter::{Emitter, Next, Outcome};
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::queue::TimedQueue;
 use crate::report::{secs_f, Report, RunInfo, StrategyReport, SCHEMA};
 use crate::scenario::{Payload, Scenario};
-use crate::strategy::{Action, Cx, Spec, Strategy};
+use crate::strategy::{fate, Action, Cx, Spec, Strategy};
 use crate::units::Micros;
 
 /// A run failed an internal check: a bug, never a result.
@@ -379,14 +379,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
     let emitter = sim.emitter;
     let outcome = sim
         .rec
-        .finish(|id| {
-            let pending = emitter.as_ref().is_some_and(|e| e.state(id) == DeliveryState::Pending);
-            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
-                Fate::InFlight
-            } else {
-                Fate::Missed
-            }
-        })
+        .finish(|id| fate(strategy.as_ref(), emitter.as_ref(), log, end, id))
         .map_err(|what| SimError { label: label.clone(), what })?;
     let report = StrategyReport::new(spec, scenario, &outcome, effective, peak);
     Ok(RowResult { report, steps: sim.steps })

@@ -20,14 +20,13 @@ use crate::live::emitter::Outbox;
 use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
 use crate::live::receiver::Delivery;
 use crate::live::source::{lock, API_KEY};
-use crate::metrics::{Fate, Outcome as RunOutcome, Recorder};
+use crate::metrics::{Outcome as RunOutcome, Recorder};
 use crate::model::api::{Body, Request, Response, Status};
 use crate::model::dist::Rng;
-use crate::model::emitter::DeliveryState;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::Scenario;
-use crate::strategy::{Action, Cx, Spec};
+use crate::strategy::{fate, Action, Cx, Spec};
 use crate::units::{Micros, SECOND};
 
 /// What reaches the actor.
@@ -356,13 +355,9 @@ pub async fn run(
     }
     let outbox = row.outbox.clone();
     let effective = strategy.effective_interval();
-    let outcome = rec.finish(|id| {
-        let pending = outbox.as_ref().is_some_and(|o| lock(o).emitter.state(id) == DeliveryState::Pending);
-        if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
-            Fate::InFlight
-        } else {
-            Fate::Missed
-        }
-    });
+    // One lock for the whole settlement, not one per event.
+    let settled = outbox.as_ref().map(|o| lock(o));
+    let emitter = settled.as_ref().map(|o| &o.emitter);
+    let outcome = rec.finish(|id| fate(strategy.as_ref(), emitter, &log, end, id));
     outcome.map(|outcome| RowDone { outcome, effective }).map_err(|e| format!("{label}: {e}"))
 }
