@@ -201,9 +201,15 @@ async fn list_events(
             return error(StatusCode::BAD_REQUEST, "`wait` must be a duration above zero such as 20s");
         }
     };
-    let (resp, rtt) = st.answer(&client_of(&headers), req);
+    respond(&st, &headers, req, cursor).await
+}
+
+/// Answers `req` for the client the headers name, after the modelled round trip. `cursor` is a
+/// list request's cursor (0 otherwise).
+async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u32) -> Response {
+    let (resp, rtt) = st.answer(&client_of(headers), req);
     crate::live::timer::sleep(rtt).await;
-    render(&st, &resp, cursor)
+    render(st, &resp, cursor)
 }
 
 async fn get_event(
@@ -215,9 +221,7 @@ async fn get_event(
         st.bad();
         return error(StatusCode::BAD_REQUEST, "the event id must look like evt_0000000123");
     };
-    let (resp, rtt) = st.answer(&client_of(&headers), Request::Event(id));
-    crate::live::timer::sleep(rtt).await;
-    render(&st, &resp, 0)
+    respond(&st, &headers, Request::Event(id), 0).await
 }
 
 async fn get_resource(
@@ -233,9 +237,7 @@ async fn get_resource(
         st.bad();
         return error(StatusCode::NOT_FOUND, "no such resource");
     }
-    let (resp, rtt) = st.answer(&client_of(&headers), Request::Resource(id));
-    crate::live::timer::sleep(rtt).await;
-    render(&st, &resp, 0)
+    respond(&st, &headers, Request::Resource(id), 0).await
 }
 
 async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Response {
