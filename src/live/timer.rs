@@ -98,16 +98,24 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn wakes_in_order_and_close_to_the_deadline() {
-        let start = Instant::now();
-        let mut lateness = Vec::new();
-        for ms in [3u64, 1, 2, 0] {
-            let when = start + Duration::from_millis(ms) + Duration::from_micros(300);
-            sleep_until(when).await;
-            lateness.push(Instant::now().saturating_duration_since(when));
+    async fn wakes_waiters_in_deadline_order_and_never_early() {
+        // Order and "not before the deadline" only: how late a wake-up is depends on the
+        // machine's load, and the tests assert no wall-clock time.
+        let base = Instant::now() + Duration::from_millis(50);
+        let done = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for k in [3u64, 1, 4, 0, 2] {
+            let when = base + Duration::from_millis(10 * k);
+            let done = done.clone();
+            waiters.push(tokio::spawn(async move {
+                sleep_until(when).await;
+                assert!(Instant::now() >= when, "woke before its deadline");
+                done.lock().unwrap_or_else(|p| p.into_inner()).push(k);
+            }));
         }
-        lateness.sort();
-        // Typically tens of microseconds; generous bound for a loaded CI machine.
-        assert!(lateness[1] < Duration::from_millis(5), "{lateness:?}");
+        for w in waiters {
+            w.await.expect("waiter");
+        }
+        assert_eq!(*done.lock().unwrap_or_else(|p| p.into_inner()), [0, 1, 2, 3, 4]);
     }
 }
