@@ -6,6 +6,7 @@ mod conservation;
 mod determinism;
 mod faults;
 mod fuzz;
+mod golden;
 mod json_contract;
 mod live;
 mod rate_limits;
