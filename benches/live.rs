@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use hdrhistogram::Histogram;
 use hookbench::live::clock::{unix_now, Clock};
-use hookbench::live::consumer::fetch;
-use hookbench::live::emitter::{self, attempt, Emitting, Outbox, Target};
+use hookbench::live::client::Api;
+use hookbench::live::emitter::{self, attempt, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::model::api::Request;
@@ -105,14 +105,18 @@ async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) 
     let start = Instant::now();
     let mut workers = Vec::new();
     for w in 0..IN_FLIGHT {
-        let (client, base) = (client.clone(), base.to_string());
+        let api = Api {
+            client: client.clone(),
+            base: base.to_string(),
+            key: "bench".into(),
+            limited: false,
+            payload_bytes: 512,
+        };
         workers.push(tokio::spawn(async move {
             let mut i = w;
             while i < count {
                 let cursor = (i as u32 * 37) % events;
-                let r =
-                    fetch(&client, &base, "bench", Request::List { cursor, limit: 100, if_none_match: None })
-                        .await;
+                let r = api.fetch(Request::List { cursor, limit: 100, if_none_match: None }).await;
                 assert_eq!(r.status, hookbench::model::api::Status::Ok);
                 i += IN_FLIGHT;
             }
@@ -237,7 +241,7 @@ fn main() {
                 secret: Secret::parse(SECRET).expect("secret"),
                 payload: Payload::Fat,
             },
-            outbox: Outbox::new(&s, log.len(), "overhead"),
+            outbox: LiveOutbox::new(&s, log.len(), "overhead"),
             end: s.duration + s.drain,
         };
         tokio::spawn(emitter::run(cx));

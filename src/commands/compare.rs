@@ -194,10 +194,7 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
         Engine::Sim => Ok(sim::run(&opts.scenario, &opts.specs)?),
         Engine::Live => {
             let live = crate::live::engine::LiveOptions { speedup: opts.speedup, progress: !opts.quiet };
-            crate::live::engine::run(&opts.scenario, &opts.specs, live).map_err(|e| match e {
-                crate::live::engine::LiveError::Setup(m) => Error::Input(m),
-                check @ crate::live::engine::LiveError::Check(_) => Error::Internal(check.to_string()),
-            })
+            crate::live::engine::run(&opts.scenario, &opts.specs, live).map_err(Error::from)
         }
     }
 }

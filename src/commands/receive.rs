@@ -86,7 +86,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             let mut last_print = std::time::Instant::now();
             let mut first = 0u64;
             while let Some(d) = rx.recv().await {
-                if !d.duplicate {
+                if d.answer.processed() && !d.duplicate {
                     first += 1;
                     let occurred = serde_json::from_slice::<serde_json::Value>(&d.body)
                         .ok()

@@ -11,8 +11,10 @@ use super::{bind, load_scenario, runtime, stop_after, until_stopped};
 use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
-use crate::live::emitter::{self, Emitting, Outbox, Target};
-use crate::live::source::{self, lock, SourceState};
+use crate::live::emitter::Target;
+use crate::live::lock;
+use crate::live::provider::{self, Subscription};
+use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
 use crate::scenario::DEFAULT;
@@ -92,24 +94,18 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let log = Arc::new(EventLog::generate(&scenario));
         let scenario = Arc::new(scenario);
         let clock = Clock::start(speedup);
-        let state = SourceState::new(scenario.clone(), log.clone(), clock);
         let client = reqwest::Client::builder()
             .build()
             .map_err(|e| Error::Input(format!("cannot build the HTTP client: {e}")))?;
-        let outbox = target.as_ref().map(|(u, secret)| {
-            let outbox = Outbox::new(&scenario, log.len(), "serve");
-            state.register_emitter("webhook", outbox.clone());
-            tokio::spawn(emitter::run(Emitting {
-                scenario: scenario.clone(),
-                log: log.clone(),
-                clock,
-                client: client.clone(),
+        let subscriptions = target
+            .iter()
+            .map(|(u, secret)| Subscription {
+                name: "webhook".into(),
                 target: Target { url: u.to_string(), secret: secret.clone(), payload: scenario.webhook.payload },
-                outbox: outbox.clone(),
-                end: scenario.duration.saturating_add(scenario.drain),
-            }));
-            outbox
-        });
+            })
+            .collect();
+        let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
+        let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {u}"));
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -127,7 +123,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let now = clock.now();
         let happened = log.events().partition_point(|e| e.at <= now);
         let hooks = outbox.map_or(String::new(), |o| {
-            let c = lock(&o).counts;
+            let c = lock(&o).outbox.counts;
             format!(
                 "; webhooks: {} attempts, {} delivered, {} failed, {} dead-lettered",
                 c.attempts, c.delivered, c.failed, c.dead_lettered

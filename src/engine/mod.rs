@@ -1,6 +1,42 @@
-//! Engines: drivers that run the sans-IO model. `sim` runs it in virtual time.
+//! Engines: drivers that run the sans-IO model, and the row core they share.
 //!
-//! Owns nothing of the model's logic: an engine only moves time forward and carries requests,
-//! answers and deliveries between the pieces of `model` and the strategies.
+//! Owns nothing of the model's logic. [`row`] keeps every row's books (billing, bytes, webhook
+//! counters, the fate of each event) once for both engines; [`sim`] moves virtual time forward
+//! from a queue of timed steps; the live engine (`crate::live`) carries the same inputs in from
+//! real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
+pub mod row;
 pub mod sim;
+
+use std::time::Instant;
+
+use crate::report::{secs_f, LiveInfo, Report, RunInfo, StrategyReport, SCHEMA};
+use crate::scenario::Scenario;
+
+/// The report of a run of `engine` that started at `started` over `events` events.
+pub fn assemble(
+    engine: &str,
+    scenario: &Scenario,
+    events: u64,
+    steps: u64,
+    started: Instant,
+    live: Option<LiveInfo>,
+    strategies: Vec<StrategyReport>,
+) -> Report {
+    Report {
+        schema: SCHEMA,
+        hookbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        engine: engine.into(),
+        seed: scenario.seed,
+        scenario: scenario.clone(),
+        wall_time_s: started.elapsed().as_secs_f64(),
+        run: RunInfo {
+            window_s: secs_f(scenario.duration),
+            drain_s: secs_f(scenario.drain),
+            events,
+            steps,
+        },
+        live,
+        strategies,
+    }
+}

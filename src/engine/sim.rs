@@ -20,17 +20,16 @@
 
 use std::time::Instant;
 
-use crate::metrics::Recorder;
+use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
-use crate::model::emitter::{Emitter, Next, Outcome};
-use crate::model::receiver::{Answer, Receiver};
+use crate::model::emitter::Outcome;
+use crate::model::receiver::Receiver;
 use crate::model::source::EventLog;
-use crate::model::wire;
 use crate::queue::TimedQueue;
-use crate::report::{secs_f, Report, RunInfo, StrategyReport, SCHEMA};
-use crate::scenario::{Payload, Scenario};
-use crate::strategy::{fate, Action, Cx, Spec, Strategy};
+use crate::report::{Report, StrategyReport};
+use crate::scenario::Scenario;
+use crate::strategy::{Action, Spec};
 use crate::units::Micros;
 
 /// A run failed an internal check: a bug, never a result.
@@ -111,22 +110,8 @@ pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
     let log = EventLog::generate(scenario);
     let rows = run_rows(scenario, &log, specs)?;
     let steps = rows.iter().map(|r| r.steps).sum::<u64>() + log.len() as u64;
-    Ok(Report {
-        schema: SCHEMA,
-        hookbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        engine: "sim".into(),
-        seed: scenario.seed,
-        scenario: scenario.clone(),
-        wall_time_s: started.elapsed().as_secs_f64(),
-        run: RunInfo {
-            window_s: secs_f(scenario.duration),
-            drain_s: secs_f(scenario.drain),
-            events: log.len() as u64,
-            steps,
-        },
-        live: None,
-        strategies: rows.into_iter().map(|r| r.report).collect(),
-    })
+    let rows = rows.into_iter().map(|r| r.report).collect();
+    Ok(super::assemble("sim", scenario, log.len() as u64, steps, started, None, rows))
 }
 
 /// Runs every spec against one event log, each on its own thread, results in spec order.
@@ -169,14 +154,10 @@ struct Sim<'a> {
     free: Vec<u32>,
     api: Api,
     log: &'a EventLog,
-    emitter: Option<Emitter>,
-    payload: Payload,
+    outbox: Option<Outbox>,
     receiver: Receiver,
     net: Rng,
-    own: Rng,
-    rec: Recorder<'a>,
-    actions: Vec<Action>,
-    steps: u64,
+    row: Row<'a>,
 }
 
 impl<'a> Sim<'a> {
@@ -184,24 +165,16 @@ impl<'a> Sim<'a> {
         self.queue.push(at, step);
     }
 
-    /// Runs a strategy callback, then carries out the actions it asked for.
-    fn with_strategy(
-        &mut self,
-        strategy: &mut dyn Strategy,
-        f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, 'a>),
-    ) {
-        {
-            let mut cx = Cx {
-                now: self.now,
-                window_end: self.scenario.duration,
-                rng: &mut self.own,
-                actions: &mut self.actions,
-                rec: &mut self.rec,
-            };
-            f(strategy, &mut cx);
-        }
-        let mut actions = std::mem::take(&mut self.actions);
-        for a in actions.drain(..) {
+    /// Feeds the row one input now, then carries out the actions it asked for.
+    fn feed(&mut self, input: Input<'_>) {
+        self.row.handle(self.now, input);
+        self.dispatch();
+    }
+
+    /// Carries out the row's actions: a request is answered by the API now and lands one
+    /// sampled round trip (plus any long-poll hold) later; a timer is queued.
+    fn dispatch(&mut self) {
+        while let Some(a) = self.row.poll_action() {
             match a {
                 Action::Send { tag, req, billable } => {
                     let resp = self.api.handle(self.log, self.now, req, billable);
@@ -225,7 +198,6 @@ impl<'a> Sim<'a> {
                 Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
             }
         }
-        self.actions = actions;
     }
 
     /// Schedules the next message of an open stream: event `id` if it becomes visible before the
@@ -244,29 +216,37 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn attempt_outcome(&mut self, id: u32, n: u32, outcome: Outcome) {
-        let Some(em) = self.emitter.as_mut() else { return };
-        if outcome != Outcome::Success {
-            self.rec.webhooks.failed += 1;
+    /// Attempt `n` of event `id` ended with `outcome`: the outbox says whether and when the next
+    /// one goes out.
+    fn attempt_ended(&mut self, id: u32, n: u32, outcome: Outcome) {
+        let Some(ob) = self.outbox.as_mut() else { return };
+        if let Some((n, at)) = ob.end(id, n, outcome, self.now, &mut self.net) {
+            self.push(at, Step::Attempt { id, n });
         }
-        match em.on_outcome(id, n, outcome, self.now, &mut self.net) {
-            Next::Done => {
-                if outcome == Outcome::Success {
-                    self.rec.webhooks.delivered += 1;
-                }
+    }
+
+    /// Attempt `n` of event `id` is due: it meets the receiver's faults, the row hears of it, and
+    /// the sender sees an answer now or its timeout later.
+    fn attempt(&mut self, id: u32, n: u32) {
+        if !self.outbox.as_mut().is_some_and(|ob| ob.begin(id, n)) {
+            return;
+        }
+        let answer = self.receiver.answer(self.now, &mut self.net);
+        self.feed(Input::Delivery { id, answer });
+        match answer.outcome(self.scenario.webhook.timeout) {
+            Some(outcome) => self.attempt_ended(id, n, outcome),
+            None => {
+                let at = self.now + self.scenario.webhook.timeout;
+                self.push(at, Step::AttemptTimedOut { id, n });
             }
-            Next::Retry { attempt, at } => self.push(at, Step::Attempt { id, n: attempt }),
-            Next::DeadLetter => self.rec.webhooks.dead_lettered += 1,
         }
     }
 }
 
 /// Runs one strategy over the whole scenario.
 pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
-    let label = spec.label();
-    let mut strategy = spec.build(scenario);
-    let subscription = strategy.subscription();
-    let window_end = scenario.duration;
+    let row = Row::new(scenario, log, spec, "strategy");
+    let label = row.label().to_string();
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,
@@ -276,111 +256,58 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         free: Vec::new(),
         api: Api::new(&scenario.api, scenario.events.payload_bytes),
         log,
-        emitter: subscription.map(|_| Emitter::new(&scenario.webhook, log.len())),
-        payload: subscription.unwrap_or(Payload::Fat),
+        outbox: row.subscription().map(|_| Outbox::new(scenario, log.len())),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{label}")),
-        own: Rng::new(scenario.seed, &format!("strategy/{label}")),
-        rec: Recorder::new(log, window_end),
-        actions: Vec::with_capacity(64),
-        steps: 0,
+        row,
     };
-    sim.with_strategy(strategy.as_mut(), |s, cx| s.start(cx));
-    if sim.emitter.is_some() && !log.is_empty() {
+    sim.row.start(0);
+    sim.dispatch();
+    if sim.outbox.is_some() && !log.is_empty() {
         sim.push(log.get(0).at, Step::Arrival(0));
     }
-    let body_bytes = match sim.payload {
-        Payload::Fat => wire::event_json(scenario.events.payload_bytes),
-        Payload::Thin => wire::THIN_BODY,
-    };
-
+    let mut steps = 0u64;
     while let Some((at, step)) = sim.queue.pop() {
         if at > end {
             break;
         }
         if at < sim.now {
-            sim.rec.violation(format!("time went back from {} to {at} µs", sim.now));
+            sim.row.violation(format!("time went back from {} to {at} µs", sim.now));
         }
         sim.now = at;
-        sim.steps += 1;
+        steps += 1;
         match step {
-            Step::Timer(token) => sim.with_strategy(strategy.as_mut(), |s, cx| s.on_timer(cx, token)),
+            Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {
                 let Some((resp, billable)) = sim.slots[slot as usize].take() else {
-                    sim.rec.violation(format!("answer slot {slot} was empty"));
+                    sim.row.violation(format!("answer slot {slot} was empty"));
                     continue;
                 };
                 sim.free.push(slot);
-                let before = sim.rec.detected();
-                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_response(cx, tag, &resp));
-                if billable {
-                    sim.rec.account(&resp, before);
-                }
+                sim.feed(Input::Answer { tag, resp: &resp, billable });
             }
             Step::StreamEvent { tag, id, until, retry } => {
-                if sim.now < window_end {
-                    sim.rec.bytes_received += wire::sse_event(scenario.events.payload_bytes);
-                }
-                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_stream_event(cx, tag, id));
+                sim.feed(Input::StreamEvent { tag, id });
                 sim.stream_next(tag, id + 1, until, retry, sim.now);
             }
-            Step::StreamClosed { tag, retry } => {
-                sim.with_strategy(strategy.as_mut(), |s, cx| s.on_stream_closed(cx, tag, retry));
-            }
+            Step::StreamClosed { tag, retry } => sim.feed(Input::StreamClosed { tag, retry }),
             Step::Arrival(id) => {
-                if let Some(em) = sim.emitter.as_mut() {
-                    match em.on_event(id, sim.now, &mut sim.net) {
-                        Some(at) => sim.push(at, Step::Attempt { id, n: 1 }),
-                        None => sim.rec.webhooks.dead_lettered += 1,
+                if let Some(ob) = sim.outbox.as_mut() {
+                    if let Some(at) = ob.on_event(id, sim.now, &mut sim.net) {
+                        sim.push(at, Step::Attempt { id, n: 1 });
                     }
                 }
                 if let Some(next) = (id as usize + 1 < log.len()).then(|| log.get(id + 1)) {
                     sim.push(next.at, Step::Arrival(id + 1));
                 }
             }
-            Step::Attempt { id, n } => {
-                if let Some(em) = sim.emitter.as_mut() {
-                    if !em.due(id) {
-                        sim.rec.webhooks.dead_lettered += 1;
-                        continue;
-                    }
-                }
-                sim.rec.webhooks.attempts += 1;
-                if n > 1 {
-                    sim.rec.webhooks.retried += 1;
-                }
-                let answer = sim.receiver.answer(sim.now, &mut sim.net);
-                if answer != Answer::Refused {
-                    sim.rec.bytes_received += wire::WEBHOOK_HEADERS + body_bytes;
-                    sim.rec.bytes_sent += wire::WEBHOOK_RESPONSE;
-                }
-                if answer.processed() {
-                    sim.with_strategy(strategy.as_mut(), |s, cx| s.on_webhook(cx, id));
-                }
-                match answer {
-                    Answer::Accept => sim.attempt_outcome(id, n, Outcome::Success),
-                    Answer::Slow(d) if d <= scenario.webhook.timeout => {
-                        sim.attempt_outcome(id, n, Outcome::Success)
-                    }
-                    Answer::Slow(_) => {
-                        let at = sim.now + scenario.webhook.timeout;
-                        sim.push(at, Step::AttemptTimedOut { id, n });
-                    }
-                    Answer::Refused | Answer::Error => sim.attempt_outcome(id, n, Outcome::Failure),
-                    Answer::Gone => sim.attempt_outcome(id, n, Outcome::Gone),
-                }
-            }
-            Step::AttemptTimedOut { id, n } => sim.attempt_outcome(id, n, Outcome::Failure),
+            Step::Attempt { id, n } => sim.attempt(id, n),
+            Step::AttemptTimedOut { id, n } => sim.attempt_ended(id, n, Outcome::Failure),
         }
     }
 
-    let effective = strategy.effective_interval();
     let peak = sim.api.peak_use();
-    let emitter = sim.emitter;
-    let outcome = sim
-        .rec
-        .finish(|id| fate(strategy.as_ref(), emitter.as_ref(), log, end, id))
-        .map_err(|what| SimError { label: label.clone(), what })?;
-    let report = StrategyReport::new(spec, scenario, &outcome, effective, peak);
-    Ok(RowResult { report, steps: sim.steps })
+    let done = sim.row.finish(sim.outbox.as_ref(), end).map_err(|what| SimError { label, what })?;
+    let report = StrategyReport::new(spec, scenario, &done.outcome, done.effective, peak);
+    Ok(RowResult { report, steps })
 }

@@ -4,38 +4,37 @@
 //! POSTs the body with Standard Webhooks headers (`webhook-id` fixed across retries,
 //! `webhook-timestamp` in real Unix seconds, `webhook-signature`), applies the per-attempt
 //! timeout, maps the answer (2xx success; 410 disable; 429/502/504 throttle with `Retry-After`;
-//! anything else or no answer a failure) and asks the sans-IO [`Emitter`] what comes next.
+//! anything else or no answer a failure) and asks the row core's [`Outbox`] what comes next; the
+//! outbox keeps the counts.
 
 use std::sync::{Arc, Mutex};
 
+use crate::engine::row::Outbox;
 use crate::live::clock::{unix_now, Clock};
 use crate::live::json;
-use crate::live::source::lock;
-use crate::metrics::WebhookCounts;
+use crate::live::lock;
 use crate::model::dist::Rng;
-use crate::model::emitter::{Emitter, Next, Outcome};
+use crate::model::emitter::Outcome;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
 use crate::scenario::{Payload, Scenario};
-use crate::units::{Micros, SECOND};
+use crate::units::Micros;
 
-/// One subscription's delivery state: the model's emitter, its random stream, its counts.
-pub struct Outbox {
-    /// The sans-IO emitter.
-    pub emitter: Emitter,
-    /// Its random stream (delays, jitter).
+/// One subscription's delivery state: the row core's [`Outbox`] (emitter and counts) and the
+/// random stream of its delays and jitter.
+pub struct LiveOutbox {
+    /// The emitter and its counts.
+    pub outbox: Outbox,
+    /// Its random stream.
     pub rng: Rng,
-    /// Attempts, failures, retries, deliveries, dead letters.
-    pub counts: WebhookCounts,
 }
 
-impl Outbox {
+impl LiveOutbox {
     /// A fresh outbox for `scenario`'s events.
-    pub fn new(scenario: &Scenario, events: usize, stream: &str) -> Arc<Mutex<Outbox>> {
-        Arc::new(Mutex::new(Outbox {
-            emitter: Emitter::new(&scenario.webhook, events),
+    pub fn new(scenario: &Scenario, events: usize, stream: &str) -> Arc<Mutex<LiveOutbox>> {
+        Arc::new(Mutex::new(LiveOutbox {
+            outbox: Outbox::new(scenario, events),
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
-            counts: WebhookCounts::default(),
         }))
     }
 }
@@ -65,7 +64,7 @@ pub struct Emitting {
     /// Where to deliver.
     pub target: Target,
     /// The delivery state.
-    pub outbox: Arc<Mutex<Outbox>>,
+    pub outbox: Arc<Mutex<LiveOutbox>>,
     /// No attempt is sent after this virtual time.
     pub end: Micros,
 }
@@ -77,12 +76,8 @@ pub async fn run(cx: Emitting) {
         cx.clock.sleep_until(at).await;
         let first = {
             let mut ob = lock(&cx.outbox);
-            let Outbox { emitter, rng, counts } = &mut *ob;
-            let first = emitter.on_event(id, at, rng);
-            if first.is_none() {
-                counts.dead_lettered += 1;
-            }
-            first
+            let LiveOutbox { outbox, rng } = &mut *ob;
+            outbox.on_event(id, at, rng)
         };
         if let Some(t) = first {
             tokio::spawn(deliver(cx.clone(), id, t));
@@ -96,13 +91,7 @@ fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> Outcome {
         Ok(r) if r.status().is_success() => Outcome::Success,
         Ok(r) if r.status().as_u16() == 410 => Outcome::Gone,
         Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 504) => {
-            let after = r
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|s| s * SECOND);
-            Outcome::Throttled(after)
+            Outcome::Throttled(crate::live::client::secs_header(r.headers(), "retry-after"))
         }
         _ => Outcome::Failure,
     }
@@ -144,39 +133,22 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
             return; // still pending: in flight at the end
         }
         cx.clock.sleep_until(at).await;
-        {
-            let mut ob = lock(&cx.outbox);
-            if !ob.emitter.due(id) {
-                ob.counts.dead_lettered += 1;
-                return;
-            }
-            ob.counts.attempts += 1;
-            if n > 1 {
-                ob.counts.retried += 1;
-            }
+        if !lock(&cx.outbox).outbox.begin(id, n) {
+            return;
         }
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
         let outcome = attempt(&cx.client, &cx.target, &msg, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
-            let Outbox { emitter, rng, counts } = &mut *ob;
-            if outcome != Outcome::Success {
-                counts.failed += 1;
-            }
-            let next = emitter.on_outcome(id, n, outcome, cx.clock.now(), rng);
-            match next {
-                Next::Done if outcome == Outcome::Success => counts.delivered += 1,
-                Next::DeadLetter => counts.dead_lettered += 1,
-                _ => {}
-            }
-            next
+            let LiveOutbox { outbox, rng } = &mut *ob;
+            outbox.end(id, n, outcome, cx.clock.now(), rng)
         };
         match next {
-            Next::Retry { attempt: a, at: t } => {
+            Some((a, t)) => {
                 n = a;
                 at = t;
             }
-            Next::Done | Next::DeadLetter => return,
+            None => return,
         }
     }
 }

@@ -12,16 +12,18 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::unbounded_channel;
 
+use crate::live::client::Api;
 use crate::live::clock::Clock;
-use crate::live::consumer::{self, Row};
-use crate::live::emitter::{self, Emitting, Outbox, Target};
+use crate::live::consumer::{self, RowTask};
+use crate::live::emitter::Target;
+use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
-use crate::live::source::{self, SourceState};
+use crate::live::source;
 use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
 use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
 use crate::model::source::EventLog;
-use crate::report::{secs_f, LiveInfo, Report, RunInfo, StrategyReport, SCHEMA};
+use crate::report::{LiveInfo, Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
 use crate::units::{Micros, SECOND};
@@ -35,15 +37,23 @@ pub struct LiveOptions {
     pub progress: bool,
 }
 
-/// A live run failed.
+/// A live run failed. Both kinds are internal errors (exit 3): the live engine's own servers
+/// bind loopback port 0, so a failure to set up is the machine's or hookbench's, never the
+/// user's input.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     /// A socket or runtime could not be set up.
-    #[error("{0}")]
+    #[error("the live engine could not start: {0}")]
     Setup(String),
     /// An internal check failed.
     #[error("internal check failed for {0}")]
     Check(String),
+}
+
+impl From<LiveError> for crate::error::Error {
+    fn from(e: LiveError) -> Self {
+        crate::error::Error::Internal(e.to_string())
+    }
 }
 
 /// The speed-up that makes a run last about `target` of wall time (at least 1).
@@ -96,35 +106,39 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     let secret = Secret::from_bytes(&key);
 
     let clock = Clock::start(opts.speedup);
-    let source = SourceState::new(scenario.clone(), log.clone(), clock);
-    let mut sinks = Vec::new();
-    let mut rows = Vec::new();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
         .map_err(|e| LiveError::Setup(format!("cannot build the HTTP client: {e}")))?;
-    for (i, spec) in specs.iter().enumerate() {
+    // Row i subscribes (if it takes webhooks) at POST /hooks/i of the receiver.
+    let payloads: Vec<_> = specs.iter().map(|spec| spec.build(&scenario).subscription()).collect();
+    let subscriptions = specs
+        .iter()
+        .zip(&payloads)
+        .enumerate()
+        .filter_map(|(i, (spec, payload))| {
+            payload.map(|payload| Subscription {
+                name: spec.label(),
+                target: Target { url: format!("http://{rcv_addr}/hooks/{i}"), secret: secret.clone(), payload },
+            })
+        })
+        .collect();
+    let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
+    let mut outboxes = provider.outboxes.into_iter();
+    let mut sinks = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, (spec, payload)) in specs.iter().zip(&payloads).enumerate() {
         let (dtx, drx) = unbounded_channel();
         sinks.push(dtx);
-        let outbox = spec.build(&scenario).subscription().map(|payload| {
-            let outbox = Outbox::new(&scenario, log.len(), &spec.label());
-            source.register_emitter(&spec.label(), outbox.clone());
-            let cx = Emitting {
-                scenario: scenario.clone(),
-                log: log.clone(),
-                clock,
-                client: client.clone(),
-                target: Target {
-                    url: format!("http://{rcv_addr}/hooks/{i}"),
-                    secret: secret.clone(),
-                    payload,
-                },
-                outbox: outbox.clone(),
-                end,
-            };
-            (outbox, cx)
-        });
-        rows.push((spec, outbox, drx));
+        let api = Api {
+            client: client.clone(),
+            base: format!("http://{src_addr}"),
+            key: format!("row-{i}"),
+            limited: scenario.api.rate_limit.is_some(),
+            payload_bytes: scenario.events.payload_bytes,
+        };
+        let outbox = payload.and_then(|_| outboxes.next());
+        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx });
     }
     let receiver = ReceiverState::new(
         secret,
@@ -134,31 +148,15 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
         scenario.seed,
         sinks,
     );
+    let source = provider.source;
     let src_router = source::router(source.clone());
     let src_server = tokio::spawn(async move { axum::serve(src_listener, src_router).await });
     let rcv_server = tokio::spawn(async move { axum::serve(rcv_listener, receiver::router(receiver)).await });
 
-    let mut handles = Vec::new();
-    for (i, (spec, outbox, drx)) in rows.into_iter().enumerate() {
-        if let Some((_, cx)) = &outbox {
-            tokio::spawn(emitter::run(cx.clone()));
-        }
-        let row = Row {
-            spec: *spec,
-            key: format!("row-{i}"),
-            base: format!("http://{src_addr}"),
-            outbox: outbox.map(|(o, _)| o),
-            deliveries: drx,
-        };
-        handles.push(tokio::spawn(consumer::run(
-            scenario.clone(),
-            log.clone(),
-            clock,
-            client.clone(),
-            end,
-            row,
-        )));
-    }
+    let handles: Vec<_> = tasks
+        .into_iter()
+        .map(|task| tokio::spawn(consumer::run(scenario.clone(), log.clone(), clock, end, task)))
+        .collect();
 
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(end / SECOND);
@@ -186,11 +184,11 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     });
 
     let mut reports = Vec::new();
-    for (h, spec) in handles.into_iter().zip(specs) {
+    for (i, (h, spec)) in handles.into_iter().zip(specs).enumerate() {
         let done =
             h.await.map_err(|e| LiveError::Check(format!("{}: its task failed: {e}", spec.label())))?;
         let done = done.map_err(LiveError::Check)?;
-        let peak = source.peak_use(&format!("row-{}", reports.len()));
+        let peak = source.peak_use(&format!("row-{i}"));
         reports.push(StrategyReport::new(spec, &scenario, &done.outcome, done.effective, peak));
     }
     if let Some(t) = ticker {
@@ -202,24 +200,10 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     src_server.abort();
     rcv_server.abort();
 
-    Ok(Report {
-        schema: SCHEMA,
-        hookbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        engine: "live".into(),
-        seed: scenario.seed,
-        scenario: (*scenario).clone(),
-        wall_time_s: started.elapsed().as_secs_f64(),
-        run: RunInfo {
-            window_s: secs_f(scenario.duration),
-            drain_s: secs_f(scenario.drain),
-            events: log.len() as u64,
-            steps: 0,
-        },
-        live: Some(LiveInfo {
-            speedup: opts.speedup,
-            timer_resolution_ms: 0.1 * opts.speedup,
-            distortion: distortion(opts.speedup),
-        }),
-        strategies: reports,
-    })
+    let live = LiveInfo {
+        speedup: opts.speedup,
+        timer_resolution_ms: 0.1 * opts.speedup,
+        distortion: distortion(opts.speedup),
+    };
+    Ok(crate::engine::assemble("live", &scenario, log.len() as u64, 0, started, Some(live), reports))
 }

@@ -9,19 +9,42 @@
 //!                                               server └────────────────────┘
 //! ```
 //!
-//! Owns only drivers: the source server turns [`crate::model::api::Api`] answers into real
-//! headers and JSON, the emitter tasks turn [`crate::model::emitter::Emitter`] decisions into
-//! signed POSTs, the receiver verifies signatures and applies the scenario's faults, and each
-//! consumer actor feeds real answers to the very strategy state machine the sim engine runs.
-//! Virtual time runs `speedup` times faster than the wall clock ([`clock::Clock`]).
+//! Owns only drivers, and keeps no books: the source server turns [`crate::model::api::Api`]
+//! answers into real headers and JSON ([`source`]), the emitter tasks turn the row core's
+//! [`crate::engine::row::Outbox`] decisions into signed POSTs ([`emitter`]; both built by one
+//! function, [`provider`], for `compare --engine live` and `serve`), the receiver verifies
+//! signatures and applies the scenario's faults ([`receiver`]), and each consumer actor
+//! ([`consumer`]) carries real answers ([`client`], [`sse`]) into the very
+//! [`crate::engine::row::Row`] the sim engine drives. Virtual time runs `speedup` times faster
+//! than the wall clock ([`clock::Clock`], [`timer`]); [`serve`] is the hardened accept loop.
 
+pub mod client;
 pub mod clock;
 pub mod consumer;
 pub mod emitter;
 pub mod engine;
 pub mod json;
 pub mod openapi;
+pub mod provider;
 pub mod receiver;
 pub mod serve;
 pub mod source;
+pub mod sse;
 pub mod timer;
+
+use std::sync::{Mutex, MutexGuard};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Locks a mutex, recovering from a poisoned one (a panicked handler must not take the server
+/// down with it).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A JSON error answer, the one error shape of both servers.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "status": status.as_u16(), "message": message } });
+    (status, axum::Json(body)).into_response()
+}

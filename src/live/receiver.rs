@@ -19,7 +19,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::live::clock::{unix_now, Clock};
 use crate::live::json::parse_event_id;
-use crate::live::source::{error, lock};
+use crate::live::{error, lock};
 use crate::model::dist::Rng;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::signature::{Secret, VerifyError};
@@ -30,17 +30,18 @@ pub const MAX_BODY: usize = 1 << 20;
 /// How many `webhook-id`s an endpoint remembers before it forgets the old ones.
 pub const MAX_REMEMBERED: usize = 1_000_000;
 
-/// A verified delivery.
+/// A verified delivery attempt and how the receiver answered it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The event id from the body.
     pub event: u32,
     /// The `webhook-id`.
     pub message: String,
-    /// Whether this `webhook-id` was seen before.
+    /// How the receiver answered (its injected faults); only a processed answer hands the
+    /// event to the consumer.
+    pub answer: Answer,
+    /// Whether this `webhook-id` was processed before (only for processed answers).
     pub duplicate: bool,
-    /// Bytes received (body plus headers).
-    pub bytes: u64,
     /// The body, for receivers that read it.
     pub body: Bytes,
 }
@@ -165,20 +166,16 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Byt
         let mut rng = lock(&st.rng);
         st.faults.answer(st.clock.now(), &mut rng)
     };
-    match answer {
-        Answer::Refused => {
-            lock(&st.stats).faulted += 1;
-            return error(StatusCode::SERVICE_UNAVAILABLE, "receiver down (injected outage)");
-        }
-        Answer::Error => {
-            lock(&st.stats).faulted += 1;
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "injected failure");
-        }
-        Answer::Gone => {
-            lock(&st.stats).faulted += 1;
-            return error(StatusCode::GONE, "subscription gone (injected)");
-        }
-        Answer::Accept | Answer::Slow(_) => {}
+    let fault = match answer {
+        Answer::Refused => Some((StatusCode::SERVICE_UNAVAILABLE, "receiver down (injected outage)")),
+        Answer::Error => Some((StatusCode::INTERNAL_SERVER_ERROR, "injected failure")),
+        Answer::Gone => Some((StatusCode::GONE, "subscription gone (injected)")),
+        Answer::Accept | Answer::Slow(_) => None,
+    };
+    if let Some((status, message)) = fault {
+        lock(&st.stats).faulted += 1;
+        let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
+        return error(status, message);
     }
     let now_s = unix_now();
     let duplicate = {
@@ -199,10 +196,8 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Byt
             s.duplicates += 1;
         }
     }
-    let header_bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    let bytes = (body.len() + header_bytes + 40) as u64;
     // Hand the work over first, then answer: the consumer holds the event from now on.
-    let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), duplicate, bytes, body });
+    let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate, body });
     if let Answer::Slow(d) = answer {
         crate::live::timer::sleep(st.clock.real(d)).await;
     }

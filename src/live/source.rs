@@ -23,16 +23,15 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::live::clock::Clock;
-use crate::live::emitter::Outbox;
+pub use crate::live::client::API_KEY;
+use crate::live::emitter::LiveOutbox;
 use crate::live::json as body;
+use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::units::SECOND;
-
-/// The header that names the client for rate limiting.
-pub const API_KEY: &str = "x-api-key";
 
 struct Client {
     api: Api,
@@ -62,7 +61,7 @@ pub struct SourceState {
     pub clock: Clock,
     clients: Mutex<HashMap<String, Client>>,
     stats: Mutex<ServeStats>,
-    emitters: Mutex<Vec<(String, Arc<Mutex<Outbox>>)>>,
+    emitters: Mutex<Vec<(String, Arc<Mutex<LiveOutbox>>)>>,
 }
 
 impl SourceState {
@@ -79,7 +78,7 @@ impl SourceState {
     }
 
     /// Lists an emitter's dead letters under `GET /dead-letters`.
-    pub fn register_emitter(&self, name: &str, emitter: Arc<Mutex<Outbox>>) {
+    pub fn register_emitter(&self, name: &str, emitter: Arc<Mutex<LiveOutbox>>) {
         lock(&self.emitters).push((name.to_string(), emitter));
     }
 
@@ -121,12 +120,6 @@ impl SourceState {
     }
 }
 
-/// Locks a mutex, recovering from a poisoned one (a panicked handler must not take the server
-/// down with it).
-pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// The router of the source server.
 pub fn router(state: Arc<SourceState>) -> Router {
     Router::new()
@@ -148,11 +141,6 @@ fn client_of(headers: &HeaderMap) -> String {
         .filter(|s| !s.is_empty() && s.len() <= 128)
         .unwrap_or("anonymous")
         .to_string()
-}
-
-/// A JSON error answer.
-pub fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": { "status": status.as_u16(), "message": message } }))).into_response()
 }
 
 async fn not_found() -> Response {
@@ -301,7 +289,7 @@ async fn dead_letters(State(st): State<Arc<SourceState>>) -> Response {
     let mut out = Vec::new();
     for (name, em) in emitters {
         let outbox = lock(&em);
-        let em = &outbox.emitter;
+        let em = &outbox.outbox.emitter;
         let ids: Vec<String> = em.dead_letters().map(body::event_id).collect();
         out.push(
             json!({ "subscription": name, "disabled": em.disabled(), "count": ids.len(), "events": ids }),

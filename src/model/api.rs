@@ -182,14 +182,14 @@ impl Api {
     }
 
     /// The page of events after `cursor` visible at `at`, and its ETag.
-    fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64, u64) {
+    fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64) {
         let visible = log.visible_count(at);
         let limit = limit.clamp(1, self.cfg.page_size);
         let start = cursor.min(visible);
         let count = (visible - start).min(limit);
         let has_more = start + count < visible;
         let body = Body::Page { first: start, count, has_more, next: start + count };
-        (body, page_etag(cursor, count, has_more), wire::page(count, self.payload_bytes))
+        (body, page_etag(cursor, count, has_more))
     }
 
     /// When the server next drops an event stream open at `now` (`Micros::MAX` for never).
@@ -214,11 +214,8 @@ impl Api {
     /// those move the reported peak quota use). A request counts against the quota when it is
     /// made, so a held long poll or an open stream uses quota once, at its start.
     pub fn handle(&mut self, log: &EventLog, now: Micros, req: Request, billable: bool) -> Response {
-        let bytes_up = wire::GET_REQUEST
-            + match req {
-                Request::List { if_none_match: Some(_), .. } => wire::IF_NONE_MATCH,
-                _ => 0,
-            };
+        let bytes_up = req.wire_bytes();
+        let limited = self.limiter.is_some();
         let poll_interval = self.cfg.poll_interval_hint;
         if let Some(rl) = self.limiter.as_mut() {
             if let Some(wait) = rl.over_quota(now) {
@@ -231,48 +228,46 @@ impl Api {
                     poll_interval,
                     rate,
                     bytes_up,
-                    bytes_down: wire::ERROR_RESPONSE,
+                    bytes_down: answer_bytes(Status::TooManyRequests, &Body::Empty, limited, self.payload_bytes),
                     hold: 0,
                 };
             }
         }
         let mut hold = 0;
-        let (status, body, etag, bytes_down) = match req {
+        let (status, body, etag) = match req {
             Request::List { cursor, limit, if_none_match } => {
-                let (body, etag, size) = self.page(log, now, cursor, limit);
+                let (body, etag) = self.page(log, now, cursor, limit);
                 if if_none_match == Some(etag) {
-                    (Status::NotModified, Body::Empty, Some(etag), wire::API_RESPONSE_HEADERS)
+                    (Status::NotModified, Body::Empty, Some(etag))
                 } else {
-                    (Status::Ok, body, Some(etag), size)
+                    (Status::Ok, body, Some(etag))
                 }
             }
             Request::LongPoll { cursor, limit, wait } => {
                 let release = self.release_at(log, now, cursor, wait);
                 hold = release - now;
-                let (body, etag, size) = self.page(log, release, cursor, limit);
-                (Status::Ok, body, Some(etag), size)
+                let (body, etag) = self.page(log, release, cursor, limit);
+                (Status::Ok, body, Some(etag))
             }
             Request::Stream { cursor } => {
                 let body =
                     Body::Stream { from: cursor, until: self.next_drop(now), retry: self.cfg.sse_retry };
-                (Status::Ok, body, None, wire::API_RESPONSE_HEADERS)
+                (Status::Ok, body, None)
             }
             Request::Resource(id) => {
                 let latest = if id < log.resources() { log.resource_latest(id, now) } else { None };
                 let version = latest.map_or(0, |e| log.get(e).version);
-                let size =
-                    wire::API_RESPONSE_HEADERS + wire::RESOURCE_OVERHEAD + u64::from(self.payload_bytes);
-                (Status::Ok, Body::Resource { id, latest, version }, None, size)
+                (Status::Ok, Body::Resource { id, latest, version }, None)
             }
             Request::Event(id) => {
                 if (id as usize) < log.len() && log.get(id).visible_at <= now {
-                    let size = wire::API_RESPONSE_HEADERS + wire::event_json(self.payload_bytes);
-                    (Status::Ok, Body::Event(id), None, size)
+                    (Status::Ok, Body::Event(id), None)
                 } else {
-                    (Status::NotFound, Body::Empty, None, wire::ERROR_RESPONSE)
+                    (Status::NotFound, Body::Empty, None)
                 }
             }
         };
+        let bytes_down = answer_bytes(status, &body, limited, self.payload_bytes);
         let rate = self.limiter.as_mut().map(|rl| {
             if status != Status::NotModified || self.cfg.not_modified_counts {
                 rl.consume(now, billable);
@@ -281,6 +276,32 @@ impl Api {
         });
         Response { status, body, etag, retry_after: None, poll_interval, rate, bytes_up, bytes_down, hold }
     }
+}
+
+impl Request {
+    /// The request's size on the wire: request line and headers, `If-None-Match` when sent.
+    pub fn wire_bytes(&self) -> u64 {
+        wire::GET_REQUEST
+            + match self {
+                Request::List { if_none_match: Some(_), .. } => wire::IF_NONE_MATCH,
+                _ => 0,
+            }
+    }
+}
+
+/// The size on the wire of an answer with `status` and `body` (headers included; the rate-limit
+/// fields when `limited`). The one sizing of API answers: the sim bills the model's answers with
+/// it, and the live consumer the answers it decodes.
+pub fn answer_bytes(status: Status, body: &Body, limited: bool, payload_bytes: u32) -> u64 {
+    let headers = wire::api_headers(limited);
+    headers
+        + match (status, body) {
+            (Status::Ok, Body::Page { count, .. }) => wire::page_body(*count, payload_bytes),
+            (Status::Ok, Body::Resource { .. }) => wire::RESOURCE_OVERHEAD + u64::from(payload_bytes),
+            (Status::Ok, Body::Event(_)) => wire::event_json(payload_bytes),
+            (Status::Ok | Status::NotModified, _) => 0,
+            (Status::TooManyRequests | Status::NotFound | Status::Unavailable, _) => wire::ERROR_BODY,
+        }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! and to `signature`; this module never sees a socket or a clock.
 
 use crate::model::dist::Rng;
+use crate::model::emitter::Outcome;
 use crate::scenario::ReceiverConfig;
 use crate::units::Micros;
 
@@ -28,6 +29,18 @@ impl Answer {
     /// Whether the consumer got the event.
     pub fn processed(self) -> bool {
         matches!(self, Answer::Accept | Answer::Slow(_))
+    }
+
+    /// How the sender sees this answer with a per-attempt `timeout`: `None` when no answer
+    /// comes within it (the attempt fails when the timeout fires).
+    pub fn outcome(self, timeout: Micros) -> Option<Outcome> {
+        match self {
+            Answer::Accept => Some(Outcome::Success),
+            Answer::Slow(d) if d <= timeout => Some(Outcome::Success),
+            Answer::Slow(_) => None,
+            Answer::Refused | Answer::Error => Some(Outcome::Failure),
+            Answer::Gone => Some(Outcome::Gone),
+        }
     }
 }
 

@@ -261,25 +261,6 @@ pub trait Strategy: Send {
     }
 }
 
-/// What became of event `id`, undetected at `end`: in flight while the strategy could still
-/// reach it or the emitter still has an attempt ahead, missed otherwise. Both engines settle a
-/// run with it.
-pub fn fate(
-    strategy: &dyn Strategy,
-    emitter: Option<&crate::model::emitter::Emitter>,
-    log: &crate::model::source::EventLog,
-    end: Micros,
-    id: u32,
-) -> crate::metrics::Fate {
-    use crate::model::emitter::DeliveryState;
-    let pending = emitter.is_some_and(|e| e.state(id) == DeliveryState::Pending);
-    if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
-        crate::metrics::Fate::InFlight
-    } else {
-        crate::metrics::Fate::Missed
-    }
-}
-
 /// Waits out a 429 or an unavailable answer: counts the failure, records the throttled time of a
 /// 429 (when `billable`) and wakes `token` when it is time to try again.
 pub fn back_off(cx: &mut Cx<'_, '_>, resp: &Response, failures: &mut u32, billable: bool, token: u64) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use hookbench::live::clock::{unix_now, Clock};
-use hookbench::live::emitter::{self, Emitting, Outbox, Target};
+use hookbench::live::emitter::{self, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::model::emitter::DeliveryState;
@@ -85,7 +85,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
     );
     let addr = spawn(capture).await;
     let clock = Clock::start(600.0);
-    let outbox = Outbox::new(&s, log.len(), "sig");
+    let outbox = LiveOutbox::new(&s, log.len(), "sig");
     let end = s.duration + s.drain;
     emitter::run(Emitting {
         scenario: s.clone(),
@@ -105,7 +105,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
     let (ok, bad) = *seen.lock().unwrap();
     assert!(log.len() > 50);
     assert_eq!((ok as usize, bad), (log.len(), 0));
-    assert_eq!(outbox.lock().unwrap().counts.delivered as usize, log.len());
+    assert_eq!(outbox.lock().unwrap().outbox.counts.delivered as usize, log.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,7 +288,7 @@ struct Delivering {
     clock: Clock,
     state: Arc<ReceiverState>,
     rx: tokio::sync::mpsc::UnboundedReceiver<receiver::Delivery>,
-    outbox: Arc<Mutex<Outbox>>,
+    outbox: Arc<Mutex<LiveOutbox>>,
     end: u64,
 }
 
@@ -300,7 +300,7 @@ impl Delivering {
         let secret = Secret::parse(SPEC_SECRET).unwrap();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let state = ReceiverState::new(secret, 300, Receiver::new(&s.receiver), clock, 1, vec![tx]);
-        let outbox = Outbox::new(&s, log.len(), "fault");
+        let outbox = LiveOutbox::new(&s, log.len(), "fault");
         let end = s.duration + s.drain;
         Delivering { s, log, clock, state, rx, outbox, end }
     }
@@ -324,7 +324,9 @@ impl Delivering {
     fn received(&mut self) -> HashSet<u32> {
         let mut got = HashSet::new();
         while let Ok(d) = self.rx.try_recv() {
-            got.insert(d.event);
+            if d.answer.processed() {
+                got.insert(d.event);
+            }
         }
         got
     }
@@ -355,7 +357,7 @@ async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
     clock.sleep_until(end).await;
 
     let received = d.received();
-    let ob = d.outbox.lock().unwrap();
+    let ob = &d.outbox.lock().unwrap().outbox;
     let (mut delivered, mut dead, mut pending) = (0, 0, 0);
     for id in 0..d.log.len() as u32 {
         match ob.emitter.state(id) {
@@ -512,7 +514,8 @@ fn compare_live_through_the_binary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_server_restarted_mid_run_costs_time_not_events() {
-    use hookbench::live::consumer::{self, Row};
+    use hookbench::live::client::Api;
+    use hookbench::live::consumer::{self, RowTask};
     use hookbench::strategy::{Spec, StrategyKind};
     let s = Arc::new(small("1200/h", 20, "[api]\nrtt = \"50ms\"\n"));
     let log = Arc::new(EventLog::generate(&s));
@@ -524,15 +527,21 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
     let first = tokio::spawn(async move { axum::serve(listener, router).await });
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let (_dtx, drx) = tokio::sync::mpsc::unbounded_channel();
-    let row = Row {
-        spec: Spec { kind: StrategyKind::Poll, interval: Some(10 * SECOND) },
-        key: "row-0".into(),
+    let api = Api {
+        client,
         base: format!("http://{addr}"),
+        key: "row-0".into(),
+        limited: s.api.rate_limit.is_some(),
+        payload_bytes: s.events.payload_bytes,
+    };
+    let row = RowTask {
+        spec: Spec { kind: StrategyKind::Poll, interval: Some(10 * SECOND) },
+        api,
         outbox: None,
         deliveries: drx,
     };
     let end = s.duration + s.drain;
-    let consumer = tokio::spawn(consumer::run(s.clone(), log.clone(), clock, client, end, row));
+    let consumer = tokio::spawn(consumer::run(s.clone(), log.clone(), clock, end, row));
     // Down from minute 5 to minute 8.
     clock.sleep_until(300 * SECOND).await;
     first.abort();
@@ -633,7 +642,7 @@ async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
     emitter::run(d.emitting(addr)).await;
     d.clock.sleep_until(d.end).await;
     let received = d.received();
-    let ob = d.outbox.lock().unwrap();
+    let ob = &d.outbox.lock().unwrap().outbox;
     let failed = ob.counts.failed as f64 / ob.counts.attempts as f64;
     assert!((0.15..0.45).contains(&failed), "about 30% of attempts reset: {:?}", ob.counts);
     assert_eq!(ob.counts.dead_lettered, 0);

@@ -1,0 +1,288 @@
+//! The row core: one table row as a sans-IO state machine, the books kept once for both engines.
+//!
+//! ```text
+//!             inputs (now, Input)                         outputs
+//!  driver ──────────────────────────▶  Row  ──poll_action()──▶ Send / Wake  ──▶ driver
+//!   (sim queue or live actor)          │ strategy, Recorder, rng
+//!                                      └─ finish(outbox, end) ──▶ RowOutcome (settled, checked)
+//!
+//!  driver ── on_event / begin / end_attempt ──▶ Outbox (emitter + webhook counts)
+//! ```
+//!
+//! Owns, for one row, everything that is counted: the strategy state machine, its [`Recorder`],
+//! its own random stream, the billing of every API answer (wasted or not, 304s, 429s, bytes from
+//! the one wire model), the bytes of stream messages and webhook deliveries, and the settlement
+//! at the end (every event detected, missed or in flight). The provider's side of a
+//! subscription — its emitter and the webhook counters — is an [`Outbox`], driven through three
+//! calls that keep its counts. Modelled on quinn-proto's `Connection`: inputs in, actions out, the
+//! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
+//! keep no books of their own. It never touches a socket, a clock or a thread.
+
+use crate::metrics::{Fate, Outcome, Recorder, WebhookCounts};
+use crate::model::api::Response;
+use crate::model::dist::Rng;
+use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome as AttemptOutcome};
+use crate::model::receiver::Answer;
+use crate::model::source::EventLog;
+use crate::model::wire;
+use crate::scenario::{Payload, Scenario};
+use crate::strategy::{Action, Cx, Spec, Strategy};
+use crate::units::Micros;
+
+/// Something that happened to a row.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'r> {
+    /// A timer the strategy set fired.
+    Timer(u64),
+    /// The answer to a request sent with `tag` arrived; `billable` as the request was sent.
+    Answer {
+        /// The request's tag.
+        tag: u64,
+        /// The answer, with its bytes from the wire model.
+        resp: &'r Response,
+        /// Whether the request counts toward the window's cost.
+        billable: bool,
+    },
+    /// Event `id` arrived on the stream opened with `tag`.
+    StreamEvent {
+        /// The stream's tag.
+        tag: u64,
+        /// The event.
+        id: u32,
+    },
+    /// The server dropped the stream opened with `tag`, asking for `retry` before reconnecting.
+    StreamClosed {
+        /// The stream's tag.
+        tag: u64,
+        /// The `retry:` delay.
+        retry: Micros,
+    },
+    /// A delivery attempt of event `id` reached the receiver and was answered `answer`.
+    Delivery {
+        /// The event.
+        id: u32,
+        /// How the receiver answered it.
+        answer: Answer,
+    },
+}
+
+/// A row, settled.
+#[derive(Debug, Clone)]
+pub struct RowOutcome {
+    /// The settled counts and latencies.
+    pub outcome: Outcome,
+    /// The interval actually polled at.
+    pub effective: Option<Micros>,
+    /// Inputs handled.
+    pub steps: u64,
+}
+
+/// One table row: a strategy and its books.
+pub struct Row<'a> {
+    label: String,
+    log: &'a EventLog,
+    window_end: Micros,
+    payload_bytes: u32,
+    strategy: Box<dyn Strategy>,
+    subscription: Option<Payload>,
+    rec: Recorder<'a>,
+    rng: Rng,
+    actions: Vec<Action>,
+    /// Actions before this index were handed out by `poll_action`.
+    next: usize,
+    steps: u64,
+}
+
+impl<'a> Row<'a> {
+    /// The row `spec` over `log`; `stream` names its random stream (the sim's `strategy/…` and
+    /// the live engine's `live-strategy/…` differ so each engine keeps its own reproducible draws).
+    pub fn new(scenario: &Scenario, log: &'a EventLog, spec: &Spec, stream: &str) -> Self {
+        let label = spec.label();
+        let strategy = spec.build(scenario);
+        let subscription = strategy.subscription();
+        Row {
+            rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
+            label,
+            log,
+            window_end: scenario.duration,
+            payload_bytes: scenario.events.payload_bytes,
+            strategy,
+            subscription,
+            rec: Recorder::new(log, scenario.duration),
+            actions: Vec::with_capacity(64),
+            next: 0,
+            steps: 0,
+        }
+    }
+
+    /// The row's label, such as `poll@30s`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The webhook payload this row subscribes to, if it takes webhooks.
+    pub fn subscription(&self) -> Option<Payload> {
+        self.subscription
+    }
+
+    /// Runs one strategy callback with a context at `now`.
+    fn with_strategy(&mut self, now: Micros, f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, 'a>)) {
+        if self.next > 0 {
+            self.actions.drain(..self.next);
+            self.next = 0;
+        }
+        let mut cx = Cx {
+            now,
+            window_end: self.window_end,
+            rng: &mut self.rng,
+            actions: &mut self.actions,
+            rec: &mut self.rec,
+        };
+        f(self.strategy.as_mut(), &mut cx);
+    }
+
+    /// The run begins at `now` (0).
+    pub fn start(&mut self, now: Micros) {
+        self.with_strategy(now, |s, cx| s.start(cx));
+    }
+
+    /// Feeds one input at `now`; its actions are then ready in [`Row::poll_action`].
+    pub fn handle(&mut self, now: Micros, input: Input<'_>) {
+        self.steps += 1;
+        match input {
+            Input::Timer(token) => self.with_strategy(now, |s, cx| s.on_timer(cx, token)),
+            Input::Answer { tag, resp, billable } => {
+                let before = self.rec.detected();
+                self.with_strategy(now, |s, cx| s.on_response(cx, tag, resp));
+                if billable {
+                    self.rec.account(resp, before);
+                }
+            }
+            Input::StreamEvent { tag, id } => {
+                if now < self.window_end {
+                    self.rec.bytes_received += wire::sse_event(self.payload_bytes);
+                }
+                self.with_strategy(now, |s, cx| s.on_stream_event(cx, tag, id));
+            }
+            Input::StreamClosed { tag, retry } => {
+                self.with_strategy(now, |s, cx| s.on_stream_closed(cx, tag, retry));
+            }
+            Input::Delivery { id, answer } => {
+                if answer != Answer::Refused {
+                    let body = match self.subscription {
+                        Some(Payload::Thin) => wire::THIN_BODY,
+                        _ => wire::event_json(self.payload_bytes),
+                    };
+                    self.rec.bytes_received += wire::WEBHOOK_HEADERS + body;
+                    self.rec.bytes_sent += wire::WEBHOOK_RESPONSE;
+                }
+                if answer.processed() {
+                    self.with_strategy(now, |s, cx| s.on_webhook(cx, id));
+                }
+            }
+        }
+    }
+
+    /// The next thing the row asks its driver to do, in the order asked.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        match self.actions.get(self.next) {
+            Some(&a) => {
+                self.next += 1;
+                Some(a)
+            }
+            None => {
+                self.actions.clear();
+                self.next = 0;
+                None
+            }
+        }
+    }
+
+    /// The driver found the model broken (time going back, an answer with no request): recorded,
+    /// and reported as an internal error when the row is settled.
+    pub fn violation(&mut self, what: String) {
+        self.rec.violation(what);
+    }
+
+    /// Settles the row at `end`: every undetected event is in flight while the strategy could
+    /// still reach it or the subscription's emitter still has an attempt ahead, missed otherwise;
+    /// then checks conservation.
+    pub fn finish(mut self, outbox: Option<&Outbox>, end: Micros) -> Result<RowOutcome, String> {
+        if let Some(o) = outbox {
+            self.rec.webhooks = o.counts;
+        }
+        let (strategy, log) = (self.strategy.as_ref(), self.log);
+        let outcome = self.rec.finish(|id| {
+            let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
+            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+                Fate::InFlight
+            } else {
+                Fate::Missed
+            }
+        })?;
+        Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
+    }
+}
+
+/// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
+/// here and nowhere else. The random stream is the caller's (the sim shares one network stream
+/// between round trips, the emitter and the receiver; the live emitter has its own).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    /// The emitter.
+    pub emitter: Emitter,
+    /// Attempts, failures, retries, deliveries, dead letters.
+    pub counts: WebhookCounts,
+}
+
+impl Outbox {
+    /// An outbox for `events` events of `scenario`.
+    pub fn new(scenario: &Scenario, events: usize) -> Self {
+        Outbox { emitter: Emitter::new(&scenario.webhook, events), counts: WebhookCounts::default() }
+    }
+
+    /// Event `id` happened at `now`: when its first attempt is due, or `None` when the endpoint
+    /// is disabled (dead-lettered at once).
+    pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
+        let first = self.emitter.on_event(id, now, rng);
+        if first.is_none() {
+            self.counts.dead_lettered += 1;
+        }
+        first
+    }
+
+    /// Attempt `n` of event `id` is due: true if it goes out (counted), false if the endpoint was
+    /// disabled meanwhile (dead-lettered without being sent).
+    pub fn begin(&mut self, id: u32, n: u32) -> bool {
+        if !self.emitter.due(id) {
+            self.counts.dead_lettered += 1;
+            return false;
+        }
+        self.counts.attempts += 1;
+        if n > 1 {
+            self.counts.retried += 1;
+        }
+        true
+    }
+
+    /// Attempt `n` of event `id` ended at `now` with `outcome`: the next attempt and when it is
+    /// due, if any.
+    pub fn end(&mut self, id: u32, n: u32, outcome: AttemptOutcome, now: Micros, rng: &mut Rng) -> Option<(u32, Micros)> {
+        if outcome != AttemptOutcome::Success {
+            self.counts.failed += 1;
+        }
+        match self.emitter.on_outcome(id, n, outcome, now, rng) {
+            Next::Done => {
+                if outcome == AttemptOutcome::Success {
+                    self.counts.delivered += 1;
+                }
+                None
+            }
+            Next::Retry { attempt, at } => Some((attempt, at)),
+            Next::DeadLetter => {
+                self.counts.dead_lettered += 1;
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The consumer's HTTP face: model requests out as URLs, real answers back as model answers.
+//!
+//! Owns the translation a live consumer needs and nothing else: the path of each
+//! [`Request`](crate::model::api::Request), the mapping of HTTP status codes to model statuses
+//! (one place), the parsing of `ETag` and `Retry-After`/`X-Poll-Interval` headers (one place
+//! each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
+//! wire functions, as the sim sizes them, so the two engines bill alike. It keeps no counts.
+
+use reqwest::header::HeaderMap;
+
+use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
+use crate::model::api::{answer_bytes, Body, Request, Response, Status};
+use crate::units::{Micros, SECOND};
+
+/// The header that names the client for rate limiting.
+pub const API_KEY: &str = "x-api-key";
+
+/// Where one consumer sends its requests, and how they are sized.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// The HTTP client.
+    pub client: reqwest::Client,
+    /// Base URL of the source server, such as `http://127.0.0.1:8080`.
+    pub base: String,
+    /// The consumer's `X-Api-Key` (its own quota).
+    pub key: String,
+    /// Whether the API sends rate-limit headers (the scenario sets a limit).
+    pub limited: bool,
+    /// The scenario's payload size.
+    pub payload_bytes: u32,
+}
+
+/// The path and query of `req`.
+pub fn path_of(req: &Request) -> String {
+    let after = |cursor: u32| cursor.checked_sub(1).map(|a| format!("after={}&", json::event_id(a)));
+    match *req {
+        Request::List { cursor, limit, .. } => {
+            format!("/events?{}limit={limit}", after(cursor).unwrap_or_default())
+        }
+        Request::LongPoll { cursor, limit, wait } => format!(
+            "/events?{}limit={limit}&wait={}",
+            after(cursor).unwrap_or_default(),
+            crate::units::format_duration(wait)
+        ),
+        Request::Stream { .. } => "/stream".to_string(),
+        Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),
+        Request::Event(id) => format!("/events/{}", json::event_id(id)),
+    }
+}
+
+/// The model status of an HTTP status code.
+pub fn status_of(code: u16) -> Status {
+    match code {
+        200 => Status::Ok,
+        304 => Status::NotModified,
+        404 => Status::NotFound,
+        429 => Status::TooManyRequests,
+        _ => Status::Unavailable,
+    }
+}
+
+/// A header holding whole seconds (`Retry-After`, `X-Poll-Interval`), in microseconds.
+pub fn secs_header(h: &HeaderMap, name: &str) -> Option<Micros> {
+    h.get(name)?.to_str().ok()?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(SECOND))
+}
+
+/// An `ETag` header as the model's tag (weak or strong; the server sends 16 hex digits).
+pub fn etag_of(h: &HeaderMap) -> Option<u64> {
+    let v = h.get("etag")?.to_str().ok()?.trim();
+    u64::from_str_radix(v.trim_start_matches("W/").trim_matches('"'), 16).ok()
+}
+
+impl Api {
+    /// An answer the model can use: `status` with no body, sized as the wire model sizes it
+    /// (`answered`: a status line came back; otherwise only the request went out).
+    pub fn bare(&self, req: &Request, status: Status, answered: bool) -> Response {
+        let bytes_down = if answered { answer_bytes(status, &Body::Empty, self.limited, self.payload_bytes) } else { 0 };
+        Response {
+            status,
+            body: Body::Empty,
+            etag: None,
+            retry_after: None,
+            poll_interval: None,
+            rate: None,
+            bytes_up: req.wire_bytes(),
+            bytes_down,
+            hold: 0,
+        }
+    }
+
+    /// A GET of `path` with the consumer's key.
+    pub fn get(&self, path: &str, accept: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.base)).header(API_KEY, &self.key).header("accept", accept)
+    }
+
+    /// Performs one request and decodes the answer into the model's terms.
+    pub async fn fetch(&self, req: Request) -> Response {
+        let mut rb = self.get(&path_of(&req), "application/json");
+        if let Request::List { if_none_match: Some(etag), .. } = req {
+            rb = rb.header("if-none-match", format!("\"{etag:016x}\""));
+        }
+        let Ok(r) = rb.send().await else { return self.bare(&req, Status::Unavailable, false) };
+        let h = r.headers().clone();
+        let mut resp = self.bare(&req, status_of(r.status().as_u16()), true);
+        resp.etag = etag_of(&h);
+        resp.retry_after = secs_header(&h, "retry-after");
+        resp.poll_interval = secs_header(&h, "x-poll-interval");
+        let Ok(body) = r.bytes().await else { return self.bare(&req, Status::Unavailable, true) };
+        if resp.status != Status::Ok {
+            return resp;
+        }
+        match decode(req, &body) {
+            Some(b) => {
+                resp.body = b;
+                resp.bytes_down = answer_bytes(resp.status, &b, self.limited, self.payload_bytes);
+                resp
+            }
+            None => self.bare(&req, Status::Unavailable, true),
+        }
+    }
+}
+
+/// The model body of a 200 answer to `req`, if the JSON is what the API sends.
+fn decode(req: Request, body: &[u8]) -> Option<Body> {
+    match req {
+        Request::Stream { .. } => None,
+        Request::List { cursor, .. } | Request::LongPoll { cursor, .. } => {
+            let p = serde_json::from_slice::<PageIn>(body).ok()?;
+            let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
+            let ids = ids?;
+            let first = ids.first().copied().unwrap_or(cursor);
+            let count = ids.len() as u32;
+            // The server returns a contiguous run of the log.
+            if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
+                return None;
+            }
+            Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
+        }
+        Request::Resource(_) => {
+            let r = serde_json::from_slice::<ResourceIn>(body).ok()?;
+            let id = json::parse_resource_id(&r.id)?;
+            let latest = match r.last_event_id {
+                Some(e) => Some(json::parse_event_id(&e)?),
+                None => None,
+            };
+            Some(Body::Resource { id, latest, version: r.version })
+        }
+        Request::Event(_) => {
+            serde_json::from_slice::<IdOnly>(body).ok().and_then(|e| json::parse_event_id(&e.id)).map(Body::Event)
+        }
+    }
+}
