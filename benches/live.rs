@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use hdrhistogram::Histogram;
-use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::client::Api;
+use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{self, attempt, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};

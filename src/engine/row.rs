@@ -66,6 +66,16 @@ pub enum Input<'r> {
     },
 }
 
+/// A row broke a model invariant (conservation, time going back): a bug, never a result.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("internal check failed for {label}: {what}")]
+pub struct Breach {
+    /// The row.
+    pub label: String,
+    /// What broke.
+    pub what: String,
+}
+
 /// A row, settled.
 #[derive(Debug, Clone)]
 pub struct RowOutcome {
@@ -207,11 +217,11 @@ impl<'a> Row<'a> {
     /// Settles the row at `end`: every undetected event is in flight while the strategy could
     /// still reach it or the subscription's emitter still has an attempt ahead, missed otherwise;
     /// then checks conservation.
-    pub fn finish(mut self, outbox: Option<&Outbox>, end: Micros) -> Result<RowOutcome, String> {
+    pub fn finish(mut self, outbox: Option<&Outbox>, end: Micros) -> Result<RowOutcome, Breach> {
         if let Some(o) = outbox {
             self.rec.webhooks = o.counts;
         }
-        let (strategy, log) = (self.strategy.as_ref(), self.log);
+        let (strategy, log, label) = (self.strategy.as_ref(), self.log, self.label);
         let outcome = self.rec.finish(|id| {
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
             if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
@@ -219,7 +229,8 @@ impl<'a> Row<'a> {
             } else {
                 Fate::Missed
             }
-        })?;
+        });
+        let outcome = outcome.map_err(|what| Breach { label, what })?;
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
 }
@@ -267,7 +278,14 @@ impl Outbox {
 
     /// Attempt `n` of event `id` ended at `now` with `outcome`: the next attempt and when it is
     /// due, if any.
-    pub fn end(&mut self, id: u32, n: u32, outcome: AttemptOutcome, now: Micros, rng: &mut Rng) -> Option<(u32, Micros)> {
+    pub fn end(
+        &mut self,
+        id: u32,
+        n: u32,
+        outcome: AttemptOutcome,
+        now: Micros,
+        rng: &mut Rng,
+    ) -> Option<(u32, Micros)> {
         if outcome != AttemptOutcome::Success {
             self.counts.failed += 1;
         }

@@ -33,14 +33,7 @@ use crate::strategy::{Action, Spec};
 use crate::units::Micros;
 
 /// A run failed an internal check: a bug, never a result.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("internal check failed for {label}: {what}")]
-pub struct SimError {
-    /// The row.
-    pub label: String,
-    /// What broke.
-    pub what: String,
-}
+pub use crate::engine::row::Breach as SimError;
 
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -246,7 +239,6 @@ impl<'a> Sim<'a> {
 /// Runs one strategy over the whole scenario.
 pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
     let row = Row::new(scenario, log, spec, "strategy");
-    let label = row.label().to_string();
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,
@@ -258,7 +250,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         log,
         outbox: row.subscription().map(|_| Outbox::new(scenario, log.len())),
         receiver: Receiver::new(&scenario.receiver),
-        net: Rng::new(scenario.seed, &format!("net/{label}")),
+        net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
         row,
     };
     sim.row.start(0);
@@ -272,7 +264,8 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
             break;
         }
         if at < sim.now {
-            sim.row.violation(format!("time went back from {} to {at} µs", sim.now));
+            let what = format!("time went back from {} to {at} µs", sim.now);
+            sim.row.violation(what);
         }
         sim.now = at;
         steps += 1;
@@ -307,7 +300,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
     }
 
     let peak = sim.api.peak_use();
-    let done = sim.row.finish(sim.outbox.as_ref(), end).map_err(|what| SimError { label, what })?;
+    let done = sim.row.finish(sim.outbox.as_ref(), end)?;
     let report = StrategyReport::new(spec, scenario, &done.outcome, done.effective, peak);
     Ok(RowResult { report, steps })
 }

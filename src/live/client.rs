@@ -74,7 +74,8 @@ impl Api {
     /// An answer the model can use: `status` with no body, sized as the wire model sizes it
     /// (`answered`: a status line came back; otherwise only the request went out).
     pub fn bare(&self, req: &Request, status: Status, answered: bool) -> Response {
-        let bytes_down = if answered { answer_bytes(status, &Body::Empty, self.limited, self.payload_bytes) } else { 0 };
+        let bytes_down =
+            if answered { answer_bytes(status, &Body::Empty, self.limited, self.payload_bytes) } else { 0 };
         Response {
             status,
             body: Body::Empty,
@@ -145,8 +146,9 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
             };
             Some(Body::Resource { id, latest, version: r.version })
         }
-        Request::Event(_) => {
-            serde_json::from_slice::<IdOnly>(body).ok().and_then(|e| json::parse_event_id(&e.id)).map(Body::Event)
-        }
+        Request::Event(_) => serde_json::from_slice::<IdOnly>(body)
+            .ok()
+            .and_then(|e| json::parse_event_id(&e.id))
+            .map(Body::Event),
     }
 }

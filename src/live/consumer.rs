@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use crate::engine::row::{Input, Row, RowOutcome};
-use crate::live::clock::Clock;
+use crate::engine::row::{Breach, Input, Row, RowOutcome};
 use crate::live::client::Api;
+use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
 use crate::live::receiver::Delivery;
@@ -80,7 +80,7 @@ pub async fn run(
     clock: Clock,
     end: Micros,
     mut task: RowTask,
-) -> Result<RowOutcome, String> {
+) -> Result<RowOutcome, Breach> {
     let mut row = Row::new(&scenario, &log, &task.spec, "live-strategy");
     let (tx, mut rx) = unbounded_channel::<Event>();
     let deadline = tokio::time::Instant::from_std(clock.instant_at(end));
@@ -114,8 +114,7 @@ pub async fn run(
         dispatch(&mut row, &task.api, clock, end, &tx);
     }
 
-    let label = row.label().to_string();
     // One lock for the whole settlement, not one per event.
     let settled = task.outbox.as_ref().map(|o| lock(o));
-    row.finish(settled.as_ref().map(|o| &o.outbox), end).map_err(|e| format!("{label}: {e}"))
+    row.finish(settled.as_ref().map(|o| &o.outbox), end)
 }

@@ -45,7 +45,10 @@ pub enum LiveError {
     /// A socket or runtime could not be set up.
     #[error("the live engine could not start: {0}")]
     Setup(String),
-    /// An internal check failed.
+    /// A row broke a model invariant.
+    #[error(transparent)]
+    Breach(#[from] crate::engine::row::Breach),
+    /// A row's task died.
     #[error("internal check failed for {0}")]
     Check(String),
 }
@@ -119,7 +122,11 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
         .filter_map(|(i, (spec, payload))| {
             payload.map(|payload| Subscription {
                 name: spec.label(),
-                target: Target { url: format!("http://{rcv_addr}/hooks/{i}"), secret: secret.clone(), payload },
+                target: Target {
+                    url: format!("http://{rcv_addr}/hooks/{i}"),
+                    secret: secret.clone(),
+                    payload,
+                },
             })
         })
         .collect();
@@ -187,7 +194,7 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     for (i, (h, spec)) in handles.into_iter().zip(specs).enumerate() {
         let done =
             h.await.map_err(|e| LiveError::Check(format!("{}: its task failed: {e}", spec.label())))?;
-        let done = done.map_err(LiveError::Check)?;
+        let done = done?;
         let peak = source.peak_use(&format!("row-{i}"));
         reports.push(StrategyReport::new(spec, &scenario, &done.outcome, done.effective, peak));
     }

@@ -174,7 +174,8 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Byt
     };
     if let Some((status, message)) = fault {
         lock(&st.stats).faulted += 1;
-        let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
+        let _ =
+            endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
         return error(status, message);
     }
     let now_s = unix_now();

@@ -22,8 +22,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::live::clock::Clock;
 pub use crate::live::client::API_KEY;
+use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
 use crate::live::json as body;
 use crate::live::{error, lock};

@@ -228,7 +228,12 @@ impl Api {
                     poll_interval,
                     rate,
                     bytes_up,
-                    bytes_down: answer_bytes(Status::TooManyRequests, &Body::Empty, limited, self.payload_bytes),
+                    bytes_down: answer_bytes(
+                        Status::TooManyRequests,
+                        &Body::Empty,
+                        limited,
+                        self.payload_bytes,
+                    ),
                     hold: 0,
                 };
             }

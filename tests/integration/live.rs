@@ -423,6 +423,46 @@ fn sim_and_live_agree() {
     assert_eq!(sim.run.events, live.run.events, "the same event stream");
 }
 
+/// Both engines size every message with the one wire model: per row, bytes agree within 5%,
+/// with a rate limit (rate-limit headers on every answer) and without one (none).
+#[test]
+fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
+    use hookbench::strategy::StrategyKind::{Hybrid, LongPoll, PollEtag, Sse};
+    let kinds = [Poll, PollEtag, Webhook, Hybrid, LongPoll, Sse];
+    for limit in ["", "rate_limit = \"100000/h\""] {
+        let s = scenario(&format!(
+            r#"
+            name = "bytes"
+            duration = "6m"
+            drain = "1m"
+            seed = 5
+            [events]
+            rate = "1500/h"
+            resources = 40
+            payload_bytes = 300
+            [api]
+            rtt = "100ms"
+            {limit}
+            [webhook]
+            delay = "300ms"
+            [strategies]
+            intervals = ["30s"]
+            long_poll_wait = "20s"
+            "#
+        ));
+        let sim = crate::util::run(&s, &kinds, &[30 * SECOND]);
+        let specs =
+            hookbench::strategy::Spec::expand(&kinds, &[30 * SECOND], s.strategies.reconcile_interval);
+        let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false };
+        let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
+        for (a, b) in sim.strategies.iter().zip(&live.strategies) {
+            let (sb, lb) =
+                ((a.bytes.received + a.bytes.sent) as f64, (b.bytes.received + b.bytes.sent) as f64);
+            assert!(rel(lb, sb) < 0.05, "{} with limit `{limit}`: sim {sb} B, live {lb} B", a.label);
+        }
+    }
+}
+
 /// Starts `hookbench serve` with `args`; returns the child, its stdout and the bound address.
 fn start_serve(
     args: &[&str],
