@@ -143,6 +143,17 @@ impl<'a> Recorder<'a> {
         self.detected
     }
 
+    /// Events neither detected nor declared missed so far, in id order.
+    pub fn unsettled(&self) -> impl Iterator<Item = u32> + '_ {
+        let open = self.log.len() as u64 - self.detected - self.declared_missed;
+        self.status.iter().enumerate().filter(|(_, st)| **st == UNSEEN).map(|(i, _)| i as u32).take(open as usize)
+    }
+
+    /// How many events are neither detected nor declared missed.
+    pub fn unsettled_count(&self) -> u64 {
+        self.log.len() as u64 - self.detected - self.declared_missed
+    }
+
     /// Whether `id` has been detected.
     pub fn is_detected(&self, id: u32) -> bool {
         self.status.get(id as usize) == Some(&DETECTED)

@@ -100,6 +100,8 @@ pub struct Row<'a> {
     actions: Vec<Action>,
     /// Actions before this index were handed out by `poll_action`.
     next: usize,
+    /// Requests handed out whose answers have not come back.
+    outstanding: u32,
     steps: u64,
 }
 
@@ -121,6 +123,7 @@ impl<'a> Row<'a> {
             rec: Recorder::new(log, scenario.duration),
             actions: Vec::with_capacity(64),
             next: 0,
+            outstanding: 0,
             steps: 0,
         }
     }
@@ -162,6 +165,7 @@ impl<'a> Row<'a> {
         match input {
             Input::Timer(token) => self.with_strategy(now, |s, cx| s.on_timer(cx, token)),
             Input::Answer { tag, resp, billable } => {
+                self.outstanding = self.outstanding.saturating_sub(1);
                 let before = self.rec.detected();
                 self.with_strategy(now, |s, cx| s.on_response(cx, tag, resp));
                 if billable {
@@ -198,6 +202,9 @@ impl<'a> Row<'a> {
         match self.actions.get(self.next) {
             Some(&a) => {
                 self.next += 1;
+                if matches!(a, Action::Send { .. }) {
+                    self.outstanding += 1;
+                }
                 Some(a)
             }
             None => {
@@ -212,6 +219,24 @@ impl<'a> Row<'a> {
     /// and reported as an internal error when the row is settled.
     pub fn violation(&mut self, what: String) {
         self.rec.violation(what);
+    }
+
+    /// Whether nothing is in flight at `now`: no request awaiting its answer (it may still be
+    /// billed), no delivery pending at the provider, and every
+    /// event detected, or missed for good (neither the strategy nor a retry can still reach it).
+    /// Past the window, a settled row has nothing left to measure, so its drain can end.
+    pub fn settled(&self, outbox: Option<&Outbox>, now: Micros) -> bool {
+        if self.outstanding > 0 {
+            return false;
+        }
+        if outbox.is_some_and(|o| o.emitter.pending() > 0) {
+            return false;
+        }
+        if self.rec.unsettled_count() == 0 {
+            return true;
+        }
+        let (strategy, log) = (self.strategy.as_ref(), self.log);
+        self.rec.unsettled().all(|id| !strategy.can_still_detect(id, log.superseded(id, now)))
     }
 
     /// Settles the row at `end`: every undetected event is in flight while the strategy could

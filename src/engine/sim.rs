@@ -30,7 +30,7 @@ use crate::queue::TimedQueue;
 use crate::report::{Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
-use crate::units::Micros;
+use crate::units::{Micros, SECOND};
 
 /// A run failed an internal check: a bug, never a result.
 pub use crate::engine::row::Breach as SimError;
@@ -259,9 +259,21 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         sim.push(log.get(0).at, Step::Arrival(0));
     }
     let mut steps = 0u64;
+    // Past the window the drain ends as soon as the row is settled: checked at the window's end,
+    // then at doubling distances, so a drain that must run long costs few checks.
+    let (mut check_at, mut check_gap) = (scenario.duration, SECOND);
+    let mut ended = end;
     while let Some((at, step)) = sim.queue.pop() {
         if at > end {
             break;
+        }
+        if at >= check_at {
+            if sim.row.settled(sim.outbox.as_ref(), at) {
+                ended = at;
+                break;
+            }
+            check_at = at.saturating_add(check_gap);
+            check_gap = check_gap.saturating_mul(2);
         }
         if at < sim.now {
             let what = format!("time went back from {} to {at} µs", sim.now);
@@ -300,7 +312,7 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
     }
 
     let peak = sim.api.peak_use();
-    let done = sim.row.finish(sim.outbox.as_ref(), end)?;
+    let done = sim.row.finish(sim.outbox.as_ref(), ended)?;
     let report = StrategyReport::new(spec, scenario, &done.outcome, done.effective, peak);
     Ok(RowResult { report, steps })
 }

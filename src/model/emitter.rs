@@ -54,13 +54,15 @@ pub enum Next {
 pub struct Emitter {
     cfg: WebhookConfig,
     states: Vec<DeliveryState>,
+    /// Events whose delivery is settled (delivered or dead-lettered).
+    settled: usize,
     disabled: bool,
 }
 
 impl Emitter {
     /// An emitter for `events` events.
     pub fn new(cfg: &WebhookConfig, events: usize) -> Self {
-        Emitter { cfg: cfg.clone(), states: vec![DeliveryState::Pending; events], disabled: false }
+        Emitter { cfg: cfg.clone(), states: vec![DeliveryState::Pending; events], settled: 0, disabled: false }
     }
 
     /// Whether the endpoint was disabled by a 410.
@@ -72,7 +74,7 @@ impl Emitter {
     /// endpoint is disabled (then it is dead-lettered at once).
     pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
         if self.disabled {
-            self.states[id as usize] = DeliveryState::DeadLettered;
+            self.settle(id, DeliveryState::DeadLettered);
             return None;
         }
         Some(now + self.cfg.delay.sample(rng))
@@ -87,25 +89,24 @@ impl Emitter {
         now: Micros,
         rng: &mut Rng,
     ) -> Next {
-        let state = &mut self.states[id as usize];
-        if *state != DeliveryState::Pending {
+        if self.states[id as usize] != DeliveryState::Pending {
             return Next::Done;
         }
         let retry_after = match outcome {
             Outcome::Success => {
-                *state = DeliveryState::Delivered;
+                self.settle(id, DeliveryState::Delivered);
                 return Next::Done;
             }
             Outcome::Gone => {
                 self.disabled = true;
-                *state = DeliveryState::DeadLettered;
+                self.settle(id, DeliveryState::DeadLettered);
                 return Next::DeadLetter;
             }
             Outcome::Failure => None,
             Outcome::Throttled(after) => after,
         };
         if self.disabled {
-            *state = DeliveryState::DeadLettered;
+            self.settle(id, DeliveryState::DeadLettered);
             return Next::DeadLetter;
         }
         match self.cfg.retry.next_delay(attempt, rng) {
@@ -116,7 +117,7 @@ impl Emitter {
                 Next::Retry { attempt: attempt + 1, at }
             }
             None => {
-                *state = DeliveryState::DeadLettered;
+                self.settle(id, DeliveryState::DeadLettered);
                 Next::DeadLetter
             }
         }
@@ -126,10 +127,20 @@ impl Emitter {
     /// to the dead-letter queue without being sent.
     pub fn due(&mut self, id: u32) -> bool {
         if self.disabled && self.states[id as usize] == DeliveryState::Pending {
-            self.states[id as usize] = DeliveryState::DeadLettered;
+            self.settle(id, DeliveryState::DeadLettered);
             return false;
         }
         true
+    }
+
+    fn settle(&mut self, id: u32, to: DeliveryState) {
+        self.states[id as usize] = to;
+        self.settled += 1;
+    }
+
+    /// Events whose delivery is still pending: not yet delivered nor dead-lettered.
+    pub fn pending(&self) -> usize {
+        self.states.len() - self.settled
     }
 
     /// Where event `id` stands.
