@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::model::dist::Delay;
 use crate::model::retry::{RetryPolicy, PRESETS};
 use crate::strategy::StrategyKind;
@@ -25,8 +26,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
 /// The default scenario's name.
 pub const DEFAULT: &str = "payments";
 
-/// The most events one run may generate (memory stays under a few hundred MB).
-pub const MAX_EVENTS: f64 = 20_000_000.0;
+pub use crate::limits::MAX_EVENTS;
 
 /// A scenario problem, as one sentence.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,10 +41,10 @@ pub struct Scenario {
     /// One line for people.
     pub description: String,
     /// Span of event arrivals and of the cost window.
-    #[serde(rename = "duration_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
     pub duration: Micros,
     /// After the window, how long strategies go on to settle in-flight events.
-    #[serde(rename = "drain_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "drain_s", serialize_with = "crate::units::secs")]
     pub drain: Micros,
     /// Whether the file set the drain (else it follows the intervals).
     #[serde(skip)]
@@ -67,7 +67,7 @@ pub struct Scenario {
 #[derive(Debug, Clone, Serialize)]
 pub struct EventsConfig {
     /// Poisson arrival rate outside bursts, per hour.
-    #[serde(rename = "rate_per_h", serialize_with = "crate::report::per_hour")]
+    #[serde(rename = "rate_per_h", serialize_with = "crate::units::per_hour")]
     pub rate: Rate,
     /// Number of resources; each event moves one (uniformly chosen) to its next state.
     pub resources: u32,
@@ -78,7 +78,7 @@ pub struct EventsConfig {
     /// Size of each event's payload.
     pub payload_bytes: u32,
     /// Delay before an event is visible to the API (the log stays in order).
-    #[serde(serialize_with = "crate::report::delay")]
+    #[serde(serialize_with = "crate::model::dist::delay_secs")]
     pub visibility_delay: Delay,
     /// Windows with another arrival rate.
     pub bursts: Vec<Burst>,
@@ -92,13 +92,13 @@ pub struct EventsConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct Burst {
     /// Start, from the beginning of the run.
-    #[serde(rename = "at_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
     pub at: Micros,
     /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
     pub duration: Micros,
     /// Arrival rate during the window (replaces the base rate).
-    #[serde(rename = "rate_per_h", serialize_with = "crate::report::per_hour")]
+    #[serde(rename = "rate_per_h", serialize_with = "crate::units::per_hour")]
     pub rate: Rate,
 }
 
@@ -106,7 +106,7 @@ pub struct Burst {
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiConfig {
     /// Round trip of one request: network both ways plus server time.
-    #[serde(serialize_with = "crate::report::delay")]
+    #[serde(serialize_with = "crate::model::dist::delay_secs")]
     pub rtt: Delay,
     /// Per-client quota per window; `None` for no limit.
     pub rate_limit: Option<Quota>,
@@ -115,19 +115,19 @@ pub struct ApiConfig {
     /// Whether a 304 uses quota (GitHub: no).
     pub not_modified_counts: bool,
     /// Suggested poll interval sent as `X-Poll-Interval`.
-    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::report::opt_secs")]
+    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::units::opt_secs")]
     pub poll_interval_hint: Option<Micros>,
     /// The longest the server holds a long poll (SQS and Telegram: 20 s).
-    #[serde(rename = "long_poll_max_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "long_poll_max_s", serialize_with = "crate::units::secs")]
     pub long_poll_max: Micros,
     /// The `retry:` reconnection delay the event stream asks for.
-    #[serde(rename = "sse_retry_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "sse_retry_s", serialize_with = "crate::units::secs")]
     pub sse_retry: Micros,
     /// Times at which the server drops every open event stream.
-    #[serde(rename = "sse_drops_s", serialize_with = "crate::report::secs_vec")]
+    #[serde(rename = "sse_drops_s", serialize_with = "crate::units::secs_vec")]
     pub sse_drops: Vec<Micros>,
     /// The server also drops every open stream at each multiple of this.
-    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::report::opt_secs")]
+    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::units::opt_secs")]
     pub sse_drop_every: Option<Micros>,
 }
 
@@ -137,7 +137,7 @@ pub struct Quota {
     /// Requests per window.
     pub limit: u64,
     /// The window.
-    #[serde(rename = "window_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "window_s", serialize_with = "crate::units::secs")]
     pub window: Micros,
 }
 
@@ -155,10 +155,10 @@ pub enum Payload {
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookConfig {
     /// From the event to the attempt reaching the receiver (queueing plus network).
-    #[serde(serialize_with = "crate::report::delay")]
+    #[serde(serialize_with = "crate::model::dist::delay_secs")]
     pub delay: Delay,
     /// Per-attempt timeout.
-    #[serde(rename = "timeout_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "timeout_s", serialize_with = "crate::units::secs")]
     pub timeout: Micros,
     /// Retry schedule.
     pub retry: RetryPolicy,
@@ -174,12 +174,12 @@ pub struct ReceiverConfig {
     /// Share of deliveries processed but answered only after `slow`.
     pub slow_rate: f64,
     /// How late a slow answer comes.
-    #[serde(rename = "slow_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "slow_s", serialize_with = "crate::units::secs")]
     pub slow: Micros,
     /// Windows in which the receiver is down (connections refused).
     pub outages: Vec<Window>,
     /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
-    #[serde(rename = "gone_at_s", serialize_with = "crate::report::opt_secs")]
+    #[serde(rename = "gone_at_s", serialize_with = "crate::units::opt_secs")]
     pub gone_at: Option<Micros>,
 }
 
@@ -187,10 +187,10 @@ pub struct ReceiverConfig {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Window {
     /// Start.
-    #[serde(rename = "at_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
     pub at: Micros,
     /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
     pub duration: Micros,
 }
 
@@ -205,15 +205,15 @@ impl Window {
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategiesConfig {
     /// The poll intervals, each its own row per poll strategy.
-    #[serde(rename = "intervals_s", serialize_with = "crate::report::secs_vec")]
+    #[serde(rename = "intervals_s", serialize_with = "crate::units::secs_vec")]
     pub intervals: Vec<Micros>,
     /// Interval of `hybrid-reconcile`'s reconciliation poll.
-    #[serde(rename = "reconcile_interval_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "reconcile_interval_s", serialize_with = "crate::units::secs")]
     pub reconcile_interval: Micros,
     /// Which strategies run.
     pub list: Vec<StrategyKind>,
     /// How long `long-poll` asks the server to hold each request.
-    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::units::secs")]
     pub long_poll_wait: Micros,
     /// The interval policy of `poll-adaptive`.
     pub adaptive: Adaptive,
@@ -224,10 +224,10 @@ pub struct StrategiesConfig {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Adaptive {
     /// The interval after activity.
-    #[serde(rename = "min_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "min_s", serialize_with = "crate::units::secs")]
     pub min: Micros,
     /// The longest interval when idle.
-    #[serde(rename = "max_s", serialize_with = "crate::report::secs")]
+    #[serde(rename = "max_s", serialize_with = "crate::units::secs")]
     pub max: Micros,
     /// The factor an empty poll multiplies the interval by.
     pub backoff: f64,
@@ -363,8 +363,8 @@ impl Ctx<'_> {
                 format!("`{text}` is too short; it must be at least {}", crate::units::format_duration(min)),
             ));
         }
-        if d > 366 * DAY {
-            return Err(self.err(key, format!("`{text}` is over a year; use at most `366d`")));
+        if d > MAX_DURATION {
+            return Err(self.err(key, format!("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")));
         }
         Ok(d)
     }
@@ -755,8 +755,8 @@ impl Scenario {
         let longest_poll = intervals.iter().copied().max().unwrap_or(0);
         let drain = match &raw.drain {
             Some(t) => cx.duration("drain", t).and_then(|d| {
-                if d > 366 * DAY {
-                    Err(cx.err("drain", "is over a year; use at most `366d`"))
+                if d > MAX_DURATION {
+                    Err(cx.err("drain", format!("is over a year; use at most `{MAX_DURATION_TEXT}`")))
                 } else {
                     Ok(d)
                 }
