@@ -25,6 +25,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod limits;
 pub mod live;
 pub mod measure;
 pub mod metrics;

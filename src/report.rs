@@ -5,13 +5,14 @@
 //! raw [`metrics::Outcome`](crate::metrics::Outcome): percentiles, per-day extrapolations,
 //! wasted shares. Renderers must not compute anything a user could see differ between formats.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::Outcome;
-use crate::model::dist::Delay;
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
-use crate::units::{Micros, Rate, DAY, MILLI, SECOND};
+/// Microseconds as seconds (the serde helpers for times live in [`crate::units`]).
+pub use crate::units::secs_f;
+use crate::units::{Micros, DAY, MILLI};
 
 /// Version of the JSON layout. Bump on any breaking change.
 pub const SCHEMA: u32 = 1;
@@ -255,47 +256,4 @@ impl StrategyReport {
             },
         }
     }
-}
-
-/// Microseconds as seconds.
-pub fn secs_f(us: Micros) -> f64 {
-    us as f64 / SECOND as f64
-}
-
-/// Serializes microseconds as seconds.
-pub fn secs<S: Serializer>(us: &Micros, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(secs_f(*us))
-}
-
-/// Serializes optional microseconds as seconds or null.
-pub fn opt_secs<S: Serializer>(us: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
-    match us {
-        Some(us) => s.serialize_f64(secs_f(*us)),
-        None => s.serialize_none(),
-    }
-}
-
-/// Serializes a list of microseconds as seconds.
-pub fn secs_vec<S: Serializer>(us: &[Micros], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(us.iter().map(|u| secs_f(*u)))
-}
-
-/// Serializes a rate as events per hour.
-pub fn per_hour<S: Serializer>(r: &Rate, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(r.per_second() * 3600.0)
-}
-
-/// Serializes a delay as `{ "fixed_s": x }` or `{ "median_s": m, "p99_s": p, "mean_s": μ }`.
-pub fn delay<S: Serializer>(d: &Delay, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(None)?;
-    match *d {
-        Delay::Fixed(us) => m.serialize_entry("fixed_s", &secs_f(us))?,
-        Delay::LogNormal { median, p99 } => {
-            m.serialize_entry("median_s", &secs_f(median))?;
-            m.serialize_entry("p99_s", &secs_f(p99))?;
-            m.serialize_entry("mean_s", &(d.mean() / SECOND as f64))?;
-        }
-    }
-    m.end()
 }

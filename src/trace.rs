@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::units::{parse_duration, Micros, SECOND};
 
-/// The most rows a trace may hold.
-pub const MAX_ROWS: usize = 20_000_000;
+/// The most rows a trace may hold: as many as one run's events.
+pub const MAX_ROWS: usize = crate::limits::MAX_EVENTS as usize;
 
 /// One recorded event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,9 +3,13 @@
 //! Owns the text ↔ number conversions for every time and rate a user can type, on the command
 //! line or in a scenario file. All virtual time in hookbench is an integer count of
 //! microseconds ([`Micros`]). This module must never guess: a bare number with no unit is refused
-//! with a hint rather than read as seconds or milliseconds.
+//! with a hint rather than read as seconds or milliseconds. It also owns how a time or a rate is
+//! written into JSON (seconds, events per hour), so every serialized struct says it the same way.
+//! It sits at the bottom of the crate and imports nothing from it.
 
 use std::fmt;
+
+use serde::Serializer;
 
 /// Virtual time and durations, in microseconds.
 pub type Micros = u64;
@@ -168,6 +172,34 @@ pub fn format_duration(us: Micros) -> String {
 /// Formats milliseconds (as reported) compactly, the same way as [`format_duration`].
 pub fn format_ms(ms: f64) -> String {
     format_duration((ms * MILLI as f64).round().max(0.0) as Micros)
+}
+
+/// Microseconds as seconds.
+pub fn secs_f(us: Micros) -> f64 {
+    us as f64 / SECOND as f64
+}
+
+/// Serializes microseconds as seconds (`serialize_with = "crate::units::secs"`).
+pub fn secs<S: Serializer>(us: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(secs_f(*us))
+}
+
+/// Serializes optional microseconds as seconds or null.
+pub fn opt_secs<S: Serializer>(us: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
+    match us {
+        Some(us) => s.serialize_f64(secs_f(*us)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Serializes a list of microseconds as seconds.
+pub fn secs_vec<S: Serializer>(us: &[Micros], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(us.iter().map(|u| secs_f(*u)))
+}
+
+/// Serializes a rate as events per hour.
+pub fn per_hour<S: Serializer>(r: &Rate, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(r.per_second() * 3600.0)
 }
 
 #[cfg(test)]

@@ -3,13 +3,45 @@
 //!
 //! Owns the API's semantics, as a pure function of the event log, the client's rate limiter and
 //! "now". The sim engine calls [`Api::handle`] directly; the live engine's HTTP server calls the
-//! same function and turns the [`Response`] into real headers and JSON. No sockets, no clock.
+//! same function and turns the [`Response`] into real headers and JSON. It owns the
+//! [`ApiConfig`] a scenario fills in. No sockets, no clock.
 
-use crate::model::ratelimit::{retry_after_secs, RateLimiter, RateState};
+use serde::Serialize;
+
+use crate::model::dist::Delay;
+use crate::model::ratelimit::{retry_after_secs, Quota, RateLimiter, RateState};
 use crate::model::source::EventLog;
 use crate::model::wire;
-use crate::scenario::ApiConfig;
 use crate::units::{Micros, SECOND};
+
+/// The provider's API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiConfig {
+    /// Round trip of one request: network both ways plus server time.
+    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    pub rtt: Delay,
+    /// Per-client quota per window; `None` for no limit.
+    pub rate_limit: Option<Quota>,
+    /// Largest page `GET /events` returns.
+    pub page_size: u32,
+    /// Whether a 304 uses quota (GitHub: no).
+    pub not_modified_counts: bool,
+    /// Suggested poll interval sent as `X-Poll-Interval`.
+    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::units::opt_secs")]
+    pub poll_interval_hint: Option<Micros>,
+    /// The longest the server holds a long poll (SQS and Telegram: 20 s).
+    #[serde(rename = "long_poll_max_s", serialize_with = "crate::units::secs")]
+    pub long_poll_max: Micros,
+    /// The `retry:` reconnection delay the event stream asks for.
+    #[serde(rename = "sse_retry_s", serialize_with = "crate::units::secs")]
+    pub sse_retry: Micros,
+    /// Times at which the server drops every open event stream.
+    #[serde(rename = "sse_drops_s", serialize_with = "crate::units::secs_vec")]
+    pub sse_drops: Vec<Micros>,
+    /// The server also drops every open stream at each multiple of this.
+    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::units::opt_secs")]
+    pub sse_drop_every: Option<Micros>,
+}
 
 /// A request to the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,9 +344,7 @@ pub fn answer_bytes(status: Status, body: &Body, limited: bool, payload_bytes: u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dist::Delay;
     use crate::model::source::Event;
-    use crate::scenario::Quota;
 
     fn log() -> EventLog {
         let events = (0..10u32)

@@ -8,7 +8,7 @@
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::units::Micros;
+use crate::units::{secs_f, Micros, SECOND};
 
 /// The z-score of the 99th percentile of the standard normal distribution.
 const Z99: f64 = 2.326_347_874_040_840_8;
@@ -126,6 +126,22 @@ impl Delay {
             Delay::LogNormal { median, .. } => median,
         }
     }
+}
+
+/// Serializes a delay as `{ "fixed_s": x }` or `{ "median_s": m, "p99_s": p, "mean_s": μ }`
+/// (`serialize_with = "crate::model::dist::delay_secs"`).
+pub fn delay_secs<S: serde::Serializer>(d: &Delay, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(None)?;
+    match *d {
+        Delay::Fixed(us) => m.serialize_entry("fixed_s", &secs_f(us))?,
+        Delay::LogNormal { median, p99 } => {
+            m.serialize_entry("median_s", &secs_f(median))?;
+            m.serialize_entry("p99_s", &secs_f(p99))?;
+            m.serialize_entry("mean_s", &(d.mean() / SECOND as f64))?;
+        }
+    }
+    m.end()
 }
 
 #[cfg(test)]

@@ -3,11 +3,39 @@
 //! Owns the delivery state of every event: pending, delivered, or dead-lettered, and whether the
 //! endpoint has been disabled (after a `410 Gone`). Given the outcome of an attempt it answers
 //! with the next step — retry at a time (the schedule with jitter, or the receiver's
-//! `Retry-After` if later), or the dead-letter queue. No sockets, no clock.
+//! `Retry-After` if later), or the dead-letter queue. It owns the [`WebhookConfig`] (and the
+//! [`Payload`] shape) a scenario fills in. No sockets, no clock.
 
-use crate::model::dist::Rng;
-use crate::scenario::WebhookConfig;
+use serde::Serialize;
+
+use crate::model::dist::{Delay, Rng};
+use crate::model::retry::RetryPolicy;
 use crate::units::Micros;
+
+/// Fat or thin webhook payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Payload {
+    /// The whole event.
+    Fat,
+    /// Id and type only; the consumer fetches the rest.
+    Thin,
+}
+
+/// The provider's webhook emitter.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookConfig {
+    /// From the event to the attempt reaching the receiver (queueing plus network).
+    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    pub delay: Delay,
+    /// Per-attempt timeout.
+    #[serde(rename = "timeout_s", serialize_with = "crate::units::secs")]
+    pub timeout: Micros,
+    /// Retry schedule.
+    pub retry: RetryPolicy,
+    /// Payload the `webhook` and `hybrid-reconcile` strategies receive (`hybrid` is always thin).
+    pub payload: Payload,
+}
 
 /// Where one event's delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,9 +194,6 @@ impl Emitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dist::Delay;
-    use crate::model::retry::RetryPolicy;
-    use crate::scenario::Payload;
     use crate::units::SECOND;
 
     fn cfg(preset: &str) -> WebhookConfig {

@@ -12,8 +12,14 @@
 //! Every piece takes "now" and its inputs and returns what happens next; none owns a socket, a
 //! clock or a thread. The sim engine drives them from a priority queue of timed events; the live
 //! engine drives the very same pieces from timers and HTTP.
+//!
+//! Each piece owns its configuration struct ([`arrivals::EventsConfig`], [`api::ApiConfig`],
+//! [`ratelimit::Quota`], [`emitter::WebhookConfig`], [`receiver::ReceiverConfig`]): plain data
+//! the scenario parser fills in. Nothing here imports the parser (`crate::scenario`), the
+//! report, the renderers, the command line or the live engine; dependencies point down.
 
 pub mod api;
+pub mod arrivals;
 pub mod dist;
 pub mod emitter;
 pub mod ratelimit;

@@ -2,11 +2,22 @@
 //!
 //! Owns the quota arithmetic: a window opens with the first counted request after the previous
 //! one expired, and resets `window` later; over quota the answer is "retry after the reset".
-//! It also keeps the peak share of quota used in any window. It takes "now" from its caller and
-//! never reads a clock.
+//! It also keeps the peak share of quota used in any window, and owns the [`Quota`] a scenario
+//! configures. It takes "now" from its caller and never reads a clock.
 
-use crate::scenario::Quota;
+use serde::Serialize;
+
 use crate::units::{Micros, SECOND};
+
+/// A request quota per fixed window.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Quota {
+    /// Requests per window.
+    pub limit: u64,
+    /// The window.
+    #[serde(rename = "window_s", serialize_with = "crate::units::secs")]
+    pub window: Micros,
+}
 
 /// What the rate-limit headers report at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,49 @@
 //! Owns the fault model of the receiving endpoint — outage windows (connections refused), a
 //! failure rate (5xx), and slow answers that arrive after the work was done — and decides how
 //! one delivery attempt is answered. Deduplication and signature checks belong to the consumer
-//! and to `signature`; this module never sees a socket or a clock.
+//! and to `signature`; this module never sees a socket or a clock. It owns the
+//! [`ReceiverConfig`] a scenario fills in.
+
+use serde::Serialize;
 
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
-use crate::scenario::ReceiverConfig;
 use crate::units::Micros;
+
+/// The subscriber's receiver and its faults.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiverConfig {
+    /// Share of deliveries answered with a 5xx.
+    pub failure_rate: f64,
+    /// Share of deliveries processed but answered only after `slow`.
+    pub slow_rate: f64,
+    /// How late a slow answer comes.
+    #[serde(rename = "slow_s", serialize_with = "crate::units::secs")]
+    pub slow: Micros,
+    /// Windows in which the receiver is down (connections refused).
+    pub outages: Vec<Window>,
+    /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
+    #[serde(rename = "gone_at_s", serialize_with = "crate::units::opt_secs")]
+    pub gone_at: Option<Micros>,
+}
+
+/// A span of time.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Window {
+    /// Start.
+    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
+    pub at: Micros,
+    /// Length.
+    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
+    pub duration: Micros,
+}
+
+impl Window {
+    /// Whether `t` falls inside.
+    pub fn contains(&self, t: Micros) -> bool {
+        t >= self.at && t < self.at.saturating_add(self.duration)
+    }
+}
 
 /// How the receiver answers one attempt arriving at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,21 @@
 //! generation, so strategies on separate threads read it freely. Strategies never read it
 //! directly — they learn of events only through the API and the webhook emitter.
 
+use crate::model::arrivals::EventsConfig;
 use crate::model::dist::Rng;
-use crate::scenario::{rate_segments, Scenario};
 use crate::units::{Micros, SECOND};
+
+/// What generating a run's events needs: the source's configuration, the span of arrivals and
+/// the seed. A whole scenario converts into it (`EventLog::generate(&scenario)`).
+#[derive(Debug, Clone, Copy)]
+pub struct SourceParams<'a> {
+    /// The arrival process.
+    pub events: &'a EventsConfig,
+    /// Arrivals fall in `[0, duration)`.
+    pub duration: Micros,
+    /// The seed of the run (the source draws from its own stream of it).
+    pub seed: u64,
+}
 
 /// One state transition of one resource. Its id is its index in the [`EventLog`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +45,12 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// Generates the arrival stream of `scenario` (its seed is in it).
-    pub fn generate(scenario: &Scenario) -> EventLog {
-        let ev = &scenario.events;
-        let mut rng = Rng::new(scenario.seed, "source");
-        let mut events = Vec::with_capacity(scenario.expected_events().ceil() as usize + 16);
+    /// Generates the arrival stream of a run: `params` is a [`SourceParams`] or anything that
+    /// converts into one, such as a `&Scenario`.
+    pub fn generate<'a>(params: impl Into<SourceParams<'a>>) -> EventLog {
+        let SourceParams { events: ev, duration, seed } = params.into();
+        let mut rng = Rng::new(seed, "source");
+        let mut events = Vec::with_capacity(ev.expected_events(duration).ceil() as usize + 16);
         let mut versions = vec![0u32; ev.resources as usize];
         let mut last_visible = 0;
         // Appends an event of `resource` at `at`, with its version and visibility time.
@@ -50,14 +63,13 @@ impl EventLog {
         };
         if let Some(trace) = &ev.trace {
             // A recorded trace: its times, its resources (or uniformly chosen ones).
-            for row in trace.rows.iter().take_while(|r| r.at < scenario.duration) {
+            for row in trace.rows.iter().take_while(|r| r.at < duration) {
                 let resource = row.resource.unwrap_or_else(|| rng.below(ev.resources)).min(ev.resources - 1);
                 push(&mut events, &mut rng, row.at, resource);
             }
             return Self::from_events(events, ev.resources, ev.states.len());
         }
-        let daily = ev.daily.as_deref();
-        for (start, end, rate) in rate_segments(scenario.duration, &ev.rate, &ev.bursts, daily) {
+        for (start, end, rate) in ev.rate_segments(duration) {
             if rate <= 0.0 {
                 continue;
             }
@@ -157,20 +169,32 @@ impl EventLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Scenario;
+    use crate::model::dist::Delay;
+    use crate::units::parse_rate;
 
-    fn scenario(extra: &str) -> Scenario {
-        Scenario::from_toml(
-            &format!("name = \"t\"\nduration = \"10h\"\nseed = 9\n[events]\nrate = \"3600/h\"\nresources = 7\n{extra}"),
-            "t",
-        )
-        .unwrap()
+    /// Ten hours of 3600/h over 7 resources, seed 9.
+    fn scenario(visibility_delay: Delay) -> EventsConfig {
+        EventsConfig {
+            rate: parse_rate("3600/h").unwrap(),
+            resources: 7,
+            resource_type: "resource".into(),
+            states: vec!["created".into(), "updated".into(), "closed".into()],
+            payload_bytes: 512,
+            visibility_delay,
+            bursts: Vec::new(),
+            daily: None,
+            trace: None,
+        }
+    }
+
+    fn generate(events: &EventsConfig) -> EventLog {
+        EventLog::generate(SourceParams { events, duration: 10 * 3600 * SECOND, seed: 9 })
     }
 
     #[test]
     fn arrivals_are_poisson_ordered_and_versioned() {
-        let s = scenario("");
-        let log = EventLog::generate(&s);
+        let s = scenario(Delay::Fixed(0));
+        let log = generate(&s);
         let n = log.len() as f64;
         assert!((n - 36_000.0).abs() < 4.0 * 36_000f64.sqrt(), "{n}");
         assert!(log.events().windows(2).all(|w| w[0].at <= w[1].at));
@@ -184,8 +208,8 @@ mod tests {
 
     #[test]
     fn visibility_delays_but_never_reorders() {
-        let s = scenario("visibility_delay = { median = \"1s\", p99 = \"10s\" }\n");
-        let log = EventLog::generate(&s);
+        let s = scenario(Delay::LogNormal { median: SECOND, p99: 10 * SECOND });
+        let log = generate(&s);
         assert!(log.events().windows(2).all(|w| w[0].visible_at <= w[1].visible_at));
         assert!(log.events().iter().all(|e| e.visible_at >= e.at));
         let t = 5 * 3600 * SECOND;
@@ -196,15 +220,15 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a = EventLog::generate(&scenario(""));
-        let b = EventLog::generate(&scenario(""));
+        let a = generate(&scenario(Delay::Fixed(0)));
+        let b = generate(&scenario(Delay::Fixed(0)));
         assert_eq!(a.events(), b.events());
     }
 
     #[test]
     fn resource_snapshots_and_supersession() {
-        let s = scenario("");
-        let log = EventLog::generate(&s);
+        let s = scenario(Delay::Fixed(0));
+        let log = generate(&s);
         let evs = log.resource_events(3).to_vec();
         let first = log.get(evs[0]);
         assert_eq!(log.resource_latest(3, first.visible_at), Some(evs[0]));

@@ -10,9 +10,9 @@
 //! when it ends, `min` after a cycle that brought events, else the last interval times
 //! `backoff` (at most `max`), and never shorter than the server's `X-Poll-Interval`.
 
+use super::config::Adaptive;
 use super::{back_off, Cx};
 use crate::model::api::{Body, Request, Response, Status};
-use crate::scenario::Adaptive;
 use crate::units::Micros;
 
 const TICK: u64 = 0;

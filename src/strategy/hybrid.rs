@@ -5,7 +5,7 @@
 use super::fetch::Fetcher;
 use super::{Cx, Strategy};
 use crate::model::api::Response;
-use crate::scenario::Payload;
+use crate::model::emitter::Payload;
 
 /// Thin webhook, then a fetch.
 pub struct Hybrid(Fetcher);

@@ -7,7 +7,7 @@ use super::cursor::CursorPoller;
 use super::fetch::Fetcher;
 use super::{Cx, Strategy};
 use crate::model::api::Response;
-use crate::scenario::Payload;
+use crate::model::emitter::Payload;
 use crate::units::Micros;
 
 /// The reconciliation poller's tokens start here; the fetcher's start at 0.

@@ -6,11 +6,17 @@
 //! log) and [`fetch`] (fetching a thin webhook's event). A strategy never reads the event source:
 //! it learns of events only from API answers and webhook deliveries, and it never touches a
 //! socket or a clock — the engines feed it time and input.
+//!
+//! The strategies own their configuration ([`StrategiesConfig`], [`Adaptive`]) and are built
+//! from a [`StrategyParams`], never from a whole scenario: nothing here imports the scenario
+//! parser, the report, the renderers, the command line or the live engine.
 
+mod config;
 pub mod cursor;
 pub mod fetch;
 pub mod hybrid;
 pub mod hybrid_reconcile;
+mod kind;
 pub mod long_poll;
 pub mod poll;
 pub mod poll_adaptive;
@@ -19,86 +25,14 @@ pub mod poll_state;
 pub mod sse;
 pub mod webhook;
 
-use serde::Serialize;
+pub use config::{Adaptive, StrategiesConfig, StrategyParams};
+pub use kind::StrategyKind;
 
 use crate::metrics::Recorder;
 use crate::model::api::{Request, Response};
 use crate::model::dist::Rng;
-use crate::scenario::{Payload, Scenario};
+use crate::model::emitter::Payload;
 use crate::units::{format_duration, Micros};
-
-/// The strategy kinds, as named on the command line and in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StrategyKind {
-    /// Cursor polling of the event log at a fixed interval.
-    Poll,
-    /// The same with `If-None-Match`.
-    PollEtag,
-    /// Polling every resource's current state.
-    PollState,
-    /// Fat webhooks only.
-    Webhook,
-    /// Thin webhook, then one fetch of the event.
-    Hybrid,
-    /// Webhooks plus a slow reconciliation poll of the event log.
-    HybridReconcile,
-    /// Long polling: the server holds each request until an event or its wait limit.
-    LongPoll,
-    /// A server-sent events stream, resumed with `Last-Event-ID` after a drop.
-    Sse,
-    /// Cursor polling that speeds up after activity and backs off when idle.
-    PollAdaptive,
-}
-
-impl StrategyKind {
-    /// All kinds, in table order.
-    pub const ALL: [StrategyKind; 9] = [
-        StrategyKind::Poll,
-        StrategyKind::PollEtag,
-        StrategyKind::PollState,
-        StrategyKind::Webhook,
-        StrategyKind::Hybrid,
-        StrategyKind::HybridReconcile,
-        StrategyKind::LongPoll,
-        StrategyKind::Sse,
-        StrategyKind::PollAdaptive,
-    ];
-
-    /// The kinds `compare` and `sweep` run when neither the scenario nor the command line name
-    /// any: the push-or-pull six. The middle ground (`long-poll`, `sse`, `poll-adaptive`) is
-    /// asked for by name.
-    pub const DEFAULT: &'static [StrategyKind] = StrategyKind::ALL.split_at(6).0;
-
-    /// The name users type.
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::Poll => "poll",
-            StrategyKind::PollEtag => "poll-etag",
-            StrategyKind::PollState => "poll-state",
-            StrategyKind::Webhook => "webhook",
-            StrategyKind::Hybrid => "hybrid",
-            StrategyKind::HybridReconcile => "hybrid-reconcile",
-            StrategyKind::LongPoll => "long-poll",
-            StrategyKind::Sse => "sse",
-            StrategyKind::PollAdaptive => "poll-adaptive",
-        }
-    }
-
-    /// Parses a name, with the list of valid ones on error.
-    pub fn parse(name: &str) -> Result<StrategyKind, String> {
-        let n = name.trim();
-        StrategyKind::ALL.into_iter().find(|k| k.name() == n).ok_or_else(|| {
-            let all: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
-            format!("unknown strategy `{n}`; use one of {}", all.join(", "))
-        })
-    }
-
-    /// Whether each `--interval` gives this strategy its own row.
-    pub fn polls_at_interval(self) -> bool {
-        matches!(self, StrategyKind::Poll | StrategyKind::PollEtag | StrategyKind::PollState)
-    }
-}
 
 /// One row to run: a kind and, for poll strategies, its interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,26 +67,24 @@ impl Spec {
         }
     }
 
-    /// Builds the strategy's state machine.
-    pub fn build(&self, scenario: &Scenario) -> Box<dyn Strategy> {
-        let interval = self.interval.unwrap_or(scenario.strategies.reconcile_interval);
-        let page = scenario.api.page_size;
+    /// Builds the strategy's state machine from `params` — a [`StrategyParams`] or anything
+    /// that converts into one, such as a `&Scenario` (`spec.build(&scenario)`).
+    pub fn build(&self, params: impl Into<StrategyParams>) -> Box<dyn Strategy> {
+        let p: StrategyParams = params.into();
+        let interval = self.interval.unwrap_or(p.reconcile_interval);
+        let page = p.page_size;
         match self.kind {
             StrategyKind::Poll => Box::new(poll::Poll::new(interval, page)),
             StrategyKind::PollEtag => Box::new(poll_etag::PollEtag::new(interval, page)),
-            StrategyKind::PollState => {
-                Box::new(poll_state::PollState::new(interval, scenario.events.resources))
-            }
+            StrategyKind::PollState => Box::new(poll_state::PollState::new(interval, p.resources)),
             StrategyKind::Webhook => Box::new(webhook::Webhook::new()),
             StrategyKind::Hybrid => Box::new(hybrid::Hybrid::new()),
             StrategyKind::HybridReconcile => {
-                Box::new(hybrid_reconcile::HybridReconcile::new(interval, page, scenario.webhook.payload))
+                Box::new(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
             }
-            StrategyKind::LongPoll => {
-                Box::new(long_poll::LongPoll::new(scenario.strategies.long_poll_wait, page))
-            }
+            StrategyKind::LongPoll => Box::new(long_poll::LongPoll::new(p.long_poll_wait, page)),
             StrategyKind::Sse => Box::new(sse::Sse::new()),
-            StrategyKind::PollAdaptive => Box::new(poll_adaptive::new(scenario.strategies.adaptive, page)),
+            StrategyKind::PollAdaptive => Box::new(poll_adaptive::new(p.adaptive, page)),
         }
     }
 }

@@ -5,9 +5,9 @@
 //! machinery is the cursor poller's (see [`super::cursor`]) with an interval policy; this module
 //! only builds it. Its row has no fixed interval, so a sweep runs it once, as a point.
 
+use super::config::Adaptive;
 use super::cursor::CursorPoller;
 use super::poll::Poll;
-use crate::scenario::Adaptive;
 
 /// An adaptive cursor poller, `page` events a page.
 pub fn new(policy: Adaptive, page: u32) -> Poll {

@@ -4,7 +4,7 @@
 
 use super::{Cx, Strategy};
 use crate::model::api::Response;
-use crate::scenario::Payload;
+use crate::model::emitter::Payload;
 
 /// Fat webhooks only.
 #[derive(Default)]

@@ -11,5 +11,6 @@ mod json_contract;
 mod live;
 mod rate_limits;
 mod strategies;
+mod structure;
 mod util;
 mod views;

@@ -1,0 +1,135 @@
+//! The field checks every section of a scenario file shares, and the sentence each problem
+//! becomes.
+//!
+//! Owns [`ScenarioError`] and [`Ctx`] — where the file came from — with its checks: durations
+//! (with the crate's bounds from [`crate::limits`]), rates, shares, delays and whole numbers,
+//! each failing as one sentence that names the file, the key and what would be right. It knows
+//! no section, builds no model type beyond a [`Delay`], and imports nothing from its parent.
+
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::model::dist::Delay;
+use crate::units::{format_duration, parse_duration, parse_rate, Micros, Rate};
+
+/// A scenario problem, as one sentence.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ScenarioError(pub String);
+
+/// Where a scenario came from, for error messages.
+pub(super) struct Ctx<'a> {
+    pub(super) origin: &'a str,
+}
+
+impl Ctx<'_> {
+    /// The error for `key`.
+    pub(super) fn err(&self, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
+        ScenarioError(format!("scenario {}: `{key}`: {msg}", self.origin))
+    }
+
+    /// Any duration.
+    pub(super) fn duration(&self, key: &str, text: &str) -> Result<Micros, ScenarioError> {
+        parse_duration(text).map_err(|e| self.err(key, e))
+    }
+
+    /// A duration of at least `min` and at most a year.
+    pub(super) fn positive_duration(
+        &self,
+        key: &str,
+        text: &str,
+        min: Micros,
+    ) -> Result<Micros, ScenarioError> {
+        let d = self.duration(key, text)?;
+        if d < min {
+            return Err(
+                self.err(key, format!("`{text}` is too short; it must be at least {}", format_duration(min)))
+            );
+        }
+        if d > MAX_DURATION {
+            return Err(self.err(key, format!("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")));
+        }
+        Ok(d)
+    }
+
+    /// A rate such as `120/h`.
+    pub(super) fn rate(&self, key: &str, text: &str) -> Result<Rate, ScenarioError> {
+        parse_rate(text).map_err(|e| self.err(key, e))
+    }
+
+    /// A share from 0 to 1; absent is 0.
+    pub(super) fn share(&self, key: &str, v: Option<f64>) -> Result<f64, ScenarioError> {
+        let v = v.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&v) || v.is_nan() {
+            return Err(self.err(key, format!("{v} is not a share; give a number from 0 to 1")));
+        }
+        Ok(v)
+    }
+
+    /// A fixed delay (`"80ms"`) or a log-normal one (`{ median, p99 }`); absent is `default`.
+    pub(super) fn delay(
+        &self,
+        key: &str,
+        v: Option<&toml::Value>,
+        default: Delay,
+    ) -> Result<Delay, ScenarioError> {
+        let Some(v) = v else { return Ok(default) };
+        let hint = "give a duration such as \"80ms\", or { median = \"80ms\", p99 = \"400ms\" }";
+        match v {
+            toml::Value::String(s) => Ok(Delay::Fixed(self.duration(key, s)?)),
+            toml::Value::Table(t) => {
+                for k in t.keys() {
+                    if k != "median" && k != "p99" {
+                        return Err(
+                            self.err(key, format!("unknown key `{k}`; a delay table has `median` and `p99`"))
+                        );
+                    }
+                }
+                let get = |k: &str| -> Result<Micros, ScenarioError> {
+                    match t.get(k) {
+                        Some(toml::Value::String(s)) => self.duration(&format!("{key}.{k}"), s),
+                        Some(_) => Err(self.err(&format!("{key}.{k}"), format!("expected a string; {hint}"))),
+                        None => Err(self.err(key, format!("`{k}` is missing; {hint}"))),
+                    }
+                };
+                let (median, p99) = (get("median")?, get("p99")?);
+                if p99 < median {
+                    return Err(self.err(key, "p99 is below the median; the p99 must be at least the median"));
+                }
+                Ok(Delay::LogNormal { median, p99 })
+            }
+            _ => Err(self.err(key, format!("expected a string or a table; {hint}"))),
+        }
+    }
+
+    /// A whole number from `min` to `max`; absent is `default`.
+    pub(super) fn count(
+        &self,
+        key: &str,
+        v: Option<i64>,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ScenarioError> {
+        let v = v.unwrap_or(default);
+        if v < min || v > max {
+            return Err(
+                self.err(key, format!("{v} is out of range; give a whole number from {min} to {max}"))
+            );
+        }
+        Ok(v)
+    }
+}
+
+/// Turns a TOML parse error into "line L, column C: message".
+pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
+    let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
+    let msg = msg.trim_end_matches('.').to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+            ScenarioError(format!("scenario {origin}: line {line}, column {col}: {msg}"))
+        }
+        None => ScenarioError(format!("scenario {origin}: {msg}")),
+    }
+}

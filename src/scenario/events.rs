@@ -1,0 +1,157 @@
+//! The `[events]` section: the arrival process, parsed into the model's [`EventsConfig`].
+//!
+//! Owns the section's raw keys, its defaults (100 resources, three states, 512-byte payloads)
+//! and its checks, including the bound on a run's size ([`MAX_EVENTS`]). The arithmetic of the
+//! rate is the model's ([`expected_events`]); this module only reads text and
+//! reads a trace file a scenario names.
+
+use serde::Deserialize;
+
+use super::check::{Ctx, ScenarioError};
+use crate::limits::MAX_EVENTS;
+use crate::model::arrivals::{expected_events, Burst, EventsConfig};
+use crate::model::dist::Delay;
+use crate::trace::Trace;
+use crate::units::{Micros, Rate, MILLI};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEvents {
+    rate: Option<String>,
+    trace: Option<String>,
+    daily: Option<Vec<f64>>,
+    resources: Option<i64>,
+    resource_type: Option<String>,
+    states: Option<Vec<String>>,
+    payload_bytes: Option<i64>,
+    visibility_delay: Option<toml::Value>,
+    #[serde(default)]
+    bursts: Vec<RawBurst>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBurst {
+    at: String,
+    duration: String,
+    rate: String,
+}
+
+/// The recorded trace the section names, read relative to `base` (checked before the run's
+/// duration, which a trace can give).
+pub(super) fn trace(
+    cx: &Ctx,
+    ev: &RawEvents,
+    base: &std::path::Path,
+) -> Result<Option<Trace>, ScenarioError> {
+    if ev.rate.is_some() && ev.trace.is_some() {
+        return Err(cx.err(
+            "events.rate",
+            "is set together with `events.trace`; a trace gives the arrival times, so drop the rate",
+        ));
+    }
+    let Some(file) = &ev.trace else { return Ok(None) };
+    let path = base.join(file);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| cx.err("events.trace", format!("cannot read trace `{}`: {e}", path.display())))?;
+    Ok(Some(crate::trace::parse(file, &text).map_err(|e| cx.err("events.trace", e))?))
+}
+
+/// The section as the model's configuration, for a run of `duration`.
+pub(super) fn from_raw(
+    cx: &Ctx,
+    ev: &RawEvents,
+    trace: Option<Trace>,
+    duration: Micros,
+) -> Result<EventsConfig, ScenarioError> {
+    let rate = match (&ev.rate, &trace) {
+        (Some(r), None) => {
+            let rate = cx.rate("events.rate", r)?;
+            if rate.count <= 0.0 {
+                return Err(cx.err("events.rate", "must be above zero, such as `120/h`"));
+            }
+            rate
+        }
+        (None, Some(t)) => {
+            let n = t.rows.iter().filter(|r| r.at < duration).count();
+            Rate { count: n as f64, per: duration }
+        }
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(cx.err(
+                "events.rate",
+                "is missing; give an arrival rate such as `rate = \"120/h\"`, or a recorded trace with `trace = \"FILE\"`",
+            ))
+        }
+    };
+    if trace.is_some() && (!ev.bursts.is_empty() || ev.daily.is_some()) {
+        let key = if ev.daily.is_some() { "events.daily" } else { "events.bursts" };
+        return Err(cx.err(key, "cannot shape a recorded trace; drop it, or use `rate` instead of `trace`"));
+    }
+    let daily = match &ev.daily {
+        None => None,
+        Some(w) if w.len() != 24 => {
+            return Err(cx.err(
+                "events.daily",
+                format!("has {} weights; give 24, one per hour of the day from midnight", w.len()),
+            ))
+        }
+        Some(w) if w.iter().any(|x| !x.is_finite() || *x < 0.0) || w.iter().sum::<f64>() <= 0.0 => {
+            return Err(cx.err("events.daily", "needs weights of 0 or more with at least one above 0"))
+        }
+        Some(w) => Some(w.clone()),
+    };
+    let resources = match trace.as_ref().and_then(|t| t.resources) {
+        Some(n) => n,
+        None => cx.count("events.resources", ev.resources, 100, 1, 10_000_000)? as u32,
+    };
+    let states =
+        ev.states.clone().unwrap_or_else(|| vec!["created".into(), "updated".into(), "closed".into()]);
+    if states.is_empty() || states.len() > 1000 || states.iter().any(|s| s.trim().is_empty()) {
+        return Err(cx.err("events.states", "give a list of 1 to 1000 non-empty state names"));
+    }
+    let payload_bytes = cx.count("events.payload_bytes", ev.payload_bytes, 512, 0, 10_000_000)? as u32;
+    let visibility_delay =
+        cx.delay("events.visibility_delay", ev.visibility_delay.as_ref(), Delay::Fixed(0))?;
+    let bursts = bursts(cx, &ev.bursts, duration)?;
+    let events = EventsConfig {
+        rate,
+        resources,
+        resource_type: ev.resource_type.clone().unwrap_or_else(|| "resource".into()),
+        states,
+        payload_bytes,
+        visibility_delay,
+        bursts,
+        daily,
+        trace,
+    };
+    // The rate's integral, also for a trace (whose rate is its rows over the duration).
+    let expected = expected_events(duration, &events.rate, &events.bursts, events.daily.as_deref());
+    if expected > MAX_EVENTS {
+        return Err(cx.err(
+            "events.rate",
+            format!(
+                "about {expected:.0} events over the duration is more than the {MAX_EVENTS:.0} one run can hold; lower the rate or shorten the duration"
+            ),
+        ));
+    }
+    Ok(events)
+}
+
+/// The bursts, each inside the run, in order of start.
+fn bursts(cx: &Ctx, raw: &[RawBurst], duration: Micros) -> Result<Vec<Burst>, ScenarioError> {
+    let mut bursts = Vec::new();
+    for (i, b) in raw.iter().enumerate() {
+        let key = format!("events.bursts[{i}]");
+        let at = cx.duration(&format!("{key}.at"), &b.at)?;
+        let d = cx.positive_duration(&format!("{key}.duration"), &b.duration, MILLI)?;
+        let r = cx.rate(&format!("{key}.rate"), &b.rate)?;
+        if at >= duration {
+            return Err(
+                cx.err(&format!("{key}.at"), "starts after the scenario ends; move it inside `duration`")
+            );
+        }
+        bursts.push(Burst { at, duration: d, rate: r });
+    }
+    bursts.sort_by_key(|b| b.at);
+    Ok(bursts)
+}

@@ -1,0 +1,85 @@
+//! The `[webhook]` section: the provider's emitter, parsed into the model's [`WebhookConfig`].
+//!
+//! Owns the section's raw keys, its defaults (300 ms median delay, 15 s timeout, the `svix`
+//! schedule with 10% jitter, fat payloads) and its checks, including a retry schedule given as
+//! a preset name or a list of durations. It only reads text; the schedules themselves are
+//! [`crate::model::retry`]'s.
+
+use serde::Deserialize;
+
+use super::check::{Ctx, ScenarioError};
+use crate::model::dist::Delay;
+use crate::model::emitter::{Payload, WebhookConfig};
+use crate::model::retry::{RetryPolicy, PRESETS};
+use crate::units::{MILLI, SECOND};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhook {
+    delay: Option<toml::Value>,
+    timeout: Option<String>,
+    retry: Option<toml::Value>,
+    jitter: Option<f64>,
+    payload: Option<String>,
+}
+
+/// The section as the model's configuration.
+pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, ScenarioError> {
+    let delay = cx.delay(
+        "webhook.delay",
+        wh.delay.as_ref(),
+        Delay::LogNormal { median: 300 * MILLI, p99: 2 * SECOND },
+    )?;
+    let timeout = match &wh.timeout {
+        Some(t) => cx.positive_duration("webhook.timeout", t, MILLI)?,
+        None => 15 * SECOND,
+    };
+    let jitter = wh.jitter.unwrap_or(0.1);
+    if !(0.0..1.0).contains(&jitter) {
+        return Err(cx.err(
+            "webhook.jitter",
+            format!("{jitter} is out of range; give a share from 0 to below 1, such as 0.1"),
+        ));
+    }
+    let retry = retry(cx, wh.retry.as_ref(), jitter)?;
+    let payload = match wh.payload.as_deref() {
+        None | Some("fat") => Payload::Fat,
+        Some("thin") => Payload::Thin,
+        Some(other) => {
+            return Err(cx.err("webhook.payload", format!("unknown payload `{other}`; use `fat` or `thin`")))
+        }
+    };
+    Ok(WebhookConfig { delay, timeout, retry, payload })
+}
+
+/// `webhook.retry`: a preset's name or a list of up to 100 delays.
+fn retry(cx: &Ctx, raw: Option<&toml::Value>, jitter: f64) -> Result<RetryPolicy, ScenarioError> {
+    match raw {
+        None => RetryPolicy::preset("svix", jitter)
+            .ok_or_else(|| cx.err("webhook.retry", "internal: svix preset missing")),
+        Some(toml::Value::String(name)) => RetryPolicy::preset(name, jitter).ok_or_else(|| {
+            cx.err(
+                "webhook.retry",
+                format!("unknown preset `{name}`; use one of {} or a list of durations", PRESETS.join(", ")),
+            )
+        }),
+        Some(toml::Value::Array(items)) => {
+            if items.len() > 100 {
+                return Err(cx.err("webhook.retry", "has more than 100 retries; give at most 100"));
+            }
+            let mut schedule = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                let key = format!("webhook.retry[{i}]");
+                match it {
+                    toml::Value::String(s) => schedule.push(cx.positive_duration(&key, s, MILLI)?),
+                    _ => return Err(cx.err(&key, "expected a duration string such as \"5s\"")),
+                }
+            }
+            Ok(RetryPolicy { name: "custom".into(), schedule, jitter })
+        }
+        Some(_) => Err(cx.err(
+            "webhook.retry",
+            format!("expected a preset name ({}) or a list of durations", PRESETS.join(", ")),
+        )),
+    }
+}
