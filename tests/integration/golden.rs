@@ -10,8 +10,11 @@ use hookbench::strategy::StrategyKind;
 use crate::util::run;
 
 fn without_wall_time(json: &str) -> String {
-    let mut out: String =
-        json.lines().filter(|l| !l.trim_start().starts_with("\"wall_time_s\"")).collect::<Vec<_>>().join("\n");
+    let mut out: String = json
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("\"wall_time_s\""))
+        .collect::<Vec<_>>()
+        .join("\n");
     out.push('\n');
     out
 }
