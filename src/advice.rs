@@ -5,13 +5,30 @@
 //! is every HTTP request it costs per day ([`http_requests_per_day`]: API requests plus webhook
 //! attempts received); a candidate must miss nothing, meet the target at the chosen percentile
 //! and, under a rate limit, never be refused with a 429. Ties go to the lower latency, then to
-//! table order. It reads a finished [`Report`] and never runs or prints anything.
+//! table order. It reads a finished [`Report`] and never runs or prints anything: its results
+//! are plain data, formatted by `render::advice`.
+
+use serde::Serialize;
 
 use crate::measure::{http_requests_per_day, Measure};
 use crate::report::{Report, StrategyReport};
 
+/// Why a row does not qualify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fail {
+    /// It missed this many events.
+    Misses(u64),
+    /// This many of its requests were refused with 429.
+    OverQuota(u64),
+    /// It detected nothing, so it has no latency.
+    DetectedNothing,
+    /// Its latency at the percentile is over the target.
+    TooSlow,
+}
+
 /// One row judged against the target.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     /// Row label.
     pub label: String,
@@ -24,11 +41,11 @@ pub struct Verdict {
     /// Requests refused with 429.
     pub throttled: u64,
     /// Why the row does not qualify; `None` when it does.
-    pub fails: Option<String>,
+    pub fails: Option<Fail>,
 }
 
 /// The outcome of `advise`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Advice {
     /// The percentile (or mean) the target applies to.
     pub percentile: Measure,
@@ -38,23 +55,21 @@ pub struct Advice {
     pub verdicts: Vec<Verdict>,
     /// Index into `verdicts` of the pick, if any row qualifies.
     pub pick: Option<usize>,
+    /// Index into `verdicts` of the fastest row that misses nothing and is never refused with
+    /// 429, whatever its latency: what to relax the target to when nothing qualifies.
+    pub fastest: Option<usize>,
 }
 
 fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
     let latency_ms = percentile.of(row);
     let fails = if row.events.missed > 0 {
-        Some(format!("misses {} event{}", row.events.missed, if row.events.missed == 1 { "" } else { "s" }))
+        Some(Fail::Misses(row.events.missed))
     } else if row.requests.throttled > 0 {
-        Some(format!("over the quota: {} requests refused with 429", row.requests.throttled))
+        Some(Fail::OverQuota(row.requests.throttled))
     } else {
         match latency_ms {
-            None => Some("detected nothing".to_string()),
-            Some(l) if l > max_ms => Some(format!(
-                "too slow: {} {} > {}",
-                percentile.name(),
-                percentile.format(Some(l)),
-                percentile.format(Some(max_ms))
-            )),
+            None => Some(Fail::DetectedNothing),
+            Some(l) if l > max_ms => Some(Fail::TooSlow),
             Some(_) => None,
         }
     };
@@ -79,7 +94,28 @@ pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
             .then(a.latency_ms.unwrap_or(f64::INFINITY).total_cmp(&b.latency_ms.unwrap_or(f64::INFINITY)))
     });
     let pick = verdicts.iter().position(|v| v.fails.is_none());
-    Advice { percentile, max_latency_ms: max_ms, verdicts, pick }
+    let fastest = verdicts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.missed == 0 && v.throttled == 0)
+        .filter_map(|(i, v)| v.latency_ms.map(|l| (l, i)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, i)| i);
+    Advice { percentile, max_latency_ms: max_ms, verdicts, pick, fastest }
+}
+
+/// The frontier at the median and at the 99th percentile, as the sweep prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Frontiers {
+    /// [`frontier`] at p50.
+    pub p50: Vec<String>,
+    /// [`frontier`] at p99.
+    pub p99: Vec<String>,
+}
+
+/// Both frontiers of `report`.
+pub fn frontiers(report: &Report) -> Frontiers {
+    Frontiers { p50: frontier(report, Measure::P50), p99: frontier(report, Measure::P99) }
 }
 
 /// Labels of the rows on the frontier at `percentile`: rows that miss nothing and that no other

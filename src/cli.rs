@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `--format`'s values: the renderers' own enum, re-exported where the flags are.
+pub use crate::render::Format;
+
 /// Poll the API or take webhooks? Measure it.
 ///
 /// hookbench runs one event stream through every integration strategy — polling at one or more
@@ -137,21 +140,6 @@ pub struct ReceiveArgs {
     /// No status line while running.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-}
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table for people.
-    Table,
-    /// The versioned JSON report (`"schema": 1`).
-    Json,
-    /// One row per strategy and interval, units in the column names.
-    Csv,
-    /// A GitHub-flavoured Markdown table, for PR comments and CI step summaries.
-    Markdown,
-    /// The Bencher Metric Format (JSON keyed by row label).
-    Bmf,
 }
 
 /// Engines.

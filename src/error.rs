@@ -4,8 +4,10 @@
 //! scenario files, output paths); 3 an internal check failed — a bug in hookbench, reported
 //! with what broke, never printed as a result.
 
+use crate::baseline::BaselineError;
 use crate::engine::sim::SimError;
 use crate::scenario::ScenarioError;
+use crate::threshold::ThresholdError;
 use crate::units::UnitError;
 
 /// Everything that can end a command early.
@@ -20,6 +22,12 @@ pub enum Error {
     /// A duration or rate is malformed.
     #[error(transparent)]
     Unit(#[from] UnitError),
+    /// A `--threshold` is malformed or names no row of the run.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// `check` cannot read a file or must not compare the two.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
     /// A model invariant broke, in either engine: a bug.
     #[error("{0}; this is a bug in hookbench, please report it with the command you ran")]
     Internal(String),
@@ -35,7 +43,11 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Input(_) | Error::Scenario(_) | Error::Unit(_) => 2,
+            Error::Input(_)
+            | Error::Scenario(_)
+            | Error::Unit(_)
+            | Error::Threshold(_)
+            | Error::Baseline(_) => 2,
             Error::Internal(_) => 3,
         }
     }

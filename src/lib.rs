@@ -21,6 +21,7 @@
 //! - [`report`]: the one result, computed once; [`render`] only formats it.
 
 pub mod advice;
+pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -4,10 +4,32 @@
 //! Owns each measure's name, unit and "worse" direction, reading it off a [`StrategyReport`],
 //! and the two small report-side derivations the views need (a row's HTTP cost per day and the
 //! quota per day). It never computes a statistic from raw data: every value is a report field
-//! or a sum of two of them.
+//! or a sum of two of them. It never formats a value for people either: `render::text` does.
+
+use serde::{Serialize, Serializer};
 
 use crate::report::{Report, StrategyReport};
-use crate::units::{format_ms, parse_duration, SECOND};
+use crate::units::{parse_duration, UnitError, SECOND};
+
+/// A metric name or a value that cannot be read; the sentence says what would be right.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MeasureError {
+    /// No measure has this name.
+    #[error("unknown metric `{name}`; use one of {}", Measure::names().join(", "))]
+    Unknown {
+        /// The name as given, trimmed.
+        name: String,
+    },
+    /// A duration value is malformed.
+    #[error(transparent)]
+    Duration(#[from] UnitError),
+    /// A share is neither `80%` nor `0.8`.
+    #[error("`{0}` is not a share; write `80%` or `0.8`")]
+    NotAShare(String),
+    /// A count is not a number of zero or more.
+    #[error("`{0}` is not a number; write a count such as `3000`")]
+    NotACount(String),
+}
 
 /// How a measure's value reads and how a threshold value for it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +149,7 @@ impl Measure {
     }
 
     /// Parses a name; the error lists the valid ones.
-    pub fn parse(name: &str) -> Result<Measure, String> {
+    pub fn parse(name: &str) -> Result<Measure, MeasureError> {
         let n = name.trim();
         let alias = match n {
             "p99.9" => "p999",
@@ -139,7 +161,7 @@ impl Measure {
         Measure::ALL
             .into_iter()
             .find(|m| m.name() == alias)
-            .ok_or_else(|| format!("unknown metric `{n}`; use one of {}", Measure::names().join(", ")))
+            .ok_or_else(|| MeasureError::Unknown { name: n.to_string() })
     }
 
     /// All names, for error messages.
@@ -194,11 +216,11 @@ impl Measure {
     }
 
     /// Parses a threshold value in this measure's unit (durations need a unit, as everywhere).
-    pub fn parse_value(self, text: &str) -> Result<f64, String> {
+    pub fn parse_value(self, text: &str) -> Result<f64, MeasureError> {
         let t = text.trim();
         match self.unit() {
-            Unit::Ms => parse_duration(t).map(|us| us as f64 / 1_000.0).map_err(|e| e.0),
-            Unit::Seconds => parse_duration(t).map(|us| us as f64 / SECOND as f64).map_err(|e| e.0),
+            Unit::Ms => Ok(parse_duration(t)? as f64 / 1_000.0),
+            Unit::Seconds => Ok(parse_duration(t)? as f64 / SECOND as f64),
             Unit::Share => {
                 let (num, divisor) = match t.strip_suffix('%') {
                     Some(n) => (n.trim(), 100.0),
@@ -208,29 +230,22 @@ impl Measure {
                     .ok()
                     .filter(|v| v.is_finite() && *v >= 0.0)
                     .map(|v| v / divisor)
-                    .ok_or_else(|| format!("`{t}` is not a share; write `80%` or `0.8`"))
+                    .ok_or_else(|| MeasureError::NotAShare(t.to_string()))
             }
             Unit::Count => t
                 .replace('_', "")
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("`{t}` is not a number; write a count such as `3000`")),
+                .ok_or_else(|| MeasureError::NotACount(t.to_string())),
         }
     }
+}
 
-    /// A value as people read it: `2.3s`, `3,284`, `42%`.
-    pub fn format(self, v: Option<f64>) -> String {
-        let Some(v) = v else { return "—".into() };
-        match self.unit() {
-            Unit::Ms => format_ms(v),
-            Unit::Seconds => format_ms(v * 1_000.0),
-            Unit::Share => format!("{:.1}%", v * 100.0),
-            Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => {
-                crate::render::table::group(v.round().max(0.0) as u64)
-            }
-            Unit::Count => format!("{v:.2}"),
-        }
+/// A measure serializes as its name.
+impl Serialize for Measure {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -250,18 +265,6 @@ pub fn quota_per_day(report: &Report) -> Option<f64> {
         .map(|q| q.limit as f64 * (86_400.0 * SECOND as f64) / q.window.max(1) as f64)
 }
 
-/// A quota as people write it: `5000/h`, `60/min`, `100/10m`.
-pub fn quota_text(q: &crate::scenario::Quota) -> String {
-    let per = match q.window {
-        w if w == SECOND => "s".to_string(),
-        w if w == 60 * SECOND => "min".to_string(),
-        w if w == 3_600 * SECOND => "h".to_string(),
-        w if w == 86_400 * SECOND => "d".to_string(),
-        w => crate::units::format_duration(w),
-    };
-    format!("{}/{per}", q.limit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +275,7 @@ mod tests {
             assert_eq!(Measure::parse(m.name()), Ok(m));
         }
         assert_eq!(Measure::parse("p99.9"), Ok(Measure::P999));
-        let e = Measure::parse("p42").unwrap_err();
+        let e = Measure::parse("p42").unwrap_err().to_string();
         assert!(e.contains("unknown metric `p42`") && e.contains("requests_per_day"), "{e}");
     }
 
@@ -280,20 +283,12 @@ mod tests {
     fn values_in_each_unit() {
         assert_eq!(Measure::P99.parse_value("2s"), Ok(2_000.0));
         assert_eq!(Measure::P99.parse_value("250ms"), Ok(250.0));
-        assert!(Measure::P99.parse_value("2").unwrap_err().contains("no unit"));
+        assert!(Measure::P99.parse_value("2").unwrap_err().to_string().contains("no unit"));
         assert_eq!(Measure::ThrottledS.parse_value("1m"), Ok(60.0));
         assert_eq!(Measure::PeakUse.parse_value("80%"), Ok(0.8));
         assert_eq!(Measure::PeakUse.parse_value("0.8"), Ok(0.8));
         assert_eq!(Measure::RequestsPerDay.parse_value("3_000"), Ok(3000.0));
         assert!(Measure::Missed.parse_value("none").is_err());
         assert!(Measure::Missed.parse_value("-1").is_err());
-    }
-
-    #[test]
-    fn formatting() {
-        assert_eq!(Measure::P99.format(Some(2_300.0)), "2.3s");
-        assert_eq!(Measure::Requests.format(Some(3284.0)), "3,284");
-        assert_eq!(Measure::PeakUse.format(Some(0.42)), "42.0%");
-        assert_eq!(Measure::P99.format(None), "—");
     }
 }

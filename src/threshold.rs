@@ -3,15 +3,18 @@
 //!
 //! Owns parsing an expression (target row, [`Measure`], operator, value in the measure's unit),
 //! checking that it names rows the run has, and evaluating it against a finished [`Report`].
-//! It never runs anything and never prints: callers decide where breaches go and which exit
-//! code they mean.
+//! Breaches are plain data ([`Breach`]); it never runs anything and never prints:
+//! `render::breaches` formats them and callers decide where they go and which exit code they
+//! mean. Malformed expressions are a [`ThresholdError`] whose sentence names the expression.
 
 use std::fmt;
 
-use crate::measure::Measure;
+use serde::Serialize;
+
+use crate::measure::{Measure, MeasureError};
 use crate::report::{Report, StrategyReport};
 use crate::strategy::{Spec, StrategyKind};
-use crate::units::{format_duration, parse_duration, Micros, SECOND};
+use crate::units::{format_duration, parse_duration, Micros, UnitError, SECOND};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,37 +80,96 @@ pub struct Threshold {
 
 const SHAPE: &str = "expected STRATEGY[@INTERVAL].METRIC OP VALUE, such as `webhook.p99<2s` or `poll@30s.requests_per_day<=3000`";
 
+/// A `--threshold` that cannot be used; the sentence starts with the expression as written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ThresholdError {
+    /// The expression does not parse.
+    #[error("--threshold `{text}`: {why}")]
+    Malformed {
+        /// The expression as written.
+        text: String,
+        /// What is wrong with it.
+        why: Malformed,
+    },
+    /// The expression names no row of this run.
+    #[error("--threshold `{text}`: this run has no row {target}; its rows are {}", rows.join(", "))]
+    NoSuchRow {
+        /// The expression, trimmed.
+        text: String,
+        /// The row it names: `poll@45s`.
+        target: String,
+        /// The rows the run has.
+        rows: Vec<String>,
+    },
+}
+
+/// What is wrong with a malformed expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Malformed {
+    /// None of `< <= > >= == !=`.
+    #[error("no operator (< <= > >= == !=); {SHAPE}")]
+    NoOperator,
+    /// Nothing after the operator.
+    #[error("no value after `{0}`; {SHAPE}")]
+    NoValue(&'static str),
+    /// `<=<`.
+    #[error("two operators; {SHAPE}")]
+    TwoOperators,
+    /// No `.` between the row and the metric.
+    #[error("no `.METRIC` after the strategy; {SHAPE}")]
+    NoMetric,
+    /// Nothing before `.METRIC`.
+    #[error("no strategy before `.{0}`; {SHAPE}")]
+    NoStrategy(String),
+    /// The interval after `@` is not a duration.
+    #[error("interval after `@`: {0}")]
+    Interval(UnitError),
+    /// An unknown strategy name (the sentence lists the known ones).
+    #[error("{0}")]
+    Strategy(String),
+    /// An unknown metric.
+    #[error(transparent)]
+    Metric(MeasureError),
+    /// The value is not in the metric's unit.
+    #[error("{} value: {error}", measure.name())]
+    Value {
+        /// The metric.
+        measure: Measure,
+        /// What is wrong with the value.
+        error: MeasureError,
+    },
+}
+
 impl Threshold {
     /// Parses `text`; the error says what was expected.
-    pub fn parse(text: &str) -> Result<Threshold, String> {
-        let bad = |why: String| format!("--threshold `{text}`: {why}");
+    pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
+        Threshold::parse_parts(text).map_err(|why| ThresholdError::Malformed { text: text.to_string(), why })
+    }
+
+    fn parse_parts(text: &str) -> Result<Threshold, Malformed> {
         let (at, sym, op) = Op::ALL
             .iter()
             .filter_map(|(s, o)| text.find(s).map(|i| (i, *s, *o)))
             .min_by_key(|(i, s, _)| (*i, std::cmp::Reverse(s.len())))
-            .ok_or_else(|| bad(format!("no operator (< <= > >= == !=); {SHAPE}")))?;
+            .ok_or(Malformed::NoOperator)?;
         let (lhs, rhs) = (text[..at].trim(), text[at + sym.len()..].trim());
         if rhs.is_empty() {
-            return Err(bad(format!("no value after `{sym}`; {SHAPE}")));
+            return Err(Malformed::NoValue(sym));
         }
         if Op::ALL.iter().any(|(s, _)| rhs.starts_with(s)) {
-            return Err(bad(format!("two operators; {SHAPE}")));
+            return Err(Malformed::TwoOperators);
         }
-        let (target, metric) =
-            lhs.rsplit_once('.').ok_or_else(|| bad(format!("no `.METRIC` after the strategy; {SHAPE}")))?;
+        let (target, metric) = lhs.rsplit_once('.').ok_or(Malformed::NoMetric)?;
         let (name, interval) = match target.split_once('@') {
-            Some((n, i)) => {
-                let d = parse_duration(i).map_err(|e| bad(format!("interval after `@`: {e}")))?;
-                (n, Some(d))
-            }
+            Some((n, i)) => (n, Some(parse_duration(i).map_err(Malformed::Interval)?)),
             None => (target, None),
         };
         if name.trim().is_empty() {
-            return Err(bad(format!("no strategy before `.{metric}`; {SHAPE}")));
+            return Err(Malformed::NoStrategy(metric.to_string()));
         }
-        let kind = StrategyKind::parse(name).map_err(bad)?;
-        let measure = Measure::parse(metric).map_err(bad)?;
-        let limit = measure.parse_value(rhs).map_err(|e| bad(format!("{} value: {e}", measure.name())))?;
+        let kind = StrategyKind::parse(name).map_err(Malformed::Strategy)?;
+        let measure = Measure::parse(metric).map_err(Malformed::Metric)?;
+        let limit = measure.parse_value(rhs).map_err(|error| Malformed::Value { measure, error })?;
         Ok(Threshold { text: text.trim().to_string(), kind, interval, measure, op, limit })
     }
 
@@ -126,35 +188,33 @@ impl Threshold {
 }
 
 /// Parses every expression, or fails on the first malformed one.
-pub fn parse_all(texts: &[String]) -> Result<Vec<Threshold>, String> {
+pub fn parse_all(texts: &[String]) -> Result<Vec<Threshold>, ThresholdError> {
     texts.iter().map(|t| Threshold::parse(t)).collect()
 }
 
 /// Checks before a run that every threshold names at least one of its rows.
-pub fn check_targets(thresholds: &[Threshold], specs: &[Spec]) -> Result<(), String> {
-    for t in thresholds {
-        if !specs.iter().any(|s| t.matches(s.kind.name(), s.interval)) {
-            let rows: Vec<String> = specs.iter().map(Spec::label).collect();
-            return Err(format!(
-                "--threshold `{}`: this run has no row {}; its rows are {}",
-                t.text,
-                t.target(),
-                rows.join(", ")
-            ));
-        }
+pub fn check_targets(thresholds: &[Threshold], specs: &[Spec]) -> Result<(), ThresholdError> {
+    match thresholds.iter().find(|t| !specs.iter().any(|s| t.matches(s.kind.name(), s.interval))) {
+        Some(t) => Err(ThresholdError::NoSuchRow {
+            text: t.text.clone(),
+            target: t.target(),
+            rows: specs.iter().map(Spec::label).collect(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A threshold a row did not meet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Breach {
     /// The expression.
     pub threshold: String,
     /// The row.
     pub row: String,
-    /// The row's value, shown as people read it (`—` when nothing was detected).
-    pub actual: String,
+    /// What was measured.
+    pub measure: Measure,
+    /// The row's value in the measure's unit; `None` when nothing was detected.
+    pub actual: Option<f64>,
 }
 
 fn row_interval(row: &StrategyReport) -> Option<Micros> {
@@ -172,29 +232,13 @@ pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
                 out.push(Breach {
                     threshold: t.text.clone(),
                     row: row.label.clone(),
-                    actual: t.measure.format(actual),
+                    measure: t.measure,
+                    actual,
                 });
             }
         }
     }
     out
-}
-
-/// The breaches as a small table for stderr.
-pub fn render_breaches(breaches: &[Breach]) -> String {
-    let w1 = breaches.iter().map(|b| b.threshold.chars().count()).max().unwrap_or(0).max(9);
-    let w2 = breaches.iter().map(|b| b.row.chars().count()).max().unwrap_or(0).max(3);
-    let mut s = format!(
-        "{} threshold breach{}:\n{:<w1$}  {:<w2$}  actual\n",
-        breaches.len(),
-        if breaches.len() == 1 { "" } else { "es" },
-        "threshold",
-        "row"
-    );
-    for b in breaches {
-        s.push_str(&format!("{:<w1$}  {:<w2$}  {}\n", b.threshold, b.row, b.actual));
-    }
-    s
 }
 
 #[cfg(test)]
@@ -238,7 +282,7 @@ mod tests {
             ("poll.missed==none", "not a number"),
             (".p99<2s", "no strategy"),
         ] {
-            let e = Threshold::parse(text).unwrap_err();
+            let e = Threshold::parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
             assert!(e.starts_with(&format!("--threshold `{text}`")), "{e}");
         }
@@ -250,7 +294,7 @@ mod tests {
         let ok = parse_all(&["poll.p99<1m".into(), "poll@30s.missed==0".into()]).unwrap();
         assert!(check_targets(&ok, &specs).is_ok());
         let bad = parse_all(&["poll@45s.p99<1m".into()]).unwrap();
-        let e = check_targets(&bad, &specs).unwrap_err();
+        let e = check_targets(&bad, &specs).unwrap_err().to_string();
         assert!(e.contains("no row poll@45s") && e.contains("poll@30s, webhook"), "{e}");
         let bad = parse_all(&["hybrid.p99<1m".into()]).unwrap();
         assert!(check_targets(&bad, &specs).is_err());

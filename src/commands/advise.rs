@@ -1,17 +1,17 @@
 //! `hookbench advise --max-latency 5s`: the cheapest design that meets a latency target.
 //!
 //! Owns turning the target, the percentile and an optional rate-limit override into a sweep,
-//! and printing the recommendation with the numbers behind it. The ranking rules live in
-//! [`crate::advice`]; this module never ranks. Exit 0 with a pick, 1 when no row qualifies.
+//! and printing the recommendation. The ranking rules live in [`crate::advice`], the wording in
+//! `render::advice`; this module neither ranks nor formats. Exit 0 with a pick, 1 when no row
+//! qualifies.
 
 use super::print;
-use super::sweep::{describe, SweepRun};
-use crate::advice::{self, Advice};
+use super::sweep::SweepRun;
+use crate::advice;
 use crate::cli::AdviseArgs;
 use crate::error::{Error, Result};
-use crate::measure::{quota_text, Measure, Unit};
-use crate::render::table::{compact, headline};
-use crate::report::Report;
+use crate::measure::{Measure, Unit};
+use crate::render;
 use crate::scenario::Quota;
 use crate::units::{parse_duration, parse_rate, MILLI, SECOND};
 
@@ -34,71 +34,6 @@ fn parse_quota(text: &str) -> Result<Option<Quota>> {
     Ok(Some(Quota { limit: r.count as u64, window: r.per }))
 }
 
-fn render(report: &Report, advice: &Advice, intervals: &str) -> String {
-    let p = advice.percentile;
-    let target = p.format(Some(advice.max_latency_ms));
-    let quota = match report.scenario.api.rate_limit {
-        Some(q) => format!("a quota of {}", quota_text(&q)),
-        None => "no rate limit".into(),
-    };
-    let mut s = format!(
-        "{}\nswept poll intervals {intervals}; target: {} ≤ {target} with no missed events, within {quota}.\n\
-         Ranked by HTTP requests per day (API requests made + webhook deliveries received), then by latency.\n\n",
-        headline(report),
-        p.name()
-    );
-    match advice.pick.map(|i| &advice.verdicts[i]) {
-        Some(v) => s.push_str(&format!(
-            "advice: {} — {} requests/day, {} {}, 0 missed\n",
-            v.label,
-            compact(v.cost_per_day),
-            p.name(),
-            p.format(v.latency_ms)
-        )),
-        None => {
-            s.push_str(&format!(
-                "advice: none of the {} rows meets {} ≤ {target} with no missed events.\n",
-                advice.verdicts.len(),
-                p.name()
-            ));
-            let best = advice
-                .verdicts
-                .iter()
-                .filter(|v| v.missed == 0 && v.throttled == 0)
-                .filter_map(|v| v.latency_ms.map(|l| (l, v)))
-                .min_by(|a, b| a.0.total_cmp(&b.0));
-            match best {
-                Some((l, v)) => s.push_str(&format!(
-                    "the fastest row that misses nothing and stays within the quota is {} at {} {} ({} requests/day); \
-                     relax the target to {} or change the design\n",
-                    v.label,
-                    p.name(),
-                    p.format(Some(l)),
-                    compact(v.cost_per_day),
-                    p.format(Some(l))
-                )),
-                None => s.push_str("every row misses events or exceeds the quota\n"),
-            }
-        }
-    }
-    s.push_str(&format!("\n{:<20} {:>12} {:>9} {:>7}  verdict\n", "row", "requests/day", p.name(), "missed"));
-    for (i, v) in advice.verdicts.iter().enumerate() {
-        let verdict = match (&v.fails, Some(i) == advice.pick) {
-            (_, true) => "◀ cheapest that qualifies".to_string(),
-            (None, false) => "qualifies".to_string(),
-            (Some(why), _) => why.clone(),
-        };
-        s.push_str(&format!(
-            "{:<20} {:>12} {:>9} {:>7}  {verdict}\n",
-            v.label,
-            compact(v.cost_per_day),
-            p.format(v.latency_ms),
-            compact(v.missed as f64)
-        ));
-    }
-    s
-}
-
 /// `hookbench advise`.
 pub fn run(args: AdviseArgs) -> Result<u8> {
     let percentile = parse_percentile(&args.percentile)?;
@@ -112,6 +47,6 @@ pub fn run(args: AdviseArgs) -> Result<u8> {
     })?;
     let report = sweep.execute()?;
     let advice = advice::advise(&report, percentile, max as f64 / MILLI as f64);
-    print(&render(&report, &advice, &describe(&sweep.scenario.strategies.intervals)))?;
+    print(&render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals))?;
     Ok(u8::from(advice.pick.is_none()))
 }

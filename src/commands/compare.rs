@@ -209,8 +209,8 @@ pub fn run(args: CompareArgs) -> Result<u8> {
 
 /// Parses `--threshold`s and checks, before anything runs, that each names a row of `specs`.
 pub fn parse_thresholds(texts: &[String], specs: &[Spec]) -> Result<Vec<Threshold>> {
-    let thresholds = threshold::parse_all(texts).map_err(Error::Input)?;
-    threshold::check_targets(&thresholds, specs).map_err(Error::Input)?;
+    let thresholds = threshold::parse_all(texts)?;
+    threshold::check_targets(&thresholds, specs)?;
     Ok(thresholds)
 }
 
@@ -220,7 +220,7 @@ pub fn gate(thresholds: &[Threshold], report: &Report) -> u8 {
     if breaches.is_empty() {
         0
     } else {
-        eprint!("{}", threshold::render_breaches(&breaches));
+        eprint!("{}", render::breaches::render(&breaches));
         1
     }
 }

@@ -1,33 +1,37 @@
 //! `hookbench scenarios list|show|validate`.
+//!
+//! Owns finding and loading the scenarios each subcommand names and summarising them for
+//! `render::scenarios`; `show` prints a scenario's TOML as written. It never formats a listing.
 
 use super::{load_scenario, print};
 use crate::cli::ScenariosCommand;
 use crate::error::Result;
+use crate::render::scenarios::{self, Summary};
 use crate::scenario::{Scenario, BUNDLED, DEFAULT};
-use crate::units::format_duration;
+
+fn summary(s: &Scenario) -> Summary {
+    Summary {
+        name: s.name.clone(),
+        duration: s.duration,
+        expected_events: s.expected_events(),
+        quota: s.api.rate_limit,
+        description: s.description.clone(),
+        strategies: s.strategies.list.len(),
+    }
+}
 
 /// Runs a `scenarios` subcommand.
 pub fn run(cmd: ScenariosCommand) -> Result<u8> {
     match cmd {
         ScenariosCommand::List => {
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::NOTHING);
-            t.set_header(vec!["name", "span", "events", "quota", "description"]);
-            for (name, _) in BUNDLED {
-                let Some(Ok(s)) = Scenario::bundled(name) else { continue };
-                let mark = if *name == DEFAULT { " (default)" } else { "" };
-                t.add_row(vec![
-                    format!("{name}{mark}"),
-                    format_duration(s.duration),
-                    format!("~{:.0}", s.expected_events()),
-                    s.api.rate_limit.map_or("none".into(), |q| {
-                        crate::units::Rate { count: q.limit as f64, per: q.window }.to_string()
-                    }),
-                    s.description.clone(),
-                ]);
-            }
-            print(&format!("{t}\n"))?;
-            Ok(0)
+            let rows: Vec<(&str, bool, Summary)> = BUNDLED
+                .iter()
+                .filter_map(|(name, _)| match Scenario::bundled(name) {
+                    Some(Ok(s)) => Some((*name, *name == DEFAULT, summary(&s))),
+                    _ => None,
+                })
+                .collect();
+            print(&scenarios::list(&rows))?;
         }
         ScenariosCommand::Show { scenario } => {
             if let Some((_, text)) = BUNDLED.iter().find(|(n, _)| *n == scenario) {
@@ -36,22 +40,15 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
                 let (_, text) = load_scenario(&scenario)?;
                 print(&text.unwrap_or_default())?;
             }
-            Ok(0)
         }
-        ScenariosCommand::Validate { scenarios } => {
-            let mut out = String::new();
-            for name in &scenarios {
+        ScenariosCommand::Validate { scenarios: names } => {
+            let mut rows = Vec::new();
+            for name in &names {
                 let (s, _) = load_scenario(name)?;
-                out.push_str(&format!(
-                    "ok: {name}: `{}`, {} window, ~{:.0} events, {} strategies\n",
-                    s.name,
-                    format_duration(s.duration),
-                    s.expected_events(),
-                    s.strategies.list.len()
-                ));
+                rows.push((name.as_str(), summary(&s)));
             }
-            print(&out)?;
-            Ok(0)
+            print(&scenarios::validated(&rows))?;
         }
     }
+    Ok(0)
 }

@@ -3,8 +3,9 @@
 //!
 //! Owns the interval ranges (`1s..10m` is a log-spaced ladder of durations people use) and the
 //! shared sweep run of `sweep` and `advise`: flags validated into a scenario and rows, the run
-//! size guarded, the engine run once. It writes the chart file and never computes statistics:
-//! the frontier comes from [`crate::advice`].
+//! size guarded, the engine run once. It writes the chart file and never computes statistics
+//! or formats anything: the frontier comes from [`crate::advice`], the chart, PNG and frontier
+//! note from `render`.
 
 use std::path::{Path, PathBuf};
 
@@ -16,12 +17,11 @@ use crate::advice;
 use crate::cli::{Format, SweepArgs, SweepRunArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
-use crate::measure::Measure;
-use crate::render::chart;
+use crate::render::{self, chart, png};
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::strategy::{Spec, StrategyKind};
-use crate::units::{format_duration, parse_duration, Micros, DAY, MILLI, SECOND};
+use crate::units::{parse_duration, Micros, DAY, MILLI, SECOND};
 
 /// The ladder of intervals a range picks from: 1-2-5 steps, in the units people use.
 const LADDER_S: [f64; 27] = [
@@ -63,8 +63,8 @@ pub fn parse_sweep_intervals(text: &str) -> Result<Vec<Micros>> {
         return parse_intervals(text);
     };
     let bad = |e: String| Error::Input(format!("--intervals `{text}`: {e}"));
-    let lo = parse_duration(a.trim()).map_err(|e| bad(e.0))?;
-    let hi = parse_duration(b.trim()).map_err(|e| bad(e.0))?;
+    let lo = parse_duration(a.trim()).map_err(|e| bad(e.to_string()))?;
+    let hi = parse_duration(b.trim()).map_err(|e| bad(e.to_string()))?;
     if lo < MILLI {
         return Err(bad("the range must start at `1ms` or more".into()));
     }
@@ -131,31 +131,22 @@ impl SweepRun {
     }
 }
 
-/// The frontier line under the table.
-fn frontier_note(report: &Report) -> String {
-    let p50 = advice::frontier(report, Measure::P50);
-    let p99 = advice::frontier(report, Measure::P99);
-    format!(
-        "frontier (cheapest in HTTP requests/day for its latency, no events missed):\n  p50: {}\n  p99: {}\n",
-        p50.join(", "),
-        p99.join(", ")
-    )
-}
-
 fn png_path(svg: &Path) -> PathBuf {
     svg.with_extension("png")
 }
 
 /// Writes the chart (and the PNG if asked); the error names the file.
-fn write_chart(report: &Report, path: &Path, png: bool, target_ms: Option<f64>) -> Result<Vec<PathBuf>> {
+fn write_chart(report: &Report, path: &Path, with_png: bool, target_ms: Option<f64>) -> Result<Vec<PathBuf>> {
     let svg = chart::render(report, target_ms);
-    let cannot = |p: &Path, e: String| Error::Input(format!("cannot write the chart `{}`: {e}", p.display()));
-    std::fs::write(path, &svg).map_err(|e| cannot(path, e.to_string()))?;
+    let cannot = |p: &Path, e: &dyn std::fmt::Display| {
+        Error::Input(format!("cannot write the chart `{}`: {e}", p.display()))
+    };
+    std::fs::write(path, &svg).map_err(|e| cannot(path, &e))?;
     let mut written = vec![path.to_path_buf()];
-    if png {
+    if with_png {
         let out = png_path(path);
-        let bytes = chart::to_png(&svg).map_err(|e| cannot(&out, e))?;
-        std::fs::write(&out, bytes).map_err(|e| cannot(&out, e.to_string()))?;
+        let bytes = png::render(&svg).map_err(|e| cannot(&out, &e))?;
+        std::fs::write(&out, bytes).map_err(|e| cannot(&out, &e))?;
         written.push(out);
     }
     Ok(written)
@@ -177,7 +168,7 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     emit(&report, format, out.output.as_deref(), out.quiet)?;
     let shows_table = format == Format::Table || (out.output.is_some() && !out.quiet);
     if shows_table {
-        super::print(&format!("\n{}", frontier_note(&report)))?;
+        super::print(&render::advice::frontier(&advice::frontiers(&report)))?;
     }
     if !args.no_chart {
         for p in write_chart(&report, &args.chart, args.png, target_ms)? {
@@ -189,17 +180,12 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     Ok(gate(&thresholds, &report))
 }
 
-/// The swept intervals as text, for messages.
-pub fn describe(intervals: &[Micros]) -> String {
-    intervals.iter().map(|&i| format_duration(i)).collect::<Vec<_>>().join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn labels(text: &str) -> String {
-        describe(&parse_sweep_intervals(text).unwrap())
+        render::text::durations(&parse_sweep_intervals(text).unwrap())
     }
 
     #[test]

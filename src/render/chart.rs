@@ -1,5 +1,5 @@
 //! The sweep chart: detection latency (p50 and p99) against HTTP requests per day, both axes
-//! log-scaled, as a hand-written SVG (and, on request, a PNG rasterised by `resvg`).
+//! log-scaled, as a hand-written SVG ([`super::png`] rasterises it on request).
 //!
 //! Owns the layout: poll strategies are lines through their swept intervals (p50 solid with
 //! filled dots, p99 dashed with hollow dots), push strategies are marked reference points (p50
@@ -12,7 +12,8 @@
 
 use std::fmt::Write as _;
 
-use crate::measure::{quota_per_day, quota_text, Measure};
+use super::text;
+use crate::measure::{quota_per_day, Measure};
 use crate::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::units::{format_duration, format_ms, SECOND};
@@ -230,9 +231,8 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     // Reference lines.
     if let Some(q) = quota.filter(|q| *q >= x_lo && *q <= x_hi) {
         let x = xa.at(q);
-        let rl = sc.api.rate_limit.as_ref().map(quota_text).unwrap_or_default();
-        let label =
-            format!("quota {rl} = {} API requests/day", crate::render::table::group(q.round() as u64));
+        let rl = sc.api.rate_limit.as_ref().map(text::quota).unwrap_or_default();
+        let label = format!("quota {rl} = {} API requests/day", text::group(q.round() as u64));
         let (tx, anchor) =
             if x + text_w(&label, 11.0) + 6.0 < px1 { (x + 5.0, "start") } else { (x - 5.0, "end") };
         let _ = writeln!(
@@ -475,19 +475,4 @@ fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, ta
         let _ = writeln!(s, r##"<text x="{x0}" y="{y:.1}" font-size="11" fill="#555">{}</text>"##, esc(note));
         y += 15.0;
     }
-}
-
-/// Rasterises an SVG to PNG with `resvg`, using the system's fonts for the text.
-pub fn to_png(svg: &str) -> Result<Vec<u8>, String> {
-    use resvg::{tiny_skia, usvg};
-    let mut opt = usvg::Options::default();
-    opt.fontdb_mut().load_system_fonts();
-    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("the chart is not valid SVG: {e}"))?;
-    let size = tree.size().to_int_size();
-    let scale = 2.0;
-    let mut pixmap =
-        tiny_skia::Pixmap::new((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32)
-            .ok_or_else(|| "the chart has no area to draw".to_string())?;
-    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| format!("cannot encode the PNG: {e}"))
 }

@@ -1,17 +1,40 @@
-//! Renderers: format a finished [`Report`] — and only format it.
+//! Renderers: format finished results — and only format them.
 //!
-//! Owns the presentation of results. Every number shown is already in the report; a renderer
-//! may round, group digits and choose units, never compute a statistic.
+//! Owns everything hookbench prints and the [`Format`] a report is printed in: the [`Report`]
+//! in each format, `check`'s comparison, `advise`'s answer, threshold breaches, the sweep's
+//! frontier note and the scenario listings. Every number shown is already in the data handed
+//! in; a renderer may round, group digits and choose units, never compute a statistic. It never
+//! imports `cli` or `commands`, and never writes anywhere: it returns strings.
 
+pub mod advice;
 pub mod bmf;
+pub mod breaches;
 pub mod chart;
+pub mod check;
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod png;
+pub mod scenarios;
 pub mod table;
+pub mod text;
 
-use crate::cli::Format;
 use crate::report::Report;
+
+/// Output formats of a report (clap reads `--format` straight into this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The versioned JSON report (`"schema": 1`).
+    Json,
+    /// One row per strategy and interval, units in the column names.
+    Csv,
+    /// A GitHub-flavoured Markdown table, for PR comments and CI step summaries.
+    Markdown,
+    /// The Bencher Metric Format (JSON keyed by row label).
+    Bmf,
+}
 
 /// Renders `report` in `format`.
 pub fn render(report: &Report, format: Format) -> String {

@@ -9,52 +9,9 @@ use comfy_table::{
     presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, TableComponent, Width,
 };
 
+use super::text::{bytes, compact, group};
 use crate::report::{Report, StrategyReport};
 use crate::units::{format_duration, format_ms, SECOND};
-
-/// Groups digits: 86400 → 86,400.
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A count, shortened when large: 8,640 / 132k / 1.2M / 72M.
-pub fn compact(x: f64) -> String {
-    if x < 100_000.0 {
-        group(x.round() as u64)
-    } else if x < 999_500.0 {
-        format!("{:.0}k", x / 1e3)
-    } else if x < 9.95e6 {
-        format!("{:.1}M", x / 1e6)
-    } else {
-        format!("{:.0}M", x / 1e6)
-    }
-}
-
-/// Bytes with binary units.
-pub fn bytes(x: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = x;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[u])
-    } else {
-        format!("{v:.0} {}", UNITS[u])
-    }
-}
 
 fn lat(v: Option<f64>) -> String {
     v.map_or("—".into(), format_ms)

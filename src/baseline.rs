@@ -1,0 +1,377 @@
+//! A JSON result against its baseline: the data behind `hookbench check`, the CI gate.
+//!
+//! Owns reading two JSON results, refusing to compare what is not comparable (another schema,
+//! another hookbench version, another engine, another scenario, other rows: a [`Mismatch`]
+//! naming the difference), and the diff per row and measure. A measure regresses when it moved
+//! in its worse direction ([`Measure::higher_is_worse`]) by more than the tolerance relative to
+//! the baseline; identical files always pass. It never runs the engine and never prints:
+//! `render::check` formats a [`Comparison`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::measure::Measure;
+use crate::report::{StrategyReport, SCHEMA};
+
+/// The measures compared when `--metric` is not given.
+pub const DEFAULT_METRICS: [Measure; 7] = [
+    Measure::Mean,
+    Measure::P50,
+    Measure::P99,
+    Measure::Max,
+    Measure::Missed,
+    Measure::RequestsPerDay,
+    Measure::BytesPerDay,
+];
+
+/// Which of the two files a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The new result.
+    Result,
+    /// The baseline it is compared with.
+    Baseline,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Result => "result",
+            Role::Baseline => "baseline",
+        })
+    }
+}
+
+/// A file that cannot be compared; every sentence names the file or the difference.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// The file cannot be read.
+    #[error("cannot read the {role} `{}`: {source}", path.display())]
+    Read {
+        /// Which file.
+        role: Role,
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("the {role} `{}` is not valid JSON ({source}); give a file written by `--format json`", path.display())]
+    NotJson {
+        /// Which file.
+        role: Role,
+        /// Its path.
+        path: PathBuf,
+        /// The parser's complaint.
+        source: serde_json::Error,
+    },
+    /// The file has another layout version.
+    #[error("the {role} `{}` has schema {found}, but this hookbench reads schema {SCHEMA}; rerun it with this hookbench", path.display())]
+    Schema {
+        /// Which file.
+        role: Role,
+        /// Its path.
+        path: PathBuf,
+        /// The version it has.
+        found: u64,
+    },
+    /// The file is JSON but not a result.
+    #[error("the {role} `{}` is not a hookbench JSON result ({source}); give a file written by `--format json`", path.display())]
+    NotAResult {
+        /// Which file.
+        role: Role,
+        /// Its path.
+        path: PathBuf,
+        /// What is missing or mistyped.
+        source: serde_json::Error,
+    },
+    /// The two files must not be compared.
+    #[error("refusing to compare: {0}; rerun both with the same hookbench, engine and scenario")]
+    Refused(#[from] Mismatch),
+}
+
+/// Why a result and a baseline are not comparable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// Other layout versions.
+    #[error("the result has schema {result} and the baseline {baseline}")]
+    Schema {
+        /// The result's.
+        result: u64,
+        /// The baseline's.
+        baseline: u64,
+    },
+    /// Made by other hookbench versions.
+    #[error("the result was made by hookbench {result} and the baseline by {baseline}")]
+    Version {
+        /// The result's.
+        result: String,
+        /// The baseline's.
+        baseline: String,
+    },
+    /// Made by other engines.
+    #[error("the result comes from the {result} engine and the baseline from the {baseline} engine")]
+    Engine {
+        /// The result's.
+        result: String,
+        /// The baseline's.
+        baseline: String,
+    },
+    /// Other scenarios: the first differing path with both values.
+    #[error("the scenarios differ (result vs baseline at {0})")]
+    Scenario(String),
+    /// Other rows.
+    #[error("the rows differ: result has {} and the baseline {}", result.join(", "), baseline.join(", "))]
+    Rows {
+        /// The result's labels.
+        result: Vec<String>,
+        /// The baseline's labels.
+        baseline: Vec<String>,
+    },
+}
+
+/// The parts of a JSON result `check` reads.
+#[derive(Debug, Deserialize)]
+pub struct ResultFile {
+    schema: u64,
+    hookbench_version: String,
+    engine: String,
+    scenario: Value,
+    strategies: Vec<StrategyReport>,
+}
+
+/// Reads the JSON result at `path`.
+pub fn load(path: &Path, role: Role) -> Result<ResultFile, BaselineError> {
+    let path_buf = || path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        role,
+        path: path_buf(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| BaselineError::NotJson {
+        role,
+        path: path_buf(),
+        source,
+    })?;
+    if let Some(found) = value.get("schema").and_then(Value::as_u64) {
+        if found != u64::from(SCHEMA) {
+            return Err(BaselineError::Schema { role, path: path_buf(), found });
+        }
+    }
+    serde_json::from_value(value).map_err(|source| BaselineError::NotAResult {
+        role,
+        path: path_buf(),
+        source,
+    })
+}
+
+/// The first path where two JSON values differ, with both sides.
+fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let path = format!("{at}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => first_difference(p, q, &path),
+                    (p, q) => Some(format!("{path}: {} vs {}", show(p), show(q))),
+                }
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{at}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{at}: {} vs {}", show(Some(a)), show(Some(b)))),
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    v.map_or("(absent)".into(), |v| {
+        let s = v.to_string();
+        if s.chars().count() > 60 {
+            format!("{}…", s.chars().take(60).collect::<String>())
+        } else {
+            s
+        }
+    })
+}
+
+/// Refuses pairs that must not be compared.
+pub fn comparable(result: &ResultFile, base: &ResultFile) -> Result<(), Mismatch> {
+    if result.schema != base.schema {
+        return Err(Mismatch::Schema { result: result.schema, baseline: base.schema });
+    }
+    if result.hookbench_version != base.hookbench_version {
+        return Err(Mismatch::Version {
+            result: result.hookbench_version.clone(),
+            baseline: base.hookbench_version.clone(),
+        });
+    }
+    if result.engine != base.engine {
+        return Err(Mismatch::Engine { result: result.engine.clone(), baseline: base.engine.clone() });
+    }
+    if let Some(d) = first_difference(&result.scenario, &base.scenario, "scenario") {
+        return Err(Mismatch::Scenario(d));
+    }
+    let labels = |f: &ResultFile| f.strategies.iter().map(|s| s.label.clone()).collect::<Vec<_>>();
+    let (a, b) = (labels(result), labels(base));
+    if a != b {
+        return Err(Mismatch::Rows { result: a, baseline: b });
+    }
+    Ok(())
+}
+
+/// How a compared value moved.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Change {
+    /// Equal, or absent on both sides.
+    Same,
+    /// Changed by this many percent of the baseline.
+    Percent(f64),
+    /// The baseline was zero; this is the result's value.
+    FromZero(f64),
+    /// Present on one side only.
+    Changed,
+}
+
+/// One compared cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    /// Row label.
+    pub row: String,
+    /// The measure.
+    pub measure: Measure,
+    /// Baseline value.
+    pub base: Option<f64>,
+    /// Result value.
+    pub result: Option<f64>,
+    /// How it moved.
+    pub change: Change,
+    /// Whether this is a regression beyond the tolerance.
+    pub regression: bool,
+}
+
+/// Every row and measure compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The tolerance applied, a share of the baseline.
+    pub tolerance: f64,
+    /// One entry per row and measure, in row order.
+    pub diffs: Vec<Diff>,
+}
+
+impl Comparison {
+    /// How many cells regressed.
+    pub fn regressions(&self) -> usize {
+        self.diffs.iter().filter(|d| d.regression).count()
+    }
+}
+
+fn change(base: Option<f64>, result: Option<f64>) -> Change {
+    match (base, result) {
+        (Some(b), Some(r)) if b == r => Change::Same,
+        (Some(b), Some(r)) if b != 0.0 => Change::Percent((r - b) / b.abs() * 100.0),
+        (Some(_), Some(r)) => Change::FromZero(r),
+        (None, None) => Change::Same,
+        _ => Change::Changed,
+    }
+}
+
+fn regressed(m: Measure, base: Option<f64>, result: Option<f64>, tolerance: f64) -> bool {
+    match (base, result) {
+        (Some(bv), Some(rv)) => {
+            let allowed = tolerance * bv.abs();
+            if m.higher_is_worse() {
+                rv > bv + allowed
+            } else {
+                rv < bv - allowed
+            }
+        }
+        // A latency that vanished means nothing was detected any more.
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Compares every row and `metrics` of `result` with `base`, after refusing a [`Mismatch`].
+pub fn compare(
+    result: &ResultFile,
+    base: &ResultFile,
+    metrics: &[Measure],
+    tolerance: f64,
+) -> Result<Comparison, BaselineError> {
+    comparable(result, base)?;
+    let mut diffs = Vec::new();
+    for (r, b) in result.strategies.iter().zip(&base.strategies) {
+        for &m in metrics {
+            let (bv, rv) = (m.of(b), m.of(r));
+            diffs.push(Diff {
+                row: r.label.clone(),
+                measure: m,
+                base: bv,
+                result: rv,
+                change: change(bv, rv),
+                regression: regressed(m, bv, rv, tolerance),
+            });
+        }
+    }
+    Ok(Comparison { tolerance, diffs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn first_difference_names_the_path() {
+        let a = json!({"name": "p", "api": {"page_size": 100, "rtt": {"fixed_s": 0.1}}});
+        let b = json!({"name": "p", "api": {"page_size": 50, "rtt": {"fixed_s": 0.1}}});
+        assert_eq!(first_difference(&a, &a, "scenario"), None);
+        assert_eq!(
+            first_difference(&a, &b, "scenario").as_deref(),
+            Some("scenario.api.page_size: 100 vs 50")
+        );
+    }
+
+    #[test]
+    fn changes_and_regressions() {
+        assert_eq!(change(Some(2.0), Some(2.0)), Change::Same);
+        assert_eq!(change(Some(2.0), Some(3.0)), Change::Percent(50.0));
+        assert_eq!(change(Some(0.0), Some(3.0)), Change::FromZero(3.0));
+        assert_eq!(change(Some(2.0), None), Change::Changed);
+        assert!(regressed(Measure::P99, Some(100.0), Some(111.0), 0.1));
+        assert!(!regressed(Measure::P99, Some(100.0), Some(110.0), 0.1));
+        assert!(regressed(Measure::Detected, Some(100.0), Some(89.0), 0.1));
+        assert!(regressed(Measure::P99, Some(100.0), None, 0.5));
+    }
+
+    #[test]
+    fn mismatches_are_named() {
+        let file = |engine: &str| ResultFile {
+            schema: 1,
+            hookbench_version: "0.1.0".into(),
+            engine: engine.into(),
+            scenario: json!({"name": "p"}),
+            strategies: Vec::new(),
+        };
+        let (a, b) = (file("sim"), file("live"));
+        assert_eq!(
+            comparable(&a, &b),
+            Err(Mismatch::Engine { result: "sim".into(), baseline: "live".into() })
+        );
+        assert_eq!(
+            BaselineError::from(comparable(&a, &b).unwrap_err()).to_string(),
+            "refusing to compare: the result comes from the sim engine and the baseline from the live engine; \
+             rerun both with the same hookbench, engine and scenario"
+        );
+        assert!(comparable(&a, &file("sim")).is_ok());
+    }
+}

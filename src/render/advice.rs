@@ -1,0 +1,98 @@
+//! `advise`'s answer and the sweep's frontier note, in words and a small table.
+//!
+//! Owns the wording: the run's headline, what was swept and the target, the pick (or the
+//! fastest row to relax the target to), and one line per row with its verdict. It never ranks
+//! or judges a row: [`crate::advice`] does, and this module only words its [`Advice`] and
+//! [`Frontiers`].
+
+use super::table::headline;
+use super::text::{compact, durations, measure, quota};
+use crate::advice::{Advice, Fail, Frontiers, Verdict};
+use crate::report::Report;
+use crate::units::Micros;
+
+/// Why a row does not qualify, in words.
+fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
+    let p = advice.percentile;
+    match why {
+        Fail::Misses(n) => format!("misses {n} event{}", if n == 1 { "" } else { "s" }),
+        Fail::OverQuota(n) => format!("over the quota: {n} requests refused with 429"),
+        Fail::DetectedNothing => "detected nothing".to_string(),
+        Fail::TooSlow => format!(
+            "too slow: {} {} > {}",
+            p.name(),
+            measure(p, v.latency_ms),
+            measure(p, Some(advice.max_latency_ms))
+        ),
+    }
+}
+
+/// The answer to `advise` on a sweep of `intervals`.
+pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String {
+    let p = advice.percentile;
+    let target = measure(p, Some(advice.max_latency_ms));
+    let within = match &report.scenario.api.rate_limit {
+        Some(q) => format!("a quota of {}", quota(q)),
+        None => "no rate limit".into(),
+    };
+    let mut s = format!(
+        "{}\nswept poll intervals {}; target: {} ≤ {target} with no missed events, within {within}.\n\
+         Ranked by HTTP requests per day (API requests made + webhook deliveries received), then by latency.\n\n",
+        headline(report),
+        durations(intervals),
+        p.name()
+    );
+    match advice.pick.map(|i| &advice.verdicts[i]) {
+        Some(v) => s.push_str(&format!(
+            "advice: {} — {} requests/day, {} {}, 0 missed\n",
+            v.label,
+            compact(v.cost_per_day),
+            p.name(),
+            measure(p, v.latency_ms)
+        )),
+        None => {
+            s.push_str(&format!(
+                "advice: none of the {} rows meets {} ≤ {target} with no missed events.\n",
+                advice.verdicts.len(),
+                p.name()
+            ));
+            match advice.fastest.map(|i| &advice.verdicts[i]) {
+                Some(v) => s.push_str(&format!(
+                    "the fastest row that misses nothing and stays within the quota is {} at {} {} ({} requests/day); \
+                     relax the target to {} or change the design\n",
+                    v.label,
+                    p.name(),
+                    measure(p, v.latency_ms),
+                    compact(v.cost_per_day),
+                    measure(p, v.latency_ms)
+                )),
+                None => s.push_str("every row misses events or exceeds the quota\n"),
+            }
+        }
+    }
+    s.push_str(&format!("\n{:<20} {:>12} {:>9} {:>7}  verdict\n", "row", "requests/day", p.name(), "missed"));
+    for (i, v) in advice.verdicts.iter().enumerate() {
+        let verdict = match (v.fails, Some(i) == advice.pick) {
+            (_, true) => "◀ cheapest that qualifies".to_string(),
+            (None, false) => "qualifies".to_string(),
+            (Some(why), _) => fail(advice, v, why),
+        };
+        s.push_str(&format!(
+            "{:<20} {:>12} {:>9} {:>7}  {verdict}\n",
+            v.label,
+            compact(v.cost_per_day),
+            measure(p, v.latency_ms),
+            compact(v.missed as f64)
+        ));
+    }
+    s
+}
+
+/// The frontier note under the sweep table, after a blank line.
+pub fn frontier(f: &Frontiers) -> String {
+    format!(
+        "\nfrontier (cheapest in HTTP requests/day for its latency, no events missed):\n  p50: {}\n  p99: {}\n",
+        f.p50.join(", "),
+        f.p99.join(", ")
+    )
+}

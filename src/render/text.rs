@@ -1,0 +1,105 @@
+//! How values read in text, for every renderer: grouped digits, compact counts, binary byte
+//! units, a [`Measure`]'s value in its unit, a quota, a list of durations.
+//!
+//! Owns number presentation only. It never decides what a value is — callers hand in report
+//! fields — and never computes one.
+
+use crate::measure::{Measure, Unit};
+use crate::scenario::Quota;
+use crate::units::{format_duration, format_ms, Micros, SECOND};
+
+/// Groups digits: 86400 → 86,400.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count, shortened when large: 8,640 / 132k / 1.2M / 72M.
+pub fn compact(x: f64) -> String {
+    if x < 100_000.0 {
+        group(x.round() as u64)
+    } else if x < 999_500.0 {
+        format!("{:.0}k", x / 1e3)
+    } else if x < 9.95e6 {
+        format!("{:.1}M", x / 1e6)
+    } else {
+        format!("{:.0}M", x / 1e6)
+    }
+}
+
+/// Bytes with binary units.
+pub fn bytes(x: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = x;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[u])
+    } else {
+        format!("{v:.0} {}", UNITS[u])
+    }
+}
+
+/// A measure's value as people read it: `2.3s`, `3,284`, `42.0%`; `—` when there is none.
+pub fn measure(m: Measure, v: Option<f64>) -> String {
+    let Some(v) = v else { return "—".into() };
+    match m.unit() {
+        Unit::Ms => format_ms(v),
+        Unit::Seconds => format_ms(v * 1_000.0),
+        Unit::Share => format!("{:.1}%", v * 100.0),
+        Unit::Count if v.fract() == 0.0 || v.abs() >= 100.0 => group(v.round().max(0.0) as u64),
+        Unit::Count => format!("{v:.2}"),
+    }
+}
+
+/// A quota as people write it: `5000/h`, `60/min`, `100/10m`.
+pub fn quota(q: &Quota) -> String {
+    let per = match q.window {
+        w if w == SECOND => "s".to_string(),
+        w if w == 60 * SECOND => "min".to_string(),
+        w if w == 3_600 * SECOND => "h".to_string(),
+        w if w == 86_400 * SECOND => "d".to_string(),
+        w => format_duration(w),
+    };
+    format!("{}/{per}", q.limit)
+}
+
+/// Durations as a list: `1s, 2s, 5s`.
+pub fn durations(list: &[Micros]) -> String {
+    list.iter().map(|&d| format_duration(d)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measure_values() {
+        assert_eq!(measure(Measure::P99, Some(2_300.0)), "2.3s");
+        assert_eq!(measure(Measure::Requests, Some(3284.0)), "3,284");
+        assert_eq!(measure(Measure::PeakUse, Some(0.42)), "42.0%");
+        assert_eq!(measure(Measure::P99, None), "—");
+    }
+
+    #[test]
+    fn counts_and_quotas() {
+        assert_eq!(
+            (group(86_400), compact(132_400.0), compact(1.2e6)),
+            ("86,400".into(), "132k".into(), "1.2M".into())
+        );
+        assert_eq!(quota(&Quota { limit: 5000, window: 3_600 * SECOND }), "5000/h");
+        assert_eq!(durations(&[SECOND, 90 * SECOND]), "1s, 1m30s");
+    }
+}
