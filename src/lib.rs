@@ -5,20 +5,33 @@
 //! detection latency, missed and duplicate events, requests, quota and bytes.
 //!
 //! ```text
-//!  cli ──▶ commands (validate) ──▶ engine::sim ──drives──▶ model + strategy (sans-IO)
-//!                                        │
-//!                                        ▼
-//!                                 report::Report ──▶ render (table, json, csv, markdown, bmf, chart)
-//!                                        │
-//!                                        ▼
-//!                      measure · threshold · advice (views: gates, frontier, advice)
+//!  cli ──▶ commands (validate into domain types) ──▶ engine::sim  ─┐      ┌─▶ live::engine
+//!                                                                  ▼      ▼   (sockets, timers)
+//!                                   engine::row::Row  (one per table row: the books, kept once)
+//!                                                                  │
+//!                                   model + strategy (sans-IO state machines, own their config)
+//!                                                                  │
+//!                 report::Report ◀── engine::assemble ◀────────────┘
+//!                        │
+//!                        ├──▶ measure · threshold · advice · baseline (views computed as data)
+//!                        ▼
+//!                 render (table, JSON, CSV, Markdown, BMF, chart, check, advice, breaches)
+//!
+//!  scenario (TOML) ──parses into──▶ model configs        dependencies point down, never up
 //! ```
 //!
-//! - [`model`]: the event source, the API, the webhook emitter, the receiver, the rate limiter
-//!   and retry policy — state machines with no sockets and no clock.
+//! - [`model`]: the event source and arrivals, the API and its rate limiter, the webhook emitter
+//!   and retry policy, the receiver's faults, signatures and the wire model — state machines
+//!   with no sockets and no clock; each owns its configuration struct.
 //! - [`strategy`]: one consumer strategy per module, behind one trait.
-//! - [`engine`]: drivers; `sim` runs the model in virtual time.
-//! - [`report`]: the one result, computed once; [`render`] only formats it.
+//! - [`engine`]: the row core ([`engine::row`]) that keeps every row's books once, and the sim
+//!   driver ([`engine::sim`]) that runs it in virtual time.
+//! - [`live`]: the live driver — the mock provider's servers, the emitter, the verifying
+//!   receiver and one consumer actor per row, carrying real HTTP into the same row core.
+//! - [`scenario`]: the TOML parser, one small function per section, filling in the model's
+//!   configuration; [`limits`] holds the caps defined once.
+//! - [`report`]: the one result, computed once; [`render`] is the only place anything is
+//!   formatted for printing.
 
 pub mod advice;
 pub mod baseline;

@@ -146,7 +146,12 @@ impl<'a> Recorder<'a> {
     /// Events neither detected nor declared missed so far, in id order.
     pub fn unsettled(&self) -> impl Iterator<Item = u32> + '_ {
         let open = self.log.len() as u64 - self.detected - self.declared_missed;
-        self.status.iter().enumerate().filter(|(_, st)| **st == UNSEEN).map(|(i, _)| i as u32).take(open as usize)
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| **st == UNSEEN)
+            .map(|(i, _)| i as u32)
+            .take(open as usize)
     }
 
     /// How many events are neither detected nor declared missed.

@@ -10,12 +10,13 @@ use super::{load_scenario, print};
 use crate::cli::{CompareArgs, Engine, Format, ScenarioArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS};
 use crate::render;
 use crate::report::Report;
-use crate::scenario::{Scenario, DEFAULT, MAX_EVENTS};
+use crate::scenario::{Scenario, DEFAULT};
 use crate::strategy::{Spec, StrategyKind};
 use crate::threshold::{self, Threshold};
-use crate::units::{parse_duration, Micros, DAY, MILLI, SECOND};
+use crate::units::{parse_duration, Micros, MILLI, SECOND};
 
 /// Validated options of a compare run.
 #[derive(Debug, Clone)]
@@ -53,8 +54,10 @@ pub fn parse_intervals(text: &str) -> Result<Vec<Micros>> {
                 "--interval: `{part}` is shorter than 1ms; a poll interval must be at least `1ms`"
             )));
         }
-        if d > 366 * DAY {
-            return Err(Error::Input(format!("--interval: `{part}` is over a year; use at most `366d`")));
+        if d > MAX_DURATION {
+            return Err(Error::Input(format!(
+                "--interval: `{part}` is over a year; use at most `{MAX_DURATION_TEXT}`"
+            )));
         }
         if !out.contains(&d) {
             out.push(d);
@@ -129,8 +132,10 @@ pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
                 "--duration: `{text}` is shorter than a second; give at least `1s`"
             )));
         }
-        if d > 366 * DAY {
-            return Err(Error::Input(format!("--duration: `{text}` is over a year; use at most `366d`")));
+        if d > MAX_DURATION {
+            return Err(Error::Input(format!(
+                "--duration: `{text}` is over a year; use at most `{MAX_DURATION_TEXT}`"
+            )));
         }
         scenario.set_duration(d);
         let expected = scenario.expected_events();

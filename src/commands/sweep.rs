@@ -17,11 +17,12 @@ use crate::advice;
 use crate::cli::{Format, SweepArgs, SweepRunArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::render::{self, chart, png};
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::strategy::{Spec, StrategyKind};
-use crate::units::{parse_duration, Micros, DAY, MILLI, SECOND};
+use crate::units::{parse_duration, Micros, MILLI, SECOND};
 
 /// The ladder of intervals a range picks from: 1-2-5 steps, in the units people use.
 const LADDER_S: [f64; 27] = [
@@ -68,8 +69,8 @@ pub fn parse_sweep_intervals(text: &str) -> Result<Vec<Micros>> {
     if lo < MILLI {
         return Err(bad("the range must start at `1ms` or more".into()));
     }
-    if hi > 366 * DAY {
-        return Err(bad("the range must end at `366d` or less".into()));
+    if hi > MAX_DURATION {
+        return Err(bad(format!("the range must end at `{MAX_DURATION_TEXT}` or less")));
     }
     if hi <= lo {
         return Err(bad(format!(

@@ -90,7 +90,12 @@ pub struct Emitter {
 impl Emitter {
     /// An emitter for `events` events.
     pub fn new(cfg: &WebhookConfig, events: usize) -> Self {
-        Emitter { cfg: cfg.clone(), states: vec![DeliveryState::Pending; events], settled: 0, disabled: false }
+        Emitter {
+            cfg: cfg.clone(),
+            states: vec![DeliveryState::Pending; events],
+            settled: 0,
+            disabled: false,
+        }
     }
 
     /// Whether the endpoint was disabled by a 410.

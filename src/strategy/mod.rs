@@ -75,7 +75,7 @@ impl Spec {
         let page = p.page_size;
         match self.kind {
             StrategyKind::Poll => Box::new(poll::Poll::new(interval, page)),
-            StrategyKind::PollEtag => Box::new(poll_etag::PollEtag::new(interval, page)),
+            StrategyKind::PollEtag => Box::new(poll_etag::new(interval, page)),
             StrategyKind::PollState => Box::new(poll_state::PollState::new(interval, p.resources)),
             StrategyKind::Webhook => Box::new(webhook::Webhook::new()),
             StrategyKind::Hybrid => Box::new(hybrid::Hybrid::new()),

@@ -51,12 +51,7 @@ fn the_model_and_the_strategies_import_nothing_above_them() {
 /// Every import circle in `src/`: each strongly connected set of files, with one shortest cycle
 /// through it.
 ///
-/// Ignored until the live engine's rewrite lands: on `config-own` the one circle left is in files
-/// that branch owns — `live/emitter.rs → live/source.rs → live/emitter.rs` (`emitter.rs` takes
-/// the `lock` helper from `source.rs`, which takes `Outbox` from `emitter.rs`). Run
-/// `cargo test --test integration structure -- --include-ignored` to list what remains.
 #[test]
-#[ignore = "live/emitter.rs ↔ live/source.rs remains until the live engine's rewrite lands"]
 fn there_is_no_import_circle() {
     let graph = import_graph(&src_dir());
     let circles = circles(&graph);
