@@ -24,6 +24,23 @@ pub enum Fate {
     InFlight,
 }
 
+/// Event accounting: `detected + missed + in_flight == total`, checked on every run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventCounts {
+    /// Produced by the source.
+    pub total: u64,
+    /// Detected.
+    pub detected: u64,
+    /// Never detected and no longer detectable.
+    pub missed: u64,
+    /// Not yet detected at the end, but still on its way.
+    pub in_flight: u64,
+    /// Deliveries of an event already received.
+    pub duplicates: u64,
+    /// Detected after a later event of the same resource.
+    pub out_of_order: u64,
+}
+
 /// API request counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestCounts {
@@ -88,18 +105,8 @@ pub struct Outcome {
     pub sum_us: u128,
     /// Exact largest latency, µs.
     pub max_us: u64,
-    /// Events produced.
-    pub total: u64,
-    /// Detected.
-    pub detected: u64,
-    /// Missed.
-    pub missed: u64,
-    /// Still in flight at the end.
-    pub in_flight: u64,
-    /// Duplicate deliveries.
-    pub duplicates: u64,
-    /// Detections after a later event of the same resource.
-    pub out_of_order: u64,
+    /// What became of the events.
+    pub events: EventCounts,
     /// API requests.
     pub requests: RequestCounts,
     /// Webhook deliveries.
@@ -313,12 +320,14 @@ impl<'a> Recorder<'a> {
             hist: self.hist,
             sum_us: self.sum_us,
             max_us: self.max_us,
-            total,
-            detected: self.detected,
-            missed,
-            in_flight,
-            duplicates: self.duplicates,
-            out_of_order: self.out_of_order,
+            events: EventCounts {
+                total,
+                detected: self.detected,
+                missed,
+                in_flight,
+                duplicates: self.duplicates,
+                out_of_order: self.out_of_order,
+            },
             requests: self.requests,
             webhooks: self.webhooks,
             throttled_us: self.throttled_us,
@@ -354,7 +363,10 @@ mod tests {
         r.overwritten(0, 1, 3); // version 2 (event 1) was overwritten
         assert!(r.detect(2, 25));
         let out = r.finish(|id| if id == 3 { Fate::InFlight } else { Fate::Missed }).unwrap();
-        assert_eq!((out.detected, out.missed, out.in_flight, out.total), (2, 1, 1, 4));
+        assert_eq!(
+            (out.events.detected, out.events.missed, out.events.in_flight, out.events.total),
+            (2, 1, 1, 4)
+        );
         assert_eq!(out.sum_us, 15 + 5);
 
         let mut bad = Recorder::new(&log, 100);
@@ -377,7 +389,7 @@ mod tests {
         r.throttled(20, 60);
         r.throttled(90, 200);
         let out = r.finish(|_| Fate::InFlight).unwrap();
-        assert_eq!(out.out_of_order, 1);
+        assert_eq!(out.events.out_of_order, 1);
         assert_eq!(out.throttled_us, 50 + 10);
     }
 }

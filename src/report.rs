@@ -109,22 +109,7 @@ pub struct LatencyMs {
     pub max: Option<f64>,
 }
 
-/// Event accounting: `detected + missed + in_flight == total`, checked on every run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EventCounts {
-    /// Produced by the source.
-    pub total: u64,
-    /// Detected.
-    pub detected: u64,
-    /// Never detected and no longer detectable.
-    pub missed: u64,
-    /// Not yet detected at the end, but still on its way.
-    pub in_flight: u64,
-    /// Deliveries of an event already received.
-    pub duplicates: u64,
-    /// Detected after a later event of the same resource.
-    pub out_of_order: u64,
-}
+pub use crate::metrics::EventCounts;
 
 /// API requests.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -200,12 +185,12 @@ impl StrategyReport {
         effective: Option<Micros>,
         peak_use: Option<f64>,
     ) -> Self {
-        let latency_ms = if out.detected == 0 {
+        let latency_ms = if out.events.detected == 0 {
             LatencyMs::default()
         } else {
             let q = |p: f64| Some(ms(out.hist.value_at_quantile(p)));
             LatencyMs {
-                mean: Some(out.sum_us as f64 / out.detected as f64 / MILLI as f64),
+                mean: Some(out.sum_us as f64 / out.events.detected as f64 / MILLI as f64),
                 p50: q(0.5),
                 p90: q(0.9),
                 p99: q(0.99),
@@ -221,14 +206,7 @@ impl StrategyReport {
             effective_interval_s: effective.map(secs_f),
             label: spec.label(),
             latency_ms,
-            events: EventCounts {
-                total: out.total,
-                detected: out.detected,
-                missed: out.missed,
-                in_flight: out.in_flight,
-                duplicates: out.duplicates,
-                out_of_order: out.out_of_order,
-            },
+            events: out.events,
             requests: Requests {
                 total: out.requests.total,
                 wasted: out.requests.wasted,

@@ -592,8 +592,9 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
     let _second = tokio::spawn(async move { axum::serve(listener, router).await });
     let done = consumer.await.unwrap().expect("conservation holds");
     let o = done.outcome;
-    assert_eq!(o.detected + o.missed + o.in_flight, o.total);
-    assert_eq!((o.missed, o.in_flight), (0, 0), "the cursor picks up where it left off");
+    let e = o.events;
+    assert_eq!(e.detected + e.missed + e.in_flight, e.total);
+    assert_eq!((e.missed, e.in_flight), (0, 0), "the cursor picks up where it left off");
     // Events of the outage waited for the server: the max latency shows the 3 minutes.
     assert!(o.max_us > 150 * SECOND, "max {} µs", o.max_us);
     assert!(o.requests.wasted > 0, "failed polls are counted as wasted requests");
