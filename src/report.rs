@@ -188,7 +188,11 @@ impl StrategyReport {
         let latency_ms = if out.events.detected == 0 {
             LatencyMs::default()
         } else {
-            let q = |p: f64| Some(ms(out.hist.value_at_quantile(p)));
+            // A quantile is the upper edge of its histogram bucket, not a measured value: keep
+            // it inside the measured range so that no percentile ever exceeds the exact max.
+            let top = out.max_us;
+            let bottom = out.hist.min().min(top);
+            let q = |p: f64| Some(ms(out.hist.value_at_quantile(p).clamp(bottom, top)));
             LatencyMs {
                 mean: Some(out.sum_us as f64 / out.events.detected as f64 / MILLI as f64),
                 p50: q(0.5),

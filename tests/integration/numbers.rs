@@ -1,0 +1,133 @@
+//! Issue 10, "numbers that never lie": every figure printed is one the run measured. Percentiles
+//! never exceed the maximum, a row with events in flight says so in the row, bare tolerances and
+//! overflowing inputs are refused, a closed stdout is an error, and "not applicable" is never 0.
+
+use proptest::prelude::*;
+
+use hookbench::render::{self, Format};
+use hookbench::report::Report;
+use hookbench::scenario::Scenario;
+use hookbench::strategy::{Spec, StrategyKind};
+
+use crate::util::{hookbench, text};
+
+/// The latency figures of every row in every machine-readable format, in ms:
+/// (label, mean, [p50, p90, p99, p999], max).
+type Figures = (String, f64, Vec<f64>, f64);
+
+fn figures(report: &Report) -> Vec<(&'static str, Figures)> {
+    let mut out = Vec::new();
+    for r in &report.strategies {
+        let l = &r.latency_ms;
+        if let (Some(mean), Some(max)) = (l.mean, l.max) {
+            let qs = [l.p50, l.p90, l.p99, l.p999].iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            out.push(("report", (r.label.clone(), mean, qs, max)));
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(&render::render(report, Format::Json)).unwrap();
+    for r in json["strategies"].as_array().unwrap() {
+        let l = &r["latency_ms"];
+        if let (Some(mean), Some(max)) = (l["mean"].as_f64(), l["max"].as_f64()) {
+            let qs = ["p50", "p90", "p99", "p999"].iter().map(|k| l[k].as_f64().unwrap_or(f64::NAN)).collect();
+            out.push(("json", (r["label"].as_str().unwrap().to_string(), mean, qs, max)));
+        }
+    }
+    let csv = render::render(report, Format::Csv);
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let header = rd.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for rec in rd.records() {
+        let rec = rec.unwrap();
+        let f = |name: &str| rec[col(name)].parse::<f64>().ok();
+        if let (Some(mean), Some(max)) = (f("latency_mean_ms"), f("latency_max_ms")) {
+            let qs = ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms"]
+                .iter()
+                .map(|k| f(k).unwrap_or(f64::NAN))
+                .collect();
+            out.push(("csv", (rec[col("label")].to_string(), mean, qs, max)));
+        }
+    }
+    let bmf: serde_json::Value = serde_json::from_str(&render::render(report, Format::Bmf)).unwrap();
+    for (label, m) in bmf.as_object().unwrap() {
+        if let (Some(mean), Some(max)) = (m["latency"]["value"].as_f64(), m["latency_max"]["value"].as_f64()) {
+            let qs = ["latency_p50", "latency_p90", "latency_p99"]
+                .iter()
+                .map(|k| m[k]["value"].as_f64().unwrap_or(f64::NAN))
+                .collect();
+            out.push(("bmf", (label.clone(), mean, qs, max)));
+        }
+    }
+    out
+}
+
+fn assert_ordered(report: &Report) -> Result<(), String> {
+    for (format, (label, mean, qs, max)) in figures(report) {
+        let mut prev = f64::NEG_INFINITY;
+        for q in &qs {
+            if !(prev <= *q) {
+                return Err(format!("{format} {label}: quantiles out of order {qs:?}"));
+            }
+            prev = *q;
+        }
+        if !(prev <= max) {
+            return Err(format!("{format} {label}: a percentile {prev} exceeds the max {max}"));
+        }
+        if !(mean <= max) {
+            return Err(format!("{format} {label}: the mean {mean} exceeds the max {max}"));
+        }
+    }
+    Ok(())
+}
+
+fn run(s: &Scenario) -> Report {
+    let specs = Spec::expand(&StrategyKind::ALL, &s.strategies.intervals, s.strategies.reconcile_interval);
+    hookbench::engine::sim::run(s, &specs).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn no_percentile_exceeds_the_max_in_the_issue_runs() {
+    // `compare -d 1m`: every row's p99 and p99.9 used to be the bucket's upper edge, above max.
+    for (duration, interval) in [("1m", "30s"), ("1h", "10s")] {
+        let out = hookbench(&["compare", "-d", duration, "--interval", interval, "--format", "json"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for r in json["strategies"].as_array().unwrap() {
+            let l = &r["latency_ms"];
+            let Some(max) = l["max"].as_f64() else { continue };
+            for k in ["p50", "p90", "p99", "p999"] {
+                let q = l[k].as_f64().unwrap();
+                assert!(q <= max, "-d {duration}: {} {k} {q} > max {max}", r["label"]);
+            }
+        }
+    }
+}
+
+fn small_scenario() -> impl Strategy<Value = String> {
+    (1u32..3000, 1u32..60, 1u32..30, prop::option::of(10u32..2000), 1u32..300, 0.0f64..0.3, 0u64..1_000_000).prop_map(
+        |(rate, resources, minutes, quota, interval, failure, seed)| {
+            let mut t = format!(
+                "name = \"prop\"\nduration = \"{minutes}m\"\nseed = {seed}\n\
+                 [events]\nrate = \"{rate}/h\"\nresources = {resources}\n[api]\n"
+            );
+            if let Some(q) = quota {
+                t.push_str(&format!("rate_limit = \"{q}/h\"\n"));
+            }
+            t.push_str(&format!(
+                "[receiver]\nfailure_rate = {failure}\n[strategies]\nintervals = [\"{interval}s\"]\nreconcile_interval = \"2m\"\n"
+            ));
+            t
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    #[test]
+    fn percentiles_are_ordered_and_within_the_max_in_every_format(toml in small_scenario()) {
+        let s = Scenario::from_toml(&toml, "prop").map_err(|e| TestCaseError::fail(format!("{e}\n{toml}")))?;
+        let report = run(&s);
+        assert_ordered(&report).map_err(|e| TestCaseError::fail(format!("{e}\n{toml}")))?;
+    }
+}
