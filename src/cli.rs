@@ -257,17 +257,26 @@ pub struct CheckArgs {
     /// The JSON result to compare against.
     #[arg(long, short = 'b', value_name = "BASE.json")]
     pub baseline: PathBuf,
-    /// How much worse a measure may get before it is a regression: `5%` or `0.05` [default: 0%,
-    /// exact, as the sim engine is deterministic].
+    /// How much worse a measure may get before it is a regression: `5%`, or a share below 1 such
+    /// as `0.05` (a bare `5` is refused) [default: 0%, exact, as the sim engine is deterministic].
     #[arg(long, short = 't', value_name = "SHARE")]
     pub tolerance: Option<String>,
     /// Measures to compare, comma-separated or repeated [default: mean, p50, p99, max, missed,
     /// requests_per_day, bytes_per_day].
     #[arg(long, short = 'm', value_name = "LIST")]
     pub metric: Vec<String>,
-    /// Output format of the diff: table or markdown.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format of the diff.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+}
+
+/// Output formats of `check`'s comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// A table for people.
+    Table,
+    /// A GitHub-flavoured Markdown table, for CI step summaries.
+    Markdown,
 }
 
 /// `hookbench advise`.

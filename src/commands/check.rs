@@ -7,28 +7,31 @@
 
 use super::print;
 use crate::baseline::{self, Role, DEFAULT_METRICS};
-use crate::cli::{CheckArgs, Format};
+use crate::cli::{CheckArgs, CheckFormat};
 use crate::error::{Error, Result};
 use crate::measure::Measure;
 use crate::render;
 
-/// Parses `5%` or `0.05`.
+/// Parses `5%`, or a share below 1 such as `0.05`. A bare number of 1 or more is refused: `5`
+/// would mean 500%, which is never what was meant.
 pub fn parse_tolerance(text: &str) -> Result<f64> {
-    Measure::PeakUse
+    let share = Measure::PeakUse
         .parse_value(text)
-        .map_err(|_| Error::Input(format!("--tolerance `{text}` is not a share; write `5%` or `0.05`")))
+        .map_err(|_| Error::Input(format!("--tolerance `{text}` is not a share; write `5%` or `0.05`")))?;
+    if !text.trim().ends_with('%') && share >= 1.0 {
+        return Err(Error::Input(format!(
+            "--tolerance `{text}` is a bare number, which would mean {:.0}%; write a percentage such as `{text}%` (a bare number must be a share below 1, such as `0.05`)",
+            share * 100.0
+        )));
+    }
+    Ok(share)
 }
 
 /// `hookbench check`.
 pub fn run(args: CheckArgs) -> Result<u8> {
     let renderer = match args.format {
-        Format::Table => render::check::table,
-        Format::Markdown => render::check::markdown,
-        _ => {
-            return Err(Error::Input(
-                "check prints a table or markdown; use `--format table` or `--format markdown`".into(),
-            ))
-        }
+        CheckFormat::Table => render::check::table,
+        CheckFormat::Markdown => render::check::markdown,
     };
     let tolerance = parse_tolerance(args.tolerance.as_deref().unwrap_or("0%"))?;
     let mut metrics = Vec::new();
@@ -57,5 +60,15 @@ mod tests {
         assert_eq!(parse_tolerance("5%").unwrap(), 0.05);
         assert_eq!(parse_tolerance("0.1").unwrap(), 0.1);
         assert!(parse_tolerance("five").is_err());
+        assert_eq!(parse_tolerance("0").unwrap(), 0.0);
+        assert_eq!(parse_tolerance("500%").unwrap(), 5.0);
+    }
+
+    #[test]
+    fn tolerance_refuses_a_bare_number_of_one_or_more() {
+        for bare in ["5", "1", "10.5"] {
+            let e = parse_tolerance(bare).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{bare}%`")), "{e}");
+        }
     }
 }

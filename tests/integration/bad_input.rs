@@ -2,7 +2,7 @@
 
 use crate::util::{hookbench, temp_dir, text};
 
-fn refused(args: &[&str], expect: &[&str]) {
+pub fn refused(args: &[&str], expect: &[&str]) {
     let out = hookbench(args);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{args:?}: stdout {stdout} stderr {stderr}");
@@ -12,7 +12,7 @@ fn refused(args: &[&str], expect: &[&str]) {
     }
 }
 
-fn one_sentence(args: &[&str], expect: &[&str]) {
+pub fn one_sentence(args: &[&str], expect: &[&str]) {
     refused(args, expect);
     let (_, stderr) = text(&hookbench(args));
     assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got: {stderr}");

@@ -9,7 +9,8 @@ use hookbench::report::Report;
 use hookbench::scenario::Scenario;
 use hookbench::strategy::{Spec, StrategyKind};
 
-use crate::util::{hookbench, text};
+use crate::bad_input::one_sentence;
+use crate::util::{hookbench, temp_dir, text};
 
 /// The latency figures of every row in every machine-readable format, in ms:
 /// (label, mean, [p50, p90, p99, p999], max).
@@ -130,4 +131,23 @@ proptest! {
         let report = run(&s);
         assert_ordered(&report).map_err(|e| TestCaseError::fail(format!("{e}\n{toml}")))?;
     }
+}
+
+#[test]
+fn check_refuses_a_bare_tolerance_of_one_or_more() {
+    let dir = temp_dir("tolerance");
+    let result = dir.join("r.json");
+    let out = hookbench(&["compare", "-d", "1h", "--quiet", "--output", result.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let r = result.to_str().unwrap();
+    // `5` would have meant 500%: refused, naming `5%`.
+    one_sentence(&["check", r, "--baseline", r, "--tolerance", "5"], &["`5`", "500%", "`5%`"]);
+    one_sentence(&["check", r, "--baseline", r, "--tolerance", "1"], &["`1%`"]);
+    for ok in ["5%", "0.05", "0"] {
+        let out = hookbench(&["check", r, "--baseline", r, "--tolerance", ok]);
+        assert_eq!(out.status.code(), Some(0), "--tolerance {ok}: {}", text(&out).1);
+    }
+    // `check` offers only the formats it prints.
+    let (help, _) = text(&hookbench(&["check", "--help"]));
+    assert!(help.contains("markdown") && !help.contains("bmf") && !help.contains("csv"), "{help}");
 }
