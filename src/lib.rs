@@ -77,6 +77,7 @@ where
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
+    commands::probe_stdout();
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

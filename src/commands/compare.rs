@@ -244,7 +244,10 @@ pub fn emit(report: &Report, format: Format, output: Option<&std::path::Path>, q
                     path.display()
                 )));
             }
-            if !quiet {
+            if super::stdout_closed() {
+                // The result is safe in the file; only the table has nowhere to go.
+                eprintln!("wrote {} (standard output is closed: no table)", path.display());
+            } else if !quiet {
                 print(&render::render(report, Format::Table))?;
                 eprintln!("wrote {}", path.display());
             }

@@ -121,8 +121,48 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Set by [`probe_stdout`] when the process started with no standard output at all.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes whether standard output was closed when the process started (`hookbench compare >&-`).
+///
+/// The Rust runtime reopens a closed stdout on `/dev/null` before `main`, read-write, so every
+/// write then succeeds and the result vanishes. A shell's `> /dev/null` opens it write-only: a
+/// stdout that is `/dev/null` opened read-write is one that was closed. Call this before any file
+/// is opened.
+pub fn probe_stdout() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::unix::fs::MetadataExt;
+        let fd = std::io::stdout().as_raw_fd();
+        // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor; an invalid one gives -1.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        let closed = flags == -1
+            || (flags & libc::O_ACCMODE == libc::O_RDWR && {
+                let stdout_meta = std::io::stdout()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .and_then(|owned| std::fs::File::from(owned).metadata());
+                let null = std::fs::metadata("/dev/null");
+                matches!((stdout_meta, null), (Ok(a), Ok(b)) if a.rdev() == b.rdev() && a.ino() == b.ino())
+            });
+        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether [`probe_stdout`] found standard output closed.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error, a closed stdout is (exit 2).
 pub fn print(text: &str) -> Result<()> {
+    if stdout_closed() {
+        return Err(Error::Input(
+            "standard output is closed, so the result would be lost; redirect it (`> result.txt`) or write it with `--output FILE`".into(),
+        ));
+    }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),

@@ -153,6 +153,18 @@ fn write_chart(report: &Report, path: &Path, with_png: bool, target_ms: Option<f
     Ok(written)
 }
 
+/// Refuses a chart path whose folder does not exist, before the sweep runs rather than after.
+fn chart_dir_exists(chart: &std::path::Path) -> Result<()> {
+    match chart.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(Error::Input(format!(
+            "--chart `{}`: the folder `{}` does not exist; create it or choose another path",
+            chart.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
     let sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
@@ -165,9 +177,16 @@ pub fn run(args: SweepArgs) -> Result<u8> {
         None => None,
     };
     let format = output_format(out.format, out.output.as_deref())?;
+    if !args.no_chart {
+        chart_dir_exists(&args.chart)?;
+    }
     let report = sweep.execute()?;
     emit(&report, format, out.output.as_deref(), out.quiet)?;
-    let shows_table = format == Format::Table || (out.output.is_some() && !out.quiet);
+    let shows_table = if out.output.is_some() {
+        !out.quiet && !super::stdout_closed()
+    } else {
+        format == Format::Table
+    };
     if shows_table {
         super::print(&render::advice::frontier(&advice::frontiers(&report)))?;
     }

@@ -151,3 +151,45 @@ fn check_refuses_a_bare_tolerance_of_one_or_more() {
     let (help, _) = text(&hookbench(&["check", "--help"]));
     assert!(help.contains("markdown") && !help.contains("bmf") && !help.contains("csv"), "{help}");
 }
+
+/// Runs the binary through `sh` with standard output closed (`>&-`).
+fn with_stdout_closed(args: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"{}\" {args} >&-", env!("CARGO_BIN_EXE_hookbench")))
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_silent_success() {
+    let out = with_stdout_closed("compare -d 1h");
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is closed"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    // With --output the result is safe in the file: it is written and the run succeeds.
+    let dir = temp_dir("closed-stdout");
+    let file = dir.join("r.json");
+    let out = with_stdout_closed(&format!("compare -d 1h --output '{}'", file.display()));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("\"schema\": 1") && !written.contains("strategy  "), "{written}");
+
+    // A closed pipe is still quiet and not an error.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"{}\" compare -d 1h | head -c 1 >/dev/null", env!("CARGO_BIN_EXE_hookbench")))
+        .output()
+        .unwrap();
+    assert!(out.status.success() && text(&out).1.is_empty(), "{}", text(&out).1);
+}
+
+#[test]
+fn sweep_refuses_a_chart_folder_that_does_not_exist_before_sweeping() {
+    let started = std::time::Instant::now();
+    one_sentence(&["sweep", "--chart", "/nonexistent-hookbench-dir/x.svg"], &["/nonexistent-hookbench-dir", "does not exist"]);
+    // Checked first: far quicker than the sweep itself.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
