@@ -10,7 +10,8 @@
 
 use serde::Serialize;
 
-use crate::units::{parse_duration, Micros, SECOND};
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::units::{format_duration, parse_duration, Micros, SECOND};
 
 /// The most rows a trace may hold: as many as one run's events.
 pub const MAX_ROWS: usize = crate::limits::MAX_EVENTS as usize;
@@ -54,6 +55,9 @@ fn timestamp(text: &str) -> Result<(Micros, Kind), String> {
         if !secs.is_finite() || secs < 0.0 {
             return Err(format!("`{t}` is not a time; give seconds from the start of 0 or more"));
         }
+        if secs * SECOND as f64 >= MAX_DURATION as f64 {
+            return Err(over_a_year(t));
+        }
         return Ok(((secs * SECOND as f64).round() as Micros, Kind::Offset));
     }
     if t.len() >= 10 && t.as_bytes()[4] == b'-' {
@@ -62,11 +66,20 @@ fn timestamp(text: &str) -> Result<(Micros, Kind), String> {
         let since = abs.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{t}` is before 1970"))?;
         return Ok((since.as_micros() as Micros, Kind::Absolute));
     }
-    parse_duration(t).map(|d| (d, Kind::Offset)).map_err(|_| {
+    let d = parse_duration(t).map_err(|_| {
         format!(
             "`{t}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`)"
         )
-    })
+    })?;
+    if d >= MAX_DURATION {
+        return Err(over_a_year(t));
+    }
+    Ok((d, Kind::Offset))
+}
+
+/// A row later than a run may last.
+fn over_a_year(t: &str) -> String {
+    format!("`{t}` is a year or more from the start; a trace must span less than `{MAX_DURATION_TEXT}`, the longest `duration`")
 }
 
 /// Splits a CSV line into trimmed fields (no commas inside fields), unquoting each.
@@ -154,6 +167,15 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
         ));
     }
     let origin = if kind == Kind::Absolute { raw.iter().map(|r| r.1).min().unwrap_or(0) } else { 0 };
+    if let Some((n, at, ..)) = raw.iter().find(|r| r.1 - origin >= MAX_DURATION) {
+        return Err(bad(
+            *n,
+            format!(
+                "is {} after the first row; a trace must span less than `{MAX_DURATION_TEXT}`, the longest `duration`",
+                format_duration(at - origin)
+            ),
+        ));
+    }
     raw.sort_by_key(|r| r.1);
     let mut ids = std::collections::HashMap::new();
     let rows = raw

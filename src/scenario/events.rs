@@ -98,6 +98,13 @@ pub(super) fn from_raw(
         Some(w) if w.iter().any(|x| !x.is_finite() || *x < 0.0) || w.iter().sum::<f64>() <= 0.0 => {
             return Err(cx.err("events.daily", "needs weights of 0 or more with at least one above 0"))
         }
+        Some(w) if !w.iter().sum::<f64>().is_finite() => {
+            let big = w.iter().copied().fold(0.0, f64::max);
+            return Err(cx.err(
+                "events.daily",
+                format!("has a weight of `{big:e}`, and the 24 weights add up to more than a number can hold; scale them down (only their ratios matter)"),
+            ));
+        }
         Some(w) => Some(w.clone()),
     };
     let resources = match trace.as_ref().and_then(|t| t.resources) {
