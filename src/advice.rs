@@ -3,7 +3,8 @@
 //!
 //! Owns the ranking rules, so the sweep table, the chart and `advise` agree: the cost of a row
 //! is every HTTP request it costs per day ([`http_requests_per_day`]: API requests plus webhook
-//! attempts received); a candidate must miss nothing, meet the target at the chosen percentile
+//! attempts received); a candidate must miss nothing, have no event still in flight at the end
+//! (its latency would cover only what it detected), meet the target at the chosen percentile
 //! and, under a rate limit, never be refused with a 429. Ties go to the lower latency, then to
 //! table order. It reads a finished [`Report`] and never runs or prints anything: its results
 //! are plain data, formatted by `render::advice`.
@@ -19,6 +20,9 @@ use crate::report::{Report, StrategyReport};
 pub enum Fail {
     /// It missed this many events.
     Misses(u64),
+    /// This many events were still in flight at the end: its latency covers only what it
+    /// detected, so it cannot be judged.
+    InFlight(u64),
     /// This many of its requests were refused with 429.
     OverQuota(u64),
     /// It detected nothing, so it has no latency.
@@ -38,6 +42,8 @@ pub struct Verdict {
     pub latency_ms: Option<f64>,
     /// Events missed.
     pub missed: u64,
+    /// Events still in flight at the end.
+    pub in_flight: u64,
     /// Requests refused with 429.
     pub throttled: u64,
     /// Why the row does not qualify; `None` when it does.
@@ -55,8 +61,8 @@ pub struct Advice {
     pub verdicts: Vec<Verdict>,
     /// Index into `verdicts` of the pick, if any row qualifies.
     pub pick: Option<usize>,
-    /// Index into `verdicts` of the fastest row that misses nothing and is never refused with
-    /// 429, whatever its latency: what to relax the target to when nothing qualifies.
+    /// Index into `verdicts` of the fastest row that misses nothing, has nothing in flight and
+    /// is never refused with 429, whatever its latency: what to relax the target to when nothing qualifies.
     pub fastest: Option<usize>,
 }
 
@@ -64,6 +70,8 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
     let latency_ms = percentile.of(row);
     let fails = if row.events.missed > 0 {
         Some(Fail::Misses(row.events.missed))
+    } else if row.events.in_flight > 0 {
+        Some(Fail::InFlight(row.events.in_flight))
     } else if row.requests.throttled > 0 {
         Some(Fail::OverQuota(row.requests.throttled))
     } else {
@@ -78,6 +86,7 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
         cost_per_day: http_requests_per_day(row),
         latency_ms,
         missed: row.events.missed,
+        in_flight: row.events.in_flight,
         throttled: row.requests.throttled,
         fails,
     }
@@ -97,7 +106,7 @@ pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
     let fastest = verdicts
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.missed == 0 && v.throttled == 0)
+        .filter(|(_, v)| v.missed == 0 && v.in_flight == 0 && v.throttled == 0)
         .filter_map(|(i, v)| v.latency_ms.map(|l| (l, i)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, i)| i);
@@ -118,14 +127,15 @@ pub fn frontiers(report: &Report) -> Frontiers {
     Frontiers { p50: frontier(report, Measure::P50), p99: frontier(report, Measure::P99) }
 }
 
-/// Labels of the rows on the frontier at `percentile`: rows that miss nothing and that no other
+/// Labels of the rows on the frontier at `percentile`: rows that miss nothing, have nothing in
+/// flight at the end, and that no other
 /// such row beats on both cost and latency (at least as good on both, better on one), cheapest
 /// first.
 pub fn frontier(report: &Report, percentile: Measure) -> Vec<String> {
     let points: Vec<(&str, f64, f64)> = report
         .strategies
         .iter()
-        .filter(|r| r.events.missed == 0)
+        .filter(|r| r.events.missed == 0 && r.events.in_flight == 0)
         .filter_map(|r| percentile.of(r).map(|l| (r.label.as_str(), http_requests_per_day(r), l)))
         .collect();
     let mut on: Vec<&(&str, f64, f64)> = points

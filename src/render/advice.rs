@@ -16,6 +16,11 @@ fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
     let p = advice.percentile;
     match why {
         Fail::Misses(n) => format!("misses {n} event{}", if n == 1 { "" } else { "s" }),
+        Fail::InFlight(n) => format!(
+            "{} event{} still in flight at the end: its latency covers only what it detected",
+            super::text::group(n),
+            if n == 1 { "" } else { "s" }
+        ),
         Fail::OverQuota(n) => format!("over the quota: {n} requests refused with 429"),
         Fail::DetectedNothing => "detected nothing".to_string(),
         Fail::TooSlow => format!(
@@ -66,7 +71,7 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
                     compact(v.cost_per_day),
                     measure(p, v.latency_ms)
                 )),
-                None => s.push_str("every row misses events or exceeds the quota\n"),
+                None => s.push_str("every row misses events, has events still in flight at the end, or exceeds the quota\n"),
             }
         }
     }

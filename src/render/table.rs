@@ -1,6 +1,7 @@
 //! The table renderer: the strategies side by side, fitting a 120-column terminal.
 //!
-//! Columns: latency (mean, p50, p99, max), event accounting (missed, in flight, duplicates),
+//! Columns: latency (mean, p50, p99, max), event accounting (missed, with `+N` in flight when
+//! any, and the row marked `*`; duplicates),
 //! cost (requests, wasted, 429s, requests per day, peak quota use, throttled time, bytes per
 //! day). A header names the scenario, seed, simulated span and wall time; notes under the table
 //! say how to read it.
@@ -39,17 +40,41 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// Marks a row with events still in flight at the end.
+pub const IN_FLIGHT_MARK: char = '*';
+
+/// `part` of `whole` as a whole percentage that never rounds a part to 0% or 100%.
+fn part_of(part: u64, whole: u64) -> String {
+    let p = part as f64 * 100.0 / whole.max(1) as f64;
+    match p {
+        _ if part == 0 => "0%".into(),
+        _ if p < 1.0 => "<1%".into(),
+        _ if part < whole && p > 99.0 => ">99%".into(),
+        _ => format!("{p:.0}%"),
+    }
+}
+
 /// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer).
 pub fn row(s: &StrategyReport) -> Vec<String> {
     let api = s.requests.total > 0;
     let dash = || "—".to_string();
+    let (label, missed) = if s.events.in_flight > 0 {
+        // Undetected and not yet missed: say so in the row, and mark the row (its latencies
+        // cover only the detected share; the note under the table says how much that is).
+        (
+            format!("{} {IN_FLIGHT_MARK}", s.label),
+            format!("{} +{}", compact(s.events.missed as f64), compact(s.events.in_flight as f64)),
+        )
+    } else {
+        (s.label.clone(), compact(s.events.missed as f64))
+    };
     vec![
-        s.label.clone(),
+        label,
         lat(s.latency_ms.mean),
         lat(s.latency_ms.p50),
         lat(s.latency_ms.p99),
         lat(s.latency_ms.max),
-        compact(s.events.missed as f64),
+        missed,
         compact(s.events.duplicates as f64),
         if api { compact(s.requests.total as f64) } else { dash() },
         if api { share(s.requests.wasted, s.requests.total) } else { dash() },
@@ -154,19 +179,21 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// Notes about particular rows: events still in flight, intervals lengthened by the server.
+/// Notes about particular rows: events still in flight (one line per marked row), intervals
+/// lengthened by the server.
 pub fn notes(report: &Report) -> Vec<String> {
     let mut notes = Vec::new();
-    let in_flight: Vec<String> = report
-        .strategies
-        .iter()
-        .filter(|s| s.events.in_flight > 0)
-        .map(|s| format!("{} {}", s.label, group(s.events.in_flight)))
-        .collect();
-    if !in_flight.is_empty() {
+    for s in report.strategies.iter().filter(|s| s.events.in_flight > 0) {
+        let e = &s.events;
         notes.push(format!(
-            "still in flight at the end (neither detected nor missed): {}",
-            in_flight.join(", ")
+            "{IN_FLIGHT_MARK} {}: {} of {} events ({}) still in flight at the end, neither detected nor missed\n  \
+             (the +{} under missed); its latencies cover only the {} it detected",
+            s.label,
+            group(e.in_flight),
+            group(e.total),
+            part_of(e.in_flight, e.total),
+            compact(e.in_flight as f64),
+            part_of(e.detected, e.total),
         ));
     }
     let hinted: Vec<String> = report

@@ -220,3 +220,39 @@ fn overflowing_times_and_weights_are_refused_not_turned_into_zero_events() {
     let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(json["run"]["events"], 2);
 }
+
+/// Webhooks whose receiver goes down 10 minutes before the end, retried for days: a fifth of the
+/// events are still in flight when the run stops.
+const LATE: &str = "name = \"late\"\nduration = \"1h\"\ndrain = \"10m\"\n[events]\nrate = \"120/h\"\n\
+    [webhook]\nretry = \"svix\"\n[receiver]\noutages = [{ at = \"50m\", duration = \"3h\" }]\n";
+
+#[test]
+fn a_row_with_events_in_flight_says_so_in_the_row() {
+    let dir = temp_dir("in-flight");
+    let file = dir.join("late.toml");
+    std::fs::write(&file, LATE).unwrap();
+    let f = file.to_str().unwrap();
+    let out = hookbench(&["compare", "--scenario", f, "--strategies", "webhook,poll"]);
+    let (table, _) = text(&out);
+    let row = table.lines().find(|l| l.starts_with("webhook")).unwrap();
+    // The row itself is marked and its missed cell carries the in-flight count.
+    assert!(row.starts_with("webhook *") && row.contains(" 0 +20 "), "{table}");
+    assert!(table.contains("* webhook: 20 of 111 events (18%) still in flight"), "{table}");
+    assert!(table.contains("latencies cover only the 82% it detected"), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 120), "{table}");
+    let poll = table.lines().find(|l| l.starts_with("poll@30s")).unwrap();
+    assert!(!poll.contains('*') && !poll.contains('+'), "{poll}");
+
+    // `ROW.in_flight` gates a run.
+    let out = hookbench(&["compare", "--scenario", f, "--strategies", "webhook", "--threshold", "webhook.in_flight==0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("webhook.in_flight==0  webhook  20"), "{}", text(&out).1);
+    let out = hookbench(&["compare", "--scenario", f, "--strategies", "webhook", "--threshold", "webhook.in_flight<=20"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+
+    // `advise` never picks it, however fast its detected share was.
+    let out = hookbench(&["advise", "--scenario", f, "--strategies", "webhook", "--max-latency", "1h"]);
+    let (advice, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{advice}");
+    assert!(advice.contains("20 events still in flight at the end"), "{advice}");
+}
