@@ -12,9 +12,13 @@ pub use crate::render::Format;
 
 /// Poll the API or take webhooks? Measure it.
 ///
-/// hookbench runs one event stream through every integration strategy — polling at one or more
-/// intervals, ETag polling, state polling, webhooks, hybrids — and prints detection latency,
-/// missed and duplicate events, requests, quota and bytes side by side.
+/// hookbench runs one event stream through every integration strategy and prints detection
+/// latency, missed and duplicate events, requests, quota and bytes side by side. By default six
+/// run: poll (cursor polling at one or more intervals), poll-etag (the same with ETags),
+/// poll-state (snapshot polling), webhook, hybrid (thin webhook, then a fetch) and
+/// hybrid-reconcile (webhooks plus a slow reconciliation poll). Three more run when named:
+/// long-poll (the API holds each request until an event arrives), sse (a server-sent events
+/// stream) and poll-adaptive (polls fast after activity, backs off when idle).
 #[derive(Debug, Parser)]
 #[command(
     name = "hookbench",
@@ -57,7 +61,6 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff): `hookbench man > hookbench.1`.
-    #[command(hide = true)]
     Man,
 }
 
@@ -176,8 +179,9 @@ pub struct CompareArgs {
     /// strategy [default: the scenario's].
     #[arg(long, short = 'i', value_name = "LIST")]
     pub interval: Option<String>,
-    /// Strategies to run, comma-separated [default: the scenario's, else all six]:
-    /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile.
+    /// Strategies to run, comma-separated [default: the scenario's, else the first six]:
+    /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile, long-poll, sse,
+    /// poll-adaptive.
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
     /// Engine.
@@ -219,8 +223,9 @@ pub struct SweepRunArgs {
     /// [default: 1s,2s,5s,10s,15s,30s,1m,2m,5m,10m].
     #[arg(long, short = 'i', visible_alias = "interval", value_name = "RANGE|LIST")]
     pub intervals: Option<String>,
-    /// Strategies, comma-separated [default: all six; poll strategies are swept, push
-    /// strategies run once].
+    /// Strategies, comma-separated: poll, poll-etag, poll-state, webhook, hybrid,
+    /// hybrid-reconcile, long-poll, sse, poll-adaptive [default: the first six]. Poll strategies
+    /// are swept; the others have no interval and run once.
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
 }

@@ -256,3 +256,17 @@ fn a_row_with_events_in_flight_says_so_in_the_row() {
     assert_eq!(out.status.code(), Some(1), "{advice}");
     assert!(advice.contains("20 events still in flight at the end"), "{advice}");
 }
+
+#[test]
+fn help_and_man_page_name_every_strategy_and_subcommand() {
+    let (top, _) = text(&hookbench(&["--help"]));
+    let (compare, _) = text(&hookbench(&["compare", "--help"]));
+    let (sweep, _) = text(&hookbench(&["sweep", "--help"]));
+    let man = text(&hookbench(&["man"])).0.replace("\\-", "-");
+    for name in hookbench::strategy::StrategyKind::ALL.iter().map(|k| k.name()) {
+        for (what, help) in [("--help", &top), ("compare --help", &compare), ("sweep --help", &sweep), ("man", &man)] {
+            assert!(help.contains(name), "{what} does not name {name}:\n{help}");
+        }
+    }
+    assert!(top.lines().any(|l| l.trim_start().starts_with("man ")), "--help lists man:\n{top}");
+}
