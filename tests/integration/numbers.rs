@@ -29,7 +29,8 @@ fn figures(report: &Report) -> Vec<(&'static str, Figures)> {
     for r in json["strategies"].as_array().unwrap() {
         let l = &r["latency_ms"];
         if let (Some(mean), Some(max)) = (l["mean"].as_f64(), l["max"].as_f64()) {
-            let qs = ["p50", "p90", "p99", "p999"].iter().map(|k| l[k].as_f64().unwrap_or(f64::NAN)).collect();
+            let qs =
+                ["p50", "p90", "p99", "p999"].iter().map(|k| l[k].as_f64().unwrap_or(f64::NAN)).collect();
             out.push(("json", (r["label"].as_str().unwrap().to_string(), mean, qs, max)));
         }
     }
@@ -50,7 +51,8 @@ fn figures(report: &Report) -> Vec<(&'static str, Figures)> {
     }
     let bmf: serde_json::Value = serde_json::from_str(&render::render(report, Format::Bmf)).unwrap();
     for (label, m) in bmf.as_object().unwrap() {
-        if let (Some(mean), Some(max)) = (m["latency"]["value"].as_f64(), m["latency_max"]["value"].as_f64()) {
+        if let (Some(mean), Some(max)) = (m["latency"]["value"].as_f64(), m["latency_max"]["value"].as_f64())
+        {
             let qs = ["latency_p50", "latency_p90", "latency_p99"]
                 .iter()
                 .map(|k| m[k]["value"].as_f64().unwrap_or(f64::NAN))
@@ -65,15 +67,15 @@ fn assert_ordered(report: &Report) -> Result<(), String> {
     for (format, (label, mean, qs, max)) in figures(report) {
         let mut prev = f64::NEG_INFINITY;
         for q in &qs {
-            if !(prev <= *q) {
+            if q.is_nan() || prev > *q {
                 return Err(format!("{format} {label}: quantiles out of order {qs:?}"));
             }
             prev = *q;
         }
-        if !(prev <= max) {
+        if max.is_nan() || prev > max {
             return Err(format!("{format} {label}: a percentile {prev} exceeds the max {max}"));
         }
-        if !(mean <= max) {
+        if mean.is_nan() || mean > max {
             return Err(format!("{format} {label}: the mean {mean} exceeds the max {max}"));
         }
     }
@@ -189,7 +191,10 @@ fn a_closed_stdout_is_an_error_not_a_silent_success() {
 #[test]
 fn sweep_refuses_a_chart_folder_that_does_not_exist_before_sweeping() {
     let started = std::time::Instant::now();
-    one_sentence(&["sweep", "--chart", "/nonexistent-hookbench-dir/x.svg"], &["/nonexistent-hookbench-dir", "does not exist"]);
+    one_sentence(
+        &["sweep", "--chart", "/nonexistent-hookbench-dir/x.svg"],
+        &["/nonexistent-hookbench-dir", "does not exist"],
+    );
     // Checked first: far quicker than the sweep itself.
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
@@ -244,10 +249,26 @@ fn a_row_with_events_in_flight_says_so_in_the_row() {
     assert!(!poll.contains('*') && !poll.contains('+'), "{poll}");
 
     // `ROW.in_flight` gates a run.
-    let out = hookbench(&["compare", "--scenario", f, "--strategies", "webhook", "--threshold", "webhook.in_flight==0"]);
+    let out = hookbench(&[
+        "compare",
+        "--scenario",
+        f,
+        "--strategies",
+        "webhook",
+        "--threshold",
+        "webhook.in_flight==0",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).1.contains("webhook.in_flight==0  webhook  20"), "{}", text(&out).1);
-    let out = hookbench(&["compare", "--scenario", f, "--strategies", "webhook", "--threshold", "webhook.in_flight<=20"]);
+    let out = hookbench(&[
+        "compare",
+        "--scenario",
+        f,
+        "--strategies",
+        "webhook",
+        "--threshold",
+        "webhook.in_flight<=20",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
 
     // `advise` never picks it, however fast its detected share was.
@@ -264,7 +285,9 @@ fn help_and_man_page_name_every_strategy_and_subcommand() {
     let (sweep, _) = text(&hookbench(&["sweep", "--help"]));
     let man = text(&hookbench(&["man"])).0.replace("\\-", "-");
     for name in hookbench::strategy::StrategyKind::ALL.iter().map(|k| k.name()) {
-        for (what, help) in [("--help", &top), ("compare --help", &compare), ("sweep --help", &sweep), ("man", &man)] {
+        for (what, help) in
+            [("--help", &top), ("compare --help", &compare), ("sweep --help", &sweep), ("man", &man)]
+        {
             assert!(help.contains(name), "{what} does not name {name}:\n{help}");
         }
     }
