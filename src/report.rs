@@ -78,6 +78,13 @@ pub struct StrategyReport {
     pub label: String,
     /// Detection latency of detected events.
     pub latency_ms: LatencyMs,
+    /// Processed latency (event → its processing finished), when the receiver's capacity is
+    /// finite; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_ms: Option<LatencyMs>,
+    /// The processing backlog, when the receiver's capacity is finite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<Processing>,
     /// Event accounting.
     pub events: EventCounts,
     /// API requests made by the consumer inside the window.
@@ -107,6 +114,36 @@ pub struct LatencyMs {
     pub p999: Option<f64>,
     /// Exact maximum.
     pub max: Option<f64>,
+}
+
+impl LatencyMs {
+    /// The figures of `count` latencies in `hist`, with their exact sum and maximum (all null
+    /// when there are none).
+    pub fn of(hist: &hdrhistogram::Histogram<u64>, sum_us: u128, max_us: u64, count: u64) -> Self {
+        if count == 0 {
+            return LatencyMs::default();
+        }
+        let q = |p: f64| Some(ms(hist.value_at_quantile(p)));
+        LatencyMs {
+            mean: Some(sum_us as f64 / count as f64 / MILLI as f64),
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: Some(ms(max_us)),
+        }
+    }
+}
+
+/// Processing at a receiver with finite capacity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Processing {
+    /// Events whose processing finished by the end.
+    pub processed: u64,
+    /// The most deliveries or events that waited for a worker at once.
+    pub peak_backlog: u64,
+    /// Deliveries answered 503 because the on-receipt queue was full.
+    pub rejected: u64,
 }
 
 pub use crate::metrics::EventCounts;
@@ -185,19 +222,14 @@ impl StrategyReport {
         effective: Option<Micros>,
         peak_use: Option<f64>,
     ) -> Self {
-        let latency_ms = if out.events.detected == 0 {
-            LatencyMs::default()
-        } else {
-            let q = |p: f64| Some(ms(out.hist.value_at_quantile(p)));
-            LatencyMs {
-                mean: Some(out.sum_us as f64 / out.events.detected as f64 / MILLI as f64),
-                p50: q(0.5),
-                p90: q(0.9),
-                p99: q(0.99),
-                p999: q(0.999),
-                max: Some(ms(out.max_us)),
-            }
-        };
+        let latency_ms = LatencyMs::of(&out.hist, out.sum_us, out.max_us, out.events.detected);
+        let processed_ms =
+            out.processed.as_ref().map(|p| LatencyMs::of(&p.hist, p.sum_us, p.max_us, p.count));
+        let processing = out.processed.as_ref().map(|p| Processing {
+            processed: p.count,
+            peak_backlog: p.peak_backlog,
+            rejected: p.rejected,
+        });
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
         StrategyReport {
@@ -206,6 +238,8 @@ impl StrategyReport {
             effective_interval_s: effective.map(secs_f),
             label: spec.label(),
             latency_ms,
+            processed_ms,
+            processing,
             events: out.events,
             requests: Requests {
                 total: out.requests.total,

@@ -35,6 +35,16 @@ pub struct WebhookConfig {
     pub retry: RetryPolicy,
     /// Payload the `webhook` and `hybrid-reconcile` strategies receive (`hybrid` is always thin).
     pub payload: Payload,
+    /// Attempts outstanding per endpoint at the provider; `None` is unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
+    /// The provider's delivery pipeline for the endpoint; `None` is unlimited.
+    #[serde(
+        rename = "throughput_per_h",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::units::opt_per_hour"
+    )]
+    pub throughput: Option<crate::units::Rate>,
 }
 
 /// Where one event's delivery stands.
@@ -207,6 +217,8 @@ mod tests {
             timeout: 15 * SECOND,
             retry: RetryPolicy::preset(preset, 0.0).unwrap(),
             payload: Payload::Fat,
+            max_in_flight: None,
+            throughput: None,
         }
     }
 

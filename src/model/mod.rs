@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod arrivals;
+pub mod capacity;
 pub mod dist;
 pub mod emitter;
 pub mod ratelimit;

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, modules by topic, a small harness in `util`.
 
 mod bad_input;
+mod capacity;
 mod closed_forms;
 mod conservation;
 mod determinism;
