@@ -52,6 +52,12 @@ pub struct RequestCounts {
     pub not_modified: u64,
     /// 429 answers.
     pub throttled: u64,
+    /// Failed requests: 5xx answers and connection failures.
+    pub failed: u64,
+    /// Times the circuit breaker opened.
+    pub breaker_openings: u64,
+    /// Calls the open breaker saved.
+    pub breaker_saved: u64,
 }
 
 /// Webhook delivery counts.
@@ -280,6 +286,7 @@ impl<'a> Recorder<'a> {
         match status {
             Status::NotModified => r.not_modified += 1,
             Status::TooManyRequests => r.throttled += 1,
+            Status::Unavailable => r.failed += 1,
             _ => {}
         }
         if new == 0 {

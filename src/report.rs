@@ -159,6 +159,19 @@ pub struct Requests {
     pub not_modified: u64,
     /// Answered 429.
     pub throttled: u64,
+    /// Failed: 5xx answers and connection failures (shown when there were any).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: u64,
+    /// Times the circuit breaker opened (shown when it did).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub breaker_openings: u64,
+    /// Calls the open breaker saved: poll ticks and fetch retries that fell while it was open.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub breaker_saved: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Webhook deliveries.
@@ -246,6 +259,9 @@ impl StrategyReport {
                 wasted: out.requests.wasted,
                 not_modified: out.requests.not_modified,
                 throttled: out.requests.throttled,
+                failed: out.requests.failed,
+                breaker_openings: out.requests.breaker_openings,
+                breaker_saved: out.requests.breaker_saved,
             },
             webhooks: Webhooks {
                 attempts: out.webhooks.attempts,

@@ -19,7 +19,7 @@
 //! keep no books of their own. It never touches a socket, a clock or a thread.
 
 use crate::metrics::{Fate, Outcome, Processed, Recorder, WebhookCounts};
-use crate::model::api::Response;
+use crate::model::api::{Response, Status};
 use crate::model::capacity::{Ack, Pipeline, Workers};
 use crate::model::dist::Rng;
 use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome as AttemptOutcome};
@@ -27,7 +27,7 @@ use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
-use crate::strategy::{Action, Cx, Spec, Strategy};
+use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::units::Micros;
 
 /// Something that happened to a row.
@@ -110,6 +110,8 @@ pub struct Row<'a> {
     work_rng: Rng,
     /// When each event was first processed (`Micros::MAX`: not yet), with a finite pool.
     processed_at: Vec<Micros>,
+    /// The circuit breaker on the row's API calls, if the scenario sets one.
+    breaker: Option<Breaker>,
 }
 
 impl<'a> Row<'a> {
@@ -129,6 +131,7 @@ impl<'a> Row<'a> {
             work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
             processed_at: if workers.is_some() { vec![Micros::MAX; log.len()] } else { Vec::new() },
             workers,
+            breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
             log,
@@ -166,6 +169,7 @@ impl<'a> Row<'a> {
             rng: &mut self.rng,
             actions: &mut self.actions,
             rec: &mut self.rec,
+            breaker: &mut self.breaker,
         };
         f(self.strategy.as_mut(), &mut cx);
     }
@@ -224,6 +228,15 @@ impl<'a> Row<'a> {
             Input::Timer(token) => self.with_strategy(now, |s, cx| s.on_timer(cx, token)),
             Input::Answer { tag, resp, billable } => {
                 self.outstanding = self.outstanding.saturating_sub(1);
+                if let Some(b) = self.breaker.as_mut() {
+                    if resp.status == Status::Unavailable {
+                        if b.failure(now) {
+                            self.rec.requests.breaker_openings += 1;
+                        }
+                    } else {
+                        b.success();
+                    }
+                }
                 let before = self.rec.detected();
                 self.with_strategy(now, |s, cx| s.on_response(cx, tag, resp));
                 if billable {

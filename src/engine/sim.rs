@@ -25,6 +25,7 @@ use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 use crate::model::emitter::Payload;
+use crate::model::faults::provider_ready;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::EventLog;
 use crate::queue::TimedQueue;
@@ -267,8 +268,14 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// An attempt is due: straight out, or into the provider's pipeline when it is capped.
+    /// An attempt is due: held while the provider's pipeline is down, then straight out, or into
+    /// the pipeline's queue when it is capped.
     fn attempt_due(&mut self, id: u32, n: u32) {
+        let ready = provider_ready(&self.scenario.webhook.outages, self.now);
+        if ready > self.now {
+            self.push(ready, Step::Attempt { id, n });
+            return;
+        }
         match self.outbox.as_mut().and_then(|ob| ob.pipeline.as_mut()) {
             Some(p) => {
                 p.offer(self.now, id, n);
@@ -308,7 +315,8 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         queue: TimedQueue::with_capacity(1024),
         slots: Vec::new(),
         free: Vec::new(),
-        api: Api::new(&scenario.api, scenario.events.payload_bytes),
+        api: Api::new(&scenario.api, scenario.events.payload_bytes)
+            .with_faults(scenario.seed, &format!("api/{}", row.label())),
         log,
         outbox: row.subscription().map(|_| Outbox::new(scenario, log.len())),
         receiver: Receiver::new(&scenario.receiver),

@@ -14,6 +14,7 @@ use crate::units::{secs_f, Micros, SECOND};
 const Z99: f64 = 2.326_347_874_040_840_8;
 
 /// A seeded, portable random stream.
+#[derive(Debug, Clone)]
 pub struct Rng(ChaCha8Rng);
 
 impl Rng {

@@ -45,6 +45,10 @@ pub struct WebhookConfig {
         serialize_with = "crate::units::opt_per_hour"
     )]
     pub throughput: Option<crate::units::Rate>,
+    /// Windows in which the provider's delivery pipeline is down: attempts due then go out when
+    /// the window ends.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<crate::model::receiver::Window>,
 }
 
 /// Where one event's delivery stands.
@@ -219,6 +223,7 @@ mod tests {
             payload: Payload::Fat,
             max_in_flight: None,
             throughput: None,
+            outages: Vec::new(),
         }
     }
 

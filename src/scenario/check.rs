@@ -149,6 +149,38 @@ impl Ctx<'_> {
     }
 }
 
+/// A window as written: `{ at = "6h", duration = "15m" }`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWindow {
+    at: String,
+    duration: String,
+}
+
+impl Ctx<'_> {
+    /// `key`'s windows.
+    pub(super) fn windows(
+        &self,
+        key: &str,
+        raw: &[RawWindow],
+    ) -> Result<Vec<crate::model::receiver::Window>, ScenarioError> {
+        raw.iter().enumerate().map(|(i, w)| self.window(&format!("{key}[{i}]"), &w.at, &w.duration)).collect()
+    }
+
+    /// One window at `at` lasting `duration`.
+    pub(super) fn window(
+        &self,
+        key: &str,
+        at: &str,
+        duration: &str,
+    ) -> Result<crate::model::receiver::Window, ScenarioError> {
+        Ok(crate::model::receiver::Window {
+            at: self.duration(&format!("{key}.at"), at)?,
+            duration: self.positive_duration(&format!("{key}.duration"), duration, crate::units::MILLI)?,
+        })
+    }
+}
+
 /// Turns a TOML parse error into "line L, column C: message".
 pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");

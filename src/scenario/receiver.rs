@@ -6,10 +6,10 @@
 
 use serde::Deserialize;
 
-use super::check::{Ctx, ScenarioError};
+use super::check::{Ctx, RawWindow, ScenarioError};
 use crate::model::capacity::{Ack, CapacityConfig};
 use crate::model::dist::Delay;
-use crate::model::receiver::{ReceiverConfig, Window};
+use crate::model::receiver::ReceiverConfig;
 use crate::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
@@ -27,13 +27,6 @@ pub(super) struct RawReceiver {
     queue_limit: Option<i64>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWindow {
-    at: String,
-    duration: String,
-}
-
 /// The section as the model's configuration.
 pub(super) fn from_raw(cx: &Ctx, rc: &RawReceiver) -> Result<ReceiverConfig, ScenarioError> {
     let failure_rate = cx.share("receiver.failure_rate", rc.failure_rate)?;
@@ -45,14 +38,7 @@ pub(super) fn from_raw(cx: &Ctx, rc: &RawReceiver) -> Result<ReceiverConfig, Sce
         Some(t) => cx.positive_duration("receiver.slow", t, MILLI)?,
         None => 30 * SECOND,
     };
-    let mut outages = Vec::new();
-    for (i, w) in rc.outages.iter().enumerate() {
-        let key = format!("receiver.outages[{i}]");
-        outages.push(Window {
-            at: cx.duration(&format!("{key}.at"), &w.at)?,
-            duration: cx.positive_duration(&format!("{key}.duration"), &w.duration, MILLI)?,
-        });
-    }
+    let outages = cx.windows("receiver.outages", &rc.outages)?;
     let gone_at = match &rc.gone_at {
         Some(t) => Some(cx.duration("receiver.gone_at", t)?),
         None => None,

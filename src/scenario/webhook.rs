@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::check::{Ctx, ScenarioError};
+use super::check::{Ctx, RawWindow, ScenarioError};
 use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
@@ -23,6 +23,8 @@ pub(super) struct RawWebhook {
     payload: Option<String>,
     max_in_flight: Option<i64>,
     throughput: Option<String>,
+    #[serde(default)]
+    outages: Vec<RawWindow>,
 }
 
 /// The section as the model's configuration.
@@ -59,7 +61,8 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
         Some(t) => Some(cx.rate("webhook.throughput", t)?),
         None => None,
     };
-    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput })
+    let outages = cx.windows("webhook.outages", &wh.outages)?;
+    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages })
 }
 
 /// `webhook.retry`: a preset's name or a list of up to 100 delays.

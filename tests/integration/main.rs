@@ -1,5 +1,6 @@
 //! The integration tests: one binary, modules by topic, a small harness in `util`.
 
+mod api_faults;
 mod bad_input;
 mod capacity;
 mod closed_forms;
