@@ -1,5 +1,6 @@
 //! Benchmarks of the sim engine: a simulated day of the default scenario with all six
-//! strategies, and raw engine throughput in simulated steps per second.
+//! strategies, raw engine throughput in simulated steps per second, and the flash sale with the
+//! receiver's capacity finite.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hookbench::engine::sim;
@@ -47,5 +48,24 @@ fn steps_per_second(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, default_day, steps_per_second);
+/// The flash sale with its finite receiver (2 workers, 500 ms an order, retries piling up): every
+/// default strategy on one core, in simulated steps per second.
+fn capacity(c: &mut Criterion) {
+    let scenario = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    let specs = Spec::expand(
+        &scenario.strategies.list,
+        &scenario.strategies.intervals,
+        scenario.strategies.reconcile_interval,
+    );
+    let log = EventLog::generate(&scenario);
+    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum();
+    let mut g = c.benchmark_group("one_core");
+    g.throughput(Throughput::Elements(steps));
+    g.bench_function("flash_sale_capacity_all_strategies", |b| {
+        b.iter(|| specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum::<u64>())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, default_day, steps_per_second, capacity);
 criterion_main!(benches);

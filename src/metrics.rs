@@ -52,6 +52,12 @@ pub struct RequestCounts {
     pub not_modified: u64,
     /// 429 answers.
     pub throttled: u64,
+    /// Failed requests: 5xx answers and connection failures.
+    pub failed: u64,
+    /// Times the circuit breaker opened.
+    pub breaker_openings: u64,
+    /// Calls the open breaker saved.
+    pub breaker_saved: u64,
 }
 
 /// Webhook delivery counts.
@@ -94,6 +100,25 @@ pub struct Recorder<'a> {
     /// Bytes the consumer sent.
     pub bytes_sent: u64,
     violations: Vec<String>,
+    /// First detections since the last [`Recorder::take_fresh`], when processing is tracked.
+    fresh: Option<Vec<u32>>,
+}
+
+/// Processing at a receiver with finite capacity: when each event was first processed.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// Event → processing finished, µs.
+    pub hist: Histogram<u64>,
+    /// Exact sum of those latencies, µs.
+    pub sum_us: u128,
+    /// Exact largest, µs.
+    pub max_us: u64,
+    /// Events processed by the end.
+    pub count: u64,
+    /// The most jobs that waited for a worker at once.
+    pub peak_backlog: u64,
+    /// Deliveries answered 503 because the queue was full.
+    pub rejected: u64,
 }
 
 /// The settled outcome of one strategy run.
@@ -117,6 +142,8 @@ pub struct Outcome {
     pub bytes_received: u64,
     /// Bytes sent.
     pub bytes_sent: u64,
+    /// Processing, when the receiver's capacity is finite.
+    pub processed: Option<Processed>,
 }
 
 impl<'a> Recorder<'a> {
@@ -142,6 +169,7 @@ impl<'a> Recorder<'a> {
             bytes_received: 0,
             bytes_sent: 0,
             violations: Vec::new(),
+            fresh: None,
         }
     }
 
@@ -192,6 +220,9 @@ impl<'a> Recorder<'a> {
             return false;
         }
         *st = DETECTED;
+        if let Some(fresh) = self.fresh.as_mut() {
+            fresh.push(id);
+        }
         let lat = now - e.at;
         if self.hist.record(lat).is_err() {
             self.violations.push(format!("latency {lat} µs could not be recorded"));
@@ -255,6 +286,7 @@ impl<'a> Recorder<'a> {
         match status {
             Status::NotModified => r.not_modified += 1,
             Status::TooManyRequests => r.throttled += 1,
+            Status::Unavailable => r.failed += 1,
             _ => {}
         }
         if new == 0 {
@@ -270,6 +302,16 @@ impl<'a> Recorder<'a> {
     pub fn account(&mut self, resp: &crate::model::api::Response, detected_before: u64) {
         let new = (self.detected - detected_before).max(u64::from(resp.opens_stream()));
         self.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+    }
+
+    /// Keeps a list of first detections from now on (for processing at a finite receiver).
+    pub fn track_fresh(&mut self) {
+        self.fresh.get_or_insert_with(Vec::new);
+    }
+
+    /// The first detections since the last call, emptied.
+    pub fn take_fresh(&mut self) -> Vec<u32> {
+        self.fresh.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Records a violation of the model's invariants found by a driver.
@@ -333,6 +375,7 @@ impl<'a> Recorder<'a> {
             throttled_us: self.throttled_us,
             bytes_received: self.bytes_received,
             bytes_sent: self.bytes_sent,
+            processed: None,
         })
     }
 }

@@ -60,6 +60,16 @@ impl<K: Ord + Copy, T> TimedQueue<K, T> {
         self.heap.pop().map(|e| (e.at, e.item))
     }
 
+    /// How many items are queued.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     /// When the earliest item is due.
     pub fn peek_at(&self) -> Option<K> {
         self.heap.peek().map(|e| e.at)

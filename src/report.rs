@@ -78,6 +78,13 @@ pub struct StrategyReport {
     pub label: String,
     /// Detection latency of detected events.
     pub latency_ms: LatencyMs,
+    /// Processed latency (event → its processing finished), when the receiver's capacity is
+    /// finite; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_ms: Option<LatencyMs>,
+    /// The processing backlog, when the receiver's capacity is finite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<Processing>,
     /// Event accounting.
     pub events: EventCounts,
     /// API requests made by the consumer inside the window.
@@ -109,6 +116,39 @@ pub struct LatencyMs {
     pub max: Option<f64>,
 }
 
+impl LatencyMs {
+    /// The figures of `count` latencies in `hist`, with their exact sum and maximum (all null
+    /// when there are none).
+    pub fn of(hist: &hdrhistogram::Histogram<u64>, sum_us: u128, max_us: u64, count: u64) -> Self {
+        if count == 0 {
+            return LatencyMs::default();
+        }
+        // A quantile is the upper edge of its histogram bucket, not a measured value: keep it
+        // inside the measured range so that no percentile ever exceeds the exact max.
+        let bottom = hist.min().min(max_us);
+        let q = |p: f64| Some(ms(hist.value_at_quantile(p).clamp(bottom, max_us)));
+        LatencyMs {
+            mean: Some(sum_us as f64 / count as f64 / MILLI as f64),
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: Some(ms(max_us)),
+        }
+    }
+}
+
+/// Processing at a receiver with finite capacity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Processing {
+    /// Events whose processing finished by the end.
+    pub processed: u64,
+    /// The most deliveries or events that waited for a worker at once.
+    pub peak_backlog: u64,
+    /// Deliveries answered 503 because the on-receipt queue was full.
+    pub rejected: u64,
+}
+
 pub use crate::metrics::EventCounts;
 
 /// API requests.
@@ -122,6 +162,19 @@ pub struct Requests {
     pub not_modified: u64,
     /// Answered 429.
     pub throttled: u64,
+    /// Failed: 5xx answers and connection failures (shown when there were any).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: u64,
+    /// Times the circuit breaker opened (shown when it did).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub breaker_openings: u64,
+    /// Calls the open breaker saved: poll ticks and fetch retries that fell while it was open.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub breaker_saved: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Webhook deliveries.
@@ -185,23 +238,14 @@ impl StrategyReport {
         effective: Option<Micros>,
         peak_use: Option<f64>,
     ) -> Self {
-        let latency_ms = if out.events.detected == 0 {
-            LatencyMs::default()
-        } else {
-            // A quantile is the upper edge of its histogram bucket, not a measured value: keep
-            // it inside the measured range so that no percentile ever exceeds the exact max.
-            let top = out.max_us;
-            let bottom = out.hist.min().min(top);
-            let q = |p: f64| Some(ms(out.hist.value_at_quantile(p).clamp(bottom, top)));
-            LatencyMs {
-                mean: Some(out.sum_us as f64 / out.events.detected as f64 / MILLI as f64),
-                p50: q(0.5),
-                p90: q(0.9),
-                p99: q(0.99),
-                p999: q(0.999),
-                max: Some(ms(out.max_us)),
-            }
-        };
+        let latency_ms = LatencyMs::of(&out.hist, out.sum_us, out.max_us, out.events.detected);
+        let processed_ms =
+            out.processed.as_ref().map(|p| LatencyMs::of(&p.hist, p.sum_us, p.max_us, p.count));
+        let processing = out.processed.as_ref().map(|p| Processing {
+            processed: p.count,
+            peak_backlog: p.peak_backlog,
+            rejected: p.rejected,
+        });
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
         StrategyReport {
@@ -210,12 +254,17 @@ impl StrategyReport {
             effective_interval_s: effective.map(secs_f),
             label: spec.label(),
             latency_ms,
+            processed_ms,
+            processing,
             events: out.events,
             requests: Requests {
                 total: out.requests.total,
                 wasted: out.requests.wasted,
                 not_modified: out.requests.not_modified,
                 throttled: out.requests.throttled,
+                failed: out.requests.failed,
+                breaker_openings: out.requests.breaker_openings,
+                breaker_saved: out.requests.breaker_saved,
             },
             webhooks: Webhooks {
                 attempts: out.webhooks.attempts,

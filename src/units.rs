@@ -202,6 +202,14 @@ pub fn per_hour<S: Serializer>(r: &Rate, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(r.per_second() * 3600.0)
 }
 
+/// Serializes an optional rate per hour (`serialize_with`; pair with `skip_serializing_if`).
+pub fn opt_per_hour<S: Serializer>(r: &Option<Rate>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => per_hour(r, s),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,7 @@ pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
             slow: 30 * SECOND,
             outages: Vec::new(),
             gone_at: None,
+            capacity: Default::default(),
         },
     };
     cfg.failure_rate = share("--failure-rate", args.failure_rate, cfg.failure_rate)?;

@@ -18,15 +18,16 @@
 //! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
 //! keep no books of their own. It never touches a socket, a clock or a thread.
 
-use crate::metrics::{Fate, Outcome, Recorder, WebhookCounts};
-use crate::model::api::Response;
+use crate::metrics::{Fate, Outcome, Processed, Recorder, WebhookCounts};
+use crate::model::api::{Response, Status};
+use crate::model::capacity::{Ack, Pipeline, Workers};
 use crate::model::dist::Rng;
 use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome as AttemptOutcome};
 use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
-use crate::strategy::{Action, Cx, Spec, Strategy};
+use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::units::Micros;
 
 /// Something that happened to a row.
@@ -103,6 +104,14 @@ pub struct Row<'a> {
     /// Requests handed out whose answers have not come back.
     outstanding: u32,
     steps: u64,
+    /// The receiver's processing pool, when its capacity is finite.
+    workers: Option<Workers>,
+    /// The draws of processing times.
+    work_rng: Rng,
+    /// When each event was first processed (`Micros::MAX`: not yet), with a finite pool.
+    processed_at: Vec<Micros>,
+    /// The circuit breaker on the row's API calls, if the scenario sets one.
+    breaker: Option<Breaker>,
 }
 
 impl<'a> Row<'a> {
@@ -112,7 +121,17 @@ impl<'a> Row<'a> {
         let label = spec.label();
         let strategy = spec.build(scenario);
         let subscription = strategy.subscription();
+        let capacity = &scenario.receiver.capacity;
+        let workers = (!capacity.is_transparent()).then(|| Workers::new(capacity));
+        let mut rec = Recorder::new(log, scenario.duration);
+        if workers.is_some() {
+            rec.track_fresh();
+        }
         Row {
+            work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
+            processed_at: if workers.is_some() { vec![Micros::MAX; log.len()] } else { Vec::new() },
+            workers,
+            breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
             log,
@@ -120,7 +139,7 @@ impl<'a> Row<'a> {
             payload_bytes: scenario.events.payload_bytes,
             strategy,
             subscription,
-            rec: Recorder::new(log, scenario.duration),
+            rec,
             actions: Vec::with_capacity(64),
             next: 0,
             outstanding: 0,
@@ -150,6 +169,7 @@ impl<'a> Row<'a> {
             rng: &mut self.rng,
             actions: &mut self.actions,
             rec: &mut self.rec,
+            breaker: &mut self.breaker,
         };
         f(self.strategy.as_mut(), &mut cx);
     }
@@ -159,13 +179,64 @@ impl<'a> Row<'a> {
         self.with_strategy(now, |s, cx| s.start(cx));
     }
 
-    /// Feeds one input at `now`; its actions are then ready in [`Row::poll_action`].
+    /// Feeds one input at `now`; its actions are then ready in [`Row::poll_action`]. Events the
+    /// consumer first got from the API are handed to the processing pool, if it is finite; a
+    /// delivery was handed to it by [`Row::admit_delivery`].
     pub fn handle(&mut self, now: Micros, input: Input<'_>) {
+        self.handle_input(now, input);
+        if self.workers.is_some() {
+            let fresh = self.rec.take_fresh();
+            if !matches!(input, Input::Delivery { .. }) {
+                for id in fresh {
+                    self.process(now, id);
+                }
+            }
+        }
+    }
+
+    /// Hands event `id` to the pool at `now`; returns when its processing finishes.
+    fn process(&mut self, now: Micros, id: u32) -> Micros {
+        let Some(w) = self.workers.as_mut() else { return now };
+        let finish = w.admit(now, &mut self.work_rng);
+        if let Some(at) = self.processed_at.get_mut(id as usize) {
+            *at = (*at).min(finish);
+        }
+        finish
+    }
+
+    /// A delivery of event `id` reached a receiver with finite capacity at `now`: `None` when an
+    /// on-receipt receiver's queue is full (it answers 503 and processes nothing), else when the
+    /// receiver answers — at once on receipt, or when processing finishes.
+    pub fn admit_delivery(&mut self, now: Micros, id: u32) -> Option<Micros> {
+        let w = self.workers.as_mut()?;
+        if w.refuses(now) {
+            return None;
+        }
+        let on_receipt = w.config().ack == Ack::OnReceipt;
+        let finish = self.process(now, id);
+        Some(if on_receipt { now } else { finish })
+    }
+
+    /// Whether the receiver's processing capacity is finite.
+    pub fn has_capacity(&self) -> bool {
+        self.workers.is_some()
+    }
+
+    fn handle_input(&mut self, now: Micros, input: Input<'_>) {
         self.steps += 1;
         match input {
             Input::Timer(token) => self.with_strategy(now, |s, cx| s.on_timer(cx, token)),
             Input::Answer { tag, resp, billable } => {
                 self.outstanding = self.outstanding.saturating_sub(1);
+                if let Some(b) = self.breaker.as_mut() {
+                    if resp.status == Status::Unavailable {
+                        if b.failure(now) {
+                            self.rec.requests.breaker_openings += 1;
+                        }
+                    } else {
+                        b.success();
+                    }
+                }
                 let before = self.rec.detected();
                 self.with_strategy(now, |s, cx| s.on_response(cx, tag, resp));
                 if billable {
@@ -229,6 +300,9 @@ impl<'a> Row<'a> {
         if self.outstanding > 0 {
             return false;
         }
+        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now) {
+            return false; // still processing
+        }
         if outbox.is_some_and(|o| o.emitter.pending() > 0) {
             return false;
         }
@@ -255,26 +329,53 @@ impl<'a> Row<'a> {
                 Fate::Missed
             }
         });
-        let outcome = outcome.map_err(|what| Breach { label, what })?;
+        let mut outcome = outcome.map_err(|what| Breach { label, what })?;
+        if let Some(w) = &self.workers {
+            outcome.processed = Some(processed(log, &self.processed_at, end, w));
+        }
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
+}
+
+/// The processing latencies of the events processed by `end`.
+fn processed(log: &EventLog, processed_at: &[Micros], end: Micros, w: &Workers) -> Processed {
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
+    let (mut sum_us, mut max_us, mut count) = (0u128, 0u64, 0u64);
+    for (id, &at) in processed_at.iter().enumerate() {
+        if at <= end {
+            let lat = at - log.get(id as u32).at;
+            let _ = hist.record(lat);
+            sum_us += u128::from(lat);
+            max_us = max_us.max(lat);
+            count += 1;
+        }
+    }
+    Processed { hist, sum_us, max_us, count, peak_backlog: w.peak_backlog(), rejected: w.rejected() }
 }
 
 /// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
 /// here and nowhere else. The random stream is the caller's (the sim shares one network stream
 /// between round trips, the emitter and the receiver; the live emitter has its own).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outbox {
     /// The emitter.
     pub emitter: Emitter,
     /// Attempts, failures, retries, deliveries, dead letters.
     pub counts: WebhookCounts,
+    /// The provider's delivery pipeline, when `max_in_flight` or `throughput` caps it.
+    pub pipeline: Option<Pipeline>,
 }
 
 impl Outbox {
     /// An outbox for `events` events of `scenario`.
     pub fn new(scenario: &Scenario, events: usize) -> Self {
-        Outbox { emitter: Emitter::new(&scenario.webhook, events), counts: WebhookCounts::default() }
+        let wh = &scenario.webhook;
+        let capped = wh.max_in_flight.is_some() || wh.throughput.is_some();
+        Outbox {
+            emitter: Emitter::new(wh, events),
+            counts: WebhookCounts::default(),
+            pipeline: capped.then(|| Pipeline::new(wh.max_in_flight, wh.throughput)),
+        }
     }
 
     /// Event `id` happened at `now`: when its first attempt is due, or `None` when the endpoint
@@ -292,6 +393,9 @@ impl Outbox {
     pub fn begin(&mut self, id: u32, n: u32) -> bool {
         if !self.emitter.due(id) {
             self.counts.dead_lettered += 1;
+            if let Some(p) = self.pipeline.as_mut() {
+                p.ended(); // released by the pipeline, never sent
+            }
             return false;
         }
         self.counts.attempts += 1;
@@ -311,6 +415,9 @@ impl Outbox {
         now: Micros,
         rng: &mut Rng,
     ) -> Option<(u32, Micros)> {
+        if let Some(p) = self.pipeline.as_mut() {
+            p.ended();
+        }
         if outcome != AttemptOutcome::Success {
             self.counts.failed += 1;
         }

@@ -24,7 +24,9 @@ use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
-use crate::model::receiver::Receiver;
+use crate::model::emitter::Payload;
+use crate::model::faults::provider_ready;
+use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::EventLog;
 use crate::queue::TimedQueue;
 use crate::report::{Report, StrategyReport};
@@ -44,6 +46,8 @@ enum Step {
     StreamEvent { tag: u64, id: u32, until: Micros, retry: Micros },
     StreamClosed { tag: u64, retry: Micros },
     AttemptTimedOut { id: u32, n: u32 },
+    AttemptAnswered { id: u32, n: u32 },
+    Pump,
 }
 
 /// One strategy's run, settled.
@@ -151,6 +155,8 @@ struct Sim<'a> {
     receiver: Receiver,
     net: Rng,
     row: Row<'a>,
+    /// When a pump of the provider's pipeline is already queued.
+    pump_at: Option<Micros>,
 }
 
 impl<'a> Sim<'a> {
@@ -213,8 +219,12 @@ impl<'a> Sim<'a> {
     /// one goes out.
     fn attempt_ended(&mut self, id: u32, n: u32, outcome: Outcome) {
         let Some(ob) = self.outbox.as_mut() else { return };
+        let capped = ob.pipeline.is_some();
         if let Some((n, at)) = ob.end(id, n, outcome, self.now, &mut self.net) {
             self.push(at, Step::Attempt { id, n });
+        }
+        if capped {
+            self.pump();
         }
     }
 
@@ -222,15 +232,74 @@ impl<'a> Sim<'a> {
     /// the sender sees an answer now or its timeout later.
     fn attempt(&mut self, id: u32, n: u32) {
         if !self.outbox.as_mut().is_some_and(|ob| ob.begin(id, n)) {
+            self.pump();
             return;
         }
-        let answer = self.receiver.answer(self.now, &mut self.net);
+        let mut answer = self.receiver.answer(self.now, &mut self.net);
+        let timeout = self.scenario.webhook.timeout;
+        if self.row.has_capacity() && answer.processed() && self.row.subscription() == Some(Payload::Fat) {
+            // A finite receiver: the delivery queues for a worker; the sender hears back when the
+            // receiver answers (on receipt, or when processing is done), or times out.
+            match self.row.admit_delivery(self.now, id) {
+                None => answer = Answer::Error,
+                Some(answered) => {
+                    let slow = match answer {
+                        Answer::Slow(d) => d,
+                        _ => 0,
+                    };
+                    self.feed(Input::Delivery { id, answer });
+                    let reply = answered - self.now + slow;
+                    if reply <= timeout {
+                        self.push(self.now + reply, Step::AttemptAnswered { id, n });
+                    } else {
+                        self.push(self.now + timeout, Step::AttemptTimedOut { id, n });
+                    }
+                    return;
+                }
+            }
+        }
         self.feed(Input::Delivery { id, answer });
-        match answer.outcome(self.scenario.webhook.timeout) {
+        match answer.outcome(timeout) {
             Some(outcome) => self.attempt_ended(id, n, outcome),
             None => {
-                let at = self.now + self.scenario.webhook.timeout;
+                let at = self.now + timeout;
                 self.push(at, Step::AttemptTimedOut { id, n });
+            }
+        }
+    }
+
+    /// An attempt is due: held while the provider's pipeline is down, then straight out, or into
+    /// the pipeline's queue when it is capped.
+    fn attempt_due(&mut self, id: u32, n: u32) {
+        let ready = provider_ready(&self.scenario.webhook.outages, self.now);
+        if ready > self.now {
+            self.push(ready, Step::Attempt { id, n });
+            return;
+        }
+        match self.outbox.as_mut().and_then(|ob| ob.pipeline.as_mut()) {
+            Some(p) => {
+                p.offer(self.now, id, n);
+                self.pump();
+            }
+            None => self.attempt(id, n),
+        }
+    }
+
+    /// Sends what the provider's pipeline lets out now; if its throughput holds the next attempt,
+    /// comes back when it may go.
+    fn pump(&mut self) {
+        loop {
+            let Some(p) = self.outbox.as_mut().and_then(|ob| ob.pipeline.as_mut()) else { return };
+            match p.release(self.now) {
+                Ok(Some((id, n))) => self.attempt(id, n),
+                Ok(None) => return,
+                Err(at) => {
+                    if self.pump_at.is_none_or(|t| t <= self.now || t > at) {
+                        self.pump_at = Some(at);
+                        self.push(at, Step::Pump);
+                    }
+                    return;
+                }
             }
         }
     }
@@ -246,12 +315,14 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         queue: TimedQueue::with_capacity(1024),
         slots: Vec::new(),
         free: Vec::new(),
-        api: Api::new(&scenario.api, scenario.events.payload_bytes),
+        api: Api::new(&scenario.api, scenario.events.payload_bytes)
+            .with_faults(scenario.seed, &format!("api/{}", row.label())),
         log,
         outbox: row.subscription().map(|_| Outbox::new(scenario, log.len())),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
         row,
+        pump_at: None,
     };
     sim.row.start(0);
     sim.dispatch();
@@ -306,8 +377,13 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
                     sim.push(next.at, Step::Arrival(id + 1));
                 }
             }
-            Step::Attempt { id, n } => sim.attempt(id, n),
+            Step::Attempt { id, n } => sim.attempt_due(id, n),
             Step::AttemptTimedOut { id, n } => sim.attempt_ended(id, n, Outcome::Failure),
+            Step::AttemptAnswered { id, n } => sim.attempt_ended(id, n, Outcome::Success),
+            Step::Pump => {
+                sim.pump_at = None;
+                sim.pump();
+            }
         }
     }
 

@@ -133,6 +133,11 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
             return; // still pending: in flight at the end
         }
         cx.clock.sleep_until(at).await;
+        // The provider's own pipeline down: the attempt waits for it, the schedule does not move.
+        let ready = crate::model::faults::provider_ready(&cx.scenario.webhook.outages, cx.clock.now());
+        if ready > cx.clock.now() {
+            cx.clock.sleep_until(ready).await;
+        }
         if !lock(&cx.outbox).outbox.begin(id, n) {
             return;
         }

@@ -99,7 +99,8 @@ impl SourceState {
         let billable = now < self.scenario.duration;
         let mut clients = lock(&self.clients);
         let c = clients.entry(client.to_string()).or_insert_with(|| Client {
-            api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes),
+            api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes)
+                .with_faults(self.scenario.seed, &format!("live-api-faults/{client}")),
             rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
         });
         let resp = c.api.handle(&self.log, now, req, billable);

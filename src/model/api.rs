@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::model::dist::Delay;
+use crate::model::faults::{ApiFaults, Fault, FaultModel};
 use crate::model::ratelimit::{retry_after_secs, Quota, RateLimiter, RateState};
 use crate::model::source::EventLog;
 use crate::model::wire;
@@ -41,6 +42,9 @@ pub struct ApiConfig {
     /// The server also drops every open stream at each multiple of this.
     #[serde(rename = "sse_drop_every_s", serialize_with = "crate::units::opt_secs")]
     pub sse_drop_every: Option<Micros>,
+    /// 5xx answers, outages and slow answers; shown only when set.
+    #[serde(skip_serializing_if = "ApiFaults::is_none")]
+    pub faults: ApiFaults,
 }
 
 /// A request to the API.
@@ -185,6 +189,7 @@ pub struct Api {
     cfg: ApiConfig,
     payload_bytes: u32,
     limiter: Option<RateLimiter>,
+    faults: Option<FaultModel>,
 }
 
 /// The ETag of a page: a hash of what it holds.
@@ -200,7 +205,14 @@ fn page_etag(cursor: u32, count: u32, has_more: bool) -> u64 {
 impl Api {
     /// A client of the API with `cfg`'s settings and quota.
     pub fn new(cfg: &ApiConfig, payload_bytes: u32) -> Self {
-        Api { cfg: cfg.clone(), payload_bytes, limiter: cfg.rate_limit.map(RateLimiter::new) }
+        Api { cfg: cfg.clone(), payload_bytes, limiter: cfg.rate_limit.map(RateLimiter::new), faults: None }
+    }
+
+    /// The same client, meeting the configured faults (if any) with draws from the stream
+    /// `stream` of `seed`.
+    pub fn with_faults(mut self, seed: u64, stream: &str) -> Self {
+        self.faults = self.cfg.faults.any().then(|| FaultModel::new(&self.cfg.faults, seed, stream));
+        self
     }
 
     /// The rate-limit header values at `now`, if there is a quota.
@@ -249,6 +261,25 @@ impl Api {
         let bytes_up = req.wire_bytes();
         let limited = self.limiter.is_some();
         let poll_interval = self.cfg.poll_interval_hint;
+        let mut slow = 0;
+        match self.faults.as_mut().map_or(Fault::None, |f| f.meet(now)) {
+            Fault::None => {}
+            Fault::Slow(d) => slow = d,
+            Fault::Failed => {
+                // A 5xx (or no answer at all): no quota used, nothing served.
+                return Response {
+                    status: Status::Unavailable,
+                    body: Body::Empty,
+                    etag: None,
+                    retry_after: None,
+                    poll_interval: None,
+                    rate: None,
+                    bytes_up,
+                    bytes_down: answer_bytes(Status::Unavailable, &Body::Empty, limited, self.payload_bytes),
+                    hold: 0,
+                };
+            }
+        }
         if let Some(rl) = self.limiter.as_mut() {
             if let Some(wait) = rl.over_quota(now) {
                 let rate = Some(rl.state(now));
@@ -311,6 +342,7 @@ impl Api {
             }
             rl.state(now)
         });
+        let hold = hold + slow;
         Response { status, body, etag, retry_after: None, poll_interval, rate, bytes_up, bytes_down, hold }
     }
 }
@@ -369,6 +401,7 @@ mod tests {
             sse_retry: 3 * SECOND,
             sse_drops: vec![5 * SECOND],
             sse_drop_every: None,
+            faults: ApiFaults::default(),
         }
     }
 

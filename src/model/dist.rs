@@ -14,6 +14,7 @@ use crate::units::{secs_f, Micros, SECOND};
 const Z99: f64 = 2.326_347_874_040_840_8;
 
 /// A seeded, portable random stream.
+#[derive(Debug, Clone)]
 pub struct Rng(ChaCha8Rng);
 
 impl Rng {
@@ -79,6 +80,11 @@ pub enum Delay {
         /// The 99th percentile, in microseconds.
         p99: Micros,
     },
+    /// Exponential with this mean (memoryless service, as queueing theory's M/M/c assumes).
+    Exponential {
+        /// The mean, in microseconds.
+        mean: Micros,
+    },
 }
 
 impl Delay {
@@ -105,6 +111,10 @@ impl Delay {
                 // Cap at a day so a freak draw cannot stall a run.
                 x.min(86_400e6).round() as Micros
             }
+            Delay::Exponential { mean } => {
+                let x = -(mean as f64) * libm::log(1.0 - rng.unit());
+                x.min(86_400e6).round() as Micros
+            }
         }
     }
 
@@ -116,6 +126,7 @@ impl Delay {
                 let s = Self::sigma(median, p99);
                 median as f64 * libm::exp(s * s / 2.0)
             }
+            Delay::Exponential { mean } => mean as f64,
         }
     }
 
@@ -124,6 +135,7 @@ impl Delay {
         match *self {
             Delay::Fixed(d) => d,
             Delay::LogNormal { median, .. } => median,
+            Delay::Exponential { mean } => (mean as f64 * std::f64::consts::LN_2).round() as Micros,
         }
     }
 }
@@ -139,6 +151,10 @@ pub fn delay_secs<S: serde::Serializer>(d: &Delay, s: S) -> Result<S::Ok, S::Err
             m.serialize_entry("median_s", &secs_f(median))?;
             m.serialize_entry("p99_s", &secs_f(p99))?;
             m.serialize_entry("mean_s", &(d.mean() / SECOND as f64))?;
+        }
+        Delay::Exponential { mean } => {
+            m.serialize_entry("mean_s", &secs_f(mean))?;
+            m.serialize_entry("dist", "exponential")?;
         }
     }
     m.end()

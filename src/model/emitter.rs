@@ -35,6 +35,20 @@ pub struct WebhookConfig {
     pub retry: RetryPolicy,
     /// Payload the `webhook` and `hybrid-reconcile` strategies receive (`hybrid` is always thin).
     pub payload: Payload,
+    /// Attempts outstanding per endpoint at the provider; `None` is unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
+    /// The provider's delivery pipeline for the endpoint; `None` is unlimited.
+    #[serde(
+        rename = "throughput_per_h",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::units::opt_per_hour"
+    )]
+    pub throughput: Option<crate::units::Rate>,
+    /// Windows in which the provider's delivery pipeline is down: attempts due then go out when
+    /// the window ends.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<crate::model::receiver::Window>,
 }
 
 /// Where one event's delivery stands.
@@ -207,6 +221,9 @@ mod tests {
             timeout: 15 * SECOND,
             retry: RetryPolicy::preset(preset, 0.0).unwrap(),
             payload: Payload::Fat,
+            max_in_flight: None,
+            throughput: None,
+            outages: Vec::new(),
         }
     }
 

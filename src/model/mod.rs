@@ -20,8 +20,10 @@
 
 pub mod api;
 pub mod arrivals;
+pub mod capacity;
 pub mod dist;
 pub mod emitter;
+pub mod faults;
 pub mod ratelimit;
 pub mod receiver;
 pub mod retry;

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::model::capacity::CapacityConfig;
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 use crate::units::Micros;
@@ -27,6 +28,9 @@ pub struct ReceiverConfig {
     /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
     #[serde(rename = "gone_at_s", serialize_with = "crate::units::opt_secs")]
     pub gone_at: Option<Micros>,
+    /// Processing capacity (workers, work per delivery, when it answers); shown only when set.
+    #[serde(skip_serializing_if = "CapacityConfig::is_transparent")]
+    pub capacity: CapacityConfig,
 }
 
 /// A span of time.

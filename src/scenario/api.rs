@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::check::{Ctx, ScenarioError};
 use crate::model::api::ApiConfig;
 use crate::model::dist::Delay;
+use crate::model::faults::{ApiFaults, ApiOutage, DEFAULT_SLOW};
 use crate::model::ratelimit::Quota;
 use crate::units::{MILLI, SECOND};
 
@@ -24,6 +25,20 @@ pub(super) struct RawApi {
     sse_retry: Option<String>,
     sse_drops: Option<Vec<String>>,
     sse_drop_every: Option<String>,
+    failure_rate: Option<f64>,
+    #[serde(default)]
+    outages: Vec<RawOutage>,
+    slow_rate: Option<f64>,
+    slow: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutage {
+    at: String,
+    duration: String,
+    #[serde(default)]
+    refuse: bool,
 }
 
 /// The section as the model's configuration.
@@ -63,7 +78,31 @@ pub(super) fn from_raw(cx: &Ctx, api: &RawApi) -> Result<ApiConfig, ScenarioErro
         sse_retry,
         sse_drops,
         sse_drop_every,
+        faults: faults(cx, api)?,
     })
+}
+
+/// `failure_rate`, `outages`, `slow_rate`, `slow`: the API's faults.
+fn faults(cx: &Ctx, api: &RawApi) -> Result<ApiFaults, ScenarioError> {
+    let failure_rate = cx.share("api.failure_rate", api.failure_rate)?;
+    let slow_rate = cx.share("api.slow_rate", api.slow_rate)?;
+    if failure_rate + slow_rate > 1.0 {
+        return Err(cx.err("api.slow_rate", "failure_rate and slow_rate add up to more than 1"));
+    }
+    let slow = match &api.slow {
+        Some(t) => cx.positive_duration("api.slow", t, MILLI)?,
+        None => DEFAULT_SLOW,
+    };
+    let outages = api
+        .outages
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let window = cx.window(&format!("api.outages[{i}]"), &o.at, &o.duration)?;
+            Ok(ApiOutage { window, refuse: o.refuse })
+        })
+        .collect::<Result<Vec<_>, ScenarioError>>()?;
+    Ok(ApiFaults { failure_rate, outages, slow_rate, slow })
 }
 
 /// `api.rate_limit`: a whole number of requests per window of a second or more, or `none`.

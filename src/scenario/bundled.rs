@@ -13,6 +13,8 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("strict-quota", include_str!("../../scenarios/strict-quota.toml")),
     ("eventual-consistency", include_str!("../../scenarios/eventual-consistency.toml")),
     ("github-events", include_str!("../../scenarios/github-events.toml")),
+    ("flash-sale", include_str!("../../scenarios/flash-sale.toml")),
+    ("api-outage", include_str!("../../scenarios/api-outage.toml")),
 ];
 
 /// The default scenario's name.

@@ -72,9 +72,39 @@ impl Ctx<'_> {
         default: Delay,
     ) -> Result<Delay, ScenarioError> {
         let Some(v) = v else { return Ok(default) };
-        let hint = "give a duration such as \"80ms\", or { median = \"80ms\", p99 = \"400ms\" }";
+        let hint = "give a duration such as \"80ms\", { median = \"80ms\", p99 = \"400ms\" }, \
+                    or { mean = \"200ms\", dist = \"exponential\" }";
         match v {
             toml::Value::String(s) => Ok(Delay::Fixed(self.duration(key, s)?)),
+            toml::Value::Table(t) if t.contains_key("dist") || t.contains_key("mean") => {
+                for k in t.keys() {
+                    if k != "mean" && k != "dist" {
+                        return Err(self.err(
+                            key,
+                            format!("unknown key `{k}`; an exponential delay has `mean` and `dist`"),
+                        ));
+                    }
+                }
+                match t.get("dist") {
+                    Some(toml::Value::String(d)) if d == "exponential" => {}
+                    Some(other) => {
+                        return Err(self.err(
+                            &format!("{key}.dist"),
+                            format!(
+                                "unknown distribution {other}; use \"exponential\" (or give median and p99)"
+                            ),
+                        ))
+                    }
+                    None => return Err(self.err(key, format!("`dist` is missing; {hint}"))),
+                }
+                match t.get("mean") {
+                    Some(toml::Value::String(s)) => {
+                        Ok(Delay::Exponential { mean: self.duration(&format!("{key}.mean"), s)? })
+                    }
+                    Some(_) => Err(self.err(&format!("{key}.mean"), format!("expected a string; {hint}"))),
+                    None => Err(self.err(key, format!("`mean` is missing; {hint}"))),
+                }
+            }
             toml::Value::Table(t) => {
                 for k in t.keys() {
                     if k != "median" && k != "p99" {
@@ -116,6 +146,38 @@ impl Ctx<'_> {
             );
         }
         Ok(v)
+    }
+}
+
+/// A window as written: `{ at = "6h", duration = "15m" }`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWindow {
+    at: String,
+    duration: String,
+}
+
+impl Ctx<'_> {
+    /// `key`'s windows.
+    pub(super) fn windows(
+        &self,
+        key: &str,
+        raw: &[RawWindow],
+    ) -> Result<Vec<crate::model::receiver::Window>, ScenarioError> {
+        raw.iter().enumerate().map(|(i, w)| self.window(&format!("{key}[{i}]"), &w.at, &w.duration)).collect()
+    }
+
+    /// One window at `at` lasting `duration`.
+    pub(super) fn window(
+        &self,
+        key: &str,
+        at: &str,
+        duration: &str,
+    ) -> Result<crate::model::receiver::Window, ScenarioError> {
+        Ok(crate::model::receiver::Window {
+            at: self.duration(&format!("{key}.at"), at)?,
+            duration: self.positive_duration(&format!("{key}.duration"), duration, crate::units::MILLI)?,
+        })
     }
 }
 

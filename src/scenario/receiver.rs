@@ -1,13 +1,15 @@
 //! The `[receiver]` section: the subscriber's faults, parsed into the model's
 //! [`ReceiverConfig`].
 //!
-//! Owns the section's raw keys, its defaults (no failures, 30 s slow answers, no outages) and
-//! its checks. It only reads text; how a delivery is answered is [`crate::model::receiver`]'s.
+//! Owns the section's raw keys, its defaults (no failures, 30 s slow answers, no outages;
+//! unlimited workers with no processing time, answering after processing) and its checks. It only reads text; how a delivery is answered is [`crate::model::receiver`]'s.
 
 use serde::Deserialize;
 
-use super::check::{Ctx, ScenarioError};
-use crate::model::receiver::{ReceiverConfig, Window};
+use super::check::{Ctx, RawWindow, ScenarioError};
+use crate::model::capacity::{Ack, CapacityConfig};
+use crate::model::dist::Delay;
+use crate::model::receiver::ReceiverConfig;
 use crate::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
@@ -19,13 +21,10 @@ pub(super) struct RawReceiver {
     #[serde(default)]
     outages: Vec<RawWindow>,
     gone_at: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWindow {
-    at: String,
-    duration: String,
+    workers: Option<i64>,
+    process: Option<toml::Value>,
+    ack: Option<String>,
+    queue_limit: Option<i64>,
 }
 
 /// The section as the model's configuration.
@@ -39,17 +38,39 @@ pub(super) fn from_raw(cx: &Ctx, rc: &RawReceiver) -> Result<ReceiverConfig, Sce
         Some(t) => cx.positive_duration("receiver.slow", t, MILLI)?,
         None => 30 * SECOND,
     };
-    let mut outages = Vec::new();
-    for (i, w) in rc.outages.iter().enumerate() {
-        let key = format!("receiver.outages[{i}]");
-        outages.push(Window {
-            at: cx.duration(&format!("{key}.at"), &w.at)?,
-            duration: cx.positive_duration(&format!("{key}.duration"), &w.duration, MILLI)?,
-        });
-    }
+    let outages = cx.windows("receiver.outages", &rc.outages)?;
     let gone_at = match &rc.gone_at {
         Some(t) => Some(cx.duration("receiver.gone_at", t)?),
         None => None,
     };
-    Ok(ReceiverConfig { failure_rate, slow_rate, slow, outages, gone_at })
+    let capacity = capacity(cx, rc)?;
+    Ok(ReceiverConfig { failure_rate, slow_rate, slow, outages, gone_at, capacity })
+}
+
+/// `workers`, `process`, `ack`, `queue_limit`: the receiver's processing capacity.
+fn capacity(cx: &Ctx, rc: &RawReceiver) -> Result<CapacityConfig, ScenarioError> {
+    let workers = match rc.workers {
+        Some(w) => Some(cx.count("receiver.workers", Some(w), 1, 1, 1_000_000)? as u32),
+        None => None,
+    };
+    let process = cx.delay("receiver.process", rc.process.as_ref(), Delay::Fixed(0))?;
+    let ack = match rc.ack.as_deref() {
+        None | Some("after-processing") => Ack::AfterProcessing,
+        Some("on-receipt") => Ack::OnReceipt,
+        Some(other) => {
+            return Err(cx.err(
+                "receiver.ack",
+                format!("unknown ack `{other}`; use `after-processing` or `on-receipt`"),
+            ))
+        }
+    };
+    let queue_limit = match rc.queue_limit {
+        Some(_) if ack != Ack::OnReceipt => {
+            return Err(cx
+                .err("receiver.queue_limit", "applies only with ack = \"on-receipt\"; remove it or set ack"))
+        }
+        Some(q) => Some(cx.count("receiver.queue_limit", Some(q), 1, 1, i64::MAX)? as u64),
+        None => None,
+    };
+    Ok(CapacityConfig { workers, process, ack, queue_limit })
 }

@@ -9,6 +9,7 @@
 use serde::Deserialize;
 
 use super::check::{Ctx, ScenarioError};
+use crate::strategy::BreakerConfig;
 use crate::strategy::{Adaptive, StrategiesConfig, StrategyKind};
 use crate::units::{MILLI, SECOND};
 
@@ -20,6 +21,14 @@ pub(super) struct RawStrategies {
     list: Option<Vec<String>>,
     long_poll_wait: Option<String>,
     adaptive: Option<RawAdaptive>,
+    circuit_breaker: Option<RawBreaker>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBreaker {
+    failures: i64,
+    open: String,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +71,15 @@ pub(super) fn from_raw(cx: &Ctx, st: &RawStrategies) -> Result<StrategiesConfig,
         None => 20 * SECOND,
     };
     let adaptive = adaptive(cx, st.adaptive.as_ref())?;
-    Ok(StrategiesConfig { intervals, reconcile_interval, list, long_poll_wait, adaptive })
+    let circuit_breaker = match &st.circuit_breaker {
+        Some(b) => Some(BreakerConfig {
+            failures: cx.count("strategies.circuit_breaker.failures", Some(b.failures), 1, 1, 1_000_000)?
+                as u32,
+            open: cx.positive_duration("strategies.circuit_breaker.open", &b.open, MILLI)?,
+        }),
+        None => None,
+    };
+    Ok(StrategiesConfig { intervals, reconcile_interval, list, long_poll_wait, adaptive, circuit_breaker })
 }
 
 /// `strategies.adaptive`: `min` ≤ `max`, a backoff factor from 1 to 100.

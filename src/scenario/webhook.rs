@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::check::{Ctx, ScenarioError};
+use super::check::{Ctx, RawWindow, ScenarioError};
 use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
@@ -21,6 +21,10 @@ pub(super) struct RawWebhook {
     retry: Option<toml::Value>,
     jitter: Option<f64>,
     payload: Option<String>,
+    max_in_flight: Option<i64>,
+    throughput: Option<String>,
+    #[serde(default)]
+    outages: Vec<RawWindow>,
 }
 
 /// The section as the model's configuration.
@@ -49,7 +53,16 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
             return Err(cx.err("webhook.payload", format!("unknown payload `{other}`; use `fat` or `thin`")))
         }
     };
-    Ok(WebhookConfig { delay, timeout, retry, payload })
+    let max_in_flight = match wh.max_in_flight {
+        Some(m) => Some(cx.count("webhook.max_in_flight", Some(m), 1, 1, 1_000_000)? as u32),
+        None => None,
+    };
+    let throughput = match &wh.throughput {
+        Some(t) => Some(cx.rate("webhook.throughput", t)?),
+        None => None,
+    };
+    let outages = cx.windows("webhook.outages", &wh.outages)?;
+    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages })
 }
 
 /// `webhook.retry`: a preset's name or a list of up to 100 delays.

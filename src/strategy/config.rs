@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use super::breaker::BreakerConfig;
 use super::kind::StrategyKind;
 use crate::model::emitter::Payload;
 use crate::units::Micros;
@@ -28,6 +29,9 @@ pub struct StrategiesConfig {
     pub long_poll_wait: Micros,
     /// The interval policy of `poll-adaptive`.
     pub adaptive: Adaptive,
+    /// The circuit breaker on API calls, if any; shown only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<BreakerConfig>,
 }
 
 /// `poll-adaptive`'s policy: after a poll that brings events the interval drops to `min`;

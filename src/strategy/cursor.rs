@@ -92,6 +92,9 @@ impl CursorPoller {
     /// A timer of this poller fired.
     pub fn on_timer(&mut self, cx: &mut Cx<'_, '_>, token: u64) {
         if token == self.base + TICK {
+            if self.busy && cx.breaker_open() {
+                cx.breaker_saved(); // a poll the open breaker kept back
+            }
             if !self.busy {
                 self.busy = true;
                 self.cycle_billable = cx.in_window();

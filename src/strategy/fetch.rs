@@ -53,6 +53,11 @@ impl Fetcher {
     pub fn on_timer(&mut self, cx: &mut Cx<'_, '_>, token: u64) {
         let id = (token - self.base) as u32;
         if self.pending.contains_key(&id) {
+            if let Some(t) = cx.breaker_wait() {
+                cx.breaker_saved(); // another fetch is the breaker's probe: wait for its answer
+                cx.wake(t, token);
+                return;
+            }
             cx.send(token, Request::Event(id), true);
         }
     }

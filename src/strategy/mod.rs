@@ -11,6 +11,7 @@
 //! from a [`StrategyParams`], never from a whole scenario: nothing here imports the scenario
 //! parser, the report, the renderers, the command line or the live engine.
 
+pub mod breaker;
 mod config;
 pub mod cursor;
 pub mod fetch;
@@ -25,6 +26,7 @@ pub mod poll_state;
 pub mod sse;
 pub mod webhook;
 
+pub use breaker::{Breaker, BreakerConfig};
 pub use config::{Adaptive, StrategiesConfig, StrategyParams};
 pub use kind::StrategyKind;
 
@@ -121,11 +123,34 @@ pub struct Cx<'r, 'a> {
     pub rng: &'r mut Rng,
     pub(crate) actions: &'r mut Vec<Action>,
     pub(crate) rec: &'r mut Recorder<'a>,
+    /// The row's circuit breaker on API calls, if it has one.
+    pub(crate) breaker: &'r mut Option<Breaker>,
 }
 
 impl Cx<'_, '_> {
-    /// Sends a request now.
+    /// Whether the row's circuit breaker is open now (no call may go out).
+    pub fn breaker_open(&mut self) -> bool {
+        let now = self.now;
+        self.breaker.as_mut().is_some_and(|b| b.ready_at(now) > now)
+    }
+
+    /// When a call wanted now may go out, if the row's breaker holds it back.
+    pub fn breaker_wait(&mut self) -> Option<Micros> {
+        let now = self.now;
+        self.breaker.as_mut().map(|b| b.ready_at(now)).filter(|&t| t > now)
+    }
+
+    /// A call the open breaker kept from going out.
+    pub fn breaker_saved(&mut self) {
+        self.rec.requests.breaker_saved += 1;
+    }
+
+    /// Sends a request now (past an open breaker's period, this is its probe).
     pub fn send(&mut self, tag: u64, req: Request, billable: bool) {
+        let now = self.now;
+        if let Some(b) = self.breaker.as_mut() {
+            b.sent(now);
+        }
         self.actions.push(Action::Send { tag, req, billable });
     }
 
@@ -198,7 +223,15 @@ pub trait Strategy: Send {
 pub fn back_off(cx: &mut Cx<'_, '_>, resp: &Response, failures: &mut u32, billable: bool, token: u64) {
     let wait = throttle_wait(resp.retry_after, *failures, cx.rng);
     *failures += 1;
-    let until = cx.now + wait;
+    let now = cx.now;
+    // An open circuit breaker holds the retry until its probe may go.
+    let until = match cx.breaker_wait() {
+        Some(probe) => {
+            cx.breaker_saved();
+            probe
+        }
+        None => now + wait,
+    };
     if billable && resp.status == crate::model::api::Status::TooManyRequests {
         cx.throttled_until(until);
     }

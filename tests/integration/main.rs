@@ -1,6 +1,8 @@
 //! The integration tests: one binary, modules by topic, a small harness in `util`.
 
+mod api_faults;
 mod bad_input;
+mod capacity;
 mod closed_forms;
 mod conservation;
 mod determinism;

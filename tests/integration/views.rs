@@ -97,6 +97,7 @@ fn json_output_validates_against_schema_json() {
             "json",
         ][..],
         &["sweep", "--duration", "1h", "--intervals", "30s..5m", "--no-chart", "-f", "json"][..],
+        &["compare", "--scenario", "flash-sale", "--duration", "3h", "-f", "json"][..],
         &[
             "compare",
             "--engine",

@@ -1,0 +1,147 @@
+//! Capacity: a receiver with finite workers and a provider pipeline with caps, checked against
+//! queueing theory's closed forms and the flash-sale story.
+
+use hookbench::strategy::StrategyKind::{Poll, Webhook};
+
+use crate::util::{rel, row, run, scenario};
+
+const SECOND: u64 = 1_000_000;
+
+/// Webhooks with a constant delay `d` into one on-receipt receiver: Poisson arrivals at λ meet
+/// a deterministic server (M/D/1), so the mean processed latency is d + D + λD²/(2(1−λD)).
+#[test]
+fn one_worker_with_constant_work_is_m_d_1() {
+    for (rate, rho) in [("5/s", 0.5), ("8/s", 0.8)] {
+        let s = scenario(&format!(
+            r#"
+            name = "md1"
+            duration = "8h"
+            seed = 3
+            [events]
+            rate = "{rate}"
+            [webhook]
+            delay = "100ms"
+            [receiver]
+            workers = 1
+            process = "100ms"
+            ack = "on-receipt"
+            "#
+        ));
+        let r = run(&s, &[Webhook], &[]);
+        let w = row(&r, "webhook");
+        assert!(w.events.total >= 50_000, "{} events", w.events.total);
+        let (lambda, d, work) = (rho / 0.1, 0.1, 0.1);
+        let closed = 1000.0 * (d + work + lambda * work * work / (2.0 * (1.0 - rho)));
+        let mean = w.processed_ms.as_ref().and_then(|p| p.mean).expect("processed latency");
+        eprintln!(
+            "M/D/1 ρ = {rho}: {} events, measured {mean:.2} ms, closed form {closed:.2} ms",
+            w.events.total
+        );
+        assert!(rel(mean, closed) < 0.03, "ρ = {rho}: measured {mean:.1} ms, M/D/1 {closed:.1} ms");
+        assert_eq!((w.events.missed, w.events.duplicates), (0, 0));
+    }
+}
+
+/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load a.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 1..c {
+        term *= a / f64::from(k);
+        sum += term;
+    }
+    let last = term * a / f64::from(c) * f64::from(c) / (f64::from(c) - a);
+    last / (sum + last)
+}
+
+/// Four workers with exponential work: the mean wait for a worker is Erlang C's
+/// C(c, a) / (cμ − λ).
+#[test]
+fn four_workers_with_exponential_work_wait_as_erlang_c_says() {
+    let s = scenario(
+        r#"
+        name = "mmc"
+        duration = "6h"
+        seed = 4
+        [events]
+        rate = "16/s"
+        [webhook]
+        delay = "100ms"
+        [receiver]
+        workers = 4
+        process = { mean = "200ms", dist = "exponential" }
+        ack = "on-receipt"
+        "#,
+    );
+    let r = run(&s, &[Webhook], &[]);
+    let w = row(&r, "webhook");
+    let (lambda, mu, c) = (16.0, 5.0, 4);
+    let wait = erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda);
+    let mean = w.processed_ms.as_ref().and_then(|p| p.mean).expect("processed latency") / 1000.0;
+    let measured_wait = mean - 0.1 - 0.2;
+    eprintln!("M/M/4: {} events, measured wait {measured_wait:.4} s, Erlang C {wait:.4} s", w.events.total);
+    assert!(rel(measured_wait, wait) < 0.05, "measured wait {measured_wait:.4} s, Erlang C {wait:.4} s");
+}
+
+/// A provider paced to 10 deliveries a second sends a burst of ~1,000 events over ~100 s.
+#[test]
+fn throughput_paces_a_burst() {
+    let s = scenario(
+        r#"
+        name = "paced"
+        duration = "10m"
+        seed = 5
+        [events]
+        rate = "1/h"
+        bursts = [{ at = "1m", duration = "1s", rate = "1000/s" }]
+        [webhook]
+        delay = "0s"
+        throughput = "10/s"
+        "#,
+    );
+    let log = hookbench::model::source::EventLog::generate(&s);
+    let burst = log.events().iter().filter(|e| e.at >= 60 * SECOND && e.at < 61 * SECOND).count() as u64;
+    assert!(burst > 900, "{burst} events in the burst");
+    let r = run(&s, &[Webhook], &[]);
+    let w = row(&r, "webhook");
+    assert_eq!((w.events.missed, w.events.in_flight), (0, 0));
+    // The last of the burst goes out (burst − 1) × 100 ms after the first; it happened within the
+    // burst's one second, so its latency is at least that less one second.
+    let max_s = w.latency_ms.max.unwrap() / 1000.0;
+    let spread = (burst - 1) as f64 / 10.0;
+    assert!(max_s >= spread - 1.0, "max latency {max_s:.1} s for a burst of {burst}");
+    assert!(max_s <= spread + 1.0, "max latency {max_s:.1} s for a burst of {burst}");
+}
+
+/// The flash sale: acknowledging after processing falls behind the 15 s timeout in the burst,
+/// so the provider retries and duplicates pile up; acknowledging on receipt loses nothing and
+/// duplicates nothing, at the price of a backlog.
+#[test]
+fn flash_sale_after_processing_retries_on_receipt_queues() {
+    let text = hookbench::scenario::BUNDLED.iter().find(|(n, _)| *n == "flash-sale").expect("bundled").1;
+    let after = scenario(text);
+    let r = run(&after, &[Poll, Webhook], &[30 * SECOND]);
+    let w = row(&r, "webhook");
+    assert!(w.webhooks.retried > 0 && w.events.duplicates > 0, "{:?} {:?}", w.webhooks, w.events);
+
+    let receipt = scenario(&text.replace("after-processing", "on-receipt"));
+    let r = run(&receipt, &[Poll, Webhook], &[30 * SECOND]);
+    let w = row(&r, "webhook");
+    assert_eq!((w.events.duplicates, w.events.missed, w.webhooks.retried), (0, 0, 0));
+    let p = w.processing.as_ref().expect("processing figures");
+    assert!(p.peak_backlog > 0);
+    // Pollers hand the same events to the same workers: they queue too, and lose nothing.
+    let poll = row(&r, "poll@30s");
+    assert!(poll.processing.as_ref().unwrap().peak_backlog > 0);
+    assert_eq!(poll.events.missed, 0);
+    assert!(poll.processed_ms.as_ref().unwrap().p99.unwrap() > poll.latency_ms.p99.unwrap());
+}
+
+/// Unlimited workers and no processing time: no processing figures, nothing else changes.
+#[test]
+fn transparent_capacity_adds_no_figures() {
+    let s = scenario("name = \"plain\"\nduration = \"1h\"\n[events]\nrate = \"100/h\"\n");
+    let r = run(&s, &[Webhook], &[]);
+    let w = row(&r, "webhook");
+    assert!(w.processed_ms.is_none() && w.processing.is_none());
+}
