@@ -29,6 +29,8 @@ pub enum Fail {
     DetectedNothing,
     /// Its latency at the percentile is over the target.
     TooSlow,
+    /// Its processed latency at the percentile is over the `--max-processed-latency` target.
+    ProcessedTooSlow,
 }
 
 /// One row judged against the target.
@@ -46,6 +48,9 @@ pub struct Verdict {
     pub in_flight: u64,
     /// Requests refused with 429.
     pub throttled: u64,
+    /// Processed latency at the chosen percentile, ms, when a processed target is set (the
+    /// detection latency where the receiver's capacity is unlimited: processing is instant).
+    pub processed_ms: Option<f64>,
     /// Why the row does not qualify; `None` when it does.
     pub fails: Option<Fail>,
 }
@@ -57,6 +62,8 @@ pub struct Advice {
     pub percentile: Measure,
     /// The target, ms.
     pub max_latency_ms: f64,
+    /// The processed-latency target, ms, if any.
+    pub max_processed_ms: Option<f64>,
     /// Every row, cheapest first.
     pub verdicts: Vec<Verdict>,
     /// Index into `verdicts` of the pick, if any row qualifies.
@@ -66,8 +73,15 @@ pub struct Advice {
     pub fastest: Option<usize>,
 }
 
-fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
+fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64, max_processed_ms: Option<f64>) -> Verdict {
     let latency_ms = percentile.of(row);
+    let processed_ms = max_processed_ms.and(percentile.processed()).and_then(|m| {
+        if row.processed_ms.is_some() {
+            m.of(row)
+        } else {
+            latency_ms
+        }
+    });
     let fails = if row.events.missed > 0 {
         Some(Fail::Misses(row.events.missed))
     } else if row.events.in_flight > 0 {
@@ -78,7 +92,10 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
         match latency_ms {
             None => Some(Fail::DetectedNothing),
             Some(l) if l > max_ms => Some(Fail::TooSlow),
-            Some(_) => None,
+            Some(_) => match (processed_ms, max_processed_ms) {
+                (Some(p), Some(max)) if p > max => Some(Fail::ProcessedTooSlow),
+                _ => None,
+            },
         }
     };
     Verdict {
@@ -88,14 +105,17 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64) -> Verdict {
         missed: row.events.missed,
         in_flight: row.events.in_flight,
         throttled: row.requests.throttled,
+        processed_ms,
         fails,
     }
 }
 
-/// Judges every row of `report` against `max_ms` at `percentile` and picks the cheapest
-/// qualifying one.
-pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
-    let mut verdicts: Vec<Verdict> = report.strategies.iter().map(|r| judge(r, percentile, max_ms)).collect();
+/// Judges every row of `report` against `max_ms` at `percentile` (and, if given, its processed
+/// latency against `max_processed_ms` at the same percentile) and picks the cheapest qualifying
+/// one.
+pub fn advise(report: &Report, percentile: Measure, max_ms: f64, max_processed_ms: Option<f64>) -> Advice {
+    let mut verdicts: Vec<Verdict> =
+        report.strategies.iter().map(|r| judge(r, percentile, max_ms, max_processed_ms)).collect();
     // Stable sort: equal cost and latency keep table order.
     verdicts.sort_by(|a, b| {
         a.cost_per_day
@@ -110,7 +130,7 @@ pub fn advise(report: &Report, percentile: Measure, max_ms: f64) -> Advice {
         .filter_map(|(i, v)| v.latency_ms.map(|l| (l, i)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, i)| i);
-    Advice { percentile, max_latency_ms: max_ms, verdicts, pick, fastest }
+    Advice { percentile, max_latency_ms: max_ms, max_processed_ms, verdicts, pick, fastest }
 }
 
 /// The frontier at the median and at the 99th percentile, as the sweep prints it.

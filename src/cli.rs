@@ -296,6 +296,11 @@ pub struct AdviseArgs {
     /// Which latency must meet it: mean, p50, p90, p99, p999 or max.
     #[arg(long, default_value = "p99", value_name = "NAME")]
     pub percentile: String,
+    /// Also require the processed latency (event → the receiver finished processing it) at the
+    /// same percentile to meet this, e.g. `1m`; matters when the scenario's receiver has finite
+    /// `workers` or a `process` time.
+    #[arg(long, value_name = "DURATION")]
+    pub max_processed_latency: Option<String>,
     /// Override the scenario's rate limit, e.g. `5000/h`, or `none`.
     #[arg(long, value_name = "RATE")]
     pub rate_limit: Option<String>,

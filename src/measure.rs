@@ -89,11 +89,27 @@ pub enum Measure {
     PeakUse,
     /// Time held back by 429s.
     ThrottledS,
+    /// Mean processed latency (event → processing finished), with a finite receiver.
+    ProcessedMean,
+    /// Median processed latency.
+    ProcessedP50,
+    /// 90th percentile of processed latency.
+    ProcessedP90,
+    /// 99th percentile of processed latency.
+    ProcessedP99,
+    /// 99.9th percentile of processed latency.
+    ProcessedP999,
+    /// Largest processed latency.
+    ProcessedMax,
+    /// The most deliveries or events that waited for a worker at once.
+    PeakBacklog,
+    /// Requests that failed (5xx, connection failures).
+    Failed,
 }
 
 impl Measure {
     /// Every measure, in display order.
-    pub const ALL: [Measure; 21] = [
+    pub const ALL: [Measure; 29] = [
         Measure::Mean,
         Measure::P50,
         Measure::P90,
@@ -115,6 +131,14 @@ impl Measure {
         Measure::BytesPerDay,
         Measure::PeakUse,
         Measure::ThrottledS,
+        Measure::ProcessedMean,
+        Measure::ProcessedP50,
+        Measure::ProcessedP90,
+        Measure::ProcessedP99,
+        Measure::ProcessedP999,
+        Measure::ProcessedMax,
+        Measure::PeakBacklog,
+        Measure::Failed,
     ];
 
     /// The latency measures, fastest-moving first.
@@ -145,6 +169,14 @@ impl Measure {
             Measure::BytesPerDay => "bytes_per_day",
             Measure::PeakUse => "peak_use",
             Measure::ThrottledS => "throttled_s",
+            Measure::ProcessedMean => "processed_mean",
+            Measure::ProcessedP50 => "processed_p50",
+            Measure::ProcessedP90 => "processed_p90",
+            Measure::ProcessedP99 => "processed_p99",
+            Measure::ProcessedP999 => "processed_p999",
+            Measure::ProcessedMax => "processed_max",
+            Measure::PeakBacklog => "peak_backlog",
+            Measure::Failed => "failed",
         }
     }
 
@@ -172,13 +204,35 @@ impl Measure {
     /// The unit of the value [`Measure::of`] returns.
     pub fn unit(self) -> Unit {
         match self {
-            Measure::Mean | Measure::P50 | Measure::P90 | Measure::P99 | Measure::P999 | Measure::Max => {
-                Unit::Ms
-            }
+            Measure::Mean
+            | Measure::P50
+            | Measure::P90
+            | Measure::P99
+            | Measure::P999
+            | Measure::Max
+            | Measure::ProcessedMean
+            | Measure::ProcessedP50
+            | Measure::ProcessedP90
+            | Measure::ProcessedP99
+            | Measure::ProcessedP999
+            | Measure::ProcessedMax => Unit::Ms,
             Measure::ThrottledS => Unit::Seconds,
             Measure::PeakUse => Unit::Share,
             _ => Unit::Count,
         }
+    }
+
+    /// The processed-latency measure at the same percentile, for a detection-latency measure.
+    pub fn processed(self) -> Option<Measure> {
+        Some(match self {
+            Measure::Mean => Measure::ProcessedMean,
+            Measure::P50 => Measure::ProcessedP50,
+            Measure::P90 => Measure::ProcessedP90,
+            Measure::P99 => Measure::ProcessedP99,
+            Measure::P999 => Measure::ProcessedP999,
+            Measure::Max => Measure::ProcessedMax,
+            _ => return None,
+        })
     }
 
     /// Whether a higher value is worse (latency, misses, cost); only `detected` is the other way.
@@ -186,9 +240,11 @@ impl Measure {
         self != Measure::Detected
     }
 
-    /// The value on `row`; `None` for a latency when nothing was detected.
+    /// The value on `row`; `None` for a latency when nothing was detected, and for the
+    /// processing measures when the receiver's capacity is unlimited.
     pub fn of(self, row: &StrategyReport) -> Option<f64> {
         let l = &row.latency_ms;
+        let p = row.processed_ms.as_ref();
         let count = |n: u64| Some(n as f64);
         match self {
             Measure::Mean => l.mean,
@@ -212,6 +268,14 @@ impl Measure {
             Measure::BytesPerDay => Some(row.per_day.bytes),
             Measure::PeakUse => Some(row.rate_limit.peak_use),
             Measure::ThrottledS => Some(row.rate_limit.throttled_s),
+            Measure::ProcessedMean => p.and_then(|p| p.mean),
+            Measure::ProcessedP50 => p.and_then(|p| p.p50),
+            Measure::ProcessedP90 => p.and_then(|p| p.p90),
+            Measure::ProcessedP99 => p.and_then(|p| p.p99),
+            Measure::ProcessedP999 => p.and_then(|p| p.p999),
+            Measure::ProcessedMax => p.and_then(|p| p.max),
+            Measure::PeakBacklog => row.processing.as_ref().map(|p| p.peak_backlog as f64),
+            Measure::Failed => count(row.requests.failed),
         }
     }
 

@@ -38,6 +38,13 @@ fn parse_quota(text: &str) -> Result<Option<Quota>> {
 pub fn run(args: AdviseArgs) -> Result<u8> {
     let percentile = parse_percentile(&args.percentile)?;
     let max = parse_duration(&args.max_latency).map_err(|e| Error::Input(format!("--max-latency: {e}")))?;
+    let max_processed = match &args.max_processed_latency {
+        Some(t) => Some(
+            parse_duration(t).map_err(|e| Error::Input(format!("--max-processed-latency: {e}")))? as f64
+                / MILLI as f64,
+        ),
+        None => None,
+    };
     let quota = args.rate_limit.as_deref().map(parse_quota).transpose()?;
     let sweep = SweepRun::from_args(&args.run, |scenario| {
         if let Some(q) = quota {
@@ -46,7 +53,7 @@ pub fn run(args: AdviseArgs) -> Result<u8> {
         Ok(())
     })?;
     let report = sweep.execute()?;
-    let advice = advice::advise(&report, percentile, max as f64 / MILLI as f64);
+    let advice = advice::advise(&report, percentile, max as f64 / MILLI as f64, max_processed);
     print(&render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals))?;
     Ok(u8::from(advice.pick.is_none()))
 }

@@ -48,7 +48,7 @@ pub struct WebhookConfig {
     /// Windows in which the provider's delivery pipeline is down: attempts due then go out when
     /// the window ends.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub outages: Vec<crate::model::receiver::Window>,
+    pub outages: Vec<crate::model::window::Window>,
 }
 
 /// Where one event's delivery stands.

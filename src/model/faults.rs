@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::model::dist::Rng;
-use crate::model::receiver::Window;
+use crate::model::window::Window;
 use crate::units::{Micros, SECOND};
 
 /// A window in which the API is down.

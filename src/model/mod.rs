@@ -29,4 +29,5 @@ pub mod receiver;
 pub mod retry;
 pub mod signature;
 pub mod source;
+pub mod window;
 pub mod wire;

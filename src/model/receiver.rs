@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::model::capacity::CapacityConfig;
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
+pub use crate::model::window::Window;
 use crate::units::Micros;
 
 /// The subscriber's receiver and its faults.
@@ -31,24 +32,6 @@ pub struct ReceiverConfig {
     /// Processing capacity (workers, work per delivery, when it answers); shown only when set.
     #[serde(skip_serializing_if = "CapacityConfig::is_transparent")]
     pub capacity: CapacityConfig,
-}
-
-/// A span of time.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
-pub struct Window {
-    /// Start.
-    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
-    pub at: Micros,
-    /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
-    pub duration: Micros,
-}
-
-impl Window {
-    /// Whether `t` falls inside.
-    pub fn contains(&self, t: Micros) -> bool {
-        t >= self.at && t < self.at.saturating_add(self.duration)
-    }
 }
 
 /// How the receiver answers one attempt arriving at a given time.

@@ -29,6 +29,12 @@ fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
             measure(p, v.latency_ms),
             measure(p, Some(advice.max_latency_ms))
         ),
+        Fail::ProcessedTooSlow => format!(
+            "processed too late: {} {} > {}",
+            p.processed().unwrap_or(p).name(),
+            measure(p, v.processed_ms),
+            measure(p, advice.max_processed_ms)
+        ),
     }
 }
 

@@ -3,12 +3,12 @@
 //!
 //! Owns the column list ([`HEADER`]); columns may be added at the end, never renamed or
 //! reordered. Empty cells mean "no value" (a latency when nothing was detected, an interval for a
-//! strategy without one). It only formats report fields.
+//! strategy without one, processing figures when the receiver's capacity is unlimited). It only formats report fields.
 
 use crate::report::{Report, StrategyReport};
 
 /// The header, in order.
-pub const HEADER: [&str; 37] = [
+pub const HEADER: [&str; 47] = [
     "scenario",
     "seed",
     "engine",
@@ -46,6 +46,16 @@ pub const HEADER: [&str; 37] = [
     "requests_per_day",
     "webhook_attempts_per_day",
     "bytes_per_day",
+    "requests_failed",
+    "processed_mean_ms",
+    "processed_p50_ms",
+    "processed_p90_ms",
+    "processed_p99_ms",
+    "processed_p999_ms",
+    "processed_max_ms",
+    "processing_peak_backlog",
+    "processing_rejected",
+    "breaker_openings",
 ];
 
 /// Quotes a field if it needs it (RFC 4180).
@@ -68,6 +78,7 @@ fn opt(v: Option<f64>) -> String {
 
 fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
     let l = &s.latency_ms;
+    let p = s.processed_ms.as_ref();
     let n = |v: u64| v.to_string();
     vec![
         field(&report.scenario.name),
@@ -107,6 +118,16 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         num(s.per_day.requests),
         num(s.per_day.webhook_attempts),
         num(s.per_day.bytes),
+        n(s.requests.failed),
+        opt(p.and_then(|p| p.mean)),
+        opt(p.and_then(|p| p.p50)),
+        opt(p.and_then(|p| p.p90)),
+        opt(p.and_then(|p| p.p99)),
+        opt(p.and_then(|p| p.p999)),
+        opt(p.and_then(|p| p.max)),
+        s.processing.as_ref().map(|p| n(p.peak_backlog)).unwrap_or_default(),
+        s.processing.as_ref().map(|p| n(p.rejected)).unwrap_or_default(),
+        n(s.requests.breaker_openings),
     ]
 }
 

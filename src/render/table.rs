@@ -170,6 +170,11 @@ pub fn render(report: &Report) -> String {
     out.push_str(&t.to_string());
     out.push('\n');
 
+    if let Some(p) = processing(report) {
+        out.push('\n');
+        out.push_str(&p);
+    }
+
     let mut notes = notes(report);
     notes.push(LEGEND.into());
     for n in notes {
@@ -177,6 +182,52 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
     out
+}
+
+/// The compact processing table, when the receiver's capacity is finite: each row's processed
+/// latency (event → processing finished) and its peak backlog.
+pub fn processing(report: &Report) -> Option<String> {
+    let rows: Vec<&StrategyReport> = report.strategies.iter().filter(|s| s.processed_ms.is_some()).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let c = &report.scenario.receiver.capacity;
+    let workers = c.workers.map_or("unlimited workers".to_string(), |w| format!("{w} workers"));
+    let ack = match c.ack {
+        crate::model::capacity::Ack::AfterProcessing => "answering after processing",
+        crate::model::capacity::Ack::OnReceipt => "answering on receipt",
+    };
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_style(TableComponent::MiddleHeaderIntersections, '─')
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec!["processed", "mean", "p50", "p99", "max", "backlog", "503s"]);
+    for s in rows {
+        let (p, b) = (s.processed_ms.as_ref(), s.processing.as_ref());
+        t.add_row(vec![
+            s.label.clone(),
+            lat(p.and_then(|p| p.mean)),
+            lat(p.and_then(|p| p.p50)),
+            lat(p.and_then(|p| p.p99)),
+            lat(p.and_then(|p| p.max)),
+            b.map_or("—".into(), |b| compact(b.peak_backlog as f64)),
+            b.map_or("—".into(), |b| compact(b.rejected as f64)),
+        ]);
+    }
+    for i in 1..7 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+            col.set_padding((0, 0));
+        }
+    }
+    if let Some(col) = t.column_mut(0) {
+        col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
+        col.set_padding((0, 0));
+    }
+    Some(format!(
+        "processing at the receiver ({workers}, {ack}): from the event until its processing finished\n{t}\n"
+    ))
 }
 
 /// Notes about particular rows: events still in flight (one line per marked row), intervals

@@ -163,7 +163,7 @@ impl Ctx<'_> {
         &self,
         key: &str,
         raw: &[RawWindow],
-    ) -> Result<Vec<crate::model::receiver::Window>, ScenarioError> {
+    ) -> Result<Vec<crate::model::window::Window>, ScenarioError> {
         raw.iter().enumerate().map(|(i, w)| self.window(&format!("{key}[{i}]"), &w.at, &w.duration)).collect()
     }
 
@@ -173,8 +173,8 @@ impl Ctx<'_> {
         key: &str,
         at: &str,
         duration: &str,
-    ) -> Result<crate::model::receiver::Window, ScenarioError> {
-        Ok(crate::model::receiver::Window {
+    ) -> Result<crate::model::window::Window, ScenarioError> {
+        Ok(crate::model::window::Window {
             at: self.duration(&format!("{key}.at"), at)?,
             duration: self.positive_duration(&format!("{key}.duration"), duration, crate::units::MILLI)?,
         })

@@ -145,3 +145,40 @@ fn transparent_capacity_adds_no_figures() {
     let w = row(&r, "webhook");
     assert!(w.processed_ms.is_none() && w.processing.is_none());
 }
+
+/// The processing figures reach every view: thresholds, CSV, the table and `advise`.
+#[test]
+fn processed_latency_reaches_thresholds_csv_table_and_advise() {
+    use crate::util::{hookbench, text};
+    let base = ["compare", "--scenario", "flash-sale", "--duration", "3h", "--strategies", "poll,webhook"];
+    let out = hookbench(&[&base[..], &["--threshold", "webhook.processed_p99<1m"]].concat());
+    let (table, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("webhook.processed_p99<1m"), "{err}");
+    assert!(table.contains("processing at the receiver (2 workers, answering after processing)"), "{table}");
+    let ok = hookbench(&[&base[..], &["--threshold", "poll@30s.peak_backlog>0"]].concat());
+    assert_eq!(ok.status.code(), Some(0));
+    let (csv, _) = text(&hookbench(&[&base[..], &["--format", "csv"]].concat()));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let webhook: Vec<&str> = csv.lines().find(|l| l.contains(",webhook,")).unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert!(webhook[col("processed_p99_ms")].parse::<f64>().unwrap() > 60_000.0);
+    assert!(webhook[col("processing_peak_backlog")].parse::<u64>().unwrap() > 0);
+    // advise: webhook is the cheapest-fast design until its processed latency is asked for.
+    let adv = [
+        "advise",
+        "--scenario",
+        "flash-sale",
+        "--duration",
+        "3h",
+        "--intervals",
+        "30s",
+        "--max-latency",
+        "5s",
+    ];
+    let (a, _) = text(&hookbench(&adv));
+    assert!(a.contains("advice: webhook"), "{a}");
+    let (b, _) = text(&hookbench(&[&adv[..], &["--max-processed-latency", "15m"]].concat()));
+    assert!(b.contains("processed too late"), "{b}");
+    assert!(!b.contains("advice: webhook"), "{b}");
+}
