@@ -96,23 +96,6 @@ pub async fn until_stopped(limit: Option<std::time::Duration>) {
     }
 }
 
-/// The hardening limits from `--header-timeout` and `--max-connections`.
-pub fn limits(header_timeout: &str, max_connections: usize) -> Result<crate::live::serve::Limits> {
-    let t = crate::units::parse_duration(header_timeout)
-        .map_err(|e| Error::Input(format!("--header-timeout: {e}")))?;
-    if t < crate::units::MILLI {
-        return Err(Error::Input("--header-timeout must be at least `1ms`".into()));
-    }
-    if max_connections == 0 {
-        return Err(Error::Input("--max-connections must be at least 1".into()));
-    }
-    Ok(crate::live::serve::Limits {
-        header_read_timeout: std::time::Duration::from_micros(t),
-        max_connections,
-        reset_rate: 0.0,
-    })
-}
-
 /// A tokio runtime for the serving commands.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

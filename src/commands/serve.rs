@@ -8,12 +8,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::{bind, load_scenario, runtime, stop_after, until_stopped};
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
 use crate::live::emitter::Target;
 use crate::live::lock;
 use crate::live::provider::{self, Subscription};
+use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
@@ -72,6 +73,32 @@ pub fn check_speedup(x: f64) -> Result<f64> {
     }
 }
 
+/// A server timeout flag: a duration of at least 1 ms.
+fn timeout(flag: &str, text: &str) -> Result<std::time::Duration> {
+    let t = crate::units::parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
+    if t < crate::units::MILLI {
+        return Err(Error::Input(format!("{flag} must be at least `1ms`")));
+    }
+    Ok(std::time::Duration::from_micros(t))
+}
+
+/// The hardening limits of `serve` and `receive` from their shared flags.
+pub fn limits(args: &ServerArgs) -> Result<Limits> {
+    if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+        return Err(Error::Input(format!(
+            "--max-connections {} is out of range; give a number from 1 to {MAX_CONNECTIONS}",
+            args.max_connections
+        )));
+    }
+    Ok(Limits {
+        header_timeout: timeout("--header-timeout", &args.header_timeout)?,
+        body_timeout: timeout("--body-timeout", &args.body_timeout)?,
+        idle_timeout: timeout("--idle-timeout", &args.idle_timeout)?,
+        max_connections: args.max_connections,
+        reset_rate: 0.0,
+    })
+}
+
 /// `hookbench serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
     let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
@@ -80,7 +107,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     }
     let speedup = check_speedup(args.speedup)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;
-    let limits = super::limits(&args.server.header_timeout, args.server.max_connections)?;
+    let limits = limits(&args.server)?;
     let target = match &args.webhook_url {
         Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
         None => None,

@@ -20,7 +20,7 @@ use hookbench::scenario::{Payload, Scenario};
 use hookbench::strategy::StrategyKind::{Poll, Webhook};
 use hookbench::units::SECOND;
 
-use crate::util::{hookbench, rel, row, scenario, text};
+use crate::util::{hookbench, rel, row, scenario, start_serve, text};
 
 const SPEC_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -461,24 +461,6 @@ fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
             assert!(rel(lb, sb) < 0.05, "{} with limit `{limit}`: sim {sb} B, live {lb} B", a.label);
         }
     }
-}
-
-/// Starts `hookbench serve` with `args`; returns the child, its stdout and the bound address.
-fn start_serve(
-    args: &[&str],
-) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .arg("serve")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
-    (child, out, addr)
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod fuzz;
 mod golden;
 mod json_contract;
 mod live;
+mod live_servers;
 mod rate_limits;
 mod strategies;
 mod util;
