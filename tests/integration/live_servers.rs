@@ -192,3 +192,20 @@ fn server_limits_out_of_range_exit_2_with_one_sentence() {
         }
     }
 }
+
+#[test]
+fn loopback_spelled_as_a_name_or_v4_mapped_is_loopback() {
+    for addr in ["localhost:0", "[::ffff:127.0.0.1]:0"] {
+        let out = hookbench(&["serve", "--addr", addr, "--stop-after", "500ms"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{addr}: {stderr}");
+        assert!(stdout.contains("listening on http://"), "{addr}: {stdout}");
+        assert!(!stderr.contains("warning"), "{addr} is loopback: {stderr}");
+    }
+    let out = hookbench(&["serve", "--addr", "[::ffff:10.0.0.1]:0", "--stop-after", "500ms"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("not a loopback address"), "{}", text(&out).1);
+    let out = hookbench(&["serve", "--addr", "localhost", "--stop-after", "500ms"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("not an address"), "{}", text(&out).1);
+}
