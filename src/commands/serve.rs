@@ -121,9 +121,10 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let log = Arc::new(EventLog::generate(&scenario));
         let scenario = Arc::new(scenario);
         let clock = Clock::start(speedup);
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| Error::Input(format!("cannot build the HTTP client: {e}")))?;
+        // The client only ever talks to the webhook URL (none: it stays idle).
+        let loopback = reqwest::Url::parse("http://127.0.0.1/").map_err(|e| Error::Internal(e.to_string()))?;
+        let client = crate::live::client::http_client(target.as_ref().map_or(&loopback, |(u, _)| u), usize::MAX)
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let subscriptions = target
             .iter()
             .map(|(u, secret)| Subscription {

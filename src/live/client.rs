@@ -30,6 +30,32 @@ pub struct Api {
     pub payload_bytes: u32,
 }
 
+/// Whether `url` names this machine: a loopback address (an IPv4-mapped one included), or
+/// `localhost` and its subdomains.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            host == "localhost" || host.ends_with(".localhost")
+        }
+    }
+}
+
+/// The HTTP client of the webhook emitter and the consumers, for requests to `target`'s host:
+/// redirects are never followed; a loopback target is reached directly whatever `HTTP_PROXY`,
+/// `HTTPS_PROXY` or `ALL_PROXY` say, while another host honours them (and `NO_PROXY`) as curl
+/// does. At most `idle_per_host` idle connections are kept per host.
+pub fn http_client(target: &reqwest::Url, idle_per_host: usize) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(idle_per_host);
+    let builder = if is_loopback(target) { builder.no_proxy() } else { builder };
+    builder.build()
+}
+
 /// The path and query of `req`.
 pub fn path_of(req: &Request) -> String {
     let after = |cursor: u32| cursor.checked_sub(1).map(|a| format!("after={}&", json::event_id(a)));
@@ -150,5 +176,34 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
             .ok()
             .and_then(|e| json::parse_event_id(&e.id))
             .map(Body::Event),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_told_apart_from_other_hosts() {
+        for u in [
+            "http://127.0.0.1:9/x",
+            "http://127.8.0.1/",
+            "http://[::1]:80/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost/",
+            "http://LocalHost.:8080/",
+            "http://api.localhost/",
+        ] {
+            assert!(is_loopback(&u.parse().unwrap()), "{u}");
+        }
+        for u in [
+            "http://10.0.0.1/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://example.com/",
+            "http://localhost.example.com/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(!is_loopback(&u.parse().unwrap()), "{u}");
+        }
     }
 }

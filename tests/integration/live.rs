@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
+use hookbench::live::client::http_client;
 use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{self, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
@@ -91,7 +92,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
         scenario: s.clone(),
         log: log.clone(),
         clock,
-        client: reqwest::Client::new(),
+        client: http_client(&format!("http://{addr}/hook").parse().unwrap(), usize::MAX).unwrap(),
         target: Target {
             url: format!("http://{addr}/hook"),
             secret: Secret::parse(SPEC_SECRET).unwrap(),
@@ -310,7 +311,7 @@ impl Delivering {
             scenario: self.s.clone(),
             log: self.log.clone(),
             clock: self.clock,
-            client: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(),
+            client: http_client(&format!("http://{addr}/hooks/0").parse().unwrap(), 0).unwrap(),
             target: Target {
                 url: format!("http://{addr}/hooks/0"),
                 secret: Secret::parse(SPEC_SECRET).unwrap(),
@@ -547,7 +548,7 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
     let addr = listener.local_addr().unwrap();
     let router = source::router(state.clone());
     let first = tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let client = http_client(&format!("http://{addr}/").parse().unwrap(), 0).unwrap();
     let (_dtx, drx) = tokio::sync::mpsc::unbounded_channel();
     let api = Api {
         client,

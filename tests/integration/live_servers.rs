@@ -209,3 +209,105 @@ fn loopback_spelled_as_a_name_or_v4_mapped_is_loopback() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("not an address"), "{}", text(&out).1);
 }
+
+/// The `webhooks: …` figures of `serve`'s summary line: attempts and delivered.
+fn webhook_summary(stdout: &str) -> (u64, u64) {
+    let part = stdout.split("webhooks: ").nth(1).unwrap_or_else(|| panic!("no webhook summary in {stdout}"));
+    let words: Vec<&str> = part.split_whitespace().map(|w| w.trim_end_matches(',')).collect();
+    let n = |what: &str| {
+        words
+            .windows(2)
+            .find(|w| w[1] == what)
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or_else(|| panic!("{part}"))
+    };
+    (n("attempts"), n("delivered"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_failed_attempts_never_followed() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    // Where a followed redirect would land: it counts every request.
+    let landed = Arc::new(AtomicU64::new(0));
+    let l = landed.clone();
+    let sink = axum::Router::new().fallback(move || {
+        let l = l.clone();
+        async move {
+            l.fetch_add(1, Ordering::SeqCst);
+            axum::http::StatusCode::NO_CONTENT
+        }
+    });
+    let sink_addr = spawn(sink).await;
+    // The webhook URL answers 301 and 307 in turn, pointing at the sink.
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let redirecting = axum::Router::new().fallback(move || {
+        let s = s.clone();
+        async move {
+            let n = s.fetch_add(1, Ordering::SeqCst);
+            let code = if n % 2 == 0 { 301 } else { 307 };
+            axum::http::Response::builder()
+                .status(code)
+                .header("location", format!("http://{sink_addr}/stolen"))
+                .body(axum::body::Body::empty())
+                .unwrap()
+        }
+    });
+    let hook = spawn(redirecting).await;
+    let url = format!("http://{hook}/hook");
+    let out = tokio::task::spawn_blocking(move || {
+        hookbench(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--webhook-url",
+            &url,
+            "--secret",
+            SECRET,
+            "--speedup",
+            "200",
+            "--stop-after",
+            "3s",
+        ])
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let (attempts, delivered) = webhook_summary(&stdout);
+    assert!(attempts >= 2 && seen.load(Ordering::SeqCst) >= 2, "{stdout}");
+    assert_eq!(delivered, 0, "a 3xx is not a delivery: {stdout}");
+    assert_eq!(landed.load(Ordering::SeqCst), 0, "a redirect was followed");
+}
+
+async fn spawn(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+#[test]
+fn proxy_variables_do_not_hijack_loopback_traffic() {
+    // A proxy that is not there: any request sent through it fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let proxy = format!("http://{closed}");
+    let vars = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["compare", "--engine", "live", "--speedup", "2000", "--duration", "10m"])
+        .args(["--strategies", "poll,webhook", "--format", "json"])
+        .envs(vars.iter().map(|v| (v, proxy.as_str())))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for r in v["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        assert!(e["total"].as_u64().unwrap() > 0);
+        assert_eq!(e["detected"], e["total"], "{}: {e}", r["label"]);
+    }
+}
