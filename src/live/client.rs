@@ -10,6 +10,7 @@ use reqwest::header::HeaderMap;
 
 use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
 use crate::model::api::{answer_bytes, Body, Request, Response, Status};
+use crate::model::emitter::MAX_SERVER_WAIT;
 use crate::units::{Micros, SECOND};
 
 /// The header that names the client for rate limiting.
@@ -85,9 +86,16 @@ pub fn status_of(code: u16) -> Status {
     }
 }
 
-/// A header holding whole seconds (`Retry-After`, `X-Poll-Interval`), in microseconds.
+/// A header holding whole seconds (`Retry-After`, `X-Poll-Interval`), in microseconds, cut to
+/// [`MAX_SERVER_WAIT`] (a day): a server cannot make a client wait longer, or overflow its time.
 pub fn secs_header(h: &HeaderMap, name: &str) -> Option<Micros> {
-    h.get(name)?.to_str().ok()?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(SECOND))
+    let secs = h.get(name)?.to_str().ok()?.trim();
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Digits beyond u64 are still a (very long) number of seconds.
+    let secs = secs.parse::<u64>().unwrap_or(u64::MAX);
+    Some(secs.saturating_mul(SECOND).min(MAX_SERVER_WAIT))
 }
 
 /// An `ETag` header as the model's tag (weak or strong; the server sends 16 hex digits).
@@ -182,6 +190,23 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_given_waits_are_capped_and_never_wrap() {
+        let mut h = HeaderMap::new();
+        for (value, want) in [
+            ("120", Some(120 * SECOND)),
+            ("18446744073709551615", Some(MAX_SERVER_WAIT)),
+            ("99999999999999999999999999", Some(MAX_SERVER_WAIT)),
+            ("-1", None),
+            ("+5", None),
+            ("", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ] {
+            h.insert("retry-after", value.parse().unwrap());
+            assert_eq!(secs_header(&h, "retry-after"), want, "{value}");
+        }
+    }
 
     #[test]
     fn loopback_is_told_apart_from_other_hosts() {
