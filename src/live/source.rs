@@ -6,6 +6,10 @@
 //! real headers: `ETag`, the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
 //! `X-RateLimit-*`, `Retry-After` and `X-Poll-Interval`. Header durations are scenario seconds.
 //!
+//! Clients are remembered for their quota. At most [`MAX_CLIENTS`] are tracked: when the table
+//! is full, those whose quota window is over are forgotten (they would start afresh anyway),
+//! and a new key that still finds no room shares the `anonymous` client's quota.
+//!
 //! Long polls (`GET /events?wait=20s`) are held for the model's `hold` before the round trip.
 //! `GET /stream` is a `text/event-stream`: a `retry:` field (scenario milliseconds), then each
 //! event after `Last-Event-ID` as `id:`/`event:`/`data:` lines, sent one one-way delay (a
@@ -32,6 +36,12 @@ use crate::model::dist::Rng;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::units::SECOND;
+
+/// The most clients (distinct `X-Api-Key` values) tracked at once; `anonymous` may be one more.
+pub const MAX_CLIENTS: usize = 10_000;
+
+/// The client that requests without a key share, and keys beyond a full table.
+pub const ANONYMOUS: &str = "anonymous";
 
 struct Client {
     api: Api,
@@ -60,18 +70,30 @@ pub struct SourceState {
     /// Virtual time.
     pub clock: Clock,
     clients: Mutex<HashMap<String, Client>>,
+    max_clients: usize,
     stats: Mutex<ServeStats>,
     emitters: Mutex<Vec<(String, Arc<Mutex<LiveOutbox>>)>>,
 }
 
 impl SourceState {
-    /// A server over `log`.
+    /// A server over `log`, tracking at most [`MAX_CLIENTS`] clients.
     pub fn new(scenario: Arc<Scenario>, log: Arc<EventLog>, clock: Clock) -> Arc<Self> {
+        Self::with_max_clients(scenario, log, clock, MAX_CLIENTS)
+    }
+
+    /// A server over `log` tracking at most `max_clients` clients (at least 1).
+    pub fn with_max_clients(
+        scenario: Arc<Scenario>,
+        log: Arc<EventLog>,
+        clock: Clock,
+        max_clients: usize,
+    ) -> Arc<Self> {
         Arc::new(SourceState {
             scenario,
             log,
             clock,
             clients: Mutex::new(HashMap::new()),
+            max_clients: max_clients.max(1),
             stats: Mutex::new(ServeStats::default()),
             emitters: Mutex::new(Vec::new()),
         })
@@ -87,6 +109,11 @@ impl SourceState {
         *lock(&self.stats)
     }
 
+    /// How many clients are tracked.
+    pub fn clients(&self) -> usize {
+        lock(&self.clients).len()
+    }
+
     /// The peak share of quota `client` used, if there is a quota and it called.
     pub fn peak_use(&self, client: &str) -> Option<f64> {
         lock(&self.clients).get(client).and_then(|c| c.api.peak_use())
@@ -98,6 +125,13 @@ impl SourceState {
         let now = self.clock.now();
         let billable = now < self.scenario.duration;
         let mut clients = lock(&self.clients);
+        let mut client = client;
+        if !clients.contains_key(client) && clients.len() >= self.max_clients {
+            clients.retain(|_, c| !c.api.quota_idle(now));
+            if clients.len() >= self.max_clients {
+                client = ANONYMOUS;
+            }
+        }
         let c = clients.entry(client.to_string()).or_insert_with(|| Client {
             api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes),
             rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
@@ -139,7 +173,7 @@ fn client_of(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 128)
-        .unwrap_or("anonymous")
+        .unwrap_or(ANONYMOUS)
         .to_string()
 }
 

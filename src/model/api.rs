@@ -181,6 +181,12 @@ impl Api {
         self.limiter.as_ref().map(RateLimiter::peak_use)
     }
 
+    /// Whether this client's quota holds nothing at `now` that a fresh client's would not: no
+    /// quota, or its window is over.
+    pub fn quota_idle(&self, now: Micros) -> bool {
+        self.limiter.as_ref().is_none_or(|rl| rl.window_over(now))
+    }
+
     /// The page of events after `cursor` visible at `at`, and its ETag.
     fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64) {
         let visible = log.visible_count(at);

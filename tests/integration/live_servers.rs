@@ -311,3 +311,55 @@ fn proxy_variables_do_not_hijack_loopback_traffic() {
         assert_eq!(e["detected"], e["total"], "{}: {e}", r["label"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_table_stays_bounded_however_many_keys_call() {
+    use hookbench::live::clock::Clock;
+    use hookbench::live::source::{self, SourceState};
+    use hookbench::model::source::EventLog;
+    use std::sync::Arc;
+    let c = reqwest::Client::new();
+    let get = |addr: std::net::SocketAddr, key: String| {
+        c.get(format!("http://{addr}/events?limit=1")).header("x-api-key", key).send()
+    };
+    let remaining = |r: &reqwest::Response| -> u64 {
+        r.headers()["x-ratelimit-remaining"].to_str().unwrap().parse().unwrap()
+    };
+    // Windows of an hour at real time: no client's window ends during the test, so past the
+    // cap new keys share the anonymous quota.
+    let s = Arc::new(crate::util::scenario(
+        "name = \"clients\"\nduration = \"1h\"\n[events]\nrate = \"60/h\"\n[api]\nrtt = \"0s\"\nrate_limit = \"1000/h\"\n",
+    ));
+    let log = Arc::new(EventLog::generate(&s));
+    let state = SourceState::with_max_clients(s.clone(), log.clone(), Clock::start(1.0), 50);
+    let addr = spawn(source::router(state.clone())).await;
+    for i in 0..50 {
+        let r = get(addr, format!("key-{i}")).await.unwrap();
+        assert_eq!(remaining(&r), 999, "key-{i} has its own quota");
+    }
+    let mut shared = Vec::new();
+    for i in 50..120 {
+        shared.push(remaining(&get(addr, format!("key-{i}")).await.unwrap()));
+    }
+    assert_eq!(shared, (0..70).map(|n| 999 - n).collect::<Vec<_>>(), "keys past the cap share one quota");
+    assert_eq!(state.clients(), 51, "50 keys and anonymous");
+    // A known key keeps its own quota.
+    assert_eq!(remaining(&get(addr, "key-7".into()).await.unwrap()), 998);
+
+    // Windows of a second at a thousandfold speed-up: windows end within milliseconds, and the
+    // clients whose window ended make room for new keys.
+    let s = Arc::new(crate::util::scenario(
+        "name = \"clients\"\nduration = \"1h\"\n[events]\nrate = \"60/h\"\n[api]\nrtt = \"0s\"\nrate_limit = \"1000/s\"\n",
+    ));
+    let log = Arc::new(EventLog::generate(&s));
+    let state = SourceState::with_max_clients(s, log, Clock::start(1000.0), 50);
+    let addr = spawn(source::router(state.clone())).await;
+    for i in 0..500 {
+        let r = get(addr, format!("key-{i}")).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(state.clients() <= 51, "{} clients tracked after {i} keys", state.clients());
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let r = get(addr, "key-new".into()).await.unwrap();
+    assert_eq!(remaining(&r), 999, "a new key gets its own quota once old windows are over");
+}
