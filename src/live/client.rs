@@ -2,12 +2,13 @@
 //!
 //! Owns the translation a live consumer needs and nothing else: the path of each
 //! [`Request`](crate::model::api::Request), the mapping of HTTP status codes to model statuses
-//! (one place), the parsing of `ETag` and `Retry-After`/`X-Poll-Interval` headers (one place
-//! each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
+//! (one place), the parsing of `ETag` (with [`crate::live::etag`]) and
+//! `Retry-After`/`X-Poll-Interval` headers (one place each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
 //! wire functions, as the sim sizes them, so the two engines bill alike. It keeps no counts.
 
 use reqwest::header::HeaderMap;
 
+use crate::live::etag;
 use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
 use crate::model::api::{answer_bytes, Body, Request, Response, Status};
 use crate::model::emitter::MAX_SERVER_WAIT;
@@ -100,8 +101,7 @@ pub fn secs_header(h: &HeaderMap, name: &str) -> Option<Micros> {
 
 /// An `ETag` header as the model's tag (weak or strong; the server sends 16 hex digits).
 pub fn etag_of(h: &HeaderMap) -> Option<u64> {
-    let v = h.get("etag")?.to_str().ok()?.trim();
-    u64::from_str_radix(v.trim_start_matches("W/").trim_matches('"'), 16).ok()
+    etag::parse(h.get("etag")?.to_str().ok()?)
 }
 
 impl Api {
@@ -132,7 +132,7 @@ impl Api {
     pub async fn fetch(&self, req: Request) -> Response {
         let mut rb = self.get(&path_of(&req), "application/json");
         if let Request::List { if_none_match: Some(etag), .. } = req {
-            rb = rb.header("if-none-match", format!("\"{etag:016x}\""));
+            rb = rb.header("if-none-match", etag::format(etag));
         }
         let Ok(r) = rb.send().await else { return self.bare(&req, Status::Unavailable, false) };
         let h = r.headers().clone();

@@ -3,7 +3,8 @@
 //! Owns the HTTP face of [`crate::model::api::Api`]: query parsing, one `Api` (quota) per client
 //! identified by its `X-Api-Key` header, the modelled round trip (the answer is computed when the
 //! request arrives and sent after the sampled `api.rtt`, compressed by the speed-up), and the
-//! real headers: `ETag`, the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
+//! real headers: `ETag` (with `If-None-Match` evaluated as RFC 9110 says, see
+//! [`crate::live::etag`]), the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
 //! `X-RateLimit-*`, `Retry-After` and `X-Poll-Interval`. Header durations are scenario seconds.
 //!
 //! Clients are remembered for their quota. At most [`MAX_CLIENTS`] are tracked: when the table
@@ -29,6 +30,7 @@ use serde_json::json;
 pub use crate::live::client::API_KEY;
 use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
+use crate::live::etag::{self, IfNoneMatch};
 use crate::live::json as body;
 use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
@@ -119,9 +121,15 @@ impl SourceState {
         lock(&self.clients).get(client).and_then(|c| c.api.peak_use())
     }
 
-    /// Answers `req` for `client` now; returns the answer and the time to wait before sending
-    /// it: the hold of a long poll plus the round trip.
-    fn answer(&self, client: &str, req: Request) -> (ApiResponse, std::time::Duration) {
+    /// Answers `req` for `client` now, under the `If-None-Match` condition `cond` (list
+    /// requests); returns the answer and the time to wait before sending it: the hold of a long
+    /// poll plus the round trip.
+    fn answer(
+        &self,
+        client: &str,
+        mut req: Request,
+        cond: Option<&IfNoneMatch>,
+    ) -> (ApiResponse, std::time::Duration) {
         let now = self.clock.now();
         let billable = now < self.scenario.duration;
         let mut clients = lock(&self.clients);
@@ -136,6 +144,12 @@ impl SourceState {
             api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes),
             rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
         });
+        if let (Request::List { cursor, limit, if_none_match }, Some(cond)) = (&mut req, cond) {
+            // The model answers 304 to the client holding the current tag: a condition that
+            // matches it (`*`, or a list naming it) is that client.
+            let current = c.api.list_etag(&self.log, now, *cursor, *limit);
+            *if_none_match = cond.matches(current).then_some(current);
+        }
         let resp = c.api.handle(&self.log, now, req, billable);
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
@@ -185,12 +199,6 @@ async fn openapi() -> Response {
     Json(crate::live::openapi::document()).into_response()
 }
 
-fn parse_etag(headers: &HeaderMap) -> Option<u64> {
-    let v = headers.get("if-none-match")?.to_str().ok()?.trim();
-    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
-    u64::from_str_radix(v, 16).ok()
-}
-
 async fn list_events(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
@@ -216,7 +224,7 @@ async fn list_events(
         }
     };
     let req = match q.get("wait").map(|w| crate::units::parse_duration(w)) {
-        None => Request::List { cursor, limit, if_none_match: parse_etag(&headers) },
+        None => Request::List { cursor, limit, if_none_match: None },
         Some(Ok(wait)) if wait > 0 => Request::LongPoll { cursor, limit, wait },
         Some(_) => {
             st.bad();
@@ -229,7 +237,8 @@ async fn list_events(
 /// Answers `req` for the client the headers name, after the modelled round trip. `cursor` is a
 /// list request's cursor (0 otherwise).
 async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u32) -> Response {
-    let (resp, rtt) = st.answer(&client_of(headers), req);
+    let cond = IfNoneMatch::from_headers(headers);
+    let (resp, rtt) = st.answer(&client_of(headers), req, cond.as_ref());
     crate::live::timer::sleep(rtt).await;
     render(st, &resp, cursor)
 }
@@ -275,7 +284,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
         }
     };
     let client = client_of(&headers);
-    let (resp, rtt) = st.answer(&client, Request::Stream { cursor });
+    let (resp, rtt) = st.answer(&client, Request::Stream { cursor }, None);
     crate::live::timer::sleep(rtt).await;
     let Body::Stream { from, until, retry } = resp.body else { return render(&st, &resp, cursor) };
     let mut h = headers_for(&st, &resp);
@@ -342,7 +351,7 @@ fn header(h: &mut HeaderMap, name: &'static str, value: String) {
 fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
     let mut h = HeaderMap::new();
     if let Some(etag) = resp.etag {
-        header(&mut h, "etag", format!("\"{etag:016x}\""));
+        header(&mut h, "etag", etag::format(etag));
     }
     if let (Some(rate), Some(q)) = (resp.rate, st.scenario.api.rate_limit) {
         let window = q.window / SECOND;

@@ -187,6 +187,12 @@ impl Api {
         self.limiter.as_ref().is_none_or(|rl| rl.window_over(now))
     }
 
+    /// The ETag a list request for `cursor` and `limit` would carry at `now`: what an HTTP
+    /// server compares `If-None-Match: *` or a list of tags with.
+    pub fn list_etag(&self, log: &EventLog, now: Micros, cursor: u32, limit: u32) -> u64 {
+        self.page(log, now, cursor, limit).1
+    }
+
     /// The page of events after `cursor` visible at `at`, and its ETag.
     fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64) {
         let visible = log.visible_count(at);

@@ -363,3 +363,44 @@ async fn the_client_table_stays_bounded_however_many_keys_call() {
     let r = get(addr, "key-new".into()).await.unwrap();
     assert_eq!(remaining(&r), 999, "a new key gets its own quota once old windows are over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_none_match_star_lists_and_weak_tags_get_304() {
+    use hookbench::live::clock::Clock;
+    use hookbench::live::source::{self, SourceState};
+    use hookbench::model::source::EventLog;
+    use std::sync::Arc;
+    // One event an hour at real time: the page does not change during the test.
+    let s = Arc::new(crate::util::scenario(
+        "name = \"inm\"\nduration = \"1h\"\n[events]\nrate = \"1/h\"\n[api]\nrtt = \"0s\"\n",
+    ));
+    let log = Arc::new(EventLog::generate(&s));
+    let addr = spawn(source::router(SourceState::new(s, log, Clock::start(1.0)))).await;
+    let c = reqwest::Client::new();
+    let url = format!("http://{addr}/events?limit=5");
+    let first = c.get(&url).send().await.unwrap();
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let weak = format!("W/{tag}");
+    let list = format!("\"x\", W/\"0000000000000000\", {tag}");
+    let cases: [(&[&str], u16); 8] = [
+        (&["*"], 304),
+        (&[&list], 304),
+        (&["\"x\"", &tag], 304),
+        (&[&weak], 304),
+        (&[&tag], 304),
+        (&["\"x\", \"y\""], 200),
+        (&["\"0000000000000000\""], 200),
+        (&["not a tag"], 200),
+    ];
+    for (lines, want) in cases {
+        let mut rb = c.get(&url);
+        for l in lines {
+            rb = rb.header("if-none-match", *l);
+        }
+        let r = rb.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), want, "If-None-Match: {lines:?}");
+        if want == 304 {
+            assert_eq!(r.headers()["etag"].to_str().unwrap(), tag);
+        }
+    }
+}
