@@ -404,3 +404,51 @@ async fn if_none_match_star_lists_and_weak_tags_get_304() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_receiver_error_is_json_and_a_large_body_is_a_counted_rejection() {
+    use axum::body::Body;
+    use hookbench::live::clock::Clock;
+    use hookbench::live::receiver::{self, ReceiverState, MAX_BODY};
+    use hookbench::model::receiver::Receiver;
+    use hookbench::model::signature::Secret;
+    use tower::ServiceExt;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let faults = Receiver::new(&crate::util::scenario("name = \"r\"\n[events]\nrate = \"1/h\"\n").receiver);
+    let state =
+        ReceiverState::new(Secret::parse(SECRET).unwrap(), 300, faults, Clock::start(1.0), 1, vec![tx]);
+    let router = receiver::router(state.clone());
+    let call = |req: axum::http::Request<Body>| {
+        let router = router.clone();
+        async move {
+            let r = router.oneshot(req).await.unwrap();
+            let (parts, body) = r.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
+                panic!("{} is not JSON: {:?}", parts.status, String::from_utf8_lossy(&body))
+            });
+            assert_eq!(json["error"]["status"], parts.status.as_u16(), "{json}");
+            (parts.status.as_u16(), parts.headers)
+        }
+    };
+    let post = |uri: &str| axum::http::Request::post(uri.to_string());
+    let huge = vec![b'x'; MAX_BODY + 1];
+    // Declared too large, and sent chunked without a length.
+    let (code, _) =
+        call(post("/hooks/0").header("content-length", huge.len()).body(Body::from(huge.clone())).unwrap())
+            .await;
+    assert_eq!(code, 413);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        huge.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let (code, _) =
+        call(post("/any/path").body(Body::from_stream(futures_util::stream::iter(chunks))).unwrap()).await;
+    assert_eq!(code, 413);
+    assert_eq!(state.stats().rejected, 2, "a body over 1 MiB is a rejected delivery");
+    // Other refusals keep the same shape.
+    let (code, headers) = call(axum::http::Request::get("/hooks/0").body(Body::empty()).unwrap()).await;
+    assert_eq!((code, headers["allow"].to_str().unwrap()), (405, "POST"));
+    let (code, _) = call(post("/hooks/nope").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(code, 404);
+    let (code, _) = call(post("/hooks/0").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(code, 400, "missing signature headers");
+}
