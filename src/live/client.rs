@@ -65,10 +65,11 @@ pub fn path_of(req: &Request) -> String {
         Request::List { cursor, limit, .. } => {
             format!("/events?{}limit={limit}", after(cursor).unwrap_or_default())
         }
+        // `wait` in whole milliseconds, as the API's pattern takes it.
         Request::LongPoll { cursor, limit, wait } => format!(
-            "/events?{}limit={limit}&wait={}",
+            "/events?{}limit={limit}&wait={}ms",
             after(cursor).unwrap_or_default(),
-            crate::units::format_duration(wait)
+            (wait / crate::units::MILLI).clamp(1, 999_999_999)
         ),
         Request::Stream { .. } => "/stream".to_string(),
         Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),

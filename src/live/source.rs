@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -171,12 +172,12 @@ impl SourceState {
 /// The router of the source server.
 pub fn router(state: Arc<SourceState>) -> Router {
     Router::new()
-        .route("/events", get(list_events))
-        .route("/events/{id}", get(get_event))
-        .route("/stream", get(stream))
-        .route("/resources/{id}", get(get_resource))
-        .route("/dead-letters", get(dead_letters))
-        .route("/openapi.json", get(openapi))
+        .route("/events", get(list_events).fallback(only_get))
+        .route("/events/{id}", get(get_event).fallback(only_get))
+        .route("/stream", get(stream).fallback(only_get))
+        .route("/resources/{id}", get(get_resource).fallback(only_get))
+        .route("/dead-letters", get(dead_letters).fallback(only_get))
+        .route("/openapi.json", get(openapi).fallback(only_get))
         .fallback(not_found)
         .with_state(state)
 }
@@ -195,40 +196,73 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such route; see GET /openapi.json")
 }
 
+async fn only_get() -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "this route answers GET (and HEAD) only");
+    r.headers_mut().insert(axum::http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
+}
+
 async fn openapi() -> Response {
     Json(crate::live::openapi::document()).into_response()
+}
+
+/// A whole number of at least 1 (digits only); beyond `u32` it saturates, and the page size
+/// caps it anyway.
+fn parse_limit(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = text.bytes().fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')));
+    (n >= 1).then_some(n)
+}
+
+/// A long poll's `wait`: 1 to 9 digits without a leading zero and a unit of `ms`, `s`, `m` or
+/// `h` — exactly the OpenAPI document's pattern `^[1-9][0-9]{0,8}(ms|s|m|h)$`.
+pub fn parse_wait(text: &str) -> Option<crate::units::Micros> {
+    use crate::units::{MILLI, SECOND};
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    if digits.is_empty() || digits.len() > 9 || digits.starts_with('0') {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    let unit = match unit {
+        "ms" => MILLI,
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" => 3600 * SECOND,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
+/// A malformed request: counted, and answered 400 with `message`.
+fn bad_request(st: &SourceState, message: &str) -> Response {
+    st.bad();
+    error(StatusCode::BAD_REQUEST, message)
 }
 
 async fn list_events(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let cursor = match q.get("after").map(String::as_str) {
-        None | Some("") => 0,
-        Some(after) => match body::parse_event_id(after) {
-            Some(id) => id.saturating_add(1),
-            None => {
-                st.bad();
-                return error(StatusCode::BAD_REQUEST, "`after` must be an event id such as evt_0000000123");
-            }
-        },
+    let Ok(Query(q)) = query else { return bad_request(&st, "the query string is malformed") };
+    let cursor = match q.get("after").map(|a| body::parse_event_id(a)) {
+        None => 0,
+        Some(Some(id)) => id.saturating_add(1),
+        Some(None) => return bad_request(&st, "`after` must be an event id such as evt_0000000123"),
     };
-    let page = st.scenario.api.page_size;
-    let limit = match q.get("limit").map(|l| l.parse::<u32>()) {
-        None => page,
-        Some(Ok(l)) if l >= 1 => l,
-        Some(_) => {
-            st.bad();
-            return error(StatusCode::BAD_REQUEST, "`limit` must be a whole number of at least 1");
-        }
+    let limit = match q.get("limit").map(|l| parse_limit(l)) {
+        None => st.scenario.api.page_size,
+        Some(Some(l)) => l,
+        Some(None) => return bad_request(&st, "`limit` must be a whole number of at least 1"),
     };
-    let req = match q.get("wait").map(|w| crate::units::parse_duration(w)) {
+    let req = match q.get("wait").map(|w| parse_wait(w)) {
         None => Request::List { cursor, limit, if_none_match: None },
-        Some(Ok(wait)) if wait > 0 => Request::LongPoll { cursor, limit, wait },
-        Some(_) => {
-            st.bad();
-            return error(StatusCode::BAD_REQUEST, "`wait` must be a duration above zero such as 20s");
+        Some(Some(wait)) => Request::LongPoll { cursor, limit, wait },
+        Some(None) => {
+            return bad_request(&st, "`wait` must be a duration above zero such as 20s, 500ms, 2m or 1h")
         }
     };
     respond(&st, &headers, req, cursor).await
@@ -246,11 +280,10 @@ async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u3
 async fn get_event(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let Some(id) = body::parse_event_id(&id) else {
-        st.bad();
-        return error(StatusCode::BAD_REQUEST, "the event id must look like evt_0000000123");
+    let Some(id) = id.ok().and_then(|Path(id)| body::parse_event_id(&id)) else {
+        return bad_request(&st, "the event id must look like evt_0000000123");
     };
     respond(&st, &headers, Request::Event(id), 0).await
 }
@@ -258,11 +291,10 @@ async fn get_event(
 async fn get_resource(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let Some(id) = body::parse_resource_id(&id) else {
-        st.bad();
-        return error(StatusCode::BAD_REQUEST, "the resource id must look like res_000042");
+    let Some(id) = id.ok().and_then(|Path(id)| body::parse_resource_id(&id)) else {
+        return bad_request(&st, "the resource id must look like res_000042");
     };
     if id >= st.log.resources() {
         st.bad();
@@ -275,13 +307,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
     let cursor = match headers.get("last-event-id").map(|v| v.to_str().ok().and_then(body::parse_event_id)) {
         None => 0,
         Some(Some(id)) => id.saturating_add(1),
-        Some(None) => {
-            st.bad();
-            return error(
-                StatusCode::BAD_REQUEST,
-                "`Last-Event-ID` must be an event id such as evt_0000000123",
-            );
-        }
+        Some(None) => return bad_request(&st, "`Last-Event-ID` must be an event id such as evt_0000000123"),
     };
     let client = client_of(&headers);
     let (resp, rtt) = st.answer(&client, Request::Stream { cursor }, None);

@@ -452,3 +452,73 @@ async fn every_receiver_error_is_json_and_a_large_body_is_a_counted_rejection() 
     let (code, _) = call(post("/hooks/0").body(Body::from("{}")).unwrap()).await;
     assert_eq!(code, 400, "missing signature headers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_the_server_that_runs() {
+    use hookbench::live::clock::Clock;
+    use hookbench::live::source::{self, SourceState};
+    use hookbench::model::source::EventLog;
+    use std::sync::Arc;
+    // A millionfold speed-up: the hour is visible at once, and long polls return at once.
+    let s = Arc::new(crate::util::scenario(
+        "name = \"doc\"\nduration = \"1h\"\n[events]\nrate = \"600/h\"\nresources = 20\n[api]\nrtt = \"0s\"\nsse_drop_every = \"1m\"\n",
+    ));
+    let log = Arc::new(EventLog::generate(&s));
+    let addr = spawn(source::router(SourceState::new(s, log, Clock::start(1e6)))).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let c = reqwest::Client::new();
+    let doc: serde_json::Value =
+        c.get(format!("http://{addr}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    // The key is optional: requests without one share the anonymous quota.
+    assert!(doc["security"].as_array().unwrap().contains(&serde_json::json!({})), "{}", doc["security"]);
+    let params = |path: &str| doc["paths"][path]["get"]["parameters"].as_array().unwrap().clone();
+    let schema_of = |path: &str, name: &str| {
+        params(path).into_iter().find(|p| p["name"] == name).map(|p| p["schema"].clone()).unwrap()
+    };
+    assert_eq!(schema_of("/events", "wait")["pattern"], "^[1-9][0-9]{0,8}(ms|s|m|h)$");
+    assert_eq!(schema_of("/events", "after")["pattern"], "^evt_[0-9]{1,10}$");
+    assert_eq!(schema_of("/stream", "Last-Event-ID")["pattern"], "^evt_[0-9]{1,10}$");
+    assert_eq!(schema_of("/resources/{id}", "id")["pattern"], "^res_[0-9]{1,10}$");
+    let stream = &doc["paths"]["/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"];
+    assert_eq!(stream["schema"]["$ref"], "#/components/schemas/StreamMessage");
+    assert!(doc["components"]["schemas"]["StreamMessage"]["properties"]["data"].is_object());
+
+    // What the schema allows is accepted; what it forbids gets 400.
+    let status = |path: String, last_event_id: Option<&'static str>| {
+        let mut rb = c.get(format!("http://{addr}{path}"));
+        if let Some(v) = last_event_id {
+            rb = rb.header("last-event-id", v);
+        }
+        async move { rb.send().await.unwrap().status().as_u16() }
+    };
+    for (path, want) in [
+        ("/events?after=evt_0000000005", 200),
+        ("/events?after=evt_9999999999", 200),
+        ("/events?limit=4294967296", 200),
+        ("/events?limit=99999999999999999999999", 200),
+        ("/events?wait=999999999h", 200),
+        ("/events?wait=250ms", 200),
+        ("/events/evt_0000000001", 200),
+        ("/events/evt_9999999999", 404),
+        ("/resources/res_000003", 200),
+        ("/resources/res_9999999999", 404),
+        ("/events?after=", 400),
+        ("/events?after=5", 400),
+        ("/events?after=evt_00000000001", 400),
+        ("/events?limit=0", 400),
+        ("/events?limit=+5", 400),
+        ("/events?wait=1m30s", 400),
+        ("/events?wait=0s", 400),
+        ("/events?wait=20", 400),
+        ("/events/0", 400),
+        ("/resources/0", 400),
+    ] {
+        assert_eq!(status(path.to_string(), None).await, want, "{path}");
+    }
+    assert_eq!(status("/stream".into(), Some("0")).await, 400, "Last-Event-ID: 0");
+    assert_eq!(status("/stream".into(), Some("evt_0000000003")).await, 200);
+    let r = c.post(format!("http://{addr}/events")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["status"], 405);
+}
