@@ -246,7 +246,7 @@ async fn redirects_are_failed_attempts_never_followed() {
         let s = s.clone();
         async move {
             let n = s.fetch_add(1, Ordering::SeqCst);
-            let code = if n % 2 == 0 { 301 } else { 307 };
+            let code = if n.is_multiple_of(2) { 301 } else { 307 };
             axum::http::Response::builder()
                 .status(code)
                 .header("location", format!("http://{sink_addr}/stolen"))
