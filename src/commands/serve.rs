@@ -1,8 +1,8 @@
 //! `hookbench serve`: the mock source alone — the pollable API, and webhooks to your URL.
 //!
-//! Validates the flags (scenario, speed-up, URL, secret), binds loopback (another address only
-//! with `--allow-remote`), prints the address it bound, and runs until Ctrl-C or
-//! `--stop-after`, then prints a one-line summary.
+//! Validates the flags (scenario, speed-up, URL, secret, and the listening limits it shares with
+//! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
+//! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
 use std::io::Write;
 use std::sync::Arc;
