@@ -141,8 +141,9 @@ fn wrk(args: &[&str]) -> Option<f64> {
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     let rt = runtime();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT * 2).build().expect("client");
     let raddr = rt.block_on(receiver());
+    let loopback = format!("http://{raddr}/").parse().expect("url");
+    let client = hookbench::live::client::http_client(&loopback, IN_FLIGHT * 2).expect("client");
     let target = Target {
         url: format!("http://{raddr}/hooks/0"),
         secret: Secret::parse(SECRET).expect("secret"),

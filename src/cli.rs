@@ -73,10 +73,19 @@ pub struct ServerArgs {
     /// Stop by itself after this much wall time (default: run until Ctrl-C).
     #[arg(long, value_name = "DURATION")]
     pub stop_after: Option<String>,
-    /// Cut off a client that has not sent its request headers within this long.
+    /// Cut off a connection that has not sent its whole first request head within this long of
+    /// being accepted (silent and slowloris clients).
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub header_timeout: String,
-    /// Serve at most this many connections at once.
+    /// Cut off a connection whose request body has not arrived in full within this long of its
+    /// head.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub body_timeout: String,
+    /// Close a kept-alive connection that sends no next request within this long of its last
+    /// answer.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub idle_timeout: String,
+    /// Serve at most this many connections at once (1 to 100000); further ones wait.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
 }

@@ -49,20 +49,51 @@ pub fn load_scenario(name_or_path: &str) -> Result<(Scenario, Option<String>)> {
     }
 }
 
-/// Binds a listening socket: loopback unless `allow_remote` (then with a warning).
+/// Binds a listening socket: loopback unless `allow_remote` (then with a warning). `HOST` may be
+/// a name (`localhost`); every address it resolves to must be loopback, and the first that can
+/// be bound is used. An IPv4-mapped IPv6 address (`[::ffff:127.0.0.1]`) counts as its IPv4 one.
 pub async fn bind(addr: &str, allow_remote: bool) -> Result<tokio::net::TcpListener> {
-    let sa: std::net::SocketAddr = addr.parse().map_err(|_| {
-        Error::Input(format!("--addr `{addr}` is not an address; write HOST:PORT such as `127.0.0.1:8080` (port 0: any free port)"))
-    })?;
-    if !sa.ip().is_loopback() {
+    let not_an_address = || {
+        Error::Input(format!(
+            "--addr `{addr}` is not an address; write HOST:PORT such as `127.0.0.1:8080` or `localhost:8080` (port 0: any free port)"
+        ))
+    };
+    let candidates: Vec<std::net::SocketAddr> = match addr.parse::<std::net::SocketAddr>() {
+        Ok(sa) => vec![sa],
+        Err(_) => {
+            // A name: HOST:PORT with a port that parses, resolved by the system.
+            let (_, port) = addr.rsplit_once(':').ok_or_else(not_an_address)?;
+            port.parse::<u16>().map_err(|_| not_an_address())?;
+            tokio::net::lookup_host(addr)
+                .await
+                .map_err(|e| Error::Input(format!("--addr `{addr}`: cannot resolve the host ({e})")))?
+                .collect()
+        }
+    };
+    let candidates: Vec<std::net::SocketAddr> = candidates
+        .into_iter()
+        .map(|sa| std::net::SocketAddr::new(sa.ip().to_canonical(), sa.port()))
+        .collect();
+    if candidates.is_empty() {
+        return Err(not_an_address());
+    }
+    if let Some(remote) = candidates.iter().find(|sa| !sa.ip().is_loopback()) {
         if !allow_remote {
             return Err(Error::Input(format!(
                 "--addr `{addr}` is not a loopback address; add --allow-remote to listen on it, or use 127.0.0.1"
             )));
         }
-        eprintln!("warning: listening on {sa}, reachable from other machines");
+        eprintln!("warning: listening on {remote}, reachable from other machines");
     }
-    tokio::net::TcpListener::bind(sa).await.map_err(|e| match e.kind() {
+    let mut last = None;
+    for sa in &candidates {
+        match tokio::net::TcpListener::bind(sa).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some((*sa, e)),
+        }
+    }
+    let Some((sa, e)) = last else { return Err(not_an_address()) };
+    Err(match e.kind() {
         std::io::ErrorKind::AddrInUse => Error::Input(format!(
             "port {} is already in use; choose another with --addr, or port 0 for any free port",
             sa.port()
@@ -94,23 +125,6 @@ pub async fn until_stopped(limit: Option<std::time::Duration>) {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-/// The hardening limits from `--header-timeout` and `--max-connections`.
-pub fn limits(header_timeout: &str, max_connections: usize) -> Result<crate::live::serve::Limits> {
-    let t = crate::units::parse_duration(header_timeout)
-        .map_err(|e| Error::Input(format!("--header-timeout: {e}")))?;
-    if t < crate::units::MILLI {
-        return Err(Error::Input("--header-timeout must be at least `1ms`".into()));
-    }
-    if max_connections == 0 {
-        return Err(Error::Input("--max-connections must be at least 1".into()));
-    }
-    Ok(crate::live::serve::Limits {
-        header_read_timeout: std::time::Duration::from_micros(t),
-        max_connections,
-        reset_rate: 0.0,
-    })
 }
 
 /// A tokio runtime for the serving commands.

@@ -70,7 +70,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
     let faults = faults(&args)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;
-    let mut limits = super::limits(&args.server.header_timeout, args.server.max_connections)?;
+    let mut limits = super::serve::limits(&args.server)?;
     limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
     runtime()?.block_on(async move {
         let listener = bind(&args.addr, args.server.allow_remote).await?;

@@ -1,19 +1,20 @@
 //! `hookbench serve`: the mock source alone — the pollable API, and webhooks to your URL.
 //!
-//! Validates the flags (scenario, speed-up, URL, secret), binds loopback (another address only
-//! with `--allow-remote`), prints the address it bound, and runs until Ctrl-C or
-//! `--stop-after`, then prints a one-line summary.
+//! Validates the flags (scenario, speed-up, URL, secret, and the listening limits it shares with
+//! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
+//! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use super::{bind, load_scenario, runtime, stop_after, until_stopped};
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
 use crate::live::emitter::Target;
 use crate::live::lock;
 use crate::live::provider::{self, Subscription};
+use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
@@ -72,6 +73,32 @@ pub fn check_speedup(x: f64) -> Result<f64> {
     }
 }
 
+/// A server timeout flag: a duration of at least 1 ms.
+fn timeout(flag: &str, text: &str) -> Result<std::time::Duration> {
+    let t = crate::units::parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
+    if t < crate::units::MILLI {
+        return Err(Error::Input(format!("{flag} must be at least `1ms`")));
+    }
+    Ok(std::time::Duration::from_micros(t))
+}
+
+/// The hardening limits of `serve` and `receive` from their shared flags.
+pub fn limits(args: &ServerArgs) -> Result<Limits> {
+    if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+        return Err(Error::Input(format!(
+            "--max-connections {} is out of range; give a number from 1 to {MAX_CONNECTIONS}",
+            args.max_connections
+        )));
+    }
+    Ok(Limits {
+        header_timeout: timeout("--header-timeout", &args.header_timeout)?,
+        body_timeout: timeout("--body-timeout", &args.body_timeout)?,
+        idle_timeout: timeout("--idle-timeout", &args.idle_timeout)?,
+        max_connections: args.max_connections,
+        reset_rate: 0.0,
+    })
+}
+
 /// `hookbench serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
     let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
@@ -80,7 +107,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     }
     let speedup = check_speedup(args.speedup)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;
-    let limits = super::limits(&args.server.header_timeout, args.server.max_connections)?;
+    let limits = limits(&args.server)?;
     let target = match &args.webhook_url {
         Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
         None => None,
@@ -94,9 +121,10 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let log = Arc::new(EventLog::generate(&scenario));
         let scenario = Arc::new(scenario);
         let clock = Clock::start(speedup);
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| Error::Input(format!("cannot build the HTTP client: {e}")))?;
+        // The client only ever talks to the webhook URL (none: it stays idle).
+        let loopback = reqwest::Url::parse("http://127.0.0.1/").map_err(|e| Error::Internal(e.to_string()))?;
+        let client = crate::live::client::http_client(target.as_ref().map_or(&loopback, |(u, _)| u), usize::MAX)
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let subscriptions = target
             .iter()
             .map(|(u, secret)| Subscription {

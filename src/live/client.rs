@@ -2,14 +2,16 @@
 //!
 //! Owns the translation a live consumer needs and nothing else: the path of each
 //! [`Request`](crate::model::api::Request), the mapping of HTTP status codes to model statuses
-//! (one place), the parsing of `ETag` and `Retry-After`/`X-Poll-Interval` headers (one place
-//! each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
+//! (one place), the parsing of `ETag` (with [`crate::live::etag`]) and
+//! `Retry-After`/`X-Poll-Interval` headers (one place each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
 //! wire functions, as the sim sizes them, so the two engines bill alike. It keeps no counts.
 
 use reqwest::header::HeaderMap;
 
+use crate::live::etag;
 use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
 use crate::model::api::{answer_bytes, Body, Request, Response, Status};
+use crate::model::emitter::MAX_SERVER_WAIT;
 use crate::units::{Micros, SECOND};
 
 /// The header that names the client for rate limiting.
@@ -30,6 +32,32 @@ pub struct Api {
     pub payload_bytes: u32,
 }
 
+/// Whether `url` names this machine: a loopback address (an IPv4-mapped one included), or
+/// `localhost` and its subdomains.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            host == "localhost" || host.ends_with(".localhost")
+        }
+    }
+}
+
+/// The HTTP client of the webhook emitter and the consumers, for requests to `target`'s host:
+/// redirects are never followed; a loopback target is reached directly whatever `HTTP_PROXY`,
+/// `HTTPS_PROXY` or `ALL_PROXY` say, while another host honours them (and `NO_PROXY`) as curl
+/// does. At most `idle_per_host` idle connections are kept per host.
+pub fn http_client(target: &reqwest::Url, idle_per_host: usize) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(idle_per_host);
+    let builder = if is_loopback(target) { builder.no_proxy() } else { builder };
+    builder.build()
+}
+
 /// The path and query of `req`.
 pub fn path_of(req: &Request) -> String {
     let after = |cursor: u32| cursor.checked_sub(1).map(|a| format!("after={}&", json::event_id(a)));
@@ -37,10 +65,11 @@ pub fn path_of(req: &Request) -> String {
         Request::List { cursor, limit, .. } => {
             format!("/events?{}limit={limit}", after(cursor).unwrap_or_default())
         }
+        // `wait` in whole milliseconds, as the API's pattern takes it.
         Request::LongPoll { cursor, limit, wait } => format!(
-            "/events?{}limit={limit}&wait={}",
+            "/events?{}limit={limit}&wait={}ms",
             after(cursor).unwrap_or_default(),
-            crate::units::format_duration(wait)
+            (wait / crate::units::MILLI).clamp(1, 999_999_999)
         ),
         Request::Stream { .. } => "/stream".to_string(),
         Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),
@@ -59,15 +88,21 @@ pub fn status_of(code: u16) -> Status {
     }
 }
 
-/// A header holding whole seconds (`Retry-After`, `X-Poll-Interval`), in microseconds.
+/// A header holding whole seconds (`Retry-After`, `X-Poll-Interval`), in microseconds, cut to
+/// [`MAX_SERVER_WAIT`] (a day): a server cannot make a client wait longer, or overflow its time.
 pub fn secs_header(h: &HeaderMap, name: &str) -> Option<Micros> {
-    h.get(name)?.to_str().ok()?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(SECOND))
+    let secs = h.get(name)?.to_str().ok()?.trim();
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Digits beyond u64 are still a (very long) number of seconds.
+    let secs = secs.parse::<u64>().unwrap_or(u64::MAX);
+    Some(secs.saturating_mul(SECOND).min(MAX_SERVER_WAIT))
 }
 
 /// An `ETag` header as the model's tag (weak or strong; the server sends 16 hex digits).
 pub fn etag_of(h: &HeaderMap) -> Option<u64> {
-    let v = h.get("etag")?.to_str().ok()?.trim();
-    u64::from_str_radix(v.trim_start_matches("W/").trim_matches('"'), 16).ok()
+    etag::parse(h.get("etag")?.to_str().ok()?)
 }
 
 impl Api {
@@ -98,7 +133,7 @@ impl Api {
     pub async fn fetch(&self, req: Request) -> Response {
         let mut rb = self.get(&path_of(&req), "application/json");
         if let Request::List { if_none_match: Some(etag), .. } = req {
-            rb = rb.header("if-none-match", format!("\"{etag:016x}\""));
+            rb = rb.header("if-none-match", etag::format(etag));
         }
         let Ok(r) = rb.send().await else { return self.bare(&req, Status::Unavailable, false) };
         let h = r.headers().clone();
@@ -150,5 +185,51 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
             .ok()
             .and_then(|e| json::parse_event_id(&e.id))
             .map(Body::Event),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_given_waits_are_capped_and_never_wrap() {
+        let mut h = HeaderMap::new();
+        for (value, want) in [
+            ("120", Some(120 * SECOND)),
+            ("18446744073709551615", Some(MAX_SERVER_WAIT)),
+            ("99999999999999999999999999", Some(MAX_SERVER_WAIT)),
+            ("-1", None),
+            ("+5", None),
+            ("", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ] {
+            h.insert("retry-after", value.parse().unwrap());
+            assert_eq!(secs_header(&h, "retry-after"), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_told_apart_from_other_hosts() {
+        for u in [
+            "http://127.0.0.1:9/x",
+            "http://127.8.0.1/",
+            "http://[::1]:80/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost/",
+            "http://LocalHost.:8080/",
+            "http://api.localhost/",
+        ] {
+            assert!(is_loopback(&u.parse().unwrap()), "{u}");
+        }
+        for u in [
+            "http://10.0.0.1/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://example.com/",
+            "http://localhost.example.com/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(!is_loopback(&u.parse().unwrap()), "{u}");
+        }
     }
 }

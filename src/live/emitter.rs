@@ -4,7 +4,7 @@
 //! POSTs the body with Standard Webhooks headers (`webhook-id` fixed across retries,
 //! `webhook-timestamp` in real Unix seconds, `webhook-signature`), applies the per-attempt
 //! timeout, maps the answer (2xx success; 410 disable; 429/502/504 throttle with `Retry-After`;
-//! anything else or no answer a failure) and asks the row core's [`Outbox`] what comes next; the
+//! anything else — a 3xx included, as redirects are never followed — or no answer a failure) and asks the row core's [`Outbox`] what comes next; the
 //! outbox keeps the counts.
 
 use std::sync::{Arc, Mutex};

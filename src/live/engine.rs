@@ -109,9 +109,10 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     let secret = Secret::from_bytes(&key);
 
     let clock = Clock::start(opts.speedup);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
+    // Both servers are on loopback: one client reaches them, never through a proxy.
+    let loopback = reqwest::Url::parse(&format!("http://{src_addr}/"))
+        .map_err(|e| LiveError::Setup(format!("cannot name the source server: {e}")))?;
+    let client = crate::live::client::http_client(&loopback, 256)
         .map_err(|e| LiveError::Setup(format!("cannot build the HTTP client: {e}")))?;
     // Row i subscribes (if it takes webhooks) at POST /hooks/i of the receiver.
     let payloads: Vec<_> = specs.iter().map(|spec| spec.build(&scenario).subscription()).collect();

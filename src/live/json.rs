@@ -20,9 +20,20 @@ pub fn event_id(id: u32) -> String {
     format!("evt_{id:010}")
 }
 
-/// Parses `evt_0000000123` (or a bare number) into an event id.
+/// The number after `prefix` in `text`: 1 to 10 ASCII digits and nothing else (the OpenAPI
+/// document's `^evt_[0-9]{1,10}$`). Ten digits beyond `u32` saturate at `u32::MAX`, which no
+/// log reaches: it stands for "past every one".
+fn parse_id(text: &str, prefix: &str) -> Option<u32> {
+    let digits = text.strip_prefix(prefix)?;
+    if !(1..=10).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.bytes().fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0'))))
+}
+
+/// Parses `evt_0000000123` into an event id (the prefix is required).
 pub fn parse_event_id(text: &str) -> Option<u32> {
-    text.strip_prefix("evt_").unwrap_or(text).parse().ok()
+    parse_id(text, "evt_")
 }
 
 /// `res_000042`.
@@ -30,9 +41,9 @@ pub fn resource_id(id: u32) -> String {
     format!("res_{id:06}")
 }
 
-/// Parses `res_000042` (or a bare number).
+/// Parses `res_000042` (the prefix is required).
 pub fn parse_resource_id(text: &str) -> Option<u32> {
-    text.strip_prefix("res_").unwrap_or(text).parse().ok()
+    parse_id(text, "res_")
 }
 
 /// The webhook message id of an event: the same across retries, for idempotency.
@@ -142,4 +153,20 @@ pub struct ResourceIn {
     pub version: u32,
     /// The event that set the current state, if any.
     pub last_event_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_need_their_prefix_and_one_to_ten_digits() {
+        assert_eq!(parse_event_id(&event_id(123)), Some(123));
+        assert_eq!(parse_resource_id(&resource_id(42)), Some(42));
+        assert_eq!(parse_event_id("evt_9999999999"), Some(u32::MAX), "past every event");
+        for bad in ["0", "123", "evt_", "evt_-1", "evt_+1", "evt_1 ", "evt_00000000000", "res_1", "evt_１"] {
+            assert_eq!(parse_event_id(bad), None, "{bad}");
+        }
+        assert_eq!(parse_resource_id("0"), None);
+    }
 }

@@ -13,7 +13,8 @@
 //! answers into real headers and JSON ([`source`]), the emitter tasks turn the row core's
 //! [`crate::engine::row::Outbox`] decisions into signed POSTs ([`emitter`]; both built by one
 //! function, [`provider`], for `compare --engine live` and `serve`), the receiver verifies
-//! signatures and applies the scenario's faults ([`receiver`]), and each consumer actor
+//! signatures and applies the scenario's faults ([`receiver`]), entity tags are written, read and
+//! compared in one place ([`etag`]), and each consumer actor
 //! ([`consumer`]) carries real answers ([`client`], [`sse`]) into the very
 //! [`crate::engine::row::Row`] the sim engine drives. Virtual time runs `speedup` times faster
 //! than the wall clock ([`clock::Clock`], [`timer`]); [`serve`] is the hardened accept loop.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod consumer;
 pub mod emitter;
 pub mod engine;
+pub mod etag;
 pub mod json;
 pub mod openapi;
 pub mod provider;

@@ -1,6 +1,7 @@
 //! The verifying receiver: Standard Webhooks deliveries in, verified events out.
 //!
-//! Owns the HTTP face of a subscriber: body size limit, signature verification (constant time,
+//! Owns the HTTP face of a subscriber: body size limit (413, counted as rejected, in the JSON
+//! error shape of every other answer), signature verification (constant time,
 //! timestamp tolerance), replay protection by `webhook-id`, and the scenario's faults (outage
 //! windows answered 503, a 5xx failure rate, slow answers, 410 after `gone_at`). Each endpoint
 //! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
@@ -9,12 +10,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::live::clock::{unix_now, Clock};
@@ -56,7 +59,8 @@ pub struct ReceiveStats {
     pub accepted: u64,
     /// Of which `webhook-id`s already seen.
     pub duplicates: u64,
-    /// Rejected: bad or missing signature, expired timestamp, malformed body.
+    /// Rejected: bad or missing signature, expired timestamp, malformed, unreadable or too large
+    /// (over [`MAX_BODY`]) body.
     pub rejected: u64,
     /// Answered with an injected fault (outage, 5xx, 410).
     pub faulted: u64,
@@ -113,35 +117,68 @@ impl ReceiverState {
     }
 }
 
-/// The router: `POST /hooks/{n}` to endpoint n, and any other `POST` to endpoint 0.
+/// The router: `POST /hooks/{n}` to endpoint n, and any other `POST` to endpoint 0. Every
+/// answer, refusals of other methods included, is JSON.
 pub fn router(state: Arc<ReceiverState>) -> Router {
     Router::new()
-        .route("/hooks/{n}", post(hook_n))
-        .fallback(post(hook_0))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .route("/hooks/{n}", post(hook_n).fallback(only_post))
+        .fallback(post(hook_0).fallback(only_post))
         .with_state(state)
+}
+
+async fn only_post() -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "deliveries are POSTed");
+    r.headers_mut().insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+    r
 }
 
 async fn hook_n(
     State(st): State<Arc<ReceiverState>>,
-    Path(n): Path<usize>,
+    Path(n): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let Ok(n) = n.parse::<usize>() else { return error(StatusCode::NOT_FOUND, "no such endpoint") };
     receive(st, n, headers, body).await
 }
 
-async fn hook_0(State(st): State<Arc<ReceiverState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn hook_0(State(st): State<Arc<ReceiverState>>, headers: HeaderMap, body: Body) -> Response {
     receive(st, 0, headers, body).await
+}
+
+/// Reads a delivery body of at most [`MAX_BODY`] bytes; otherwise the error answer to give.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode, &'static str)> {
+    const TOO_LARGE: (StatusCode, &str) = (StatusCode::PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(TOO_LARGE);
+    }
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| (StatusCode::BAD_REQUEST, "the body could not be read"))?;
+        if buf.len() + chunk.len() > MAX_BODY {
+            return Err(TOO_LARGE);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
 }
 
 fn text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Body) -> Response {
     let Some(endpoint) = st.endpoints.get(n) else {
         return error(StatusCode::NOT_FOUND, "no such endpoint");
+    };
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err((status, message)) => {
+            lock(&st.stats).rejected += 1;
+            return error(status, message);
+        }
     };
     let (id, ts, sig) = (
         text(&headers, "webhook-id"),

@@ -1,27 +1,50 @@
-//! Serving a router hardened against slow and greedy clients.
+//! Serving a router hardened against slow, silent and greedy clients.
 //!
-//! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections with
-//! a header read timeout (a client that trickles its headers — slowloris — is cut off), a cap on
-//! concurrent connections (further ones wait in the kernel's backlog), an optional injected fault
-//! that resets a share of connections, and a graceful stop.
-//! Body size limits live with the routes; nothing here looks inside a request.
+//! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections, a
+//! cap on concurrent connections (further ones wait in the kernel's backlog), an optional
+//! injected fault that resets a share of connections, a graceful stop, and one deadline per
+//! connection that nobody can hold open:
+//!
+//! ```text
+//!  accepted ──head within header_timeout──▶ request ──body within body_timeout──▶ handler
+//!     ▲                                                                            │
+//!     └──────────── next head within idle_timeout ◀──── answer sent ◀──────────────┘
+//! ```
+//!
+//! The deadline runs from the moment a phase begins and is not extended by trickled bytes, so a
+//! client that sends nothing, half a request head or half a body is cut off, and a silent socket
+//! frees its slot. While the handler works and while an answer streams out there is no deadline
+//! (long polls and event streams are held by design). Body size limits live with the routes;
+//! nothing here looks inside a request.
 
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
 use tower::Service;
+
+use crate::live::lock;
+
+/// The most connections a server may be told to serve at once.
+pub const MAX_CONNECTIONS: usize = 100_000;
 
 /// Limits for a hardened server.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// A client must send its whole request head within this.
-    pub header_read_timeout: Duration,
-    /// At most this many connections are served at once.
+    /// A client must send its whole first request head within this of being accepted.
+    pub header_timeout: Duration,
+    /// A request body must have arrived in full within this of its head.
+    pub body_timeout: Duration,
+    /// A kept-alive connection must send its next request head within this of the last answer.
+    pub idle_timeout: Duration,
+    /// At most this many connections are served at once (1 to [`MAX_CONNECTIONS`]).
     pub max_connections: usize,
     /// Injected fault: this share of accepted connections is reset (RST) before any answer.
     pub reset_rate: f64,
@@ -29,7 +52,104 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { header_read_timeout: Duration::from_secs(10), max_connections: 1024, reset_rate: 0.0 }
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            reset_rate: 0.0,
+        }
+    }
+}
+
+/// One connection's deadline: the phase it is in decides it; when it passes, the connection is
+/// dropped.
+struct Deadline {
+    at: Mutex<Option<Instant>>,
+    changed: Notify,
+}
+
+impl Deadline {
+    fn new(at: Option<Instant>) -> Arc<Self> {
+        Arc::new(Deadline { at: Mutex::new(at), changed: Notify::new() })
+    }
+
+    /// A new phase begins: from now on the deadline is `after` from now (`None`: no deadline).
+    fn begin(&self, after: Option<Duration>) {
+        *lock(&self.at) = after.map(|d| Instant::now() + d);
+        self.changed.notify_one();
+    }
+
+    /// Completes when the deadline of the current phase passes.
+    async fn passed(&self) {
+        loop {
+            let changed = self.changed.notified();
+            let at = *lock(&self.at);
+            match at {
+                Some(at) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {
+                            if *lock(&self.at) == Some(at) {
+                                return;
+                            }
+                        }
+                        _ = changed => {}
+                    }
+                }
+                None => changed.await,
+            }
+        }
+    }
+}
+
+/// A body that starts the connection's next phase when it ends (or is dropped unfinished).
+struct Phased<B> {
+    inner: B,
+    deadline: Arc<Deadline>,
+    next: Option<Duration>,
+    done: bool,
+}
+
+impl<B> Phased<B> {
+    fn new(inner: B, deadline: Arc<Deadline>, next: Option<Duration>) -> Self {
+        Phased { inner, deadline, next, done: false }
+    }
+
+    fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.deadline.begin(self.next);
+        }
+    }
+}
+
+impl<B> Drop for Phased<B> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl<B: Body + Unpin> Body for Phased<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.finish();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -40,7 +160,7 @@ pub async fn serve(
     limits: Limits,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let permits = Arc::new(Semaphore::new(limits.max_connections.clamp(1, MAX_CONNECTIONS)));
     let mut faults = crate::model::dist::Rng::new(0, "connection-resets");
     tokio::pin!(stop);
     loop {
@@ -66,16 +186,62 @@ pub async fn serve(
             continue;
         }
         let _ = socket.set_nodelay(true);
+        let deadline = Deadline::new(Some(Instant::now() + limits.header_timeout));
         let service = router.clone();
         tokio::spawn(async move {
+            let phases = deadline.clone();
             let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let mut service = service.clone();
-                async move { service.call(req).await }
+                let phases = phases.clone();
+                // The head is in: the body (if any) is due within the body timeout, then there
+                // is no deadline until the answer has gone out.
+                phases.begin((!req.body().is_end_stream()).then_some(limits.body_timeout));
+                let req = req.map(|b| axum::body::Body::new(Phased::new(b, phases.clone(), None)));
+                async move {
+                    let resp = service.call(req).await?;
+                    Ok::<_, std::convert::Infallible>(
+                        resp.map(|b| Phased::new(b, phases, Some(limits.idle_timeout))),
+                    )
+                }
             });
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-            let _ = builder.serve_connection(TokioIo::new(socket), hyper_service).await;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            // The deadline below replaces hyper's own header timer, which would also cut off a
+            // kept-alive connection after the header timeout rather than the idle timeout.
+            builder.timer(TokioTimer::new()).header_read_timeout(None);
+            let conn = builder.serve_connection(TokioIo::new(socket), hyper_service);
+            tokio::select! {
+                _ = conn => {}
+                // Dropping the connection closes the socket.
+                _ = deadline.passed() => {}
+            }
             drop(permit);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_deadline_passes_unless_a_phase_without_one_begins() {
+        let ms = Duration::from_millis;
+        let d = Deadline::new(Some(Instant::now() + ms(20)));
+        let t0 = Instant::now();
+        d.passed().await;
+        assert!(t0.elapsed() >= ms(20), "never early");
+
+        // A phase without a deadline: nothing passes until another phase begins.
+        d.begin(None);
+        assert!(tokio::time::timeout(ms(100), d.passed()).await.is_err());
+        let t1 = Instant::now();
+        let (_, ()) = tokio::join!(
+            async {
+                tokio::time::sleep(ms(30)).await;
+                d.begin(Some(ms(20)));
+            },
+            d.passed()
+        );
+        assert!(t1.elapsed() >= ms(50), "the new phase's deadline counts from its start");
     }
 }

@@ -3,8 +3,13 @@
 //! Owns the HTTP face of [`crate::model::api::Api`]: query parsing, one `Api` (quota) per client
 //! identified by its `X-Api-Key` header, the modelled round trip (the answer is computed when the
 //! request arrives and sent after the sampled `api.rtt`, compressed by the speed-up), and the
-//! real headers: `ETag`, the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
+//! real headers: `ETag` (with `If-None-Match` evaluated as RFC 9110 says, see
+//! [`crate::live::etag`]), the IETF draft `RateLimit-Policy`/`RateLimit` fields, GitHub's
 //! `X-RateLimit-*`, `Retry-After` and `X-Poll-Interval`. Header durations are scenario seconds.
+//!
+//! Clients are remembered for their quota. At most [`MAX_CLIENTS`] are tracked: when the table
+//! is full, those whose quota window is over are forgotten (they would start afresh anyway),
+//! and a new key that still finds no room shares the `anonymous` client's quota.
 //!
 //! Long polls (`GET /events?wait=20s`) are held for the model's `hold` before the round trip.
 //! `GET /stream` is a `text/event-stream`: a `retry:` field (scenario milliseconds), then each
@@ -15,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +31,7 @@ use serde_json::json;
 pub use crate::live::client::API_KEY;
 use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
+use crate::live::etag::{self, IfNoneMatch};
 use crate::live::json as body;
 use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
@@ -32,6 +39,12 @@ use crate::model::dist::Rng;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::units::SECOND;
+
+/// The most clients (distinct `X-Api-Key` values) tracked at once; `anonymous` may be one more.
+pub const MAX_CLIENTS: usize = 10_000;
+
+/// The client that requests without a key share, and keys beyond a full table.
+pub const ANONYMOUS: &str = "anonymous";
 
 struct Client {
     api: Api,
@@ -60,18 +73,30 @@ pub struct SourceState {
     /// Virtual time.
     pub clock: Clock,
     clients: Mutex<HashMap<String, Client>>,
+    max_clients: usize,
     stats: Mutex<ServeStats>,
     emitters: Mutex<Vec<(String, Arc<Mutex<LiveOutbox>>)>>,
 }
 
 impl SourceState {
-    /// A server over `log`.
+    /// A server over `log`, tracking at most [`MAX_CLIENTS`] clients.
     pub fn new(scenario: Arc<Scenario>, log: Arc<EventLog>, clock: Clock) -> Arc<Self> {
+        Self::with_max_clients(scenario, log, clock, MAX_CLIENTS)
+    }
+
+    /// A server over `log` tracking at most `max_clients` clients (at least 1).
+    pub fn with_max_clients(
+        scenario: Arc<Scenario>,
+        log: Arc<EventLog>,
+        clock: Clock,
+        max_clients: usize,
+    ) -> Arc<Self> {
         Arc::new(SourceState {
             scenario,
             log,
             clock,
             clients: Mutex::new(HashMap::new()),
+            max_clients: max_clients.max(1),
             stats: Mutex::new(ServeStats::default()),
             emitters: Mutex::new(Vec::new()),
         })
@@ -87,22 +112,46 @@ impl SourceState {
         *lock(&self.stats)
     }
 
+    /// How many clients are tracked.
+    pub fn clients(&self) -> usize {
+        lock(&self.clients).len()
+    }
+
     /// The peak share of quota `client` used, if there is a quota and it called.
     pub fn peak_use(&self, client: &str) -> Option<f64> {
         lock(&self.clients).get(client).and_then(|c| c.api.peak_use())
     }
 
-    /// Answers `req` for `client` now; returns the answer and the time to wait before sending
-    /// it: the hold of a long poll plus the round trip.
-    fn answer(&self, client: &str, req: Request) -> (ApiResponse, std::time::Duration) {
+    /// Answers `req` for `client` now, under the `If-None-Match` condition `cond` (list
+    /// requests); returns the answer and the time to wait before sending it: the hold of a long
+    /// poll plus the round trip.
+    fn answer(
+        &self,
+        client: &str,
+        mut req: Request,
+        cond: Option<&IfNoneMatch>,
+    ) -> (ApiResponse, std::time::Duration) {
         let now = self.clock.now();
         let billable = now < self.scenario.duration;
         let mut clients = lock(&self.clients);
+        let mut client = client;
+        if !clients.contains_key(client) && clients.len() >= self.max_clients {
+            clients.retain(|_, c| !c.api.quota_idle(now));
+            if clients.len() >= self.max_clients {
+                client = ANONYMOUS;
+            }
+        }
         let c = clients.entry(client.to_string()).or_insert_with(|| Client {
             api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes)
                 .with_faults(self.scenario.seed, &format!("live-api-faults/{client}")),
             rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
         });
+        if let (Request::List { cursor, limit, if_none_match }, Some(cond)) = (&mut req, cond) {
+            // The model answers 304 to the client holding the current tag: a condition that
+            // matches it (`*`, or a list naming it) is that client.
+            let current = c.api.list_etag(&self.log, now, *cursor, *limit);
+            *if_none_match = cond.matches(current).then_some(current);
+        }
         let resp = c.api.handle(&self.log, now, req, billable);
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
@@ -124,12 +173,12 @@ impl SourceState {
 /// The router of the source server.
 pub fn router(state: Arc<SourceState>) -> Router {
     Router::new()
-        .route("/events", get(list_events))
-        .route("/events/{id}", get(get_event))
-        .route("/stream", get(stream))
-        .route("/resources/{id}", get(get_resource))
-        .route("/dead-letters", get(dead_letters))
-        .route("/openapi.json", get(openapi))
+        .route("/events", get(list_events).fallback(only_get))
+        .route("/events/{id}", get(get_event).fallback(only_get))
+        .route("/stream", get(stream).fallback(only_get))
+        .route("/resources/{id}", get(get_resource).fallback(only_get))
+        .route("/dead-letters", get(dead_letters).fallback(only_get))
+        .route("/openapi.json", get(openapi).fallback(only_get))
         .fallback(not_found)
         .with_state(state)
 }
@@ -140,7 +189,7 @@ fn client_of(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 128)
-        .unwrap_or("anonymous")
+        .unwrap_or(ANONYMOUS)
         .to_string()
 }
 
@@ -148,46 +197,73 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such route; see GET /openapi.json")
 }
 
+async fn only_get() -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "this route answers GET (and HEAD) only");
+    r.headers_mut().insert(axum::http::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
+}
+
 async fn openapi() -> Response {
     Json(crate::live::openapi::document()).into_response()
 }
 
-fn parse_etag(headers: &HeaderMap) -> Option<u64> {
-    let v = headers.get("if-none-match")?.to_str().ok()?.trim();
-    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
-    u64::from_str_radix(v, 16).ok()
+/// A whole number of at least 1 (digits only); beyond `u32` it saturates, and the page size
+/// caps it anyway.
+fn parse_limit(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = text.bytes().fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')));
+    (n >= 1).then_some(n)
+}
+
+/// A long poll's `wait`: 1 to 9 digits without a leading zero and a unit of `ms`, `s`, `m` or
+/// `h` — exactly the OpenAPI document's pattern `^[1-9][0-9]{0,8}(ms|s|m|h)$`.
+pub fn parse_wait(text: &str) -> Option<crate::units::Micros> {
+    use crate::units::{MILLI, SECOND};
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    if digits.is_empty() || digits.len() > 9 || digits.starts_with('0') {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    let unit = match unit {
+        "ms" => MILLI,
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" => 3600 * SECOND,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
+/// A malformed request: counted, and answered 400 with `message`.
+fn bad_request(st: &SourceState, message: &str) -> Response {
+    st.bad();
+    error(StatusCode::BAD_REQUEST, message)
 }
 
 async fn list_events(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let cursor = match q.get("after").map(String::as_str) {
-        None | Some("") => 0,
-        Some(after) => match body::parse_event_id(after) {
-            Some(id) => id.saturating_add(1),
-            None => {
-                st.bad();
-                return error(StatusCode::BAD_REQUEST, "`after` must be an event id such as evt_0000000123");
-            }
-        },
+    let Ok(Query(q)) = query else { return bad_request(&st, "the query string is malformed") };
+    let cursor = match q.get("after").map(|a| body::parse_event_id(a)) {
+        None => 0,
+        Some(Some(id)) => id.saturating_add(1),
+        Some(None) => return bad_request(&st, "`after` must be an event id such as evt_0000000123"),
     };
-    let page = st.scenario.api.page_size;
-    let limit = match q.get("limit").map(|l| l.parse::<u32>()) {
-        None => page,
-        Some(Ok(l)) if l >= 1 => l,
-        Some(_) => {
-            st.bad();
-            return error(StatusCode::BAD_REQUEST, "`limit` must be a whole number of at least 1");
-        }
+    let limit = match q.get("limit").map(|l| parse_limit(l)) {
+        None => st.scenario.api.page_size,
+        Some(Some(l)) => l,
+        Some(None) => return bad_request(&st, "`limit` must be a whole number of at least 1"),
     };
-    let req = match q.get("wait").map(|w| crate::units::parse_duration(w)) {
-        None => Request::List { cursor, limit, if_none_match: parse_etag(&headers) },
-        Some(Ok(wait)) if wait > 0 => Request::LongPoll { cursor, limit, wait },
-        Some(_) => {
-            st.bad();
-            return error(StatusCode::BAD_REQUEST, "`wait` must be a duration above zero such as 20s");
+    let req = match q.get("wait").map(|w| parse_wait(w)) {
+        None => Request::List { cursor, limit, if_none_match: None },
+        Some(Some(wait)) => Request::LongPoll { cursor, limit, wait },
+        Some(None) => {
+            return bad_request(&st, "`wait` must be a duration above zero such as 20s, 500ms, 2m or 1h")
         }
     };
     respond(&st, &headers, req, cursor).await
@@ -196,7 +272,8 @@ async fn list_events(
 /// Answers `req` for the client the headers name, after the modelled round trip. `cursor` is a
 /// list request's cursor (0 otherwise).
 async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u32) -> Response {
-    let (resp, rtt) = st.answer(&client_of(headers), req);
+    let cond = IfNoneMatch::from_headers(headers);
+    let (resp, rtt) = st.answer(&client_of(headers), req, cond.as_ref());
     crate::live::timer::sleep(rtt).await;
     render(st, &resp, cursor)
 }
@@ -204,11 +281,10 @@ async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u3
 async fn get_event(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let Some(id) = body::parse_event_id(&id) else {
-        st.bad();
-        return error(StatusCode::BAD_REQUEST, "the event id must look like evt_0000000123");
+    let Some(id) = id.ok().and_then(|Path(id)| body::parse_event_id(&id)) else {
+        return bad_request(&st, "the event id must look like evt_0000000123");
     };
     respond(&st, &headers, Request::Event(id), 0).await
 }
@@ -216,11 +292,10 @@ async fn get_event(
 async fn get_resource(
     State(st): State<Arc<SourceState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let Some(id) = body::parse_resource_id(&id) else {
-        st.bad();
-        return error(StatusCode::BAD_REQUEST, "the resource id must look like res_000042");
+    let Some(id) = id.ok().and_then(|Path(id)| body::parse_resource_id(&id)) else {
+        return bad_request(&st, "the resource id must look like res_000042");
     };
     if id >= st.log.resources() {
         st.bad();
@@ -233,16 +308,10 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
     let cursor = match headers.get("last-event-id").map(|v| v.to_str().ok().and_then(body::parse_event_id)) {
         None => 0,
         Some(Some(id)) => id.saturating_add(1),
-        Some(None) => {
-            st.bad();
-            return error(
-                StatusCode::BAD_REQUEST,
-                "`Last-Event-ID` must be an event id such as evt_0000000123",
-            );
-        }
+        Some(None) => return bad_request(&st, "`Last-Event-ID` must be an event id such as evt_0000000123"),
     };
     let client = client_of(&headers);
-    let (resp, rtt) = st.answer(&client, Request::Stream { cursor });
+    let (resp, rtt) = st.answer(&client, Request::Stream { cursor }, None);
     crate::live::timer::sleep(rtt).await;
     let Body::Stream { from, until, retry } = resp.body else { return render(&st, &resp, cursor) };
     let mut h = headers_for(&st, &resp);
@@ -309,7 +378,7 @@ fn header(h: &mut HeaderMap, name: &'static str, value: String) {
 fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
     let mut h = HeaderMap::new();
     if let Some(etag) = resp.etag {
-        header(&mut h, "etag", format!("\"{etag:016x}\""));
+        header(&mut h, "etag", etag::format(etag));
     }
     if let (Some(rate), Some(q)) = (resp.rate, st.scenario.api.rate_limit) {
         let window = q.window / SECOND;

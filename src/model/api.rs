@@ -225,6 +225,18 @@ impl Api {
         self.limiter.as_ref().map(RateLimiter::peak_use)
     }
 
+    /// Whether this client's quota holds nothing at `now` that a fresh client's would not: no
+    /// quota, or its window is over.
+    pub fn quota_idle(&self, now: Micros) -> bool {
+        self.limiter.as_ref().is_none_or(|rl| rl.window_over(now))
+    }
+
+    /// The ETag a list request for `cursor` and `limit` would carry at `now`: what an HTTP
+    /// server compares `If-None-Match: *` or a list of tags with.
+    pub fn list_etag(&self, log: &EventLog, now: Micros, cursor: u32, limit: u32) -> u64 {
+        self.page(log, now, cursor, limit).1
+    }
+
     /// The page of events after `cursor` visible at `at`, and its ETag.
     fn page(&self, log: &EventLog, at: Micros, cursor: u32, limit: u32) -> (Body, u64) {
         let visible = log.visible_count(at);

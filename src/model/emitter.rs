@@ -3,8 +3,8 @@
 //! Owns the delivery state of every event: pending, delivered, or dead-lettered, and whether the
 //! endpoint has been disabled (after a `410 Gone`). Given the outcome of an attempt it answers
 //! with the next step — retry at a time (the schedule with jitter, or the receiver's
-//! `Retry-After` if later), or the dead-letter queue. It owns the [`WebhookConfig`] (and the
-//! [`Payload`] shape) a scenario fills in. No sockets, no clock.
+//! `Retry-After` if later, capped at [`MAX_SERVER_WAIT`]), or the dead-letter queue. It owns the
+//! [`WebhookConfig`] (and the [`Payload`] shape) a scenario fills in. No sockets, no clock.
 
 use serde::Serialize;
 
@@ -50,6 +50,11 @@ pub struct WebhookConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outages: Vec<crate::model::window::Window>,
 }
+
+/// The longest wait a server can ask for (`Retry-After`, `X-Poll-Interval`) that is honoured:
+/// one day. A longer one is cut to it, so a huge value can neither overflow nor stall an
+/// endpoint for ever; the retry schedule still applies when it is longer.
+pub const MAX_SERVER_WAIT: Micros = 24 * 3600 * crate::units::SECOND;
 
 /// Where one event's delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,9 +163,10 @@ impl Emitter {
         }
         match self.cfg.retry.next_delay(attempt, rng) {
             Some(backoff) => {
-                let wait = backoff.max(retry_after.unwrap_or(0));
+                // Never sooner than the schedule, never later than the cap.
+                let wait = backoff.max(retry_after.unwrap_or(0).min(MAX_SERVER_WAIT));
                 // The retry goes through the emitter's queue and the network again.
-                let at = now + wait + self.cfg.delay.sample(rng);
+                let at = now.saturating_add(wait).saturating_add(self.cfg.delay.sample(rng));
                 Next::Retry { attempt: attempt + 1, at }
             }
             None => {
@@ -259,6 +265,19 @@ mod tests {
         assert!(em.disabled());
         assert_eq!(em.on_event(1, 70 * SECOND, &mut rng), None);
         assert_eq!(em.state(1), DeliveryState::DeadLettered);
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_capped_and_never_beats_the_schedule() {
+        let c = cfg("svix");
+        let mut em = Emitter::new(&c, 1);
+        let mut rng = Rng::new(1, "e");
+        let now = 10 * SECOND;
+        let n = em.on_outcome(0, 1, Outcome::Throttled(Some(Micros::MAX)), now, &mut rng);
+        assert_eq!(n, Next::Retry { attempt: 2, at: now + MAX_SERVER_WAIT });
+        // A Retry-After shorter than the schedule waits for the schedule.
+        let n = em.on_outcome(0, 2, Outcome::Throttled(Some(1)), now, &mut rng);
+        assert_eq!(n, Next::Retry { attempt: 3, at: now + c.retry.schedule[1] });
     }
 
     #[test]

@@ -94,6 +94,12 @@ impl RateLimiter {
         }
     }
 
+    /// Whether no window is open at `now`: the next request starts afresh, as it would with a
+    /// new limiter (only the reported peak remembers the past).
+    pub fn window_over(&self, now: Micros) -> bool {
+        self.window_start.is_none_or(|start| now >= start.saturating_add(self.quota.window))
+    }
+
     /// The peak share of the quota used in any window, 0 to 1.
     pub fn peak_use(&self) -> f64 {
         self.peak_used as f64 / self.quota.limit as f64

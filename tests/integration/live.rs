@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
+use hookbench::live::client::http_client;
 use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{self, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
@@ -20,7 +21,7 @@ use hookbench::scenario::{Payload, Scenario};
 use hookbench::strategy::StrategyKind::{Poll, Webhook};
 use hookbench::units::SECOND;
 
-use crate::util::{hookbench, rel, row, scenario, text};
+use crate::util::{hookbench, rel, row, scenario, start_serve, text};
 
 const SPEC_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -91,7 +92,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
         scenario: s.clone(),
         log: log.clone(),
         clock,
-        client: reqwest::Client::new(),
+        client: http_client(&format!("http://{addr}/hook").parse().unwrap(), usize::MAX).unwrap(),
         target: Target {
             url: format!("http://{addr}/hook"),
             secret: Secret::parse(SPEC_SECRET).unwrap(),
@@ -159,7 +160,7 @@ async fn the_receiver_rejects_what_it_must() {
     let second = rx.recv().await.unwrap();
     assert_eq!((first.event, first.duplicate, second.duplicate), (7, false, true));
     let st = state.stats();
-    assert_eq!((st.accepted, st.duplicates, st.rejected), (2, 1, 6));
+    assert_eq!((st.accepted, st.duplicates, st.rejected), (2, 1, 7), "the 413 is a rejection too");
 }
 
 async fn source_server(s: Scenario, speedup: f64) -> (SocketAddr, Arc<SourceState>) {
@@ -310,7 +311,7 @@ impl Delivering {
             scenario: self.s.clone(),
             log: self.log.clone(),
             clock: self.clock,
-            client: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(),
+            client: http_client(&format!("http://{addr}/hooks/0").parse().unwrap(), 0).unwrap(),
             target: Target {
                 url: format!("http://{addr}/hooks/0"),
                 secret: Secret::parse(SPEC_SECRET).unwrap(),
@@ -463,24 +464,6 @@ fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
     }
 }
 
-/// Starts `hookbench serve` with `args`; returns the child, its stdout and the bound address.
-fn start_serve(
-    args: &[&str],
-) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .arg("serve")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
-    (child, out, addr)
-}
-
 #[test]
 fn serve_binds_loopback_prints_its_address_and_stops_with_a_summary() {
     use std::io::{Read, Write};
@@ -565,7 +548,7 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
     let addr = listener.local_addr().unwrap();
     let router = source::router(state.clone());
     let first = tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let client = http_client(&format!("http://{addr}/").parse().unwrap(), 0).unwrap();
     let (_dtx, drx) = tokio::sync::mpsc::unbounded_channel();
     let api = Api {
         client,

@@ -11,6 +11,7 @@ mod fuzz;
 mod golden;
 mod json_contract;
 mod live;
+mod live_servers;
 mod numbers;
 mod rate_limits;
 mod strategies;

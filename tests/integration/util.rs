@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use hookbench::engine::sim;
 use hookbench::report::{Report, StrategyReport};
@@ -28,6 +29,37 @@ pub fn row<'a>(report: &'a Report, label: &str) -> &'a StrategyReport {
 /// Runs the built binary with `args` in `dir` (or the crate root).
 pub fn hookbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hookbench")).args(args).output().expect("the binary runs")
+}
+
+/// Starts `hookbench serve` with `args`; returns the child, its stdout and the bound address.
+pub fn start_serve(args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
+    start_server("serve", args, &[])
+}
+
+/// Starts `hookbench COMMAND` (`serve` or `receive`) with `args` and environment `env`; returns
+/// the child, its stdout and the address it printed on its first line.
+pub fn start_server(
+    command: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg(command)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("the first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, out, addr)
 }
 
 /// Stdout and stderr as text.
