@@ -341,8 +341,10 @@ impl Progress {
                 indicatif::ProgressDrawTarget::hidden(),
             );
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} live run [{bar:40}] {percent}% · {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} live run [{bar:20}] {percent:>3}% · {wide_msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             // The first frame already says where the run stands.
             bar.set_message(status(0));

@@ -926,3 +926,25 @@ fn receive_reports_latency_in_scenario_time_behind_a_speedup() {
     let p50 = rest.split("p50 ").nth(1).and_then(|r| r.split(',').next()).unwrap();
     assert!(p50.ends_with('s') && !p50.ends_with("ms") && !p50.ends_with("µs"), "seconds, not ms: {rest}");
 }
+
+/// Issue 10 item 10: without a terminal, a live run that takes a while prints a plain progress
+/// line every 10% (or 10 s); `--quiet` silences it.
+#[test]
+fn a_live_run_without_a_terminal_prints_plain_progress_lines() {
+    let args =
+        ["compare", "--engine", "live", "--speedup", "100", "--duration", "10m", "--strategies", "poll"];
+    let out = hookbench(&args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("poll@"), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("live run: ")).collect();
+    assert!(!lines.is_empty(), "progress lines on stderr: {stderr}");
+    assert!(lines[0].contains("% · ") && lines[0].contains("simulated"), "{}", lines[0]);
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "plain lines, no terminal codes: {stderr:?}"
+    );
+    let quiet = hookbench(&[&args[..], &["--quiet"]].concat());
+    assert!(quiet.status.success());
+    assert!(text(&quiet).1.is_empty(), "--quiet silences progress: {}", text(&quiet).1);
+}
