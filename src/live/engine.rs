@@ -82,11 +82,12 @@ pub fn distortion(speedup: f64) -> String {
 }
 
 /// How late, in wall time, the engine's timers may run at the 99th percentile before the run's
-/// numbers are refused: 1 ms of wall time, i.e. 1 ms × speed-up of scenario time. The header
-/// admits waits precise to ~0.1 ms and 0.1–0.3 ms per loopback hop; a p99 lateness beyond 1 ms
-/// (over three hops' worth) means the engine is not keeping up with the scenario, not that
-/// loopback is slow.
-pub const LAG_BOUND_WALL_MS: f64 = 1.0;
+/// numbers are refused: 10 ms of wall time, i.e. 10 ms × speed-up of scenario time. The header
+/// admits waits precise to ~0.1 ms and 0.1–0.3 ms per loopback hop when the machine is idle; a
+/// busy machine (a debug build sharing two cores) adds a few milliseconds of scheduling noise
+/// at a few hundred wake-ups a second. Past 10 ms the engine is not keeping up with the scenario
+/// (an overloaded run shows seconds to minutes), and every latency it reports is bent by that much.
+pub const LAG_BOUND_WALL_MS: f64 = 10.0;
 
 /// Fewer wake-ups than this are too few to judge by their 99th percentile (it would be one
 /// stray wake-up, such as a machine hiccup): at least five must have been late.
@@ -416,14 +417,14 @@ mod tests {
 
     #[test]
     fn a_run_falls_behind_only_past_the_bound_over_enough_wake_ups() {
-        assert_eq!(fell_behind(&info(200.0, 200.0, 10_000)), None, "at the bound: fine");
-        assert_eq!(fell_behind(&info(200.0, 5_000.0, 100)), None, "too few wake-ups to judge");
-        // 2.5× over the bound: 200 / 2.5 = 80.
-        assert_eq!(fell_behind(&info(200.0, 500.0, 10_000)), Some(80.0));
+        assert_eq!(fell_behind(&info(200.0, 2_000.0, 10_000)), None, "at the bound: fine");
+        assert_eq!(fell_behind(&info(200.0, 50_000.0, 100)), None, "too few wake-ups to judge");
+        // 2.5× over the bound (2 s at 200×): 200 / 2.5 = 80.
+        assert_eq!(fell_behind(&info(200.0, 5_000.0, 10_000)), Some(80.0));
         // Far over: divided by at most 20, never under 1.
         assert_eq!(fell_behind(&info(1000.0, 1e9, 10_000)), Some(50.0));
         assert_eq!(fell_behind(&info(3.0, 1e9, 10_000)), Some(1.0));
-        let m = behind_message(&info(200.0, 500.0, 10_000), 80.0);
+        let m = behind_message(&info(200.0, 5_000.0, 10_000), 80.0);
         assert!(m.contains("--speedup 200") && m.contains("`--speedup 80`"), "{m}");
     }
 }
