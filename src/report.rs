@@ -52,6 +52,13 @@ pub struct RunInfo {
     pub events: u64,
     /// Simulation steps processed, all strategies together (sim engine).
     pub steps: u64,
+    /// The run was stopped (Ctrl-C, SIGTERM) before its end: the numbers cover `covered_s` only.
+    /// Absent when the run completed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// The scenario time a partial run covered, from 0. Absent when the run completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered_s: Option<f64>,
 }
 
 /// How the live engine ran.
@@ -63,6 +70,26 @@ pub struct LiveInfo {
     pub timer_resolution_ms: f64,
     /// What the compression distorts, in words.
     pub distortion: String,
+    /// How late the engine's own timers ran, in scenario milliseconds: each consumer timer from
+    /// due to handled, each emitter wake-up (an event's arrival, a delivery attempt) from due to
+    /// awake.
+    pub lag_ms: LagMs,
+    /// How many wake-ups `lag_ms` is over.
+    pub wakeups: u64,
+    /// The scenario time the run ended: the window plus the drain the rows needed (each row stops
+    /// once nothing is in flight; the configured drain is the upper bound).
+    pub ended_s: f64,
+}
+
+/// Lateness of the live engine's timers, scenario milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
+pub struct LagMs {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
 }
 
 /// One row: a strategy at an interval.

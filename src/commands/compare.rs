@@ -37,6 +37,9 @@ pub struct CompareOptions {
     pub engine: Engine,
     /// Live engine speed-up.
     pub speedup: f64,
+    /// The speed-up was chosen by hookbench (no `--speedup`): a run that falls behind is run
+    /// again once, slower, instead of failing.
+    pub auto_speedup: bool,
 }
 
 /// Parses a comma-separated list of poll intervals.
@@ -118,6 +121,7 @@ impl CompareOptions {
             thresholds,
             engine: args.engine,
             speedup,
+            auto_speedup: args.speedup.is_none(),
         })
     }
 }
@@ -193,22 +197,53 @@ fn format_for_path(path: &std::path::Path) -> Result<Format> {
     }
 }
 
-/// Runs the engine on validated options.
+/// Runs the engine on validated options. A live run stops at Ctrl-C or SIGTERM and returns
+/// what it measured, marked partial. A live run that fell behind (see
+/// [`crate::live::engine::fell_behind`]) fails with the speed-up to use, or, when hookbench chose
+/// the speed-up, runs once more at that one.
 pub fn execute(opts: &CompareOptions) -> Result<Report> {
     match opts.engine {
         Engine::Sim => Ok(sim::run(&opts.scenario, &opts.specs)?),
         Engine::Live => {
-            let live = crate::live::engine::LiveOptions { speedup: opts.speedup, progress: !opts.quiet };
-            crate::live::engine::run(&opts.scenario, &opts.specs, live).map_err(Error::from)
+            let mut speedup = opts.speedup;
+            let mut retried = false;
+            loop {
+                let live = crate::live::engine::LiveOptions { speedup, progress: !opts.quiet };
+                let stop = super::until_stopped(None);
+                let report = crate::live::engine::run_until(&opts.scenario, &opts.specs, live, stop)?;
+                let behind = match &report.live {
+                    Some(info) if !report.run.partial => {
+                        crate::live::engine::fell_behind(info).map(|s| (info.clone(), s))
+                    }
+                    _ => None,
+                };
+                match behind {
+                    None => return Ok(report),
+                    Some((info, suggested)) if opts.auto_speedup && !retried => {
+                        eprintln!(
+                            "note: {}; running again at --speedup {suggested}",
+                            crate::live::engine::behind_message(&info, suggested)
+                        );
+                        (speedup, retried) = (suggested, true);
+                    }
+                    Some((info, suggested)) => {
+                        return Err(Error::Input(crate::live::engine::behind_message(&info, suggested)))
+                    }
+                }
+            }
         }
     }
 }
 
-/// `hookbench compare`.
+/// `hookbench compare`: exit 0, 1 for a breached threshold, 130 for a run stopped by a signal
+/// (after printing and writing what it measured).
 pub fn run(args: CompareArgs) -> Result<u8> {
     let opts = CompareOptions::from_args(args)?;
     let report = execute(&opts)?;
     emit(&report, opts.format, opts.output.as_deref(), opts.quiet)?;
+    if report.run.partial {
+        return Ok(130);
+    }
     Ok(gate(&opts.thresholds, &report))
 }
 

@@ -112,18 +112,29 @@ pub fn stop_after(text: Option<&str>) -> Result<Option<std::time::Duration>> {
     .transpose()
 }
 
-/// Waits for Ctrl-C, or the wall-clock limit.
+/// Waits for Ctrl-C (SIGINT) or SIGTERM, or the wall-clock limit.
 pub async fn until_stopped(limit: Option<std::time::Duration>) {
-    match limit {
-        Some(d) => {
-            tokio::select! {
-                _ = tokio::time::sleep(d) => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let limit = async {
+        match limit {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
             }
+            Err(_) => std::future::pending().await,
         }
-        None => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = limit => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
     }
 }
 

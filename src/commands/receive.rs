@@ -3,8 +3,9 @@
 //! Validates the flags (secret, tolerance, faults from flags or a scenario's `[receiver]`),
 //! binds loopback (another address only with `--allow-remote`), verifies every delivery
 //! (constant-time signature check, timestamp tolerance, duplicates by `webhook-id`), measures
-//! detection latency from each event's `occurred_at`, and prints a summary on Ctrl-C or
-//! `--stop-after`.
+//! detection latency from each event's `occurred_at` in scenario time (wall time × `--speedup`,
+//! the sender's compression; the output names the clock), and prints a summary on Ctrl-C,
+//! SIGTERM or `--stop-after`.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, SystemTime};
@@ -69,6 +70,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
     let tolerance =
         parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
     let faults = faults(&args)?;
+    let speedup = super::serve::check_speedup(args.speedup)?;
+    // Latency is wall time between `occurred_at` and arrival; the sender's time runs `speedup`
+    // times faster, so scenario time is wall × speedup.
+    let clock_note = if speedup == 1.0 {
+        "wall time = scenario time at --speedup 1".to_string()
+    } else {
+        format!("scenario time = wall × {speedup}")
+    };
     let stop = stop_after(args.server.stop_after.as_deref())?;
     let mut limits = super::serve::limits(&args.server)?;
     limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
@@ -76,12 +85,13 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         let listener = bind(&args.addr, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let (tx, mut rx) = unbounded_channel();
-        let clock = Clock::start(1.0);
+        let clock = Clock::start(speedup);
         let state = ReceiverState::new(secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
         println!("hookbench receive: listening on http://{addr} (POST any path) · tolerance {}s", tolerance);
         let _ = std::io::stdout().flush();
         let live_status = !args.quiet && std::io::stderr().is_terminal();
         let stats_state = std::sync::Arc::downgrade(&state);
+        let note = clock_note.clone();
         let collector = tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new(3).ok();
             let mut last_print = std::time::Instant::now();
@@ -95,7 +105,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                         .and_then(|t| humantime::parse_rfc3339_weak(&t).ok());
                     if let (Some(h), Some(t)) = (hist.as_mut(), occurred) {
                         let lat = SystemTime::now().duration_since(t).unwrap_or_default();
-                        let _ = h.record(lat.as_micros() as u64);
+                        let _ = h.record((lat.as_micros() as f64 * speedup) as u64);
                     }
                 }
                 if live_status && last_print.elapsed() > Duration::from_millis(500) {
@@ -103,7 +113,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                     let Some(s) = stats_state.upgrade().map(|s| s.stats()) else { continue };
                     let p = |q: f64| hist.as_ref().map_or("—".into(), |h| format_duration(h.value_at_quantile(q)));
                     eprint!(
-                        "\r{first} events · {} duplicates · {} rejected · {} faulted · latency p50 {} p99 {}   ",
+                        "\r{first} events · {} duplicates · {} rejected · {} faulted · latency p50 {} p99 {} ({note})   ",
                         s.duplicates,
                         s.rejected,
                         s.faulted,
@@ -127,7 +137,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         }
         let latency = match hist.filter(|h| !h.is_empty()) {
             Some(h) => format!(
-                "; latency from occurred_at: p50 {}, p99 {}, max {}",
+                "; latency from occurred_at ({clock_note}): p50 {}, p99 {}, max {}",
                 format_duration(h.value_at_quantile(0.5)),
                 format_duration(h.value_at_quantile(0.99)),
                 format_duration(h.max())

@@ -30,7 +30,14 @@ pub fn assemble(
         seed: scenario.seed,
         scenario: scenario.clone(),
         wall_time_s: started.elapsed().as_secs_f64(),
-        run: RunInfo { window_s: secs_f(scenario.duration), drain_s: secs_f(scenario.drain), events, steps },
+        run: RunInfo {
+            window_s: secs_f(scenario.duration),
+            drain_s: secs_f(scenario.drain),
+            events,
+            steps,
+            partial: false,
+            covered_s: None,
+        },
         live,
         strategies,
     }

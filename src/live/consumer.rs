@@ -4,15 +4,19 @@
 //! drives — with what happens on real sockets: timers from the precise clock, API answers decoded
 //! by [`client`](crate::live::client), stream messages framed by [`sse`](crate::live::sse), and
 //! the deliveries the receiver hands over with its answer. It turns the row's actions into HTTP
-//! requests and timers. At the end the row settles itself. It counts nothing of its own.
+//! requests and timers. Past the window it checks every few milliseconds whether the row is
+//! settled and stops as soon as it is (the configured drain is only the upper bound), or stops
+//! when the engine is told to; either way the row settles itself at the time it stopped. It
+//! counts nothing of the model's; it only notes how late its own timers came ([`Lag`]).
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
 
 use crate::engine::row::{Breach, Input, Row, RowOutcome};
 use crate::live::client::Api;
-use crate::live::clock::Clock;
+use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
 use crate::live::receiver::Delivery;
@@ -25,9 +29,20 @@ use crate::units::Micros;
 
 /// What reaches the actor from its tasks.
 enum Event {
-    Timer(u64),
-    Answer { tag: u64, resp: Response, billable: bool },
-    Stream { tag: u64, msg: StreamMsg },
+    /// Timer `token`, due at scenario time `due`.
+    Timer {
+        token: u64,
+        due: Micros,
+    },
+    Answer {
+        tag: u64,
+        resp: Response,
+        billable: bool,
+    },
+    Stream {
+        tag: u64,
+        msg: StreamMsg,
+    },
 }
 
 /// Everything one row needs.
@@ -65,7 +80,7 @@ fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &Unboun
             Action::Wake { at, token } if at <= end => {
                 tokio::spawn(async move {
                     clock.sleep_until(at).await;
-                    let _ = tx.send(Event::Timer(token));
+                    let _ = tx.send(Event::Timer { token, due: at });
                 });
             }
             Action::Wake { .. } => {}
@@ -73,17 +88,49 @@ fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &Unboun
     }
 }
 
-/// Runs one row until virtual time `end`, then settles it.
+/// How often, in wall time, a row past its window checks whether it is settled.
+const SETTLE_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A row that stopped, settled.
+pub struct RowEnd {
+    /// The settled row.
+    pub row: RowOutcome,
+    /// The scenario time it stopped at and was settled with.
+    pub ended: Micros,
+    /// It stopped because the engine was told to stop, not because it was done.
+    pub stopped: bool,
+    /// How late its timers were handled (scenario time from due to handled).
+    pub lag: Lag,
+}
+
+/// Runs one row until it is settled past the window, or virtual time `end`, then settles it.
 pub async fn run(
     scenario: Arc<Scenario>,
     log: Arc<EventLog>,
     clock: Clock,
     end: Micros,
-    mut task: RowTask,
+    task: RowTask,
 ) -> Result<RowOutcome, Breach> {
+    let (_never, stop) = watch::channel(None);
+    Ok(run_until(scenario, log, clock, end, task, stop).await?.row)
+}
+
+/// Like [`run`], and stops early at the scenario time sent on `stop`.
+pub async fn run_until(
+    scenario: Arc<Scenario>,
+    log: Arc<EventLog>,
+    clock: Clock,
+    end: Micros,
+    mut task: RowTask,
+    mut stop: watch::Receiver<Option<Micros>>,
+) -> Result<RowEnd, Breach> {
     let mut row = Row::new(&scenario, &log, &task.spec, "live-strategy");
     let (tx, mut rx) = unbounded_channel::<Event>();
     let deadline = tokio::time::Instant::from_std(clock.instant_at(end));
+    // Past the window, whether the row is settled is checked every SETTLE_CHECK of wall time.
+    let mut check = tokio::time::Instant::from_std(clock.instant_at(scenario.duration));
+    let mut lag = Lag::default();
+    let (mut ended, mut stopped) = (end, false);
 
     row.start(clock.now());
     dispatch(&mut row, &task.api, clock, end, &tx);
@@ -91,10 +138,19 @@ pub async fn run(
         tokio::select! {
             biased;
             _ = tokio::time::sleep_until(deadline) => break,
+            Ok(()) = stop.changed() => {
+                if let Some(at) = *stop.borrow() {
+                    (ended, stopped) = (at.min(end), true);
+                    break;
+                }
+            }
             Some(event) = rx.recv() => {
                 let now = clock.now();
                 match event {
-                    Event::Timer(token) => row.handle(now, Input::Timer(token)),
+                    Event::Timer { token, due } => {
+                        lag.record(due, now);
+                        row.handle(now, Input::Timer(token))
+                    }
                     Event::Answer { tag, resp, billable } => {
                         row.handle(now, Input::Answer { tag, resp: &resp, billable })
                     }
@@ -110,11 +166,25 @@ pub async fn run(
             Some(d) = task.deliveries.recv() => {
                 row.handle(clock.now(), Input::Delivery { id: d.event, answer: d.answer });
             }
+            // Last: whatever already reached the channels is handled before the check.
+            _ = tokio::time::sleep_until(check) => {
+                let now = clock.now();
+                let settled = {
+                    let ob = task.outbox.as_ref().map(|o| lock(o));
+                    row.settled(ob.as_ref().map(|o| &o.outbox), now)
+                };
+                if settled {
+                    ended = now.min(end);
+                    break;
+                }
+                check = tokio::time::Instant::now() + SETTLE_CHECK;
+            }
         }
         dispatch(&mut row, &task.api, clock, end, &tx);
     }
 
     // One lock for the whole settlement, not one per event.
     let settled = task.outbox.as_ref().map(|o| lock(o));
-    row.finish(settled.as_ref().map(|o| &o.outbox), end)
+    let row = row.finish(settled.as_ref().map(|o| &o.outbox), ended)?;
+    Ok(RowEnd { row, ended, stopped, lag })
 }

@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::engine::row::Outbox;
-use crate::live::clock::{unix_now, Clock};
+use crate::live::clock::{unix_now, Clock, Lag};
 use crate::live::json;
 use crate::live::lock;
 use crate::model::dist::Rng;
@@ -20,13 +20,16 @@ use crate::model::source::EventLog;
 use crate::scenario::{Payload, Scenario};
 use crate::units::Micros;
 
-/// One subscription's delivery state: the row core's [`Outbox`] (emitter and counts) and the
-/// random stream of its delays and jitter.
+/// One subscription's delivery state: the row core's [`Outbox`] (emitter and counts), the
+/// random stream of its delays and jitter, and how late its tasks woke up.
 pub struct LiveOutbox {
     /// The emitter and its counts.
     pub outbox: Outbox,
     /// Its random stream.
     pub rng: Rng,
+    /// Lateness of every wake-up of its tasks (each event's arrival, each attempt), recorded
+    /// under the lock they take anyway.
+    pub lag: Lag,
 }
 
 impl LiveOutbox {
@@ -35,6 +38,7 @@ impl LiveOutbox {
         Arc::new(Mutex::new(LiveOutbox {
             outbox: Outbox::new(scenario, events),
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
+            lag: Lag::default(),
         }))
     }
 }
@@ -76,7 +80,8 @@ pub async fn run(cx: Emitting) {
         cx.clock.sleep_until(at).await;
         let first = {
             let mut ob = lock(&cx.outbox);
-            let LiveOutbox { outbox, rng } = &mut *ob;
+            let LiveOutbox { outbox, rng, lag } = &mut *ob;
+            lag.record(at, cx.clock.now());
             outbox.on_event(id, at, rng)
         };
         if let Some(t) = first {
@@ -133,19 +138,26 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
             return; // still pending: in flight at the end
         }
         cx.clock.sleep_until(at).await;
+        {
+            let mut ob = lock(&cx.outbox);
+            ob.lag.record(at, cx.clock.now());
+        }
         // The provider's own pipeline down: the attempt waits for it, the schedule does not move.
         let ready = crate::model::faults::provider_ready(&cx.scenario.webhook.outages, cx.clock.now());
         if ready > cx.clock.now() {
             cx.clock.sleep_until(ready).await;
         }
-        if !lock(&cx.outbox).outbox.begin(id, n) {
-            return;
+        {
+            let mut ob = lock(&cx.outbox);
+            if !ob.outbox.begin(id, n) {
+                return;
+            }
         }
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
         let outcome = attempt(&cx.client, &cx.target, &msg, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
-            let LiveOutbox { outbox, rng } = &mut *ob;
+            let LiveOutbox { outbox, rng, .. } = &mut *ob;
             outbox.end(id, n, outcome, cx.clock.now(), rng)
         };
         match next {

@@ -2,8 +2,11 @@
 //!
 //! Owns the wiring of a live run: the source server and the receiver on `127.0.0.1:0`, one
 //! outbox and emitter per subscribing row, one consumer actor per row with its own API key, the
-//! progress bar, and the [`Report`] with `"engine": "live"`. Time runs `speedup` times faster
-//! than the wall clock; the report says what that distorts.
+//! progress (a bar on a terminal, a plain line every 10% elsewhere), and the [`Report`] with
+//! `"engine": "live"`. Time runs `speedup` times faster than the wall clock; the report says what
+//! that distorts and how late the engine's own timers ran ([`fell_behind`] judges whether that
+//! lateness is more than the distortion admits). A run told to stop settles every row at the
+//! time it stopped and reports the span it covered, marked partial.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -11,10 +14,11 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::watch;
 
 use crate::live::client::Api;
-use crate::live::clock::Clock;
-use crate::live::consumer::{self, RowTask};
+use crate::live::clock::{Clock, Lag};
+use crate::live::consumer::{self, RowEnd, RowTask};
 use crate::live::emitter::Target;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
@@ -23,17 +27,18 @@ use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
 use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
 use crate::model::source::EventLog;
-use crate::report::{LiveInfo, Report, StrategyReport};
+use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
-use crate::units::{Micros, SECOND};
+use crate::units::{format_duration, secs_f, Micros, MILLI, SECOND};
 
 /// How a live run goes.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveOptions {
     /// Virtual seconds per wall-clock second.
     pub speedup: f64,
-    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    /// Show progress on stderr: a bar on a terminal, else a plain line every 10% (or 10 s of
+    /// wall time) for runs expected to last over [`PLAIN_PROGRESS_AFTER`].
     pub progress: bool,
 }
 
@@ -76,14 +81,74 @@ pub fn distortion(speedup: f64) -> String {
     )
 }
 
+/// How late, in wall time, the engine's timers may run at the 99th percentile before the run's
+/// numbers are refused: 10 ms of wall time, i.e. 10 ms × speed-up of scenario time. The header
+/// admits waits precise to ~0.1 ms and 0.1–0.3 ms per loopback hop when the machine is idle; a
+/// busy machine (a debug build sharing two cores) adds a few milliseconds of scheduling noise
+/// at a few hundred wake-ups a second. Past 10 ms the engine is not keeping up with the scenario
+/// (an overloaded run shows seconds to minutes), and every latency it reports is bent by that much.
+pub const LAG_BOUND_WALL_MS: f64 = 10.0;
+
+/// Fewer wake-ups than this are too few to judge by their 99th percentile (it would be one
+/// stray wake-up, such as a machine hiccup): at least five must have been late.
+pub const MIN_WAKEUPS: u64 = 500;
+
+/// Runs expected to take longer than this (wall time) print plain progress lines when stderr is
+/// not a terminal.
+pub const PLAIN_PROGRESS_AFTER: Duration = Duration::from_secs(5);
+
+/// The lag bound at `speedup`, in scenario milliseconds.
+pub fn lag_bound_ms(speedup: f64) -> f64 {
+    LAG_BOUND_WALL_MS * speedup
+}
+
+/// Whether a finished run fell behind: over at least [`MIN_WAKEUPS`] wake-ups, its timers' p99
+/// lateness exceeded [`lag_bound_ms`]. If
+/// so, the speed-up that should keep up: scaled down by how far over the bound the p99 was
+/// (at least halved, at most divided by 20, never under 1; rounded down to two significant
+/// digits).
+pub fn fell_behind(info: &LiveInfo) -> Option<f64> {
+    let bound = lag_bound_ms(info.speedup);
+    if info.wakeups < MIN_WAKEUPS || info.lag_ms.p99 <= bound {
+        return None;
+    }
+    let factor = (info.lag_ms.p99 / bound).clamp(2.0, 20.0);
+    let x = info.speedup / factor;
+    let digits = 10f64.powf(x.log10().floor() - 1.0).max(1.0);
+    Some(((x / digits).floor() * digits).max(1.0))
+}
+
+/// The sentence for a run that fell behind at `info.speedup`, naming `suggested`.
+pub fn behind_message(info: &LiveInfo, suggested: f64) -> String {
+    format!(
+        "the live engine fell behind at --speedup {}: its timers ran p99 {} late (max {}, scenario time), more than the {} \
+         ({LAG_BOUND_WALL_MS} ms of wall time) its numbers can absorb; run again with `--speedup {suggested}` or lower",
+        info.speedup,
+        crate::units::format_ms(info.lag_ms.p99),
+        crate::units::format_ms(info.lag_ms.max),
+        crate::units::format_ms(lag_bound_ms(info.speedup)),
+    )
+}
+
 /// Runs `specs` over real HTTP.
 pub fn run(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Result<Report, LiveError> {
+    run_until(scenario, specs, opts, std::future::pending())
+}
+
+/// Runs `specs` over real HTTP until done or until `stop` completes; then every row is settled
+/// at the scenario time it stopped and the report is marked partial.
+pub fn run_until(
+    scenario: &Scenario,
+    specs: &[Spec],
+    opts: LiveOptions,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Report, LiveError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| LiveError::Setup(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(run_async(scenario, specs, opts))
+    rt.block_on(run_async(scenario, specs, opts, stop))
 }
 
 async fn bind() -> Result<TcpListener, LiveError> {
@@ -92,7 +157,12 @@ async fn bind() -> Result<TcpListener, LiveError> {
         .map_err(|e| LiveError::Setup(format!("cannot bind a loopback port: {e}")))
 }
 
-async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Result<Report, LiveError> {
+async fn run_async(
+    scenario: &Scenario,
+    specs: &[Spec],
+    opts: LiveOptions,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Report, LiveError> {
     let started = Instant::now();
     let scenario = Arc::new(scenario.clone());
     let log = Arc::new(EventLog::generate(&scenario));
@@ -132,6 +202,7 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
         })
         .collect();
     let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
+    let provider_outboxes = provider.outboxes.clone();
     let mut outboxes = provider.outboxes.into_iter();
     let mut sinks = Vec::new();
     let mut tasks = Vec::new();
@@ -161,57 +232,200 @@ async fn run_async(scenario: &Scenario, specs: &[Spec], opts: LiveOptions) -> Re
     let src_server = tokio::spawn(async move { axum::serve(src_listener, src_router).await });
     let rcv_server = tokio::spawn(async move { axum::serve(rcv_listener, receiver::router(receiver)).await });
 
+    let (stop_tx, stop_rx) = watch::channel(None);
     let handles: Vec<_> = tasks
         .into_iter()
-        .map(|task| tokio::spawn(consumer::run(scenario.clone(), log.clone(), clock, end, task)))
-        .collect();
-
-    let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(end / SECOND);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} live run [{bar:40}] {percent}% · {msg} · ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let ticker = bar.clone().map(|bar| {
-        tokio::spawn(async move {
-            loop {
-                let now = clock.now().min(end);
-                bar.set_position(now / SECOND);
-                bar.set_message(format!(
-                    "{} of {} simulated",
-                    crate::units::format_duration(now),
-                    crate::units::format_duration(end)
-                ));
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+        .map(|task| {
+            let run = consumer::run_until(scenario.clone(), log.clone(), clock, end, task, stop_rx.clone());
+            tokio::spawn(run)
         })
+        .collect();
+    let stopper = tokio::spawn(async move {
+        stop.await;
+        let _ = stop_tx.send(Some(clock.now()));
     });
+    let progress = Progress::start(opts, clock, end);
 
-    let mut reports = Vec::new();
-    for (i, (h, spec)) in handles.into_iter().zip(specs).enumerate() {
+    let mut rows: Vec<RowEnd> = Vec::new();
+    for (h, spec) in handles.into_iter().zip(specs) {
         let done =
             h.await.map_err(|e| LiveError::Check(format!("{}: its task failed: {e}", spec.label())))?;
-        let done = done?;
-        let peak = source.peak_use(&format!("row-{i}"));
-        reports.push(StrategyReport::new(spec, &scenario, &done.outcome, done.effective, peak));
+        rows.push(done?);
     }
-    if let Some(t) = ticker {
-        t.abort();
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    stopper.abort();
+    progress.finish().await;
     src_server.abort();
     rcv_server.abort();
 
+    let stopped = rows.iter().any(|r| r.stopped);
+    let ended = rows.iter().map(|r| r.ended).max().unwrap_or(end);
+    let mut lag = Lag::default();
+    for r in &rows {
+        lag.add(&r.lag);
+    }
+    for ob in &provider_outboxes {
+        lag.add(&crate::live::lock(ob).lag);
+    }
+    // A partial run covers [0, ended): the events after it never happened, and per-day figures
+    // scale from the span covered.
+    let covered = scenario.duration.min(ended).max(1);
+    let happened = if stopped { happened_by(&log, ended) } else { log.len() };
+    let unborn = (log.len() - happened) as u64;
+    let mut span = (*scenario).clone();
+    if stopped {
+        span.duration = covered;
+    }
+    let mut reports = Vec::new();
+    for (i, (r, spec)) in rows.iter().zip(specs).enumerate() {
+        let peak = source.peak_use(&format!("row-{i}"));
+        let mut report = StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak);
+        report.events.total -= unborn;
+        report.events.in_flight = report.events.in_flight.saturating_sub(unborn);
+        reports.push(report);
+    }
+
+    let (p50, p99, max) = lag.summary();
+    let ms = |us: Micros| us as f64 / MILLI as f64;
     let live = LiveInfo {
         speedup: opts.speedup,
         timer_resolution_ms: 0.1 * opts.speedup,
         distortion: distortion(opts.speedup),
+        lag_ms: LagMs { p50: ms(p50), p99: ms(p99), max: ms(max) },
+        wakeups: lag.count(),
+        ended_s: secs_f(ended),
     };
-    Ok(crate::engine::assemble("live", &scenario, log.len() as u64, 0, started, Some(live), reports))
+    let mut report =
+        crate::engine::assemble("live", &scenario, happened as u64, 0, started, Some(live), reports);
+    if stopped {
+        report.run.partial = true;
+        report.run.covered_s = Some(secs_f(ended));
+    }
+    Ok(report)
+}
+
+/// How many of `log`'s events happened by scenario time `t` (the log is in time order).
+fn happened_by(log: &EventLog, t: Micros) -> usize {
+    let (mut lo, mut hi) = (0usize, log.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if log.get(mid as u32).at <= t {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Progress on stderr while a live run goes: a bar on a terminal; elsewhere a plain line every
+/// 10% of the span (or every 10 s of wall time) for runs expected to last a while; nothing when
+/// not asked.
+struct Progress {
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(opts: LiveOptions, clock: Clock, end: Micros) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let long = clock.real(end) > PLAIN_PROGRESS_AFTER;
+        if !opts.progress || !(terminal || long) {
+            return Progress { done: None, task: None };
+        }
+        let (done, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let status = move |now: Micros| {
+            let left = clock.real(end.saturating_sub(now)).as_secs();
+            format!("{} of {} simulated · at most {left}s left", format_duration(now), format_duration(end))
+        };
+        let task = if terminal {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(end / SECOND),
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} live run [{bar:20}] {percent:>3}% · {wide_msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            // The first frame already says where the run stands.
+            bar.set_message(status(0));
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            tokio::spawn(async move {
+                loop {
+                    let now = clock.now().min(end);
+                    bar.set_position(now / SECOND);
+                    bar.set_message(status(now));
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = &mut stop => break,
+                    }
+                }
+                bar.finish_and_clear();
+            })
+        } else {
+            let wall = Instant::now();
+            tokio::spawn(async move {
+                let (mut next_tenth, mut last) = (1u64, Instant::now());
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        _ = &mut stop => break,
+                    }
+                    let now = clock.now().min(end);
+                    let tenth = now.saturating_mul(10) / end.max(1);
+                    if tenth >= next_tenth || last.elapsed() >= Duration::from_secs(10) {
+                        next_tenth = tenth + 1;
+                        last = Instant::now();
+                        eprintln!(
+                            "live run: {}% · {} · {:.0} s elapsed",
+                            now.saturating_mul(100) / end.max(1),
+                            status(now),
+                            wall.elapsed().as_secs_f64()
+                        );
+                    }
+                }
+            })
+        };
+        Progress { done: Some(done), task: Some(task) }
+    }
+
+    /// Stops the display and waits until it has cleared, so nothing draws over the result.
+    async fn finish(mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(speedup: f64, p99: f64, wakeups: u64) -> LiveInfo {
+        LiveInfo {
+            speedup,
+            timer_resolution_ms: 0.1 * speedup,
+            distortion: distortion(speedup),
+            lag_ms: LagMs { p50: p99 / 2.0, p99, max: p99 },
+            wakeups,
+            ended_s: 60.0,
+        }
+    }
+
+    #[test]
+    fn a_run_falls_behind_only_past_the_bound_over_enough_wake_ups() {
+        assert_eq!(fell_behind(&info(200.0, 2_000.0, 10_000)), None, "at the bound: fine");
+        assert_eq!(fell_behind(&info(200.0, 50_000.0, 100)), None, "too few wake-ups to judge");
+        // 2.5× over the bound (2 s at 200×): 200 / 2.5 = 80.
+        assert_eq!(fell_behind(&info(200.0, 5_000.0, 10_000)), Some(80.0));
+        // Far over: divided by at most 20, never under 1.
+        assert_eq!(fell_behind(&info(1000.0, 1e9, 10_000)), Some(50.0));
+        assert_eq!(fell_behind(&info(3.0, 1e9, 10_000)), Some(1.0));
+        let m = behind_message(&info(200.0, 5_000.0, 10_000), 80.0);
+        assert!(m.contains("--speedup 200") && m.contains("`--speedup 80`"), "{m}");
+    }
 }

@@ -143,8 +143,26 @@ pub fn render(report: &Report) -> String {
     if !sc.description.is_empty() {
         out.push_str(&format!("{}\n", sc.description));
     }
+    if let Some(covered) = report.run.covered_s.filter(|_| report.run.partial) {
+        out.push_str(&format!(
+            "PARTIAL: stopped after {} of {} (+{} drain) simulated; every number covers that span only\n",
+            format_duration((covered * SECOND as f64) as u64),
+            format_duration(sc.duration),
+            format_duration(sc.drain),
+        ));
+    }
     if let Some(live) = &report.live {
         out.push_str(&format!("live over loopback HTTP: {}\n", live.distortion));
+        out.push_str(&format!(
+            "live lag: p50 {} p99 {} max {} (scenario time; p99 up to {} is absorbed) · ended at {} of {} (+{} drain)\n",
+            format_ms(live.lag_ms.p50),
+            format_ms(live.lag_ms.p99),
+            format_ms(live.lag_ms.max),
+            format_ms(crate::live::engine::lag_bound_ms(live.speedup)),
+            format_duration((live.ended_s * SECOND as f64) as u64),
+            format_duration(sc.duration),
+            format_duration(sc.drain),
+        ));
     }
     out.push('\n');
 

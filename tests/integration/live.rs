@@ -524,6 +524,10 @@ fn compare_live_through_the_binary() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["engine"], "live");
     assert_eq!(v["live"]["speedup"], 2000.0);
+    for q in ["p50", "p99", "max"] {
+        assert!(v["live"]["lag_ms"][q].as_f64().is_some_and(|x| x >= 0.0), "{}", v["live"]);
+    }
+    assert!(v["run"].get("partial").is_none() && v["run"].get("covered_s").is_none());
     for r in v["strategies"].as_array().unwrap() {
         let e = &r["events"];
         let sum = e["detected"].as_u64().unwrap()
@@ -717,4 +721,213 @@ fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
     let sum =
         e["detected"].as_u64().unwrap() + e["missed"].as_u64().unwrap() + e["in_flight"].as_u64().unwrap();
     assert_eq!(sum, e["total"].as_u64().unwrap());
+}
+
+/// Issue 10 item 11: past the window a row stops as soon as nothing is in flight, so a run whose
+/// configured drain is an hour ends minutes into it, with every event accounted for.
+#[test]
+fn a_live_run_ends_its_drain_once_every_row_is_settled() {
+    let s = scenario(
+        r#"
+        name = "short-drain"
+        duration = "2m"
+        drain = "1h"
+        seed = 3
+        [events]
+        rate = "600/h"
+        resources = 20
+        [api]
+        rtt = "50ms"
+        [webhook]
+        delay = "200ms"
+        [strategies]
+        intervals = ["10s"]
+        "#,
+    );
+    let specs =
+        hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
+    let info = live.live.as_ref().unwrap();
+    assert!(info.ended_s >= 120.0, "not before the window's end: {}", info.ended_s);
+    assert!(info.ended_s < 300.0, "the drain ended once settled, not after an hour: {}", info.ended_s);
+    assert!(!live.run.partial && live.run.covered_s.is_none());
+    for r in &live.strategies {
+        assert_eq!((r.events.missed, r.events.in_flight), (0, 0), "{}: {:?}", r.label, r.events);
+        assert_eq!(r.events.detected, r.events.total, "{}", r.label);
+    }
+}
+
+/// Issue 10 item 6: a run the engine cannot keep up with fails (exit 2) naming a slower speed-up;
+/// a run that keeps up reports its lag in the JSON.
+#[test]
+fn an_overloaded_live_run_fails_naming_a_slower_speedup() {
+    let dir = crate::util::temp_dir("overloaded");
+    let path = dir.join("over.toml");
+    std::fs::write(
+        &path,
+        r#"
+        name = "overloaded"
+        duration = "1m"
+        drain = "1m"
+        seed = 7
+        [events]
+        rate = "300000/h"
+        resources = 100
+        payload_bytes = 200
+        [webhook]
+        delay = "0s"
+        [strategies]
+        list = ["webhook", "poll"]
+        intervals = ["1s"]
+        "#,
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let out = hookbench(&["compare", "--engine", "live", "--speedup", "5000", "--scenario", path]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "no numbers from a run that fell behind: {stdout}");
+    assert!(stderr.contains("fell behind at --speedup 5000"), "{stderr}");
+    let suggested: f64 = stderr
+        .split("`--speedup ")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("names a speed-up: {stderr}"));
+    assert!((1.0..=2500.0).contains(&suggested), "{suggested}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+}
+
+/// Runs `hookbench` with `args`, sends it `signal` after `after`, and returns its output.
+fn interrupted(args: &[&str], signal: &str, after: Duration) -> std::process::Output {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let killed = std::process::Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 10 item 9: Ctrl-C or SIGTERM during a live run prints and writes the span that ran,
+/// marked partial, every row settled at the time it stopped, then exits 130.
+#[test]
+fn sigint_and_sigterm_keep_what_a_live_run_measured() {
+    let dir = crate::util::temp_dir("partial");
+    for signal in ["INT", "TERM"] {
+        let file = dir.join(format!("{signal}.json"));
+        let args = [
+            "compare",
+            "--engine",
+            "live",
+            "--speedup",
+            "20",
+            "--duration",
+            "30m",
+            "--strategies",
+            "poll,webhook",
+            "--output",
+            file.to_str().unwrap(),
+        ];
+        let out = interrupted(&args, signal, Duration::from_secs(3));
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(stdout.contains("PARTIAL: stopped after"), "SIG{signal}: {stdout}");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(v["run"]["partial"], true);
+        let covered = v["run"]["covered_s"].as_f64().unwrap();
+        assert!(covered > 0.0 && covered < 1800.0, "covered {covered} s of a 30m window");
+        let events = v["run"]["events"].as_u64().unwrap();
+        for r in v["strategies"].as_array().unwrap() {
+            let e = &r["events"];
+            let sum = e["detected"].as_u64().unwrap()
+                + e["missed"].as_u64().unwrap()
+                + e["in_flight"].as_u64().unwrap();
+            assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+            assert_eq!(e["total"].as_u64().unwrap(), events, "only the events that happened");
+        }
+    }
+    // serve prints its summary on SIGTERM as on Ctrl-C.
+    let (child, mut out, _) = start_serve(&["--addr", "127.0.0.1:0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait_with_output().unwrap().status;
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(rest.contains("stopped after"), "{rest}");
+}
+
+/// Issue 10 item 12: behind `serve --speedup N`, `receive --speedup N` reports latency in
+/// scenario time and says so.
+#[test]
+fn receive_reports_latency_in_scenario_time_behind_a_speedup() {
+    use std::io::BufRead;
+    let out = hookbench(&["receive", "--speedup", "0", "--secret", SPEC_SECRET, "--stop-after", "1s"]);
+    assert_eq!(out.status.code(), Some(2), "validated like serve's");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["receive", "--addr", "127.0.0.1:0", "--secret", SPEC_SECRET, "--speedup", "300"])
+        .args(["--stop-after", "3s", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    // Sent 10 ms (wall) after it occurred: 3 s of scenario time at 300×.
+    let occurred = std::time::SystemTime::now() - Duration::from_millis(10);
+    let body = serde_json::json!({
+        "id": "evt_1",
+        "occurred_at": humantime::format_rfc3339_millis(occurred).to_string(),
+    })
+    .to_string();
+    let ts = unix_now();
+    let sig = Secret::parse(SPEC_SECRET).unwrap().sign("msg_1", ts, body.as_bytes());
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nConnection: close\r\ncontent-type: application/json\r\n\
+         webhook-id: msg_1\r\nwebhook-timestamp: {ts}\r\nwebhook-signature: {sig}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    std::io::Write::write_all(&mut conn, request.as_bytes()).unwrap();
+    let mut resp = String::new();
+    std::io::Read::read_to_string(&mut conn, &mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 2"), "{resp}");
+    assert!(child.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(rest.contains("scenario time = wall × 300"), "{rest}");
+    let p50 = rest.split("p50 ").nth(1).and_then(|r| r.split(',').next()).unwrap();
+    assert!(p50.ends_with('s') && !p50.ends_with("ms") && !p50.ends_with("µs"), "seconds, not ms: {rest}");
+}
+
+/// Issue 10 item 10: without a terminal, a live run that takes a while prints a plain progress
+/// line every 10% (or 10 s); `--quiet` silences it.
+#[test]
+fn a_live_run_without_a_terminal_prints_plain_progress_lines() {
+    let args =
+        ["compare", "--engine", "live", "--speedup", "100", "--duration", "10m", "--strategies", "poll"];
+    let out = hookbench(&args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("poll@"), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("live run: ")).collect();
+    assert!(!lines.is_empty(), "progress lines on stderr: {stderr}");
+    assert!(lines[0].contains("% · ") && lines[0].contains("simulated"), "{}", lines[0]);
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "plain lines, no terminal codes: {stderr:?}"
+    );
+    let quiet = hookbench(&[&args[..], &["--quiet"]].concat());
+    assert!(quiet.status.success());
+    assert!(text(&quiet).1.is_empty(), "--quiet silences progress: {}", text(&quiet).1);
 }
