@@ -22,6 +22,7 @@ use crate::live::lock;
 use crate::live::receiver::Delivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
+use crate::model::emitter::Payload;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
@@ -164,7 +165,13 @@ pub async fn run_until(
                 }
             }
             Some(d) = task.deliveries.recv() => {
-                row.handle(clock.now(), Input::Delivery { id: d.event, answer: d.answer });
+                let now = clock.now();
+                // A finite receiver: the delivery joins the processing model at its real arrival
+                // time (the live receiver itself answers at once; see the README).
+                if row.has_capacity() && d.answer.processed() && row.subscription() == Some(Payload::Fat) {
+                    let _ = row.admit_delivery(now, d.event);
+                }
+                row.handle(now, Input::Delivery { id: d.event, answer: d.answer });
             }
             // Last: whatever already reached the channels is handled before the check.
             _ = tokio::time::sleep_until(check) => {

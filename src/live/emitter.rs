@@ -30,6 +30,49 @@ pub struct LiveOutbox {
     /// Lateness of every wake-up of its tasks (each event's arrival, each attempt), recorded
     /// under the lock they take anyway.
     pub lag: Lag,
+    /// The provider's pipeline caps (`max_in_flight`, `throughput`) as real waits.
+    pub pacer: Arc<Pacer>,
+}
+
+/// The provider's delivery pipeline over real time: at most `max_in_flight` attempts out at once
+/// (a fair semaphore: first come, first served) and sends spaced `1 / throughput` apart (each
+/// attempt reserves the next free send slot). The sim runs the same caps through
+/// [`crate::model::capacity::Pipeline`].
+pub struct Pacer {
+    slots: Option<Arc<tokio::sync::Semaphore>>,
+    gap: Option<Micros>,
+    next_send: Mutex<Micros>,
+}
+
+impl Pacer {
+    /// The caps of `scenario`'s webhook section.
+    pub fn new(scenario: &Scenario) -> Self {
+        let wh = &scenario.webhook;
+        Pacer {
+            slots: wh.max_in_flight.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            gap: wh.throughput.map(|r| (r.per as f64 / r.count).round().max(1.0) as Micros),
+            next_send: Mutex::new(0),
+        }
+    }
+
+    /// Waits until an attempt may go out now; the permit it returns is held until the attempt
+    /// has its answer.
+    async fn admit(&self, clock: &Clock) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let permit = match &self.slots {
+            Some(s) => s.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        if let Some(gap) = self.gap {
+            let slot = {
+                let mut next = lock(&self.next_send);
+                let slot = (*next).max(clock.now());
+                *next = slot + gap;
+                slot
+            };
+            clock.sleep_until(slot).await;
+        }
+        permit
+    }
 }
 
 impl LiveOutbox {
@@ -39,6 +82,7 @@ impl LiveOutbox {
             outbox: Outbox::new(scenario, events),
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
             lag: Lag::default(),
+            pacer: Arc::new(Pacer::new(scenario)),
         }))
     }
 }
@@ -80,7 +124,7 @@ pub async fn run(cx: Emitting) {
         cx.clock.sleep_until(at).await;
         let first = {
             let mut ob = lock(&cx.outbox);
-            let LiveOutbox { outbox, rng, lag } = &mut *ob;
+            let LiveOutbox { outbox, rng, lag, .. } = &mut *ob;
             lag.record(at, cx.clock.now());
             outbox.on_event(id, at, rng)
         };
@@ -147,6 +191,8 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         if ready > cx.clock.now() {
             cx.clock.sleep_until(ready).await;
         }
+        let pacer = lock(&cx.outbox).pacer.clone();
+        let _slot = pacer.admit(&cx.clock).await;
         {
             let mut ob = lock(&cx.outbox);
             if !ob.outbox.begin(id, n) {

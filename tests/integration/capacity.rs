@@ -182,3 +182,35 @@ fn processed_latency_reaches_thresholds_csv_table_and_advise() {
     assert!(b.contains("processed too late"), "{b}");
     assert!(!b.contains("advice: webhook"), "{b}");
 }
+
+/// The live emitter really paces: a burst behind `throughput = "10/s"` takes as long over
+/// loopback as in the sim (within 5%).
+#[test]
+fn the_live_emitter_paces_as_the_sim_does() {
+    let s = scenario(
+        r#"
+        name = "paced-live"
+        duration = "4m"
+        drain = "3m"
+        seed = 5
+        [events]
+        rate = "1/h"
+        bursts = [{ at = "30s", duration = "1s", rate = "500/s" }]
+        [webhook]
+        delay = "0s"
+        throughput = "10/s"
+        max_in_flight = 4
+        "#,
+    );
+    let sim = run(&s, &[Webhook], &[]);
+    let specs = hookbench::strategy::Spec::expand(&[Webhook], &[], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 30.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (row(&sim, "webhook"), row(&live, "webhook"));
+    assert_eq!((b.events.missed, b.events.in_flight), (0, 0), "{:?}", b.events);
+    let (sm, lm) = (a.latency_ms.max.unwrap(), b.latency_ms.max.unwrap());
+    assert!(sm > 40_000.0, "the burst is spread over {sm} ms in the sim");
+    assert!(rel(lm, sm) < 0.05, "max latency: sim {sm:.0} ms, live {lm:.0} ms");
+    let (smean, lmean) = (a.latency_ms.mean.unwrap(), b.latency_ms.mean.unwrap());
+    assert!(rel(lmean, smean) < 0.05, "mean latency: sim {smean:.0} ms, live {lmean:.0} ms");
+}
