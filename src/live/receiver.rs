@@ -150,20 +150,32 @@ async fn hook_0(State(st): State<Arc<ReceiverState>>, headers: HeaderMap, body: 
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode, &'static str)> {
     const TOO_LARGE: (StatusCode, &str) = (StatusCode::PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(TOO_LARGE);
-    }
     let mut stream = body.into_data_stream();
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
+        return Err(TOO_LARGE); // not worth reading: the connection is cut after the answer
+    }
     let mut buf = Vec::new();
+    let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| (StatusCode::BAD_REQUEST, "the body could not be read"))?;
-        if buf.len() + chunk.len() > MAX_BODY {
+        seen += chunk.len();
+        if seen > DRAIN_LIMIT {
             return Err(TOO_LARGE);
         }
-        buf.extend_from_slice(&chunk);
+        if seen <= MAX_BODY {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    // A body a little over the limit is read to its end and dropped, so that the sender, still
+    // writing it, reliably reads the 413 instead of a reset connection.
+    if seen > MAX_BODY || declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(TOO_LARGE);
     }
     Ok(Bytes::from(buf))
 }
+
+/// Bodies over [`MAX_BODY`] but at most this long are read and dropped before the 413.
+const DRAIN_LIMIT: usize = 4 * MAX_BODY;
 
 fn text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")

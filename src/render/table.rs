@@ -265,6 +265,30 @@ pub fn notes(report: &Report) -> Vec<String> {
             part_of(e.detected, e.total),
         ));
     }
+    let failed: Vec<String> = report
+        .strategies
+        .iter()
+        .filter(|s| s.requests.failed > 0 || s.requests.breaker_openings > 0)
+        .map(|s| {
+            let r = &s.requests;
+            let breaker = if r.breaker_openings > 0 {
+                format!(
+                    " (breaker opened {}×, {} calls saved)",
+                    group(r.breaker_openings),
+                    group(r.breaker_saved)
+                )
+            } else {
+                String::new()
+            };
+            format!("{} {}{breaker}", s.label, group(r.failed))
+        })
+        .collect();
+    if !failed.is_empty() {
+        notes.push(format!(
+            "failed calls (5xx or no answer; retried with backoff):\n  {}",
+            failed.join("\n  ")
+        ));
+    }
     let hinted: Vec<String> = report
         .strategies
         .iter()
