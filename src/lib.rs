@@ -44,6 +44,7 @@ pub mod live;
 pub mod measure;
 pub mod metrics;
 pub mod model;
+pub mod out;
 pub mod queue;
 pub mod render;
 pub mod report;
@@ -77,11 +78,11 @@ where
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    commands::probe_stdout();
+    out::probe_stdout();
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            out::note(&format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
     }

@@ -220,10 +220,10 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
                 match behind {
                     None => return Ok(report),
                     Some((info, suggested)) if opts.auto_speedup && !retried => {
-                        eprintln!(
+                        crate::out::note(&format!(
                             "note: {}; running again at --speedup {suggested}",
                             crate::live::engine::behind_message(&info, suggested)
-                        );
+                        ));
                         (speedup, retried) = (suggested, true);
                     }
                     Some((info, suggested)) => {
@@ -260,7 +260,7 @@ pub fn gate(thresholds: &[Threshold], report: &Report) -> u8 {
     if breaches.is_empty() {
         0
     } else {
-        eprint!("{}", render::breaches::render(&breaches));
+        crate::out::stderr(&render::breaches::render(&breaches));
         1
     }
 }
@@ -279,12 +279,12 @@ pub fn emit(report: &Report, format: Format, output: Option<&std::path::Path>, q
                     path.display()
                 )));
             }
-            if super::stdout_closed() {
+            if crate::out::stdout_closed() {
                 // The result is safe in the file; only the table has nowhere to go.
-                eprintln!("wrote {} (standard output is closed: no table)", path.display());
+                crate::out::note(&format!("wrote {} (standard output is closed: no table)", path.display()));
             } else if !quiet {
                 print(&render::render(report, Format::Table))?;
-                eprintln!("wrote {}", path.display());
+                crate::out::note(&format!("wrote {}", path.display()));
             }
         }
     }

@@ -4,10 +4,9 @@
 //! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
 //! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
-use std::io::Write;
 use std::sync::Arc;
 
-use super::{bind, load_scenario, runtime, stop_after, until_stopped};
+use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
 use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
@@ -73,13 +72,9 @@ pub fn check_speedup(x: f64) -> Result<f64> {
     }
 }
 
-/// A server timeout flag: a duration of at least 1 ms.
+/// A server timeout flag: a duration from 1 ms to a year.
 fn timeout(flag: &str, text: &str) -> Result<std::time::Duration> {
-    let t = crate::units::parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
-    if t < crate::units::MILLI {
-        return Err(Error::Input(format!("{flag} must be at least `1ms`")));
-    }
-    Ok(std::time::Duration::from_micros(t))
+    super::wall_duration(flag, text, crate::units::MILLI)
 }
 
 /// The hardening limits of `serve` and `receive` from their shared flags.
@@ -135,16 +130,12 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
         let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {u}"));
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}",
+        print(&format!(
+            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
             scenario.name,
             log.len(),
             format_duration(scenario.duration),
-        );
-        let _ = out.flush();
-        drop(out);
+        ))?;
         let started = std::time::Instant::now();
         crate::live::serve::serve(listener, source::router(state.clone()), limits, until_stopped(stop)).await;
         let st = state.stats();
@@ -157,15 +148,15 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                 c.attempts, c.delivered, c.failed, c.dead_lettered
             )
         });
-        println!(
-            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}",
+        print(&format!(
+            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}\n",
             started.elapsed().as_secs_f64(),
             st.requests,
             st.not_modified,
             st.throttled,
             st.bad,
             log.len(),
-        );
+        ))?;
         Ok(0)
     })
 }

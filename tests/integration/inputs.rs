@@ -1,0 +1,115 @@
+//! Inputs that never leak and output that never panics (issue 11): closed pipes, numbers out of
+//! range, secrets in URLs, trace paths a scenario may name, files that never end, and control
+//! characters on their way to the terminal.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::bad_input::one_sentence;
+use crate::util::text;
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+// ---------------------------------------------------------------------------------------------
+// 4. Closed pipes and numbers out of range.
+
+/// Every `.rs` file under `src/`, with its path relative to `src/` and its text.
+fn sources() -> Vec<(String, String)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("src/ is readable").flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        for e in entries {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p.strip_prefix(root).expect("under src/").to_string_lossy().replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&p).expect("a source file is readable")));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+/// The code of a line: before a `//` comment (good enough for this crate's style: no `//` in
+/// the strings these checks care about).
+fn code(line: &str) -> &str {
+    line.find("//").map_or(line, |i| &line[..i])
+}
+
+/// `print!` and friends panic when stdout or stderr is a closed pipe; everything goes through
+/// `out.rs` instead, which treats a closed pipe as written. A handle on a standard stream is
+/// taken only there, or to ask whether it is a terminal.
+#[test]
+fn nothing_prints_past_the_one_writer() {
+    let mut bad = Vec::new();
+    for (file, text) in sources() {
+        for (n, line) in text.lines().enumerate() {
+            let line = code(line);
+            for mac in ["print!(", "println!(", "eprint!(", "eprintln!(", "dbg!("] {
+                let found = line
+                    .match_indices(mac)
+                    .any(|(i, _)| i == 0 || !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                if found {
+                    bad.push(format!("src/{file}:{}: `{}`", n + 1, line.trim()));
+                }
+            }
+            for stream in ["io::stdout()", "io::stderr()"] {
+                for (i, _) in line.match_indices(stream) {
+                    let rest = &line[i + stream.len()..];
+                    let query =
+                        [".is_terminal()", ".as_raw_fd()", ".as_fd()"].iter().any(|q| rest.starts_with(q));
+                    if file != "out.rs" && !query {
+                        bad.push(format!("src/{file}:{}: `{}`", n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "write through `hookbench::out` (closed pipes are not errors), not:\n  {}",
+        bad.join("\n  ")
+    );
+}
+
+/// `serve` and `receive` with their stdout piped into a reader that has already gone: no panic,
+/// and the exit code they return when stopped (0).
+#[test]
+fn serve_and_receive_end_quietly_into_a_closed_pipe() {
+    for cmd in ["serve", "receive"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+            .args([cmd, "--addr", "127.0.0.1:0", "--secret", SECRET, "--stop-after", "1s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        drop(child.stdout.take()); // the reader closes at once (`| true`)
+        let out = child.wait_with_output().expect("it ends");
+        let (_, stderr) = text(&out);
+        assert_ne!(out.status.code(), Some(101), "{cmd}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{cmd}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{cmd}: {stderr}");
+    }
+}
+
+#[test]
+fn server_numbers_out_of_range_exit_2() {
+    for (cmd, flag, value, expect) in [
+        ("serve", "--stop-after", "400d", "over a year"),
+        ("receive", "--stop-after", "18446744073709551615s", "--stop-after"),
+        ("serve", "--speedup", "1e300", "0.01 to 100000"),
+        ("serve", "--speedup", "inf", "0.01 to 100000"),
+        ("receive", "--speedup", "NaN", "0.01 to 100000"),
+        ("receive", "--speedup", "0", "0.01 to 100000"),
+        ("receive", "--tolerance", "400d", "over a year"),
+        ("receive", "--tolerance", "0s", "at least `1s`"),
+        ("receive", "--tolerance", "99999999999999999999y", "--tolerance"),
+        ("serve", "--header-timeout", "400d", "over a year"),
+    ] {
+        one_sentence(&[cmd, "--addr", "127.0.0.1:0", "--secret", SECRET, flag, value], &[flag, expect]);
+    }
+}
