@@ -17,19 +17,21 @@ use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
+use crate::render::text::redact_url;
 use crate::scenario::DEFAULT;
 use crate::units::format_duration;
 
 /// Validates a webhook target URL.
 pub fn parse_url(url: &str) -> Result<reqwest::Url> {
+    let shown = redact_url(url);
     let u = reqwest::Url::parse(url).map_err(|e| {
         Error::Input(format!(
-            "--webhook-url `{url}` is not a URL ({e}); write one such as http://127.0.0.1:9090/webhook"
+            "--webhook-url `{shown}` is not a URL ({e}); write one such as http://127.0.0.1:9090/webhook"
         ))
     })?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
         return Err(Error::Input(format!(
-            "--webhook-url `{url}` must be an http:// or https:// URL with a host"
+            "--webhook-url `{shown}` must be an http:// or https:// URL with a host"
         )));
     }
     Ok(u)
@@ -37,16 +39,17 @@ pub fn parse_url(url: &str) -> Result<reqwest::Url> {
 
 /// Checks that something listens at the URL's host and port.
 pub async fn reachable(u: &reqwest::Url) -> Result<()> {
+    let shown = redact_url(u.as_str());
     let host = u.host_str().unwrap_or("127.0.0.1").to_string();
     let port = u.port_or_known_default().unwrap_or(80);
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(Error::Input(format!(
-            "cannot reach --webhook-url {u} ({e}); start the receiver first, or check the host and port"
+            "cannot reach --webhook-url {shown} ({e}); start the receiver first, or check the host and port"
         ))),
         Err(_) => Err(Error::Input(format!(
-            "cannot reach --webhook-url {u}: no answer within 3 s; check the host and port"
+            "cannot reach --webhook-url {shown}: no answer within 3 s; check the host and port"
         ))),
     }
 }
@@ -129,7 +132,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .collect();
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
         let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
-        let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {u}"));
+        let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
         print(&format!(
             "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
             scenario.name,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::bad_input::one_sentence;
-use crate::util::text;
+use crate::util::{hookbench, text};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -111,5 +111,45 @@ fn server_numbers_out_of_range_exit_2() {
         ("serve", "--header-timeout", "400d", "over a year"),
     ] {
         one_sentence(&[cmd, "--addr", "127.0.0.1:0", "--secret", SECRET, flag, value], &[flag, expect]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Secrets in URLs.
+
+/// `serve --webhook-url` with a password and a token in it: the banner, the summary and every
+/// error sentence show `user:***` and `token=***`, never the secrets.
+#[test]
+fn webhook_url_secrets_never_reach_the_output() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port();
+    let url = format!("http://user:hunter2@127.0.0.1:{port}/hook?token=tok123&page=2");
+    let out = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--secret",
+        SECRET,
+        "--webhook-url",
+        &url,
+        "--stop-after",
+        "1s",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("user:***@127.0.0.1") && stdout.contains("token=***&page=2"), "{stdout}");
+    drop(listener);
+    // Unreachable (the port is closed now), and malformed: one sentence each, redacted.
+    for url in [url.as_str(), "http://user:hunter2@/?sig=tok123", "ftp://user:hunter2@h/?token=tok123"] {
+        let out = hookbench(&["serve", "--addr", "127.0.0.1:0", "--secret", SECRET, "--webhook-url", url]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains("--webhook-url") && stderr.contains("user:***@"), "{url}: {stderr}");
+        for (what, shown) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(!shown.contains("hunter2") && !shown.contains("tok123"), "{url}: {what}: {shown}");
+        }
+    }
+    for (what, shown) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(!shown.contains("hunter2") && !shown.contains("tok123"), "{what}: {shown}");
     }
 }
