@@ -82,7 +82,7 @@ pub fn main() -> ExitCode {
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            out::note(&format!("error: {e}"));
+            out::note(&format!("error: {}", render::text::escape(&e.to_string())));
             ExitCode::from(e.exit_code())
         }
     }

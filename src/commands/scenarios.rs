@@ -1,7 +1,8 @@
 //! `hookbench scenarios list|show|validate`.
 //!
 //! Owns finding and loading the scenarios each subcommand names and summarising them for
-//! `render::scenarios`; `show` prints a scenario's TOML as written. It never formats a listing.
+//! `render::scenarios`; `show` prints a scenario's TOML as written (control characters
+//! written out). It never formats a listing.
 
 use super::{load_scenario, print};
 use crate::cli::ScenariosCommand;
@@ -38,7 +39,7 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
                 print(text)?;
             } else {
                 let (_, text) = load_scenario(&scenario)?;
-                print(&text.unwrap_or_default())?;
+                print(&crate::render::text::escape_keeping_lines(&text.unwrap_or_default()))?;
             }
         }
         ScenariosCommand::Validate { scenarios: names } => {

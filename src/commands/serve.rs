@@ -17,7 +17,7 @@ use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
-use crate::render::text::redact_url;
+use crate::render::text::{escape, redact_url};
 use crate::scenario::DEFAULT;
 use crate::units::format_duration;
 
@@ -135,7 +135,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
         print(&format!(
             "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
-            scenario.name,
+            escape(&scenario.name),
             log.len(),
             format_duration(scenario.duration),
         ))?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::bad_input::one_sentence;
-use crate::util::{hookbench, text};
+use crate::util::{hookbench, temp_dir, text};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -151,5 +151,87 @@ fn webhook_url_secrets_never_reach_the_output() {
     }
     for (what, shown) in [("stdout", &stdout), ("stderr", &stderr)] {
         assert!(!shown.contains("hunter2") && !shown.contains("tok123"), "{what}: {shown}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 13. Control characters on their way to the terminal.
+
+/// The characters that must never reach a terminal raw: ESC (colour, cursor, clear screen), the
+/// C1 CSI, and the right-to-left override.
+fn assert_no_raw_controls(what: &str, shown: &str) {
+    for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{7}'] {
+        assert!(!shown.contains(c), "{what}: a raw U+{:04X} in:\n{}", c as u32, shown.escape_debug());
+    }
+}
+
+#[test]
+fn control_and_bidi_characters_are_written_out_everywhere() {
+    let dir = temp_dir("controls");
+    let file = dir.join("evil.toml");
+    std::fs::write(
+        &file,
+        "name = \"evil\\u001b[31mRED\\u202eDIR\\u0007\"\n\
+         description = \"line\\u001b[2J cleared \\u009b1m\"\nduration = \"1h\"\n[events]\nrate = \"60/h\"\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let base = dir.join("base.json");
+    let json = dir.join("result.json");
+    let runs: Vec<(String, Vec<String>)> = vec![
+        ("table".into(), vec!["compare", "-s", f, "--strategies", "webhook,poll"]),
+        ("markdown".into(), vec!["compare", "-s", f, "--strategies", "webhook,poll", "-f", "markdown"]),
+        ("validate".into(), vec!["scenarios", "validate", f]),
+        ("show".into(), vec!["scenarios", "show", f]),
+        (
+            "advise".into(),
+            vec!["advise", "-s", f, "--strategies", "poll", "-i", "1m,5m", "--max-latency", "10m"],
+        ),
+        ("serve".into(), vec!["serve", "-s", f, "--addr", "127.0.0.1:0", "--stop-after", "1s"]),
+        ("error".into(), vec!["compare", "-s", "no\u{1b}[31msuch\u{202e}file"]),
+    ]
+    .into_iter()
+    .map(|(w, a)| (w, a.into_iter().map(String::from).collect()))
+    .collect();
+    for (what, args) in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = hookbench(&args);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.code() != Some(101), "{what}: {stderr}");
+        assert_no_raw_controls(what, &stdout);
+        assert_no_raw_controls(what, &stderr);
+        let shown = format!("{stdout}{stderr}");
+        let expect = match what.as_str() {
+            "error" => "no\\u{1b}[31msuch\\u{202e}file",
+            "show" => "evil\\u001b[31mRED", // the file as written: TOML's own escapes
+            _ => "evil\\u{1b}[31mRED\\u{202e}DIR",
+        };
+        assert!(shown.contains(expect), "{what}: {shown}");
+    }
+    // `check` shows row labels read from the files.
+    let out = hookbench(&[
+        "compare",
+        "-s",
+        f,
+        "--strategies",
+        "webhook",
+        "-f",
+        "json",
+        "-o",
+        base.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let evil = std::fs::read_to_string(&base)
+        .unwrap()
+        .replace("\"label\": \"webhook\"", "\"label\": \"web\\u001bhook\"");
+    std::fs::write(&base, &evil).unwrap();
+    std::fs::write(&json, &evil).unwrap();
+    for format in ["table", "markdown"] {
+        let out =
+            hookbench(&["check", json.to_str().unwrap(), "-b", base.to_str().unwrap(), "--format", format]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_no_raw_controls("check", &stdout);
+        assert!(stdout.contains("web\\u{1b}hook"), "{stdout}");
     }
 }
