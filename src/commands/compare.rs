@@ -126,9 +126,11 @@ impl CompareOptions {
     }
 }
 
-/// Loads the scenario named by `--scenario` and applies `--duration` and `--seed`.
+/// Loads the scenario named by `--scenario` (its arrivals replaced by `--trace`) and applies
+/// `--duration` and `--seed`.
 pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
-    let (mut scenario, _) = load_scenario(flags.scenario.as_deref().unwrap_or(DEFAULT))?;
+    let (mut scenario, _) =
+        load_scenario(flags.scenario.as_deref().unwrap_or(DEFAULT), flags.trace.as_deref())?;
     if let Some(text) = flags.duration.as_deref() {
         let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
         if d < SECOND {

@@ -13,10 +13,14 @@ pub mod scenarios;
 pub mod serve;
 pub mod sweep;
 
+use std::path::Path;
+
 use crate::cli::Command;
 use crate::error::{Error, Result};
+use crate::files::{self, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
-use crate::scenario::Scenario;
+use crate::quote::{excerpt, EXCERPT_PATH};
+use crate::scenario::{Scenario, TraceAccess};
 
 /// Runs one subcommand; returns the exit code on success paths (0, or 1 for a found regression).
 pub fn dispatch(command: Command) -> Result<u8> {
@@ -33,19 +37,27 @@ pub fn dispatch(command: Command) -> Result<u8> {
     }
 }
 
-/// A bundled scenario by name, or a scenario file by path.
-pub fn load_scenario(name_or_path: &str) -> Result<(Scenario, Option<String>)> {
-    if let Some(s) = Scenario::bundled(name_or_path) {
+/// A bundled scenario by name, or a scenario file by path (a regular file of at most
+/// [`SMALL_FILE_TEXT`]), with its arrivals replaced by `trace` when given (`--trace`, a path
+/// from the current directory). Returns the file's text too.
+pub fn load_scenario(name_or_path: &str, trace: Option<&Path>) -> Result<(Scenario, Option<String>)> {
+    let given = trace.map(TraceAccess::Given);
+    if let Some(s) = Scenario::bundled_with(name_or_path, given.unwrap_or(TraceAccess::Nowhere)) {
         return Ok((s?, None));
     }
-    let path = std::path::Path::new(name_or_path);
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((Scenario::from_file(path, &text)?, Some(text))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
-            "no scenario `{name_or_path}`: it is neither a bundled scenario ({}) nor a file that exists",
+    let path = Path::new(name_or_path);
+    let shown = excerpt(name_or_path, EXCERPT_PATH);
+    match files::read_text(path, SMALL_FILE, SMALL_FILE_TEXT) {
+        Ok(text) => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let access = given.unwrap_or(TraceAccess::Within(dir));
+            Ok((Scenario::from_toml_with(&text, &path.display().to_string(), access)?, Some(text)))
+        }
+        Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
+            "no scenario `{shown}`: it is neither a bundled scenario ({}) nor a file that exists",
             Scenario::bundled_names().join(", ")
         ))),
-        Err(e) => Err(Error::Input(format!("cannot read scenario file `{name_or_path}`: {e}"))),
+        Err(e) => Err(Error::Input(format!("cannot read scenario file `{shown}`: {e}"))),
     }
 }
 

@@ -35,7 +35,7 @@ fn share(flag: &str, v: Option<f64>, default: f64) -> Result<f64> {
 /// The receiver's faults from a scenario and flags.
 pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
     let mut cfg = match &args.scenario {
-        Some(s) => load_scenario(s)?.0.receiver,
+        Some(s) => load_scenario(s, None)?.0.receiver,
         None => ReceiverConfig {
             failure_rate: 0.0,
             slow_rate: 0.0,

@@ -99,7 +99,7 @@ pub fn limits(args: &ServerArgs) -> Result<Limits> {
 
 /// `hookbench serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
-    let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
+    let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT), None)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

@@ -235,3 +235,182 @@ fn control_and_bidi_characters_are_written_out_everywhere() {
         assert!(stdout.contains("web\\u{1b}hook"), "{stdout}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. A scenario reads only the trace beside it.
+
+/// A trace a scenario names must be inside the scenario's directory, symlinks resolved; any
+/// other file is given with `--trace` on the command line. Nothing of a refused file is quoted.
+#[test]
+fn a_scenario_reads_only_a_trace_inside_its_directory() {
+    let dir = temp_dir("trace-paths");
+    let sub = dir.join("scenarios");
+    std::fs::create_dir_all(sub.join("deeper")).unwrap();
+    let rows = "timestamp,resource\n1,a\n2,b\n3,a\n";
+    std::fs::write(dir.join("outside.csv"), rows).unwrap();
+    std::fs::write(sub.join("deeper/ok.csv"), rows).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.join("outside.csv"), sub.join("link.csv")).unwrap();
+    let scenario = |name: &str, trace: &str| {
+        let p = sub.join(name);
+        std::fs::write(&p, format!("name = \"t\"\n[events]\ntrace = \"{trace}\"\n")).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let secret = "whsec_LEAKLEAKLEAKLEAKLEAKLEAKLEAK";
+    let mut refused = vec![
+        scenario("environ.toml", "/proc/self/environ"),
+        scenario("shadow.toml", "/etc/shadow"),
+        scenario("up.toml", "../outside.csv"),
+        scenario("upup.toml", "deeper/../../outside.csv"),
+    ];
+    if cfg!(unix) {
+        refused.push(scenario("link.toml", "link.csv"));
+    }
+    for s in &refused {
+        let out = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+            .args(["compare", "--scenario", s])
+            .env("HOOKBENCH_SECRET", secret)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{s}: {stderr}");
+        assert!(
+            stderr.contains("outside the scenario's directory") && stderr.contains("--trace"),
+            "{s}: {stderr}"
+        );
+        assert!(!stderr.contains("LEAK") && !stdout.contains("LEAK"), "{s}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{s}: {stderr}");
+    }
+    // Inside the directory, below it too: read.
+    let ok = scenario("ok.toml", "deeper/ok.csv");
+    let out = hookbench(&["compare", "--scenario", &ok, "-f", "json"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    // Anywhere, from the command line, with a bundled scenario, in compare, sweep and advise.
+    let outside = dir.join("outside.csv");
+    let outside = outside.to_str().unwrap();
+    let out = hookbench(&[
+        "compare",
+        "-s",
+        "payments",
+        "--trace",
+        outside,
+        "-f",
+        "json",
+        "--strategies",
+        "webhook",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["run"]["events"], 3, "{stdout}");
+    let out = hookbench(&[
+        "sweep",
+        "--trace",
+        outside,
+        "--no-chart",
+        "-i",
+        "1m",
+        "--strategies",
+        "poll",
+        "-f",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = hookbench(&[
+        "advise",
+        "--trace",
+        outside,
+        "-i",
+        "1m",
+        "--strategies",
+        "poll",
+        "--max-latency",
+        "10m",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    // A file that is not a trace: the error quotes a short, escaped excerpt, never the line.
+    let env_like = dir.join("environ");
+    std::fs::write(&env_like, format!("HOOKBENCH_SECRET={secret}TAIL\u{1b}[2J\0PATH=/bin\0HOME=/root\n1\n"))
+        .unwrap();
+    let out = hookbench(&["compare", "--trace", env_like.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--trace") && stderr.contains("line 1"), "{stderr}");
+    assert!(stderr.contains("`HOOKBENCH_SECRET=whsec_LEAK") && stderr.contains("…`"), "{stderr}");
+    assert!(!stderr.contains("TAIL") && !stderr.contains("PATH=/bin"), "{stderr}");
+    assert_no_raw_controls("environ", &stderr);
+    // A scenario with no directory (text, or bundled) may not name a trace at all.
+    let e = hookbench::scenario::Scenario::from_toml("name = \"x\"\n[events]\ntrace = \"t.csv\"\n", "text")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--trace"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Files that never end.
+
+/// Runs hookbench with `args`; fails the test if it has not ended within 20 s (killing it).
+fn bounded(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waitable").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still running after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("it ended")
+}
+
+#[test]
+fn devices_fifos_and_huge_files_are_refused_with_the_limit() {
+    let dir = temp_dir("never-end");
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["compare".into(), "--scenario".into(), "/dev/zero".into()], "a device"),
+        (vec!["compare".into(), "--scenario".into(), "/dev/urandom".into()], "a device"),
+        (vec!["check".into(), "/dev/zero".into(), "--baseline".into(), "/dev/zero".into()], "a device"),
+        (vec!["compare".into(), "--trace".into(), "/dev/zero".into()], "a device"),
+        (vec!["compare".into(), "--scenario".into(), dir.to_str().unwrap().into()], "a directory"),
+    ];
+    // A scenario of 4 MiB and one byte (comments), a result file of the same size.
+    let big = dir.join("big.toml");
+    let mut text_ = "name = \"x\"\n[events]\nrate = \"1/h\"\n".to_string();
+    while text_.len() <= 4 << 20 {
+        text_.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&big, &text_).unwrap();
+    cases.push((vec!["compare".into(), "--scenario".into(), big.to_str().unwrap().into()], "4 MiB"));
+    cases.push((
+        vec!["check".into(), big.to_str().unwrap().into(), "--baseline".into(), big.to_str().unwrap().into()],
+        "4 MiB",
+    ));
+    // A named pipe nobody writes to: refused at once, never waited on.
+    if cfg!(unix) {
+        let fifo = dir.join("fifo.toml");
+        let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+        assert!(made.success());
+        let f = fifo.to_str().unwrap().to_string();
+        cases.push((vec!["compare".into(), "--scenario".into(), f.clone()], "named pipe"));
+        cases.push((vec!["check".into(), f.clone(), "--baseline".into(), f.clone()], "named pipe"));
+        cases.push((vec!["compare".into(), "--trace".into(), f.clone()], "named pipe"));
+        std::fs::write(dir.join("fifo-trace.toml"), "name = \"x\"\n[events]\ntrace = \"fifo.toml\"\n")
+            .unwrap();
+        let s = dir.join("fifo-trace.toml").to_str().unwrap().to_string();
+        cases.push((vec!["compare".into(), "--scenario".into(), s], "named pipe"));
+    }
+    for (args, expect) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = bounded(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expect), "{args:?}: expected `{expect}` in {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
