@@ -1,6 +1,6 @@
 //! A JSON result against its baseline: the data behind `hookbench check`, the CI gate.
 //!
-//! Owns reading two JSON results, refusing to compare what is not comparable (another schema,
+//! Owns reading two JSON results (regular files of at most 4 MiB, [`crate::files`]), refusing to compare what is not comparable (another schema,
 //! another hookbench version, another engine, another scenario, other rows: a [`Mismatch`]
 //! naming the difference), and the diff per row and measure. A measure regresses when it moved
 //! in its worse direction ([`Measure::higher_is_worse`]) by more than the tolerance relative to
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 use crate::measure::Measure;
 use crate::report::{StrategyReport, SCHEMA};
 
@@ -56,7 +57,7 @@ pub enum BaselineError {
         /// Its path.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        source: FileError,
     },
     /// The file is not JSON.
     #[error("the {role} `{}` is not valid JSON ({source}); give a file written by `--format json`", path.display())]
@@ -146,7 +147,7 @@ pub struct ResultFile {
 /// Reads the JSON result at `path`.
 pub fn load(path: &Path, role: Role) -> Result<ResultFile, BaselineError> {
     let path_buf = || path.to_path_buf();
-    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+    let text = read_text(path, SMALL_FILE, SMALL_FILE_TEXT).map_err(|source| BaselineError::Read {
         role,
         path: path_buf(),
         source,

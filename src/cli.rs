@@ -174,6 +174,12 @@ pub struct ScenarioArgs {
     /// A bundled scenario's name or a scenario TOML file [default: payments].
     #[arg(long, short = 's', value_name = "NAME|FILE")]
     pub scenario: Option<String>,
+    /// Replay this recorded trace (CSV or JSON lines, a path from the current directory) instead
+    /// of the scenario's arrivals (its rate, bursts, daily curve or trace); the run spans the
+    /// trace unless --duration says otherwise. A scenario file may name a trace only inside its
+    /// own directory; any other is given here.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
     #[arg(long, short = 'd', value_name = "DURATION")]
     pub duration: Option<String>,

@@ -39,12 +39,15 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod limits;
 pub mod live;
 pub mod measure;
 pub mod metrics;
 pub mod model;
+pub mod out;
 pub mod queue;
+pub mod quote;
 pub mod render;
 pub mod report;
 pub mod scenario;
@@ -77,11 +80,11 @@ where
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    commands::probe_stdout();
+    out::probe_stdout();
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            out::note(&format!("error: {}", render::text::escape(&e.to_string())));
             ExitCode::from(e.exit_code())
         }
     }

@@ -5,12 +5,16 @@
 //! A timestamp is an offset from the run's start (seconds as a plain number such as `12.5`, or a
 //! duration such as `1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`), in which case the
 //! earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
-//! appearance in time. Every bad row is one sentence naming the file and the line. It never reads a
-//! clock or generates events itself: [`crate::model::source::EventLog`] replays the rows.
+//! appearance in time. Every bad row is one sentence naming the file and the line, quoting at most
+//! a short escaped excerpt of the field ([`crate::quote::excerpt`]), never the whole line. A file
+//! is read line by line through [`crate::files`] (regular files only, lines and size capped) and
+//! stops at the row limit. It never reads a clock or generates events itself:
+//! [`crate::model::source::EventLog`] replays the rows.
 
 use serde::Serialize;
 
 use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::quote::{excerpt, EXCERPT, EXCERPT_PATH};
 use crate::units::{format_duration, parse_duration, Micros, SECOND};
 
 /// The most rows a trace may hold: as many as one run's events.
@@ -48,31 +52,32 @@ enum Kind {
 /// Parses one timestamp; the kind tells offsets from absolute times.
 fn timestamp(text: &str) -> Result<(Micros, Kind), String> {
     let t = text.trim().trim_matches('"').trim();
+    let q = excerpt(t, EXCERPT);
     if t.is_empty() {
         return Err("the timestamp is empty".into());
     }
     if let Ok(secs) = t.parse::<f64>() {
         if !secs.is_finite() || secs < 0.0 {
-            return Err(format!("`{t}` is not a time; give seconds from the start of 0 or more"));
+            return Err(format!("`{q}` is not a time; give seconds from the start of 0 or more"));
         }
         if secs * SECOND as f64 >= MAX_DURATION as f64 {
-            return Err(over_a_year(t));
+            return Err(over_a_year(&q));
         }
         return Ok(((secs * SECOND as f64).round() as Micros, Kind::Offset));
     }
     if t.len() >= 10 && t.as_bytes()[4] == b'-' {
         let abs = humantime::parse_rfc3339_weak(t)
-            .map_err(|e| format!("`{t}` is not an RFC 3339 UTC time ({e}), such as 2024-05-01T09:00:00Z"))?;
-        let since = abs.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{t}` is before 1970"))?;
+            .map_err(|e| format!("`{q}` is not an RFC 3339 UTC time ({e}), such as 2024-05-01T09:00:00Z"))?;
+        let since = abs.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{q}` is before 1970"))?;
         return Ok((since.as_micros() as Micros, Kind::Absolute));
     }
     let d = parse_duration(t).map_err(|_| {
         format!(
-            "`{t}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`)"
+            "`{q}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`)"
         )
     })?;
     if d >= MAX_DURATION {
-        return Err(over_a_year(t));
+        return Err(over_a_year(&q));
     }
     Ok((d, Kind::Offset))
 }
@@ -90,20 +95,37 @@ fn fields(line: &str) -> Vec<String> {
 /// Reads a trace from `text`; `file` names it in messages. Blank lines and lines starting
 /// with `#` are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
-    let lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    parse_lines(file, text.lines().enumerate().map(|(i, l)| Ok((i + 1, l.to_string()))))
+}
+
+/// Reads the trace file at `path` line by line (see [`crate::files::lines`] for its caps);
+/// `file` names it in messages. The row limit stops the reading as soon as it is passed.
+pub fn read(file: &str, path: &std::path::Path) -> Result<Trace, String> {
+    let cannot =
+        |e: crate::files::FileError| format!("cannot read trace `{}`: {e}", excerpt(file, EXCERPT_PATH));
+    let lines = crate::files::lines(path).map_err(cannot)?;
+    parse_lines(file, lines.map(|l| l.map_err(cannot)))
+}
+
+/// Reads a trace from numbered lines; `file` names it in messages.
+fn parse_lines(
+    file: &str,
+    lines: impl Iterator<Item = Result<(usize, String), String>>,
+) -> Result<Trace, String> {
+    let lines = lines
+        .map(|l| l.map(|(n, line)| (n, line.trim().to_string())))
+        .filter(|l| l.as_ref().map_or(true, |(_, l)| !l.is_empty() && !l.starts_with('#')));
     let mut raw: Vec<(usize, Micros, Kind, Option<String>)> = Vec::new();
     let mut lines = lines.peekable();
-    let json = lines.peek().is_some_and(|(_, l)| l.starts_with('{'));
-    let bad = |n: usize, msg: String| format!("trace `{file}` line {n}: {msg}");
+    let json = matches!(lines.peek(), Some(Ok((_, l))) if l.starts_with('{'));
+    let shown = excerpt(file, EXCERPT_PATH);
+    let bad = |n: usize, msg: String| format!("trace `{shown}` line {n}: {msg}");
     const TIME_KEYS: [&str; 3] = ["timestamp", "time", "at"];
     if json {
-        for (n, line) in lines {
+        for item in lines {
+            let (n, line) = item?;
             let v: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
+                serde_json::from_str(&line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
             let obj = v.as_object().ok_or_else(|| bad(n, "is not a JSON object".into()))?;
             let t = TIME_KEYS
                 .iter()
@@ -127,17 +149,25 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
             }
         }
     } else {
-        let Some((hn, header)) = lines.next() else {
-            return Err(format!("trace `{file}` is empty; give a CSV header and one row per event"));
+        let (hn, header) = match lines.next() {
+            Some(item) => item?,
+            None => return Err(format!("trace `{shown}` is empty; give a CSV header and one row per event")),
         };
-        let names: Vec<String> = fields(header).into_iter().map(|f| f.to_ascii_lowercase()).collect();
+        let names: Vec<String> = fields(&header).into_iter().map(|f| f.to_ascii_lowercase()).collect();
         let col = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
         let t_col = col(&TIME_KEYS).ok_or_else(|| {
-            bad(hn, format!("the header `{header}` has no `timestamp` (or `time`, `at`) column"))
+            bad(
+                hn,
+                format!(
+                    "the header `{}` has no `timestamp` (or `time`, `at`) column",
+                    excerpt(&header, EXCERPT)
+                ),
+            )
         })?;
         let r_col = col(&["resource", "resource_id"]);
-        for (n, line) in lines {
-            let f = fields(line);
+        for item in lines {
+            let (n, line) = item?;
+            let f = fields(&line);
             if f.len() != names.len() {
                 return Err(bad(n, format!("has {} fields where the header has {}", f.len(), names.len())));
             }
@@ -150,7 +180,7 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
         }
     }
     let Some(&(_, _, kind, _)) = raw.first() else {
-        return Err(format!("trace `{file}` has no events; give one row per event"));
+        return Err(format!("trace `{shown}` has no events; give one row per event"));
     };
     if let Some((n, ..)) = raw.iter().find(|r| r.2 != kind) {
         return Err(bad(

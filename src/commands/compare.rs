@@ -126,9 +126,11 @@ impl CompareOptions {
     }
 }
 
-/// Loads the scenario named by `--scenario` and applies `--duration` and `--seed`.
+/// Loads the scenario named by `--scenario` (its arrivals replaced by `--trace`) and applies
+/// `--duration` and `--seed`.
 pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
-    let (mut scenario, _) = load_scenario(flags.scenario.as_deref().unwrap_or(DEFAULT))?;
+    let (mut scenario, _) =
+        load_scenario(flags.scenario.as_deref().unwrap_or(DEFAULT), flags.trace.as_deref())?;
     if let Some(text) = flags.duration.as_deref() {
         let d = parse_duration(text).map_err(|e| Error::Input(format!("--duration: {e}")))?;
         if d < SECOND {
@@ -220,10 +222,10 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
                 match behind {
                     None => return Ok(report),
                     Some((info, suggested)) if opts.auto_speedup && !retried => {
-                        eprintln!(
+                        crate::out::note(&format!(
                             "note: {}; running again at --speedup {suggested}",
                             crate::live::engine::behind_message(&info, suggested)
-                        );
+                        ));
                         (speedup, retried) = (suggested, true);
                     }
                     Some((info, suggested)) => {
@@ -260,7 +262,7 @@ pub fn gate(thresholds: &[Threshold], report: &Report) -> u8 {
     if breaches.is_empty() {
         0
     } else {
-        eprint!("{}", render::breaches::render(&breaches));
+        crate::out::stderr(&render::breaches::render(&breaches));
         1
     }
 }
@@ -279,12 +281,12 @@ pub fn emit(report: &Report, format: Format, output: Option<&std::path::Path>, q
                     path.display()
                 )));
             }
-            if super::stdout_closed() {
+            if crate::out::stdout_closed() {
                 // The result is safe in the file; only the table has nowhere to go.
-                eprintln!("wrote {} (standard output is closed: no table)", path.display());
+                crate::out::note(&format!("wrote {} (standard output is closed: no table)", path.display()));
             } else if !quiet {
                 print(&render::render(report, Format::Table))?;
-                eprintln!("wrote {}", path.display());
+                crate::out::note(&format!("wrote {}", path.display()));
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Subcommands: each turns its raw clap arguments into validated options, runs, and renders.
 //!
 //! Owns the one `match` over the subcommand enum and the helpers every command shares: finding
-//! a scenario by name or path, and writing to stdout without failing on a closed pipe.
+//! a scenario by name or path, binding a listener, waiting to be stopped, and printing a result
+//! (through [`crate::out`], where a closed pipe is not an error).
 
 pub mod advise;
 pub mod check;
@@ -12,11 +13,14 @@ pub mod scenarios;
 pub mod serve;
 pub mod sweep;
 
-use std::io::Write;
+use std::path::Path;
 
 use crate::cli::Command;
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
+use crate::files::{self, FileError, SMALL_FILE, SMALL_FILE_TEXT};
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::quote::{excerpt, EXCERPT_PATH};
+use crate::scenario::{Scenario, TraceAccess};
 
 /// Runs one subcommand; returns the exit code on success paths (0, or 1 for a found regression).
 pub fn dispatch(command: Command) -> Result<u8> {
@@ -33,19 +37,27 @@ pub fn dispatch(command: Command) -> Result<u8> {
     }
 }
 
-/// A bundled scenario by name, or a scenario file by path.
-pub fn load_scenario(name_or_path: &str) -> Result<(Scenario, Option<String>)> {
-    if let Some(s) = Scenario::bundled(name_or_path) {
+/// A bundled scenario by name, or a scenario file by path (a regular file of at most
+/// [`SMALL_FILE_TEXT`]), with its arrivals replaced by `trace` when given (`--trace`, a path
+/// from the current directory). Returns the file's text too.
+pub fn load_scenario(name_or_path: &str, trace: Option<&Path>) -> Result<(Scenario, Option<String>)> {
+    let given = trace.map(TraceAccess::Given);
+    if let Some(s) = Scenario::bundled_with(name_or_path, given.unwrap_or(TraceAccess::Nowhere)) {
         return Ok((s?, None));
     }
-    let path = std::path::Path::new(name_or_path);
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((Scenario::from_file(path, &text)?, Some(text))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
-            "no scenario `{name_or_path}`: it is neither a bundled scenario ({}) nor a file that exists",
+    let path = Path::new(name_or_path);
+    let shown = excerpt(name_or_path, EXCERPT_PATH);
+    match files::read_text(path, SMALL_FILE, SMALL_FILE_TEXT) {
+        Ok(text) => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let access = given.unwrap_or(TraceAccess::Within(dir));
+            Ok((Scenario::from_toml_with(&text, &path.display().to_string(), access)?, Some(text)))
+        }
+        Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
+            "no scenario `{shown}`: it is neither a bundled scenario ({}) nor a file that exists",
             Scenario::bundled_names().join(", ")
         ))),
-        Err(e) => Err(Error::Input(format!("cannot read scenario file `{name_or_path}`: {e}"))),
+        Err(e) => Err(Error::Input(format!("cannot read scenario file `{shown}`: {e}"))),
     }
 }
 
@@ -83,7 +95,7 @@ pub async fn bind(addr: &str, allow_remote: bool) -> Result<tokio::net::TcpListe
                 "--addr `{addr}` is not a loopback address; add --allow-remote to listen on it, or use 127.0.0.1"
             )));
         }
-        eprintln!("warning: listening on {remote}, reachable from other machines");
+        crate::out::note(&format!("warning: listening on {remote}, reachable from other machines"));
     }
     let mut last = None;
     for sa in &candidates {
@@ -102,14 +114,26 @@ pub async fn bind(addr: &str, allow_remote: bool) -> Result<tokio::net::TcpListe
     })
 }
 
-/// Parses an optional wall-clock limit such as `--stop-after 10s`.
+/// Parses an optional wall-clock limit such as `--stop-after 10s` (at most a year).
 pub fn stop_after(text: Option<&str>) -> Result<Option<std::time::Duration>> {
-    text.map(|t| {
-        crate::units::parse_duration(t)
-            .map(std::time::Duration::from_micros)
-            .map_err(|e| Error::Input(format!("--stop-after: {e}")))
-    })
-    .transpose()
+    text.map(|t| wall_duration("--stop-after", t, 0)).transpose()
+}
+
+/// A wall-clock duration flag from `min` to a year ([`MAX_DURATION`]).
+pub fn wall_duration(flag: &str, text: &str, min: crate::units::Micros) -> Result<std::time::Duration> {
+    let d = crate::units::parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
+    if d < min {
+        return Err(Error::Input(format!(
+            "{flag}: `{text}` is too short; give at least `{}`",
+            crate::units::format_duration(min)
+        )));
+    }
+    if d > MAX_DURATION {
+        return Err(Error::Input(format!(
+            "{flag}: `{text}` is over a year; use at most `{MAX_DURATION_TEXT}`"
+        )));
+    }
+    Ok(std::time::Duration::from_micros(d))
 }
 
 /// Waits for Ctrl-C (SIGINT) or SIGTERM, or the wall-clock limit.
@@ -146,52 +170,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
 }
 
-/// Set by [`probe_stdout`] when the process started with no standard output at all.
-static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Notes whether standard output was closed when the process started (`hookbench compare >&-`).
-///
-/// The Rust runtime reopens a closed stdout on `/dev/null` before `main`, read-write, so every
-/// write then succeeds and the result vanishes. A shell's `> /dev/null` opens it write-only: a
-/// stdout that is `/dev/null` opened read-write is one that was closed. Call this before any file
-/// is opened.
-pub fn probe_stdout() {
-    #[cfg(unix)]
-    {
-        use std::os::fd::{AsFd, AsRawFd};
-        use std::os::unix::fs::MetadataExt;
-        let fd = std::io::stdout().as_raw_fd();
-        // SAFETY: fcntl(F_GETFL) only reads the flags of a descriptor; an invalid one gives -1.
-        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        let closed = flags == -1
-            || (flags & libc::O_ACCMODE == libc::O_RDWR && {
-                let stdout_meta = std::io::stdout()
-                    .as_fd()
-                    .try_clone_to_owned()
-                    .and_then(|owned| std::fs::File::from(owned).metadata());
-                let null = std::fs::metadata("/dev/null");
-                matches!((stdout_meta, null), (Ok(a), Ok(b)) if a.rdev() == b.rdev() && a.ino() == b.ino())
-            });
-        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Whether [`probe_stdout`] found standard output closed.
-pub fn stdout_closed() -> bool {
-    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Writes to stdout; a closed pipe (`| head`) is not an error, a closed stdout is (exit 2).
 pub fn print(text: &str) -> Result<()> {
-    if stdout_closed() {
+    if crate::out::stdout_closed() {
         return Err(Error::Input(
             "standard output is closed, so the result would be lost; redirect it (`> result.txt`) or write it with `--output FILE`".into(),
         ));
     }
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Input(format!("cannot write to standard output: {e}"))),
-    }
+    crate::out::stdout(text).map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
 }

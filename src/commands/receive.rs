@@ -7,14 +7,14 @@
 //! the sender's compression; the output names the clock), and prints a summary on Ctrl-C,
 //! SIGTERM or `--stop-after`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::serve::parse_secret;
-use super::{bind, load_scenario, runtime, stop_after, until_stopped};
+use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
 use crate::cli::ReceiveArgs;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
@@ -35,7 +35,7 @@ fn share(flag: &str, v: Option<f64>, default: f64) -> Result<f64> {
 /// The receiver's faults from a scenario and flags.
 pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
     let mut cfg = match &args.scenario {
-        Some(s) => load_scenario(s)?.0.receiver,
+        Some(s) => load_scenario(s, None)?.0.receiver,
         None => ReceiverConfig {
             failure_rate: 0.0,
             slow_rate: 0.0,
@@ -67,8 +67,7 @@ pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
 /// `hookbench receive`.
 pub fn run(args: ReceiveArgs) -> Result<u8> {
     let secret = parse_secret(args.secret.as_deref(), "hookbench receive")?;
-    let tolerance =
-        parse_duration(&args.tolerance).map_err(|e| Error::Input(format!("--tolerance: {e}")))? / SECOND;
+    let tolerance = super::wall_duration("--tolerance", &args.tolerance, SECOND)?.as_secs();
     let faults = faults(&args)?;
     let speedup = super::serve::check_speedup(args.speedup)?;
     // Latency is wall time between `occurred_at` and arrival; the sender's time runs `speedup`
@@ -87,8 +86,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(speedup);
         let state = ReceiverState::new(secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
-        println!("hookbench receive: listening on http://{addr} (POST any path) · tolerance {}s", tolerance);
-        let _ = std::io::stdout().flush();
+        print(&format!("hookbench receive: listening on http://{addr} (POST any path) · tolerance {tolerance}s\n"))?;
         let live_status = !args.quiet && std::io::stderr().is_terminal();
         let stats_state = std::sync::Arc::downgrade(&state);
         let note = clock_note.clone();
@@ -112,14 +110,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                     last_print = std::time::Instant::now();
                     let Some(s) = stats_state.upgrade().map(|s| s.stats()) else { continue };
                     let p = |q: f64| hist.as_ref().map_or("—".into(), |h| format_duration(h.value_at_quantile(q)));
-                    eprint!(
+                    crate::out::stderr(&format!(
                         "\r{first} events · {} duplicates · {} rejected · {} faulted · latency p50 {} p99 {} ({note})   ",
                         s.duplicates,
                         s.rejected,
                         s.faulted,
                         p(0.5),
                         p(0.99)
-                    );
+                    ));
                 }
             }
             (first, hist)
@@ -133,7 +131,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             _ => (0, None),
         };
         if live_status {
-            eprintln!();
+            crate::out::stderr("\n");
         }
         let latency = match hist.filter(|h| !h.is_empty()) {
             Some(h) => format!(
@@ -144,14 +142,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             ),
             None => String::new(),
         };
-        println!(
-            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates), {} rejected, {} answered with an injected fault{latency}",
+        print(&format!(
+            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates), {} rejected, {} answered with an injected fault{latency}\n",
             started.elapsed().as_secs_f64(),
             s.accepted,
             s.duplicates,
             s.rejected,
             s.faulted
-        );
+        ))?;
         Ok(0)
     })
 }

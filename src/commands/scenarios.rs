@@ -1,7 +1,8 @@
 //! `hookbench scenarios list|show|validate`.
 //!
 //! Owns finding and loading the scenarios each subcommand names and summarising them for
-//! `render::scenarios`; `show` prints a scenario's TOML as written. It never formats a listing.
+//! `render::scenarios`; `show` prints a scenario's TOML as written (control characters
+//! written out). It never formats a listing.
 
 use super::{load_scenario, print};
 use crate::cli::ScenariosCommand;
@@ -37,14 +38,14 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
             if let Some((_, text)) = BUNDLED.iter().find(|(n, _)| *n == scenario) {
                 print(text)?;
             } else {
-                let (_, text) = load_scenario(&scenario)?;
-                print(&text.unwrap_or_default())?;
+                let (_, text) = load_scenario(&scenario, None)?;
+                print(&crate::render::text::escape_keeping_lines(&text.unwrap_or_default()))?;
             }
         }
         ScenariosCommand::Validate { scenarios: names } => {
             let mut rows = Vec::new();
             for name in &names {
-                let (s, _) = load_scenario(name)?;
+                let (s, _) = load_scenario(name, None)?;
                 rows.push((name.as_str(), summary(&s)));
             }
             print(&scenarios::validated(&rows))?;

@@ -4,10 +4,9 @@
 //! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
 //! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
-use std::io::Write;
 use std::sync::Arc;
 
-use super::{bind, load_scenario, runtime, stop_after, until_stopped};
+use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
 use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
@@ -18,19 +17,21 @@ use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
+use crate::render::text::{escape, redact_url};
 use crate::scenario::DEFAULT;
 use crate::units::format_duration;
 
 /// Validates a webhook target URL.
 pub fn parse_url(url: &str) -> Result<reqwest::Url> {
+    let shown = redact_url(url);
     let u = reqwest::Url::parse(url).map_err(|e| {
         Error::Input(format!(
-            "--webhook-url `{url}` is not a URL ({e}); write one such as http://127.0.0.1:9090/webhook"
+            "--webhook-url `{shown}` is not a URL ({e}); write one such as http://127.0.0.1:9090/webhook"
         ))
     })?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
         return Err(Error::Input(format!(
-            "--webhook-url `{url}` must be an http:// or https:// URL with a host"
+            "--webhook-url `{shown}` must be an http:// or https:// URL with a host"
         )));
     }
     Ok(u)
@@ -38,16 +39,17 @@ pub fn parse_url(url: &str) -> Result<reqwest::Url> {
 
 /// Checks that something listens at the URL's host and port.
 pub async fn reachable(u: &reqwest::Url) -> Result<()> {
+    let shown = redact_url(u.as_str());
     let host = u.host_str().unwrap_or("127.0.0.1").to_string();
     let port = u.port_or_known_default().unwrap_or(80);
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(Error::Input(format!(
-            "cannot reach --webhook-url {u} ({e}); start the receiver first, or check the host and port"
+            "cannot reach --webhook-url {shown} ({e}); start the receiver first, or check the host and port"
         ))),
         Err(_) => Err(Error::Input(format!(
-            "cannot reach --webhook-url {u}: no answer within 3 s; check the host and port"
+            "cannot reach --webhook-url {shown}: no answer within 3 s; check the host and port"
         ))),
     }
 }
@@ -73,13 +75,9 @@ pub fn check_speedup(x: f64) -> Result<f64> {
     }
 }
 
-/// A server timeout flag: a duration of at least 1 ms.
+/// A server timeout flag: a duration from 1 ms to a year.
 fn timeout(flag: &str, text: &str) -> Result<std::time::Duration> {
-    let t = crate::units::parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
-    if t < crate::units::MILLI {
-        return Err(Error::Input(format!("{flag} must be at least `1ms`")));
-    }
-    Ok(std::time::Duration::from_micros(t))
+    super::wall_duration(flag, text, crate::units::MILLI)
 }
 
 /// The hardening limits of `serve` and `receive` from their shared flags.
@@ -101,7 +99,7 @@ pub fn limits(args: &ServerArgs) -> Result<Limits> {
 
 /// `hookbench serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
-    let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT))?;
+    let (mut scenario, _) = load_scenario(args.scenario.as_deref().unwrap_or(DEFAULT), None)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
@@ -134,17 +132,13 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .collect();
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
         let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
-        let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {u}"));
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}",
-            scenario.name,
+        let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
+        print(&format!(
+            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
+            escape(&scenario.name),
             log.len(),
             format_duration(scenario.duration),
-        );
-        let _ = out.flush();
-        drop(out);
+        ))?;
         let started = std::time::Instant::now();
         crate::live::serve::serve(listener, source::router(state.clone()), limits, until_stopped(stop)).await;
         let st = state.stats();
@@ -157,15 +151,15 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                 c.attempts, c.delivered, c.failed, c.dead_lettered
             )
         });
-        println!(
-            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}",
+        print(&format!(
+            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}\n",
             started.elapsed().as_secs_f64(),
             st.requests,
             st.not_modified,
             st.throttled,
             st.bad,
             log.len(),
-        );
+        ))?;
         Ok(0)
     })
 }

@@ -182,15 +182,18 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     }
     let report = sweep.execute()?;
     emit(&report, format, out.output.as_deref(), out.quiet)?;
-    let shows_table =
-        if out.output.is_some() { !out.quiet && !super::stdout_closed() } else { format == Format::Table };
+    let shows_table = if out.output.is_some() {
+        !out.quiet && !crate::out::stdout_closed()
+    } else {
+        format == Format::Table
+    };
     if shows_table {
         super::print(&render::advice::frontier(&advice::frontiers(&report)))?;
     }
     if !args.no_chart {
         for p in write_chart(&report, &args.chart, args.png, target_ms)? {
             if !out.quiet {
-                eprintln!("wrote {}", p.display());
+                crate::out::note(&format!("wrote {}", p.display()));
             }
         }
     }

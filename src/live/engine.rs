@@ -377,12 +377,12 @@ impl Progress {
                     if tenth >= next_tenth || last.elapsed() >= Duration::from_secs(10) {
                         next_tenth = tenth + 1;
                         last = Instant::now();
-                        eprintln!(
+                        crate::out::note(&format!(
                             "live run: {}% · {} · {:.0} s elapsed",
                             now.saturating_mul(100) / end.max(1),
                             status(now),
                             wall.elapsed().as_secs_f64()
-                        );
+                        ));
                     }
                 }
             })

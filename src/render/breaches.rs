@@ -8,8 +8,10 @@ use crate::threshold::Breach;
 
 /// `N threshold breach(es):` and one aligned line per breach.
 pub fn render(breaches: &[Breach]) -> String {
-    let w1 = breaches.iter().map(|b| b.threshold.chars().count()).max().unwrap_or(0).max(9);
-    let w2 = breaches.iter().map(|b| b.row.chars().count()).max().unwrap_or(0).max(3);
+    let shown: Vec<(String, String)> =
+        breaches.iter().map(|b| (text::escape(&b.threshold), text::escape(&b.row))).collect();
+    let w1 = shown.iter().map(|(t, _)| t.chars().count()).max().unwrap_or(0).max(9);
+    let w2 = shown.iter().map(|(_, r)| r.chars().count()).max().unwrap_or(0).max(3);
     let mut s = format!(
         "{} threshold breach{}:\n{:<w1$}  {:<w2$}  actual\n",
         breaches.len(),
@@ -17,13 +19,8 @@ pub fn render(breaches: &[Breach]) -> String {
         "threshold",
         "row"
     );
-    for b in breaches {
-        s.push_str(&format!(
-            "{:<w1$}  {:<w2$}  {}\n",
-            b.threshold,
-            b.row,
-            text::measure(b.measure, b.actual)
-        ));
+    for (b, (threshold, row)) in breaches.iter().zip(&shown) {
+        s.push_str(&format!("{threshold:<w1$}  {row:<w2$}  {}\n", text::measure(b.measure, b.actual)));
     }
     s
 }
@@ -45,5 +42,18 @@ mod tests {
             render(&[b("webhook.p99<1s", "webhook", Some(2_300.0)), b("poll.p99<1s", "poll@30s", None)]),
             "2 threshold breaches:\nthreshold       row       actual\nwebhook.p99<1s  webhook   2.3s\npoll.p99<1s     poll@30s  —\n"
         );
+    }
+
+    #[test]
+    fn control_characters_are_written_out() {
+        let b = Breach {
+            threshold: "x\u{1b}[2J<1s".into(),
+            row: "r\u{202e}".into(),
+            measure: Measure::P99,
+            actual: None,
+        };
+        let out = render(&[b]);
+        assert!(out.contains("x\\u{1b}[2J<1s") && out.contains("r\\u{202e}"), "{out}");
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out}");
     }
 }

@@ -20,7 +20,7 @@ fn change(d: &Diff) -> String {
 
 fn cells(d: &Diff) -> [String; 6] {
     [
-        d.row.clone(),
+        text::escape(&d.row),
         d.measure.name().to_string(),
         text::measure(d.measure, d.base),
         text::measure(d.measure, d.result),

@@ -2,13 +2,16 @@
 //! comments and CI step summaries (`>> $GITHUB_STEP_SUMMARY`).
 //!
 //! Shows the same cells as the terminal table (it reuses [`table::row`]), right-aligned numbers,
-//! the run's headline and the notes, with `|` escaped. It only formats report fields.
+//! the run's headline and the notes, with `|` escaped and control characters written out
+//! ([`escape`]). It only formats report fields.
 
 use super::table;
+use super::text::escape;
 use crate::report::Report;
 
+/// A cell's text: control and bidi characters written out, `|` escaped.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    escape(s).replace('|', "\\|")
 }
 
 /// Renders the report as Markdown.

@@ -4,6 +4,7 @@
 //! a borderless table or as an `ok:` line. The command fills the summaries; this module never
 //! loads or validates a scenario.
 
+use super::text::escape;
 use crate::scenario::Quota;
 use crate::units::{format_duration, Micros, Rate};
 
@@ -32,11 +33,11 @@ pub fn list(rows: &[(&str, bool, Summary)]) -> String {
     for (name, default, s) in rows {
         let mark = if *default { " (default)" } else { "" };
         t.add_row(vec![
-            format!("{name}{mark}"),
+            format!("{}{mark}", escape(name)),
             format_duration(s.duration),
             format!("~{:.0}", s.expected_events),
             s.quota.map_or("none".into(), |q| Rate { count: q.limit as f64, per: q.window }.to_string()),
-            s.description.clone(),
+            escape(&s.description),
         ]);
     }
     format!("{t}\n")
@@ -47,8 +48,9 @@ pub fn validated(rows: &[(&str, Summary)]) -> String {
     rows.iter()
         .map(|(given, s)| {
             format!(
-                "ok: {given}: `{}`, {} window, ~{:.0} events, {} strategies\n",
-                s.name,
+                "ok: {}: `{}`, {} window, ~{:.0} events, {} strategies\n",
+                escape(given),
+                escape(&s.name),
                 format_duration(s.duration),
                 s.expected_events,
                 s.strategies

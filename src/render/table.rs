@@ -10,7 +10,7 @@ use comfy_table::{
     presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, TableComponent, Width,
 };
 
-use super::text::{bytes, compact, group};
+use super::text::{bytes, compact, escape, group};
 use crate::report::{Report, StrategyReport};
 use crate::units::{format_duration, format_ms, SECOND};
 
@@ -125,7 +125,7 @@ pub fn headline(report: &Report) -> String {
     let sc = &report.scenario;
     format!(
         "hookbench · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}",
-        sc.name,
+        escape(&sc.name),
         report.seed,
         format_duration(sc.duration),
         format_duration(sc.drain),
@@ -141,7 +141,7 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     out.push_str(&format!("{}\n", headline(report)));
     if !sc.description.is_empty() {
-        out.push_str(&format!("{}\n", sc.description));
+        out.push_str(&format!("{}\n", escape(&sc.description)));
     }
     if let Some(covered) = report.run.covered_s.filter(|_| report.run.partial) {
         out.push_str(&format!(

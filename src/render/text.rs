@@ -1,8 +1,14 @@
 //! How values read in text, for every renderer: grouped digits, compact counts, binary byte
-//! units, a [`Measure`]'s value in its unit, a quota, a list of durations.
+//! units, a [`Measure`]'s value in its unit, a quota, a list of durations — and the two guards
+//! on text a user supplied: [`redact_url`] hides the secrets a URL may carry, and [`escape`]
+//! (defined in [`crate::quote`], below the parsers that quote user text in their errors, and
+//! re-exported here for the renderers) keeps control and bidi characters from reaching a terminal
+//! raw.
 //!
-//! Owns number presentation only. It never decides what a value is — callers hand in report
-//! fields — and never computes one.
+//! Owns presentation only. It never decides what a value is — callers hand in report fields —
+//! and never computes one.
+
+pub use crate::quote::{escape, escape_keeping_lines, excerpt};
 
 use crate::measure::{Measure, Unit};
 use crate::scenario::Quota;
@@ -81,6 +87,67 @@ pub fn durations(list: &[Micros]) -> String {
     list.iter().map(|&d| format_duration(d)).collect::<Vec<_>>().join(", ")
 }
 
+/// Query parameters whose values are hidden: any name containing one of these (case-insensitive).
+const SECRET_NAMES: [&str; 11] =
+    ["token", "secret", "key", "pass", "pwd", "signature", "sig", "auth", "credential", "session", "code"];
+
+/// A URL with its secrets hidden, for anything printed or written: the password of the userinfo
+/// (`http://user:***@host/`; a user alone, often a token, becomes `***@host`) and the value of
+/// every query or fragment parameter whose name looks like a secret (`?token=***&page=2`). Works
+/// on text that is not a valid URL as well (a password with `#` or `?` in it, no scheme), so an
+/// error can quote what was typed.
+pub fn redact_url(url: &str) -> String {
+    let start = match url.find("://") {
+        Some(i) => i + 3,
+        None => url.len() - url.trim_start_matches('/').len(),
+    };
+    let rest = &url[start..];
+    let before_path = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let mut out = String::with_capacity(url.len());
+    out.push_str(&url[..start]);
+    // The authority ends at the first `/`, unless there is no userinfo: then at `?` or `#` too.
+    let tail = match before_path.rfind('@') {
+        Some(at) => {
+            let userinfo = &before_path[..at];
+            match userinfo.find(':') {
+                Some(colon) => out.push_str(&format!("{}:***", &userinfo[..colon])),
+                None => out.push_str("***"),
+            }
+            &rest[at..]
+        }
+        None => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            out.push_str(&rest[..end]);
+            &rest[end..]
+        }
+    };
+    // The path as it is; in the query and the fragment, the values of secret-looking names.
+    let cut = tail.find(['?', '#']).unwrap_or(tail.len());
+    out.push_str(&tail[..cut]);
+    let mut params = &tail[cut..];
+    while let Some(sep) = params.chars().next() {
+        out.push(sep);
+        let body = &params[1..];
+        let end = if sep == '?' { body.find('#').unwrap_or(body.len()) } else { body.len() };
+        let pairs: Vec<String> = body[..end]
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if looks_secret(name) => format!("{name}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+        params = &body[end..];
+    }
+    out
+}
+
+/// Whether a query parameter's name looks like it holds a secret.
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_NAMES.iter().any(|s| name.contains(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +168,39 @@ mod tests {
         );
         assert_eq!(quota(&Quota { limit: 5000, window: 3_600 * SECOND }), "5000/h");
         assert_eq!(durations(&[SECOND, 90 * SECOND]), "1s, 1m30s");
+    }
+
+    #[test]
+    fn urls_lose_their_secrets_and_keep_the_rest() {
+        let cases = [
+            ("http://user:pw@host/", "http://user:***@host/"),
+            ("https://user:p%40ss:word@host:8443/hook?x=1", "https://user:***@host:8443/hook?x=1"),
+            ("https://ghp_abc123@github.com/x", "https://***@github.com/x"),
+            ("http://127.0.0.1:9090/webhook", "http://127.0.0.1:9090/webhook"),
+            (
+                "http://h/p?token=abc&page=2&API_KEY=k&sig=s&X-Signature=v&flag",
+                "http://h/p?token=***&page=2&API_KEY=***&sig=***&X-Signature=***&flag",
+            ),
+            ("http://h/p?password=a#frag", "http://h/p?password=***#frag"),
+            ("http://h/p?access_token=a=b", "http://h/p?access_token=***"),
+            ("http://h/a@b", "http://h/a@b"),
+            ("user:pw@x/p", "user:***@x/p"),
+            ("http://h?token=t", "http://h?token=***"),
+            ("http://h/cb#access_token=t&state=1", "http://h/cb#access_token=***&state=1"),
+            ("ftp://u:pw@h", "ftp://u:***@h"),
+            ("", ""),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact_url(url), want, "{url}");
+        }
+        for url in [
+            "http://user:hunter2@h/?auth=hunter2",
+            "//user:hunter2@h",
+            "http://a:hunter2@b@c/",
+            "http://u:hun#ter2@h/",
+            "http://u:hun?ter2@h/",
+        ] {
+            assert!(!redact_url(url).contains("hunter2"), "{url}: {}", redact_url(url));
+        }
     }
 }

@@ -3,7 +3,10 @@
 //! Owns the section's raw keys, its defaults (100 resources, three states, 512-byte payloads)
 //! and its checks, including the bound on a run's size ([`MAX_EVENTS`]). The arithmetic of the
 //! rate is the model's ([`expected_events`]); this module only reads text and
-//! reads a trace file a scenario names.
+//! reads a trace file: one a scenario file names, only inside its directory, or one given on the
+//! command line ([`TraceAccess`]).
+
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -11,6 +14,7 @@ use super::check::{Ctx, ScenarioError};
 use crate::limits::MAX_EVENTS;
 use crate::model::arrivals::{expected_events, Burst, EventsConfig};
 use crate::model::dist::Delay;
+use crate::quote::{excerpt, EXCERPT};
 use crate::trace::Trace;
 use crate::units::{Micros, Rate, MILLI};
 
@@ -37,13 +41,28 @@ struct RawBurst {
     rate: String,
 }
 
-/// The recorded trace the section names, read relative to `base` (checked before the run's
-/// duration, which a trace can give).
-pub(super) fn trace(
-    cx: &Ctx,
-    ev: &RawEvents,
-    base: &std::path::Path,
-) -> Result<Option<Trace>, ScenarioError> {
+/// Where a scenario's trace may come from.
+#[derive(Debug, Clone, Copy)]
+pub enum TraceAccess<'a> {
+    /// A scenario file's directory: `events.trace` is a relative path that must stay inside it
+    /// (symlinks resolved first).
+    Within(&'a Path),
+    /// A trace the user gave on the command line (`--trace`): it replaces the scenario's
+    /// arrivals (`events.rate`, `bursts`, `daily` and `trace`).
+    Given(&'a Path),
+    /// No directory (a bundled scenario, or scenario text): `events.trace` is refused.
+    Nowhere,
+}
+
+/// The recorded trace the section names, or the one given on the command line (checked before
+/// the run's duration, which a trace can give).
+pub(super) fn trace(cx: &Ctx, ev: &RawEvents, access: TraceAccess) -> Result<Option<Trace>, ScenarioError> {
+    if let TraceAccess::Given(path) = access {
+        let file = path.display().to_string();
+        return Ok(Some(
+            crate::trace::read(&file, path).map_err(|e| ScenarioError(format!("--trace: {e}")))?,
+        ));
+    }
     if ev.rate.is_some() && ev.trace.is_some() {
         return Err(cx.err(
             "events.rate",
@@ -51,10 +70,39 @@ pub(super) fn trace(
         ));
     }
     let Some(file) = &ev.trace else { return Ok(None) };
-    let path = base.join(file);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| cx.err("events.trace", format!("cannot read trace `{}`: {e}", path.display())))?;
-    Ok(Some(crate::trace::parse(file, &text).map_err(|e| cx.err("events.trace", e))?))
+    let TraceAccess::Within(dir) = access else {
+        return Err(cx.err(
+            "events.trace",
+            "names a file, but this scenario has no directory to find it in; give the trace with `--trace FILE`",
+        ));
+    };
+    let path = inside(cx, dir, file)?;
+    Ok(Some(crate::trace::read(file, &path).map_err(|e| cx.err("events.trace", e))?))
+}
+
+/// `file` resolved inside `dir`: a relative path, which after resolving symlinks and `..`
+/// is still under `dir`.
+fn inside(cx: &Ctx, dir: &Path, file: &str) -> Result<PathBuf, ScenarioError> {
+    let shown = excerpt(file, EXCERPT);
+    let outside = || {
+        cx.err(
+            "events.trace",
+            format!(
+                "`{shown}` is outside the scenario's directory; a scenario may name only a trace beside it or below it (give any other with `--trace FILE`)"
+            ),
+        )
+    };
+    let relative = Path::new(file);
+    if file.is_empty() || relative.is_absolute() || relative.has_root() {
+        return Err(outside());
+    }
+    let cannot = |e: std::io::Error| cx.err("events.trace", format!("cannot read trace `{shown}`: {e}"));
+    let root = dir.canonicalize().map_err(cannot)?;
+    let path = root.join(relative).canonicalize().map_err(cannot)?;
+    if !path.starts_with(&root) {
+        return Err(outside());
+    }
+    Ok(path)
 }
 
 /// The section as the model's configuration, for a run of `duration`.
@@ -62,32 +110,37 @@ pub(super) fn from_raw(
     cx: &Ctx,
     ev: &RawEvents,
     trace: Option<Trace>,
+    access: TraceAccess,
     duration: Micros,
 ) -> Result<EventsConfig, ScenarioError> {
+    // A trace from the command line replaces the scenario's arrivals: its rate, bursts and
+    // daily curve are not used.
+    let given = matches!(access, TraceAccess::Given(_));
+    let (daily, raw_bursts) = if given { (None, &[][..]) } else { (ev.daily.as_ref(), &ev.bursts[..]) };
     let rate = match (&ev.rate, &trace) {
-        (Some(r), None) => {
+        (Some(r), None) if !given => {
             let rate = cx.rate("events.rate", r)?;
             if rate.count <= 0.0 {
                 return Err(cx.err("events.rate", "must be above zero, such as `120/h`"));
             }
             rate
         }
-        (None, Some(t)) => {
+        (_, Some(t)) if given || ev.rate.is_none() => {
             let n = t.rows.iter().filter(|r| r.at < duration).count();
             Rate { count: n as f64, per: duration }
         }
-        (Some(_), Some(_)) | (None, None) => {
+        _ => {
             return Err(cx.err(
                 "events.rate",
                 "is missing; give an arrival rate such as `rate = \"120/h\"`, or a recorded trace with `trace = \"FILE\"`",
             ))
         }
     };
-    if trace.is_some() && (!ev.bursts.is_empty() || ev.daily.is_some()) {
-        let key = if ev.daily.is_some() { "events.daily" } else { "events.bursts" };
+    if trace.is_some() && (!raw_bursts.is_empty() || daily.is_some()) {
+        let key = if daily.is_some() { "events.daily" } else { "events.bursts" };
         return Err(cx.err(key, "cannot shape a recorded trace; drop it, or use `rate` instead of `trace`"));
     }
-    let daily = match &ev.daily {
+    let daily = match daily {
         None => None,
         Some(w) if w.len() != 24 => {
             return Err(cx.err(
@@ -119,7 +172,7 @@ pub(super) fn from_raw(
     let payload_bytes = cx.count("events.payload_bytes", ev.payload_bytes, 512, 0, 10_000_000)? as u32;
     let visibility_delay =
         cx.delay("events.visibility_delay", ev.visibility_delay.as_ref(), Delay::Fixed(0))?;
-    let bursts = bursts(cx, &ev.bursts, duration)?;
+    let bursts = bursts(cx, raw_bursts, duration)?;
     let events = EventsConfig {
         rate,
         resources,

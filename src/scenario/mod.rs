@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use self::bundled::{BUNDLED, DEFAULT};
 pub use self::check::ScenarioError;
 use self::check::{toml_error, Ctx};
+pub use self::events::TraceAccess;
 pub use crate::limits::MAX_EVENTS;
 use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 // The sections' types live with the model types that own them; they are re-exported here so a
@@ -97,35 +98,39 @@ struct Raw {
 }
 
 impl Scenario {
-    /// Parses and validates scenario TOML; `origin` names the file in messages. A trace file is
-    /// looked for relative to the current directory.
+    /// Parses and validates scenario TOML; `origin` names it in messages. Text has no directory,
+    /// so it may not name a trace file.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::from_toml_at(text, origin, std::path::Path::new("."))
+        Scenario::from_toml_with(text, origin, TraceAccess::Nowhere)
     }
 
-    /// Reads and validates a scenario file; a trace it names is relative to its directory.
+    /// Validates the text of the scenario file at `path`; a trace it names must be inside the
+    /// file's directory.
     pub fn from_file(path: &std::path::Path, text: &str) -> Result<Scenario, ScenarioError> {
-        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        Scenario::from_toml_at(text, &path.display().to_string(), base)
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        Scenario::from_toml_with(text, &path.display().to_string(), TraceAccess::Within(dir))
     }
 
-    /// Parses and validates scenario TOML whose trace file, if any, is relative to `base`. The
+    /// Parses and validates scenario TOML whose trace comes from where `access` says. The
     /// sections are checked in file order (events, api, webhook, receiver, strategies), so the
     /// first problem reported is the first in the file's layout.
-    pub fn from_toml_at(text: &str, origin: &str, base: &std::path::Path) -> Result<Scenario, ScenarioError> {
+    pub fn from_toml_with(text: &str, origin: &str, access: TraceAccess) -> Result<Scenario, ScenarioError> {
         let raw: Raw = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
         let cx = Ctx { origin };
         let name = raw.name.trim().to_string();
         if name.is_empty() {
             return Err(cx.err("name", "is empty; give the scenario a short name"));
         }
-        let trace = events::trace(&cx, &raw.events, base)?;
+        let trace = events::trace(&cx, &raw.events, access)?;
+        let given = matches!(access, TraceAccess::Given(_));
         let duration = match (&raw.duration, &trace) {
+            // A trace from the command line brings its own span, as a file without `duration`.
+            (_, Some(t)) if given => t.span(),
             (Some(d), _) => cx.positive_duration("duration", d, SECOND)?,
             (None, Some(t)) => t.span(),
             (None, None) => DAY,
         };
-        let events = events::from_raw(&cx, &raw.events, trace, duration)?;
+        let events = events::from_raw(&cx, &raw.events, trace, access, duration)?;
         let api = api::from_raw(&cx, &raw.api)?;
         let webhook = webhook::from_raw(&cx, &raw.webhook)?;
         let receiver = receiver::from_raw(&cx, &raw.receiver)?;
@@ -157,7 +162,12 @@ impl Scenario {
 
     /// A bundled scenario by name.
     pub fn bundled(name: &str) -> Option<Result<Scenario, ScenarioError>> {
-        bundled::text(name).map(|text| Scenario::from_toml(text, &format!("{name} (bundled)")))
+        Scenario::bundled_with(name, TraceAccess::Nowhere)
+    }
+
+    /// A bundled scenario by name, its arrivals replaced by a trace when `access` gives one.
+    pub fn bundled_with(name: &str, access: TraceAccess) -> Option<Result<Scenario, ScenarioError>> {
+        bundled::text(name).map(|text| Scenario::from_toml_with(text, &format!("{name} (bundled)"), access))
     }
 
     /// Names of the bundled scenarios.
@@ -290,7 +300,7 @@ mod tests {
         };
         bad("[events]\nresources = 3\n", "trace");
         bad("[events]\nrate = \"1/h\"\ntrace = \"nope.csv\"\n", "events.rate");
-        bad("[events]\ntrace = \"/nonexistent/t.csv\"\n", "cannot read trace");
+        bad("[events]\ntrace = \"/nonexistent/t.csv\"\n", "--trace FILE");
         bad("[events]\nrate = \"1/h\"\n[api]\nsse_drops = [\"soon\"]\n", "api.sse_drops[0]");
         bad(
             "[events]\nrate = \"1/h\"\n[strategies]\nadaptive = { min = \"1m\", max = \"1s\" }\n",

@@ -9,6 +9,7 @@ mod determinism;
 mod faults;
 mod fuzz;
 mod golden;
+mod inputs;
 mod json_contract;
 mod live;
 mod live_servers;

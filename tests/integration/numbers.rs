@@ -207,11 +207,11 @@ fn overflowing_times_and_weights_are_refused_not_turned_into_zero_events() {
         std::fs::write(&p, body).unwrap();
         p.to_str().unwrap().to_string()
     };
-    let huge = write("huge.csv", "timestamp\n1\n1e300\n");
-    let huge_toml = write("huge.toml", &format!("name = \"x\"\n[events]\ntrace = \"{huge}\"\n"));
+    write("huge.csv", "timestamp\n1\n1e300\n");
+    let huge_toml = write("huge.toml", "name = \"x\"\n[events]\ntrace = \"huge.csv\"\n");
     one_sentence(&["compare", "--scenario", &huge_toml], &["`1e300`", "366d"]);
-    let long = write("long.csv", "timestamp\n2024-01-01T00:00:00Z\n9999-01-01T00:00:00Z\n");
-    let long_toml = write("long.toml", &format!("name = \"x\"\n[events]\ntrace = \"{long}\"\n"));
+    write("long.csv", "timestamp\n2024-01-01T00:00:00Z\n9999-01-01T00:00:00Z\n");
+    let long_toml = write("long.toml", "name = \"x\"\n[events]\ntrace = \"long.csv\"\n");
     one_sentence(&["compare", "--scenario", &long_toml], &["line 3", "366d"]);
     let daily = write(
         "daily.toml",
@@ -219,8 +219,8 @@ fn overflowing_times_and_weights_are_refused_not_turned_into_zero_events() {
     );
     one_sentence(&["compare", "--scenario", &daily], &["events.daily", "1e308"]);
     // Within bounds, the same shapes run and count their events.
-    let fine = write("fine.csv", "timestamp\n1\n2\n");
-    let fine_toml = write("fine.toml", &format!("name = \"x\"\n[events]\ntrace = \"{fine}\"\n"));
+    write("fine.csv", "timestamp\n1\n2\n");
+    let fine_toml = write("fine.toml", "name = \"x\"\n[events]\ntrace = \"fine.csv\"\n");
     let out = hookbench(&["compare", "--scenario", &fine_toml, "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(json["run"]["events"], 2);
