@@ -322,6 +322,101 @@ fn sweep_chart_has_every_series() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
 
+/// The value of `name="…"` in `tag`, if any.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next()
+}
+
+/// Issue 10, item 13: on the payments sweep poll-etag coincides with poll, ten poll-state points
+/// pile up on the quota line, and webhook and hybrid-reconcile overlap. Every series must stay
+/// distinguishable and no two rows' markers may share a place without one combined label.
+#[test]
+fn sweep_chart_shows_every_row() {
+    let dir = temp_dir("views-chart-rows");
+    let chart = dir.join("payments.svg");
+    let out = hookbench(&["sweep", "--target", "5s", "-q", "--chart", chart.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let svg = std::fs::read_to_string(&chart).expect("chart written");
+    let near = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 2.0 && (a.1 - b.1).abs() < 2.0;
+    let xy = |s: &str| {
+        let (x, y) = s.split_once(',').expect("x,y");
+        (x.parse::<f64>().expect("x"), y.parse::<f64>().expect("y"))
+    };
+
+    // Series: two lines on top of one another need different dashes and a legend that says so.
+    // (series, points, dashes)
+    let mut series = Vec::<(String, Vec<(f64, f64)>, String)>::new();
+    for chunk in svg.split("<g class=\"series\" data-series=\"").skip(1) {
+        let name = chunk.split('"').next().expect("name").to_string();
+        let Some(line) = chunk.split('>').nth(1).filter(|t| t.starts_with("<polyline")) else { continue };
+        let pts = attr(line, "points").expect("points").split(' ').map(xy).collect();
+        series.push((name, pts, attr(line, "stroke-dasharray").unwrap_or("").to_string()));
+    }
+    assert_eq!(series.len(), 6, "poll, poll-etag and poll-state at p50 and p99");
+    let mut coincident = 0;
+    for (i, (a, pa, da)) in series.iter().enumerate() {
+        for (b, pb, db) in &series[i + 1..] {
+            if pa.len() == pb.len() && pa.iter().zip(pb).all(|(p, q)| near(*p, *q)) {
+                coincident += 1;
+                assert_ne!(da, db, "{a} and {b} coincide with the same dashes: one hides the other");
+                let (ka, kb) = (a.split(' ').next().expect("kind"), b.split(' ').next().expect("kind"));
+                assert!(svg.contains(&format!(">{kb} = {ka} (")), "the legend names {b} = {a}");
+            }
+        }
+    }
+    assert_eq!(coincident, 2, "poll-etag lies on poll at p50 and at p99 on this scenario");
+
+    // Marks: no two rows' markers at one place; a merged marker names every row it stands for,
+    // and a pile-up of intervals is labelled with its range.
+    let marks: Vec<(Vec<&str>, (f64, f64), &str)> = svg
+        .split("<g class=\"mark\"")
+        .skip(1)
+        .map(|m| {
+            let tag = &m[..m.find('>').expect("tag end")];
+            let rows = attr(tag, "data-rows").expect("data-rows").split(' ').collect();
+            (rows, xy(attr(tag, "data-at").expect("data-at")), m.split("</g>").next().expect("mark"))
+        })
+        .collect();
+    let labels: Vec<&str> = svg
+        .split("<text class=\"label\"")
+        .skip(1)
+        .map(|t| t.split('>').nth(1).expect("text").trim_end_matches("</text"))
+        .collect();
+    for (i, (ra, a, _)) in marks.iter().enumerate() {
+        for (rb, b, _) in &marks[i + 1..] {
+            assert!(!(ra != rb && near(*a, *b)), "{ra:?} and {rb:?} are drawn at one place");
+        }
+    }
+    for (rows, _, body) in marks.iter().filter(|m| m.0.len() > 1) {
+        for r in rows {
+            assert!(body.contains(r), "merged mark {rows:?} names {r} in its title");
+        }
+        let kinds: Vec<&str> = rows.iter().map(|r| r.split('@').next().expect("kind")).collect();
+        if kinds.iter().all(|k| *k == kinds[0]) {
+            let first = rows[0].split('@').nth(1).expect("interval");
+            let last = rows[rows.len() - 1].split('@').nth(1).expect("interval");
+            assert!(
+                labels.iter().any(|l| l.contains(first) && l.contains(last)),
+                "pile-up {rows:?} is labelled {first}…{last}: {labels:?}"
+            );
+        }
+    }
+    let drawn: Vec<&str> = marks.iter().flat_map(|m| m.0.iter().copied()).collect();
+    for label in [
+        "poll@1s",
+        "poll-etag@10m",
+        "poll-state@1s",
+        "poll-state@15s",
+        "poll-state@10m",
+        "webhook",
+        "hybrid",
+        "hybrid-reconcile",
+    ] {
+        assert!(drawn.contains(&label), "{label} has a mark");
+    }
+}
+
 #[test]
 fn advise_picks_the_interval_the_closed_form_predicts() {
     // Poisson arrivals, fixed 100 ms round trip, no quota: mean latency = T/2 + rtt.
