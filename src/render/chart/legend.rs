@@ -5,8 +5,17 @@
 
 use std::fmt::Write as _;
 
-use super::{colour, cross, esc, marker, Coincidence, Point, RIGHT, TOP, W};
-use crate::strategy::StrategyKind;
+use super::draw::{colour, cross, esc, marker, RIGHT, TOP, W};
+
+/// A poll series drawn over an earlier one it coincides with.
+pub struct Coincidence<'a> {
+    /// The strategy drawn on top.
+    pub kind: &'a str,
+    /// The strategy it covers.
+    pub under: &'a str,
+    /// `p50` or `p99`.
+    pub pct: &'static str,
+}
 
 /// What the legend must mention beyond the strategies.
 pub struct Notes<'a> {
@@ -21,7 +30,7 @@ pub struct Notes<'a> {
 }
 
 /// Draws the legend.
-pub fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], notes: &Notes<'_>) {
+pub fn legend(s: &mut String, poll_kinds: &[&str], pushes: &[&str], notes: &Notes<'_>) {
     let x0 = W - RIGHT + 24.0;
     let mut y = TOP + 4.0;
     let line = |s: &mut String, y: f64, text: &str, size: f64, colour: &str| {
@@ -69,14 +78,7 @@ pub fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], notes: &Not
         line(s, y, &text, 12.0, "#222");
         y += 19.0;
     }
-    let mut pushes: Vec<&str> = Vec::new();
-    for p in points {
-        let polls = StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval);
-        if !polls && !pushes.contains(&p.row.name.as_str()) {
-            pushes.push(&p.row.name);
-        }
-    }
-    for kind in &pushes {
+    for kind in pushes {
         let c = colour(kind);
         s.push_str(&marker(kind, x0 + 13.0, y - 4.0, c, c, kind));
         line(s, y, kind, 12.0, "#222");

@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use super::{colour, cross, esc, marker, text_w};
+use super::draw::{colour, cross, esc, marker, text_w};
 use crate::report::StrategyReport;
 use crate::units::{format_duration, SECOND};
 

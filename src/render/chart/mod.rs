@@ -12,11 +12,14 @@
 //! [`crate::measure::http_requests_per_day`]) and the legend says so. It only formats report
 //! fields: positions are scales of reported numbers, never new statistics.
 
+mod draw;
 mod legend;
 mod marks;
 
 use std::fmt::Write as _;
 
+use draw::{colour, esc, text_w, BOTTOM, FONT, H, LEFT, RIGHT, TOP, W};
+use legend::Coincidence;
 use marks::{Dot, Push};
 
 use super::text;
@@ -24,30 +27,6 @@ use crate::measure::{quota_per_day, Measure};
 use crate::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::units::{format_duration, format_ms, SECOND};
-
-const W: f64 = 1000.0;
-const H: f64 = 620.0;
-const LEFT: f64 = 84.0;
-const RIGHT: f64 = 290.0;
-const TOP: f64 = 104.0;
-const BOTTOM: f64 = 76.0;
-const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
-
-/// Okabe–Ito colours, safe for colour-blind readers, one per strategy.
-fn colour(kind: &str) -> &'static str {
-    match kind {
-        "poll" => "#0072B2",
-        "poll-etag" => "#E69F00",
-        "poll-state" => "#009E73",
-        "webhook" => "#CC79A7",
-        "hybrid" => "#D55E00",
-        _ => "#56B4E9",
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A log axis from `lo` to `hi` onto pixels `a` to `b`.
 #[derive(Clone, Copy)]
@@ -84,26 +63,11 @@ fn count_label(v: f64) -> String {
     }
 }
 
-/// Approximate text width in pixels for the chart's sans-serif font.
-fn text_w(s: &str, size: f64) -> f64 {
-    s.chars().count() as f64 * size * 0.58
-}
-
 /// Two poll series closer than this (pixels) at every point are one line to the eye.
 const COINCIDE: f64 = 2.0;
 
 /// A drawn poll series: strategy, percentile, points in pixels.
 type Line<'a> = (&'a str, &'static str, Vec<(f64, f64)>);
-
-/// A poll series drawn over an earlier one it coincides with.
-pub struct Coincidence<'a> {
-    /// The strategy drawn on top.
-    kind: &'a str,
-    /// The strategy it covers.
-    under: &'a str,
-    /// `p50` or `p99`.
-    pct: &'static str,
-}
 
 /// Whether two series' points (in pixels) lie on one another.
 fn coincide(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
@@ -367,55 +331,15 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     marks::place_labels(&mut s, labels, &at, px1);
 
     let notes = legend::Notes { same, dodged, quota: quota.is_some(), target: target_ms.is_some() };
-    legend::legend(&mut s, &poll_kinds, &points, &notes);
+    let mut push_kinds: Vec<&str> = Vec::new();
+    for p in
+        points.iter().filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval))
+    {
+        if !push_kinds.contains(&p.row.name.as_str()) {
+            push_kinds.push(&p.row.name);
+        }
+    }
+    legend::legend(&mut s, &poll_kinds, &push_kinds, &notes);
     s.push_str("</svg>\n");
     s
-}
-
-fn cross(x: f64, y: f64) -> String {
-    format!(
-        r##"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" stroke="#000" stroke-width="1.6"/>"##,
-        x - 5.0,
-        y - 5.0,
-        x + 5.0,
-        y + 5.0,
-        x - 5.0,
-        y + 5.0,
-        x + 5.0,
-        y - 5.0
-    ) + "\n"
-}
-
-/// A push strategy's marker: webhook ◆, hybrid ▲, hybrid-reconcile ■.
-fn marker(kind: &str, x: f64, y: f64, stroke: &str, fill: &str, title: &str) -> String {
-    let r = 6.5;
-    let shape = match kind {
-        "webhook" => format!(
-            r##"<path d="M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z""##,
-            y - r,
-            x + r,
-            y + r,
-            x - r
-        ),
-        "hybrid" => format!(
-            r##"<path d="M{x:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z""##,
-            y - r,
-            x + r,
-            y + r * 0.8,
-            x - r,
-            y + r * 0.8
-        ),
-        _ => format!(
-            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}""##,
-            x - r * 0.8,
-            y - r * 0.8,
-            r * 1.6,
-            r * 1.6
-        ),
-    };
-    format!(
-        r##"{shape} fill="{fill}" stroke="{stroke}" stroke-width="2"><title>{}</title></{}>"##,
-        esc(title),
-        if shape.starts_with("<rect") { "rect" } else { "path" }
-    ) + "\n"
 }
