@@ -86,8 +86,8 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64, max_processed_m
         Some(Fail::Misses(row.events.missed))
     } else if row.events.in_flight > 0 {
         Some(Fail::InFlight(row.events.in_flight))
-    } else if row.requests.throttled > 0 {
-        Some(Fail::OverQuota(row.requests.throttled))
+    } else if let Some(n) = row.requests.throttled.filter(|n| *n > 0) {
+        Some(Fail::OverQuota(n))
     } else {
         match latency_ms {
             None => Some(Fail::DetectedNothing),
@@ -104,7 +104,7 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64, max_processed_m
         latency_ms,
         missed: row.events.missed,
         in_flight: row.events.in_flight,
-        throttled: row.requests.throttled,
+        throttled: row.requests.throttled.unwrap_or(0),
         processed_ms,
         fails,
     }

@@ -8,7 +8,8 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::report::{Report, StrategyReport};
+use crate::report::{Applies, Report, StrategyReport};
+use crate::strategy::StrategyKind;
 use crate::units::{parse_duration, UnitError, SECOND};
 
 /// A metric name or a value that cannot be read; the sentence says what would be right.
@@ -240,12 +241,31 @@ impl Measure {
         self != Measure::Detected
     }
 
-    /// The value on `row`; `None` for a latency when nothing was detected, and for the
-    /// processing measures when the receiver's capacity is unlimited.
+    /// Whether the measure can have a value on a row of `kind` at all (under a rate limit):
+    /// request counts need a strategy that calls the API, webhook counts one that takes webhooks
+    /// ([`Applies`]). A threshold on a measure that does not apply is refused before a run.
+    pub fn applies_to(self, kind: StrategyKind) -> bool {
+        let a = Applies::of(kind, true);
+        match self {
+            Measure::Requests
+            | Measure::Wasted
+            | Measure::Throttled
+            | Measure::RequestsPerDay
+            | Measure::PeakUse
+            | Measure::Failed => a.api,
+            Measure::WebhookAttempts | Measure::WebhookAttemptsPerDay => a.webhooks,
+            _ => true,
+        }
+    }
+
+    /// The value on `row`; `None` for a latency when nothing was detected, for the processing
+    /// measures when the receiver's capacity is unlimited, and for a figure that does not apply
+    /// (request counts of `webhook`, webhook counts of a poller, quota use without a limit).
     pub fn of(self, row: &StrategyReport) -> Option<f64> {
         let l = &row.latency_ms;
         let p = row.processed_ms.as_ref();
         let count = |n: u64| Some(n as f64);
+        let opt = |n: Option<u64>| n.map(|n| n as f64);
         match self {
             Measure::Mean => l.mean,
             Measure::P50 => l.p50,
@@ -258,15 +278,15 @@ impl Measure {
             Measure::InFlight => count(row.events.in_flight),
             Measure::Duplicates => count(row.events.duplicates),
             Measure::OutOfOrder => count(row.events.out_of_order),
-            Measure::Requests => count(row.requests.total),
-            Measure::Wasted => count(row.requests.wasted),
-            Measure::Throttled => count(row.requests.throttled),
-            Measure::WebhookAttempts => count(row.webhooks.attempts),
-            Measure::RequestsPerDay => Some(row.per_day.requests),
-            Measure::WebhookAttemptsPerDay => Some(row.per_day.webhook_attempts),
+            Measure::Requests => opt(row.requests.total),
+            Measure::Wasted => opt(row.requests.wasted),
+            Measure::Throttled => opt(row.requests.throttled),
+            Measure::WebhookAttempts => opt(row.webhooks.attempts),
+            Measure::RequestsPerDay => row.per_day.requests,
+            Measure::WebhookAttemptsPerDay => row.per_day.webhook_attempts,
             Measure::HttpRequestsPerDay => Some(http_requests_per_day(row)),
             Measure::BytesPerDay => Some(row.per_day.bytes),
-            Measure::PeakUse => Some(row.rate_limit.peak_use),
+            Measure::PeakUse => row.rate_limit.peak_use,
             Measure::ThrottledS => Some(row.rate_limit.throttled_s),
             Measure::ProcessedMean => p.and_then(|p| p.mean),
             Measure::ProcessedP50 => p.and_then(|p| p.p50),
@@ -275,7 +295,7 @@ impl Measure {
             Measure::ProcessedP999 => p.and_then(|p| p.p999),
             Measure::ProcessedMax => p.and_then(|p| p.max),
             Measure::PeakBacklog => row.processing.as_ref().map(|p| p.peak_backlog as f64),
-            Measure::Failed => count(row.requests.failed),
+            Measure::Failed => row.requests.total.and(count(row.requests.failed)),
         }
     }
 
@@ -317,7 +337,7 @@ impl Serialize for Measure {
 /// delivery attempts it receives. This is how `sweep` places webhooks on the cost axis and how
 /// `advise` ranks candidates, so a design that polls nothing is not shown as free.
 pub fn http_requests_per_day(row: &StrategyReport) -> f64 {
-    row.per_day.requests + row.per_day.webhook_attempts
+    row.per_day.requests.unwrap_or(0.0) + row.per_day.webhook_attempts.unwrap_or(0.0)
 }
 
 /// API requests per day the scenario's rate limit allows (limit × 86,400 s / window), if any.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::Outcome;
 use crate::scenario::Scenario;
-use crate::strategy::Spec;
+use crate::strategy::{Spec, StrategyKind};
 /// Microseconds as seconds (the serde helpers for times live in [`crate::units`]).
 pub use crate::units::secs_f;
 use crate::units::{Micros, DAY, MILLI};
@@ -178,17 +178,44 @@ pub struct Processing {
 
 pub use crate::metrics::EventCounts;
 
-/// API requests.
+/// Which of a row's figures apply, decided once from the strategy and the scenario: a figure
+/// that does not apply is `None` (JSON `null`, an empty CSV cell, `—` in the table), never `0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applies {
+    /// The strategy calls the API (every one but `webhook`): request counts.
+    pub api: bool,
+    /// The strategy takes webhooks (`webhook`, `hybrid`, `hybrid-reconcile`): delivery counts.
+    pub webhooks: bool,
+    /// It calls the API under a rate limit: the quota's peak use.
+    pub quota: bool,
+}
+
+impl Applies {
+    /// What applies to `kind` in a scenario with or without a rate limit.
+    pub fn of(kind: StrategyKind, rate_limited: bool) -> Applies {
+        let api = kind != StrategyKind::Webhook;
+        Applies {
+            api,
+            webhooks: matches!(
+                kind,
+                StrategyKind::Webhook | StrategyKind::Hybrid | StrategyKind::HybridReconcile
+            ),
+            quota: api && rate_limited,
+        }
+    }
+}
+
+/// API requests; the counts are null for a strategy that makes none by design (`webhook`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Requests {
     /// Made.
-    pub total: u64,
+    pub total: Option<u64>,
     /// Brought nothing new (empty pages, unchanged snapshots, 304s, 429s, 404s).
-    pub wasted: u64,
+    pub wasted: Option<u64>,
     /// Answered 304.
-    pub not_modified: u64,
+    pub not_modified: Option<u64>,
     /// Answered 429.
-    pub throttled: u64,
+    pub throttled: Option<u64>,
     /// Failed: 5xx answers and connection failures (shown when there were any).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub failed: u64,
@@ -204,19 +231,19 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// Webhook deliveries.
+/// Webhook deliveries; null for a strategy that takes none by design (the pollers).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Webhooks {
     /// Attempts.
-    pub attempts: u64,
+    pub attempts: Option<u64>,
     /// Events delivered (2xx).
-    pub delivered: u64,
+    pub delivered: Option<u64>,
     /// Failed attempts.
-    pub failed: u64,
+    pub failed: Option<u64>,
     /// Attempts that were retries.
-    pub retried: u64,
+    pub retried: Option<u64>,
     /// Events dead-lettered.
-    pub dead_lettered: u64,
+    pub dead_lettered: Option<u64>,
 }
 
 /// Quota use.
@@ -226,8 +253,9 @@ pub struct RateLimitUse {
     pub quota: Option<u64>,
     /// The window; null for no limit.
     pub window_s: Option<f64>,
-    /// Peak share of the quota used in any window, 0–1.
-    pub peak_use: f64,
+    /// Peak share of the quota used in any window, 0–1; null without a limit or for a strategy
+    /// that makes no API calls.
+    pub peak_use: Option<f64>,
     /// Time spent waiting out 429s inside the window.
     pub throttled_s: f64,
 }
@@ -244,12 +272,12 @@ pub struct Bytes {
 /// Per-day extrapolation of the window's costs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PerDay {
-    /// API requests per day.
-    pub requests: f64,
+    /// API requests per day; null for `webhook`.
+    pub requests: Option<f64>,
     /// Bytes per day, both directions.
     pub bytes: f64,
-    /// Webhook attempts per day.
-    pub webhook_attempts: f64,
+    /// Webhook attempts per day; null for the pollers.
+    pub webhook_attempts: Option<f64>,
 }
 
 fn ms(us: u64) -> f64 {
@@ -275,6 +303,9 @@ impl StrategyReport {
         });
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
+        let applies = Applies::of(spec.kind, quota.is_some());
+        let api = |n: u64| applies.api.then_some(n);
+        let hook = |n: u64| applies.webhooks.then_some(n);
         StrategyReport {
             name: spec.kind.name().to_string(),
             interval_s: spec.interval.map(secs_f),
@@ -285,32 +316,32 @@ impl StrategyReport {
             processing,
             events: out.events,
             requests: Requests {
-                total: out.requests.total,
-                wasted: out.requests.wasted,
-                not_modified: out.requests.not_modified,
-                throttled: out.requests.throttled,
+                total: api(out.requests.total),
+                wasted: api(out.requests.wasted),
+                not_modified: api(out.requests.not_modified),
+                throttled: api(out.requests.throttled),
                 failed: out.requests.failed,
                 breaker_openings: out.requests.breaker_openings,
                 breaker_saved: out.requests.breaker_saved,
             },
             webhooks: Webhooks {
-                attempts: out.webhooks.attempts,
-                delivered: out.webhooks.delivered,
-                failed: out.webhooks.failed,
-                retried: out.webhooks.retried,
-                dead_lettered: out.webhooks.dead_lettered,
+                attempts: hook(out.webhooks.attempts),
+                delivered: hook(out.webhooks.delivered),
+                failed: hook(out.webhooks.failed),
+                retried: hook(out.webhooks.retried),
+                dead_lettered: hook(out.webhooks.dead_lettered),
             },
             rate_limit: RateLimitUse {
                 quota: quota.map(|q| q.limit),
                 window_s: quota.map(|q| secs_f(q.window)),
-                peak_use: peak_use.unwrap_or(0.0),
+                peak_use: applies.quota.then(|| peak_use.unwrap_or(0.0)),
                 throttled_s: secs_f(out.throttled_us),
             },
             bytes: Bytes { received: out.bytes_received, sent: out.bytes_sent },
             per_day: PerDay {
-                requests: out.requests.total as f64 * scale,
+                requests: api(out.requests.total).map(|n| n as f64 * scale),
                 bytes: (out.bytes_received + out.bytes_sent) as f64 * scale,
-                webhook_attempts: out.webhooks.attempts as f64 * scale,
+                webhook_attempts: hook(out.webhooks.attempts).map(|n| n as f64 * scale),
             },
         }
     }

@@ -130,6 +130,20 @@ pub enum Malformed {
     /// An unknown metric.
     #[error(transparent)]
     Metric(MeasureError),
+    /// The metric does not apply to the strategy (its value is always null): request counts of
+    /// `webhook`, webhook counts of a poller.
+    #[error(
+        "`{}` does not apply to {}: it {}, so the result has no such value (null)",
+        measure.name(),
+        kind.name(),
+        if *kind == StrategyKind::Webhook { "makes no API requests" } else { "takes no webhooks" }
+    )]
+    NotApplicable {
+        /// The strategy.
+        kind: StrategyKind,
+        /// The metric.
+        measure: Measure,
+    },
     /// The value is not in the metric's unit.
     #[error("{} value: {error}", measure.name())]
     Value {
@@ -169,6 +183,9 @@ impl Threshold {
         }
         let kind = StrategyKind::parse(name).map_err(Malformed::Strategy)?;
         let measure = Measure::parse(metric).map_err(Malformed::Metric)?;
+        if !measure.applies_to(kind) {
+            return Err(Malformed::NotApplicable { kind, measure });
+        }
         let limit = measure.parse_value(rhs).map_err(|error| Malformed::Value { measure, error })?;
         Ok(Threshold { text: text.trim().to_string(), kind, interval, measure, op, limit })
     }
@@ -221,8 +238,9 @@ fn row_interval(row: &StrategyReport) -> Option<Micros> {
     row.interval_s.map(|s| (s * SECOND as f64).round() as Micros)
 }
 
-/// Every (threshold, row) pair that fails. A latency threshold on a row that detected nothing
-/// fails: there is no latency that could meet it.
+/// Every (threshold, row) pair that fails. A threshold on a row without a value fails: a latency
+/// when nothing was detected (no latency could meet it), `peak_use` in a scenario without a
+/// quota. (A metric that never applies to the strategy is refused when parsed.)
 pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
     let mut out = Vec::new();
     for t in thresholds {
@@ -298,6 +316,24 @@ mod tests {
         assert!(e.contains("no row poll@45s") && e.contains("poll@30s, webhook"), "{e}");
         let bad = parse_all(&["hybrid.p99<1m".into()]).unwrap();
         assert!(check_targets(&bad, &specs).is_err());
+    }
+
+    #[test]
+    fn metrics_that_do_not_apply_are_refused() {
+        for (text, why) in [
+            ("webhook.requests_per_day<100", "makes no API requests"),
+            ("webhook.peak_use<80%", "makes no API requests"),
+            ("poll@30s.webhook_attempts==0", "takes no webhooks"),
+            ("poll-state.webhook_attempts_per_day<1", "takes no webhooks"),
+        ] {
+            let e = Threshold::parse(text).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--threshold `{text}`: `")) && e.contains(why), "{e}");
+        }
+        for ok in
+            ["hybrid.requests<10", "hybrid-reconcile.webhook_attempts>0", "webhook.http_requests_per_day<1"]
+        {
+            assert!(Threshold::parse(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! Owns the measure slugs and their units: `latency` is the mean in nanoseconds (Bencher's
 //! built-in Latency measure is in ns); `latency_p50`, `latency_p90`, `latency_p99`, `latency_max`
 //! likewise in ns; `missed`, `duplicates`, `requests_per_day`, `webhook_attempts_per_day`,
-//! `bytes_per_day`, `peak_quota_use` (0–1) as they are. A latency measure is left out when the
-//! row detected nothing (BMF has no null). It only formats report fields.
+//! `bytes_per_day`, `peak_quota_use` (0–1) as they are. A measure without a value is left out
+//! (BMF has no null): a latency when the row detected nothing, and one that does not apply —
+//! `requests_per_day` of `webhook`, `webhook_attempts_per_day` of a poller, `peak_quota_use`
+//! without a quota or API calls. It only formats report fields.
 
 use serde_json::{json, Map, Value};
 
@@ -37,8 +39,8 @@ pub fn render(report: &Report) -> String {
                 measures.insert(slug.into(), json!({ "value": v * factor }));
             }
         }
-        if row.rate_limit.quota.is_some() && row.requests.total > 0 {
-            measures.insert("peak_quota_use".into(), json!({ "value": row.rate_limit.peak_use }));
+        if let Some(v) = Measure::PeakUse.of(row) {
+            measures.insert("peak_quota_use".into(), json!({ "value": v }));
         }
         benchmarks.insert(row.label.clone(), Value::Object(measures));
     }

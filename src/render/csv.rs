@@ -3,7 +3,9 @@
 //!
 //! Owns the column list ([`HEADER`]); columns may be added at the end, never renamed or
 //! reordered. Empty cells mean "no value" (a latency when nothing was detected, an interval for a
-//! strategy without one, processing figures when the receiver's capacity is unlimited). It only formats report fields.
+//! strategy without one, processing figures when the receiver's capacity is unlimited) or "does
+//! not apply", where the JSON has `null` and the table `—`: request counts of `webhook`, webhook
+//! counts of a poller, quota use without a quota. It only formats report fields.
 
 use crate::report::{Report, StrategyReport};
 
@@ -80,6 +82,7 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
     let l = &s.latency_ms;
     let p = s.processed_ms.as_ref();
     let n = |v: u64| v.to_string();
+    let on = |v: Option<u64>| v.map(n).unwrap_or_default();
     vec![
         field(&report.scenario.name),
         n(report.seed),
@@ -100,25 +103,25 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         n(s.events.in_flight),
         n(s.events.duplicates),
         n(s.events.out_of_order),
-        n(s.requests.total),
-        n(s.requests.wasted),
-        n(s.requests.not_modified),
-        n(s.requests.throttled),
-        n(s.webhooks.attempts),
-        n(s.webhooks.delivered),
-        n(s.webhooks.failed),
-        n(s.webhooks.retried),
-        n(s.webhooks.dead_lettered),
+        on(s.requests.total),
+        on(s.requests.wasted),
+        on(s.requests.not_modified),
+        on(s.requests.throttled),
+        on(s.webhooks.attempts),
+        on(s.webhooks.delivered),
+        on(s.webhooks.failed),
+        on(s.webhooks.retried),
+        on(s.webhooks.dead_lettered),
         s.rate_limit.quota.map(n).unwrap_or_default(),
         opt(s.rate_limit.window_s),
-        num(s.rate_limit.peak_use),
+        opt(s.rate_limit.peak_use),
         num(s.rate_limit.throttled_s),
         n(s.bytes.received),
         n(s.bytes.sent),
-        num(s.per_day.requests),
-        num(s.per_day.webhook_attempts),
+        opt(s.per_day.requests),
+        opt(s.per_day.webhook_attempts),
         num(s.per_day.bytes),
-        n(s.requests.failed),
+        on(s.requests.total.and(Some(s.requests.failed))),
         opt(p.and_then(|p| p.mean)),
         opt(p.and_then(|p| p.p50)),
         opt(p.and_then(|p| p.p90)),
@@ -127,7 +130,7 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         opt(p.and_then(|p| p.max)),
         s.processing.as_ref().map(|p| n(p.peak_backlog)).unwrap_or_default(),
         s.processing.as_ref().map(|p| n(p.rejected)).unwrap_or_default(),
-        n(s.requests.breaker_openings),
+        on(s.requests.total.and(Some(s.requests.breaker_openings))),
     ]
 }
 

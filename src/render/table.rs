@@ -56,8 +56,9 @@ fn part_of(part: u64, whole: u64) -> String {
 
 /// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer).
 pub fn row(s: &StrategyReport) -> Vec<String> {
-    let api = s.requests.total > 0;
     let dash = || "—".to_string();
+    // A figure that does not apply to the row (report.rs decides) is `—`, as in the JSON `null`.
+    let count = |v: Option<u64>| v.map_or_else(dash, |v| compact(v as f64));
     let (label, missed) = if s.events.in_flight > 0 {
         // Undetected and not yet missed: say so in the row, and mark the row (its latencies
         // cover only the detected share; the note under the table says how much that is).
@@ -76,15 +77,15 @@ pub fn row(s: &StrategyReport) -> Vec<String> {
         lat(s.latency_ms.max),
         missed,
         compact(s.events.duplicates as f64),
-        if api { compact(s.requests.total as f64) } else { dash() },
-        if api { share(s.requests.wasted, s.requests.total) } else { dash() },
-        if api { compact(s.requests.throttled as f64) } else { dash() },
-        if s.webhooks.attempts > 0 { compact(s.webhooks.attempts as f64) } else { dash() },
-        if api { compact(s.per_day.requests) } else { dash() },
-        match s.rate_limit.quota {
-            Some(_) if api => percent(s.rate_limit.peak_use),
+        count(s.requests.total),
+        match (s.requests.wasted, s.requests.total) {
+            (Some(w), Some(t)) => share(w, t),
             _ => dash(),
         },
+        count(s.requests.throttled),
+        count(s.webhooks.attempts),
+        s.per_day.requests.map_or_else(dash, compact),
+        s.rate_limit.peak_use.map_or_else(dash, percent),
         if s.rate_limit.throttled_s > 0.0 {
             format_duration((s.rate_limit.throttled_s * SECOND as f64) as u64)
         } else {

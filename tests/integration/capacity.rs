@@ -122,12 +122,20 @@ fn flash_sale_after_processing_retries_on_receipt_queues() {
     let after = scenario(text);
     let r = run(&after, &[Poll, Webhook], &[30 * SECOND]);
     let w = row(&r, "webhook");
-    assert!(w.webhooks.retried > 0 && w.events.duplicates > 0, "{:?} {:?}", w.webhooks, w.events);
+    assert!(
+        w.webhooks.retried.expect("takes webhooks") > 0 && w.events.duplicates > 0,
+        "{:?} {:?}",
+        w.webhooks,
+        w.events
+    );
 
     let receipt = scenario(&text.replace("after-processing", "on-receipt"));
     let r = run(&receipt, &[Poll, Webhook], &[30 * SECOND]);
     let w = row(&r, "webhook");
-    assert_eq!((w.events.duplicates, w.events.missed, w.webhooks.retried), (0, 0, 0));
+    assert_eq!(
+        (w.events.duplicates, w.events.missed, w.webhooks.retried.expect("takes webhooks")),
+        (0, 0, 0)
+    );
     let p = w.processing.as_ref().expect("processing figures");
     assert!(p.peak_backlog > 0);
     // Pollers hand the same events to the same workers: they queue too, and lose nothing.

@@ -49,13 +49,13 @@ fn poll_mean_latency_is_half_the_interval_plus_the_round_trip() {
             );
             let polls = 86_400.0 / t_s;
             assert!(
-                rel(r.requests.total as f64, polls) < 0.01,
+                rel(r.requests.total.expect("calls the API") as f64, polls) < 0.01,
                 "{label}: {} requests, closed form {polls}",
-                r.requests.total
+                r.requests.total.expect("calls the API")
             );
             assert_eq!(r.events.missed, 0, "{label}");
             assert_eq!(r.events.detected + r.events.in_flight, r.events.total, "{label}");
-            assert!(rel(r.per_day.requests, polls) < 0.01, "{label}");
+            assert!(rel(r.per_day.requests.expect("applies"), polls) < 0.01, "{label}");
         }
     }
 }
@@ -70,7 +70,7 @@ fn poll_with_fixed_round_trip_is_exact_to_the_sampling_noise() {
     assert!(rel(mean, 5_250.0) < 0.01, "mean {mean}");
     // Nothing can be detected sooner than one round trip, nor later than T plus one.
     assert!(r.latency_ms.max.unwrap() <= 10_250.0 + 0.001, "{:?}", r.latency_ms);
-    assert_eq!(r.requests.total, 8_640);
+    assert_eq!(r.requests.total.expect("calls the API"), 8_640);
 }
 
 fn state_scenario(rate: &str, interval: &str) -> hookbench::scenario::Scenario {
@@ -105,9 +105,17 @@ fn poll_state_misses_what_the_closed_form_predicts() {
         let missed = r.events.missed as f64;
         assert!(rel(missed, expected) < 0.05, "λT = {lt}: missed {missed}, closed form {expected:.0}");
         assert_eq!(r.events.detected + r.events.missed + r.events.in_flight, r.events.total);
-        assert_eq!(r.requests.throttled, 0, "this scenario's quota lets state polling keep its interval");
+        assert_eq!(
+            r.requests.throttled.expect("calls the API"),
+            0,
+            "this scenario's quota lets state polling keep its interval"
+        );
         // One request per resource per interval.
-        assert!(rel(r.requests.total as f64, 20.0 * 86_400.0 / interval_s) < 0.01, "{}", r.requests.total);
+        assert!(
+            rel(r.requests.total.expect("calls the API") as f64, 20.0 * 86_400.0 / interval_s) < 0.01,
+            "{}",
+            r.requests.total.expect("calls the API")
+        );
     }
 }
 
@@ -131,5 +139,5 @@ fn webhook_latency_is_the_delivery_delay() {
     assert!(rel(r.latency_ms.p50.unwrap(), 300.0) < 0.03, "{:?}", r.latency_ms);
     assert!(rel(r.latency_ms.p99.unwrap(), 2000.0) < 0.06, "{:?}", r.latency_ms);
     assert_eq!((r.events.missed, r.events.duplicates), (0, 0));
-    assert_eq!(r.webhooks.attempts, r.events.total);
+    assert_eq!(r.webhooks.attempts.expect("takes webhooks"), r.events.total);
 }

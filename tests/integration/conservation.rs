@@ -118,8 +118,9 @@ proptest! {
             if let (Some(mean), Some(max)) = (r.latency_ms.mean, r.latency_ms.max) {
                 prop_assert!(mean >= 0.0 && mean <= max + 1e-9);
             }
+            // Both null where they do not apply, both counted where they do.
             prop_assert!(r.requests.wasted <= r.requests.total);
-            prop_assert!(r.rate_limit.peak_use <= 1.0 + 1e-12);
+            prop_assert!(r.rate_limit.peak_use.unwrap_or(0.0) <= 1.0 + 1e-12);
             prop_assert!(r.webhooks.retried <= r.webhooks.attempts);
             // Only webhook strategies can see a delivery twice.
             if !matches!(r.name.as_str(), "webhook" | "hybrid" | "hybrid-reconcile") {

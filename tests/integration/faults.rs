@@ -35,8 +35,11 @@ fn svix_retries_lose_nothing_and_the_outage_shows_in_p99_and_max() {
     assert!(s.events.total >= 10_000);
     assert_eq!((s.events.missed, s.events.in_flight), (0, 0), "{:?}", s.events);
     assert_eq!(s.events.detected, s.events.total);
-    assert_eq!(s.webhooks.dead_lettered, 0);
-    assert!(s.webhooks.failed > 0 && s.webhooks.retried == s.webhooks.failed);
+    assert_eq!(s.webhooks.dead_lettered.expect("takes webhooks"), 0);
+    assert!(
+        s.webhooks.failed.expect("takes webhooks") > 0
+            && s.webhooks.retried.expect("takes webhooks") == s.webhooks.failed.expect("takes webhooks")
+    );
     // 15 minutes of a 6-hour run is 4% of events: the p99 is an outage event.
     let (cp99, sp99) = (c.latency_ms.p99.unwrap(), s.latency_ms.p99.unwrap());
     assert!(cp99 < 1_000.0 && sp99 > 60_000.0, "p99 calm {cp99} ms, with outage {sp99} ms");
@@ -58,11 +61,11 @@ fn no_retries_lose_exactly_the_events_whose_attempt_fell_in_the_outage() {
     for label in ["webhook", "hybrid"] {
         let r = row(&report, label);
         assert_eq!(r.events.missed, expected, "{label}");
-        assert_eq!(r.webhooks.dead_lettered, expected, "{label}");
+        assert_eq!(r.webhooks.dead_lettered.expect("takes webhooks"), expected, "{label}");
         assert_eq!(r.events.detected + r.events.missed, r.events.total, "{label}");
     }
     let hr = row(&report, "hybrid-reconcile");
-    assert_eq!(hr.webhooks.dead_lettered, expected);
+    assert_eq!(hr.webhooks.dead_lettered.expect("takes webhooks"), expected);
     assert_eq!((hr.events.missed, hr.events.in_flight), (0, 0), "reconciliation recovers them all");
     assert_eq!(hr.events.detected, hr.events.total);
     // Recovered events wait for the next reconciliation poll: at most one interval plus a round trip.
@@ -91,7 +94,7 @@ fn slow_answers_past_the_timeout_make_duplicates() {
     assert_eq!(r.events.missed, 0);
     // Each slow answer is processed, times out at the emitter, and is delivered again.
     assert!(r.events.duplicates > 0);
-    assert_eq!(r.events.duplicates, r.webhooks.retried);
+    assert_eq!(r.events.duplicates, r.webhooks.retried.expect("takes webhooks"));
 }
 
 #[test]
@@ -114,7 +117,7 @@ fn thin_webhooks_wait_for_visibility() {
     assert_eq!(r.events.detected, r.events.total);
     // Every first fetch meets a 404, so at least the visibility delay passes before detection.
     assert!(r.latency_ms.p50.unwrap() >= 2_000.0, "{:?}", r.latency_ms);
-    assert!(r.requests.wasted >= r.events.total, "{:?}", r.requests);
+    assert!(r.requests.wasted.expect("calls the API") >= r.events.total, "{:?}", r.requests);
 }
 
 #[test]
@@ -136,8 +139,12 @@ fn a_gone_endpoint_is_disabled_and_reconciliation_takes_over() {
     let report = run(&s, &[Webhook, HybridReconcile], &[]);
     let w = row(&report, "webhook");
     // Everything from the 410 on is dead-lettered at once, without further attempts.
-    assert!(w.events.missed > 4_000 && w.events.missed == w.webhooks.dead_lettered, "{:?}", w.events);
-    assert_eq!(w.webhooks.failed, 1, "one 410, then the endpoint is disabled");
+    assert!(
+        w.events.missed > 4_000 && w.events.missed == w.webhooks.dead_lettered.expect("takes webhooks"),
+        "{:?}",
+        w.events
+    );
+    assert_eq!(w.webhooks.failed.expect("takes webhooks"), 1, "one 410, then the endpoint is disabled");
     let hr = row(&report, "hybrid-reconcile");
     assert_eq!((hr.events.missed, hr.events.in_flight), (0, 0));
 }

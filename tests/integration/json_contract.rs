@@ -27,22 +27,30 @@ fn json_has_the_contract_fields() {
         for k in ["total", "detected", "missed", "in_flight", "duplicates", "out_of_order"] {
             assert!(r["events"][k].is_u64(), "events.{k}");
         }
+        // Present always; null where the figure does not apply to the strategy.
+        let calls = r["name"] != "webhook";
+        let hooks = matches!(r["name"].as_str(), Some("webhook" | "hybrid" | "hybrid-reconcile"));
         for k in ["total", "wasted", "not_modified", "throttled"] {
-            assert!(r["requests"][k].is_u64(), "requests.{k}");
+            assert_eq!(r["requests"][k].is_u64(), calls, "{}: requests.{k}", r["name"]);
+            assert_eq!(r["requests"][k].is_null(), !calls, "{}: requests.{k}", r["name"]);
         }
         for k in ["attempts", "delivered", "failed", "retried", "dead_lettered"] {
-            assert!(r["webhooks"][k].is_u64(), "webhooks.{k}");
+            assert_eq!(r["webhooks"][k].is_u64(), hooks, "{}: webhooks.{k}", r["name"]);
+            assert_eq!(r["webhooks"][k].is_null(), !hooks, "{}: webhooks.{k}", r["name"]);
         }
         assert_eq!(r["rate_limit"]["quota"], 5000);
         assert_eq!(r["rate_limit"]["window_s"], 3600.0);
-        assert!(r["rate_limit"]["peak_use"].is_number() && r["rate_limit"]["throttled_s"].is_number());
+        assert_eq!(r["rate_limit"]["peak_use"].is_number(), calls);
+        assert!(r["rate_limit"]["throttled_s"].is_number());
         assert!(r["bytes"]["received"].is_u64() && r["bytes"]["sent"].is_u64());
-        assert!(r["per_day"]["requests"].is_number() && r["per_day"]["bytes"].is_number());
+        assert_eq!(r["per_day"]["requests"].is_number(), calls);
+        assert_eq!(r["per_day"]["webhook_attempts"].is_number(), hooks);
+        assert!(r["per_day"]["bytes"].is_number());
     }
     assert_eq!(rows[0]["interval_s"], 30.0);
     assert!(rows[3]["interval_s"].is_null(), "webhook has no interval");
     let poll = &rows[0];
-    assert_eq!(poll["webhooks"]["attempts"], 0, "pure polling has no webhooks");
+    assert!(poll["webhooks"]["attempts"].is_null(), "pure polling takes no webhooks: not 0, null");
 }
 
 #[test]

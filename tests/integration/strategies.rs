@@ -34,7 +34,7 @@ fn long_poll_latency_is_the_round_trip_and_requests_follow_the_wait() {
     let mean = lp.latency_ms.mean.unwrap();
     assert!(rel(mean, rtt_ms) < 0.05, "mean {mean:.1} ms, E[rtt] {rtt_ms:.1} ms");
     let (w, d) = (20.0, s.duration as f64 / SECOND as f64);
-    let req = lp.requests.total as f64;
+    let req = lp.requests.total.expect("calls the API") as f64;
     let exact = n / (1.0 - (-n / d * w).exp());
     assert!(rel(req, exact) < 0.02, "{req} requests, closed form {exact:.0}");
     assert!(rel(req, (d / w).max(n)) < 0.03, "{req} requests vs duration/W {}", d / w);
@@ -44,7 +44,7 @@ fn long_poll_latency_is_the_round_trip_and_requests_follow_the_wait() {
     let r = run(&s, &[LongPoll, Poll], &[30 * SECOND]);
     let lp = row(&r, "long-poll");
     let n = lp.events.total as f64;
-    let req = lp.requests.total as f64;
+    let req = lp.requests.total.expect("calls the API") as f64;
     assert!(rel(req, n.max(6.0 * 3600.0 / 20.0)) < 0.03, "{req} requests for {n} events");
     let mean = lp.latency_ms.mean.unwrap();
     assert!(mean < 6.0, "mean {mean} ms with a 5 ms round trip");
@@ -62,8 +62,8 @@ fn sse_resumes_after_drops_with_last_event_id_and_delivers_each_event_once() {
     let r = run(&s, &[Sse], &[]);
     let sse = row(&r, "sse");
     // Drops at 1h, 2h, 2h30m, 4h: five connections.
-    assert_eq!(sse.requests.total, 5);
-    assert_eq!(sse.requests.wasted, 0);
+    assert_eq!(sse.requests.total.expect("calls the API"), 5);
+    assert_eq!(sse.requests.wasted.expect("calls the API"), 0);
     assert_eq!(sse.events.detected, sse.events.total);
     assert_eq!((sse.events.missed, sse.events.duplicates, sse.events.out_of_order), (0, 0, 0));
     // Events visible while the stream was down (≈ 30 s after each drop) were replayed, late.
@@ -87,10 +87,11 @@ fn adaptive_polling_is_cheaper_than_its_fastest_and_quicker_than_its_slowest() {
     let (a, fast, slow) = (row(&r, "poll-adaptive"), row(&r, "poll@1s"), row(&r, "poll@2m"));
     assert_eq!(a.events.missed, 0);
     assert!(
-        (a.requests.total as f64) < 0.2 * fast.requests.total as f64,
+        (a.requests.total.expect("calls the API") as f64)
+            < 0.2 * fast.requests.total.expect("calls the API") as f64,
         "adaptive {} requests, poll@1s {}",
-        a.requests.total,
-        fast.requests.total
+        a.requests.total.expect("calls the API"),
+        fast.requests.total.expect("calls the API")
     );
     let (am, sm) = (a.latency_ms.mean.unwrap(), slow.latency_ms.mean.unwrap());
     assert!(am < 0.5 * sm, "adaptive mean {am:.0} ms, poll@2m {sm:.0} ms");
@@ -106,8 +107,16 @@ fn adaptive_polling_obeys_x_poll_interval_as_a_floor() {
     let r = run(&s, &[PollAdaptive], &[]);
     let a = row(&r, "poll-adaptive");
     // At most one poll per 10 s (plus page follow-ups, which a 600/h stream never needs).
-    assert!(a.requests.total <= 2 * 360 + 1, "{} requests", a.requests.total);
-    assert!(a.requests.total >= 360, "{} requests", a.requests.total);
+    assert!(
+        a.requests.total.expect("calls the API") <= 2 * 360 + 1,
+        "{} requests",
+        a.requests.total.expect("calls the API")
+    );
+    assert!(
+        a.requests.total.expect("calls the API") >= 360,
+        "{} requests",
+        a.requests.total.expect("calls the API")
+    );
 }
 
 const TRACE: &str = "\
@@ -205,11 +214,14 @@ fn live_long_poll_sse_and_adaptive_agree_with_the_sim() {
         let (sm, lm) = (a.latency_ms.mean.unwrap(), b.latency_ms.mean.unwrap());
         // Compression adds the real loopback round trip (×120) and timer slack on top.
         assert!(lm < sm * 1.5 + 150.0, "{name}: sim mean {sm:.0} ms, live {lm:.0} ms");
-        let (sr, lr) = (a.requests.total as f64, b.requests.total as f64);
+        let (sr, lr) = (
+            a.requests.total.expect("calls the API") as f64,
+            b.requests.total.expect("calls the API") as f64,
+        );
         assert!(rel(lr, sr) < 0.15, "{name}: sim {sr} requests, live {lr}");
     }
     // One connection, one reconnect after the drop at 4 m, every event delivered once.
     let sse = row(&live, "sse");
-    assert_eq!(sse.requests.total, 2);
+    assert_eq!(sse.requests.total.expect("calls the API"), 2);
     assert_eq!(sse.events.detected, sse.events.total);
 }

@@ -58,7 +58,7 @@ fn csv_loads_with_the_csv_crate_and_a_stable_header() {
     let col = |name: &str| header.iter().position(|h| h == name).expect(name);
     for (rec, row) in rows.iter().zip(&r.strategies) {
         assert_eq!(&rec[col("label")], row.label);
-        let rpd: f64 = rec[col("requests_per_day")].parse().expect("number");
+        let rpd: Option<f64> = rec[col("requests_per_day")].parse().ok();
         assert_eq!(rpd, row.per_day.requests);
         let p99 = &rec[col("latency_p99_ms")];
         assert_eq!(p99.parse::<f64>().ok(), row.latency_ms.p99);
@@ -123,6 +123,99 @@ fn json_output_validates_against_schema_json() {
     let mut broken = fixed.clone();
     broken["strategies"][0]["events"]["missed"] = Value::from(-1);
     assert!(!v.is_valid(&broken));
+}
+
+/// Issue 10, item 14: a figure that does not apply (requests of `webhook`, webhook counts of a
+/// poller, quota use without a quota) is `null` in the JSON, an empty CSV cell and absent from
+/// BMF, as the table shows `—` — never `0`.
+#[test]
+fn not_applicable_is_null_not_zero() {
+    let r = fixed_report();
+    let json: Value = serde_json::from_str(&render::render(&r, Format::Json)).expect("JSON");
+    let row = |label: &str| {
+        json["strategies"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|s| s["label"] == label)
+            .expect(label)
+            .clone()
+    };
+    let (poll, webhook, hybrid) = (row("poll@30s"), row("webhook"), row("hybrid"));
+    for field in ["total", "wasted", "not_modified", "throttled"] {
+        assert!(webhook["requests"][field].is_null(), "webhook requests.{field}");
+        assert!(poll["requests"][field].is_u64() && hybrid["requests"][field].is_u64(), "{field}");
+    }
+    for field in ["attempts", "delivered", "failed", "retried", "dead_lettered"] {
+        assert!(poll["webhooks"][field].is_null(), "poll webhooks.{field}");
+        assert!(webhook["webhooks"][field].is_u64() && hybrid["webhooks"][field].is_u64(), "{field}");
+    }
+    assert!(webhook["per_day"]["requests"].is_null() && poll["per_day"]["webhook_attempts"].is_null());
+    assert!(webhook["rate_limit"]["peak_use"].is_null() && poll["rate_limit"]["peak_use"].is_number());
+    // The schema says so too: a 0 where null belongs is invalid.
+    let v = schema_validator();
+    assert_valid(&v, &json);
+    let mut zero = json.clone();
+    let i = zero["strategies"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .position(|s| s["name"] == "webhook")
+        .expect("webhook");
+    zero["strategies"][i]["requests"]["total"] = Value::from(0);
+    assert!(!v.is_valid(&zero), "webhook requests.total 0 must not validate");
+
+    // CSV: empty cells; BMF: the measure is left out.
+    let csv = render::render(&r, Format::Csv);
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = rd.headers().expect("header").iter().map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    for rec in rd.records() {
+        let rec = rec.expect("record");
+        let cell = |name: &str| rec[col(name)].to_string();
+        match &rec[col("label")] {
+            "webhook" => {
+                for c in ["requests", "requests_wasted", "requests_per_day", "quota_peak_use_ratio"] {
+                    assert_eq!(cell(c), "", "webhook {c}");
+                }
+                assert_ne!(cell("webhook_attempts"), "");
+            }
+            "poll@30s" => {
+                for c in ["webhook_attempts", "webhook_dead_lettered", "webhook_attempts_per_day"] {
+                    assert_eq!(cell(c), "", "poll {c}");
+                }
+                assert_ne!(cell("requests"), "");
+            }
+            _ => {}
+        }
+    }
+    let bmf: Value = serde_json::from_str(&render::render(&r, Format::Bmf)).expect("JSON");
+    assert!(
+        bmf["webhook"].get("requests_per_day").is_none() && bmf["webhook"].get("peak_quota_use").is_none()
+    );
+    assert!(bmf["poll@30s"].get("webhook_attempts_per_day").is_none());
+    assert!(bmf["hybrid"]["requests_per_day"]["value"].is_number());
+
+    // No quota: no peak use for anyone.
+    let file = temp_dir("views-na").join("free.toml");
+    std::fs::write(&file, "name = \"free\"\nduration = \"1h\"\n[events]\nrate = \"60/h\"\n").expect("write");
+    let out = hookbench(&["compare", "-f", "json", "--scenario", file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let free: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(free["scenario"]["api"]["rate_limit"].is_null());
+    for s in free["strategies"].as_array().expect("rows") {
+        assert!(s["rate_limit"]["peak_use"].is_null(), "{}", s["label"]);
+    }
+
+    // A threshold on a figure that cannot exist is refused before the run.
+    for (expr, why) in [
+        ("webhook.requests_per_day<100", "makes no API requests"),
+        ("poll.webhook_attempts==0", "takes no webhooks"),
+    ] {
+        let out = hookbench(&["compare", "-d", "1h", "--threshold", expr]);
+        assert_eq!(out.status.code(), Some(2), "{expr}");
+        assert!(text(&out).1.contains(why) && text(&out).0.is_empty(), "{}", text(&out).1);
+    }
 }
 
 #[test]
@@ -320,6 +413,101 @@ fn sweep_chart_has_every_series() {
     }
     let png = std::fs::read(dir.join("sweep.png")).expect("png written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+/// The value of `name="…"` in `tag`, if any.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next()
+}
+
+/// Issue 10, item 13: on the payments sweep poll-etag coincides with poll, ten poll-state points
+/// pile up on the quota line, and webhook and hybrid-reconcile overlap. Every series must stay
+/// distinguishable and no two rows' markers may share a place without one combined label.
+#[test]
+fn sweep_chart_shows_every_row() {
+    let dir = temp_dir("views-chart-rows");
+    let chart = dir.join("payments.svg");
+    let out = hookbench(&["sweep", "--target", "5s", "-q", "--chart", chart.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let svg = std::fs::read_to_string(&chart).expect("chart written");
+    let near = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 2.0 && (a.1 - b.1).abs() < 2.0;
+    let xy = |s: &str| {
+        let (x, y) = s.split_once(',').expect("x,y");
+        (x.parse::<f64>().expect("x"), y.parse::<f64>().expect("y"))
+    };
+
+    // Series: two lines on top of one another need different dashes and a legend that says so.
+    // (series, points, dashes)
+    let mut series = Vec::<(String, Vec<(f64, f64)>, String)>::new();
+    for chunk in svg.split("<g class=\"series\" data-series=\"").skip(1) {
+        let name = chunk.split('"').next().expect("name").to_string();
+        let Some(line) = chunk.split('>').nth(1).filter(|t| t.starts_with("<polyline")) else { continue };
+        let pts = attr(line, "points").expect("points").split(' ').map(xy).collect();
+        series.push((name, pts, attr(line, "stroke-dasharray").unwrap_or("").to_string()));
+    }
+    assert_eq!(series.len(), 6, "poll, poll-etag and poll-state at p50 and p99");
+    let mut coincident = 0;
+    for (i, (a, pa, da)) in series.iter().enumerate() {
+        for (b, pb, db) in &series[i + 1..] {
+            if pa.len() == pb.len() && pa.iter().zip(pb).all(|(p, q)| near(*p, *q)) {
+                coincident += 1;
+                assert_ne!(da, db, "{a} and {b} coincide with the same dashes: one hides the other");
+                let (ka, kb) = (a.split(' ').next().expect("kind"), b.split(' ').next().expect("kind"));
+                assert!(svg.contains(&format!(">{kb} = {ka} (")), "the legend names {b} = {a}");
+            }
+        }
+    }
+    assert_eq!(coincident, 2, "poll-etag lies on poll at p50 and at p99 on this scenario");
+
+    // Marks: no two rows' markers at one place; a merged marker names every row it stands for,
+    // and a pile-up of intervals is labelled with its range.
+    let marks: Vec<(Vec<&str>, (f64, f64), &str)> = svg
+        .split("<g class=\"mark\"")
+        .skip(1)
+        .map(|m| {
+            let tag = &m[..m.find('>').expect("tag end")];
+            let rows = attr(tag, "data-rows").expect("data-rows").split(' ').collect();
+            (rows, xy(attr(tag, "data-at").expect("data-at")), m.split("</g>").next().expect("mark"))
+        })
+        .collect();
+    let labels: Vec<&str> = svg
+        .split("<text class=\"label\"")
+        .skip(1)
+        .map(|t| t.split('>').nth(1).expect("text").trim_end_matches("</text"))
+        .collect();
+    for (i, (ra, a, _)) in marks.iter().enumerate() {
+        for (rb, b, _) in &marks[i + 1..] {
+            assert!(!(ra != rb && near(*a, *b)), "{ra:?} and {rb:?} are drawn at one place");
+        }
+    }
+    for (rows, _, body) in marks.iter().filter(|m| m.0.len() > 1) {
+        for r in rows {
+            assert!(body.contains(r), "merged mark {rows:?} names {r} in its title");
+        }
+        let kinds: Vec<&str> = rows.iter().map(|r| r.split('@').next().expect("kind")).collect();
+        if kinds.iter().all(|k| *k == kinds[0]) {
+            let first = rows[0].split('@').nth(1).expect("interval");
+            let last = rows[rows.len() - 1].split('@').nth(1).expect("interval");
+            assert!(
+                labels.iter().any(|l| l.contains(first) && l.contains(last)),
+                "pile-up {rows:?} is labelled {first}…{last}: {labels:?}"
+            );
+        }
+    }
+    let drawn: Vec<&str> = marks.iter().flat_map(|m| m.0.iter().copied()).collect();
+    for label in [
+        "poll@1s",
+        "poll-etag@10m",
+        "poll-state@1s",
+        "poll-state@15s",
+        "poll-state@10m",
+        "webhook",
+        "hybrid",
+        "hybrid-reconcile",
+    ] {
+        assert!(drawn.contains(&label), "{label} has a mark");
+    }
 }
 
 #[test]

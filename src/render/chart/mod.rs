@@ -1,46 +1,32 @@
 //! The sweep chart: detection latency (p50 and p99) against HTTP requests per day, both axes
 //! log-scaled, as a hand-written SVG ([`super::png`] rasterises it on request).
 //!
-//! Owns the layout: poll strategies are lines through their swept intervals (p50 solid with
-//! filled dots, p99 dashed with hollow dots), push strategies are marked reference points (p50
-//! filled, p99 hollow, joined by a bar), a cross marks a row that missed events, the quota is a
-//! vertical line and a latency target a horizontal one; a top axis reads the poll interval; the
-//! legend sits outside the plot so nothing overlaps. Webhooks make no API requests, so every row
+//! Owns the layout: poll strategies are lines through their swept intervals (p50 solid, p99
+//! dashed; a line lying on another is drawn with gaps so both colours show, and the legend says
+//! `poll-etag = poll`), push strategies are marked reference points (p50 filled, p99 hollow,
+//! joined by a bar), a cross marks a row that missed events, the quota is a vertical line and a
+//! latency target a horizontal one; a top axis reads the poll interval; the legend
+//! ([`legend`]) sits outside the plot so nothing overlaps. Points that would hide one another
+//! are merged, labelled or nudged apart by [`marks`]. Webhooks make no API requests, so every row
 //! is placed at its whole HTTP cost per day (API requests plus webhook deliveries received, see
 //! [`crate::measure::http_requests_per_day`]) and the legend says so. It only formats report
 //! fields: positions are scales of reported numbers, never new statistics.
 
+mod draw;
+mod legend;
+mod marks;
+
 use std::fmt::Write as _;
+
+use draw::{colour, esc, text_w, BOTTOM, FONT, H, LEFT, RIGHT, TOP, W};
+use legend::Coincidence;
+use marks::{Dot, Push};
 
 use super::text;
 use crate::measure::{quota_per_day, Measure};
 use crate::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::units::{format_duration, format_ms, SECOND};
-
-const W: f64 = 1000.0;
-const H: f64 = 620.0;
-const LEFT: f64 = 84.0;
-const RIGHT: f64 = 290.0;
-const TOP: f64 = 104.0;
-const BOTTOM: f64 = 76.0;
-const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
-
-/// Okabe–Ito colours, safe for colour-blind readers, one per strategy.
-fn colour(kind: &str) -> &'static str {
-    match kind {
-        "poll" => "#0072B2",
-        "poll-etag" => "#E69F00",
-        "poll-state" => "#009E73",
-        "webhook" => "#CC79A7",
-        "hybrid" => "#D55E00",
-        _ => "#56B4E9",
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A log axis from `lo` to `hi` onto pixels `a` to `b`.
 #[derive(Clone, Copy)]
@@ -77,9 +63,30 @@ fn count_label(v: f64) -> String {
     }
 }
 
-/// Approximate text width in pixels for the chart's sans-serif font.
-fn text_w(s: &str, size: f64) -> f64 {
-    s.chars().count() as f64 * size * 0.58
+/// Two poll series closer than this (pixels) at every point are one line to the eye.
+const COINCIDE: f64 = 2.0;
+
+/// A drawn poll series: strategy, percentile, points in pixels.
+type Line<'a> = (&'a str, &'static str, Vec<(f64, f64)>);
+
+/// Whether two series' points (in pixels) lie on one another.
+fn coincide(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).all(|(p, q)| (p.0 - q.0).abs() < COINCIDE && (p.1 - q.1).abs() < COINCIDE)
+}
+
+/// The dash pattern of a poll series: p50 solid, p99 dashed; a series lying on `layer` others is
+/// drawn with gaps through which the ones under it show.
+fn dash(pct: &str, layer: usize) -> &'static str {
+    match (pct, layer) {
+        ("p50", 0) => "",
+        ("p50", 1) => r#" stroke-dasharray="9 9""#,
+        ("p50", _) => r#" stroke-dasharray="3 15""#,
+        (_, 0) => r#" stroke-dasharray="7 4""#,
+        (_, 1) => r#" stroke-dasharray="3.5 7.5""#,
+        _ => r#" stroke-dasharray="2 9""#,
+    }
 }
 
 /// Renders the sweep chart as SVG. `target_ms` draws the latency target, if given.
@@ -255,8 +262,8 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         );
     }
 
-    // Poll series: one line per strategy and percentile; poll first and widest, so identical
-    // lines of later series stay visible on top of it.
+    // Poll series: one line per strategy and percentile; poll first and widest. A series that
+    // coincides with an earlier one is drawn on top with gaps, so both colours show.
     let poll_kinds: Vec<&str> = {
         let mut v: Vec<&str> = Vec::new();
         for p in &points {
@@ -267,212 +274,72 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         }
         v
     };
+    let mut dots: Vec<Dot> = Vec::new();
+    let mut drawn: Vec<Line> = Vec::new();
+    let mut same: Vec<Coincidence> = Vec::new();
     for (n, kind) in poll_kinds.iter().enumerate() {
         let mut pts: Vec<&Point> = points.iter().filter(|p| p.row.name == *kind).collect();
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
         let c = colour(kind);
         let width = 3.5 - n as f64;
-        for (pct, dash, fill) in [("p50", "", c), ("p99", r#" stroke-dasharray="7 4""#, "#ffffff")] {
-            let ys: Vec<(f64, f64, &StrategyReport)> = pts
-                .iter()
-                .filter_map(|p| {
-                    if pct == "p50" { p.p50 } else { p.p99 }.map(|y| (xa.at(p.x), ya.at(y), p.row))
-                })
-                .collect();
-            let path: Vec<String> = ys.iter().map(|(x, y, _)| format!("{x:.1},{y:.1}")).collect();
+        for pct in ["p50", "p99"] {
+            let mut ys: Vec<(f64, f64)> = Vec::new();
+            for p in &pts {
+                if let Some(y) = if pct == "p50" { p.p50 } else { p.p99 } {
+                    let (x, y) = (xa.at(p.x), ya.at(y));
+                    ys.push((x, y));
+                    let at = p.row.interval_s.map(|i| xa.at(86_400.0 / i));
+                    let on_axis = at.is_some_and(|a| (a - x).abs() < marks::MERGE);
+                    dots.push(Dot { row: p.row, pct, x, y, on_axis });
+                }
+            }
+            let over = drawn.iter().find(|(_, q, d)| *q == pct && coincide(d, &ys)).map(|(k, _, _)| *k);
+            let mut layer = 0;
+            if let Some(under) = over {
+                layer = 1 + same.iter().filter(|c| c.pct == pct && c.under == under).count();
+                same.push(Coincidence { kind, under, pct });
+            }
+            let dash = dash(pct, layer.min(2));
+            let path: Vec<String> = ys.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
             let _ = writeln!(
                 s,
-                r##"<g class="series" data-series="{kind} {pct}"><polyline points="{}" fill="none" stroke="{c}" stroke-width="{width}"{dash} stroke-linejoin="round"/>"##,
+                r##"<g class="series" data-series="{kind} {pct}"><polyline points="{}" fill="none" stroke="{c}" stroke-width="{width}"{dash} stroke-linejoin="round"/></g>"##,
                 path.join(" ")
             );
-            for (x, y, row) in &ys {
-                let _ = writeln!(
-                    s,
-                    r##"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{fill}" stroke="{c}" stroke-width="1.5"><title>{} {pct}</title></circle>"##,
-                    esc(&row.label)
-                );
-                if row.events.missed > 0 {
-                    s.push_str(&cross(*x, *y));
-                }
-            }
-            s.push_str("</g>\n");
+            drawn.push((kind, pct, ys));
         }
     }
 
-    // Push strategies: reference points, drawn last-listed first so that `webhook`, the simplest
-    // design, stays on top where two of them coincide.
-    for p in points
+    // Push strategies: reference points, spread apart sideways where they would overlap.
+    let mut pushes: Vec<Push> = points
         .iter()
-        .rev()
         .filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval))
-    {
-        let c = colour(&p.row.name);
-        let x = xa.at(p.x);
-        let _ = writeln!(s, r##"<g class="series" data-series="{}">"##, esc(&p.row.name));
-        if let (Some(a), Some(b)) = (p.p50, p.p99) {
-            let _ = writeln!(
-                s,
-                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{c}" stroke-width="2"/>"##,
-                ya.at(a),
-                ya.at(b)
-            );
-        }
-        for (pct, v, fill) in [("p50", p.p50, c), ("p99", p.p99, "#ffffff")] {
-            if let Some(v) = v {
-                let y = ya.at(v);
-                s.push_str(&marker(&p.row.name, x, y, c, fill, &format!("{} {pct}", p.row.label)));
-                if p.row.events.missed > 0 {
-                    s.push_str(&cross(x, y));
-                }
-            }
-        }
-        s.push_str("</g>\n");
+        .map(|p| Push {
+            row: p.row,
+            x: xa.at(p.x),
+            p50: p.p50.map(|v| ya.at(v)),
+            p99: p.p99.map(|v| ya.at(v)),
+        })
+        .collect();
+    let dodged = marks::dodge(&mut pushes);
+    for p in &pushes {
+        marks::push_mark(&mut s, p);
     }
+    let mut labels = Vec::new();
+    let mut at = marks::poll_marks(&mut s, dots, &mut labels);
+    at.extend(pushes.iter().flat_map(|p| [p.p50, p.p99].into_iter().flatten().map(|y| (p.x, y))));
+    marks::place_labels(&mut s, labels, &at, px1);
 
-    legend(&mut s, &poll_kinds, &points, quota.is_some(), target_ms.is_some());
+    let notes = legend::Notes { same, dodged, quota: quota.is_some(), target: target_ms.is_some() };
+    let mut push_kinds: Vec<&str> = Vec::new();
+    for p in
+        points.iter().filter(|p| !StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval))
+    {
+        if !push_kinds.contains(&p.row.name.as_str()) {
+            push_kinds.push(&p.row.name);
+        }
+    }
+    legend::legend(&mut s, &poll_kinds, &push_kinds, &notes);
     s.push_str("</svg>\n");
     s
-}
-
-fn cross(x: f64, y: f64) -> String {
-    format!(
-        r##"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" stroke="#000" stroke-width="1.6"/>"##,
-        x - 5.0,
-        y - 5.0,
-        x + 5.0,
-        y + 5.0,
-        x - 5.0,
-        y + 5.0,
-        x + 5.0,
-        y - 5.0
-    ) + "\n"
-}
-
-/// A push strategy's marker: webhook ◆, hybrid ▲, hybrid-reconcile ■.
-fn marker(kind: &str, x: f64, y: f64, stroke: &str, fill: &str, title: &str) -> String {
-    let r = 6.5;
-    let shape = match kind {
-        "webhook" => format!(
-            r##"<path d="M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z""##,
-            y - r,
-            x + r,
-            y + r,
-            x - r
-        ),
-        "hybrid" => format!(
-            r##"<path d="M{x:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z""##,
-            y - r,
-            x + r,
-            y + r * 0.8,
-            x - r,
-            y + r * 0.8
-        ),
-        _ => format!(
-            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}""##,
-            x - r * 0.8,
-            y - r * 0.8,
-            r * 1.6,
-            r * 1.6
-        ),
-    };
-    format!(
-        r##"{shape} fill="{fill}" stroke="{stroke}" stroke-width="2"><title>{}</title></{}>"##,
-        esc(title),
-        if shape.starts_with("<rect") { "rect" } else { "path" }
-    ) + "\n"
-}
-
-fn legend(s: &mut String, poll_kinds: &[&str], points: &[Point], quota: bool, target: bool) {
-    let x0 = W - RIGHT + 24.0;
-    let mut y = TOP + 4.0;
-    let line = |s: &mut String, y: f64, text: &str, size: f64, colour: &str| {
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{y:.1}" font-size="{size}" fill="{colour}">{}</text>"##,
-            x0 + 34.0,
-            esc(text)
-        );
-    };
-    let _ = writeln!(
-        s,
-        r##"<text x="{x0}" y="{y:.1}" font-size="13" font-weight="bold" fill="#222">Legend</text>"##
-    );
-    y += 22.0;
-    for kind in poll_kinds {
-        let c = colour(kind);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{c}" stroke-width="3"/>"##,
-            y - 4.0,
-            x0 + 26.0,
-            y - 4.0
-        );
-        line(s, y, &format!("{kind} (one dot per interval)"), 12.0, "#222");
-        y += 19.0;
-    }
-    let mut pushes: Vec<&str> = Vec::new();
-    for p in points {
-        let polls = StrategyKind::parse(&p.row.name).is_ok_and(StrategyKind::polls_at_interval);
-        if !polls && !pushes.contains(&p.row.name.as_str()) {
-            pushes.push(&p.row.name);
-        }
-    }
-    for kind in &pushes {
-        let c = colour(kind);
-        s.push_str(&marker(kind, x0 + 13.0, y - 4.0, c, c, kind));
-        line(s, y, kind, 12.0, "#222");
-        y += 19.0;
-    }
-    y += 6.0;
-    for (dash, fill, text) in [
-        ("", "#555", "p50 (median): solid, filled"),
-        (" stroke-dasharray=\"7 4\"", "#fff", "p99: dashed, hollow"),
-    ] {
-        let (ly, cx) = (y - 4.0, x0 + 13.0);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x0}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#555" stroke-width="2"{dash}/><circle cx="{cx:.1}" cy="{ly:.1}" r="3.5" fill="{fill}" stroke="#555" stroke-width="1.5"/>"##,
-            x0 + 26.0
-        );
-        line(s, y, text, 12.0, "#222");
-        y += 19.0;
-    }
-    s.push_str(&cross(x0 + 13.0, y - 4.0));
-    line(s, y, "row missed events", 12.0, "#222");
-    y += 19.0;
-    if quota {
-        let _ = writeln!(
-            s,
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#C00000" stroke-width="1.5" stroke-dasharray="8 4"/>"##,
-            x0 + 13.0,
-            y - 13.0,
-            x0 + 13.0,
-            y + 3.0
-        );
-        line(s, y, "rate-limit quota (API calls only)", 12.0, "#222");
-        y += 19.0;
-    }
-    if target {
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x0}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5" stroke-dasharray="3 3"/>"##,
-            y - 4.0,
-            x0 + 26.0,
-            y - 4.0
-        );
-        line(s, y, "latency target", 12.0, "#222");
-        y += 19.0;
-    }
-    y += 10.0;
-    for note in [
-        "Cost axis: every HTTP request a",
-        "design costs per day. Webhooks make",
-        "no API calls; they sit at the",
-        "deliveries they receive (retries",
-        "included), hybrids at deliveries",
-        "plus their API calls.",
-    ] {
-        let _ = writeln!(s, r##"<text x="{x0}" y="{y:.1}" font-size="11" fill="#555">{}</text>"##, esc(note));
-        y += 15.0;
-    }
 }
