@@ -35,14 +35,11 @@ fn pages_follow_the_cursor_and_cap() {
     let log = log();
     let c = cfg(None, false);
     let mut api = Api::new(&c, 100);
-    let r =
-        api.handle(&log, 9 * SECOND, Request::List { cursor: 0, limit: 100, if_none_match: None }, true);
+    let r = api.handle(&log, 9 * SECOND, Request::List { cursor: 0, limit: 100, if_none_match: None }, true);
     assert_eq!(r.body, Body::Page { first: 0, count: 4, has_more: true, next: 4 });
-    let r =
-        api.handle(&log, 9 * SECOND, Request::List { cursor: 8, limit: 100, if_none_match: None }, true);
+    let r = api.handle(&log, 9 * SECOND, Request::List { cursor: 8, limit: 100, if_none_match: None }, true);
     assert_eq!(r.body, Body::Page { first: 8, count: 2, has_more: false, next: 10 });
-    let r =
-        api.handle(&log, 5 * SECOND, Request::List { cursor: 4, limit: 100, if_none_match: None }, true);
+    let r = api.handle(&log, 5 * SECOND, Request::List { cursor: 4, limit: 100, if_none_match: None }, true);
     assert_eq!(r.body, Body::Page { first: 4, count: 2, has_more: false, next: 6 });
 }
 
@@ -51,12 +48,8 @@ fn etag_gives_304_until_something_changes() {
     let log = log();
     let c = cfg(Some(100), false);
     let mut api = Api::new(&c, 100);
-    let first = api.handle(
-        &log,
-        9 * SECOND + 1,
-        Request::List { cursor: 10, limit: 4, if_none_match: None },
-        true,
-    );
+    let first =
+        api.handle(&log, 9 * SECOND + 1, Request::List { cursor: 10, limit: 4, if_none_match: None }, true);
     assert_eq!(first.status, Status::Ok);
     let again = api.handle(
         &log,
@@ -68,12 +61,8 @@ fn etag_gives_304_until_something_changes() {
     assert!(again.bytes_down < first.bytes_down);
     // The 304 used no quota.
     assert_eq!(again.rate.unwrap().used, 1);
-    let moved = api.handle(
-        &log,
-        9 * SECOND,
-        Request::List { cursor: 8, limit: 4, if_none_match: first.etag },
-        true,
-    );
+    let moved =
+        api.handle(&log, 9 * SECOND, Request::List { cursor: 8, limit: 4, if_none_match: first.etag }, true);
     assert_eq!(moved.status, Status::Ok);
 }
 
