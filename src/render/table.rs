@@ -167,25 +167,7 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
 
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING)
-        .set_style(TableComponent::HeaderLines, '─')
-        .set_style(TableComponent::MiddleHeaderIntersections, '─')
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(COLUMNS.to_vec());
-    for s in &report.strategies {
-        t.add_row(row(s));
-    }
-    for i in 1..15 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-            c.set_padding((0, 0));
-        }
-    }
-    if let Some(c) = t.column_mut(0) {
-        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
-        c.set_padding((0, 0));
-    }
+    let t = plain(COLUMNS.to_vec(), report.strategies.iter().map(row).collect());
     out.push_str(&t.to_string());
     out.push('\n');
 
@@ -216,15 +198,10 @@ pub fn processing(report: &Report) -> Option<String> {
         crate::model::capacity::Ack::AfterProcessing => "answering after processing",
         crate::model::capacity::Ack::OnReceipt => "answering on receipt",
     };
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING)
-        .set_style(TableComponent::HeaderLines, '─')
-        .set_style(TableComponent::MiddleHeaderIntersections, '─')
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec!["processed", "mean", "p50", "p99", "max", "backlog", "503s"]);
+    let mut cells = Vec::new();
     for s in rows {
         let (p, b) = (s.processed_ms.as_ref(), s.processing.as_ref());
-        t.add_row(vec![
+        cells.push(vec![
             s.label.clone(),
             lat(p.and_then(|p| p.mean)),
             lat(p.and_then(|p| p.p50)),
@@ -234,19 +211,36 @@ pub fn processing(report: &Report) -> Option<String> {
             b.map_or("—".into(), |b| compact(b.rejected as f64)),
         ]);
     }
-    for i in 1..7 {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-            col.set_padding((0, 0));
-        }
-    }
-    if let Some(col) = t.column_mut(0) {
-        col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
-        col.set_padding((0, 0));
-    }
+    let t = plain(vec!["processed", "mean", "p50", "p99", "max", "backlog", "503s"], cells);
     Some(format!(
         "processing at the receiver ({workers}, {ack}): from the event until its processing finished\n{t}\n"
     ))
+}
+
+/// A table in the house style: a rule under the header, no borders, the first column (the row
+/// label) left-aligned and at least 10 wide, every other column right-aligned.
+fn plain(header: Vec<&str>, rows: Vec<Vec<String>>) -> Table {
+    let columns = header.len();
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_style(TableComponent::MiddleHeaderIntersections, '─')
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    for r in rows {
+        t.add_row(r);
+    }
+    for i in 1..columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+            c.set_padding((0, 0));
+        }
+    }
+    if let Some(c) = t.column_mut(0) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
+        c.set_padding((0, 0));
+    }
+    t
 }
 
 /// Notes about particular rows: events still in flight (one line per marked row), intervals
