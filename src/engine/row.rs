@@ -77,6 +77,17 @@ pub struct Breach {
     pub what: String,
 }
 
+/// What a finite receiver made of a delivery ([`Row::admit_delivery`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Not a delivery the processing pool sees (capacity unlimited, a fault, a thin payload).
+    Untouched,
+    /// An on-receipt queue was full: answered 503, nothing processed.
+    Refused,
+    /// Queued; the receiver answers at this time (at once on receipt, or when processed).
+    AnswerAt(Micros),
+}
+
 /// A row, settled.
 #[derive(Debug, Clone)]
 pub struct RowOutcome {
@@ -204,22 +215,21 @@ impl<'a> Row<'a> {
         finish
     }
 
-    /// A delivery of event `id` reached a receiver with finite capacity at `now`: `None` when an
-    /// on-receipt receiver's queue is full (it answers 503 and processes nothing), else when the
-    /// receiver answers — at once on receipt, or when processing finishes.
-    pub fn admit_delivery(&mut self, now: Micros, id: u32) -> Option<Micros> {
-        let w = self.workers.as_mut()?;
+    /// A delivery of event `id`, answered `answer` by the receiver's faults, reached the receiver
+    /// at `now`. Only a fat delivery the receiver takes meets its processing pool (a thin one is
+    /// acknowledged at once; its event is processed when the fetch brings it), and only when the
+    /// pool is finite.
+    pub fn admit_delivery(&mut self, now: Micros, id: u32, answer: Answer) -> Admission {
+        if !answer.processed() || self.subscription != Some(Payload::Fat) {
+            return Admission::Untouched;
+        }
+        let Some(w) = self.workers.as_mut() else { return Admission::Untouched };
         if w.refuses(now) {
-            return None;
+            return Admission::Refused;
         }
         let on_receipt = w.config().ack == Ack::OnReceipt;
         let finish = self.process(now, id);
-        Some(if on_receipt { now } else { finish })
-    }
-
-    /// Whether the receiver's processing capacity is finite.
-    pub fn has_capacity(&self) -> bool {
-        self.workers.is_some()
+        Admission::AnswerAt(if on_receipt { now } else { finish })
     }
 
     fn handle_input(&mut self, now: Micros, input: Input<'_>) {

@@ -20,11 +20,10 @@
 
 use std::time::Instant;
 
-use crate::engine::row::{Input, Outbox, Row};
+use crate::engine::row::{Admission, Input, Outbox, Row};
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
-use crate::model::emitter::Payload;
 use crate::model::faults::provider_ready;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::EventLog;
@@ -237,25 +236,24 @@ impl<'a> Sim<'a> {
         }
         let mut answer = self.receiver.answer(self.now, &mut self.net);
         let timeout = self.scenario.webhook.timeout;
-        if self.row.has_capacity() && answer.processed() && self.row.subscription() == Some(Payload::Fat) {
-            // A finite receiver: the delivery queues for a worker; the sender hears back when the
-            // receiver answers (on receipt, or when processing is done), or times out.
-            match self.row.admit_delivery(self.now, id) {
-                None => answer = Answer::Error,
-                Some(answered) => {
-                    let slow = match answer {
-                        Answer::Slow(d) => d,
-                        _ => 0,
-                    };
-                    self.feed(Input::Delivery { id, answer });
-                    let reply = answered - self.now + slow;
-                    if reply <= timeout {
-                        self.push(self.now + reply, Step::AttemptAnswered { id, n });
-                    } else {
-                        self.push(self.now + timeout, Step::AttemptTimedOut { id, n });
-                    }
-                    return;
+        // A finite receiver: the delivery queues for a worker; the sender hears back when the
+        // receiver answers (on receipt, or when processing is done), or times out.
+        match self.row.admit_delivery(self.now, id, answer) {
+            Admission::Untouched => {}
+            Admission::Refused => answer = Answer::Error,
+            Admission::AnswerAt(answered) => {
+                let slow = match answer {
+                    Answer::Slow(d) => d,
+                    _ => 0,
+                };
+                self.feed(Input::Delivery { id, answer });
+                let reply = answered - self.now + slow;
+                if reply <= timeout {
+                    self.push(self.now + reply, Step::AttemptAnswered { id, n });
+                } else {
+                    self.push(self.now + timeout, Step::AttemptTimedOut { id, n });
                 }
+                return;
             }
         }
         self.feed(Input::Delivery { id, answer });

@@ -22,7 +22,6 @@ use crate::live::lock;
 use crate::live::receiver::Delivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
-use crate::model::emitter::Payload;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
@@ -168,9 +167,7 @@ pub async fn run_until(
                 let now = clock.now();
                 // A finite receiver: the delivery joins the processing model at its real arrival
                 // time (the live receiver itself answers at once; see the README).
-                if row.has_capacity() && d.answer.processed() && row.subscription() == Some(Payload::Fat) {
-                    let _ = row.admit_delivery(now, d.event);
-                }
+                let _ = row.admit_delivery(now, d.event, d.answer);
                 row.handle(now, Input::Delivery { id: d.event, answer: d.answer });
             }
             // Last: whatever already reached the channels is handled before the check.

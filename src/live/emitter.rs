@@ -50,7 +50,7 @@ impl Pacer {
         let wh = &scenario.webhook;
         Pacer {
             slots: wh.max_in_flight.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
-            gap: wh.throughput.map(|r| (r.per as f64 / r.count).round().max(1.0) as Micros),
+            gap: wh.throughput.map(crate::model::capacity::send_gap),
             next_send: Mutex::new(0),
         }
     }

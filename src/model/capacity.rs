@@ -141,6 +141,11 @@ impl Workers {
     }
 }
 
+/// The time between two sends at `throughput` (at least 1 µs).
+pub fn send_gap(throughput: Rate) -> Micros {
+    (throughput.per as f64 / throughput.count).round().max(1.0) as Micros
+}
+
 /// The provider's delivery pipeline for one endpoint (`[webhook]` `max_in_flight`, `throughput`).
 pub struct Pipeline {
     max_in_flight: Option<u32>,
@@ -166,7 +171,7 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// A pipeline with these caps (`None`: unlimited).
     pub fn new(max_in_flight: Option<u32>, throughput: Option<Rate>) -> Self {
-        let gap = throughput.map(|r| (r.per as f64 / r.count).round().max(1.0) as Micros);
+        let gap = throughput.map(send_gap);
         Pipeline { max_in_flight, gap, in_flight: 0, next_send: 0, queue: TimedQueue::with_capacity(16) }
     }
 
