@@ -31,7 +31,7 @@ fn parse_quota(text: &str) -> Result<Option<Quota>> {
             "--rate-limit `{text}`: give a whole number of requests of 1 or more per second or longer, such as `5000/h`, or `none`"
         )));
     }
-    Ok(Some(Quota { limit: r.count as u64, window: r.per }))
+    Ok(Some(Quota::fixed(r.count as u64, r.per)))
 }
 
 /// `hookbench advise`.

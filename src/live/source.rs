@@ -35,6 +35,7 @@ use crate::live::etag::{self, IfNoneMatch};
 use crate::live::json as body;
 use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
+use crate::model::ratelimit;
 use crate::model::dist::Rng;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
@@ -381,19 +382,14 @@ fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
         header(&mut h, "etag", etag::format(etag));
     }
     if let (Some(rate), Some(q)) = (resp.rate, st.scenario.api.rate_limit) {
-        let window = q.window / SECOND;
-        let reset_in = rate.reset_at.saturating_sub(st.clock.now()).div_ceil(SECOND);
         let reset_epoch = st
             .clock
             .wall_at(rate.reset_at)
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs_f64().ceil() as u64);
-        header(&mut h, "ratelimit-policy", format!("\"default\";q={};w={window}", rate.limit));
-        header(&mut h, "ratelimit", format!("\"default\";r={};t={reset_in}", rate.remaining));
-        header(&mut h, "x-ratelimit-limit", rate.limit.to_string());
-        header(&mut h, "x-ratelimit-remaining", rate.remaining.to_string());
-        header(&mut h, "x-ratelimit-used", rate.used.to_string());
-        header(&mut h, "x-ratelimit-reset", reset_epoch.to_string());
+        for (name, value) in ratelimit::header_fields(&q, &rate, st.clock.now(), reset_epoch) {
+            header(&mut h, name, value);
+        }
     }
     if let Some(p) = resp.poll_interval {
         header(&mut h, "x-poll-interval", (p / SECOND).max(1).to_string());

@@ -18,7 +18,7 @@ fn log() -> EventLog {
 fn cfg(limit: Option<u64>, nm_counts: bool) -> ApiConfig {
     ApiConfig {
         rtt: Delay::Fixed(0),
-        rate_limit: limit.map(|l| Quota { limit: l, window: 3600 * SECOND }),
+        rate_limit: limit.map(|l| Quota::fixed(l, 3600 * SECOND)),
         page_size: 4,
         not_modified_counts: nm_counts,
         poll_interval_hint: None,

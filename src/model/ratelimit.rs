@@ -1,50 +1,136 @@
-//! Per-client request quota in fixed windows, as GitHub runs it.
+//! Per-client request quotas: GitHub's fixed window, a sliding window, a token bucket and
+//! Shopify's leaky bucket.
 //!
-//! Owns the quota arithmetic: a window opens with the first counted request after the previous
-//! one expired, and resets `window` later; over quota the answer is "retry after the reset".
-//! It also keeps the peak share of quota used in any window, and owns the [`Quota`] a scenario
-//! configures. It takes "now" from its caller and never reads a clock.
+//! Owns the quota arithmetic of each algorithm, what it answers ("admit", or "retry after this
+//! wait") and what its state reports in the rate-limit header fields: the IETF draft's
+//! `RateLimit-Policy`/`RateLimit` (draft-ietf-httpapi-ratelimit-headers-10,
+//! <https://www.ietf.org/archive/id/draft-ietf-httpapi-ratelimit-headers-10.txt>, whose `t` is
+//! "the number of seconds until additional quota is made available") and GitHub's
+//! `X-RateLimit-*`. The header text is made here, once, for the live server to copy. It also keeps
+//! the peak share of quota used, and owns the [`Quota`] a scenario configures. It takes "now"
+//! from its caller and never reads a clock.
+//!
+//! A fixed window opens with the first counted request after the previous one expired and
+//! resets `window` later. A sliding window (a log) admits a request when fewer than `limit`
+//! requests were counted in the `window` before it. The buckets are the generic cell rate
+//! algorithm: a bucket of `limit` cells that gains one every `window / limit`; as meters (a full
+//! bucket refuses, it does not queue) a leaky bucket's level is a token bucket's missing tokens,
+//! so the two admit the same requests and report the same fields.
+
+use std::collections::VecDeque;
 
 use serde::Serialize;
 
 use crate::units::{Micros, SECOND};
 
-/// A request quota per fixed window.
+/// How a quota is enforced.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// `limit` per window, the window opening with the first request (GitHub).
+    #[default]
+    FixedWindow,
+    /// At most `limit` in any `window` ending now.
+    SlidingWindow,
+    /// `limit` tokens, one refilled every `window / limit`.
+    TokenBucket,
+    /// A bucket of `limit` that leaks one every `window / limit` (Shopify's REST Admin API).
+    LeakyBucket,
+}
+
+impl Algorithm {
+    /// The name a scenario writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::FixedWindow => "fixed-window",
+            Algorithm::SlidingWindow => "sliding-window",
+            Algorithm::TokenBucket => "token-bucket",
+            Algorithm::LeakyBucket => "leaky-bucket",
+        }
+    }
+
+    /// Whether this is the fixed window (left out of JSON, so older results read the same).
+    pub fn is_fixed(&self) -> bool {
+        *self == Algorithm::FixedWindow
+    }
+
+    /// Whether this is a bucket.
+    pub fn is_bucket(self) -> bool {
+        matches!(self, Algorithm::TokenBucket | Algorithm::LeakyBucket)
+    }
+}
+
+/// A request quota: `limit` per `window` under an algorithm. For a bucket, `limit` is its
+/// capacity and `window` the time to refill (or drain) it whole, `limit` cells apart.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Quota {
-    /// Requests per window.
+    /// Requests per window; a bucket's capacity.
     pub limit: u64,
-    /// The window.
+    /// The window; for a bucket, the time one whole bucket takes to refill.
     #[serde(rename = "window_s", serialize_with = "crate::units::secs")]
     pub window: Micros,
+    /// How it is enforced.
+    #[serde(skip_serializing_if = "Algorithm::is_fixed")]
+    pub algorithm: Algorithm,
+}
+
+impl Quota {
+    /// GitHub's fixed window: `limit` per `window`.
+    pub fn fixed(limit: u64, window: Micros) -> Self {
+        Quota { limit, window, algorithm: Algorithm::FixedWindow }
+    }
+
+    /// A bucket of `capacity` gaining one cell every `cell`.
+    pub fn bucket(algorithm: Algorithm, capacity: u64, cell: Micros) -> Self {
+        Quota { limit: capacity, window: capacity.saturating_mul(cell), algorithm }
+    }
+
+    /// A bucket's time per cell (refill or leak); the window over the limit otherwise.
+    pub fn cell(&self) -> Micros {
+        (self.window / self.limit.max(1)).max(1)
+    }
 }
 
 /// What the rate-limit headers report at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateState {
-    /// Requests per window.
+    /// Requests per window (a bucket's capacity).
     pub limit: u64,
-    /// Requests left in this window.
+    /// Requests that would be admitted now, one after another.
     pub remaining: u64,
-    /// Requests used in this window.
+    /// Requests counted against the quota now (a bucket's level).
     pub used: u64,
-    /// When the window resets (virtual time).
+    /// When more quota is made available (virtual time): a fixed window's reset, a sliding
+    /// window's oldest request leaving it, a bucket's next cell; `now` when nothing is used.
     pub reset_at: Micros,
 }
 
-/// A fixed-window limiter for one client.
+#[derive(Debug, Clone)]
+enum Books {
+    Fixed { start: Option<Micros>, used: u64 },
+    Sliding { log: VecDeque<Micros> },
+    /// The generic cell rate algorithm's "theoretical arrival time": when the bucket is empty
+    /// of debt (a token bucket full, a leaky bucket drained).
+    Bucket { full_at: Micros },
+}
+
+/// One client's limiter.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     quota: Quota,
-    window_start: Option<Micros>,
-    used: u64,
+    books: Books,
     peak_used: u64,
 }
 
 impl RateLimiter {
     /// A fresh limiter.
     pub fn new(quota: Quota) -> Self {
-        RateLimiter { quota, window_start: None, used: 0, peak_used: 0 }
+        let books = match quota.algorithm {
+            Algorithm::FixedWindow => Books::Fixed { start: None, used: 0 },
+            Algorithm::SlidingWindow => Books::Sliding { log: VecDeque::new() },
+            Algorithm::TokenBucket | Algorithm::LeakyBucket => Books::Bucket { full_at: 0 },
+        };
+        RateLimiter { quota, books, peak_used: 0 }
     }
 
     /// The quota.
@@ -52,55 +138,103 @@ impl RateLimiter {
         self.quota
     }
 
+    /// Forgets what no longer counts at `now`.
     fn roll(&mut self, now: Micros) {
-        if let Some(start) = self.window_start {
-            if now >= start + self.quota.window {
-                self.window_start = None;
-                self.used = 0;
+        let window = self.quota.window;
+        match &mut self.books {
+            Books::Fixed { start, used } => {
+                if start.is_some_and(|s| now >= s + window) {
+                    *start = None;
+                    *used = 0;
+                }
             }
+            Books::Sliding { log } => {
+                while log.front().is_some_and(|&t| t.saturating_add(window) <= now) {
+                    log.pop_front();
+                }
+            }
+            Books::Bucket { .. } => {}
         }
     }
 
-    /// Whether a request at `now` is over quota; if so, how long until the window resets.
+    /// The bucket's debt at `now`, in whole cells used, and when the next cell frees.
+    fn bucket(&self, full_at: Micros, now: Micros) -> (u64, Micros) {
+        let cell = self.quota.cell();
+        let debt = full_at.saturating_sub(now);
+        let used = debt.div_ceil(cell);
+        let next = if used == 0 { now } else { full_at - (used - 1) * cell };
+        (used, next)
+    }
+
+    /// Whether a request at `now` is over quota; if so, how long until one would be admitted.
     pub fn over_quota(&mut self, now: Micros) -> Option<Micros> {
         self.roll(now);
-        match self.window_start {
-            Some(start) if self.used >= self.quota.limit => Some(start + self.quota.window - now),
-            _ => None,
+        let (limit, window) = (self.quota.limit, self.quota.window);
+        match &self.books {
+            Books::Fixed { start: Some(start), used } if *used >= limit => Some(start + window - now),
+            Books::Fixed { .. } => None,
+            Books::Sliding { log } if log.len() as u64 >= limit => {
+                // The request `limit` back leaves the window first.
+                log.get(log.len() - limit as usize).map(|&t| t + window - now)
+            }
+            Books::Sliding { .. } => None,
+            Books::Bucket { full_at } => {
+                let (used, next) = self.bucket(*full_at, now);
+                (used >= limit).then(|| next - now)
+            }
         }
     }
 
     /// Counts one request at `now`; `track_peak` says whether it counts toward the reported peak.
     pub fn consume(&mut self, now: Micros, track_peak: bool) {
         self.roll(now);
-        if self.window_start.is_none() {
-            self.window_start = Some(now);
-        }
-        self.used += 1;
+        let cell = self.quota.cell();
+        let used = match &mut self.books {
+            Books::Fixed { start, used } => {
+                start.get_or_insert(now);
+                *used += 1;
+                *used
+            }
+            Books::Sliding { log } => {
+                log.push_back(now);
+                log.len() as u64
+            }
+            Books::Bucket { full_at } => {
+                *full_at = (*full_at).max(now).saturating_add(cell);
+                (*full_at - now).div_ceil(cell)
+            }
+        };
         if track_peak {
-            self.peak_used = self.peak_used.max(self.used);
+            self.peak_used = self.peak_used.max(used);
         }
     }
 
     /// The header values at `now`.
     pub fn state(&mut self, now: Micros) -> RateState {
         self.roll(now);
-        let reset_at = self.window_start.unwrap_or(now) + self.quota.window;
-        RateState {
-            limit: self.quota.limit,
-            remaining: self.quota.limit.saturating_sub(self.used),
-            used: self.used,
-            reset_at,
+        let (limit, window) = (self.quota.limit, self.quota.window);
+        let (used, reset_at) = match &self.books {
+            Books::Fixed { start, used } => (*used, start.unwrap_or(now) + window),
+            Books::Sliding { log } => {
+                (log.len() as u64, log.front().map_or(now, |&t| t + window))
+            }
+            Books::Bucket { full_at } => self.bucket(*full_at, now),
+        };
+        RateState { limit, remaining: limit.saturating_sub(used), used, reset_at }
+    }
+
+    /// Whether the limiter holds nothing at `now` that a fresh one would not (only the
+    /// reported peak remembers the past).
+    pub fn window_over(&self, now: Micros) -> bool {
+        let window = self.quota.window;
+        match &self.books {
+            Books::Fixed { start, .. } => start.is_none_or(|s| now >= s.saturating_add(window)),
+            Books::Sliding { log } => log.back().is_none_or(|&t| now >= t.saturating_add(window)),
+            Books::Bucket { full_at } => *full_at <= now,
         }
     }
 
-    /// Whether no window is open at `now`: the next request starts afresh, as it would with a
-    /// new limiter (only the reported peak remembers the past).
-    pub fn window_over(&self, now: Micros) -> bool {
-        self.window_start.is_none_or(|start| now >= start.saturating_add(self.quota.window))
-    }
-
-    /// The peak share of the quota used in any window, 0 to 1.
+    /// The peak share of the quota used, 0 to 1.
     pub fn peak_use(&self) -> f64 {
         self.peak_used as f64 / self.quota.limit as f64
     }
@@ -111,25 +245,28 @@ pub fn retry_after_secs(wait: Micros) -> u64 {
     wait.div_ceil(SECOND).max(1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixed_window_resets_and_reports_the_wait() {
-        let mut rl = RateLimiter::new(Quota { limit: 3, window: 10 * SECOND });
-        for t in 0..3 {
-            assert_eq!(rl.over_quota(t * SECOND), None);
-            rl.consume(t * SECOND, true);
-        }
-        assert_eq!(rl.over_quota(4 * SECOND), Some(6 * SECOND));
-        assert_eq!(rl.state(4 * SECOND).remaining, 0);
-        assert_eq!(rl.over_quota(10 * SECOND), None);
-        rl.consume(10 * SECOND, true);
-        let s = rl.state(11 * SECOND);
-        assert_eq!((s.used, s.remaining, s.reset_at), (1, 2, 20 * SECOND));
-        assert!((rl.peak_use() - 1.0).abs() < 1e-12);
-        assert_eq!(retry_after_secs(1), 1);
-        assert_eq!(retry_after_secs(6 * SECOND + 1), 7);
-    }
+/// The rate-limit header fields of an answer given at `now` under `quota` with `state`, in
+/// order: `RateLimit-Policy` and `RateLimit` (the IETF draft), then GitHub's `X-RateLimit-Limit`,
+/// `-Remaining`, `-Used` and `-Reset` (`reset_epoch_s`: `state.reset_at` as Unix seconds, which
+/// only the live server's clock knows).
+pub fn header_fields(
+    quota: &Quota,
+    state: &RateState,
+    now: Micros,
+    reset_epoch_s: u64,
+) -> [(&'static str, String); 6] {
+    let window = (quota.window / SECOND).max(1);
+    let reset_in = state.reset_at.saturating_sub(now).div_ceil(SECOND);
+    [
+        ("ratelimit-policy", format!("\"default\";q={};w={window}", state.limit)),
+        ("ratelimit", format!("\"default\";r={};t={reset_in}", state.remaining)),
+        ("x-ratelimit-limit", state.limit.to_string()),
+        ("x-ratelimit-remaining", state.remaining.to_string()),
+        ("x-ratelimit-used", state.used.to_string()),
+        ("x-ratelimit-reset", reset_epoch_s.to_string()),
+    ]
 }
+
+#[cfg(test)]
+#[path = "ratelimit_tests.rs"]
+mod tests;

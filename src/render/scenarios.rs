@@ -36,7 +36,12 @@ pub fn list(rows: &[(&str, bool, Summary)]) -> String {
             format!("{}{mark}", escape(name)),
             format_duration(s.duration),
             format!("~{:.0}", s.expected_events),
-            s.quota.map_or("none".into(), |q| Rate { count: q.limit as f64, per: q.window }.to_string()),
+            s.quota.map_or("none".into(), |q| match q.algorithm {
+                crate::model::ratelimit::Algorithm::FixedWindow => {
+                    Rate { count: q.limit as f64, per: q.window }.to_string()
+                }
+                _ => super::text::quota(&q),
+            }),
             escape(&s.description),
         ]);
     }

@@ -70,8 +70,22 @@ pub fn measure(m: Measure, v: Option<f64>) -> String {
     }
 }
 
-/// A quota as people write it: `5000/h`, `60/min`, `100/10m`.
+/// A quota as people write it: `5000/h`, `60/min`, `100/10m`; another algorithm than the fixed
+/// window is named: `sliding-window 100/min`, `leaky-bucket 40, 2/s`.
 pub fn quota(q: &Quota) -> String {
+    use crate::model::ratelimit::Algorithm;
+    match q.algorithm {
+        Algorithm::FixedWindow => fixed_quota(q),
+        Algorithm::SlidingWindow => format!("sliding-window {}", fixed_quota(q)),
+        a => {
+            let per_s = SECOND as f64 / q.cell() as f64;
+            let rate = crate::units::Rate { count: (per_s * 1000.0).round() / 1000.0, per: SECOND };
+            format!("{} {}, {rate}", a.name(), q.limit)
+        }
+    }
+}
+
+fn fixed_quota(q: &Quota) -> String {
     let per = match q.window {
         w if w == SECOND => "s".to_string(),
         w if w == 60 * SECOND => "min".to_string(),
@@ -166,7 +180,9 @@ mod tests {
             (group(86_400), compact(132_400.0), compact(1.2e6)),
             ("86,400".into(), "132k".into(), "1.2M".into())
         );
-        assert_eq!(quota(&Quota { limit: 5000, window: 3_600 * SECOND }), "5000/h");
+        assert_eq!(quota(&Quota::fixed(5000, 3_600 * SECOND)), "5000/h");
+        let leaky = Quota::bucket(crate::model::ratelimit::Algorithm::LeakyBucket, 40, SECOND / 2);
+        assert_eq!(quota(&leaky), "leaky-bucket 40, 2/s");
         assert_eq!(durations(&[SECOND, 90 * SECOND]), "1s, 1m30s");
     }
 

@@ -1,7 +1,8 @@
 //! The `[api]` section: the provider's API, parsed into the model's [`ApiConfig`].
 //!
 //! Owns the section's raw keys, its defaults (80 ms median round trip, pages of 100, no quota,
-//! 20 s long polls, 3 s event-stream retry) and its checks. It only reads text; what the
+//! 20 s long polls, 3 s event-stream retry) and its checks, among them the two spellings of
+//! `rate_limit`: a rate (`"5000/h"`, a fixed window) or a table naming an algorithm. It only reads text; what the
 //! settings mean is [`crate::model::api`]'s.
 
 use serde::Deserialize;
@@ -10,14 +11,14 @@ use super::check::{Ctx, ScenarioError};
 use crate::model::api::ApiConfig;
 use crate::model::dist::Delay;
 use crate::model::faults::{ApiFaults, ApiOutage, DEFAULT_SLOW};
-use crate::model::ratelimit::Quota;
+use crate::model::ratelimit::{Algorithm, Quota};
 use crate::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawApi {
     rtt: Option<toml::Value>,
-    rate_limit: Option<String>,
+    rate_limit: Option<toml::Value>,
     page_size: Option<i64>,
     not_modified_counts: Option<bool>,
     poll_interval_hint: Option<String>,
@@ -45,7 +46,12 @@ struct RawOutage {
 pub(super) fn from_raw(cx: &Ctx, api: &RawApi) -> Result<ApiConfig, ScenarioError> {
     let rtt =
         cx.delay("api.rtt", api.rtt.as_ref(), Delay::LogNormal { median: 80 * MILLI, p99: 400 * MILLI })?;
-    let rate_limit = quota(cx, api.rate_limit.as_deref())?;
+    let rate_limit = match &api.rate_limit {
+        None => None,
+        Some(toml::Value::String(text)) => quota(cx, Some(text))?,
+        Some(toml::Value::Table(t)) => Some(algorithm(cx, t)?),
+        Some(_) => return Err(cx.err("api.rate_limit", RATE_LIMIT_HINT)),
+    };
     let page_size = cx.count("api.page_size", api.page_size, 100, 1, 10_000)? as u32;
     let poll_interval_hint = match &api.poll_interval_hint {
         Some(t) => Some(cx.positive_duration("api.poll_interval_hint", t, MILLI)?),
@@ -105,6 +111,80 @@ fn faults(cx: &Ctx, api: &RawApi) -> Result<ApiFaults, ScenarioError> {
     Ok(ApiFaults { failure_rate, outages, slow_rate, slow })
 }
 
+const RATE_LIMIT_HINT: &str = "give a rate such as \"5000/h\", `none`, or a table such as \
+    { algorithm = \"leaky-bucket\", capacity = 40, leak = \"2/s\" } (algorithms: sliding-window \
+    with `limit`; token-bucket with `capacity` and `refill`; leaky-bucket with `capacity` and `leak`)";
+
+/// `api.rate_limit = { algorithm = ..., ... }`: a sliding window of `limit`, or a bucket of
+/// `capacity` that refills (leaks) at a rate.
+fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
+    let key = "api.rate_limit";
+    let name = match t.get("algorithm") {
+        Some(toml::Value::String(s)) => s.as_str(),
+        Some(v) => return Err(cx.err(key, format!("`algorithm = {v}` is not a name; {RATE_LIMIT_HINT}"))),
+        None => return Err(cx.err(key, format!("the table has no `algorithm`; {RATE_LIMIT_HINT}"))),
+    };
+    let (algorithm, allowed, rate_key): (_, &[&str], _) = match name {
+        "fixed-window" => (Algorithm::FixedWindow, &["algorithm", "limit"], "limit"),
+        "sliding-window" => (Algorithm::SlidingWindow, &["algorithm", "limit"], "limit"),
+        "token-bucket" => (Algorithm::TokenBucket, &["algorithm", "capacity", "refill"], "refill"),
+        "leaky-bucket" => (Algorithm::LeakyBucket, &["algorithm", "capacity", "leak"], "leak"),
+        other => {
+            return Err(cx.err(
+                key,
+                format!(
+                    "`{other}` is not a rate-limit algorithm; use fixed-window, sliding-window, \
+                     token-bucket or leaky-bucket"
+                ),
+            ))
+        }
+    };
+    if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(cx.err(
+            key,
+            format!("`{k}` is not a key of a {name} (it takes {})", allowed[1..].join(" and ")),
+        ));
+    }
+    let rate_text = match t.get(rate_key) {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(v) => {
+            return Err(cx.err(key, format!("`{rate_key} = {v}` must be a rate such as \"2/s\"")))
+        }
+        None => {
+            return Err(cx.err(key, format!("a {name} needs `{rate_key}`, a rate such as \"2/s\"")))
+        }
+    };
+    let sub = format!("{key}.{rate_key}");
+    if !algorithm.is_bucket() {
+        let Some(q) = quota(cx, Some(&rate_text))? else {
+            return Err(cx.err(&sub, format!("a {name} needs a limit, not `{rate_text}`")));
+        };
+        return Ok(Quota { algorithm, ..q });
+    }
+    let capacity = match t.get("capacity") {
+        Some(toml::Value::Integer(n)) if *n >= 1 && *n <= 1_000_000_000 => *n as u64,
+        Some(v) => {
+            return Err(cx.err(
+                &format!("{key}.capacity"),
+                format!("{v} is not a capacity; give a whole number of requests from 1 up"),
+            ))
+        }
+        None => return Err(cx.err(key, format!("a {name} needs `capacity`, a whole number of requests"))),
+    };
+    let r = cx.rate(&sub, &rate_text)?;
+    if !(r.count > 0.0) || !r.count.is_finite() {
+        return Err(cx.err(&sub, format!("`{rate_text}` must be above zero, such as \"2/s\"")));
+    }
+    let cell = (r.per as f64 / r.count).round();
+    if cell < 1.0 {
+        return Err(cx.err(&sub, format!("`{rate_text}` is over a million a second")));
+    }
+    if cell > crate::limits::MAX_DURATION as f64 {
+        return Err(cx.err(&sub, format!("`{rate_text}` is under one a year")));
+    }
+    Ok(Quota::bucket(algorithm, capacity, cell as u64))
+}
+
 /// `api.rate_limit`: a whole number of requests per window of a second or more, or `none`.
 fn quota(cx: &Ctx, text: Option<&str>) -> Result<Option<Quota>, ScenarioError> {
     let text = match text.map(str::trim) {
@@ -123,5 +203,5 @@ fn quota(cx: &Ctx, text: Option<&str>) -> Result<Option<Quota>, ScenarioError> {
             cx.err("api.rate_limit", format!("`{text}` has a window under a second; use `/s` or longer"))
         );
     }
-    Ok(Some(Quota { limit: r.count as u64, window: r.per }))
+    Ok(Some(Quota::fixed(r.count as u64, r.per)))
 }

@@ -73,3 +73,180 @@ fn the_poll_interval_hint_is_obeyed() {
         r.requests.total.expect("calls the API")
     );
 }
+
+// ---- Rate-limit algorithms (issue 13) ----
+
+use hookbench::model::ratelimit::{header_fields, Algorithm, Quota, RateLimiter};
+use proptest::prelude::*;
+
+fn algorithm_scenario(rate_limit: &str, duration: &str) -> hookbench::scenario::Scenario {
+    scenario(&format!(
+        "name = \"algo\"\nduration = \"{duration}\"\n[events]\nrate = \"60/h\"\n[api]\nrtt = \"0s\"\nrate_limit = {rate_limit}\n"
+    ))
+}
+
+#[test]
+fn a_poller_at_10_per_s_gets_capacity_plus_leak_times_t_from_a_leaky_bucket() {
+    // Shopify's REST bucket: 40, leaking 2/s. Successes by t: 40 + 2·t.
+    for minutes in [5u64, 20] {
+        let s = algorithm_scenario(
+            r#"{ algorithm = "leaky-bucket", capacity = 40, leak = "2/s" }"#,
+            &format!("{minutes}m"),
+        );
+        let report = run(&s, &[Poll], &[100 * hookbench::units::MILLI]);
+        let r = row(&report, "poll@100ms");
+        let total = r.requests.total.expect("calls the API");
+        let ok = total - r.requests.throttled.expect("calls the API");
+        let want = 40.0 + 2.0 * (minutes * 60) as f64;
+        assert!(crate::util::rel(ok as f64, want) < 0.01, "{minutes}m: {ok} successes, want {want}");
+        assert!((r.rate_limit.peak_use.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(r.rate_limit.quota, Some(40));
+        assert_eq!(r.rate_limit.window_s, Some(20.0));
+        assert_eq!(r.events.missed, 0);
+    }
+}
+
+#[test]
+fn a_token_bucket_follows_its_closed_form_in_the_model() {
+    // 100 tokens refilled at 100/s, asked until refused every millisecond: 100 + 100·t admitted by t.
+    let mut rl = RateLimiter::new(Quota::bucket(Algorithm::TokenBucket, 100, 10 * hookbench::units::MILLI));
+    let mut admitted = 0u64;
+    for i in 0..=10_000u64 {
+        let now = i * hookbench::units::MILLI;
+        // Asked until refused: everything the bucket allows at `now`.
+        while rl.over_quota(now).is_none() {
+            rl.consume(now, true);
+            admitted += 1;
+        }
+        assert_eq!(admitted, 100 + now / (10 * hookbench::units::MILLI), "at {now} µs");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn a_sliding_window_never_admits_more_than_its_limit_in_any_window(
+        limit in 1u64..20,
+        window_ms in 10u64..5_000,
+        gaps in prop::collection::vec(0u64..400, 1..400),
+    ) {
+        let window = window_ms * hookbench::units::MILLI;
+        let mut rl = RateLimiter::new(Quota { limit, window, algorithm: Algorithm::SlidingWindow });
+        let (mut now, mut admitted) = (0u64, Vec::new());
+        for g in gaps {
+            now += g * hookbench::units::MILLI;
+            match rl.over_quota(now) {
+                None => { rl.consume(now, true); admitted.push(now); }
+                // Refused: the wait is exactly until the request `limit` back leaves the window.
+                Some(wait) => {
+                    let k = admitted.len() - limit as usize;
+                    prop_assert_eq!(now + wait, admitted[k] + window);
+                }
+            }
+            let s = rl.state(now);
+            prop_assert_eq!(s.used + s.remaining, limit);
+        }
+        for (i, &t) in admitted.iter().enumerate() {
+            let within = admitted[i..].iter().take_while(|&&u| u < t + window).count() as u64;
+            prop_assert!(within <= limit, "{} admitted in [{}, {}+{})", within, t, t, window);
+        }
+    }
+}
+
+#[test]
+fn a_sliding_window_throttles_a_poller_to_its_limit() {
+    let s = algorithm_scenario(r#"{ algorithm = "sliding-window", limit = "60/h" }"#, "6h");
+    let report = run(&s, &[Poll], &[30 * SECOND]);
+    let r = row(&report, "poll@30s");
+    let ok = r.requests.total.unwrap() - r.requests.throttled.unwrap();
+    // At most 60 in any hour: 6 hours admit at most 360 (plus the drain's few).
+    assert!(ok <= 6 * 60 + 60, "{ok}");
+    assert!(r.requests.throttled.unwrap() > 0);
+    assert_eq!(r.events.missed, 0);
+}
+
+#[test]
+fn a_fixed_window_table_is_the_same_as_the_rate() {
+    let plain = run(&algorithm_scenario("\"60/h\"", "6h"), &[Poll], &[30 * SECOND]);
+    let table =
+        run(&algorithm_scenario(r#"{ algorithm = "fixed-window", limit = "60/h" }"#, "6h"), &[Poll], &[30 * SECOND]);
+    assert_eq!(
+        serde_json::to_value(&plain.strategies).unwrap(),
+        serde_json::to_value(&table.strategies).unwrap()
+    );
+}
+
+#[test]
+fn bad_rate_limit_tables_are_one_sentence() {
+    let dir = crate::util::temp_dir("bad-rate-limits");
+    let cases: &[(&str, &[&str])] = &[
+        (r#"{ algorithm = "gcra", limit = "5/s" }"#, &["gcra", "not a rate-limit algorithm"]),
+        (r#"{ algorithm = "token-bucket", refill = "5/s" }"#, &["needs `capacity`"]),
+        (r#"{ algorithm = "leaky-bucket", capacity = 40 }"#, &["needs `leak`"]),
+        (r#"{ algorithm = "leaky-bucket", capacity = 40, leak = "0/s" }"#, &["leak", "above zero"]),
+        (r#"{ algorithm = "token-bucket", capacity = 0, refill = "5/s" }"#, &["capacity"]),
+        (r#"{ algorithm = "sliding-window", limit = "0/m" }"#, &["whole number"]),
+        (r#"{ algorithm = "sliding-window", capacity = 3, limit = "5/m" }"#, &["capacity", "not a key"]),
+        (r#"{ limit = "5/m" }"#, &["no `algorithm`"]),
+        ("5", &["a table such as"]),
+    ];
+    for (i, (value, expect)) in cases.iter().enumerate() {
+        let path = dir.join(format!("rl{i}.toml"));
+        std::fs::write(&path, format!("name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\nrate_limit = {value}\n"))
+            .unwrap();
+        let mut want = vec!["api.rate_limit"];
+        want.extend_from_slice(expect);
+        crate::bad_input::one_sentence(&["scenarios", "validate", path.to_str().unwrap()], &want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_servers_headers_are_the_model_limiters_state() {
+    use hookbench::live::clock::Clock;
+    use hookbench::live::source::{self, SourceState};
+    use hookbench::model::source::EventLog;
+    use std::sync::Arc;
+    // Real time, and quotas that free nothing for an hour: every answer in the test is in the
+    // same state the model's limiter reaches after the same number of requests.
+    let tables = [
+        r#"{ algorithm = "leaky-bucket", capacity = 4, leak = "1/h" }"#,
+        r#"{ algorithm = "token-bucket", capacity = 4, refill = "2/h" }"#,
+        r#"{ algorithm = "sliding-window", limit = "4/h" }"#,
+        "\"4/h\"",
+    ];
+    let c = reqwest::Client::new();
+    for table in tables {
+        let s = Arc::new(algorithm_scenario(table, "2h"));
+        let q = s.api.rate_limit.expect("a quota");
+        let log = Arc::new(EventLog::generate(&s));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = source::router(SourceState::new(s.clone(), log, Clock::start(1.0)));
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let mut model = RateLimiter::new(q);
+        for i in 0..6 {
+            let r = c.get(format!("http://{addr}/events?limit=1")).send().await.unwrap();
+            let h = r.headers();
+            // The model at the same count of requests, one second in (all `t` round up alike).
+            let now = SECOND;
+            let refused = model.over_quota(now);
+            if refused.is_none() {
+                model.consume(now, true);
+            }
+            let want = model.state(now);
+            assert_eq!(r.status().as_u16(), if refused.is_some() { 429 } else { 200 }, "{table} #{i}");
+            for (name, value) in header_fields(&q, &want, now, 0).iter().take(5) {
+                assert_eq!(h[*name].to_str().unwrap(), value, "{table} #{i} {name}");
+            }
+            match refused {
+                Some(wait) => assert_eq!(
+                    h["retry-after"].to_str().unwrap(),
+                    hookbench::model::ratelimit::retry_after_secs(wait).to_string(),
+                    "{table} #{i}"
+                ),
+                None => assert!(h.get("retry-after").is_none()),
+            }
+        }
+        server.abort();
+    }
+}

@@ -1,0 +1,104 @@
+use super::*;
+
+#[test]
+fn fixed_window_resets_and_reports_the_wait() {
+    let mut rl = RateLimiter::new(Quota::fixed(3, 10 * SECOND));
+    for t in 0..3 {
+        assert_eq!(rl.over_quota(t * SECOND), None);
+        rl.consume(t * SECOND, true);
+    }
+    assert_eq!(rl.over_quota(4 * SECOND), Some(6 * SECOND));
+    assert_eq!(rl.state(4 * SECOND).remaining, 0);
+    assert_eq!(rl.over_quota(10 * SECOND), None);
+    rl.consume(10 * SECOND, true);
+    let s = rl.state(11 * SECOND);
+    assert_eq!((s.used, s.remaining, s.reset_at), (1, 2, 20 * SECOND));
+    assert!((rl.peak_use() - 1.0).abs() < 1e-12);
+    assert_eq!(retry_after_secs(1), 1);
+    assert_eq!(retry_after_secs(6 * SECOND + 1), 7);
+}
+
+#[test]
+fn a_sliding_window_frees_quota_as_its_oldest_request_leaves() {
+    let mut rl = RateLimiter::new(Quota { limit: 3, window: 10 * SECOND, algorithm: Algorithm::SlidingWindow });
+    for t in [0, 2, 4] {
+        assert_eq!(rl.over_quota(t * SECOND), None);
+        rl.consume(t * SECOND, true);
+    }
+    // Full: the request at 0 s leaves the window at 10 s.
+    assert_eq!(rl.over_quota(5 * SECOND), Some(5 * SECOND));
+    let s = rl.state(5 * SECOND);
+    assert_eq!((s.used, s.remaining, s.reset_at), (3, 0, 10 * SECOND));
+    // At 10 s one slot is free, not three (a fixed window would have reset).
+    assert_eq!(rl.over_quota(10 * SECOND), None);
+    rl.consume(10 * SECOND, true);
+    assert_eq!(rl.over_quota(11 * SECOND), Some(SECOND));
+    assert!(!rl.window_over(19 * SECOND));
+    assert!(rl.window_over(20 * SECOND));
+    assert_eq!(rl.state(20 * SECOND).reset_at, 20 * SECOND);
+}
+
+#[test]
+fn a_token_bucket_admits_its_capacity_then_its_refill_rate() {
+    // 10 tokens, one every 100 ms (10/s); asked until refused every 10 ms for 5 s.
+    let q = Quota::bucket(Algorithm::TokenBucket, 10, 100 * crate::units::MILLI);
+    assert_eq!((q.window, q.cell()), (SECOND, 100 * crate::units::MILLI));
+    let mut rl = RateLimiter::new(q);
+    let mut admitted = 0u64;
+    let step = 10 * crate::units::MILLI;
+    for i in 0..=500u64 {
+        let now = i * step;
+        // Asked until refused: everything the bucket allows at `now`.
+        while rl.over_quota(now).is_none() {
+            rl.consume(now, true);
+            admitted += 1;
+        }
+        // Closed form: capacity + floor(t / cell).
+        assert_eq!(admitted, 10 + now / (100 * crate::units::MILLI), "at {now}");
+    }
+    let s = rl.state(500 * step);
+    assert_eq!((s.used, s.remaining), (10, 0));
+    // The next token comes one cell after the last one was spent.
+    assert_eq!(rl.over_quota(500 * step + 1), Some(100 * crate::units::MILLI - 1));
+    assert!(rl.window_over(500 * step + SECOND));
+    assert_eq!(rl.state(500 * step + SECOND).remaining, 10);
+}
+
+#[test]
+fn a_leaky_bucket_reports_its_level_and_next_leak() {
+    let q = Quota::bucket(Algorithm::LeakyBucket, 4, 500 * crate::units::MILLI);
+    let mut rl = RateLimiter::new(q);
+    for _ in 0..4 {
+        assert_eq!(rl.over_quota(0), None);
+        rl.consume(0, true);
+    }
+    assert_eq!(rl.over_quota(0), Some(500 * crate::units::MILLI));
+    // 0.7 s later one cell has leaked, and the next leaks at 1 s.
+    let s = rl.state(700 * crate::units::MILLI);
+    assert_eq!((s.used, s.remaining, s.reset_at), (3, 1, SECOND));
+    let h = header_fields(&q, &s, 700 * crate::units::MILLI, 1_700_000_000);
+    assert_eq!(h[0], ("ratelimit-policy", "\"default\";q=4;w=2".to_string()));
+    assert_eq!(h[1], ("ratelimit", "\"default\";r=1;t=1".to_string()));
+    assert_eq!(h[4], ("x-ratelimit-used", "3".to_string()));
+}
+
+#[test]
+fn fixed_window_header_fields_are_githubs() {
+    let q = Quota::fixed(5000, 3600 * SECOND);
+    let mut rl = RateLimiter::new(q);
+    rl.consume(0, true);
+    let s = rl.state(1800 * SECOND);
+    let h = header_fields(&q, &s, 1800 * SECOND, 42);
+    let text: Vec<String> = h.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    assert_eq!(
+        text,
+        [
+            "ratelimit-policy: \"default\";q=5000;w=3600",
+            "ratelimit: \"default\";r=4999;t=1800",
+            "x-ratelimit-limit: 5000",
+            "x-ratelimit-remaining: 4999",
+            "x-ratelimit-used: 1",
+            "x-ratelimit-reset: 42",
+        ]
+    );
+}
