@@ -15,6 +15,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("github-events", include_str!("../../scenarios/github-events.toml")),
     ("flash-sale", include_str!("../../scenarios/flash-sale.toml")),
     ("api-outage", include_str!("../../scenarios/api-outage.toml")),
+    ("github", include_str!("../../scenarios/github.toml")),
+    ("stripe", include_str!("../../scenarios/stripe.toml")),
+    ("shopify", include_str!("../../scenarios/shopify.toml")),
+    ("slack", include_str!("../../scenarios/slack.toml")),
 ];
 
 /// The default scenario's name.

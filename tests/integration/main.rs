@@ -14,6 +14,7 @@ mod json_contract;
 mod live;
 mod live_servers;
 mod numbers;
+mod profiles;
 mod rate_limits;
 mod strategies;
 mod structure;

@@ -1,0 +1,75 @@
+//! Provider profiles (issue 13): the bundled `github`, `stripe`, `shopify` and `slack` scenarios
+//! load, set what their provider documents, run every strategy, and conserve every event.
+
+use hookbench::model::ratelimit::Algorithm;
+use hookbench::scenario::Scenario;
+use hookbench::strategy::StrategyKind;
+use hookbench::units::{HOUR, SECOND};
+
+use crate::util::run;
+
+const PROFILES: [&str; 4] = ["github", "stripe", "shopify", "slack"];
+
+fn profile(name: &str) -> Scenario {
+    Scenario::bundled(name).expect("bundled").unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn every_profile_runs_every_strategy_and_conserves_its_events() {
+    for name in PROFILES {
+        let s = profile(name);
+        let report = run(&s, &StrategyKind::ALL, &s.strategies.intervals);
+        assert!(!report.strategies.is_empty());
+        for r in &report.strategies {
+            let e = &r.events;
+            assert!(e.total > 0, "{name} {}", r.label);
+            assert_eq!(e.detected + e.missed + e.in_flight, e.total, "{name} {}: {e:?}", r.label);
+        }
+    }
+}
+
+#[test]
+fn each_profile_sets_its_providers_documented_figures() {
+    let gh = profile("github");
+    assert_eq!(gh.webhook.timeout, 10 * SECOND);
+    assert!(gh.webhook.retry.schedule.is_empty(), "GitHub does not redeliver");
+    let q = gh.api.rate_limit.expect("a quota");
+    assert_eq!((q.limit, q.window, q.algorithm), (5000, HOUR, Algorithm::FixedWindow));
+    assert_eq!(gh.api.poll_interval_hint, Some(60 * SECOND));
+    assert_eq!(gh.api.page_size, 100);
+
+    let shop = profile("shopify");
+    assert_eq!(shop.webhook.timeout, 5 * SECOND);
+    assert_eq!(shop.webhook.retry.schedule.len(), 8);
+    let span: u64 = shop.webhook.retry.schedule.iter().sum();
+    assert!(span.abs_diff(4 * HOUR) <= 5 * 60 * SECOND, "8 retries over about 4 hours: {span}");
+    let q = shop.api.rate_limit.expect("a quota");
+    assert_eq!((q.limit, q.cell(), q.algorithm), (40, SECOND / 2, Algorithm::LeakyBucket));
+    assert_eq!(shop.api.page_size, 250);
+
+    let stripe = profile("stripe");
+    let span: u64 = stripe.webhook.retry.schedule.iter().sum();
+    assert!(span <= 72 * HOUR && span > 48 * HOUR, "up to 3 days: {span}");
+    let q = stripe.api.rate_limit.expect("a quota");
+    assert_eq!((q.limit, q.cell(), q.algorithm), (100, SECOND / 100, Algorithm::TokenBucket));
+    assert_eq!(stripe.api.page_size, 100);
+
+    let slack = profile("slack");
+    assert_eq!(slack.webhook.timeout, 3 * SECOND);
+    assert_eq!(slack.webhook.retry.schedule.len(), 3);
+    let q = slack.api.rate_limit.expect("a quota");
+    assert_eq!((q.limit, q.window, q.algorithm), (50, 60 * SECOND, Algorithm::SlidingWindow));
+
+    for name in ["stripe", "shopify", "slack"] {
+        assert_eq!(profile(name).api.poll_interval_hint, None, "{name} sends no X-Poll-Interval");
+    }
+}
+
+#[test]
+fn every_profile_cites_its_sources_and_holds_the_scheme_line_for_the_merge() {
+    for name in PROFILES {
+        let text = hookbench::scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled").1;
+        assert!(text.contains("https://"), "{name} cites no page");
+        assert!(text.contains(&format!("# scheme = \"{name}\"   # enabled at merge")), "{name}");
+    }
+}
