@@ -341,4 +341,18 @@ pub enum ScenariosCommand {
         #[arg(required = true)]
         scenarios: Vec<String>,
     },
+    /// Fit a scenario to a recording `receive --record` wrote (CSV, or JSON lines if it ends
+    /// `.jsonl`): its arrivals, the webhook delay from event time to first arrival, and the
+    /// duplicate and retry shares observed.
+    Fit {
+        /// The recording.
+        file: std::path::PathBuf,
+        /// Write the scenario here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// A fitted Poisson rate (and daily curve over a day or more) instead of replaying the
+        /// recorded arrivals.
+        #[arg(long)]
+        synthetic: bool,
+    },
 }

@@ -1,12 +1,16 @@
-//! `hookbench scenarios list|show|validate`.
+//! `hookbench scenarios list|show|validate|fit`.
 //!
 //! Owns finding and loading the scenarios each subcommand names and summarising them for
 //! `render::scenarios`; `show` prints a scenario's TOML as written (control characters
-//! written out). It never formats a listing.
+//! written out); `fit` reads a recording through [`crate::files`], hands its lines to
+//! [`crate::scenario::fit`] and writes what `render::fit` makes of it. It never formats a listing.
+
+use std::path::Path;
 
 use super::{load_scenario, print};
 use crate::cli::ScenariosCommand;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::render::fit::Arrivals;
 use crate::render::scenarios::{self, Summary};
 use crate::scenario::{Scenario, BUNDLED, DEFAULT};
 
@@ -42,6 +46,7 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
                 print(&crate::render::text::escape_keeping_lines(&text.unwrap_or_default()))?;
             }
         }
+        ScenariosCommand::Fit { file, output, synthetic } => fit(&file, output.as_deref(), synthetic)?,
         ScenariosCommand::Validate { scenarios: names } => {
             let mut rows = Vec::new();
             for name in &names {
@@ -52,4 +57,37 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `scenarios fit FILE [-o OUT] [--synthetic]`.
+fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
+    let shown = crate::render::text::escape(&file.display().to_string());
+    let cannot = |e: crate::files::FileError| format!("cannot read recording `{shown}`: {e}");
+    let lines = crate::files::lines(file).map_err(|e| Error::Input(cannot(e)))?;
+    let jsonl = file.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
+    let rows = crate::scenario::fit::read(&shown, lines.map(|l| l.map_err(cannot)), jsonl)
+        .map_err(Error::Input)?;
+    let fitted = crate::scenario::fit::fit(&rows);
+    let name = file.file_stem().map_or("fitted".into(), |s| s.to_string_lossy().into_owned());
+    let trace = trace_path(file, output);
+    let arrivals = if synthetic { Arrivals::Synthetic } else { Arrivals::Trace(&trace) };
+    let text = crate::render::fit::toml(&fitted, &shown, &format!("fitted-{name}"), arrivals);
+    match output {
+        Some(out) => std::fs::write(out, &text).map_err(|e| {
+            Error::Input(format!("cannot write `{}`: {e}", crate::render::text::escape(&out.display().to_string())))
+        }),
+        None => print(&text),
+    }
+}
+
+/// How the scenario names the recording: relative to the scenario file's directory when the
+/// recording lies beside or below it (a scenario may name no trace elsewhere), else as given —
+/// then `--trace FILE` on the command line replays it.
+fn trace_path(file: &Path, output: Option<&Path>) -> String {
+    let dir = output.map(|o| o.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    let relative = dir.and_then(|d| {
+        let (d, f) = (std::fs::canonicalize(d).ok()?, std::fs::canonicalize(file).ok()?);
+        f.strip_prefix(&d).ok().map(|r| r.to_string_lossy().into_owned())
+    });
+    relative.unwrap_or_else(|| file.to_string_lossy().into_owned())
 }

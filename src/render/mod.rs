@@ -12,6 +12,7 @@ pub mod breaches;
 pub mod chart;
 pub mod check;
 pub mod csv;
+pub mod fit;
 pub mod json;
 pub mod markdown;
 pub mod png;

@@ -28,6 +28,7 @@ mod webhook;
 
 use serde::{Deserialize, Serialize};
 
+pub mod fit;
 pub use self::bundled::{BUNDLED, DEFAULT};
 pub use self::check::ScenarioError;
 use self::check::{toml_error, Ctx};

@@ -7,6 +7,7 @@ mod closed_forms;
 mod conservation;
 mod determinism;
 mod faults;
+mod fit;
 mod fuzz;
 mod golden;
 mod inputs;
