@@ -65,8 +65,8 @@ fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     let cannot = |e: crate::files::FileError| format!("cannot read recording `{shown}`: {e}");
     let lines = crate::files::lines(file).map_err(|e| Error::Input(cannot(e)))?;
     let jsonl = file.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
-    let rows = crate::scenario::fit::read(&shown, lines.map(|l| l.map_err(cannot)), jsonl)
-        .map_err(Error::Input)?;
+    let rows =
+        crate::scenario::fit::read(&shown, lines.map(|l| l.map_err(cannot)), jsonl).map_err(Error::Input)?;
     let fitted = crate::scenario::fit::fit(&rows);
     let name = file.file_stem().map_or("fitted".into(), |s| s.to_string_lossy().into_owned());
     let trace = trace_path(file, output);
@@ -74,7 +74,10 @@ fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     let text = crate::render::fit::toml(&fitted, &shown, &format!("fitted-{name}"), arrivals);
     match output {
         Some(out) => std::fs::write(out, &text).map_err(|e| {
-            Error::Input(format!("cannot write `{}`: {e}", crate::render::text::escape(&out.display().to_string())))
+            Error::Input(format!(
+                "cannot write `{}`: {e}",
+                crate::render::text::escape(&out.display().to_string())
+            ))
         }),
         None => print(&text),
     }

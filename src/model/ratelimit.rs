@@ -107,11 +107,18 @@ pub struct RateState {
 
 #[derive(Debug, Clone)]
 enum Books {
-    Fixed { start: Option<Micros>, used: u64 },
-    Sliding { log: VecDeque<Micros> },
+    Fixed {
+        start: Option<Micros>,
+        used: u64,
+    },
+    Sliding {
+        log: VecDeque<Micros>,
+    },
     /// The generic cell rate algorithm's "theoretical arrival time": when the bucket is empty
     /// of debt (a token bucket full, a leaky bucket drained).
-    Bucket { full_at: Micros },
+    Bucket {
+        full_at: Micros,
+    },
 }
 
 /// One client's limiter.
@@ -215,9 +222,7 @@ impl RateLimiter {
         let (limit, window) = (self.quota.limit, self.quota.window);
         let (used, reset_at) = match &self.books {
             Books::Fixed { start, used } => (*used, start.unwrap_or(now) + window),
-            Books::Sliding { log } => {
-                (log.len() as u64, log.front().map_or(now, |&t| t + window))
-            }
+            Books::Sliding { log } => (log.len() as u64, log.front().map_or(now, |&t| t + window)),
             Books::Bucket { full_at } => self.bucket(*full_at, now),
         };
         RateState { limit, remaining: limit.saturating_sub(used), used, reset_at }

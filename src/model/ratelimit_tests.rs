@@ -20,7 +20,8 @@ fn fixed_window_resets_and_reports_the_wait() {
 
 #[test]
 fn a_sliding_window_frees_quota_as_its_oldest_request_leaves() {
-    let mut rl = RateLimiter::new(Quota { limit: 3, window: 10 * SECOND, algorithm: Algorithm::SlidingWindow });
+    let mut rl =
+        RateLimiter::new(Quota { limit: 3, window: 10 * SECOND, algorithm: Algorithm::SlidingWindow });
     for t in [0, 2, 4] {
         assert_eq!(rl.over_quota(t * SECOND), None);
         rl.consume(t * SECOND, true);

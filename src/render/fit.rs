@@ -83,7 +83,11 @@ pub fn toml(fit: &Fit, file: &str, name: &str, arrivals: Arrivals) -> String {
                 format_duration(d.sample_median),
                 format_duration(d.sample_p99)
             );
-            s += &format!("delay = {{ median = {}, p99 = {} }}\n", q(&duration(d.median)), q(&duration(d.p99)));
+            s += &format!(
+                "delay = {{ median = {}, p99 = {} }}\n",
+                q(&duration(d.median)),
+                q(&duration(d.p99))
+            );
         }
         None => {
             s += "# No delivery carried an event time (every `event_time` is `arrival`), so the delay\n\

@@ -140,19 +140,14 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
         }
     };
     if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(cx.err(
-            key,
-            format!("`{k}` is not a key of a {name} (it takes {})", allowed[1..].join(" and ")),
-        ));
+        return Err(
+            cx.err(key, format!("`{k}` is not a key of a {name} (it takes {})", allowed[1..].join(" and ")))
+        );
     }
     let rate_text = match t.get(rate_key) {
         Some(toml::Value::String(s)) => s.clone(),
-        Some(v) => {
-            return Err(cx.err(key, format!("`{rate_key} = {v}` must be a rate such as \"2/s\"")))
-        }
-        None => {
-            return Err(cx.err(key, format!("a {name} needs `{rate_key}`, a rate such as \"2/s\"")))
-        }
+        Some(v) => return Err(cx.err(key, format!("`{rate_key} = {v}` must be a rate such as \"2/s\""))),
+        None => return Err(cx.err(key, format!("a {name} needs `{rate_key}`, a rate such as \"2/s\""))),
     };
     let sub = format!("{key}.{rate_key}");
     if !algorithm.is_bucket() {
@@ -172,7 +167,7 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
         None => return Err(cx.err(key, format!("a {name} needs `capacity`, a whole number of requests"))),
     };
     let r = cx.rate(&sub, &rate_text)?;
-    if !(r.count > 0.0) || !r.count.is_finite() {
+    if r.count.is_nan() || r.count <= 0.0 || !r.count.is_finite() {
         return Err(cx.err(&sub, format!("`{rate_text}` must be above zero, such as \"2/s\"")));
     }
     let cell = (r.per as f64 / r.count).round();

@@ -123,7 +123,12 @@ pub fn read(
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(serde_json::Value::Null) | None if k == "resource" || k == "type" => String::new(),
                     Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
-                    _ => return Err(bad(n, format!("has no `{k}`; a recording row has {}", COLUMNS.join(", ")))),
+                    _ => {
+                        return Err(bad(
+                            n,
+                            format!("has no `{k}`; a recording row has {}", COLUMNS.join(", ")),
+                        ))
+                    }
                 });
             }
             f
@@ -134,7 +139,10 @@ pub fn read(
                 let mut cols = Vec::new();
                 for k in COLUMNS {
                     let i = names.iter().position(|x| x == k).ok_or_else(|| {
-                        bad(n, format!("the header has no `{k}` column; a recording has {}", COLUMNS.join(",")))
+                        bad(
+                            n,
+                            format!("the header has no `{k}` column; a recording has {}", COLUMNS.join(",")),
+                        )
                     })?;
                     cols.push(i);
                 }
@@ -184,9 +192,7 @@ fn row(f: &[String]) -> Result<Delivery, String> {
         "scheme" => EventTime::Scheme,
         "pointer" => EventTime::Pointer,
         "arrival" => EventTime::Arrival,
-        other => {
-            return Err(format!("`event_time` `{}` is not scheme, pointer or arrival", short(other)))
-        }
+        other => return Err(format!("`event_time` `{}` is not scheme, pointer or arrival", short(other))),
     };
     Ok(Delivery {
         timestamp: time("timestamp", &f[0])?,
@@ -267,8 +273,9 @@ fn daily(times: impl Iterator<Item = Micros>, first: Micros, last: Micros) -> Ve
         counts[((t - first) / HOUR % 24) as usize] += 1.0;
     }
     let hours = (last - first) / HOUR + 1;
-    let mut weights: Vec<f64> =
-        (0..24u64).map(|h| counts[h as usize] / (hours / 24 + u64::from(h < hours % 24)).max(1) as f64).collect();
+    let mut weights: Vec<f64> = (0..24u64)
+        .map(|h| counts[h as usize] / (hours / 24 + u64::from(h < hours % 24)).max(1) as f64)
+        .collect();
     let mean = weights.iter().sum::<f64>() / 24.0;
     if mean > 0.0 {
         weights.iter_mut().for_each(|w| *w = (*w / mean * 1000.0).round() / 1000.0);

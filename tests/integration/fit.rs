@@ -111,5 +111,8 @@ fn bad_recordings_are_one_sentence() {
     let json = write("bad.jsonl", "not json\n");
     one_sentence(&["scenarios", "fit", &json], &["line 1", "not a JSON object"]);
     one_sentence(&["scenarios", "fit", dir.to_str().unwrap()], &["directory"]);
-    one_sentence(&["scenarios", "fit", dir.join("missing.csv").to_str().unwrap()], &["cannot read recording"]);
+    one_sentence(
+        &["scenarios", "fit", dir.join("missing.csv").to_str().unwrap()],
+        &["cannot read recording"],
+    );
 }

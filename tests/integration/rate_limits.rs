@@ -168,8 +168,11 @@ fn a_sliding_window_throttles_a_poller_to_its_limit() {
 #[test]
 fn a_fixed_window_table_is_the_same_as_the_rate() {
     let plain = run(&algorithm_scenario("\"60/h\"", "6h"), &[Poll], &[30 * SECOND]);
-    let table =
-        run(&algorithm_scenario(r#"{ algorithm = "fixed-window", limit = "60/h" }"#, "6h"), &[Poll], &[30 * SECOND]);
+    let table = run(
+        &algorithm_scenario(r#"{ algorithm = "fixed-window", limit = "60/h" }"#, "6h"),
+        &[Poll],
+        &[30 * SECOND],
+    );
     assert_eq!(
         serde_json::to_value(&plain.strategies).unwrap(),
         serde_json::to_value(&table.strategies).unwrap()
@@ -192,8 +195,11 @@ fn bad_rate_limit_tables_are_one_sentence() {
     ];
     for (i, (value, expect)) in cases.iter().enumerate() {
         let path = dir.join(format!("rl{i}.toml"));
-        std::fs::write(&path, format!("name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\nrate_limit = {value}\n"))
-            .unwrap();
+        std::fs::write(
+            &path,
+            format!("name = \"x\"\n[events]\nrate = \"5/h\"\n[api]\nrate_limit = {value}\n"),
+        )
+        .unwrap();
         let mut want = vec!["api.rate_limit"];
         want.extend_from_slice(expect);
         crate::bad_input::one_sentence(&["scenarios", "validate", path.to_str().unwrap()], &want);
