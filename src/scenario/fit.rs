@@ -206,7 +206,10 @@ fn row(f: &[String]) -> Result<Delivery, String> {
 
 /// At most 40 characters of a field, control characters escaped, for messages.
 fn short(s: &str) -> String {
-    crate::render::text::escape(&s.chars().take(40).collect::<String>())
+    s.chars()
+        .take(40)
+        .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
+        .collect()
 }
 
 /// What the deliveries show.
