@@ -116,3 +116,11 @@ fn bad_recordings_are_one_sentence() {
         &["cannot read recording"],
     );
 }
+
+#[test]
+fn completions_offer_fit_and_its_flags() {
+    let (bash, _) = text(&hookbench(&["completions", "bash"]));
+    for word in ["fit", "--synthetic", "--output"] {
+        assert!(bash.contains(word), "{word}");
+    }
+}
