@@ -37,6 +37,7 @@ use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
 use crate::model::source::EventLog;
+use crate::observer::{Answer, Observer};
 use crate::scenario::Scenario;
 use crate::units::SECOND;
 
@@ -76,6 +77,7 @@ pub struct SourceState {
     max_clients: usize,
     stats: Mutex<ServeStats>,
     emitters: Mutex<Vec<(String, Arc<Mutex<LiveOutbox>>)>>,
+    observer: std::sync::OnceLock<Arc<Mutex<Observer>>>,
 }
 
 impl SourceState {
@@ -99,12 +101,26 @@ impl SourceState {
             max_clients: max_clients.max(1),
             stats: Mutex::new(ServeStats::default()),
             emitters: Mutex::new(Vec::new()),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
     /// Lists an emitter's dead letters under `GET /dead-letters`.
     pub fn register_emitter(&self, name: &str, emitter: Arc<Mutex<LiveOutbox>>) {
         lock(&self.emitters).push((name.to_string(), emitter));
+    }
+
+    /// Reports every answer (and stream frame) served from now on to `observer`
+    /// (`serve --report`); the books are the observer's.
+    pub fn observe(&self, observer: Arc<Mutex<Observer>>) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// A stream frame of event `id`, `bytes` long, reached `client` now.
+    fn streamed(&self, client: &str, id: u32, bytes: usize) {
+        if let Some(o) = self.observer.get() {
+            lock(o).streamed(client, id, self.clock.now(), bytes as u64);
+        }
     }
 
     /// What the server answered so far.
@@ -155,6 +171,9 @@ impl SourceState {
         let resp = c.api.handle(&self.log, now, req, billable);
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
+        if let Some(o) = self.observer.get() {
+            lock(o).answered(client, &Answer::of(&resp, now + resp.hold + rtt));
+        }
         let mut st = lock(&self.stats);
         st.requests += 1;
         match resp.status {
@@ -327,7 +346,9 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
     // The state: the server, the next event id, the one-way delay stream, and the first frame.
     let frames = futures_util::stream::unfold(
         (st, from, rng, Some(first)),
-        move |(st, id, mut rng, first)| async move {
+        move |(st, id, mut rng, first)| {
+            let key = client.clone();
+            async move {
             if let Some(f) = first {
                 return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None)));
             }
@@ -338,6 +359,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                     let ev = body::event(&st.scenario, &st.log, &st.clock, id);
                     let data = serde_json::to_string(&ev).unwrap_or_default();
                     let frame = format!("id: {}\nevent: {}\ndata: {data}\n\n", body::event_id(id), ev.kind);
+                    st.streamed(&key, id, frame.len());
                     Some((Ok(frame), (st, id + 1, rng, None)))
                 }
                 _ => {
@@ -348,6 +370,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                     st.clock.sleep_until(until.saturating_add(one_way)).await;
                     None
                 }
+            }
             }
         },
     );
