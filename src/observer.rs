@@ -17,7 +17,8 @@
 //!   key) reaches its caller after the event's first delivery attempt was sent — the hybrid
 //!   receiver's follow-up fetch; without such a fetch, the first 2xx is the detection;
 //! - an event still undetected at the end is *missed* when it had been visible for the whole
-//!   drain before the run ended (for the endpoint: when its delivery is over), else in flight.
+//!   drain before the run ended, else in flight; for the endpoint, an undetected event is in
+//!   flight while its delivery is still pending (retries left, or not yet sent), else missed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -323,7 +324,7 @@ impl Observer {
             }
             rec.webhooks.attempts = ep.attempts;
             let outcome = rec
-                .finish(|id| if delivering(id) || !settled(id) { Fate::InFlight } else { Fate::Missed })
+                .finish(|id| if delivering(id) { Fate::InFlight } else { Fate::Missed })
                 .map_err(|e| format!("{ENDPOINT}: {e}"))?;
             rows.push(ObservedRow {
                 label: ENDPOINT.to_string(),
