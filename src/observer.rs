@@ -49,11 +49,15 @@ pub struct Answer {
     pub bytes_up: u64,
     /// Bytes the client received.
     pub bytes_down: u64,
+    /// The request arrived inside the event window: its costs (request, bytes, throttled time)
+    /// count, as the sim counts them; what it carried counts either way.
+    pub in_window: bool,
 }
 
 impl Answer {
-    /// The answer `resp`, reaching its client at `at`.
-    pub fn of(resp: &Response, at: Micros) -> Answer {
+    /// The answer `resp` to a request that arrived inside the window or not, reaching its client
+    /// at `at`.
+    pub fn of(resp: &Response, at: Micros, in_window: bool) -> Answer {
         let ok = resp.status == Status::Ok;
         let (carried, by_id) = match resp.body {
             Body::Page { first, count, .. } if ok => (first..first + count, false),
@@ -70,6 +74,7 @@ impl Answer {
             retry_after: resp.retry_after,
             bytes_up: resp.bytes_up,
             bytes_down: resp.bytes_down,
+            in_window,
         }
     }
 }
@@ -218,6 +223,10 @@ impl Observer {
         for id in a.carried.clone() {
             new += u64::from(book.carry(id, a.at));
         }
+        if !a.in_window {
+            self.fetched_by_endpoint(a);
+            return;
+        }
         let r = &mut book.requests;
         r.total += 1;
         match a.status {
@@ -234,6 +243,11 @@ impl Observer {
         if let (Status::TooManyRequests, Some(wait)) = (a.status, a.retry_after) {
             book.throttled.push((a.at, a.at.saturating_add(wait)));
         }
+        self.fetched_by_endpoint(a);
+    }
+
+    /// A fetch by id after the event's first delivery attempt is the endpoint's detection.
+    fn fetched_by_endpoint(&mut self, a: &Answer) {
         if let (Some(ep), true) = (self.endpoint.as_mut(), a.by_id) {
             for id in a.carried.clone() {
                 if ep.first_sent.get(&id).is_some_and(|&sent| sent <= a.at) {
@@ -359,6 +373,7 @@ mod tests {
             retry_after: None,
             bytes_up: 10,
             bytes_down: 100,
+            in_window: true,
         }
     }
 
@@ -369,6 +384,7 @@ mod tests {
         o.answered("a", &page(15, 0..2));
         o.answered("a", &page(16, 0..2)); // nothing new: wasted
         o.answered("b", &page(35, 0..4));
+        o.answered("a", &Answer { in_window: false, ..page(90, 0..0) }); // after the window: free
         o.answered(
             "a",
             &Answer { status: Status::TooManyRequests, retry_after: Some(5), ..page(40, 0..0) },

@@ -172,7 +172,7 @@ impl SourceState {
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
         if let Some(o) = self.observer.get() {
-            lock(o).answered(client, &Answer::of(&resp, now + resp.hold + rtt));
+            lock(o).answered(client, &Answer::of(&resp, now + resp.hold + rtt, billable));
         }
         let mut st = lock(&self.stats);
         st.requests += 1;

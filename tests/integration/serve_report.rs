@@ -1,0 +1,170 @@
+//! `serve --report`: the user's own pollers measured by the server they poll (issue 16).
+//!
+//! Each test starts `hookbench serve --report` on loopback with a sped-up scenario, runs small
+//! in-test clients against it (plain HTTP/1.1 over `TcpStream`, as any user's code would), and
+//! reads the JSON report the server prints when the run ends by itself. Every figure asserted
+//! is in scenario time.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::util::{hookbench, rel, start_serve, temp_dir, text};
+
+/// A scenario with a fixed round trip: 6000 events an hour, a 600/h quota, no webhook faults.
+const SCENARIO: &str = r#"
+name = "serve-report"
+duration = "20m"
+seed = 7
+[events]
+rate = "6000/h"
+resources = 50
+payload_bytes = 200
+[api]
+rtt = "100ms"
+rate_limit = "600/h"
+page_size = 100
+[webhook]
+delay = "0s"
+retry = "svix"
+"#;
+
+const SPEEDUP: f64 = 100.0;
+
+/// GET `path` with `X-Api-Key: key`; the status and the body.
+fn get(addr: &str, path: &str, key: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n").expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+/// A poller every `interval` (scenario time) until `until` (wall); `buggy` never leaves the
+/// first page of a backlog (it keeps its cursor while `has_more`), `limit` is its page size.
+fn poller(addr: String, key: &'static str, interval: f64, limit: u32, buggy: bool, until: Instant) {
+    let tick = Duration::from_secs_f64(interval / SPEEDUP);
+    let start = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut k = 0u32;
+    while Instant::now() < until {
+        loop {
+            let after = cursor.as_ref().map_or(String::new(), |c| format!("&after={c}"));
+            let (status, body) = get(&addr, &format!("/events?limit={limit}{after}"), key);
+            if status != 200 {
+                break;
+            }
+            let page: serde_json::Value = serde_json::from_str(&body).expect("a JSON page");
+            let more = page["has_more"].as_bool().unwrap_or(false);
+            if buggy && more {
+                break; // the bug: the rest of the backlog is never read
+            }
+            if let Some(c) = page["next_cursor"].as_str() {
+                cursor = Some(c.to_string());
+            }
+            if !more {
+                break;
+            }
+        }
+        k += 1;
+        if let Some(wait) = (start + tick * k).checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+fn row<'a>(report: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+    report["strategies"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["label"] == label))
+        .unwrap_or_else(|| panic!("no row {label} in {report}"))
+}
+
+#[test]
+fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
+    let dir = temp_dir("serve-report");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, SCENARIO).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "30s",
+        "--format",
+        "json",
+        "--threshold",
+        "client:ci-poller.missed==0",
+        "--threshold",
+        "client:buggy.missed==0",
+        "--stop-after",
+        "2m",
+    ]);
+    // The window (20 m) and the drain (30 s) take 12.3 s of wall time at 100×.
+    let until = Instant::now() + Duration::from_secs_f64((20.0 * 60.0 + 25.0) / SPEEDUP);
+    let clients = [("ci-poller", 10.0, 100, false), ("buggy", 10.0, 5, true), ("greedy", 1.0, 100, false)]
+        .map(|(key, t, limit, buggy)| {
+            let addr = addr.clone();
+            std::thread::spawn(move || poller(addr, key, t, limit, buggy, until))
+        });
+    for c in clients {
+        c.join().unwrap();
+    }
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the buggy client breaches missed==0");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(report["engine"], "serve");
+    assert!(report["run"].get("partial").is_none(), "the run ended by itself");
+
+    // The naive poller at T = 10 s: mean latency T/2 + the 100 ms round trip; duration/T requests.
+    let ci = row(&report, "client:ci-poller");
+    let mean_s = ci["latency_ms"]["mean"].as_f64().unwrap() / 1000.0;
+    assert!(rel(mean_s, 5.0 + 0.1) < 0.05, "mean detection latency {mean_s} s, expected 5.1 s");
+    let requests = ci["requests"]["total"].as_f64().unwrap();
+    assert!(rel(requests, 1200.0 / 10.0) <= 0.01, "{requests} requests, expected 120");
+    assert_eq!(ci["events"]["missed"], 0);
+    assert!((ci["rate_limit"]["peak_use"].as_f64().unwrap() - 0.2).abs() < 0.01, "{ci}");
+
+    // The buggy poller misses what lay beyond its first page.
+    let buggy = row(&report, "client:buggy");
+    assert!(buggy["events"]["missed"].as_u64().unwrap() > 0, "{buggy}");
+
+    // The greedy poller (1 s against a 600/h quota) meets 429s and is held back by them.
+    let greedy = row(&report, "client:greedy");
+    assert!(greedy["requests"]["throttled"].as_u64().unwrap() > 100, "{greedy}");
+    assert!(greedy["rate_limit"]["throttled_s"].as_f64().unwrap() > 60.0, "{greedy}");
+
+    // One row per key, and conservation in each.
+    assert_eq!(report["strategies"].as_array().unwrap().len(), 3);
+    for r in report["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
+        assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+    }
+}
+
+#[test]
+fn report_flags_are_checked_before_serving() {
+    for (args, needle) in [
+        (vec!["--format", "json"], "--format applies to `serve --report` only"),
+        (vec!["--report", "--threshold", "poll.p99<1s"], "no row `poll`"),
+        (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
+        (vec!["--report", "--drain", "soon"], "--drain"),
+        (vec!["--report", "--duration", "10ms"], "shorter than a second"),
+    ] {
+        let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--stop-after", "1s"];
+        all.extend(args.iter().copied());
+        let out = hookbench(&all);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(err.contains(needle), "{all:?}: {err}");
+    }
+}
