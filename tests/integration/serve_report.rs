@@ -168,3 +168,136 @@ fn report_flags_are_checked_before_serving() {
         assert!(err.contains(needle), "{all:?}: {err}");
     }
 }
+
+#[path = "../../examples/webhook_receiver.rs"]
+#[allow(dead_code)]
+mod webhook_receiver;
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// A short webhook scenario: a fixed 500 ms delivery delay and 100 ms round trip, svix retries.
+const HOOKS: &str = r#"
+name = "serve-report-hooks"
+duration = "10m"
+seed = 3
+[events]
+rate = "600/h"
+resources = 20
+payload_bytes = 100
+[api]
+rtt = "100ms"
+[webhook]
+delay = "500ms"
+timeout = "15s"
+retry = "svix"
+payload = "thin"
+"#;
+
+/// Serves `router` on loopback from a runtime of its own; returns its address.
+fn spawn_receiver(router: impl FnOnce(String) -> axum::Router + Send + 'static, api: String) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            let _ = axum::serve(listener, router(api)).await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Runs `serve --report` with webhooks to a receiver built by `router` (given the API's
+/// address); returns the exit code and the JSON report.
+fn serve_with_receiver(
+    drain: &str,
+    router: impl FnOnce(String) -> axum::Router + Send + 'static,
+) -> (Option<i32>, serde_json::Value) {
+    let dir = temp_dir(&format!("serve-report-hooks-{drain}"));
+    let file = dir.join("s.toml");
+    std::fs::write(&file, HOOKS).unwrap();
+    // The API's port is chosen first so that the receiver knows where to fetch.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("127.0.0.1:{port}");
+    let hook = spawn_receiver(router, format!("http://{api}"));
+    let (mut child, mut out, _) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        &api,
+        "--speedup",
+        "1000",
+        "--webhook-url",
+        &format!("http://{hook}/webhook"),
+        "--secret",
+        SECRET,
+        "--report",
+        "--drain",
+        drain,
+        "--format",
+        "json",
+        "--threshold",
+        "endpoint.missed==0",
+        "--stop-after",
+        "1m",
+    ]);
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    let code = child.wait().unwrap().code();
+    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")))
+}
+
+#[test]
+fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
+    let (code, report) = serve_with_receiver("1m", |api| {
+        webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
+    });
+    assert_eq!(code, Some(0), "{report}");
+    let ep = row(&report, "endpoint");
+    let total = ep["events"]["total"].as_u64().unwrap();
+    assert!(total > 50);
+    assert_eq!(ep["events"]["detected"], total, "{ep}");
+    assert!(ep["ack_ms"]["p50"].as_f64().is_some(), "ack latency reported: {ep}");
+    // Detection is the fetch: at least the 500 ms delay plus the fetch's 100 ms round trip.
+    assert!(ep["latency_ms"]["p50"].as_f64().unwrap() >= 600.0, "{ep}");
+    assert!(ep["latency_ms"]["mean"].as_f64().unwrap() >= 600.0, "{ep}");
+    let fetcher = row(&report, "client:receiver");
+    assert_eq!(fetcher["events"]["detected"], total, "{fetcher}");
+    assert_eq!(ep["webhooks"]["attempts"], ep["webhooks"]["delivered"], "{ep}");
+}
+
+#[test]
+fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (code, report) = serve_with_receiver("45m", |_| {
+        let n = std::sync::Arc::new(AtomicU64::new(0));
+        axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(move || {
+                let n = n.clone();
+                async move {
+                    if n.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        )
+    });
+    assert_eq!(code, Some(0), "{report}");
+    let ep = row(&report, "endpoint");
+    let total = ep["events"]["total"].as_u64().unwrap();
+    let failed = ep["failures"]["server_error"].as_u64().unwrap();
+    assert!(failed > 10, "{ep}");
+    assert_eq!(ep["webhooks"]["failed"].as_u64().unwrap(), failed, "{ep}");
+    let retried = ep["webhooks"]["retried"].as_u64().unwrap();
+    assert!(retried > 10 && retried <= failed, "{ep}");
+    let delivered = ep["webhooks"]["delivered"].as_u64().unwrap();
+    assert_eq!(ep["webhooks"]["attempts"].as_u64().unwrap(), delivered + failed, "{ep}");
+    // Nothing lost: every event delivered, or still due a retry (svix: 5s, 5m, 30m, 2h, ...).
+    assert_eq!((ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()), (Some(0), Some(0)), "{ep}");
+    let in_flight = ep["events"]["in_flight"].as_u64().unwrap();
+    assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
+    assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
+}
