@@ -75,6 +75,14 @@ fn poller(addr: String, key: &'static str, interval: f64, limit: u32, buggy: boo
     }
 }
 
+/// The report validates against schema.json (its `client` and `endpoint` rows included).
+fn assert_schema(report: &serde_json::Value) {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json")).unwrap();
+    let v = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
 fn row<'a>(report: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
     report["strategies"]
         .as_array()
@@ -122,6 +130,7 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     assert_eq!(status.code(), Some(1), "the buggy client breaches missed==0");
     let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
     assert_eq!(report["engine"], "serve");
+    assert_schema(&report);
     assert!(report["run"].get("partial").is_none(), "the run ended by itself");
 
     // The naive poller at T = 10 s: mean latency T/2 + the 100 ms round trip; duration/T requests.
@@ -253,6 +262,7 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
         webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
     });
     assert_eq!(code, Some(0), "{report}");
+    assert_schema(&report);
     let ep = row(&report, "endpoint");
     let total = ep["events"]["total"].as_u64().unwrap();
     assert!(total > 50);
