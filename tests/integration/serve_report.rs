@@ -151,6 +151,13 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     assert!(greedy["requests"]["throttled"].as_u64().unwrap() > 100, "{greedy}");
     assert!(greedy["rate_limit"]["throttled_s"].as_f64().unwrap() > 60.0, "{greedy}");
 
+    // `check --baseline` takes a serve report: identical files pass.
+    let saved = dir.join("result.json");
+    std::fs::write(&saved, &json).unwrap();
+    let saved = saved.to_str().unwrap();
+    let check = hookbench(&["check", saved, "--baseline", saved]);
+    assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
+
     // One row per key, and conservation in each.
     assert_eq!(report["strategies"].as_array().unwrap().len(), 3);
     for r in report["strategies"].as_array().unwrap() {
@@ -158,6 +165,22 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
         let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
         assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
     }
+}
+
+#[test]
+fn sigterm_ends_the_run_and_still_prints_the_report() {
+    let (mut child, mut out, addr) =
+        start_serve(&["--addr", "127.0.0.1:0", "--speedup", "10", "--report", "--format", "json"]);
+    let (status, _) = get(&addr, "/events", "early");
+    assert_eq!(status, 200);
+    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(report["run"]["partial"], true);
+    assert_eq!(row(&report, "client:early")["requests"]["total"], 1);
 }
 
 #[test]
