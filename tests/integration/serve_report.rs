@@ -244,10 +244,11 @@ fn spawn_receiver(router: impl FnOnce(String) -> axum::Router + Send + 'static, 
 fn serve_with_receiver(
     drain: &str,
     router: impl FnOnce(String) -> axum::Router + Send + 'static,
-) -> (Option<i32>, serde_json::Value) {
+) -> (Option<i32>, serde_json::Value, String) {
     let dir = temp_dir(&format!("serve-report-hooks-{drain}"));
     let file = dir.join("s.toml");
     std::fs::write(&file, HOOKS).unwrap();
+    let result = dir.join("result.json");
     // The API's port is chosen first so that the receiver knows where to fetch.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api = format!("127.0.0.1:{port}");
@@ -266,25 +267,29 @@ fn serve_with_receiver(
         "--report",
         "--drain",
         drain,
-        "--format",
-        "json",
+        "--output",
+        result.to_str().unwrap(),
         "--threshold",
         "endpoint.missed==0",
         "--stop-after",
         "1m",
     ]);
-    let mut json = String::new();
-    out.read_to_string(&mut json).unwrap();
+    let mut table = String::new();
+    out.read_to_string(&mut table).unwrap();
     let code = child.wait().unwrap().code();
-    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")))
+    let json = std::fs::read_to_string(&result).unwrap_or_else(|e| panic!("{e}: {table}"));
+    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")), table)
 }
 
 #[test]
 fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
-    let (code, report) = serve_with_receiver("1m", |api| {
+    let (code, report, table) = serve_with_receiver("1m", |api| {
         webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
     });
     assert_eq!(code, Some(0), "{report}");
+    // The table has the clients' and the endpoint's rows, and the endpoint's ack figures.
+    assert!(table.contains("client:receiver") && table.contains("\nendpoint "), "{table}");
+    assert!(table.contains("webhook endpoint: from sending a delivery until its 2xx"), "{table}");
     assert_schema(&report);
     let ep = row(&report, "endpoint");
     let total = ep["events"]["total"].as_u64().unwrap();
@@ -302,7 +307,7 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
 #[test]
 fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
     use std::sync::atomic::{AtomicU64, Ordering};
-    let (code, report) = serve_with_receiver("45m", |_| {
+    let (code, report, _) = serve_with_receiver("45m", |_| {
         let n = std::sync::Arc::new(AtomicU64::new(0));
         axum::Router::new().route(
             "/webhook",
