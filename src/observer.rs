@@ -291,18 +291,19 @@ impl Observer {
         self.endpoint.as_ref().map_or(0, |e| e.attempts)
     }
 
-    /// Settles every book at scenario time `ended`, with `drain` the time an event needs to have
+    /// Settles every book at scenario time `ended` (`window`: the event window's end, where
+    /// costs stop counting), with `drain` the time an event needs to have
     /// been visible to count as missed; `delivering(id)` says whether the endpoint's delivery of
     /// `id` is still under way. Rows: each client by key, then the endpoint. A conservation
     /// breach is an error naming the row.
     pub fn finish(
         self,
         log: &EventLog,
+        window: Micros,
         ended: Micros,
         drain: Micros,
         delivering: impl Fn(u32) -> bool,
     ) -> Result<Vec<ObservedRow>, String> {
-        let window = log.events().last().map_or(0, |e| e.at.saturating_add(1)).min(ended);
         let settled = |id: u32| log.get(id).visible_at.saturating_add(drain) <= ended;
         let mut rows = Vec::new();
         for (key, book) in self.clients {
@@ -330,7 +331,12 @@ impl Observer {
                 .first_ack
                 .iter()
                 .map(|(&id, &t)| (ep.fetched.get(&id).copied().unwrap_or(t), id))
-                .chain(ep.fetched.iter().filter(|(id, _)| !ep.first_ack.contains_key(id)).map(|(&id, &t)| (t, id)))
+                .chain(
+                    ep.fetched
+                        .iter()
+                        .filter(|(id, _)| !ep.first_ack.contains_key(id))
+                        .map(|(&id, &t)| (t, id)),
+                )
                 .collect();
             order.sort_unstable();
             for (t, id) in order {
@@ -385,16 +391,16 @@ mod tests {
         o.answered("a", &page(16, 0..2)); // nothing new: wasted
         o.answered("b", &page(35, 0..4));
         o.answered("a", &Answer { in_window: false, ..page(90, 0..0) }); // after the window: free
-        o.answered(
-            "a",
-            &Answer { status: Status::TooManyRequests, retry_after: Some(5), ..page(40, 0..0) },
-        );
-        let rows = o.finish(&log, 100, 50, |_| false).unwrap();
+        o.answered("a", &Answer { status: Status::TooManyRequests, retry_after: Some(5), ..page(40, 0..0) });
+        let rows = o.finish(&log, 60, 100, 50, |_| false).unwrap();
         let a = &rows[0];
         assert_eq!(a.label, "client:a");
         assert_eq!(a.outcome.events.detected, 2);
         assert_eq!(a.outcome.sum_us, 15 + 5);
-        assert_eq!((a.outcome.requests.total, a.outcome.requests.wasted, a.outcome.requests.throttled), (3, 2, 1));
+        assert_eq!(
+            (a.outcome.requests.total, a.outcome.requests.wasted, a.outcome.requests.throttled),
+            (3, 2, 1)
+        );
         assert_eq!(a.outcome.throttled_us, 5);
         assert_eq!((a.outcome.bytes_sent, a.outcome.bytes_received), (30, 300));
         // Events 2 (visible at 20) and 3 (at 30) had the 50 µs drain before 100: missed.
@@ -403,7 +409,7 @@ mod tests {
         // Ended early: what was visible for less than the drain is in flight.
         let mut o = Observer::new(false);
         o.answered("a", &page(15, 0..1));
-        let rows = o.finish(&log, 70, 50, |_| false).unwrap();
+        let rows = o.finish(&log, 60, 70, 50, |_| false).unwrap();
         assert_eq!((rows[0].outcome.events.missed, rows[0].outcome.events.in_flight), (2, 1));
     }
 
@@ -417,7 +423,7 @@ mod tests {
         o.attempt(1, 12, 14, AttemptResult::Acked); // never fetched: the 2xx counts
         o.attempt(2, 22, 40, AttemptResult::Timeout);
         o.attempt(3, 32, 33, AttemptResult::Refused);
-        let rows = o.finish(&log, 100, 10, |id| id == 3).unwrap();
+        let rows = o.finish(&log, 60, 100, 10, |id| id == 3).unwrap();
         let ep = rows.iter().find(|r| r.label == ENDPOINT).unwrap();
         assert_eq!(ep.outcome.events.detected, 2);
         assert_eq!(ep.outcome.sum_us, 20 + (14 - 10));

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::serve_report::{self, ReportOptions};
 use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
 use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
@@ -18,9 +19,8 @@ use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
 use crate::observer::Observer;
-use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
-use super::serve_report::{self, ReportOptions};
 use crate::render::text::{escape, redact_url};
+use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::DEFAULT;
 use crate::units::format_duration;
 
@@ -166,7 +166,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             let books = std::mem::take(&mut *lock(&o));
             let report = report(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup)?;
             // Stopped before the end by a signal (not by --stop-after): exit 130 after the report.
-            let signalled = ended < end && !stop.is_some_and(|d| started.elapsed() >= d);
+            let signalled = ended < end && stop.is_none_or(|d| started.elapsed() < d);
             return serve_report::finish(&report, opts, signalled);
         }
         let st = state.stats();
@@ -205,10 +205,10 @@ fn report(
     speedup: f64,
 ) -> Result<Report> {
     use crate::model::emitter::DeliveryState;
-    let delivering = |id: u32| {
-        outbox.is_some_and(|o| lock(o).outbox.emitter.state(id) == DeliveryState::Pending)
-    };
-    let rows = books.finish(log, ended, scenario.drain, delivering).map_err(Error::Internal)?;
+    let delivering =
+        |id: u32| outbox.is_some_and(|o| lock(o).outbox.emitter.state(id) == DeliveryState::Pending);
+    let rows =
+        books.finish(log, scenario.duration, ended, scenario.drain, delivering).map_err(Error::Internal)?;
     let mut lag = (0, 0, 0, 0);
     let rows = rows
         .iter()

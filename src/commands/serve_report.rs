@@ -52,7 +52,8 @@ impl ServeThreshold {
     pub fn parse(text: &str) -> Result<ServeThreshold> {
         let bad = |why: String| Error::Input(format!("--threshold `{text}`: {why}"));
         let op_at = text.find(['<', '>', '=', '!']).ok_or_else(|| bad(format!("no operator; {SHAPE}")))?;
-        let (target, _) = text[..op_at].trim().rsplit_once('.').ok_or_else(|| bad(format!("no `.METRIC`; {SHAPE}")))?;
+        let (target, _) =
+            text[..op_at].trim().rsplit_once('.').ok_or_else(|| bad(format!("no `.METRIC`; {SHAPE}")))?;
         let (target, proxy) = match target.trim() {
             "endpoint" => (Target::Endpoint, "webhook"),
             "client" => (Target::AnyClient, "poll"),
@@ -69,13 +70,23 @@ impl ServeThreshold {
                 crate::threshold::Malformed::NotApplicable { measure, .. } => format!(
                     "`{}` does not apply to {}",
                     measure.name(),
-                    if target == Target::Endpoint { "the endpoint: it makes no API requests" } else { "a client: it takes no webhooks" }
+                    if target == Target::Endpoint {
+                        "the endpoint: it makes no API requests"
+                    } else {
+                        "a client: it takes no webhooks"
+                    }
                 ),
                 why => why.to_string(),
             }),
             e => bad(e.to_string()),
         })?;
-        Ok(ServeThreshold { text: text.trim().to_string(), target, measure: t.measure, op: t.op, limit: t.limit })
+        Ok(ServeThreshold {
+            text: text.trim().to_string(),
+            target,
+            measure: t.measure,
+            op: t.op,
+            limit: t.limit,
+        })
     }
 
     fn matches(&self, label: &str) -> bool {
@@ -103,7 +114,9 @@ pub struct ReportOptions {
 fn scenario_duration(flag: &str, text: &str) -> Result<crate::units::Micros> {
     let d = parse_duration(text).map_err(|e| Error::Input(format!("{flag}: {e}")))?;
     if d > MAX_DURATION {
-        return Err(Error::Input(format!("{flag}: `{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")));
+        return Err(Error::Input(format!(
+            "{flag}: `{text}` is over a year; use at most `{MAX_DURATION_TEXT}`"
+        )));
     }
     Ok(d)
 }
@@ -129,7 +142,9 @@ impl ReportOptions {
         if let Some(text) = &args.duration {
             let d = scenario_duration("--duration", text)?;
             if d < SECOND {
-                return Err(Error::Input(format!("--duration: `{text}` is shorter than a second; give at least `1s`")));
+                return Err(Error::Input(format!(
+                    "--duration: `{text}` is shorter than a second; give at least `1s`"
+                )));
             }
             scenario.set_duration(d);
             let expected = scenario.expected_events();
@@ -143,7 +158,8 @@ impl ReportOptions {
             scenario.drain = scenario_duration("--drain", text)?;
             scenario.drain_explicit = true;
         }
-        let thresholds = out.threshold.iter().map(|t| ServeThreshold::parse(t)).collect::<Result<Vec<_>>>()?;
+        let thresholds =
+            out.threshold.iter().map(|t| ServeThreshold::parse(t)).collect::<Result<Vec<_>>>()?;
         if args.webhook_url.is_none() {
             if let Some(t) = thresholds.iter().find(|t| t.target == Target::Endpoint) {
                 return Err(Error::Input(format!(
@@ -178,7 +194,12 @@ pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Breach> {
         for row in rows {
             let actual = t.measure.of(row);
             if !actual.is_some_and(|a| t.op.holds(a, t.limit)) {
-                out.push(Breach { threshold: t.text.clone(), row: row.label.clone(), measure: t.measure, actual });
+                out.push(Breach {
+                    threshold: t.text.clone(),
+                    row: row.label.clone(),
+                    measure: t.measure,
+                    actual,
+                });
             }
         }
     }
@@ -204,7 +225,10 @@ mod tests {
     #[test]
     fn targets_and_metrics_parse() {
         let t = ServeThreshold::parse("client:ci-poller.p99<60s").unwrap();
-        assert_eq!((t.target, t.measure, t.op, t.limit), (Target::Client("ci-poller".into()), Measure::P99, Op::Lt, 60_000.0));
+        assert_eq!(
+            (t.target, t.measure, t.op, t.limit),
+            (Target::Client("ci-poller".into()), Measure::P99, Op::Lt, 60_000.0)
+        );
         let t = ServeThreshold::parse("client:a.b.missed==0").unwrap();
         assert_eq!(t.target, Target::Client("a.b".into()));
         assert_eq!(ServeThreshold::parse("endpoint.p99<2s").unwrap().target, Target::Endpoint);

@@ -169,6 +169,17 @@ pub async fn attempt(
     msg: &str,
     body: &[u8],
     timeout: std::time::Duration,
+) -> Outcome {
+    attempt_classified(client, target, msg, body, timeout).await.0
+}
+
+/// [`attempt`], also saying how it ended by kind (for `serve --report`'s books).
+pub async fn attempt_classified(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &str,
+    body: &[u8],
+    timeout: std::time::Duration,
 ) -> (Outcome, AttemptResult) {
     let ts = unix_now();
     let sig = target.secret.sign(msg, ts, body);
@@ -218,7 +229,7 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         }
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
         let sent = cx.clock.now();
-        let (outcome, kind) = attempt(&cx.client, &cx.target, &msg, &body, timeout).await;
+        let (outcome, kind) = attempt_classified(&cx.client, &cx.target, &msg, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
             if let Some(o) = &ob.observer {

@@ -343,14 +343,12 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
 ",
         retry / crate::units::MILLI
     );
-    // The state: the server, the next event id, the one-way delay stream, and the first frame.
+    // The state: the server, the next event id, the one-way delay stream, the first frame, the client.
     let frames = futures_util::stream::unfold(
-        (st, from, rng, Some(first)),
-        move |(st, id, mut rng, first)| {
-            let key = client.clone();
-            async move {
+        (st, from, rng, Some(first), client),
+        move |(st, id, mut rng, first, key)| async move {
             if let Some(f) = first {
-                return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None)));
+                return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None, key)));
             }
             let one_way = st.scenario.api.rtt.sample(&mut rng) / 2;
             match st.log.events().get(id as usize) {
@@ -360,7 +358,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                     let data = serde_json::to_string(&ev).unwrap_or_default();
                     let frame = format!("id: {}\nevent: {}\ndata: {data}\n\n", body::event_id(id), ev.kind);
                     st.streamed(&key, id, frame.len());
-                    Some((Ok(frame), (st, id + 1, rng, None)))
+                    Some((Ok(frame), (st, id + 1, rng, None, key)))
                 }
                 _ => {
                     // No event before the drop: hold the stream open until then, and close it.
@@ -370,7 +368,6 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                     st.clock.sleep_until(until.saturating_add(one_way)).await;
                     None
                 }
-            }
             }
         },
     );

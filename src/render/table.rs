@@ -250,7 +250,9 @@ pub fn delivery(report: &Report) -> Option<String> {
     if cells.is_empty() {
         return None;
     }
-    let header = vec!["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead"];
+    let header = vec![
+        "ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead",
+    ];
     let t = plain(header, cells);
     Some(format!("webhook endpoint: from sending a delivery until its 2xx; failed attempts by kind\n{t}\n"))
 }

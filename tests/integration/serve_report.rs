@@ -34,7 +34,8 @@ const SPEEDUP: f64 = 100.0;
 /// GET `path` with `X-Api-Key: key`; the status and the body.
 fn get(addr: &str, path: &str, key: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n").expect("write");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n")
+        .expect("write");
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -77,7 +78,8 @@ fn poller(addr: String, key: &'static str, interval: f64, limit: u32, buggy: boo
 
 /// The report validates against schema.json (its `client` and `endpoint` rows included).
 fn assert_schema(report: &serde_json::Value) {
-    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json")).unwrap();
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json"))
+        .unwrap();
     let v = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
     let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
@@ -121,12 +123,21 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
             let addr = addr.clone();
             std::thread::spawn(move || poller(addr, key, t, limit, buggy, until))
         });
+    let stream_addr = addr.clone();
+    let streamer = std::thread::spawn(move || {
+        // An SSE client: holds `/stream` open until the server goes away.
+        let mut s = TcpStream::connect(&stream_addr).expect("connect");
+        write!(s, "GET /stream HTTP/1.1\r\nHost: x\r\nX-Api-Key: streamer\r\n\r\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = s.read_to_end(&mut sink);
+    });
     for c in clients {
         c.join().unwrap();
     }
     let mut json = String::new();
     out.read_to_string(&mut json).unwrap();
     let status = child.wait().unwrap();
+    streamer.join().unwrap();
     assert_eq!(status.code(), Some(1), "the buggy client breaches missed==0");
     let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
     assert_eq!(report["engine"], "serve");
@@ -138,6 +149,7 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     let mean_s = ci["latency_ms"]["mean"].as_f64().unwrap() / 1000.0;
     assert!(rel(mean_s, 5.0 + 0.1) < 0.05, "mean detection latency {mean_s} s, expected 5.1 s");
     let requests = ci["requests"]["total"].as_f64().unwrap();
+    eprintln!("client:ci-poller: mean {mean_s} s, {requests} requests, {}", ci["events"]);
     assert!(rel(requests, 1200.0 / 10.0) <= 0.01, "{requests} requests, expected 120");
     assert_eq!(ci["events"]["missed"], 0);
     assert!((ci["rate_limit"]["peak_use"].as_f64().unwrap() - 0.2).abs() < 0.01, "{ci}");
@@ -158,8 +170,14 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     let check = hookbench(&["check", saved, "--baseline", saved]);
     assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
 
+    // The stream's frames are its detections: one one-way delay (50 ms) after each event.
+    let sse = row(&report, "client:streamer");
+    assert_eq!(sse["events"]["missed"], 0, "{sse}");
+    assert_eq!(sse["requests"]["total"], 1, "{sse}");
+    assert!(sse["latency_ms"]["p50"].as_f64().unwrap() < 1000.0, "{sse}");
+
     // One row per key, and conservation in each.
-    assert_eq!(report["strategies"].as_array().unwrap().len(), 3);
+    assert_eq!(report["strategies"].as_array().unwrap().len(), 4);
     for r in report["strategies"].as_array().unwrap() {
         let e = &r["events"];
         let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
@@ -296,6 +314,7 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
     assert!(total > 50);
     assert_eq!(ep["events"]["detected"], total, "{ep}");
     assert!(ep["ack_ms"]["p50"].as_f64().is_some(), "ack latency reported: {ep}");
+    eprintln!("endpoint: ack {} latency {}", ep["ack_ms"], ep["latency_ms"]);
     // Detection is the fetch: at least the 500 ms delay plus the fetch's 100 ms round trip.
     assert!(ep["latency_ms"]["p50"].as_f64().unwrap() >= 600.0, "{ep}");
     assert!(ep["latency_ms"]["mean"].as_f64().unwrap() >= 600.0, "{ep}");
@@ -334,7 +353,11 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
     let delivered = ep["webhooks"]["delivered"].as_u64().unwrap();
     assert_eq!(ep["webhooks"]["attempts"].as_u64().unwrap(), delivered + failed, "{ep}");
     // Nothing lost: every event delivered, or still due a retry (svix: 5s, 5m, 30m, 2h, ...).
-    assert_eq!((ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()), (Some(0), Some(0)), "{ep}");
+    assert_eq!(
+        (ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()),
+        (Some(0), Some(0)),
+        "{ep}"
+    );
     let in_flight = ep["events"]["in_flight"].as_u64().unwrap();
     assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
     assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
