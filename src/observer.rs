@@ -414,6 +414,31 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_carries_its_page_its_event_or_the_event_behind_a_resource_state() {
+        let resp = |status, body| Response {
+            status,
+            body,
+            etag: None,
+            retry_after: None,
+            poll_interval: None,
+            rate: None,
+            bytes_up: 1,
+            bytes_down: 2,
+            hold: 0,
+        };
+        let page = Body::Page { first: 3, count: 4, has_more: false, next: 7 };
+        assert_eq!(Answer::of(&resp(Status::Ok, page), 9, true).carried, 3..7);
+        let one = Answer::of(&resp(Status::Ok, Body::Event(5)), 9, true);
+        assert_eq!((one.carried, one.by_id), (5..6, true));
+        let state = Body::Resource { id: 0, latest: Some(2), version: 3 };
+        let r = Answer::of(&resp(Status::Ok, state), 9, true);
+        assert_eq!((r.carried, r.by_id), (2..3, false));
+        let none = Body::Resource { id: 0, latest: None, version: 0 };
+        assert!(Answer::of(&resp(Status::Ok, none), 9, true).carried.is_empty());
+        assert!(Answer::of(&resp(Status::TooManyRequests, Body::Empty), 9, true).carried.is_empty());
+    }
+
+    #[test]
     fn the_endpoint_detects_by_its_follow_up_fetch_else_by_the_ack() {
         let log = log();
         let mut o = Observer::new(true);
