@@ -133,6 +133,7 @@ impl ReportOptions {
                 (out.format.is_some(), "--format"),
                 (out.output.is_some(), "--output"),
                 (!out.threshold.is_empty(), "--threshold"),
+                (out.quiet, "--quiet"),
             ];
             if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
                 return Err(Error::Input(format!("{flag} applies to `serve --report` only; add --report")));
