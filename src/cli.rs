@@ -114,6 +114,23 @@ pub struct ServeArgs {
     /// Override the scenario's seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Measure the clients (by `X-Api-Key`) and the webhook endpoint pointed at this server, and
+    /// end with a report table: one row per client (`client:KEY`) and one for the endpoint
+    /// (`endpoint`). The run ends after the event window and the drain (scenario time), at
+    /// `--stop-after`, or at Ctrl-C/SIGTERM (the report then covers what ran).
+    #[arg(long)]
+    pub report: bool,
+    /// With --report: the scenario span of event arrivals, e.g. `10m` [default: the scenario's].
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// With --report: how long after the window late fetches and retries still count
+    /// (scenario time) [default: the scenario's drain].
+    #[arg(long, value_name = "DURATION")]
+    pub drain: Option<String>,
+    /// With --report: output, format and thresholds (`client:KEY.p99<60s`, `endpoint.p99<2s`,
+    /// `client:KEY.missed==0`).
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `hookbench receive`.

@@ -45,6 +45,7 @@ pub mod live;
 pub mod measure;
 pub mod metrics;
 pub mod model;
+pub mod observer;
 pub mod out;
 pub mod queue;
 pub mod quote;

@@ -124,6 +124,12 @@ pub struct StrategyReport {
     pub bytes: Bytes,
     /// Window costs scaled to a day.
     pub per_day: PerDay,
+    /// `serve --report`'s webhook endpoint row: delivery request sent → 2xx, scenario time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_ms: Option<LatencyMs>,
+    /// `serve --report`'s webhook endpoint row: failed delivery attempts by kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<crate::observer::Failures>,
 }
 
 /// Detection latency, milliseconds; null when nothing was detected.
@@ -293,6 +299,39 @@ impl StrategyReport {
         effective: Option<Micros>,
         peak_use: Option<f64>,
     ) -> Self {
+        let applies = Applies::of(spec.kind, scenario.api.rate_limit.is_some());
+        let row = Self::build(spec.kind.name(), spec.label(), applies, scenario, out, peak_use);
+        StrategyReport {
+            interval_s: spec.interval.map(secs_f),
+            effective_interval_s: effective.map(secs_f),
+            ..row
+        }
+    }
+
+    /// A row of `serve --report`: a client (`client:KEY`, API figures) or the webhook endpoint
+    /// (`endpoint`, delivery figures, `ack_ms` and `failures`).
+    pub fn observed(row: &crate::observer::ObservedRow, scenario: &Scenario, peak_use: Option<f64>) -> Self {
+        let endpoint = row.ack.is_some();
+        let applies = Applies {
+            api: !endpoint,
+            webhooks: endpoint,
+            quota: !endpoint && scenario.api.rate_limit.is_some(),
+        };
+        let name = if endpoint { crate::observer::ENDPOINT } else { "client" };
+        let mut r = Self::build(name, row.label.clone(), applies, scenario, &row.outcome, peak_use);
+        r.ack_ms = row.ack.as_ref().map(|a| LatencyMs::of(&a.hist, a.sum_us, a.max_us, a.count));
+        r.failures = row.failures;
+        r
+    }
+
+    fn build(
+        name: &str,
+        label: String,
+        applies: Applies,
+        scenario: &Scenario,
+        out: &Outcome,
+        peak_use: Option<f64>,
+    ) -> Self {
         let latency_ms = LatencyMs::of(&out.hist, out.sum_us, out.max_us, out.events.detected);
         let processed_ms =
             out.processed.as_ref().map(|p| LatencyMs::of(&p.hist, p.sum_us, p.max_us, p.count));
@@ -303,14 +342,13 @@ impl StrategyReport {
         });
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
-        let applies = Applies::of(spec.kind, quota.is_some());
         let api = |n: u64| applies.api.then_some(n);
         let hook = |n: u64| applies.webhooks.then_some(n);
         StrategyReport {
-            name: spec.kind.name().to_string(),
-            interval_s: spec.interval.map(secs_f),
-            effective_interval_s: effective.map(secs_f),
-            label: spec.label(),
+            name: name.to_string(),
+            interval_s: None,
+            effective_interval_s: None,
+            label,
             latency_ms,
             processed_ms,
             processing,
@@ -343,6 +381,8 @@ impl StrategyReport {
                 bytes: (out.bytes_received + out.bytes_sent) as f64 * scale,
                 webhook_attempts: hook(out.webhooks.attempts).map(|n| n as f64 * scale),
             },
+            ack_ms: None,
+            failures: None,
         }
     }
 }

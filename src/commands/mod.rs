@@ -11,6 +11,7 @@ pub mod completions;
 pub mod receive;
 pub mod scenarios;
 pub mod serve;
+pub mod serve_report;
 pub mod sweep;
 
 use std::path::Path;

@@ -4,8 +4,9 @@
 //! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
 //! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use super::serve_report::{self, ReportOptions};
 use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
 use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
@@ -17,7 +18,9 @@ use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
+use crate::observer::Observer;
 use crate::render::text::{escape, redact_url};
+use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::DEFAULT;
 use crate::units::format_duration;
 
@@ -103,6 +106,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    let reporting = ReportOptions::from_args(&args, &mut scenario)?;
     let speedup = check_speedup(args.speedup)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;
     let limits = limits(&args.server)?;
@@ -132,6 +136,13 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .collect();
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
         let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
+        let observer = reporting.is_some().then(|| Arc::new(Mutex::new(Observer::new(outbox.is_some()))));
+        if let Some(o) = &observer {
+            state.observe(o.clone());
+            if let Some(ob) = &outbox {
+                lock(ob).observer = Some(o.clone());
+            }
+        }
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
         print(&format!(
             "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
@@ -140,7 +151,24 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             format_duration(scenario.duration),
         ))?;
         let started = std::time::Instant::now();
-        crate::live::serve::serve(listener, source::router(state.clone()), limits, until_stopped(stop)).await;
+        // A measured run ends by itself after the window and the drain.
+        let end = scenario.duration.saturating_add(scenario.drain);
+        let measured = observer.is_some();
+        let stopped = async {
+            tokio::select! {
+                _ = until_stopped(stop) => {}
+                _ = clock.sleep_until(end), if measured => {}
+            }
+        };
+        crate::live::serve::serve(listener, source::router(state.clone()), limits, stopped).await;
+        if let (Some(o), Some(opts)) = (observer, &reporting) {
+            let ended = clock.now().min(end);
+            let books = std::mem::take(&mut *lock(&o));
+            let report = report(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup)?;
+            // Stopped before the end by a signal (not by --stop-after): exit 130 after the report.
+            let signalled = ended < end && stop.is_none_or(|d| started.elapsed() < d);
+            return serve_report::finish(&report, opts, signalled);
+        }
         let st = state.stats();
         let now = clock.now();
         let happened = log.events().partition_point(|e| e.at <= now);
@@ -162,4 +190,63 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         ))?;
         Ok(0)
     })
+}
+
+/// Settles the observer's books at scenario time `ended` into the report of a measured run.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    scenario: &crate::scenario::Scenario,
+    log: &EventLog,
+    state: &source::SourceState,
+    outbox: Option<&Arc<Mutex<crate::live::emitter::LiveOutbox>>>,
+    books: Observer,
+    ended: crate::units::Micros,
+    started: std::time::Instant,
+    speedup: f64,
+) -> Result<Report> {
+    use crate::model::emitter::DeliveryState;
+    let delivering =
+        |id: u32| outbox.is_some_and(|o| lock(o).outbox.emitter.state(id) == DeliveryState::Pending);
+    let rows =
+        books.finish(log, scenario.duration, ended, scenario.drain, delivering).map_err(Error::Internal)?;
+    let mut lag = (0, 0, 0, 0);
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let key = row.label.strip_prefix("client:");
+            let mut r = StrategyReport::observed(row, scenario, key.and_then(|k| state.peak_use(k)));
+            if let (None, Some(o)) = (key, outbox) {
+                // The delivery counts are the model's (the outbox), not the observer's.
+                let ob = lock(o);
+                let c = ob.outbox.counts;
+                r.webhooks = crate::report::Webhooks {
+                    attempts: Some(c.attempts),
+                    delivered: Some(c.delivered),
+                    failed: Some(c.failed),
+                    retried: Some(c.retried),
+                    dead_lettered: Some(c.dead_lettered),
+                };
+                let (p50, p99, max) = ob.lag.summary();
+                lag = (p50, p99, max, ob.lag.count());
+            }
+            r
+        })
+        .collect();
+    let ms = |us: crate::units::Micros| us as f64 / crate::units::MILLI as f64;
+    let live = LiveInfo {
+        speedup,
+        timer_resolution_ms: 0.1 * speedup,
+        distortion: crate::live::engine::distortion(speedup),
+        lag_ms: LagMs { p50: ms(lag.0), p99: ms(lag.1), max: ms(lag.2) },
+        wakeups: lag.3,
+        ended_s: crate::report::secs_f(ended),
+    };
+    let happened = log.events().partition_point(|e| e.at <= ended) as u64;
+    let mut report = crate::engine::assemble("serve", scenario, happened, 0, started, Some(live), rows);
+    let end = scenario.duration.saturating_add(scenario.drain);
+    if ended < end {
+        report.run.partial = true;
+        report.run.covered_s = Some(crate::report::secs_f(ended));
+    }
+    Ok(report)
 }

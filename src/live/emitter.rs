@@ -17,6 +17,7 @@ use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 use crate::model::signature::Secret;
 use crate::model::source::EventLog;
+use crate::observer::{AttemptResult, Observer};
 use crate::scenario::{Payload, Scenario};
 use crate::units::Micros;
 
@@ -32,6 +33,8 @@ pub struct LiveOutbox {
     pub lag: Lag,
     /// The provider's pipeline caps (`max_in_flight`, `throughput`) as real waits.
     pub pacer: Arc<Pacer>,
+    /// Told of every attempt's result (`serve --report`); it keeps the books.
+    pub observer: Option<Arc<Mutex<Observer>>>,
 }
 
 /// The provider's delivery pipeline over real time: at most `max_in_flight` attempts out at once
@@ -83,6 +86,7 @@ impl LiveOutbox {
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
             lag: Lag::default(),
             pacer: Arc::new(Pacer::new(scenario)),
+            observer: None,
         }))
     }
 }
@@ -134,6 +138,18 @@ pub async fn run(cx: Emitting) {
     }
 }
 
+/// How one HTTP attempt ended, by kind (for the observer's books).
+fn result_of(result: &Result<reqwest::Response, reqwest::Error>) -> AttemptResult {
+    match result {
+        Ok(r) if r.status().is_success() => AttemptResult::Acked,
+        Ok(r) if r.status().as_u16() == 410 => AttemptResult::Gone,
+        Ok(r) if r.status().is_server_error() => AttemptResult::ServerError,
+        Ok(_) => AttemptResult::ClientError,
+        Err(e) if e.is_timeout() => AttemptResult::Timeout,
+        Err(_) => AttemptResult::Refused,
+    }
+}
+
 /// How one HTTP attempt ended.
 fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> Outcome {
     match result {
@@ -154,6 +170,17 @@ pub async fn attempt(
     body: &[u8],
     timeout: std::time::Duration,
 ) -> Outcome {
+    attempt_classified(client, target, msg, body, timeout).await.0
+}
+
+/// [`attempt`], also saying how it ended by kind (for `serve --report`'s books).
+pub async fn attempt_classified(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &str,
+    body: &[u8],
+    timeout: std::time::Duration,
+) -> (Outcome, AttemptResult) {
     let ts = unix_now();
     let sig = target.secret.sign(msg, ts, body);
     let result = client
@@ -166,7 +193,8 @@ pub async fn attempt(
         .body(body.to_vec())
         .send()
         .await;
-    outcome_of(result)
+    let kind = result_of(&result);
+    (outcome_of(result), kind)
 }
 
 async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
@@ -200,9 +228,13 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
             }
         }
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
-        let outcome = attempt(&cx.client, &cx.target, &msg, &body, timeout).await;
+        let sent = cx.clock.now();
+        let (outcome, kind) = attempt_classified(&cx.client, &cx.target, &msg, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
+            if let Some(o) = &ob.observer {
+                lock(o).attempt(id, sent, cx.clock.now(), kind);
+            }
             let LiveOutbox { outbox, rng, .. } = &mut *ob;
             outbox.end(id, n, outcome, cx.clock.now(), rng)
         };

@@ -38,6 +38,7 @@ use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
 use crate::model::ratelimit;
 use crate::model::source::EventLog;
+use crate::observer::{Answer, Observer};
 use crate::scenario::Scenario;
 use crate::units::SECOND;
 
@@ -77,6 +78,7 @@ pub struct SourceState {
     max_clients: usize,
     stats: Mutex<ServeStats>,
     emitters: Mutex<Vec<(String, Arc<Mutex<LiveOutbox>>)>>,
+    observer: std::sync::OnceLock<Arc<Mutex<Observer>>>,
 }
 
 impl SourceState {
@@ -100,12 +102,26 @@ impl SourceState {
             max_clients: max_clients.max(1),
             stats: Mutex::new(ServeStats::default()),
             emitters: Mutex::new(Vec::new()),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
     /// Lists an emitter's dead letters under `GET /dead-letters`.
     pub fn register_emitter(&self, name: &str, emitter: Arc<Mutex<LiveOutbox>>) {
         lock(&self.emitters).push((name.to_string(), emitter));
+    }
+
+    /// Reports every answer (and stream frame) served from now on to `observer`
+    /// (`serve --report`); the books are the observer's.
+    pub fn observe(&self, observer: Arc<Mutex<Observer>>) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// A stream frame of event `id`, `bytes` long, reached `client` now.
+    fn streamed(&self, client: &str, id: u32, bytes: usize) {
+        if let Some(o) = self.observer.get() {
+            lock(o).streamed(client, id, self.clock.now(), bytes as u64);
+        }
     }
 
     /// What the server answered so far.
@@ -156,6 +172,9 @@ impl SourceState {
         let resp = c.api.handle(&self.log, now, req, billable);
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
+        if let Some(o) = self.observer.get() {
+            lock(o).answered(client, &Answer::of(&resp, now + resp.hold + rtt, billable));
+        }
         let mut st = lock(&self.stats);
         st.requests += 1;
         match resp.status {
@@ -325,12 +344,12 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
 ",
         retry / crate::units::MILLI
     );
-    // The state: the server, the next event id, the one-way delay stream, and the first frame.
+    // The state: the server, the next event id, the one-way delay stream, the first frame, the client.
     let frames = futures_util::stream::unfold(
-        (st, from, rng, Some(first)),
-        move |(st, id, mut rng, first)| async move {
+        (st, from, rng, Some(first), client),
+        move |(st, id, mut rng, first, key)| async move {
             if let Some(f) = first {
-                return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None)));
+                return Some((Ok::<_, std::convert::Infallible>(f), (st, id, rng, None, key)));
             }
             let one_way = st.scenario.api.rtt.sample(&mut rng) / 2;
             match st.log.events().get(id as usize) {
@@ -339,7 +358,8 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                     let ev = body::event(&st.scenario, &st.log, &st.clock, id);
                     let data = serde_json::to_string(&ev).unwrap_or_default();
                     let frame = format!("id: {}\nevent: {}\ndata: {data}\n\n", body::event_id(id), ev.kind);
-                    Some((Ok(frame), (st, id + 1, rng, None)))
+                    st.streamed(&key, id, frame.len());
+                    Some((Ok(frame), (st, id + 1, rng, None, key)))
                 }
                 _ => {
                     // No event before the drop: hold the stream open until then, and close it.

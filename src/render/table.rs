@@ -175,6 +175,10 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
         out.push_str(&p);
     }
+    if let Some(d) = delivery(report) {
+        out.push('\n');
+        out.push_str(&d);
+    }
 
     let mut notes = notes(report);
     notes.push(LEGEND.into());
@@ -215,6 +219,42 @@ pub fn processing(report: &Report) -> Option<String> {
     Some(format!(
         "processing at the receiver ({workers}, {ack}): from the event until its processing finished\n{t}\n"
     ))
+}
+
+/// `serve --report`'s endpoint rows: ack latency (delivery sent → 2xx) and failed attempts by
+/// kind.
+pub fn delivery(report: &Report) -> Option<String> {
+    let count = |n: u64| compact(n as f64);
+    let cells: Vec<Vec<String>> = report
+        .strategies
+        .iter()
+        .filter_map(|s| {
+            let (a, f) = (s.ack_ms.as_ref()?, s.failures?);
+            let hooks = |v: Option<u64>| v.map_or("—".into(), count);
+            Some(vec![
+                s.label.clone(),
+                lat(a.mean),
+                lat(a.p50),
+                lat(a.p99),
+                lat(a.max),
+                count(f.server_error),
+                count(f.client_error),
+                count(f.gone),
+                count(f.timeout),
+                count(f.refused),
+                hooks(s.webhooks.retried),
+                hooks(s.webhooks.dead_lettered),
+            ])
+        })
+        .collect();
+    if cells.is_empty() {
+        return None;
+    }
+    let header = vec![
+        "ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead",
+    ];
+    let t = plain(header, cells);
+    Some(format!("webhook endpoint: from sending a delivery until its 2xx; failed attempts by kind\n{t}\n"))
 }
 
 /// A table in the house style: a rule under the header, no borders, the first column (the row

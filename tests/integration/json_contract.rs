@@ -107,8 +107,15 @@ fn output_file_gets_json_and_stdout_the_table() {
 
 #[test]
 fn a_trace_cut_short_by_duration_reports_its_true_rate() {
-    let out =
-        hookbench(&["compare", "--scenario", "examples/trace.toml", "--duration", "30m", "--format", "json"]);
+    let out = hookbench(&[
+        "compare",
+        "--scenario",
+        "examples/scenarios/trace.toml",
+        "--duration",
+        "30m",
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", text(&out).1);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let events = v["run"]["events"].as_f64().unwrap();

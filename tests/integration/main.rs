@@ -17,6 +17,7 @@ mod live_servers;
 mod numbers;
 mod profiles;
 mod rate_limits;
+mod serve_report;
 mod strategies;
 mod structure;
 mod util;

@@ -174,7 +174,7 @@ fn trace_scenarios_run_from_the_command_line_and_bad_rows_name_their_line() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("orders.csv") && stderr.contains("line 3"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    let out = hookbench(&["scenarios", "validate", "examples/trace.toml"]);
+    let out = hookbench(&["scenarios", "validate", "examples/scenarios/trace.toml"]);
     assert!(out.status.success(), "{}", text(&out).1);
 }
 

@@ -112,7 +112,7 @@ fn json_output_validates_against_schema_json() {
             "json",
         ][..],
         &["compare", "--duration", "1h", "--strategies", "long-poll,sse,poll-adaptive", "-f", "json"][..],
-        &["compare", "--scenario", "examples/trace.toml", "-f", "json"][..],
+        &["compare", "--scenario", "examples/scenarios/trace.toml", "-f", "json"][..],
     ] {
         let out = hookbench(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out).1);

@@ -1,0 +1,364 @@
+//! `serve --report`: the user's own pollers measured by the server they poll (issue 16).
+//!
+//! Each test starts `hookbench serve --report` on loopback with a sped-up scenario, runs small
+//! in-test clients against it (plain HTTP/1.1 over `TcpStream`, as any user's code would), and
+//! reads the JSON report the server prints when the run ends by itself. Every figure asserted
+//! is in scenario time.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::util::{hookbench, rel, start_serve, temp_dir, text};
+
+/// A scenario with a fixed round trip: 6000 events an hour, a 600/h quota, no webhook faults.
+const SCENARIO: &str = r#"
+name = "serve-report"
+duration = "20m"
+seed = 7
+[events]
+rate = "6000/h"
+resources = 50
+payload_bytes = 200
+[api]
+rtt = "100ms"
+rate_limit = "600/h"
+page_size = 100
+[webhook]
+delay = "0s"
+retry = "svix"
+"#;
+
+const SPEEDUP: f64 = 100.0;
+
+/// GET `path` with `X-Api-Key: key`; the status and the body.
+fn get(addr: &str, path: &str, key: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+/// A poller every `interval` (scenario time) until `until` (wall); `buggy` never leaves the
+/// first page of a backlog (it keeps its cursor while `has_more`), `limit` is its page size.
+fn poller(addr: String, key: &'static str, interval: f64, limit: u32, buggy: bool, until: Instant) {
+    let tick = Duration::from_secs_f64(interval / SPEEDUP);
+    let start = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut k = 0u32;
+    while Instant::now() < until {
+        loop {
+            let after = cursor.as_ref().map_or(String::new(), |c| format!("&after={c}"));
+            let (status, body) = get(&addr, &format!("/events?limit={limit}{after}"), key);
+            if status != 200 {
+                break;
+            }
+            let page: serde_json::Value = serde_json::from_str(&body).expect("a JSON page");
+            let more = page["has_more"].as_bool().unwrap_or(false);
+            if buggy && more {
+                break; // the bug: the rest of the backlog is never read
+            }
+            if let Some(c) = page["next_cursor"].as_str() {
+                cursor = Some(c.to_string());
+            }
+            if !more {
+                break;
+            }
+        }
+        k += 1;
+        if let Some(wait) = (start + tick * k).checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// The report validates against schema.json (its `client` and `endpoint` rows included).
+fn assert_schema(report: &serde_json::Value) {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json"))
+        .unwrap();
+    let v = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+fn row<'a>(report: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+    report["strategies"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["label"] == label))
+        .unwrap_or_else(|| panic!("no row {label} in {report}"))
+}
+
+#[test]
+fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
+    let dir = temp_dir("serve-report");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, SCENARIO).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "30s",
+        "--format",
+        "json",
+        "--threshold",
+        "client:ci-poller.missed==0",
+        "--threshold",
+        "client:buggy.missed==0",
+        "--stop-after",
+        "2m",
+    ]);
+    // The window (20 m) and the drain (30 s) take 12.3 s of wall time at 100×.
+    let until = Instant::now() + Duration::from_secs_f64((20.0 * 60.0 + 25.0) / SPEEDUP);
+    let clients = [("ci-poller", 10.0, 100, false), ("buggy", 10.0, 5, true), ("greedy", 1.0, 100, false)]
+        .map(|(key, t, limit, buggy)| {
+            let addr = addr.clone();
+            std::thread::spawn(move || poller(addr, key, t, limit, buggy, until))
+        });
+    let stream_addr = addr.clone();
+    let streamer = std::thread::spawn(move || {
+        // An SSE client: holds `/stream` open until the server goes away.
+        let mut s = TcpStream::connect(&stream_addr).expect("connect");
+        write!(s, "GET /stream HTTP/1.1\r\nHost: x\r\nX-Api-Key: streamer\r\n\r\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = s.read_to_end(&mut sink);
+    });
+    for c in clients {
+        c.join().unwrap();
+    }
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    let status = child.wait().unwrap();
+    streamer.join().unwrap();
+    assert_eq!(status.code(), Some(1), "the buggy client breaches missed==0");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(report["engine"], "serve");
+    assert_schema(&report);
+    assert!(report["run"].get("partial").is_none(), "the run ended by itself");
+
+    // The naive poller at T = 10 s: mean latency T/2 + the 100 ms round trip; duration/T requests.
+    let ci = row(&report, "client:ci-poller");
+    let mean_s = ci["latency_ms"]["mean"].as_f64().unwrap() / 1000.0;
+    assert!(rel(mean_s, 5.0 + 0.1) < 0.05, "mean detection latency {mean_s} s, expected 5.1 s");
+    let requests = ci["requests"]["total"].as_f64().unwrap();
+    eprintln!("client:ci-poller: mean {mean_s} s, {requests} requests, {}", ci["events"]);
+    assert!(rel(requests, 1200.0 / 10.0) <= 0.01, "{requests} requests, expected 120");
+    assert_eq!(ci["events"]["missed"], 0);
+    assert!((ci["rate_limit"]["peak_use"].as_f64().unwrap() - 0.2).abs() < 0.01, "{ci}");
+
+    // The buggy poller misses what lay beyond its first page.
+    let buggy = row(&report, "client:buggy");
+    assert!(buggy["events"]["missed"].as_u64().unwrap() > 0, "{buggy}");
+
+    // The greedy poller (1 s against a 600/h quota) meets 429s and is held back by them.
+    let greedy = row(&report, "client:greedy");
+    assert!(greedy["requests"]["throttled"].as_u64().unwrap() > 100, "{greedy}");
+    assert!(greedy["rate_limit"]["throttled_s"].as_f64().unwrap() > 60.0, "{greedy}");
+
+    // `check --baseline` takes a serve report: identical files pass.
+    let saved = dir.join("result.json");
+    std::fs::write(&saved, &json).unwrap();
+    let saved = saved.to_str().unwrap();
+    let check = hookbench(&["check", saved, "--baseline", saved]);
+    assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
+
+    // The stream's frames are its detections: one one-way delay (50 ms) after each event.
+    let sse = row(&report, "client:streamer");
+    assert_eq!(sse["events"]["missed"], 0, "{sse}");
+    assert_eq!(sse["requests"]["total"], 1, "{sse}");
+    assert!(sse["latency_ms"]["p50"].as_f64().unwrap() < 1000.0, "{sse}");
+
+    // One row per key, and conservation in each.
+    assert_eq!(report["strategies"].as_array().unwrap().len(), 4);
+    for r in report["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
+        assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+    }
+}
+
+#[test]
+fn sigterm_ends_the_run_and_still_prints_the_report() {
+    let (mut child, mut out, addr) =
+        start_serve(&["--addr", "127.0.0.1:0", "--speedup", "10", "--report", "--format", "json"]);
+    let (status, _) = get(&addr, "/events", "early");
+    assert_eq!(status, 200);
+    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(report["run"]["partial"], true);
+    assert_eq!(row(&report, "client:early")["requests"]["total"], 1);
+}
+
+#[test]
+fn report_flags_are_checked_before_serving() {
+    for (args, needle) in [
+        (vec!["--format", "json"], "--format applies to `serve --report` only"),
+        (vec!["--report", "--threshold", "poll.p99<1s"], "no row `poll`"),
+        (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
+        (vec!["--report", "--drain", "soon"], "--drain"),
+        (vec!["--report", "--duration", "10ms"], "shorter than a second"),
+    ] {
+        let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--stop-after", "1s"];
+        all.extend(args.iter().copied());
+        let out = hookbench(&all);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(err.contains(needle), "{all:?}: {err}");
+    }
+}
+
+#[path = "../../examples/webhook_receiver.rs"]
+#[allow(dead_code)]
+mod webhook_receiver;
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// A short webhook scenario: a fixed 500 ms delivery delay and 100 ms round trip, svix retries.
+const HOOKS: &str = r#"
+name = "serve-report-hooks"
+duration = "10m"
+seed = 3
+[events]
+rate = "600/h"
+resources = 20
+payload_bytes = 100
+[api]
+rtt = "100ms"
+[webhook]
+delay = "500ms"
+timeout = "15s"
+retry = "svix"
+payload = "thin"
+"#;
+
+/// Serves `router` on loopback from a runtime of its own; returns its address.
+fn spawn_receiver(router: impl FnOnce(String) -> axum::Router + Send + 'static, api: String) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            let _ = axum::serve(listener, router(api)).await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Runs `serve --report` with webhooks to a receiver built by `router` (given the API's
+/// address); returns the exit code and the JSON report.
+fn serve_with_receiver(
+    drain: &str,
+    router: impl FnOnce(String) -> axum::Router + Send + 'static,
+) -> (Option<i32>, serde_json::Value, String) {
+    let dir = temp_dir(&format!("serve-report-hooks-{drain}"));
+    let file = dir.join("s.toml");
+    std::fs::write(&file, HOOKS).unwrap();
+    let result = dir.join("result.json");
+    // The API's port is chosen first so that the receiver knows where to fetch.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("127.0.0.1:{port}");
+    let hook = spawn_receiver(router, format!("http://{api}"));
+    let (mut child, mut out, _) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        &api,
+        "--speedup",
+        "1000",
+        "--webhook-url",
+        &format!("http://{hook}/webhook"),
+        "--secret",
+        SECRET,
+        "--report",
+        "--drain",
+        drain,
+        "--output",
+        result.to_str().unwrap(),
+        "--threshold",
+        "endpoint.missed==0",
+        "--stop-after",
+        "1m",
+    ]);
+    let mut table = String::new();
+    out.read_to_string(&mut table).unwrap();
+    let code = child.wait().unwrap().code();
+    let json = std::fs::read_to_string(&result).unwrap_or_else(|e| panic!("{e}: {table}"));
+    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")), table)
+}
+
+#[test]
+fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
+    let (code, report, table) = serve_with_receiver("1m", |api| {
+        webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
+    });
+    assert_eq!(code, Some(0), "{report}");
+    // The table has the clients' and the endpoint's rows, and the endpoint's ack figures.
+    assert!(table.contains("client:receiver") && table.contains("\nendpoint "), "{table}");
+    assert!(table.contains("webhook endpoint: from sending a delivery until its 2xx"), "{table}");
+    assert_schema(&report);
+    let ep = row(&report, "endpoint");
+    let total = ep["events"]["total"].as_u64().unwrap();
+    assert!(total > 50);
+    assert_eq!(ep["events"]["detected"], total, "{ep}");
+    assert!(ep["ack_ms"]["p50"].as_f64().is_some(), "ack latency reported: {ep}");
+    eprintln!("endpoint: ack {} latency {}", ep["ack_ms"], ep["latency_ms"]);
+    // Detection is the fetch: at least the 500 ms delay plus the fetch's 100 ms round trip.
+    assert!(ep["latency_ms"]["p50"].as_f64().unwrap() >= 600.0, "{ep}");
+    assert!(ep["latency_ms"]["mean"].as_f64().unwrap() >= 600.0, "{ep}");
+    let fetcher = row(&report, "client:receiver");
+    assert_eq!(fetcher["events"]["detected"], total, "{fetcher}");
+    assert_eq!(ep["webhooks"]["attempts"], ep["webhooks"]["delivered"], "{ep}");
+}
+
+#[test]
+fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (code, report, _) = serve_with_receiver("45m", |_| {
+        let n = std::sync::Arc::new(AtomicU64::new(0));
+        axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(move || {
+                let n = n.clone();
+                async move {
+                    if n.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        )
+    });
+    assert_eq!(code, Some(0), "{report}");
+    let ep = row(&report, "endpoint");
+    let total = ep["events"]["total"].as_u64().unwrap();
+    let failed = ep["failures"]["server_error"].as_u64().unwrap();
+    assert!(failed > 10, "{ep}");
+    assert_eq!(ep["webhooks"]["failed"].as_u64().unwrap(), failed, "{ep}");
+    let retried = ep["webhooks"]["retried"].as_u64().unwrap();
+    assert!(retried > 10 && retried <= failed, "{ep}");
+    let delivered = ep["webhooks"]["delivered"].as_u64().unwrap();
+    assert_eq!(ep["webhooks"]["attempts"].as_u64().unwrap(), delivered + failed, "{ep}");
+    // Nothing lost: every event delivered, or still due a retry (svix: 5s, 5m, 30m, 2h, ...).
+    assert_eq!(
+        (ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()),
+        (Some(0), Some(0)),
+        "{ep}"
+    );
+    let in_flight = ep["events"]["in_flight"].as_u64().unwrap();
+    assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
+    assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
+}
