@@ -209,6 +209,13 @@ pub struct CompareArgs {
     /// Live engine: virtual seconds per wall-clock second [default: so the run takes about a minute].
     #[arg(long, value_name = "N")]
     pub speedup: Option<f64>,
+    /// Sim engine: run N independent replications (seeds derived from the scenario's) and report
+    /// every figure as the mean with its 95% confidence interval. 1 is a single run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub replications: u32,
+    /// Sim engine: worker threads [default: every core]. Results do not depend on it.
+    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
+    pub jobs: Option<usize>,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -40,6 +40,10 @@ pub struct CompareOptions {
     /// The speed-up was chosen by hookbench (no `--speedup`): a run that falls behind is run
     /// again once, slower, instead of failing.
     pub auto_speedup: bool,
+    /// Sim replications (1: a single run).
+    pub replications: u32,
+    /// Sim worker threads.
+    pub jobs: usize,
 }
 
 /// Parses a comma-separated list of poll intervals.
@@ -97,7 +101,9 @@ impl CompareOptions {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        guard_run_size(&scenario, &specs)?;
+        let replications = check_replications(args.replications, args.engine)?;
+        let jobs = check_jobs(args.jobs)?;
+        guard_run_size(&scenario, &specs, replications)?;
         let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
         let format = output_format(args.out.format, args.out.output.as_deref())?;
         let speedup = match (args.engine, args.speedup) {
@@ -122,6 +128,8 @@ impl CompareOptions {
             engine: args.engine,
             speedup,
             auto_speedup: args.speedup.is_none(),
+            replications,
+            jobs,
         })
     }
 }
@@ -157,9 +165,37 @@ pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
     Ok(scenario)
 }
 
+/// The most replications a run may have.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// Validates `--replications`: 1 to [`MAX_REPLICATIONS`], and more than 1 only in the sim.
+pub fn check_replications(n: u32, engine: Engine) -> Result<u32> {
+    if n == 0 || n > MAX_REPLICATIONS {
+        return Err(Error::Input(format!(
+            "--replications {n}: give 1 to {MAX_REPLICATIONS} (1 is a single run)"
+        )));
+    }
+    if n > 1 && engine == Engine::Live {
+        return Err(Error::Input(
+            "--replications applies to the sim engine only; drop it or drop `--engine live`".into(),
+        ));
+    }
+    Ok(n)
+}
+
+/// Validates `--jobs` (or `HOOKBENCH_JOBS`); every core when not given.
+pub fn check_jobs(n: Option<usize>) -> Result<usize> {
+    match n {
+        None => Ok(crate::engine::pool::default_jobs()),
+        Some(0) => Err(Error::Input("--jobs 0: give at least 1 worker thread".into())),
+        Some(n) => Ok(n.min(1024)),
+    }
+}
+
 /// Refuses up front a run that would take too many simulation steps to finish.
-pub fn guard_run_size(scenario: &Scenario, specs: &[Spec]) -> Result<()> {
-    let steps: f64 = specs.iter().map(|s| sim::estimate_steps(scenario, s)).sum();
+pub fn guard_run_size(scenario: &Scenario, specs: &[Spec], replications: u32) -> Result<()> {
+    let steps: f64 =
+        specs.iter().map(|s| sim::estimate_steps(scenario, s)).sum::<f64>() * f64::from(replications);
     if steps > sim::MAX_STEPS {
         let worst = specs
             .iter()
@@ -205,7 +241,10 @@ fn format_for_path(path: &std::path::Path) -> Result<Format> {
 /// the speed-up, runs once more at that one.
 pub fn execute(opts: &CompareOptions) -> Result<Report> {
     match opts.engine {
-        Engine::Sim => Ok(sim::run(&opts.scenario, &opts.specs)?),
+        Engine::Sim => {
+            let plan = sim::Plan { replications: opts.replications, jobs: opts.jobs };
+            Ok(sim::run_plan(&opts.scenario, &opts.specs, plan)?)
+        }
         Engine::Live => {
             let mut speedup = opts.speedup;
             let mut retried = false;

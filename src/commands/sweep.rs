@@ -117,7 +117,7 @@ impl SweepRun {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        guard_run_size(&scenario, &specs).map_err(|e| match e {
+        guard_run_size(&scenario, &specs, 1).map_err(|e| match e {
             Error::Input(m) => {
                 Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
             }

@@ -1,0 +1,182 @@
+//! Replicated runs (`--replications N`): one replication is today's run, byte for byte; the
+//! result does not depend on the worker count; the 95% intervals cover a closed form about 95%
+//! of the time; every renderer shows the intervals.
+
+use std::path::Path;
+
+use hookbench::engine::sim::{self, Plan};
+use hookbench::render::{self, Format};
+use hookbench::report::Report;
+use hookbench::strategy::{Spec, StrategyKind};
+use hookbench::units::SECOND;
+use serde_json::Value;
+
+use crate::util::{hookbench, scenario, text};
+
+/// A report's JSON without its wall time (the only field that differs between identical runs).
+fn json(report: &Report) -> Value {
+    let mut v: Value = serde_json::from_str(&render::render(report, Format::Json)).expect("JSON");
+    v["wall_time_s"] = Value::Null;
+    v
+}
+
+fn small() -> hookbench::scenario::Scenario {
+    scenario(
+        r#"
+        name = "small"
+        duration = "20m"
+        seed = 7
+        [events]
+        rate = "600/h"
+        resources = 50
+        "#,
+    )
+}
+
+fn specs(s: &hookbench::scenario::Scenario) -> Vec<Spec> {
+    Spec::expand(&StrategyKind::ALL, &[30 * SECOND], s.strategies.reconcile_interval)
+}
+
+#[test]
+fn one_replication_is_the_single_run() {
+    let s = small();
+    let specs = specs(&s);
+    let single = sim::run(&s, &specs).unwrap();
+    let one = sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1 }).unwrap();
+    assert_eq!(json(&single), json(&one));
+    let v = json(&one);
+    assert!(v.get("replications").is_none());
+    assert!(v["strategies"].as_array().unwrap().iter().all(|r| r.get("ci95").is_none()));
+    let csv = render::render(&one, Format::Csv);
+    assert!(!csv.contains("_ci95"));
+    assert!(!render::render(&one, Format::Table).contains('±'));
+}
+
+#[test]
+fn results_do_not_depend_on_the_worker_count() {
+    let s = small();
+    let specs = specs(&s);
+    let plan = |jobs| Plan { replications: 4, jobs };
+    let a = json(&sim::run_plan(&s, &specs, plan(1)).unwrap());
+    let b = json(&sim::run_plan(&s, &specs, plan(2)).unwrap());
+    let c = json(&sim::run_plan(&s, &specs, plan(5)).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(a["replications"]["count"], 4);
+    assert_eq!(a["replications"]["base_seed"], 7);
+    // The rows of a single run with 1 and 2 workers, too.
+    let one = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1 }).unwrap());
+    let two = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 2 }).unwrap());
+    assert_eq!(one, two);
+}
+
+#[test]
+fn the_mean_is_the_mean_of_the_replications() {
+    // Replication i of base seed 7 is a single run with seed `replication::seed(7, i)`.
+    let s = small();
+    let specs = Spec::expand(&[StrategyKind::Poll], &[30 * SECOND], s.strategies.reconcile_interval);
+    let n = 3;
+    let rep = sim::run_plan(&s, &specs, Plan { replications: n, jobs: 2 }).unwrap();
+    let means: Vec<f64> = (0..n)
+        .map(|i| {
+            let mut one = s.clone();
+            one.seed = hookbench::replication::seed(7, i);
+            sim::run(&one, &specs).unwrap().strategies[0].latency_ms.mean.unwrap()
+        })
+        .collect();
+    let want = means.iter().sum::<f64>() / f64::from(n);
+    let got = rep.strategies[0].latency_ms.mean.unwrap();
+    assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    let sum = hookbench::stats::summarize(&means).unwrap();
+    let ci = rep.strategies[0].ci95_of("latency_ms.mean").unwrap();
+    assert!((ci - sum.ci95.unwrap()).abs() < 1e-9 * ci);
+}
+
+/// poll@T with a constant round trip and pages big enough for everything: the mean detection
+/// latency is exactly T/2 + rtt in expectation. 400 replicated runs of 10 replications each;
+/// the 95% interval must cover the closed form in 90–99% of them.
+#[test]
+fn intervals_cover_the_closed_form() {
+    let base = scenario(
+        r#"
+        name = "coverage"
+        duration = "2m"
+        drain = "10s"
+        [events]
+        rate = "3600/h"
+        resources = 1000
+        [api]
+        rtt = "100ms"
+        page_size = 10000
+        "#,
+    );
+    let specs = Spec::expand(&[StrategyKind::Poll], &[2 * SECOND], base.strategies.reconcile_interval);
+    let closed_ms = 2_000.0 / 2.0 + 100.0;
+    let runs = 400u64;
+    let mut covered = 0;
+    for seed in 1..=runs {
+        let mut s = base.clone();
+        s.seed = seed;
+        let r = sim::run_plan(&s, &specs, Plan { replications: 10, jobs: 2 }).unwrap();
+        let row = &r.strategies[0];
+        let (mean, hw) = (row.latency_ms.mean.unwrap(), row.ci95_of("latency_ms.mean").unwrap());
+        if (mean - closed_ms).abs() <= hw {
+            covered += 1;
+        }
+    }
+    let share = covered as f64 / runs as f64;
+    assert!(
+        (0.90..=0.99).contains(&share),
+        "the 95% interval covered the closed form in {covered} of {runs}"
+    );
+}
+
+#[test]
+fn the_command_line_shows_intervals_in_every_format() {
+    let args = ["compare", "--duration", "30m", "--replications", "3", "--strategies", "poll,webhook"];
+    let out = hookbench(&args);
+    assert!(out.status.success());
+    let (table, _) = text(&out);
+    assert!(table.contains("3 replications, mean ±95% CI"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("poll@30s") && l.contains('±')), "{table}");
+
+    let out = hookbench(&[&args[..], &["--format", "json"]].concat());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["replications"]["count"], 3);
+    assert_eq!(v["replications"]["base_seed"], 42);
+    for r in v["strategies"].as_array().unwrap() {
+        assert!(r["ci95"]["latency_ms.p99"].as_f64().unwrap() >= 0.0);
+    }
+    let schema_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let out = hookbench(&[&args[..], &["--format", "csv"]].concat());
+    let (csv, _) = text(&out);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "latency_p99_ms_ci95").expect("a _ci95 column");
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len());
+        assert!(cells[col].parse::<f64>().is_ok(), "{line}");
+    }
+
+    let out = hookbench(&[&args[..], &["--format", "markdown"]].concat());
+    assert!(text(&out).0.contains('±'));
+}
+
+#[test]
+fn bad_replication_counts_are_refused() {
+    for (args, want) in [
+        (&["compare", "--replications", "0"][..], "--replications 0"),
+        (&["compare", "--engine", "live", "--replications", "3"][..], "sim engine only"),
+        (&["compare", "--jobs", "0"][..], "--jobs 0"),
+    ] {
+        let out = hookbench(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out).1.contains(want), "{args:?}: {}", text(&out).1);
+    }
+}
