@@ -296,6 +296,11 @@ pub struct CheckArgs {
     /// requests_per_day, bytes_per_day].
     #[arg(long, short = 'm', value_name = "LIST")]
     pub metric: Vec<String>,
+    /// Replicated results on both sides (`compare --replications N`): a change beyond the
+    /// tolerance is a regression only if Welch's t-test (Holm-corrected) is significant at this
+    /// level [default: 0.05].
+    #[arg(long, value_name = "LEVEL")]
+    pub significance: Option<String>,
     /// Output format of the diff.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,

@@ -180,3 +180,77 @@ fn bad_replication_counts_are_refused() {
         assert!(text(&out).1.contains(want), "{args:?}: {}", text(&out).1);
     }
 }
+
+/// Runs `compare` on a small payments run with `extra` flags into `path` as JSON.
+fn compare_json(path: &Path, extra: &[&str]) {
+    let path = path.to_str().unwrap();
+    let base = ["compare", "--duration", "2h", "--strategies", "poll,webhook,hybrid-reconcile"];
+    let out = hookbench(&[&base[..], extra, &["--format", "json", "--output", path, "--quiet"]].concat());
+    assert!(out.status.success(), "{}", text(&out).1);
+}
+
+#[test]
+fn check_compares_replicated_runs_with_welchs_test() {
+    let dir = crate::util::temp_dir("check-replicated");
+    let (a, b, slower) = (dir.join("a.json"), dir.join("b.json"), dir.join("slower.json"));
+    compare_json(&a, &["--replications", "10", "--seed", "1"]);
+    compare_json(&b, &["--replications", "10", "--seed", "2"]);
+    let check = |result: &Path| {
+        hookbench(&[
+            "check",
+            result.to_str().unwrap(),
+            "--baseline",
+            a.to_str().unwrap(),
+            "--tolerance",
+            "1%",
+        ])
+    };
+
+    // Two samples of one scenario: comparable, and no regression even at 1%.
+    let out = check(&b);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("no regressions beyond 1.0% and significant at the 5% level (Welch's t-test, 10 vs 10 replications"),
+        "{stdout}"
+    );
+
+    // Every replication's poll latency 10% higher: the mean and each quantile ×1.1, and so
+    // their half-widths.
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&b).unwrap()).unwrap();
+    for row in v["strategies"].as_array_mut().unwrap() {
+        if row["name"] != "poll" {
+            continue;
+        }
+        for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            let x = row["latency_ms"][k].as_f64().unwrap();
+            row["latency_ms"][k] = Value::from(x * 1.1);
+            let path = format!("latency_ms.{k}");
+            let hw = row["ci95"][&path].as_f64().unwrap();
+            row["ci95"][&path] = Value::from(hw * 1.1);
+        }
+    }
+    std::fs::write(&slower, serde_json::to_string(&v).unwrap()).unwrap();
+    let out = check(&slower);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let regressions: Vec<&str> = stdout.lines().filter(|l| l.contains("REGRESSION")).collect();
+    assert!(!regressions.is_empty(), "{stdout}");
+    assert!(stdout.contains("significant at the 5% level"), "{stdout}");
+    // Only the poll row regressed: the table names a row once per group, so every regression
+    // line comes before the next row's first line.
+    let webhook_at = stdout.find("\nwebhook").expect("the webhook row");
+    assert!(stdout.rfind("REGRESSION").unwrap() < webhook_at, "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains(" mean ") && l.contains("REGRESSION")), "{stdout}");
+
+    // Single runs with other seeds are still refused; a single run against a replicated one too.
+    let (c, d) = (dir.join("c.json"), dir.join("d.json"));
+    compare_json(&c, &["--seed", "1"]);
+    compare_json(&d, &["--seed", "2"]);
+    let out = hookbench(&["check", d.to_str().unwrap(), "--baseline", c.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("scenario.seed: 2 vs 1"), "{}", text(&out).1);
+    let out = hookbench(&["check", c.to_str().unwrap(), "--baseline", a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("the result is a single run and the baseline 10 replications"));
+}
