@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 use crate::measure::Measure;
+use crate::replication::figure_path;
 use crate::report::{Replications, StrategyReport, SCHEMA};
 use crate::stats::{std_error, welch_p};
 
@@ -365,46 +366,11 @@ fn regressed(m: Measure, base: Option<f64>, result: Option<f64>, tolerance: f64)
     }
 }
 
-/// The figure's path in a row's `ci95` object; `None` for a measure derived from several.
-fn ci_path(m: Measure) -> Option<&'static str> {
-    Some(match m {
-        Measure::Mean => "latency_ms.mean",
-        Measure::P50 => "latency_ms.p50",
-        Measure::P90 => "latency_ms.p90",
-        Measure::P99 => "latency_ms.p99",
-        Measure::P999 => "latency_ms.p999",
-        Measure::Max => "latency_ms.max",
-        Measure::Detected => "events.detected",
-        Measure::Missed => "events.missed",
-        Measure::InFlight => "events.in_flight",
-        Measure::Duplicates => "events.duplicates",
-        Measure::OutOfOrder => "events.out_of_order",
-        Measure::Requests => "requests.total",
-        Measure::Wasted => "requests.wasted",
-        Measure::Throttled => "requests.throttled",
-        Measure::WebhookAttempts => "webhooks.attempts",
-        Measure::RequestsPerDay => "per_day.requests",
-        Measure::WebhookAttemptsPerDay => "per_day.webhook_attempts",
-        Measure::BytesPerDay => "per_day.bytes",
-        Measure::PeakUse => "rate_limit.peak_use",
-        Measure::ThrottledS => "rate_limit.throttled_s",
-        Measure::ProcessedMean => "processed_ms.mean",
-        Measure::ProcessedP50 => "processed_ms.p50",
-        Measure::ProcessedP90 => "processed_ms.p90",
-        Measure::ProcessedP99 => "processed_ms.p99",
-        Measure::ProcessedP999 => "processed_ms.p999",
-        Measure::ProcessedMax => "processed_ms.max",
-        Measure::PeakBacklog => "processing.peak_backlog",
-        Measure::Failed => "requests.failed",
-        Measure::HttpRequestsPerDay => return None,
-    })
-}
-
 /// Welch's p-value for measure `m` between two replicated rows, when both have its interval.
 /// A figure absent from a row's `ci95` that is zero everywhere (`requests.failed`) has a
 /// half-width of 0.
 fn p_value(m: Measure, r: &StrategyReport, rn: u32, b: &StrategyReport, bn: u32) -> Option<f64> {
-    let path = ci_path(m)?;
+    let path = figure_path(m)?;
     let (rv, bv) = (m.of(r)?, m.of(b)?);
     let hw = |row: &StrategyReport, v: f64| match row.ci95.as_ref()?.get(path) {
         Some(x) => x.as_f64(),

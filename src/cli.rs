@@ -254,6 +254,14 @@ pub struct SweepRunArgs {
     /// are swept; the others have no interval and run once.
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
+    /// Run N independent replications (seeds derived from the scenario's): every figure is the
+    /// mean with its 95% confidence interval; `advise` judges each row by the interval's upper
+    /// bound. 1 is a single run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub replications: u32,
+    /// Worker threads [default: every core]. Results do not depend on it.
+    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
+    pub jobs: Option<usize>,
 }
 
 /// `hookbench sweep`.

@@ -10,12 +10,49 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::measure::Measure;
 use crate::report::{Ci95, Replications, Report, StrategyReport};
 use crate::stats::summarize;
 
 /// Row fields that are configuration, not measurements: averaged (they are equal) but given no
 /// interval.
 const NOT_FIGURES: [&str; 3] = ["interval_s", "rate_limit.quota", "rate_limit.window_s"];
+
+/// The path of `m`'s figure in a row's `ci95` object; `None` for a measure derived from
+/// several figures (`http_requests_per_day`).
+pub fn figure_path(m: Measure) -> Option<&'static str> {
+    Some(match m {
+        Measure::Mean => "latency_ms.mean",
+        Measure::P50 => "latency_ms.p50",
+        Measure::P90 => "latency_ms.p90",
+        Measure::P99 => "latency_ms.p99",
+        Measure::P999 => "latency_ms.p999",
+        Measure::Max => "latency_ms.max",
+        Measure::Detected => "events.detected",
+        Measure::Missed => "events.missed",
+        Measure::InFlight => "events.in_flight",
+        Measure::Duplicates => "events.duplicates",
+        Measure::OutOfOrder => "events.out_of_order",
+        Measure::Requests => "requests.total",
+        Measure::Wasted => "requests.wasted",
+        Measure::Throttled => "requests.throttled",
+        Measure::WebhookAttempts => "webhooks.attempts",
+        Measure::RequestsPerDay => "per_day.requests",
+        Measure::WebhookAttemptsPerDay => "per_day.webhook_attempts",
+        Measure::BytesPerDay => "per_day.bytes",
+        Measure::PeakUse => "rate_limit.peak_use",
+        Measure::ThrottledS => "rate_limit.throttled_s",
+        Measure::ProcessedMean => "processed_ms.mean",
+        Measure::ProcessedP50 => "processed_ms.p50",
+        Measure::ProcessedP90 => "processed_ms.p90",
+        Measure::ProcessedP99 => "processed_ms.p99",
+        Measure::ProcessedP999 => "processed_ms.p999",
+        Measure::ProcessedMax => "processed_ms.max",
+        Measure::PeakBacklog => "processing.peak_backlog",
+        Measure::Failed => "requests.failed",
+        Measure::HttpRequestsPerDay => return None,
+    })
+}
 
 /// The seed of replication `i` of a run whose scenario seed is `base` (SplitMix64 of the pair,
 /// so neighbouring base seeds give unrelated streams).

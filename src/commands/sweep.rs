@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::compare::{
-    emit, gate, guard_run_size, output_format, parse_intervals, parse_strategies, parse_thresholds,
-    scenario_from_flags,
+    check_jobs, check_replications, emit, gate, guard_run_size, output_format, parse_intervals,
+    parse_strategies, parse_thresholds, scenario_from_flags,
 };
 use crate::advice;
 use crate::cli::{Format, SweepArgs, SweepRunArgs};
@@ -94,6 +94,8 @@ pub struct SweepRun {
     pub scenario: Scenario,
     /// The rows: poll strategies × intervals, push strategies once.
     pub specs: Vec<Spec>,
+    /// Replications and workers.
+    pub plan: sim::Plan,
 }
 
 impl SweepRun {
@@ -117,18 +119,20 @@ impl SweepRun {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        guard_run_size(&scenario, &specs, 1).map_err(|e| match e {
+        let replications = check_replications(args.replications, crate::cli::Engine::Sim)?;
+        let plan = sim::Plan { replications, jobs: check_jobs(args.jobs)? };
+        guard_run_size(&scenario, &specs, replications).map_err(|e| match e {
             Error::Input(m) => {
                 Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
             }
             other => other,
         })?;
-        Ok(SweepRun { scenario, specs })
+        Ok(SweepRun { scenario, specs, plan })
     }
 
-    /// Runs the engine once.
+    /// Runs the engine: every row (of every replication) a job of the pool.
     pub fn execute(&self) -> Result<Report> {
-        Ok(sim::run(&self.scenario, &self.specs)?)
+        Ok(sim::run_plan(&self.scenario, &self.specs, self.plan)?)
     }
 }
 

@@ -254,3 +254,55 @@ fn check_compares_replicated_runs_with_welchs_test() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("the result is a single run and the baseline 10 replications"));
 }
+
+#[test]
+fn advise_judges_a_replicated_row_by_its_upper_bound() {
+    use hookbench::advice::{advise, Fail};
+    use hookbench::measure::Measure;
+    let s = small();
+    let specs = Spec::expand(&[StrategyKind::Poll], &[30 * SECOND], s.strategies.reconcile_interval);
+    let report = sim::run_plan(&s, &specs, Plan { replications: 5, jobs: 2 }).unwrap();
+    let row = &report.strategies[0];
+    let (mean, hw) = (row.latency_ms.mean.unwrap(), row.ci95_of("latency_ms.mean").unwrap());
+    assert!(hw > 0.0);
+    // A target between the mean and the upper bound: the mean would pass, the bound does not.
+    let a = advise(&report, Measure::Mean, mean + hw / 2.0, None);
+    assert_eq!(a.pick, None);
+    assert_eq!(a.verdicts[0].fails, Some(Fail::TooSlow));
+    assert_eq!(a.verdicts[0].judged_ms(), Some(mean + hw));
+    let a = advise(&report, Measure::Mean, mean + hw * 1.01, None);
+    assert_eq!(a.pick, Some(0));
+
+    let out = hookbench(&[
+        "advise",
+        "--max-latency",
+        "20s",
+        "--duration",
+        "1h",
+        "--intervals",
+        "15s,1m",
+        "--strategies",
+        "poll",
+        "--replications",
+        "3",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("Judged by the upper bound of each 95% interval over 3 replications"),
+        "{stdout}"
+    );
+    let out = hookbench(&[
+        "sweep",
+        "--duration",
+        "1h",
+        "--intervals",
+        "15s,1m",
+        "--strategies",
+        "poll,webhook",
+        "--replications",
+        "3",
+        "--no-chart",
+    ]);
+    assert!(out.status.success());
+    assert!(text(&out).0.contains("3 replications, mean ±95% CI"), "{}", text(&out).0);
+}
