@@ -216,6 +216,9 @@ pub struct CompareArgs {
     /// Sim engine: worker threads [default: every core]. Results do not depend on it.
     #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
     pub jobs: Option<usize>,
+    /// Run even if the run is estimated to take over 10 minutes.
+    #[arg(long)]
+    pub allow_long_run: bool,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -262,6 +265,9 @@ pub struct SweepRunArgs {
     /// Worker threads [default: every core]. Results do not depend on it.
     #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
     pub jobs: Option<usize>,
+    /// Run even if the run is estimated to take over 10 minutes.
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 /// `hookbench sweep`.

@@ -120,13 +120,15 @@ impl SweepRun {
             scenario.strategies.reconcile_interval,
         );
         let replications = check_replications(args.replications, crate::cli::Engine::Sim)?;
-        let plan = sim::Plan { replications, jobs: check_jobs(args.jobs)? };
-        guard_run_size(&scenario, &specs, replications).map_err(|e| match e {
-            Error::Input(m) => {
-                Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
-            }
-            other => other,
-        })?;
+        let plan = sim::Plan { replications, jobs: check_jobs(args.jobs)?, progress: true };
+        guard_run_size(&scenario, &specs, replications, plan.jobs, args.allow_long_run).map_err(
+            |e| match e {
+                Error::Input(m) => {
+                    Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
+                }
+                other => other,
+            },
+        )?;
         Ok(SweepRun { scenario, specs, plan })
     }
 
@@ -171,8 +173,9 @@ fn chart_dir_exists(chart: &std::path::Path) -> Result<()> {
 
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
-    let sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
+    let mut sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
     let out = &args.out;
+    sweep.plan.progress = !out.quiet;
     let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
     let target_ms = match &args.target {
         Some(t) => {

@@ -6,6 +6,7 @@
 //! real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
 pub mod pool;
+pub mod progress;
 pub mod row;
 pub mod sim;
 

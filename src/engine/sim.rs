@@ -18,8 +18,10 @@
 //! becomes visible, in order, until the server's drop time; the drop reaches the client one
 //! one-way delay later.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::row::{Admission, Input, Outbox, Row};
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
@@ -56,9 +58,6 @@ pub struct RowResult {
     /// Steps processed.
     pub steps: u64,
 }
-
-/// The most simulation steps one run may take (a few minutes on one core).
-pub const MAX_STEPS: f64 = 1e9;
 
 /// A generous estimate of the steps `spec` will take on `scenario`, so that a run that would
 /// not finish in reasonable time is refused up front rather than left to hang.
@@ -102,7 +101,7 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
 
 /// Runs every spec on `scenario` and builds the report (one replication, every core).
 pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
-    run_plan(scenario, specs, Plan { replications: 1, jobs: super::pool::default_jobs() })
+    run_plan(scenario, specs, Plan { replications: 1, jobs: super::pool::default_jobs(), progress: false })
 }
 
 /// How a run is spread: replications of the whole scenario, and the workers of the pool.
@@ -112,6 +111,8 @@ pub struct Plan {
     pub replications: u32,
     /// Worker threads of the pool.
     pub jobs: usize,
+    /// Show a progress bar on stderr if the run takes over ~2 s and stderr is a terminal.
+    pub progress: bool,
 }
 
 /// Runs every spec on `scenario` as `plan` says. With one replication the report is the
@@ -120,9 +121,29 @@ pub struct Plan {
 /// row of every replication is one job of the pool; the result does not depend on `plan.jobs`.
 pub fn run_plan(scenario: &Scenario, specs: &[Spec], plan: Plan) -> Result<Report, SimError> {
     let started = Instant::now();
+    let reps = plan.replications.max(1) as usize;
+    let progress = Progress::new(vec![scenario.duration.saturating_add(scenario.drain); reps * specs.len()]);
+    with_bar(&progress, plan.progress, || run_jobs(scenario, specs, plan, &progress, started))
+}
+
+/// [`run_plan`]'s work: job `r × specs.len() + i` is row `i` of replication `r`.
+fn run_jobs(
+    scenario: &Scenario,
+    specs: &[Spec],
+    plan: Plan,
+    progress: &Progress,
+    started: Instant,
+) -> Result<Report, SimError> {
+    let job = |i: usize, s: &Scenario, log: &EventLog, spec: &Spec| {
+        let r = run_counted(s, log, spec, progress.slot(i));
+        progress.finish(i);
+        r
+    };
     if plan.replications <= 1 {
         let log = EventLog::generate(scenario);
-        let rows = run_rows(scenario, &log, specs, plan.jobs)?;
+        let indexed: Vec<(usize, &Spec)> = specs.iter().enumerate().collect();
+        let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, &log, spec));
+        let rows = collect(results, specs.iter())?;
         return Ok(report_of(scenario, &log, rows, started));
     }
     let scenarios: Vec<Scenario> = (0..plan.replications)
@@ -140,7 +161,9 @@ pub fn run_plan(scenario: &Scenario, specs: &[Spec], plan: Plan) -> Result<Repor
         .collect::<Result<_, _>>()?;
     let jobs: Vec<(usize, usize)> =
         (0..scenarios.len()).flat_map(|r| (0..specs.len()).map(move |i| (r, i))).collect();
-    let results = super::pool::map(&jobs, plan.jobs, |&(r, i)| run_one(&scenarios[r], &logs[r], &specs[i]));
+    let results = super::pool::map(&jobs, plan.jobs, |&(r, i)| {
+        job(r * specs.len() + i, &scenarios[r], &logs[r], &specs[i])
+    });
     let mut results = collect(results, jobs.iter().map(|&(_, i)| &specs[i]))?.into_iter();
     let mut reports = Vec::with_capacity(scenarios.len());
     for (s, log) in scenarios.iter().zip(&logs) {
@@ -345,6 +368,16 @@ impl<'a> Sim<'a> {
 
 /// Runs one strategy over the whole scenario.
 pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
+    run_counted(scenario, log, spec, None)
+}
+
+/// [`run_one`], publishing its virtual time to `clock` now and then for a progress bar.
+fn run_counted(
+    scenario: &Scenario,
+    log: &EventLog,
+    spec: &Spec,
+    clock: Option<&AtomicU64>,
+) -> Result<RowResult, SimError> {
     let row = Row::new(scenario, log, spec, "strategy");
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
@@ -390,6 +423,11 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         }
         sim.now = at;
         steps += 1;
+        if steps & PUBLISH_MASK == 0 {
+            if let Some(c) = clock {
+                c.store(at, Ordering::Relaxed);
+            }
+        }
         match step {
             Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {

@@ -42,7 +42,7 @@ fn one_replication_is_the_single_run() {
     let s = small();
     let specs = specs(&s);
     let single = sim::run(&s, &specs).unwrap();
-    let one = sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1 }).unwrap();
+    let one = sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1, progress: false }).unwrap();
     assert_eq!(json(&single), json(&one));
     let v = json(&one);
     assert!(v.get("replications").is_none());
@@ -56,7 +56,7 @@ fn one_replication_is_the_single_run() {
 fn results_do_not_depend_on_the_worker_count() {
     let s = small();
     let specs = specs(&s);
-    let plan = |jobs| Plan { replications: 4, jobs };
+    let plan = |jobs| Plan { replications: 4, jobs, progress: false };
     let a = json(&sim::run_plan(&s, &specs, plan(1)).unwrap());
     let b = json(&sim::run_plan(&s, &specs, plan(2)).unwrap());
     let c = json(&sim::run_plan(&s, &specs, plan(5)).unwrap());
@@ -65,8 +65,8 @@ fn results_do_not_depend_on_the_worker_count() {
     assert_eq!(a["replications"]["count"], 4);
     assert_eq!(a["replications"]["base_seed"], 7);
     // The rows of a single run with 1 and 2 workers, too.
-    let one = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1 }).unwrap());
-    let two = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 2 }).unwrap());
+    let one = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1, progress: false }).unwrap());
+    let two = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 2, progress: false }).unwrap());
     assert_eq!(one, two);
 }
 
@@ -76,7 +76,7 @@ fn the_mean_is_the_mean_of_the_replications() {
     let s = small();
     let specs = Spec::expand(&[StrategyKind::Poll], &[30 * SECOND], s.strategies.reconcile_interval);
     let n = 3;
-    let rep = sim::run_plan(&s, &specs, Plan { replications: n, jobs: 2 }).unwrap();
+    let rep = sim::run_plan(&s, &specs, Plan { replications: n, jobs: 2, progress: false }).unwrap();
     let means: Vec<f64> = (0..n)
         .map(|i| {
             let mut one = s.clone();
@@ -117,7 +117,7 @@ fn intervals_cover_the_closed_form() {
     for seed in 1..=runs {
         let mut s = base.clone();
         s.seed = seed;
-        let r = sim::run_plan(&s, &specs, Plan { replications: 10, jobs: 2 }).unwrap();
+        let r = sim::run_plan(&s, &specs, Plan { replications: 10, jobs: 2, progress: false }).unwrap();
         let row = &r.strategies[0];
         let (mean, hw) = (row.latency_ms.mean.unwrap(), row.ci95_of("latency_ms.mean").unwrap());
         if (mean - closed_ms).abs() <= hw {
@@ -261,7 +261,7 @@ fn advise_judges_a_replicated_row_by_its_upper_bound() {
     use hookbench::measure::Measure;
     let s = small();
     let specs = Spec::expand(&[StrategyKind::Poll], &[30 * SECOND], s.strategies.reconcile_interval);
-    let report = sim::run_plan(&s, &specs, Plan { replications: 5, jobs: 2 }).unwrap();
+    let report = sim::run_plan(&s, &specs, Plan { replications: 5, jobs: 2, progress: false }).unwrap();
     let row = &report.strategies[0];
     let (mean, hw) = (row.latency_ms.mean.unwrap(), row.ci95_of("latency_ms.mean").unwrap());
     assert!(hw > 0.0);
@@ -305,4 +305,20 @@ fn advise_judges_a_replicated_row_by_its_upper_bound() {
     ]);
     assert!(out.status.success());
     assert!(text(&out).0.contains("3 replications, mean ±95% CI"), "{}", text(&out).0);
+}
+
+#[test]
+fn a_run_estimated_too_long_is_refused_unless_allowed() {
+    let dir = crate::util::temp_dir("long-run");
+    let file = dir.join("big.toml");
+    std::fs::write(
+        &file,
+        "name = \"big\"\nduration = \"30d\"\n[events]\nrate = \"1/s\"\nresources = 100000\n[strategies]\nlist = [\"poll-state\"]\nintervals = [\"1s\"]\n",
+    )
+    .unwrap();
+    let out = hookbench(&["compare", "--scenario", file.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("would take about") && stderr.contains("--allow-long-run"), "{stderr}");
+    assert!(stderr.contains("poll-state@1s"), "{stderr}");
 }
