@@ -21,7 +21,7 @@ use crate::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 use crate::measure::Measure;
 use crate::replication::figure_path;
 use crate::report::{Replications, StrategyReport, SCHEMA};
-use crate::stats::{std_error, welch_p};
+use crate::stats::{holm, std_error, welch_p};
 
 /// The measures compared when `--metric` is not given.
 pub const DEFAULT_METRICS: [Measure; 7] = [
@@ -380,20 +380,6 @@ fn p_value(m: Measure, r: &StrategyReport, rn: u32, b: &StrategyReport, bn: u32)
     Some(welch_p(rv, rs, rn as usize, bv, bs, bn as usize))
 }
 
-/// Holm's step-down correction of `ps` (in place; `None`s are not tested).
-fn holm(ps: &mut [Option<f64>]) -> usize {
-    let mut order: Vec<usize> = (0..ps.len()).filter(|&i| ps[i].is_some()).collect();
-    order.sort_by(|&a, &b| ps[a].unwrap_or(1.0).total_cmp(&ps[b].unwrap_or(1.0)));
-    let m = order.len();
-    let mut running: f64 = 0.0;
-    for (k, &i) in order.iter().enumerate() {
-        let adjusted = (ps[i].unwrap_or(1.0) * (m - k) as f64).min(1.0);
-        running = running.max(adjusted);
-        ps[i] = Some(running);
-    }
-    m
-}
-
 /// Compares every row and `metrics` of `result` with `base`, after refusing a [`Mismatch`].
 /// For replicated runs, `level` is the significance level a regression must also reach.
 pub fn compare(
@@ -501,17 +487,5 @@ mod tests {
         assert!(matches!(comparable(&file(1, 1), &file(2, 1)), Err(Mismatch::Scenario(_))));
         let e = comparable(&file(1, 10), &file(1, 1)).unwrap_err();
         assert_eq!(e.to_string(), "the result is 10 replications and the baseline a single run");
-    }
-
-    #[test]
-    fn holm_multiplies_by_the_remaining_family() {
-        let mut ps = [Some(0.01), None, Some(0.04), Some(0.03)];
-        assert_eq!(holm(&mut ps), 3);
-        // Sorted 0.01, 0.03, 0.04 → 0.03, 0.06, max(0.06, 0.04) = 0.06.
-        let got: Vec<f64> = ps.iter().flatten().copied().collect();
-        assert!(
-            (got[0] - 0.03).abs() < 1e-12 && (got[1] - 0.06).abs() < 1e-12 && (got[2] - 0.06).abs() < 1e-12
-        );
-        assert_eq!(ps[1], None);
     }
 }

@@ -1,5 +1,5 @@
 //! Small-sample statistics for replicated runs: Student's t distribution, the 95% confidence
-//! interval of a mean, and Welch's unequal-variance t-test.
+//! interval of a mean, Welch's unequal-variance t-test, and Holm's correction for a family of tests.
 //!
 //! Owns the maths only: plain functions of numbers, no report types, no I/O. The t distribution's
 //! CDF is computed from the regularized incomplete beta function (a Lentz continued fraction) and
@@ -169,6 +169,22 @@ pub fn welch_p(m1: f64, se1: f64, n1: usize, m2: f64, se2: f64, n2: usize) -> f6
     2.0 * t_cdf(-t.abs(), df)
 }
 
+/// Holm's step-down correction of a family of p-values, in place (`None`s are not tested);
+/// returns the family's size. An adjusted p-value under a level keeps the family-wise error
+/// rate under it.
+pub fn holm(ps: &mut [Option<f64>]) -> usize {
+    let mut order: Vec<usize> = (0..ps.len()).filter(|&i| ps[i].is_some()).collect();
+    order.sort_by(|&a, &b| ps[a].unwrap_or(1.0).total_cmp(&ps[b].unwrap_or(1.0)));
+    let m = order.len();
+    let mut running: f64 = 0.0;
+    for (k, &i) in order.iter().enumerate() {
+        let adjusted = (ps[i].unwrap_or(1.0) * (m - k) as f64).min(1.0);
+        running = running.max(adjusted);
+        ps[i] = Some(running);
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +254,17 @@ mod tests {
         assert_eq!(welch_p(1.0, 0.0, 5, 1.0, 0.0, 5), 1.0);
         assert_eq!(welch_p(1.0, 0.0, 5, 2.0, 0.0, 5), 0.0);
         assert!(welch_p(1.0, 1.0, 5, 1.1, 1.0, 5) > 0.9);
+    }
+
+    #[test]
+    fn holm_multiplies_by_the_remaining_family() {
+        let mut ps = [Some(0.01), None, Some(0.04), Some(0.03)];
+        assert_eq!(holm(&mut ps), 3);
+        // Sorted 0.01, 0.03, 0.04 → 0.03, 0.06, max(0.06, 0.04) = 0.06.
+        let got: Vec<f64> = ps.iter().flatten().copied().collect();
+        assert!(
+            (got[0] - 0.03).abs() < 1e-12 && (got[1] - 0.06).abs() < 1e-12 && (got[2] - 0.06).abs() < 1e-12
+        );
+        assert_eq!(ps[1], None);
     }
 }
