@@ -68,6 +68,16 @@ fn results_do_not_depend_on_the_worker_count() {
     let one = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1, progress: false }).unwrap());
     let two = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 2, progress: false }).unwrap());
     assert_eq!(one, two);
+    // And from the command line, by flag and by environment.
+    let cli = |jobs: &str| {
+        let out =
+            hookbench(&["compare", "--duration", "1h", "--replications", "3", "--jobs", jobs, "-f", "json"]);
+        assert!(out.status.success());
+        let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["wall_time_s"] = Value::Null;
+        v
+    };
+    assert_eq!(cli("1"), cli("2"));
 }
 
 #[test]
