@@ -68,7 +68,7 @@ fn results_do_not_depend_on_the_worker_count() {
     let one = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 1, progress: false }).unwrap());
     let two = json(&sim::run_plan(&s, &specs, Plan { replications: 1, jobs: 2, progress: false }).unwrap());
     assert_eq!(one, two);
-    // And from the command line, by flag and by environment.
+    // And from the command line.
     let cli = |jobs: &str| {
         let out =
             hookbench(&["compare", "--duration", "1h", "--replications", "3", "--jobs", jobs, "-f", "json"]);
