@@ -6,12 +6,16 @@
 //! attempts received); a candidate must miss nothing, have no event still in flight at the end
 //! (its latency would cover only what it detected), meet the target at the chosen percentile
 //! and, under a rate limit, never be refused with a 429. Ties go to the lower latency, then to
-//! table order. It reads a finished [`Report`] and never runs or prints anything: its results
+//! table order. On a replicated run a row is judged by the upper bound of each figure's 95%
+//! interval: its latency is the mean plus the half-width, and a row that missed events, left
+//! some in flight or was refused with a 429 in any replication (a non-zero interval) does not
+//! qualify. It reads a finished [`Report`] and never runs or prints anything: its results
 //! are plain data, formatted by `render::advice`.
 
 use serde::Serialize;
 
 use crate::measure::{http_requests_per_day, Measure};
+use crate::replication::figure_path;
 use crate::report::{Report, StrategyReport};
 
 /// Why a row does not qualify.
@@ -40,19 +44,32 @@ pub struct Verdict {
     pub label: String,
     /// API requests plus webhook attempts per day.
     pub cost_per_day: f64,
-    /// Latency at the chosen percentile, ms; `None` when nothing was detected.
+    /// Latency at the chosen percentile, ms; `None` when nothing was detected. On a replicated
+    /// run, the mean over replications.
     pub latency_ms: Option<f64>,
-    /// Events missed.
+    /// On a replicated run, the 95% half-width of `latency_ms`; the row is judged by
+    /// `latency_ms + latency_ci95_ms`, the interval's upper bound.
+    pub latency_ci95_ms: Option<f64>,
+    /// Events missed (on a replicated run: the mean, at least 1 if any replication missed).
     pub missed: u64,
-    /// Events still in flight at the end.
+    /// Events still in flight at the end (likewise).
     pub in_flight: u64,
-    /// Requests refused with 429.
+    /// Requests refused with 429 (likewise).
     pub throttled: u64,
     /// Processed latency at the chosen percentile, ms, when a processed target is set (the
-    /// detection latency where the receiver's capacity is unlimited: processing is instant).
+    /// detection latency where the receiver's capacity is unlimited: processing is instant);
+    /// on a replicated run, the upper bound of its 95% interval.
     pub processed_ms: Option<f64>,
     /// Why the row does not qualify; `None` when it does.
     pub fails: Option<Fail>,
+}
+
+impl Verdict {
+    /// The latency the row is judged by: the mean plus its half-width on a replicated run (the
+    /// upper bound of the 95% interval), else the measured latency.
+    pub fn judged_ms(&self) -> Option<f64> {
+        self.latency_ms.map(|l| l + self.latency_ci95_ms.unwrap_or(0.0))
+    }
 }
 
 /// The outcome of `advise`.
@@ -73,23 +90,42 @@ pub struct Advice {
     pub fastest: Option<usize>,
 }
 
+/// The 95% half-width of `m` on a replicated `row`.
+fn ci(row: &StrategyReport, m: Measure) -> Option<f64> {
+    row.ci95_of(figure_path(m)?)
+}
+
+/// A count, or at least 1 when some replication had one (its interval is not zero).
+fn upper_count(n: u64, ci: Option<f64>) -> u64 {
+    if ci.is_some_and(|c| c > 0.0) {
+        n.max(1)
+    } else {
+        n
+    }
+}
+
 fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64, max_processed_ms: Option<f64>) -> Verdict {
     let latency_ms = percentile.of(row);
+    let latency_ci95_ms = ci(row, percentile);
+    let upper = latency_ms.map(|l| l + latency_ci95_ms.unwrap_or(0.0));
     let processed_ms = max_processed_ms.and(percentile.processed()).and_then(|m| {
         if row.processed_ms.is_some() {
-            m.of(row)
+            m.of(row).map(|p| p + ci(row, m).unwrap_or(0.0))
         } else {
-            latency_ms
+            upper
         }
     });
-    let fails = if row.events.missed > 0 {
-        Some(Fail::Misses(row.events.missed))
-    } else if row.events.in_flight > 0 {
-        Some(Fail::InFlight(row.events.in_flight))
-    } else if let Some(n) = row.requests.throttled.filter(|n| *n > 0) {
-        Some(Fail::OverQuota(n))
+    let missed = upper_count(row.events.missed, ci(row, Measure::Missed));
+    let in_flight = upper_count(row.events.in_flight, ci(row, Measure::InFlight));
+    let throttled = upper_count(row.requests.throttled.unwrap_or(0), ci(row, Measure::Throttled));
+    let fails = if missed > 0 {
+        Some(Fail::Misses(missed))
+    } else if in_flight > 0 {
+        Some(Fail::InFlight(in_flight))
+    } else if throttled > 0 {
+        Some(Fail::OverQuota(throttled))
     } else {
-        match latency_ms {
+        match upper {
             None => Some(Fail::DetectedNothing),
             Some(l) if l > max_ms => Some(Fail::TooSlow),
             Some(_) => match (processed_ms, max_processed_ms) {
@@ -102,9 +138,10 @@ fn judge(row: &StrategyReport, percentile: Measure, max_ms: f64, max_processed_m
         label: row.label.clone(),
         cost_per_day: http_requests_per_day(row),
         latency_ms,
-        missed: row.events.missed,
-        in_flight: row.events.in_flight,
-        throttled: row.requests.throttled.unwrap_or(0),
+        latency_ci95_ms,
+        missed,
+        in_flight,
+        throttled,
         processed_ms,
         fails,
     }
@@ -127,7 +164,7 @@ pub fn advise(report: &Report, percentile: Measure, max_ms: f64, max_processed_m
         .iter()
         .enumerate()
         .filter(|(_, v)| v.missed == 0 && v.in_flight == 0 && v.throttled == 0)
-        .filter_map(|(i, v)| v.latency_ms.map(|l| (l, i)))
+        .filter_map(|(i, v)| v.judged_ms().map(|l| (l, i)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, i)| i);
     Advice { percentile, max_latency_ms: max_ms, max_processed_ms, verdicts, pick, fastest }

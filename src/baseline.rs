@@ -4,7 +4,11 @@
 //! another hookbench version, another engine, another scenario, other rows: a [`Mismatch`]
 //! naming the difference), and the diff per row and measure. A measure regresses when it moved
 //! in its worse direction ([`Measure::higher_is_worse`]) by more than the tolerance relative to
-//! the baseline; identical files always pass. It never runs the engine and never prints:
+//! the baseline; identical files always pass. When both files are replicated runs
+//! (`--replications N`), a move beyond the tolerance is a regression only if it is also
+//! significant: Welch's t-test on the two means (their standard errors recovered from the 95%
+//! half-widths), p-values Holm-corrected over every comparison made, at a stated level. Replicated
+//! runs from different base seeds of one scenario are comparable; single runs are not. It never runs the engine and never prints:
 //! `render::check` formats a [`Comparison`].
 
 use std::fmt;
@@ -15,7 +19,9 @@ use serde_json::Value;
 
 use crate::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 use crate::measure::Measure;
-use crate::report::{StrategyReport, SCHEMA};
+use crate::replication::figure_path;
+use crate::report::{Replications, StrategyReport, SCHEMA};
+use crate::stats::{holm, std_error, welch_p};
 
 /// The measures compared when `--metric` is not given.
 pub const DEFAULT_METRICS: [Measure; 7] = [
@@ -124,6 +130,14 @@ pub enum Mismatch {
     /// Other scenarios: the first differing path with both values.
     #[error("the scenarios differ (result vs baseline at {0})")]
     Scenario(String),
+    /// One file is a replicated run and the other is not, or a single run.
+    #[error("the result is {} and the baseline {}", runs(*result), runs(*baseline))]
+    Replications {
+        /// The result's replications (1: a single run).
+        result: u32,
+        /// The baseline's.
+        baseline: u32,
+    },
     /// Other rows.
     #[error("the rows differ: result has {} and the baseline {}", result.join(", "), baseline.join(", "))]
     Rows {
@@ -134,6 +148,14 @@ pub enum Mismatch {
     },
 }
 
+fn runs(n: u32) -> String {
+    if n <= 1 {
+        "a single run".into()
+    } else {
+        format!("{n} replications")
+    }
+}
+
 /// The parts of a JSON result `check` reads.
 #[derive(Debug, Deserialize)]
 pub struct ResultFile {
@@ -142,6 +164,15 @@ pub struct ResultFile {
     engine: String,
     scenario: Value,
     strategies: Vec<StrategyReport>,
+    #[serde(default)]
+    replications: Option<Replications>,
+}
+
+impl ResultFile {
+    /// Replications behind each figure (1 for a single run).
+    pub fn replications(&self) -> u32 {
+        self.replications.as_ref().map_or(1, |r| r.count)
+    }
 }
 
 /// Reads the JSON result at `path`.
@@ -217,7 +248,22 @@ pub fn comparable(result: &ResultFile, base: &ResultFile) -> Result<(), Mismatch
     if result.engine != base.engine {
         return Err(Mismatch::Engine { result: result.engine.clone(), baseline: base.engine.clone() });
     }
-    if let Some(d) = first_difference(&result.scenario, &base.scenario, "scenario") {
+    let (rn, bn) = (result.replications(), base.replications());
+    if rn != bn && (rn == 1 || bn == 1) {
+        return Err(Mismatch::Replications { result: rn, baseline: bn });
+    }
+    // Replicated runs are samples of one scenario: their base seeds may differ.
+    let without_seed = |v: &Value| {
+        let mut v = v.clone();
+        if rn > 1 {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("seed");
+            }
+        }
+        v
+    };
+    let (rs, bs) = (without_seed(&result.scenario), without_seed(&base.scenario));
+    if let Some(d) = first_difference(&rs, &bs, "scenario") {
         return Err(Mismatch::Scenario(d));
     }
     let labels = |f: &ResultFile| f.strategies.iter().map(|s| s.label.clone()).collect::<Vec<_>>();
@@ -255,8 +301,25 @@ pub struct Diff {
     pub result: Option<f64>,
     /// How it moved.
     pub change: Change,
-    /// Whether this is a regression beyond the tolerance.
+    /// Whether this is a regression beyond the tolerance (and, for replicated runs,
+    /// significant).
     pub regression: bool,
+    /// Replicated runs: the Holm-corrected p-value of Welch's t-test of the two means; `None`
+    /// for single runs and where a side has no interval.
+    pub p_value: Option<f64>,
+}
+
+/// How `check` decided significance between two replicated runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Significance {
+    /// The level a Holm-corrected p-value must be under (e.g. 0.05).
+    pub level: f64,
+    /// Replications behind the result.
+    pub result_n: u32,
+    /// Replications behind the baseline.
+    pub base_n: u32,
+    /// Comparisons tested (the Holm correction's family).
+    pub tests: usize,
 }
 
 /// Every row and measure compared.
@@ -266,6 +329,8 @@ pub struct Comparison {
     pub tolerance: f64,
     /// One entry per row and measure, in row order.
     pub diffs: Vec<Diff>,
+    /// Replicated runs on both sides: the significance test applied; `None` for single runs.
+    pub significance: Option<Significance>,
 }
 
 impl Comparison {
@@ -301,18 +366,38 @@ fn regressed(m: Measure, base: Option<f64>, result: Option<f64>, tolerance: f64)
     }
 }
 
+/// Welch's p-value for measure `m` between two replicated rows, when both have its interval.
+/// A figure absent from a row's `ci95` that is zero everywhere (`requests.failed`) has a
+/// half-width of 0.
+fn p_value(m: Measure, r: &StrategyReport, rn: u32, b: &StrategyReport, bn: u32) -> Option<f64> {
+    let path = figure_path(m)?;
+    let (rv, bv) = (m.of(r)?, m.of(b)?);
+    let hw = |row: &StrategyReport, v: f64| match row.ci95.as_ref()?.get(path) {
+        Some(x) => x.as_f64(),
+        None => (v == 0.0).then_some(0.0),
+    };
+    let (rs, bs) = (std_error(hw(r, rv)?, rn as usize), std_error(hw(b, bv)?, bn as usize));
+    Some(welch_p(rv, rs, rn as usize, bv, bs, bn as usize))
+}
+
 /// Compares every row and `metrics` of `result` with `base`, after refusing a [`Mismatch`].
+/// For replicated runs, `level` is the significance level a regression must also reach.
 pub fn compare(
     result: &ResultFile,
     base: &ResultFile,
     metrics: &[Measure],
     tolerance: f64,
+    level: f64,
 ) -> Result<Comparison, BaselineError> {
     comparable(result, base)?;
+    let (rn, bn) = (result.replications(), base.replications());
+    let replicated = rn > 1 && bn > 1;
     let mut diffs = Vec::new();
+    let mut ps = Vec::new();
     for (r, b) in result.strategies.iter().zip(&base.strategies) {
         for &m in metrics {
             let (bv, rv) = (m.of(b), m.of(r));
+            ps.push(if replicated { p_value(m, r, rn, b, bn) } else { None });
             diffs.push(Diff {
                 row: r.label.clone(),
                 measure: m,
@@ -320,10 +405,20 @@ pub fn compare(
                 result: rv,
                 change: change(bv, rv),
                 regression: regressed(m, bv, rv, tolerance),
+                p_value: None,
             });
         }
     }
-    Ok(Comparison { tolerance, diffs })
+    let significance = replicated.then(|| {
+        let tests = holm(&mut ps);
+        for (d, p) in diffs.iter_mut().zip(ps) {
+            d.p_value = p;
+            // Untestable (no interval on a side, or a latency that vanished): tolerance alone.
+            d.regression &= p.is_none_or(|p| p < level);
+        }
+        Significance { level, result_n: rn, base_n: bn, tests }
+    });
+    Ok(Comparison { tolerance, diffs, significance })
 }
 
 #[cfg(test)]
@@ -362,6 +457,7 @@ mod tests {
             engine: engine.into(),
             scenario: json!({"name": "p"}),
             strategies: Vec::new(),
+            replications: None,
         };
         let (a, b) = (file("sim"), file("live"));
         assert_eq!(
@@ -374,5 +470,22 @@ mod tests {
              rerun both with the same hookbench, engine and scenario"
         );
         assert!(comparable(&a, &file("sim")).is_ok());
+    }
+
+    #[test]
+    fn replicated_runs_may_differ_in_seed_single_runs_may_not() {
+        let file = |seed: u64, n: u32| ResultFile {
+            schema: 1,
+            hookbench_version: "0.1.0".into(),
+            engine: "sim".into(),
+            scenario: json!({"name": "p", "seed": seed}),
+            strategies: Vec::new(),
+            replications: (n > 1).then_some(Replications { count: n, base_seed: seed }),
+        };
+        assert!(comparable(&file(1, 10), &file(2, 10)).is_ok());
+        assert!(comparable(&file(1, 10), &file(2, 5)).is_ok());
+        assert!(matches!(comparable(&file(1, 1), &file(2, 1)), Err(Mismatch::Scenario(_))));
+        let e = comparable(&file(1, 10), &file(1, 1)).unwrap_err();
+        assert_eq!(e.to_string(), "the result is 10 replications and the baseline a single run");
     }
 }

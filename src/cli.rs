@@ -226,6 +226,16 @@ pub struct CompareArgs {
     /// Live engine: virtual seconds per wall-clock second [default: so the run takes about a minute].
     #[arg(long, value_name = "N")]
     pub speedup: Option<f64>,
+    /// Sim engine: run N independent replications (seeds derived from the scenario's) and report
+    /// every figure as the mean with its 95% confidence interval. 1 is a single run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub replications: u32,
+    /// Sim engine: worker threads [default: every core]. Results do not depend on it.
+    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
+    pub jobs: Option<usize>,
+    /// Run even if the run is estimated to take over 10 minutes.
+    #[arg(long)]
+    pub allow_long_run: bool,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -264,6 +274,17 @@ pub struct SweepRunArgs {
     /// are swept; the others have no interval and run once.
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
+    /// Run N independent replications (seeds derived from the scenario's): every figure is the
+    /// mean with its 95% confidence interval; `advise` judges each row by the interval's upper
+    /// bound. 1 is a single run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub replications: u32,
+    /// Worker threads [default: every core]. Results do not depend on it.
+    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
+    pub jobs: Option<usize>,
+    /// Run even if the run is estimated to take over 10 minutes.
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 /// `hookbench sweep`.
@@ -306,6 +327,11 @@ pub struct CheckArgs {
     /// requests_per_day, bytes_per_day].
     #[arg(long, short = 'm', value_name = "LIST")]
     pub metric: Vec<String>,
+    /// Replicated results on both sides (`compare --replications N`): a change beyond the
+    /// tolerance is a regression only if Welch's t-test (Holm-corrected) is significant at this
+    /// level [default: 0.05].
+    #[arg(long, value_name = "LEVEL")]
+    pub significance: Option<String>,
     /// Output format of the diff.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,

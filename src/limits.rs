@@ -16,6 +16,13 @@ pub const MAX_DURATION_TEXT: &str = "366d";
 /// The most events one run may generate (memory stays under a few hundred MB).
 pub const MAX_EVENTS: f64 = 20_000_000.0;
 
+/// Simulation steps one core runs per second, for the run-time estimate: the release build's
+/// 6.4 M steps/s on `payments` (README, Performance), rounded down.
+pub const STEPS_PER_CORE_SECOND: f64 = 6e6;
+
+/// The longest a sim run may be estimated to take before it needs `--allow-long-run`.
+pub const MAX_RUN_SECONDS: f64 = 600.0;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,25 @@ pub struct Report {
     pub live: Option<LiveInfo>,
     /// One entry per strategy (and interval).
     pub strategies: Vec<StrategyReport>,
+    /// A replicated run (`--replications N`, N > 1): how many, and the seed they derive from.
+    /// Every figure is then the mean over replications. Absent for a single run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replications: Option<Replications>,
 }
+
+/// What a replicated run was (absent from a single run's report).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Replications {
+    /// How many replications every figure is the mean of.
+    pub count: u32,
+    /// The scenario's seed, from which each replication's seed is derived ([`crate::replication::seed`]).
+    pub base_seed: u64,
+}
+
+/// The 95% confidence half-width of each figure of a row, keyed by the figure's path in the row
+/// (`latency_ms.p99`, `events.missed`, `per_day.requests`); `null` where fewer than two
+/// replications had a value.
+pub type Ci95 = serde_json::Map<String, serde_json::Value>;
 
 /// What the engine did.
 #[derive(Debug, Clone, Serialize)]
@@ -130,6 +148,11 @@ pub struct StrategyReport {
     /// `serve --report`'s webhook endpoint row: failed delivery attempts by kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<crate::observer::Failures>,
+    /// A replicated run: each figure's 95% confidence half-width (Student t over the
+    /// replications), keyed by its path in this row, e.g. `latency_ms.p99`. Absent for a
+    /// single run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<Ci95>,
 }
 
 /// Detection latency, milliseconds; null when nothing was detected.
@@ -291,6 +314,12 @@ fn ms(us: u64) -> f64 {
 }
 
 impl StrategyReport {
+    /// The 95% confidence half-width of the figure at `path` (e.g. `latency_ms.p99`), in a
+    /// replicated run.
+    pub fn ci95_of(&self, path: &str) -> Option<f64> {
+        self.ci95.as_ref()?.get(path)?.as_f64()
+    }
+
     /// Derives a row from a settled run.
     pub fn new(
         spec: &Spec,
@@ -383,6 +412,7 @@ impl StrategyReport {
             },
             ack_ms: None,
             failures: None,
+            ci95: None,
         }
     }
 }

@@ -27,6 +27,19 @@ pub fn parse_tolerance(text: &str) -> Result<f64> {
     Ok(share)
 }
 
+/// Parses `--significance`: a level strictly between 0 and 1, as `0.05` or `5%`.
+pub fn parse_significance(text: &str) -> Result<f64> {
+    let bad = || {
+        Error::Input(format!("--significance `{text}` is not a level between 0 and 1; write `0.05` or `5%`"))
+    };
+    let level = Measure::PeakUse.parse_value(text).map_err(|_| bad())?;
+    if level > 0.0 && level < 1.0 {
+        Ok(level)
+    } else {
+        Err(bad())
+    }
+}
+
 /// `hookbench check`.
 pub fn run(args: CheckArgs) -> Result<u8> {
     let renderer = match args.format {
@@ -46,7 +59,8 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     }
     let result = baseline::load(&args.result, Role::Result)?;
     let base = baseline::load(&args.baseline, Role::Baseline)?;
-    let comparison = baseline::compare(&result, &base, &metrics, tolerance)?;
+    let level = parse_significance(args.significance.as_deref().unwrap_or("0.05"))?;
+    let comparison = baseline::compare(&result, &base, &metrics, tolerance, level)?;
     print(&renderer(&comparison))?;
     Ok(u8::from(comparison.regressions() > 0))
 }
@@ -62,6 +76,15 @@ mod tests {
         assert!(parse_tolerance("five").is_err());
         assert_eq!(parse_tolerance("0").unwrap(), 0.0);
         assert_eq!(parse_tolerance("500%").unwrap(), 5.0);
+    }
+
+    #[test]
+    fn significance_is_a_level() {
+        assert_eq!(parse_significance("0.01").unwrap(), 0.01);
+        assert_eq!(parse_significance("5%").unwrap(), 0.05);
+        for bad in ["0", "1", "2", "x"] {
+            assert!(parse_significance(bad).unwrap_err().to_string().contains("--significance"));
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{load_scenario, print};
 use crate::cli::{CompareArgs, Engine, Format, ScenarioArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS};
+use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS, MAX_RUN_SECONDS, STEPS_PER_CORE_SECOND};
 use crate::render;
 use crate::report::Report;
 use crate::scenario::{Scenario, DEFAULT};
@@ -40,6 +40,10 @@ pub struct CompareOptions {
     /// The speed-up was chosen by hookbench (no `--speedup`): a run that falls behind is run
     /// again once, slower, instead of failing.
     pub auto_speedup: bool,
+    /// Sim replications (1: a single run).
+    pub replications: u32,
+    /// Sim worker threads.
+    pub jobs: usize,
 }
 
 /// Parses a comma-separated list of poll intervals.
@@ -97,7 +101,9 @@ impl CompareOptions {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        guard_run_size(&scenario, &specs)?;
+        let replications = check_replications(args.replications, args.engine)?;
+        let jobs = check_jobs(args.jobs)?;
+        guard_run_size(&scenario, &specs, replications, jobs, args.allow_long_run)?;
         let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
         let format = output_format(args.out.format, args.out.output.as_deref())?;
         let speedup = match (args.engine, args.speedup) {
@@ -122,6 +128,8 @@ impl CompareOptions {
             engine: args.engine,
             speedup,
             auto_speedup: args.speedup.is_none(),
+            replications,
+            jobs,
         })
     }
 }
@@ -157,20 +165,80 @@ pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
     Ok(scenario)
 }
 
-/// Refuses up front a run that would take too many simulation steps to finish.
-pub fn guard_run_size(scenario: &Scenario, specs: &[Spec]) -> Result<()> {
-    let steps: f64 = specs.iter().map(|s| sim::estimate_steps(scenario, s)).sum();
-    if steps > sim::MAX_STEPS {
-        let worst = specs
-            .iter()
-            .max_by(|a, b| sim::estimate_steps(scenario, a).total_cmp(&sim::estimate_steps(scenario, b)))
-            .map(Spec::label)
-            .unwrap_or_default();
+/// The most replications a run may have.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// Validates `--replications`: 1 to [`MAX_REPLICATIONS`], and more than 1 only in the sim.
+pub fn check_replications(n: u32, engine: Engine) -> Result<u32> {
+    if n == 0 || n > MAX_REPLICATIONS {
         return Err(Error::Input(format!(
-            "this run would take about {:.1e} simulation steps (most of them {worst}), more than the {:.0e} a run may take; \
-             shorten --duration, lengthen --interval, lower events.resources or set a rate_limit",
-            steps,
-            sim::MAX_STEPS
+            "--replications {n}: give 1 to {MAX_REPLICATIONS} (1 is a single run)"
+        )));
+    }
+    if n > 1 && engine == Engine::Live {
+        return Err(Error::Input(
+            "--replications applies to the sim engine only; drop it or drop `--engine live`".into(),
+        ));
+    }
+    Ok(n)
+}
+
+/// Validates `--jobs` (or `HOOKBENCH_JOBS`); every core when not given.
+pub fn check_jobs(n: Option<usize>) -> Result<usize> {
+    match n {
+        None => Ok(crate::engine::pool::default_jobs()),
+        Some(0) => Err(Error::Input("--jobs 0: give at least 1 worker thread".into())),
+        Some(n) => Ok(n.min(1024)),
+    }
+}
+
+/// What a run is expected to cost: simulation steps, and wall time on the pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEstimate {
+    /// Simulation steps, every row of every replication (a generous estimate).
+    pub steps: f64,
+    /// Wall time on `cores` workers, seconds: the steps shared over the workers, but never
+    /// less than the longest row alone (a row runs on one core).
+    pub seconds: f64,
+    /// Workers the estimate assumes.
+    pub cores: usize,
+    /// The row with the most steps.
+    pub worst: String,
+}
+
+/// Estimates a run of `specs` × `replications` on `jobs` workers.
+pub fn estimate_run(scenario: &Scenario, specs: &[Spec], replications: u32, jobs: usize) -> RunEstimate {
+    let per: Vec<f64> = specs.iter().map(|s| sim::estimate_steps(scenario, s)).collect();
+    let (worst_i, worst_steps) =
+        per.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, 0.0));
+    let steps = per.iter().sum::<f64>() * f64::from(replications);
+    let cores = jobs.clamp(1, (specs.len() * replications as usize).max(1));
+    let seconds = (steps / cores as f64).max(worst_steps) / STEPS_PER_CORE_SECOND;
+    let worst = specs.get(worst_i).map(Spec::label).unwrap_or_default();
+    RunEstimate { steps, seconds, cores, worst }
+}
+
+/// Refuses up front a run estimated to take longer than [`MAX_RUN_SECONDS`], unless
+/// `allow_long` (`--allow-long-run`).
+pub fn guard_run_size(
+    scenario: &Scenario,
+    specs: &[Spec],
+    replications: u32,
+    jobs: usize,
+    allow_long: bool,
+) -> Result<()> {
+    let e = estimate_run(scenario, specs, replications, jobs);
+    if e.seconds > MAX_RUN_SECONDS && !allow_long {
+        let took = crate::units::format_duration((e.seconds * SECOND as f64) as u64);
+        let max = crate::units::format_duration((MAX_RUN_SECONDS * SECOND as f64) as u64);
+        return Err(Error::Input(format!(
+            "this run would take about {took} on {} core(s) ({:.1e} simulation steps, most of them {}, at about {:.0} M steps/s per core), \
+             more than the {max} a run may take unless you pass --allow-long-run; \
+             or shorten --duration, lengthen --interval, lower events.resources or set a rate_limit",
+            e.cores,
+            e.steps,
+            e.worst,
+            STEPS_PER_CORE_SECOND / 1e6
         )));
     }
     Ok(())
@@ -205,7 +273,10 @@ fn format_for_path(path: &std::path::Path) -> Result<Format> {
 /// the speed-up, runs once more at that one.
 pub fn execute(opts: &CompareOptions) -> Result<Report> {
     match opts.engine {
-        Engine::Sim => Ok(sim::run(&opts.scenario, &opts.specs)?),
+        Engine::Sim => {
+            let plan = sim::Plan { replications: opts.replications, jobs: opts.jobs, progress: !opts.quiet };
+            Ok(sim::run_plan(&opts.scenario, &opts.specs, plan)?)
+        }
         Engine::Live => {
             let mut speedup = opts.speedup;
             let mut retried = false;
@@ -291,4 +362,33 @@ pub fn emit(report: &Report, format: Format, output: Option<&std::path::Path>, q
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn the_estimate_shares_rows_over_cores_but_never_splits_one() {
+        let s = crate::scenario::Scenario::from_toml(
+            "name = \"t\"\nduration = \"1d\"\n[events]\nrate = \"100/h\"",
+            "t",
+        )
+        .unwrap();
+        let two = Spec::expand(
+            &[StrategyKind::Poll, StrategyKind::PollEtag],
+            &[SECOND],
+            s.strategies.reconcile_interval,
+        );
+        let (one_core, two_cores) = (estimate_run(&s, &two, 1, 1), estimate_run(&s, &two, 1, 2));
+        assert!((one_core.seconds / two_cores.seconds - 2.0).abs() < 1e-9);
+        assert_eq!(two_cores.cores, 2);
+        let single = &two[..1];
+        assert_eq!(estimate_run(&s, single, 1, 1).seconds, estimate_run(&s, single, 1, 8).seconds);
+        // Replications multiply the steps and spread over the cores.
+        let r = estimate_run(&s, single, 4, 2);
+        assert!((r.steps / estimate_run(&s, single, 1, 1).steps - 4.0).abs() < 1e-9);
+        assert_eq!(r.cores, 2);
+    }
 }

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::compare::{
-    emit, gate, guard_run_size, output_format, parse_intervals, parse_strategies, parse_thresholds,
-    scenario_from_flags,
+    check_jobs, check_replications, emit, gate, guard_run_size, output_format, parse_intervals,
+    parse_strategies, parse_thresholds, scenario_from_flags,
 };
 use crate::advice;
 use crate::cli::{Format, SweepArgs, SweepRunArgs};
@@ -94,6 +94,8 @@ pub struct SweepRun {
     pub scenario: Scenario,
     /// The rows: poll strategies × intervals, push strategies once.
     pub specs: Vec<Spec>,
+    /// Replications and workers.
+    pub plan: sim::Plan,
 }
 
 impl SweepRun {
@@ -117,18 +119,22 @@ impl SweepRun {
             &scenario.strategies.intervals,
             scenario.strategies.reconcile_interval,
         );
-        guard_run_size(&scenario, &specs).map_err(|e| match e {
-            Error::Input(m) => {
-                Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
-            }
-            other => other,
-        })?;
-        Ok(SweepRun { scenario, specs })
+        let replications = check_replications(args.replications, crate::cli::Engine::Sim)?;
+        let plan = sim::Plan { replications, jobs: check_jobs(args.jobs)?, progress: true };
+        guard_run_size(&scenario, &specs, replications, plan.jobs, args.allow_long_run).map_err(
+            |e| match e {
+                Error::Input(m) => {
+                    Error::Input(format!("{m}; or sweep fewer intervals, such as `--intervals 10s..10m`"))
+                }
+                other => other,
+            },
+        )?;
+        Ok(SweepRun { scenario, specs, plan })
     }
 
-    /// Runs the engine once.
+    /// Runs the engine: every row (of every replication) a job of the pool.
     pub fn execute(&self) -> Result<Report> {
-        Ok(sim::run(&self.scenario, &self.specs)?)
+        Ok(sim::run_plan(&self.scenario, &self.specs, self.plan)?)
     }
 }
 
@@ -167,8 +173,9 @@ fn chart_dir_exists(chart: &std::path::Path) -> Result<()> {
 
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
-    let sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
+    let mut sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
     let out = &args.out;
+    sweep.plan.progress = !out.quiet;
     let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
     let target_ms = match &args.target {
         Some(t) => {

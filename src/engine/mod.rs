@@ -5,6 +5,8 @@
 //! from a queue of timed steps; the live engine (`crate::live`) carries the same inputs in from
 //! real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
+pub mod pool;
+pub mod progress;
 pub mod row;
 pub mod sim;
 
@@ -40,5 +42,6 @@ pub fn assemble(
         },
         live,
         strategies,
+        replications: None,
     }
 }

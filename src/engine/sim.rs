@@ -9,8 +9,8 @@
 //! arrives; the whole modelled round trip — network both ways and server time — elapses before
 //! the answer lands, so periodic polling's mean latency is T/2 plus the mean round trip); each
 //! event reaches the emitter when it happens, and each attempt meets the receiver's faults.
-//! Every strategy runs against the same arrival stream with its own random streams, on its own
-//! thread; ties in time break by insertion order, so a seed gives byte-identical results.
+//! Every strategy runs against the same arrival stream with its own random streams, as its own
+//! job of the [`pool`](super::pool); ties in time break by insertion order, so a seed gives byte-identical results.
 //!
 //! A long poll's answer is released when the API says (`hold`) and lands one round trip after
 //! that. An event stream opened by a `Stream` request carries its first events one round trip
@@ -18,8 +18,10 @@
 //! becomes visible, in order, until the server's drop time; the drop reaches the client one
 //! one-way delay later.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::row::{Admission, Input, Outbox, Row};
 use crate::model::api::{Api, Body, Response};
 use crate::model::dist::Rng;
@@ -56,9 +58,6 @@ pub struct RowResult {
     /// Steps processed.
     pub steps: u64,
 }
-
-/// The most simulation steps one run may take (a few minutes on one core).
-pub const MAX_STEPS: f64 = 1e9;
 
 /// A generous estimate of the steps `spec` will take on `scenario`, so that a run that would
 /// not finish in reasonable time is refused up front rather than left to hang.
@@ -100,39 +99,93 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
     2.0 * (requests + pages) + pushes + span / interval
 }
 
-/// Runs every spec on `scenario` and builds the report.
+/// Runs every spec on `scenario` and builds the report (one replication, every core).
 pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
-    let started = Instant::now();
-    let log = EventLog::generate(scenario);
-    let rows = run_rows(scenario, &log, specs)?;
-    let steps = rows.iter().map(|r| r.steps).sum::<u64>() + log.len() as u64;
-    let rows = rows.into_iter().map(|r| r.report).collect();
-    Ok(super::assemble("sim", scenario, log.len() as u64, steps, started, None, rows))
+    run_plan(scenario, specs, Plan { replications: 1, jobs: super::pool::default_jobs(), progress: false })
 }
 
-/// Runs every spec against one event log, each on its own thread, results in spec order.
-pub fn run_rows(scenario: &Scenario, log: &EventLog, specs: &[Spec]) -> Result<Vec<RowResult>, SimError> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(specs.len()).max(1);
-    let mut results: Vec<Option<Result<RowResult, SimError>>> = (0..specs.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let chunks: Vec<Vec<usize>> =
-            (0..workers).map(|w| (w..specs.len()).step_by(workers).collect()).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|idx| {
-                scope.spawn(move || {
-                    idx.into_iter().map(|i| (i, run_one(scenario, log, &specs[i]))).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(done) = h.join() {
-                for (i, r) in done {
-                    results[i] = Some(r);
-                }
-            }
-        }
+/// How a run is spread: replications of the whole scenario, and the workers of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Independent replications (1: a single run with the scenario's own seed).
+    pub replications: u32,
+    /// Worker threads of the pool.
+    pub jobs: usize,
+    /// Show a progress bar on stderr if the run takes over ~2 s and stderr is a terminal.
+    pub progress: bool,
+}
+
+/// Runs every spec on `scenario` as `plan` says. With one replication the report is the
+/// single run's; with more, each replication runs with its own seed
+/// ([`crate::replication::seed`]) and the report holds the means and their intervals. Every
+/// row of every replication is one job of the pool; the result does not depend on `plan.jobs`.
+pub fn run_plan(scenario: &Scenario, specs: &[Spec], plan: Plan) -> Result<Report, SimError> {
+    let started = Instant::now();
+    let reps = plan.replications.max(1) as usize;
+    let progress = Progress::new(vec![scenario.duration.saturating_add(scenario.drain); reps * specs.len()]);
+    with_bar(&progress, plan.progress, || run_jobs(scenario, specs, plan, &progress, started))
+}
+
+/// [`run_plan`]'s work: job `r × specs.len() + i` is row `i` of replication `r`.
+fn run_jobs(
+    scenario: &Scenario,
+    specs: &[Spec],
+    plan: Plan,
+    progress: &Progress,
+    started: Instant,
+) -> Result<Report, SimError> {
+    let job = |i: usize, s: &Scenario, log: &EventLog, spec: &Spec| {
+        let r = run_counted(s, log, spec, progress.slot(i));
+        progress.finish(i);
+        r
+    };
+    if plan.replications <= 1 {
+        let log = EventLog::generate(scenario);
+        let indexed: Vec<(usize, &Spec)> = specs.iter().enumerate().collect();
+        let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, &log, spec));
+        let rows = collect(results, specs.iter())?;
+        return Ok(report_of(scenario, &log, rows, started));
+    }
+    let scenarios: Vec<Scenario> = (0..plan.replications)
+        .map(|i| {
+            let mut s = scenario.clone();
+            s.seed = crate::replication::seed(scenario.seed, i);
+            s
+        })
+        .collect();
+    let logs: Vec<EventLog> = super::pool::map(&scenarios, plan.jobs, |s| EventLog::generate(s))
+        .into_iter()
+        .map(|l| {
+            l.ok_or_else(|| SimError { label: "source".into(), what: "its worker thread panicked".into() })
+        })
+        .collect::<Result<_, _>>()?;
+    let jobs: Vec<(usize, usize)> =
+        (0..scenarios.len()).flat_map(|r| (0..specs.len()).map(move |i| (r, i))).collect();
+    let results = super::pool::map(&jobs, plan.jobs, |&(r, i)| {
+        job(r * specs.len() + i, &scenarios[r], &logs[r], &specs[i])
     });
+    let mut results = collect(results, jobs.iter().map(|&(_, i)| &specs[i]))?.into_iter();
+    let mut reports = Vec::with_capacity(scenarios.len());
+    for (s, log) in scenarios.iter().zip(&logs) {
+        let rows: Vec<RowResult> = results.by_ref().take(specs.len()).collect();
+        reports.push(report_of(s, log, rows, started));
+    }
+    crate::replication::aggregate(&reports, scenario, started.elapsed().as_secs_f64())
+        .map_err(|e| SimError { label: "replications".into(), what: format!("could not be merged: {e}") })
+}
+
+/// The report of one replication's rows.
+fn report_of(scenario: &Scenario, log: &EventLog, rows: Vec<RowResult>, started: Instant) -> Report {
+    let steps = rows.iter().map(|r| r.steps).sum::<u64>() + log.len() as u64;
+    let rows = rows.into_iter().map(|r| r.report).collect();
+    super::assemble("sim", scenario, log.len() as u64, steps, started, None, rows)
+}
+
+/// The pool's results in job order; a panicked job is an error naming its row.
+fn collect<'s>(
+    results: Vec<Option<Result<RowResult, SimError>>>,
+    specs: impl Iterator<Item = &'s Spec>,
+) -> Result<Vec<RowResult>, SimError> {
     results
         .into_iter()
         .zip(specs)
@@ -140,6 +193,16 @@ pub fn run_rows(scenario: &Scenario, log: &EventLog, specs: &[Spec]) -> Result<V
             r.unwrap_or_else(|| Err(SimError { label: s.label(), what: "its worker thread panicked".into() }))
         })
         .collect()
+}
+
+/// Runs every spec against one event log on a pool of `jobs` workers, results in spec order.
+pub fn run_rows(
+    scenario: &Scenario,
+    log: &EventLog,
+    specs: &[Spec],
+    jobs: usize,
+) -> Result<Vec<RowResult>, SimError> {
+    collect(super::pool::map(specs, jobs, |spec| run_one(scenario, log, spec)), specs.iter())
 }
 
 struct Sim<'a> {
@@ -305,6 +368,16 @@ impl<'a> Sim<'a> {
 
 /// Runs one strategy over the whole scenario.
 pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
+    run_counted(scenario, log, spec, None)
+}
+
+/// [`run_one`], publishing its virtual time to `clock` now and then for a progress bar.
+fn run_counted(
+    scenario: &Scenario,
+    log: &EventLog,
+    spec: &Spec,
+    clock: Option<&AtomicU64>,
+) -> Result<RowResult, SimError> {
     let row = Row::new(scenario, log, spec, "strategy");
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
@@ -350,6 +423,11 @@ pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowRe
         }
         sim.now = at;
         steps += 1;
+        if steps & PUBLISH_MASK == 0 {
+            if let Some(c) = clock {
+                c.store(at, Ordering::Relaxed);
+            }
+        }
         match step {
             Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {

@@ -24,9 +24,10 @@ fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
         Fail::OverQuota(n) => format!("over the quota: {n} requests refused with 429"),
         Fail::DetectedNothing => "detected nothing".to_string(),
         Fail::TooSlow => format!(
-            "too slow: {} {} > {}",
+            "too slow: {} {}{} > {}",
             p.name(),
-            measure(p, v.latency_ms),
+            if v.latency_ci95_ms.is_some() { "upper 95% bound " } else { "" },
+            measure(p, v.judged_ms()),
             measure(p, Some(advice.max_latency_ms))
         ),
         Fail::ProcessedTooSlow => format!(
@@ -48,18 +49,26 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
     };
     let mut s = format!(
         "{}\nswept poll intervals {}; target: {} ≤ {target} with no missed events, within {within}.\n\
-         Ranked by HTTP requests per day (API requests made + webhook deliveries received), then by latency.\n\n",
+         Ranked by HTTP requests per day (API requests made + webhook deliveries received), then by latency.\n",
         headline(report),
         durations(intervals),
         p.name()
     );
+    if let Some(r) = &report.replications {
+        s.push_str(&format!(
+            "Judged by the upper bound of each 95% interval over {} replications: mean latency plus its half-width, \
+             and no misses, events in flight or 429s in any replication.\n",
+            r.count
+        ));
+    }
+    s.push('\n');
     match advice.pick.map(|i| &advice.verdicts[i]) {
         Some(v) => s.push_str(&format!(
             "advice: {} — {} requests/day, {} {}, 0 missed\n",
             v.label,
             compact(v.cost_per_day),
             p.name(),
-            measure(p, v.latency_ms)
+            latency(advice, v)
         )),
         None => {
             s.push_str(&format!(
@@ -73,15 +82,27 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
                      relax the target to {} or change the design\n",
                     v.label,
                     p.name(),
-                    measure(p, v.latency_ms),
+                    latency(advice, v),
                     compact(v.cost_per_day),
-                    measure(p, v.latency_ms)
+                    measure(p, v.judged_ms())
                 )),
                 None => s.push_str("every row misses events, has events still in flight at the end, or exceeds the quota\n"),
             }
         }
     }
-    s.push_str(&format!("\n{:<20} {:>12} {:>9} {:>7}  verdict\n", "row", "requests/day", p.name(), "missed"));
+    let width = match report.replications {
+        Some(_) => {
+            advice.verdicts.iter().map(|v| latency(advice, v).chars().count()).max().unwrap_or(0).max(9)
+        }
+        None => 9,
+    };
+    s.push_str(&format!(
+        "\n{:<20} {:>12} {:>width$} {:>7}  verdict\n",
+        "row",
+        "requests/day",
+        p.name(),
+        "missed"
+    ));
     for (i, v) in advice.verdicts.iter().enumerate() {
         let verdict = match (v.fails, Some(i) == advice.pick) {
             (_, true) => "◀ cheapest that qualifies".to_string(),
@@ -89,14 +110,24 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
             (Some(why), _) => fail(advice, v, why),
         };
         s.push_str(&format!(
-            "{:<20} {:>12} {:>9} {:>7}  {verdict}\n",
+            "{:<20} {:>12} {:>width$} {:>7}  {verdict}\n",
             v.label,
             compact(v.cost_per_day),
-            measure(p, v.latency_ms),
+            latency(advice, v),
             compact(v.missed as f64)
         ));
     }
     s
+}
+
+/// A verdict's latency, with its 95% half-width on a replicated run (`2.3s ±0.2`).
+fn latency(advice: &Advice, v: &Verdict) -> String {
+    match v.latency_ci95_ms {
+        Some(_) if advice.percentile.unit() == crate::measure::Unit::Ms => {
+            super::table::lat_ci(v.latency_ms, v.latency_ci95_ms)
+        }
+        _ => measure(advice.percentile, v.latency_ms),
+    }
 }
 
 /// The frontier note under the sweep table, after a blank line.

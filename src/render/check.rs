@@ -1,13 +1,31 @@
 //! `check`'s comparison as a terminal table or as GitHub-flavoured Markdown, with a summary line.
 //!
 //! Owns the layout of a [`Comparison`]: one line per row and measure (the row label shown once
-//! per group in the table), the values in the measure's unit, the change and the verdict. It
-//! never decides what regressed ([`crate::baseline`] does).
+//! per group in the table), the values in the measure's unit, the change and the verdict; for
+//! two replicated runs also each test's p-value, and a summary that names the test and its
+//! level. It never decides what regressed ([`crate::baseline`] does).
 
 use super::text;
 use crate::baseline::{Change, Comparison, Diff};
 
-const HEAD: [&str; 6] = ["strategy", "metric", "baseline", "result", "change", "verdict"];
+const HEAD: [&str; 7] = ["strategy", "metric", "baseline", "result", "change", "verdict", "p"];
+
+/// Columns shown: the p-value only when significance was tested.
+fn columns(c: &Comparison) -> usize {
+    if c.significance.is_some() {
+        7
+    } else {
+        6
+    }
+}
+
+fn p(d: &Diff) -> String {
+    match d.p_value {
+        None => "—".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
 
 fn change(d: &Diff) -> String {
     match d.change {
@@ -18,7 +36,7 @@ fn change(d: &Diff) -> String {
     }
 }
 
-fn cells(d: &Diff) -> [String; 6] {
+fn cells(d: &Diff) -> [String; 7] {
     [
         text::escape(&d.row),
         d.measure.name().to_string(),
@@ -26,25 +44,48 @@ fn cells(d: &Diff) -> [String; 6] {
         text::measure(d.measure, d.result),
         change(d),
         if d.regression { "REGRESSION".into() } else { "ok".into() },
+        p(d),
     ]
 }
 
 fn summary(c: &Comparison) -> String {
     let n = c.regressions();
     let tolerance = c.tolerance * 100.0;
+    let beyond = match &c.significance {
+        None => format!("beyond {tolerance:.1}%"),
+        Some(s) => format!(
+            "beyond {tolerance:.1}% and significant at the {} level (Welch's t-test, {} vs {} replications, Holm-corrected over {} tests)",
+            level(s.level),
+            s.result_n,
+            s.base_n,
+            s.tests
+        ),
+    };
     if n == 0 {
-        format!("no regressions beyond {tolerance:.1}% in {} comparisons", c.diffs.len())
+        format!("no regressions {beyond} in {} comparisons", c.diffs.len())
     } else {
         let s = if n == 1 { "" } else { "s" };
-        format!("{n} regression{s} beyond {tolerance:.1}% in {} comparisons", c.diffs.len())
+        format!("{n} regression{s} {beyond} in {} comparisons", c.diffs.len())
+    }
+}
+
+/// A level as a percentage: `5%`, `0.1%`.
+fn level(x: f64) -> String {
+    let p = x * 100.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p}%")
     }
 }
 
 /// The comparison as a Markdown table and a bold summary.
 pub fn markdown(c: &Comparison) -> String {
-    let mut s = format!("| {} |\n|:---|:---|---:|---:|---:|:---|\n", HEAD.join(" | "));
+    let n = columns(c);
+    let align = [":---", ":---", "---:", "---:", "---:", ":---", "---:"];
+    let mut s = format!("| {} |\n|{}|\n", HEAD[..n].join(" | "), align[..n].join("|"));
     for d in &c.diffs {
-        s.push_str(&format!("| {} |\n", cells(d).join(" | ")));
+        s.push_str(&format!("| {} |\n", cells(d)[..n].join(" | ")));
     }
     s.push_str(&format!("\n**{}**\n", summary(c)));
     s
@@ -52,15 +93,16 @@ pub fn markdown(c: &Comparison) -> String {
 
 /// The comparison as an aligned table (numbers right-aligned) and a summary.
 pub fn table(c: &Comparison) -> String {
-    let rows: Vec<[String; 6]> = c.diffs.iter().map(cells).collect();
-    let widths: Vec<usize> = (0..6)
+    let n = columns(c);
+    let rows: Vec<[String; 7]> = c.diffs.iter().map(cells).collect();
+    let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([HEAD[i].len()]).max().unwrap_or(0))
         .collect();
-    let line = |cells: [&str; 6]| {
+    let line = |cells: [&str; 7]| {
         let mut l = String::new();
-        for (i, c) in cells.iter().enumerate() {
+        for (i, c) in cells.iter().take(n).enumerate() {
             let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
-            if (2..5).contains(&i) {
+            if (2..5).contains(&i) || i == 6 {
                 l.push_str(&pad);
                 l.push_str(c);
             } else {
@@ -74,12 +116,12 @@ pub fn table(c: &Comparison) -> String {
         l
     };
     let mut s = line(HEAD);
-    s.push_str(&format!("{}\n", "─".repeat(widths.iter().sum::<usize>() + 10)));
+    s.push_str(&format!("{}\n", "─".repeat(widths[..n].iter().sum::<usize>() + 2 * (n - 1))));
     let mut last = "";
     for (r, d) in rows.iter().zip(&c.diffs) {
         let label = if d.row == last { "" } else { r[0].as_str() };
         last = &d.row;
-        s.push_str(&line([label, &r[1], &r[2], &r[3], &r[4], &r[5]]));
+        s.push_str(&line([label, &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]));
     }
     s.push_str(&format!("\n{}\n", summary(c)));
     s
@@ -91,7 +133,15 @@ mod tests {
     use crate::measure::Measure;
 
     fn diff(row: &str, measure: Measure, base: f64, result: f64, change: Change, regression: bool) -> Diff {
-        Diff { row: row.into(), measure, base: Some(base), result: Some(result), change, regression }
+        Diff {
+            row: row.into(),
+            measure,
+            base: Some(base),
+            result: Some(result),
+            change,
+            regression,
+            p_value: None,
+        }
     }
 
     #[test]
@@ -102,6 +152,7 @@ mod tests {
                 diff("poll@30s", Measure::P99, 1_000.0, 1_200.0, Change::Percent(20.0), true),
                 diff("poll@30s", Measure::Missed, 0.0, 0.0, Change::Same, false),
             ],
+            significance: None,
         };
         assert_eq!(
             table(&c),

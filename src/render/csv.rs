@@ -60,6 +60,51 @@ pub const HEADER: [&str; 47] = [
     "breaker_openings",
 ];
 
+/// The figure behind each column that has one, by its path in a JSON row: in a replicated
+/// run, each gets a `COLUMN_ci95` column (its 95% confidence half-width) after [`HEADER`], in
+/// this order.
+pub const CI_COLUMNS: [(&str, &str); 39] = [
+    ("effective_interval_s", "effective_interval_s"),
+    ("latency_mean_ms", "latency_ms.mean"),
+    ("latency_p50_ms", "latency_ms.p50"),
+    ("latency_p90_ms", "latency_ms.p90"),
+    ("latency_p99_ms", "latency_ms.p99"),
+    ("latency_p999_ms", "latency_ms.p999"),
+    ("latency_max_ms", "latency_ms.max"),
+    ("events_total", "events.total"),
+    ("events_detected", "events.detected"),
+    ("events_missed", "events.missed"),
+    ("events_in_flight", "events.in_flight"),
+    ("events_duplicates", "events.duplicates"),
+    ("events_out_of_order", "events.out_of_order"),
+    ("requests", "requests.total"),
+    ("requests_wasted", "requests.wasted"),
+    ("requests_not_modified", "requests.not_modified"),
+    ("requests_throttled", "requests.throttled"),
+    ("webhook_attempts", "webhooks.attempts"),
+    ("webhook_delivered", "webhooks.delivered"),
+    ("webhook_failed", "webhooks.failed"),
+    ("webhook_retried", "webhooks.retried"),
+    ("webhook_dead_lettered", "webhooks.dead_lettered"),
+    ("quota_peak_use_ratio", "rate_limit.peak_use"),
+    ("throttled_s", "rate_limit.throttled_s"),
+    ("bytes_received", "bytes.received"),
+    ("bytes_sent", "bytes.sent"),
+    ("requests_per_day", "per_day.requests"),
+    ("webhook_attempts_per_day", "per_day.webhook_attempts"),
+    ("bytes_per_day", "per_day.bytes"),
+    ("requests_failed", "requests.failed"),
+    ("processed_mean_ms", "processed_ms.mean"),
+    ("processed_p50_ms", "processed_ms.p50"),
+    ("processed_p90_ms", "processed_ms.p90"),
+    ("processed_p99_ms", "processed_ms.p99"),
+    ("processed_p999_ms", "processed_ms.p999"),
+    ("processed_max_ms", "processed_ms.max"),
+    ("processing_peak_backlog", "processing.peak_backlog"),
+    ("processing_rejected", "processing.rejected"),
+    ("breaker_openings", "requests.breaker_openings"),
+];
+
 /// Quotes a field if it needs it (RFC 4180).
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -134,12 +179,21 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
     ]
 }
 
-/// Renders the report as CSV with a header line.
+/// Renders the report as CSV with a header line; a replicated run adds the `_ci95` columns.
 pub fn render(report: &Report) -> String {
-    let mut out = HEADER.join(",");
+    let replicated = report.replications.is_some();
+    let mut header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
+    if replicated {
+        header.extend(CI_COLUMNS.iter().map(|(c, _)| format!("{c}_ci95")));
+    }
+    let mut out = header.join(",");
     out.push('\n');
     for s in &report.strategies {
-        out.push_str(&row(report, s).join(","));
+        let mut cells = row(report, s);
+        if replicated {
+            cells.extend(CI_COLUMNS.iter().map(|(_, path)| opt(s.ci95_of(path))));
+        }
+        out.push_str(&cells.join(","));
         out.push('\n');
     }
     out

@@ -18,6 +18,41 @@ fn lat(v: Option<f64>) -> String {
     v.map_or("—".into(), format_ms)
 }
 
+/// A latency with its 95% half-width in a replicated run, in the mean's own unit when it has
+/// one (`15.1s ±0.2`, `250ms ±12`), else as a duration (`2m05s ±3.1s`).
+pub fn lat_ci(v: Option<f64>, ci: Option<f64>) -> String {
+    match (v, ci) {
+        (Some(v), Some(hw)) => format!("{} ±{}", format_ms(v), pm_ms(v, hw)),
+        _ => lat(v),
+    }
+}
+
+/// The half-width `hw` (ms) in the unit [`format_ms`] shows `v` (ms) in.
+fn pm_ms(v: f64, hw: f64) -> String {
+    let digits = |x: f64| if x < 10.0 { format!("{x:.1}") } else { format!("{x:.0}") };
+    if (1.0..1000.0).contains(&v) {
+        digits(hw)
+    } else if (1000.0..60_000.0).contains(&v) {
+        let s = hw / 1000.0;
+        if s < 0.1 {
+            format!("{s:.2}")
+        } else {
+            digits(s)
+        }
+    } else {
+        format_ms(hw)
+    }
+}
+
+/// A count with its 95% half-width in a replicated run (`12 ±3`); a count that was the same in
+/// every replication shows no `±0`.
+fn count_ci(text: String, ci: Option<f64>) -> String {
+    match ci {
+        Some(hw) if text != "—" && hw > 0.0 => format!("{text} ±{}", compact(hw)),
+        _ => text,
+    }
+}
+
 fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         "—".into()
@@ -69,13 +104,14 @@ pub fn row(s: &StrategyReport) -> Vec<String> {
     } else {
         (s.label.clone(), compact(s.events.missed as f64))
     };
+    let ci = |path: &str| s.ci95_of(path);
     vec![
         label,
-        lat(s.latency_ms.mean),
-        lat(s.latency_ms.p50),
-        lat(s.latency_ms.p99),
-        lat(s.latency_ms.max),
-        missed,
+        lat_ci(s.latency_ms.mean, ci("latency_ms.mean")),
+        lat_ci(s.latency_ms.p50, ci("latency_ms.p50")),
+        lat_ci(s.latency_ms.p99, ci("latency_ms.p99")),
+        lat_ci(s.latency_ms.max, ci("latency_ms.max")),
+        count_ci(missed, ci("events.missed")),
         compact(s.events.duplicates as f64),
         count(s.requests.total),
         match (s.requests.wasted, s.requests.total) {
@@ -84,7 +120,7 @@ pub fn row(s: &StrategyReport) -> Vec<String> {
         },
         count(s.requests.throttled),
         count(s.webhooks.attempts),
-        s.per_day.requests.map_or_else(dash, compact),
+        count_ci(s.per_day.requests.map_or_else(dash, compact), ci("per_day.requests")),
         s.rate_limit.peak_use.map_or_else(dash, percent),
         if s.rate_limit.throttled_s > 0.0 {
             format_duration((s.rate_limit.throttled_s * SECOND as f64) as u64)
@@ -124,10 +160,13 @@ pub const LEGEND: &str = "latency: from the event at the source until the consum
 /// The first line: scenario, seed, span, events, engine, wall time.
 pub fn headline(report: &Report) -> String {
     let sc = &report.scenario;
+    let seed = match &report.replications {
+        Some(r) => format!("base seed {} · {} replications, mean ±95% CI", r.base_seed, r.count),
+        None => format!("seed {}", report.seed),
+    };
     format!(
-        "hookbench · scenario {} · seed {} · {} simulated (+{} drain) · {} events · {} engine · {}",
+        "hookbench · scenario {} · {seed} · {} simulated (+{} drain) · {} events · {} engine · {}",
         escape(&sc.name),
-        report.seed,
         format_duration(sc.duration),
         format_duration(sc.drain),
         group(report.run.events),
@@ -207,10 +246,10 @@ pub fn processing(report: &Report) -> Option<String> {
         let (p, b) = (s.processed_ms.as_ref(), s.processing.as_ref());
         cells.push(vec![
             s.label.clone(),
-            lat(p.and_then(|p| p.mean)),
-            lat(p.and_then(|p| p.p50)),
-            lat(p.and_then(|p| p.p99)),
-            lat(p.and_then(|p| p.max)),
+            lat_ci(p.and_then(|p| p.mean), s.ci95_of("processed_ms.mean")),
+            lat_ci(p.and_then(|p| p.p50), s.ci95_of("processed_ms.p50")),
+            lat_ci(p.and_then(|p| p.p99), s.ci95_of("processed_ms.p99")),
+            lat_ci(p.and_then(|p| p.max), s.ci95_of("processed_ms.max")),
             b.map_or("—".into(), |b| compact(b.peak_backlog as f64)),
             b.map_or("—".into(), |b| compact(b.rejected as f64)),
         ]);

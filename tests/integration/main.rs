@@ -18,6 +18,7 @@ mod numbers;
 mod profiles;
 mod rate_limits;
 mod serve_report;
+mod replications;
 mod strategies;
 mod structure;
 mod util;
