@@ -71,7 +71,7 @@ pub fn options(args: &ExportLocustArgs, default_interval: u64) -> Result<LocustO
     let interval = match args.interval.as_deref() {
         Some(text) => {
             let d = parse_duration(text).map_err(|e| Error::Input(format!("--interval: {e}")))?;
-            if d < MILLI || d > crate::limits::MAX_DURATION {
+            if !(MILLI..=crate::limits::MAX_DURATION).contains(&d) {
                 return Err(Error::Input(format!(
                     "--interval: `{text}` is out of range; give a poll interval from 1ms to a year"
                 )));

@@ -250,3 +250,14 @@ fn the_python_shopify_signature_verifies_in_hookbench() {
 fn the_python_slack_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("slack", "8f742231b10e8888abcd99yyyzzz85a5");
 }
+
+#[test]
+fn completions_and_help_offer_export_locust_and_its_flags() {
+    let out = hookbench(&["completions", "bash"]);
+    let (script, _) = text(&out);
+    for word in ["export", "locust", "--scheme", "--target", "--pollers", "--api"] {
+        assert!(script.contains(word), "bash completions lack {word}");
+    }
+    let (help, _) = text(&hookbench(&["export", "locust", "--help"]));
+    assert!(help.contains("standard, github, stripe, shopify or slack"), "{help}");
+}
