@@ -76,7 +76,7 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
     let _ = writeln!(
         out,
         "# Scenario `{}`, seed {}: {} events over {}, replayed at {}x speed-up to the target below,",
-        scenario.name.replace('\n', " "),
+        scenario.name.replace(['\n', '\r'], " "),
         scenario.seed,
         log.len(),
         format_duration(scenario.duration),

@@ -222,7 +222,10 @@ def share_done(environment, client_id, counts):
     DONE.add(client_id)
     if len(DONE) >= EXPECTED["shares"] and not EXPECTED["printed"]:
         print_totals(environment)
-        gevent.spawn_later(0.5, environment.runner.quit)
+        # Headless, the run is over; under the web UI, stop and keep the results on screen.
+        opts = environment.parsed_options
+        done = environment.runner.quit if opts is None or opts.headless else environment.runner.stop
+        gevent.spawn_later(0.5, done)
 
 
 def finish(environment):
