@@ -20,10 +20,6 @@ import random
 import time
 from datetime import datetime, timezone
 
-import gevent
-from locust import HttpUser, constant, events, task
-from locust.runners import LocalRunner, MasterRunner, WorkerRunner
-
 # --- signing: begin ---
 # One function per scheme, from the Python standard library alone; hookbench's tests run this
 # section against hookbench's own signer.
@@ -165,8 +161,9 @@ class Book:
         self.bodies.pop(eid, None)
         self.counts["dead_lettered"] += 1
 
-    def end(self, eid, attempt, outcome, after):
-        """Attempt `attempt` of `eid` ended: ok, gone, throttled (with Retry-After) or failed."""
+    def end(self, eid, attempt, outcome, after, now):
+        """Attempt `attempt` of `eid` ended at `now`: ok, gone, throttled (with Retry-After) or
+        failed. A failure is retried on the schedule, or dead-lettered when it has run out."""
         self.in_flight -= 1
         if outcome == "ok":
             self.bodies.pop(eid, None)
@@ -185,8 +182,15 @@ class Book:
         wait = backoff / 1e6 / SPEEDUP
         if outcome == "throttled" and after is not None:
             wait = max(wait, min(after, MAX_SERVER_WAIT_S))
-        heapq.heappush(self.retries, (time.time() + wait, eid, attempt + 1))
+        heapq.heappush(self.retries, (now + wait, eid, attempt + 1))
 
+
+# --- Locust: from here on ---
+# Above this line is the standard library alone (hookbench's tests run it without Locust).
+
+import gevent  # noqa: E402
+from locust import HttpUser, constant, events, task  # noqa: E402
+from locust.runners import LocalRunner, MasterRunner, WorkerRunner  # noqa: E402
 
 BOOK = None
 RESULTS = {}  # on the master (or the local runner): the latest counts of each share
@@ -328,7 +332,7 @@ class WebhookUser(HttpUser):
                 else:
                     r.failure("%d" % status if status else "no answer: %s" % (r.error,))
         finally:
-            book.end(eid, attempt, outcome, after)
+            book.end(eid, attempt, outcome, after, time.time())
 
 
 if POLLERS > 0:

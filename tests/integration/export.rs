@@ -261,3 +261,101 @@ fn completions_and_help_offer_export_locust_and_its_flags() {
     let (help, _) = text(&hookbench(&["export", "locust", "--help"]));
     assert!(help.contains("standard, github, stripe, shopify or slack"), "{help}");
 }
+
+/// A scenario with an exact retry schedule (no jitter), for the replay logic's test.
+const SHORT: &str = r#"name = "short"
+duration = "1h"
+seed = 5
+[events]
+rate = "200/h"
+resources = 7
+resource_type = "order"
+states = ["created", "paid", "shipped"]
+payload_bytes = 64
+[webhook]
+retry = ["1s", "2s"]
+jitter = 0.0
+"#;
+
+#[test]
+fn the_replay_shares_the_ids_keeps_the_stream_and_retries_on_the_schedule() {
+    if !python3() {
+        return;
+    }
+    let dir = temp_dir("export-replay");
+    let scenario = dir.join("short.toml");
+    std::fs::write(&scenario, SHORT).unwrap();
+    let out = hookbench(&[
+        "export",
+        "locust",
+        "-s",
+        scenario.to_str().unwrap(),
+        "--target",
+        "http://127.0.0.1:1/",
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out.stderr));
+    let file = text_of(&out.stdout);
+    // The part above the Locust marker is the standard library alone: run it without Locust.
+    let (pure, rest) = file.split_once("# --- Locust: from here on ---").expect("the Locust marker");
+    assert!(!pure.contains("import gevent") && rest.contains("from locust import"));
+    let path = dir.join("pure.py");
+    std::fs::write(&path, pure).unwrap();
+    let script = format!(
+        "exec(open({path:?}).read())\n{}",
+        r#"
+import json
+a, b, c = Book(0, 3, 1000.0), Book(1, 3, 1000.0), Book(2, 3, 1000.0)
+ids = sorted(list(a.ids) + list(b.ids) + list(c.ids))
+assert ids == list(range(EVENTS_TOTAL)), "every id once, across the shares"
+book = Book(0, 1, 1000.0)
+first = book.wall(AT_US[0])
+job, wait = book.take(first - 0.5)
+assert job is None and 0 < wait <= 0.5, (job, wait)
+assert book.take(first)[0] == (0, 1)
+book.in_flight = 10
+book.end(0, 1, "failed", None, 5000.0)
+assert book.retries == [(5001.0, 0, 2)], book.retries
+book.retries.clear()
+book.end(0, 2, "failed", None, 6000.0)
+assert book.retries == [(6002.0, 0, 3)], book.retries
+book.retries.clear()
+book.end(0, 3, "failed", None, 7000.0)
+assert book.retries == [] and book.counts["dead_lettered"] == 1, "dead-lettered after the schedule"
+book.end(1, 1, "throttled", 30.0, 8000.0)
+assert book.retries == [(8030.0, 1, 2)], "Retry-After beyond the schedule is honoured"
+book.retries.clear()
+book.end(1, 1, "throttled", 0.2, 8000.0)
+assert book.retries == [(8001.0, 1, 2)], "never sooner than the schedule"
+book.end(2, 1, "ok", None, 8000.0)
+assert book.counts["delivered"] == 1 and book.counts["failed"] == 5
+book.end(3, 1, "gone", None, 9000.0)
+assert book.disabled and book.counts["dead_lettered"] == 2
+for eid in range(EVENTS_TOTAL):
+    doc = json.loads(body_of(eid, 1000.0 + AT_US[eid] / 1e6))
+    assert list(doc) == ["id", "type", "resource_id", "version", "state", "occurred_at", "occurred_at_us", "data"]
+    assert len(doc["data"]["note"]) == PAYLOAD_BYTES
+    print(doc["id"], doc["type"], doc["resource_id"], doc["version"], doc["occurred_at_us"])
+"#
+    );
+    let printed = python(&script);
+    let s = hookbench::scenario::Scenario::from_file(&scenario, SHORT).unwrap();
+    let log = hookbench::model::source::EventLog::generate(&s);
+    use hookbench::live::json::{event_id, event_type, resource_id};
+    let expected: Vec<String> = (0..log.len() as u32)
+        .map(|id| {
+            let e = log.get(id);
+            format!(
+                "{} {} {} {} {}",
+                event_id(id),
+                event_type(&s, &log, id),
+                resource_id(e.resource),
+                e.version,
+                e.at
+            )
+        })
+        .collect();
+    assert!(log.len() > 100, "{}", log.len());
+    assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "the Python bodies are not hookbench's events");
+}
