@@ -29,7 +29,8 @@ pub struct LocustOptions {
     /// The signing secret, written into the file as given.
     pub secret: String,
     /// Scenario seconds per wall-clock second: every time and delay of the scenario is divided
-    /// by it (Retry-After answers are real seconds and are not).
+    /// by it, and so are a server's `Retry-After` and `X-Poll-Interval` (scenario seconds, as
+    /// the live engine reads them).
     pub speedup: f64,
     /// Cursor-polling users (0: none).
     pub pollers: u32,

@@ -294,6 +294,8 @@ fn the_replay_shares_the_ids_keeps_the_stream_and_retries_on_the_schedule() {
         "http://127.0.0.1:1/",
         "--secret",
         SECRET,
+        "--speedup",
+        "2",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text_of(&out.stderr));
     let file = text_of(&out.stdout);
@@ -311,23 +313,24 @@ ids = sorted(list(a.ids) + list(b.ids) + list(c.ids))
 assert ids == list(range(EVENTS_TOTAL)), "every id once, across the shares"
 book = Book(0, 1, 1000.0)
 first = book.wall(AT_US[0])
+assert first == 1000.0 + AT_US[0] / 2e6, "scenario time runs at the speed-up"
 job, wait = book.take(first - 0.5)
 assert job is None and 0 < wait <= 0.5, (job, wait)
 assert book.take(first)[0] == (0, 1)
 book.in_flight = 10
 book.end(0, 1, "failed", None, 5000.0)
-assert book.retries == [(5001.0, 0, 2)], book.retries
+assert book.retries == [(5000.5, 0, 2)], book.retries
 book.retries.clear()
 book.end(0, 2, "failed", None, 6000.0)
-assert book.retries == [(6002.0, 0, 3)], book.retries
+assert book.retries == [(6001.0, 0, 3)], book.retries
 book.retries.clear()
 book.end(0, 3, "failed", None, 7000.0)
 assert book.retries == [] and book.counts["dead_lettered"] == 1, "dead-lettered after the schedule"
 book.end(1, 1, "throttled", 30.0, 8000.0)
-assert book.retries == [(8030.0, 1, 2)], "Retry-After beyond the schedule is honoured"
+assert book.retries == [(8015.0, 1, 2)], "Retry-After beyond the schedule is honoured, compressed"
 book.retries.clear()
 book.end(1, 1, "throttled", 0.2, 8000.0)
-assert book.retries == [(8001.0, 1, 2)], "never sooner than the schedule"
+assert book.retries == [(8000.5, 1, 2)], "never sooner than the schedule"
 book.end(2, 1, "ok", None, 8000.0)
 assert book.counts["delivered"] == 1 and book.counts["failed"] == 5
 book.end(3, 1, "gone", None, 9000.0)
