@@ -54,6 +54,10 @@ pub enum Command {
     Check(CheckArgs),
     /// The cheapest strategy and interval that meets a latency target without missing events.
     Advise(AdviseArgs),
+    /// Write the scenario as a program another tool runs: `export locust` writes a Locust load
+    /// test that replays its event stream as signed deliveries, across many machines.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print a shell completion script: `hookbench completions bash > ~/.local/share/bash-completion/completions/hookbench`.
     Completions {
         /// The shell.
@@ -398,4 +402,46 @@ pub enum ScenariosCommand {
         #[arg(long)]
         synthetic: bool,
     },
+}
+
+/// `hookbench export …`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a self-contained locustfile that replays the scenario's events as signed webhook
+    /// deliveries (retries on the scenario's schedule), shared out across Locust's workers.
+    Locust(ExportLocustArgs),
+}
+
+/// `hookbench export locust`.
+#[derive(Debug, Args)]
+pub struct ExportLocustArgs {
+    /// The scenario and what the command line changes in it.
+    #[command(flatten)]
+    pub from: ScenarioArgs,
+    /// Where the deliveries go: an `http://` or `https://` URL.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Signature scheme: standard, github, stripe, shopify or slack.
+    #[arg(long, default_value = "standard", value_name = "NAME")]
+    pub scheme: String,
+    /// Signing secret: `whsec_…` for standard, the provider's secret text for the others (or set
+    /// HOOKBENCH_SECRET). It is written into the file.
+    #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Write the locustfile here [default: standard output].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Virtual seconds per wall-clock second: event times, the attempt timeout, the retry
+    /// schedule and the poll interval are divided by it.
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speedup: f64,
+    /// Also run this many cursor-polling users against --api.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub pollers: u32,
+    /// The pollers' interval [default: the scenario's first].
+    #[arg(long, short = 'i', value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// The API the pollers call (its base URL; they GET `/events?after=…&limit=…`).
+    #[arg(long, value_name = "URL")]
+    pub api: Option<String>,
 }

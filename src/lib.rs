@@ -30,6 +30,7 @@
 //!   receiver and one consumer actor per row, carrying real HTTP into the same row core.
 //! - [`scenario`]: the TOML parser, one small function per section, filling in the model's
 //!   configuration; [`limits`] holds the caps defined once.
+//! - [`export`]: a scenario written out as a program another tool runs (a Locust load test).
 //! - [`report`]: the one result, computed once; [`render`] is the only place anything is
 //!   formatted for printing.
 
@@ -39,6 +40,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod limits;
 pub mod live;

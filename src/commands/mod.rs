@@ -8,6 +8,7 @@ pub mod advise;
 pub mod check;
 pub mod compare;
 pub mod completions;
+pub mod export;
 pub mod receive;
 pub mod scenarios;
 pub mod serve;
@@ -33,6 +34,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Sweep(args) => sweep::run(args),
         Command::Check(args) => check::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Export(cmd) => export::run(cmd),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
     }

@@ -1,0 +1,127 @@
+//! `hookbench export locust`: the scenario as a Locust load test.
+//!
+//! Validates the flags into [`LocustOptions`] (an HTTP target, a known scheme, a secret that
+//! scheme can use, a speed-up, pollers with their API and interval), generates the scenario's
+//! event stream once, refuses one larger than [`MAX_EXPORT_EVENTS`], and writes what
+//! [`crate::export::locust`] generates to `--output` or standard output. It generates nothing
+//! itself.
+
+use super::compare::scenario_from_flags;
+use super::print;
+use crate::cli::{ExportCommand, ExportLocustArgs};
+use crate::error::{Error, Result};
+use crate::export::locust::{locustfile, LocustOptions};
+use crate::export::{Scheme, MAX_EXPORT_EVENTS, SCHEMES};
+use crate::model::signature::Secret;
+use crate::model::source::EventLog;
+use crate::units::{parse_duration, MILLI};
+
+/// Runs `hookbench export …`.
+pub fn run(cmd: ExportCommand) -> Result<u8> {
+    match cmd {
+        ExportCommand::Locust(args) => locust(args),
+    }
+}
+
+/// An `http://` or `https://` URL with a host, for `flag`.
+fn http_url(flag: &str, text: &str) -> Result<String> {
+    let bad = || {
+        Error::Input(format!(
+            "{flag} `{}` is not an HTTP URL; give one such as http://127.0.0.1:9090/hooks",
+            crate::quote::excerpt(text, crate::quote::EXCERPT_PATH)
+        ))
+    };
+    let url = reqwest::Url::parse(text.trim()).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    Ok(text.trim().to_string())
+}
+
+/// Validates the flags of `export locust`.
+pub fn options(args: &ExportLocustArgs, default_interval: u64) -> Result<LocustOptions> {
+    let Some(target) = args.target.as_deref() else {
+        return Err(Error::Input(
+            "hookbench export locust needs --target URL, the endpoint the deliveries are POSTed to".into(),
+        ));
+    };
+    let target = http_url("--target", target)?;
+    let scheme = Scheme::parse(&args.scheme).ok_or_else(|| {
+        Error::Input(format!(
+            "--scheme `{}` is not a signature scheme; use one of {}",
+            crate::quote::excerpt(&args.scheme, crate::quote::EXCERPT_PATH),
+            SCHEMES.join(", ")
+        ))
+    })?;
+    let secret = match args.secret.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(Error::Input(format!(
+                "hookbench export locust needs a signing secret for the {} scheme: pass --secret or set HOOKBENCH_SECRET",
+                scheme.name()
+            )))
+        }
+        Some(s) => s.to_string(),
+    };
+    if scheme == Scheme::Standard && Secret::parse(&secret).is_err() {
+        return Err(Error::Input(
+            "--secret must be `whsec_` followed by base64 of at least 16 bytes for the standard scheme, such as whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+        ));
+    }
+    let speedup = super::serve::check_speedup(args.speedup)?;
+    let interval = match args.interval.as_deref() {
+        Some(text) => {
+            let d = parse_duration(text).map_err(|e| Error::Input(format!("--interval: {e}")))?;
+            if !(MILLI..=crate::limits::MAX_DURATION).contains(&d) {
+                return Err(Error::Input(format!(
+                    "--interval: `{text}` is out of range; give a poll interval from 1ms to a year"
+                )));
+            }
+            d
+        }
+        None => default_interval,
+    };
+    let api = match (args.pollers, args.api.as_deref()) {
+        (0, Some(_)) => {
+            return Err(Error::Input("--api is for the pollers; add --pollers N or drop it".into()))
+        }
+        (0, None) => None,
+        (_, None) => {
+            return Err(Error::Input(
+                "--pollers needs --api URL, the provider API they poll (such as `hookbench serve`'s)".into(),
+            ))
+        }
+        (_, Some(a)) => Some(http_url("--api", a)?.trim_end_matches('/').to_string()),
+    };
+    if args.pollers > 10_000 {
+        return Err(Error::Input(format!("--pollers {} is too many; give at most 10000", args.pollers)));
+    }
+    Ok(LocustOptions { target, scheme, secret, speedup, pollers: args.pollers, interval, api })
+}
+
+fn locust(args: ExportLocustArgs) -> Result<u8> {
+    let scenario = scenario_from_flags(&args.from)?;
+    let default_interval =
+        scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::units::SECOND);
+    let opts = options(&args, default_interval)?;
+    let expected = scenario.expected_events();
+    if expected > 2.0 * MAX_EXPORT_EVENTS as f64 {
+        return Err(too_many(expected as usize));
+    }
+    let log = EventLog::generate(&scenario);
+    if log.len() > MAX_EXPORT_EVENTS {
+        return Err(too_many(log.len()));
+    }
+    let text = locustfile(&scenario, &log, &opts);
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Error::Input(format!("cannot write `{}`: {e}", path.display())))?,
+        None => print(&text)?,
+    }
+    Ok(0)
+}
+
+fn too_many(n: usize) -> Error {
+    Error::Input(format!(
+        "this scenario has about {n} events, more than the {MAX_EXPORT_EVENTS} a locustfile may embed; shorten it with --duration"
+    ))
+}
