@@ -48,6 +48,7 @@ pub mod model;
 pub mod out;
 pub mod queue;
 pub mod quote;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod scenario;

@@ -34,6 +34,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Advise(args) => advise::run(args),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
+        Command::Sign(args) => receive::sign(args),
     }
 }
 
