@@ -15,6 +15,7 @@ mod live;
 mod live_servers;
 mod numbers;
 mod rate_limits;
+mod schemes;
 mod strategies;
 mod structure;
 mod util;

@@ -77,7 +77,10 @@ mod tests {
         assert_eq!(h, vec![(SIGNATURE, SIG.to_string()), (TIMESTAMP, TS.to_string())]);
         let v =
             Scheme::Slack.verify(&s, [(SIGNATURE, SIG), (TIMESTAMP, TS)].as_slice(), BODY, NOW, 300).unwrap();
-        assert_eq!(v, Verified { delivery: String::new(), timestamp: Some(NOW), attempt: Some(1) });
+        assert_eq!(
+            v,
+            Verified { delivery: super::super::body_id(BODY), timestamp: Some(NOW), attempt: Some(1) }
+        );
     }
 
     #[test]
