@@ -70,7 +70,7 @@ fn json_time(v: &serde_json::Value) -> Option<SystemTime> {
         },
         _ => None,
     }?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e11).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
+    (0.0..1e11).contains(&secs).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
 }
 
 /// A JSON value at `pointer` as text (strings as they are, numbers printed).
