@@ -104,10 +104,12 @@ pub struct ServeArgs {
     /// Listening limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// POST each event to this URL as a signed Standard Webhooks delivery.
+    /// POST each event to this URL, signed under the scenario's `webhook.scheme` (default
+    /// Standard Webhooks).
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
-    /// Signing secret `whsec_…` (required with --webhook-url; or set HOOKBENCH_SECRET).
+    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (required with
+    /// --webhook-url; or set HOOKBENCH_SECRET).
     #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// Virtual seconds per wall-clock second.
@@ -127,10 +129,11 @@ pub struct ReceiveArgs {
     /// Listening limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Signing secret `whsec_…` (or set HOOKBENCH_SECRET).
+    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (or set
+    /// HOOKBENCH_SECRET).
     #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// How far `webhook-timestamp` may be from now.
+    /// How far the scheme's signed timestamp (standard, stripe, slack) may be from now.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub tolerance: String,
     /// Take the faults of this scenario's [receiver] section.

@@ -225,7 +225,6 @@ pub fn sign(args: SignArgs) -> Result<u8> {
     }
     let timestamp = args.timestamp.unwrap_or_else(crate::live::clock::unix_now);
     let msg = Message { id: &args.id, timestamp, attempt: args.attempt, body: &body };
-    let text: String = scheme.sign(&secret, &msg).into_iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-    print(&text)?;
+    print(&crate::render::text::headers(&scheme.sign(&secret, &msg)))?;
     Ok(0)
 }

@@ -204,3 +204,8 @@ mod tests {
         }
     }
 }
+
+/// Header lines, one `Name: value` a line (what `hookbench sign` prints).
+pub fn headers(list: &[(&str, String)]) -> String {
+    list.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
+}

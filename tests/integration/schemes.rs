@@ -264,3 +264,58 @@ fn the_live_engine_rows_use_the_scenario_scheme() {
         assert_eq!(r["scenario"]["webhook"]["scheme"], scheme);
     }
 }
+
+/// `serve` signing under a scenario's `webhook.scheme` → `receive --scheme` of the same name with
+/// `--record`: every delivery verifies, carries its event time (hookbench's `occurred_at`), and
+/// the recording replays as a trace of as many events as distinct deliveries.
+#[test]
+fn serve_to_receive_record_under_the_github_scheme() {
+    let dir = temp_dir("serve-receive");
+    let rec = dir.join("rec.csv");
+    let scenario = dir.join("gh.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"gh\"\nduration = \"10m\"\nseed = 5\n[events]\nrate = \"1800/h\"\n\
+         [webhook]\ndelay = \"100ms\"\nscheme = \"github\"\n",
+    )
+    .unwrap();
+    let secret = "not a whsec secret";
+    let (receiver, mut out, addr) = start_server(
+        "receive",
+        &["--addr", "127.0.0.1:0", "--scheme", "github", "--secret", secret, "--speedup", "60", "--quiet"]
+            .into_iter()
+            .chain(["--stop-after", "6s", "--record", rec.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+        &[],
+    );
+    let served = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--webhook-url",
+        &format!("http://{addr}/hook"),
+        "--secret",
+        secret,
+        "--speedup",
+        "60",
+        "--stop-after",
+        "3s",
+    ]);
+    assert!(served.status.success(), "{}", text(&served).1);
+    assert!({ receiver }.wait().unwrap().success());
+    let mut summary = String::new();
+    std::io::Read::read_to_string(&mut out, &mut summary).unwrap();
+    assert!(summary.contains(" 0 rejected"), "{summary}");
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 20, "{text}");
+    assert!(
+        rows.iter()
+            .all(|r| r[2].starts_with("msg_") && r[6] == "false" && r[7] == "204" && r[8] == "pointer"),
+        "{text}"
+    );
+    let trace = hookbench::trace::parse("rec.csv", &text).unwrap();
+    assert_eq!(trace.rows_total, rows.len());
+}
