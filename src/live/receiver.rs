@@ -82,7 +82,9 @@ pub struct Endpoint {
     sink: Sink,
     /// Delivery ids seen, with the Unix second they were last accepted. Past
     /// [`MAX_REMEMBERED`] ids, those older than twice the tolerance are forgotten (a replay that
-    /// old fails the timestamp check anyway), so memory stays bounded however long it runs.
+    /// old fails the timestamp check anyway; under a scheme without a timestamp, github or
+    /// shopify, such an old redelivery counts as new), so memory stays bounded however long it
+    /// runs.
     seen: Mutex<HashMap<String, u64>>,
     pruned_at: Mutex<u64>,
 }
