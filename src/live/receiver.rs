@@ -67,8 +67,8 @@ pub struct ReceiveStats {
     pub accepted: u64,
     /// Of which delivery ids already seen.
     pub duplicates: u64,
-    /// Deliveries whose provider said they were a retry (an attempt number over 1, such as
-    /// `X-Slack-Retry-Num`); Standard Webhooks retries show as duplicates instead.
+    /// Deliveries that were a retry: the provider says so (an attempt number over 1, such as
+    /// `X-Slack-Retry-Num`), or, under Standard Webhooks, the `webhook-id` came before.
     pub retries: u64,
     /// Rejected: bad or missing signature, expired timestamp, malformed, unreadable or too large
     /// (over [`MAX_BODY`]) body.
@@ -84,9 +84,30 @@ pub struct Endpoint {
     /// [`MAX_REMEMBERED`] ids, those older than twice the tolerance are forgotten (a replay that
     /// old fails the timestamp check anyway; under a scheme without a timestamp, github or
     /// shopify, such an old redelivery counts as new), so memory stays bounded however long it
-    /// runs.
-    seen: Mutex<HashMap<String, u64>>,
+    /// runs. The flag says whether a delivery with the id was processed (not only answered with
+    /// a fault).
+    seen: Mutex<HashMap<String, (u64, bool)>>,
     pruned_at: Mutex<u64>,
+}
+
+impl Endpoint {
+    /// Notes a verified delivery of `id` at `now_s`, `processed` or answered with a fault:
+    /// whether the id came before at all, and whether a delivery of it was processed before
+    /// (a duplicate, only for a processed one).
+    fn note(&self, id: &str, processed: bool, now_s: u64, tolerance_s: u64) -> (bool, bool) {
+        let mut seen = lock(&self.seen);
+        let mut pruned = lock(&self.pruned_at);
+        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
+            // Forget ids older than twice the tolerance: a replay that old fails the timestamp
+            // check anyway.
+            seen.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
+            *pruned = now_s;
+        }
+        let before = seen.get(id).copied();
+        let was_processed = before.is_some_and(|(_, p)| p);
+        seen.insert(id.to_string(), (now_s, processed || was_processed));
+        (before.is_some(), processed && was_processed)
+    }
 }
 
 /// The receiver's shared state.
@@ -249,6 +270,14 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         Answer::Gone => Some((StatusCode::GONE, "subscription gone (injected)")),
         Answer::Accept | Answer::Slow(_) => None,
     };
+    let now_s = unix_now();
+    let (seen_before, duplicate) = endpoint.note(&id, fault.is_none(), now_s, st.tolerance_s);
+    // A retry: the provider says so (an attempt number over 1), or, under Standard Webhooks, the
+    // `webhook-id` came before (answered or not).
+    let retry = verified.attempt.is_some_and(|a| a > 1) || (st.scheme == Scheme::Standard && seen_before);
+    if retry {
+        lock(&st.stats).retries += 1;
+    }
     if let Some((status, message)) = fault {
         lock(&st.stats).faulted += 1;
         let _ = endpoint.sink.send(Delivery {
@@ -263,26 +292,11 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         });
         return error(status, message);
     }
-    let now_s = unix_now();
-    let duplicate = {
-        let mut seen = lock(&endpoint.seen);
-        let mut pruned = lock(&endpoint.pruned_at);
-        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
-            // Forget ids older than twice the tolerance: a replay that old fails the timestamp
-            // check anyway.
-            seen.retain(|_, last| *last + 2 * st.tolerance_s >= now_s);
-            *pruned = now_s;
-        }
-        seen.insert(id.clone(), now_s).is_some()
-    };
     {
         let mut s = lock(&st.stats);
         s.accepted += 1;
         if duplicate {
             s.duplicates += 1;
-        }
-        if verified.attempt.is_some_and(|a| a > 1) {
-            s.retries += 1;
         }
     }
     // Hand the work over first, then answer: the consumer holds the event from now on.
