@@ -89,7 +89,7 @@ async fn deliveries(client: &reqwest::Client, target: &Target, count: usize, bas
             let mut i = w;
             while i < count {
                 let msg = format!("msg_{:010}", base + i);
-                let out = attempt(&client, &target, &msg, &body, Duration::from_secs(10)).await;
+                let out = attempt(&client, &target, &msg, 1, &body, Duration::from_secs(10)).await;
                 assert_eq!(out, Outcome::Success);
                 i += IN_FLIGHT;
             }
@@ -147,6 +147,7 @@ fn main() {
     let target = Target {
         url: format!("http://{raddr}/hooks/0"),
         secret: Secret::parse(SECRET).expect("secret"),
+        scheme: Default::default(),
         payload: Payload::Fat,
     };
     let (saddr, events) = rt.block_on(source_server());
@@ -240,6 +241,7 @@ fn main() {
             target: Target {
                 url: format!("http://{addr}/hooks/0"),
                 secret: Secret::parse(SECRET).expect("secret"),
+                scheme: Default::default(),
                 payload: Payload::Fat,
             },
             outbox: LiveOutbox::new(&s, log.len(), "overhead"),
@@ -250,7 +252,8 @@ fn main() {
         let mut got = 0;
         while got < log.len() {
             let Some(d) = rx.recv().await else { break };
-            let _ = hist.record(clock.now().saturating_sub(log.get(d.event).at));
+            let Some(id) = d.event else { continue };
+            let _ = hist.record(clock.now().saturating_sub(log.get(id).at));
             got += 1;
         }
         hist

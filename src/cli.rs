@@ -66,6 +66,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `hookbench man > hookbench.1`.
     Man,
+    /// Print the headers a signature scheme sends with a body, one `Name: value` a line.
+    Sign(SignArgs),
 }
 
 /// What `serve` and `receive` share: where they may listen, their limits, their lifetime.
@@ -106,10 +108,12 @@ pub struct ServeArgs {
     /// Listening limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// POST each event to this URL as a signed Standard Webhooks delivery.
+    /// POST each event to this URL, signed under the scenario's `webhook.scheme` (default
+    /// Standard Webhooks).
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
-    /// Signing secret `whsec_…` (required with --webhook-url; or set HOOKBENCH_SECRET).
+    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (required with
+    /// --webhook-url; or set HOOKBENCH_SECRET).
     #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// Virtual seconds per wall-clock second.
@@ -146,10 +150,11 @@ pub struct ReceiveArgs {
     /// Listening limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Signing secret `whsec_…` (or set HOOKBENCH_SECRET).
+    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (or set
+    /// HOOKBENCH_SECRET).
     #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// How far `webhook-timestamp` may be from now.
+    /// How far the scheme's signed timestamp (standard, stripe, slack) may be from now.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub tolerance: String,
     /// Take the faults of this scenario's [receiver] section.
@@ -177,6 +182,41 @@ pub struct ReceiveArgs {
     /// No status line while running.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// The sender's signature scheme: standard, github, stripe, shopify or slack.
+    #[arg(long, default_value = "standard", value_name = "NAME")]
+    pub scheme: String,
+    /// JSON pointer to the event's time in the body (epoch seconds or RFC 3339), e.g. `/created`.
+    #[arg(long, value_name = "POINTER")]
+    pub event_time: Option<String>,
+    /// JSON pointer to the resource id in the body, for --record, e.g. `/data/object/id`.
+    #[arg(long, value_name = "POINTER")]
+    pub resource: Option<String>,
+    /// Write one row per verified delivery to FILE: CSV, or JSON lines when FILE ends in `.jsonl`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+}
+
+/// `hookbench sign`: the headers a scheme sends with a body (for checking a receiver).
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The signature scheme: standard, github, stripe, shopify or slack.
+    #[arg(long, default_value = "standard", value_name = "NAME")]
+    pub scheme: String,
+    /// Signing secret (`whsec_…` for standard; or set HOOKBENCH_SECRET).
+    #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// The file holding the body, sent byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub body: std::path::PathBuf,
+    /// The message id, where the scheme sends one.
+    #[arg(long, default_value = "msg_1", value_name = "ID")]
+    pub id: String,
+    /// The Unix time in seconds to sign at [default: now].
+    #[arg(long, value_name = "SECONDS")]
+    pub timestamp: Option<u64>,
+    /// The attempt number (Slack sends `X-Slack-Retry-Num` after the first).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub attempt: u32,
 }
 
 /// Engines.

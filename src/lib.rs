@@ -51,6 +51,7 @@ pub mod observer;
 pub mod out;
 pub mod queue;
 pub mod quote;
+pub mod record;
 pub mod render;
 pub mod replication;
 pub mod report;

@@ -8,7 +8,10 @@
 //! appearance in time. Every bad row is one sentence naming the file and the line, quoting at most
 //! a short escaped excerpt of the field ([`crate::quote::excerpt`]), never the whole line. A file
 //! is read line by line through [`crate::files`] (regular files only, lines and size capped) and
-//! stops at the row limit. It never reads a clock or generates events itself:
+//! stops at the row limit. A recording of `hookbench receive --record`
+//! ([`crate::record::HEADER`]) is a trace too: its extra columns are ignored, and a row whose
+//! `duplicate` column is `true` is skipped, so each delivery id is one event. It never reads a
+//! clock or generates events itself:
 //! [`crate::model::source::EventLog`] replays the rows.
 
 use serde::Serialize;
@@ -137,8 +140,14 @@ fn parse_lines(
                 _ => return Err(bad(n, "the timestamp must be a string or a number".into())),
             };
             let (at, kind) = timestamp(&text).map_err(|e| bad(n, e))?;
+            if matches!(obj.get("duplicate"), Some(serde_json::Value::Bool(true)))
+                || matches!(obj.get("duplicate"), Some(serde_json::Value::String(d)) if d == "true")
+            {
+                continue;
+            }
             let resource = match obj.get("resource") {
                 None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) if s.is_empty() => None,
                 Some(serde_json::Value::String(s)) => Some(s.clone()),
                 Some(serde_json::Value::Number(x)) => Some(x.to_string()),
                 Some(_) => return Err(bad(n, "`resource` must be a string or a number".into())),
@@ -165,11 +174,15 @@ fn parse_lines(
             )
         })?;
         let r_col = col(&["resource", "resource_id"]);
+        let dup_col = col(&["duplicate"]);
         for item in lines {
             let (n, line) = item?;
             let f = fields(&line);
             if f.len() != names.len() {
                 return Err(bad(n, format!("has {} fields where the header has {}", f.len(), names.len())));
+            }
+            if dup_col.is_some_and(|c| f[c].eq_ignore_ascii_case("true")) {
+                continue;
             }
             let (at, kind) = timestamp(&f[t_col]).map_err(|e| bad(n, e))?;
             let resource = r_col.map(|c| f[c].clone()).filter(|r| !r.is_empty());
@@ -253,6 +266,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), vec![0, 10 * SECOND]);
+        assert_eq!(t.resources, None);
+    }
+
+    #[test]
+    fn a_recording_replays_one_event_per_delivery() {
+        let csv = format!(
+            "{}\n\
+             2024-05-01T09:00:00.000000Z,2024-05-01T09:00:00.300000Z,msg_1,ord_1,order.paid,,false,500,pointer\n\
+             2024-05-01T09:00:00.000000Z,2024-05-01T09:00:05.300000Z,msg_1,ord_1,order.paid,2,true,204,pointer\n\
+             2024-05-01T09:00:02.500000Z,2024-05-01T09:00:02.600000Z,msg_2,ord_2,,,false,204,scheme\n",
+            crate::record::HEADER
+        );
+        let t = parse("rec.csv", &csv).unwrap();
+        assert_eq!(
+            t.rows.iter().map(|r| (r.at, r.resource)).collect::<Vec<_>>(),
+            vec![(0, Some(0)), (5 * SECOND / 2, Some(1))]
+        );
+        let jsonl = "{\"timestamp\":\"2024-05-01T09:00:00.000000Z\",\"delivery\":\"a\",\"resource\":null,\"duplicate\":false}\n\
+                     {\"timestamp\":\"2024-05-01T09:00:09.000000Z\",\"delivery\":\"a\",\"resource\":null,\"duplicate\":true}\n\
+                     {\"timestamp\":\"2024-05-01T09:00:01.000000Z\",\"delivery\":\"b\",\"resource\":\"\",\"duplicate\":false}\n";
+        let t = parse("rec.jsonl", jsonl).unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), vec![0, SECOND]);
         assert_eq!(t.resources, None);
     }
 

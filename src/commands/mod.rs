@@ -37,6 +37,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Export(cmd) => export::run(cmd),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
+        Command::Sign(args) => receive::sign(args),
     }
 }
 

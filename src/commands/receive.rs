@@ -1,25 +1,30 @@
 //! `hookbench receive`: a verifying webhook receiver that shows latency and counts as it runs.
 //!
-//! Validates the flags (secret, tolerance, faults from flags or a scenario's `[receiver]`),
-//! binds loopback (another address only with `--allow-remote`), verifies every delivery
-//! (constant-time signature check, timestamp tolerance, duplicates by `webhook-id`), measures
-//! detection latency from each event's `occurred_at` in scenario time (wall time × `--speedup`,
-//! the sender's compression; the output names the clock), and prints a summary on Ctrl-C,
-//! SIGTERM or `--stop-after`.
+//! Validates the flags (scheme, secret, tolerance, JSON pointers, faults from flags or a
+//! scenario's `[receiver]`), binds loopback (another address only with `--allow-remote`), verifies
+//! every delivery under `--scheme` (constant-time signature check, timestamp tolerance, duplicates
+//! by delivery id; any validly signed body is accepted), measures detection latency from each
+//! event's time ([`crate::record`]: `--event-time`, hookbench's `occurred_at`, or the scheme's
+//! timestamp; none is never invented) in scenario time (wall time × `--speedup`, the sender's
+//! compression; the output names the clock), writes `--record` one flushed row per delivery, and
+//! prints a summary on Ctrl-C, SIGTERM or `--stop-after`. Also `hookbench sign`, which prints the
+//! headers a scheme sends with a body.
 
 use std::io::IsTerminal;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use tokio::sync::mpsc::unbounded_channel;
 
-use super::serve::parse_secret;
+use super::serve::scheme_secret;
 use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
-use crate::cli::ReceiveArgs;
+use crate::cli::{ReceiveArgs, SignArgs};
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
 use crate::live::receiver::{self, ReceiverState};
 use crate::model::receiver::Receiver;
+use crate::model::signature::{Message, Scheme};
+use crate::record::Recorder;
 use crate::scenario::{ReceiverConfig, Window};
 use crate::units::{format_duration, parse_duration, SECOND};
 
@@ -64,9 +69,55 @@ pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
     Ok(cfg)
 }
 
+/// A `--event-time`/`--resource` JSON pointer: empty or starting with `/`.
+fn pointer(flag: &str, p: &Option<String>) -> Result<Option<String>> {
+    match p {
+        Some(p) if !p.is_empty() && !p.starts_with('/') => Err(Error::Input(format!(
+            "{flag} `{}` is not a JSON pointer; give one such as `/created` or `/data/object/id`",
+            crate::quote::excerpt(p, crate::quote::EXCERPT)
+        ))),
+        _ => Ok(p.clone()),
+    }
+}
+
+fn scheme(text: &str) -> Result<Scheme> {
+    text.parse::<Scheme>().map_err(|e| Error::Input(format!("--scheme: {e}")))
+}
+
+/// Where `--record` writes: the file and whether it takes JSON lines.
+struct RecordFile {
+    out: std::io::BufWriter<std::fs::File>,
+    json: bool,
+}
+
+impl RecordFile {
+    fn create(path: &std::path::Path) -> Result<RecordFile> {
+        let shown = crate::quote::excerpt(&path.display().to_string(), crate::quote::EXCERPT_PATH);
+        let file = std::fs::File::create(path)
+            .map_err(|e| Error::Input(format!("--record: cannot create `{shown}` ({e})")))?;
+        let json = path.extension().is_some_and(|e| e == "jsonl");
+        let mut f = RecordFile { out: std::io::BufWriter::new(file), json };
+        if !json {
+            f.line(crate::record::HEADER);
+        }
+        Ok(f)
+    }
+
+    /// Writes and flushes one line, so a stop loses nothing; a write error is reported once at
+    /// the end by the missing rows, never a panic.
+    fn line(&mut self, text: &str) {
+        use std::io::Write as _;
+        let _ = writeln!(self.out, "{text}").and_then(|()| self.out.flush());
+    }
+}
+
 /// `hookbench receive`.
 pub fn run(args: ReceiveArgs) -> Result<u8> {
-    let secret = parse_secret(args.secret.as_deref(), "hookbench receive")?;
+    let scheme = scheme(&args.scheme)?;
+    let secret = scheme_secret(scheme, args.secret.as_deref(), "hookbench receive")?;
+    let mut recorder =
+        Recorder::new(pointer("--event-time", &args.event_time)?, pointer("--resource", &args.resource)?);
+    let mut record = args.record.as_deref().map(RecordFile::create).transpose()?;
     let tolerance = super::wall_duration("--tolerance", &args.tolerance, SECOND)?.as_secs();
     let faults = faults(&args)?;
     let speedup = super::serve::check_speedup(args.speedup)?;
@@ -85,8 +136,11 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(speedup);
-        let state = ReceiverState::new(secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
-        print(&format!("hookbench receive: listening on http://{addr} (POST any path) · tolerance {tolerance}s\n"))?;
+        let state =
+            ReceiverState::with_scheme(scheme, secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
+        print(&format!(
+            "hookbench receive: listening on http://{addr} (POST any path) · scheme {scheme} · tolerance {tolerance}s\n"
+        ))?;
         let live_status = !args.quiet && std::io::stderr().is_terminal();
         let stats_state = std::sync::Arc::downgrade(&state);
         let note = clock_note.clone();
@@ -95,28 +149,31 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             let mut last_print = std::time::Instant::now();
             let mut first = 0u64;
             while let Some(d) = rx.recv().await {
+                let row = recorder.row(&d.verified, &d.body, d.status, d.arrived);
+                if let Some(f) = record.as_mut() {
+                    f.line(&if f.json { row.json() } else { row.csv() });
+                }
                 if d.answer.processed() && !d.duplicate {
                     first += 1;
-                    let occurred = serde_json::from_slice::<serde_json::Value>(&d.body)
-                        .ok()
-                        .and_then(|v| v.get("occurred_at").and_then(|t| t.as_str()).map(str::to_string))
-                        .and_then(|t| humantime::parse_rfc3339_weak(&t).ok());
-                    if let (Some(h), Some(t)) = (hist.as_mut(), occurred) {
-                        let lat = SystemTime::now().duration_since(t).unwrap_or_default();
+                    if let (Some(h), Some(t)) = (hist.as_mut(), row.event_time) {
+                        let lat = d.arrived.duration_since(t).unwrap_or_default();
                         let _ = h.record((lat.as_micros() as f64 * speedup) as u64);
                     }
                 }
                 if live_status && last_print.elapsed() > Duration::from_millis(500) {
                     last_print = std::time::Instant::now();
                     let Some(s) = stats_state.upgrade().map(|s| s.stats()) else { continue };
-                    let p = |q: f64| hist.as_ref().map_or("—".into(), |h| format_duration(h.value_at_quantile(q)));
+                    let latency = match hist.as_ref().filter(|h| !h.is_empty()) {
+                        Some(h) => format!(
+                            "latency p50 {} p99 {} ({note})",
+                            format_duration(h.value_at_quantile(0.5)),
+                            format_duration(h.value_at_quantile(0.99))
+                        ),
+                        None => "latency: no event time".into(),
+                    };
                     crate::out::stderr(&format!(
-                        "\r{first} events · {} duplicates · {} rejected · {} faulted · latency p50 {} p99 {} ({note})   ",
-                        s.duplicates,
-                        s.rejected,
-                        s.faulted,
-                        p(0.5),
-                        p(0.99)
+                        "\r{first} events · {} duplicates · {} retries · {} rejected · {} faulted · {latency}   ",
+                        s.duplicates, s.retries, s.rejected, s.faulted,
                     ));
                 }
             }
@@ -135,21 +192,39 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         }
         let latency = match hist.filter(|h| !h.is_empty()) {
             Some(h) => format!(
-                "; latency from occurred_at ({clock_note}): p50 {}, p99 {}, max {}",
+                "; latency from the event time ({clock_note}): p50 {}, p99 {}, max {}",
                 format_duration(h.value_at_quantile(0.5)),
                 format_duration(h.value_at_quantile(0.99)),
                 format_duration(h.max())
             ),
+            None if events > 0 => "; latency: no event time".to_string(),
             None => String::new(),
         };
         print(&format!(
-            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates), {} rejected, {} answered with an injected fault{latency}\n",
+            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates, {} retries), {} rejected, {} answered with an injected fault{latency}\n",
             started.elapsed().as_secs_f64(),
             s.accepted,
             s.duplicates,
+            s.retries,
             s.rejected,
             s.faulted
         ))?;
         Ok(0)
     })
+}
+
+/// `hookbench sign`: prints the headers `--scheme` sends with the body of `--body`.
+pub fn sign(args: SignArgs) -> Result<u8> {
+    let scheme = scheme(&args.scheme)?;
+    let secret = scheme_secret(scheme, args.secret.as_deref(), "hookbench sign")?;
+    let shown = crate::quote::excerpt(&args.body.display().to_string(), crate::quote::EXCERPT_PATH);
+    let body = std::fs::read(&args.body)
+        .map_err(|e| Error::Input(format!("--body: cannot read `{shown}` ({e})")))?;
+    if args.attempt == 0 {
+        return Err(Error::Input("--attempt 0: attempts count from 1".into()));
+    }
+    let timestamp = args.timestamp.unwrap_or_else(crate::live::clock::unix_now);
+    let msg = Message { id: &args.id, timestamp, attempt: args.attempt, body: &body };
+    print(&crate::render::text::headers(&scheme.sign(&secret, &msg)))?;
+    Ok(0)
 }

@@ -16,7 +16,7 @@ use crate::live::lock;
 use crate::live::provider::{self, Subscription};
 use crate::live::serve::{Limits, MAX_CONNECTIONS};
 use crate::live::source;
-use crate::model::signature::Secret;
+use crate::model::signature::{Scheme, Secret};
 use crate::model::source::EventLog;
 use crate::observer::Observer;
 use crate::render::text::{escape, redact_url};
@@ -69,6 +69,21 @@ pub fn parse_secret(text: Option<&str>, what: &str) -> Result<Secret> {
     })
 }
 
+/// Parses `--secret` for `scheme`: `whsec_…` for `standard`, any non-empty text for the others.
+pub fn scheme_secret(scheme: Scheme, text: Option<&str>, what: &str) -> Result<Secret> {
+    if scheme == Scheme::Standard {
+        return parse_secret(text, what);
+    }
+    let Some(text) = text else {
+        return Err(Error::Input(format!(
+            "{what} needs a signing secret: pass --secret with the {scheme} secret or set HOOKBENCH_SECRET"
+        )));
+    };
+    scheme
+        .secret(text)
+        .map_err(|_| Error::Input("--secret is empty; give the provider's signing secret".into()))
+}
+
 /// Validates a speed-up factor.
 pub fn check_speedup(x: f64) -> Result<f64> {
     if x.is_finite() && (0.01..=100_000.0).contains(&x) {
@@ -111,7 +126,10 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     let stop = stop_after(args.server.stop_after.as_deref())?;
     let limits = limits(&args.server)?;
     let target = match &args.webhook_url {
-        Some(url) => Some((parse_url(url)?, parse_secret(args.secret.as_deref(), "--webhook-url")?)),
+        Some(url) => Some((
+            parse_url(url)?,
+            scheme_secret(scenario.webhook.scheme, args.secret.as_deref(), "--webhook-url")?,
+        )),
         None => None,
     };
     runtime()?.block_on(async move {
@@ -131,7 +149,12 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .iter()
             .map(|(u, secret)| Subscription {
                 name: "webhook".into(),
-                target: Target { url: u.to_string(), secret: secret.clone(), payload: scenario.webhook.payload },
+                target: Target {
+                    url: u.to_string(),
+                    secret: secret.clone(),
+                    scheme: scenario.webhook.scheme,
+                    payload: scenario.webhook.payload,
+                },
             })
             .collect();
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);

@@ -167,8 +167,11 @@ pub async fn run_until(
                 let now = clock.now();
                 // A finite receiver: the delivery joins the processing model at its real arrival
                 // time (the live receiver itself answers at once; see the README).
-                let _ = row.admit_delivery(now, d.event, d.answer);
-                row.handle(now, Input::Delivery { id: d.event, answer: d.answer });
+                // Only hookbench's own events reach a row (its emitter always sends their id).
+                if let Some(id) = d.event {
+                    let _ = row.admit_delivery(now, id, d.answer);
+                    row.handle(now, Input::Delivery { id, answer: d.answer });
+                }
             }
             // Last: whatever already reached the channels is handled before the check.
             _ = tokio::time::sleep_until(check) => {

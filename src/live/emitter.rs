@@ -1,8 +1,8 @@
 //! The webhook emitter over HTTP: signed POSTs on the model's schedule.
 //!
 //! Owns the delivery tasks: one task per event lifecycle sleeps until each attempt is due,
-//! POSTs the body with Standard Webhooks headers (`webhook-id` fixed across retries,
-//! `webhook-timestamp` in real Unix seconds, `webhook-signature`), applies the per-attempt
+//! POSTs the body signed under the target's [`Scheme`] (Standard Webhooks by default: `webhook-id`
+//! fixed across retries, `webhook-timestamp` in real Unix seconds, `webhook-signature`), applies the per-attempt
 //! timeout, maps the answer (2xx success; 410 disable; 429/502/504 throttle with `Retry-After`;
 //! anything else — a 3xx included, as redirects are never followed — or no answer a failure) and asks the row core's [`Outbox`] what comes next; the
 //! outbox keeps the counts.
@@ -15,7 +15,7 @@ use crate::live::json;
 use crate::live::lock;
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
-use crate::model::signature::Secret;
+use crate::model::signature::{Message, Scheme, Secret};
 use crate::model::source::EventLog;
 use crate::observer::{AttemptResult, Observer};
 use crate::scenario::{Payload, Scenario};
@@ -98,6 +98,8 @@ pub struct Target {
     pub url: String,
     /// The signing secret.
     pub secret: Secret,
+    /// How deliveries are signed.
+    pub scheme: Scheme,
     /// Fat or thin bodies.
     pub payload: Payload,
 }
@@ -162,15 +164,16 @@ fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> Outcome {
     }
 }
 
-/// One delivery attempt: signs `body` as message `msg` now and POSTs it to the target.
+/// Attempt `n` of a delivery: signs `body` as message `msg` now and POSTs it to the target.
 pub async fn attempt(
     client: &reqwest::Client,
     target: &Target,
     msg: &str,
+    n: u32,
     body: &[u8],
     timeout: std::time::Duration,
 ) -> Outcome {
-    attempt_classified(client, target, msg, body, timeout).await.0
+    attempt_classified(client, target, msg, n, body, timeout).await.0
 }
 
 /// [`attempt`], also saying how it ended by kind (for `serve --report`'s books).
@@ -178,21 +181,16 @@ pub async fn attempt_classified(
     client: &reqwest::Client,
     target: &Target,
     msg: &str,
+    n: u32,
     body: &[u8],
     timeout: std::time::Duration,
 ) -> (Outcome, AttemptResult) {
-    let ts = unix_now();
-    let sig = target.secret.sign(msg, ts, body);
-    let result = client
-        .post(&target.url)
-        .timeout(timeout)
-        .header("content-type", "application/json")
-        .header("webhook-id", msg)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", sig)
-        .body(body.to_vec())
-        .send()
-        .await;
+    let signed = Message { id: msg, timestamp: unix_now(), attempt: n, body };
+    let mut req = client.post(&target.url).timeout(timeout).header("content-type", "application/json");
+    for (name, value) in target.scheme.sign(&target.secret, &signed) {
+        req = req.header(name, value);
+    }
+    let result = req.body(body.to_vec()).send().await;
     let kind = result_of(&result);
     (outcome_of(result), kind)
 }
@@ -229,7 +227,7 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         }
         let timeout = cx.clock.real(cx.scenario.webhook.timeout);
         let sent = cx.clock.now();
-        let (outcome, kind) = attempt_classified(&cx.client, &cx.target, &msg, &body, timeout).await;
+        let (outcome, kind) = attempt_classified(&cx.client, &cx.target, &msg, n, &body, timeout).await;
         let next = {
             let mut ob = lock(&cx.outbox);
             if let Some(o) = &ob.observer {

@@ -196,6 +196,7 @@ async fn run_async(
                 target: Target {
                     url: format!("http://{rcv_addr}/hooks/{i}"),
                     secret: secret.clone(),
+                    scheme: scenario.webhook.scheme,
                     payload,
                 },
             })
@@ -219,7 +220,8 @@ async fn run_async(
         let outbox = payload.and_then(|_| outboxes.next());
         tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx });
     }
-    let receiver = ReceiverState::new(
+    let receiver = ReceiverState::with_scheme(
+        scenario.webhook.scheme,
         secret,
         DEFAULT_TOLERANCE_S,
         Receiver::new(&scenario.receiver),

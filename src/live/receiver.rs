@@ -1,8 +1,9 @@
-//! The verifying receiver: Standard Webhooks deliveries in, verified events out.
+//! The verifying receiver: signed deliveries in (any [`Scheme`]), verified deliveries out.
 //!
 //! Owns the HTTP face of a subscriber: body size limit (413, counted as rejected, in the JSON
-//! error shape of every other answer), signature verification (constant time,
-//! timestamp tolerance), replay protection by `webhook-id`, and the scenario's faults (outage
+//! error shape of every other answer), signature verification under the configured scheme
+//! (constant time, timestamp tolerance), duplicates by the scheme's delivery id (the
+//! `webhook-id`, `X-GitHub-Delivery`, … or a hash of the body), and the scenario's faults (outage
 //! windows answered 503, a 5xx failure rate, slow answers, 410 after `gone_at`). Each endpoint
 //! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
 //! deliveries to a [`Sink`]. It never decides what a delivery means to a strategy.
@@ -25,25 +26,32 @@ use crate::live::json::parse_event_id;
 use crate::live::{error, lock};
 use crate::model::dist::Rng;
 use crate::model::receiver::{Answer, Receiver};
-use crate::model::signature::{Secret, VerifyError};
+use crate::model::signature::{Headers, Scheme, Secret, Verified, VerifyError};
 
 /// The largest delivery body accepted.
 pub const MAX_BODY: usize = 1 << 20;
 
-/// How many `webhook-id`s an endpoint remembers before it forgets the old ones.
+/// How many delivery ids an endpoint remembers before it forgets the old ones.
 pub const MAX_REMEMBERED: usize = 1_000_000;
 
 /// A verified delivery attempt and how the receiver answered it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// The event id from the body.
-    pub event: u32,
-    /// The `webhook-id`.
+    /// The hookbench event id from the body, when the body is a hookbench event (any other
+    /// validly signed body is accepted too).
+    pub event: Option<u32>,
+    /// The delivery id (the scheme's id, else a hash of the body).
     pub message: String,
+    /// What the signature said: the scheme's timestamp and the provider's attempt number.
+    pub verified: Verified,
+    /// When the delivery was verified (wall time).
+    pub arrived: std::time::SystemTime,
+    /// The HTTP status answered.
+    pub status: u16,
     /// How the receiver answered (its injected faults); only a processed answer hands the
     /// event to the consumer.
     pub answer: Answer,
-    /// Whether this `webhook-id` was processed before (only for processed answers).
+    /// Whether this delivery id was processed before (only for processed answers).
     pub duplicate: bool,
     /// The body, for receivers that read it.
     pub body: Bytes,
@@ -57,8 +65,11 @@ pub type Sink = UnboundedSender<Delivery>;
 pub struct ReceiveStats {
     /// Deliveries verified and accepted (duplicates included).
     pub accepted: u64,
-    /// Of which `webhook-id`s already seen.
+    /// Of which delivery ids already seen.
     pub duplicates: u64,
+    /// Deliveries that were a retry: the provider says so (an attempt number over 1, such as
+    /// `X-Slack-Retry-Num`), or, under Standard Webhooks, the `webhook-id` came before.
+    pub retries: u64,
     /// Rejected: bad or missing signature, expired timestamp, malformed, unreadable or too large
     /// (over [`MAX_BODY`]) body.
     pub rejected: u64,
@@ -69,15 +80,39 @@ pub struct ReceiveStats {
 /// One receiving endpoint.
 pub struct Endpoint {
     sink: Sink,
-    /// `webhook-id`s seen, with the Unix second they were last accepted. Past
+    /// Delivery ids seen, with the Unix second they were last accepted. Past
     /// [`MAX_REMEMBERED`] ids, those older than twice the tolerance are forgotten (a replay that
-    /// old fails the timestamp check anyway), so memory stays bounded however long it runs.
-    seen: Mutex<HashMap<String, u64>>,
+    /// old fails the timestamp check anyway; under a scheme without a timestamp, github or
+    /// shopify, such an old redelivery counts as new), so memory stays bounded however long it
+    /// runs. The flag says whether a delivery with the id was processed (not only answered with
+    /// a fault).
+    seen: Mutex<HashMap<String, (u64, bool)>>,
     pruned_at: Mutex<u64>,
+}
+
+impl Endpoint {
+    /// Notes a verified delivery of `id` at `now_s`, `processed` or answered with a fault:
+    /// whether the id came before at all, and whether a delivery of it was processed before
+    /// (a duplicate, only for a processed one).
+    fn note(&self, id: &str, processed: bool, now_s: u64, tolerance_s: u64) -> (bool, bool) {
+        let mut seen = lock(&self.seen);
+        let mut pruned = lock(&self.pruned_at);
+        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
+            // Forget ids older than twice the tolerance: a replay that old fails the timestamp
+            // check anyway.
+            seen.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
+            *pruned = now_s;
+        }
+        let before = seen.get(id).copied();
+        let was_processed = before.is_some_and(|(_, p)| p);
+        seen.insert(id.to_string(), (now_s, processed || was_processed));
+        (before.is_some(), processed && was_processed)
+    }
 }
 
 /// The receiver's shared state.
 pub struct ReceiverState {
+    scheme: Scheme,
     secret: Secret,
     tolerance_s: u64,
     faults: Receiver,
@@ -88,7 +123,7 @@ pub struct ReceiverState {
 }
 
 impl ReceiverState {
-    /// A receiver with one endpoint per sink.
+    /// A Standard Webhooks receiver with one endpoint per sink.
     pub fn new(
         secret: Secret,
         tolerance_s: u64,
@@ -97,7 +132,21 @@ impl ReceiverState {
         seed: u64,
         sinks: Vec<Sink>,
     ) -> Arc<Self> {
+        Self::with_scheme(Scheme::Standard, secret, tolerance_s, faults, clock, seed, sinks)
+    }
+
+    /// A receiver verifying `scheme` with one endpoint per sink.
+    pub fn with_scheme(
+        scheme: Scheme,
+        secret: Secret,
+        tolerance_s: u64,
+        faults: Receiver,
+        clock: Clock,
+        seed: u64,
+        sinks: Vec<Sink>,
+    ) -> Arc<Self> {
         Arc::new(ReceiverState {
+            scheme,
             secret,
             tolerance_s,
             faults,
@@ -177,8 +226,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode
 /// Bodies over [`MAX_BODY`] but at most this long are read and dropped before the 413.
 const DRAIN_LIMIT: usize = 4 * MAX_BODY;
 
-fn text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+impl Headers for HeaderMap {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Body) -> Response {
@@ -192,25 +243,23 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
             return error(status, message);
         }
     };
-    let (id, ts, sig) = (
-        text(&headers, "webhook-id"),
-        text(&headers, "webhook-timestamp"),
-        text(&headers, "webhook-signature"),
-    );
-    if let Err(e) = st.secret.verify(id, ts, sig, &body, unix_now(), st.tolerance_s) {
-        lock(&st.stats).rejected += 1;
-        let status = match e {
-            VerifyError::MissingHeader(_) | VerifyError::BadTimestamp => StatusCode::BAD_REQUEST,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        return error(status, &e.to_string());
-    }
+    let verified = match st.scheme.verify(&st.secret, &headers, &body, unix_now(), st.tolerance_s) {
+        Ok(v) => v,
+        Err(e) => {
+            lock(&st.stats).rejected += 1;
+            let status = match e {
+                VerifyError::MissingHeader(_) | VerifyError::BadHeader(_) | VerifyError::BadTimestamp(_) => {
+                    StatusCode::BAD_REQUEST
+                }
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return error(status, &e.to_string());
+        }
+    };
+    let arrived = std::time::SystemTime::now();
     let event =
         serde_json::from_slice::<crate::live::json::IdOnly>(&body).ok().and_then(|b| parse_event_id(&b.id));
-    let Some(event) = event else {
-        lock(&st.stats).rejected += 1;
-        return error(StatusCode::BAD_REQUEST, "the body must be JSON with an event `id`");
-    };
+    let id = verified.delivery.clone();
     let answer = {
         let mut rng = lock(&st.rng);
         st.faults.answer(st.clock.now(), &mut rng)
@@ -221,24 +270,28 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         Answer::Gone => Some((StatusCode::GONE, "subscription gone (injected)")),
         Answer::Accept | Answer::Slow(_) => None,
     };
+    let now_s = unix_now();
+    let (seen_before, duplicate) = endpoint.note(&id, fault.is_none(), now_s, st.tolerance_s);
+    // A retry: the provider says so (an attempt number over 1), or, under Standard Webhooks, the
+    // `webhook-id` came before (answered or not).
+    let retry = verified.attempt.is_some_and(|a| a > 1) || (st.scheme == Scheme::Standard && seen_before);
+    if retry {
+        lock(&st.stats).retries += 1;
+    }
     if let Some((status, message)) = fault {
         lock(&st.stats).faulted += 1;
-        let _ =
-            endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
+        let _ = endpoint.sink.send(Delivery {
+            event,
+            message: id,
+            verified,
+            arrived,
+            status: status.as_u16(),
+            answer,
+            duplicate: false,
+            body,
+        });
         return error(status, message);
     }
-    let now_s = unix_now();
-    let duplicate = {
-        let mut seen = lock(&endpoint.seen);
-        let mut pruned = lock(&endpoint.pruned_at);
-        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
-            // Forget ids older than twice the tolerance: a replay that old fails the timestamp
-            // check anyway.
-            seen.retain(|_, last| *last + 2 * st.tolerance_s >= now_s);
-            *pruned = now_s;
-        }
-        seen.insert(id.to_string(), now_s).is_some()
-    };
     {
         let mut s = lock(&st.stats);
         s.accepted += 1;
@@ -247,7 +300,17 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         }
     }
     // Hand the work over first, then answer: the consumer holds the event from now on.
-    let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate, body });
+    let status = StatusCode::NO_CONTENT.as_u16();
+    let _ = endpoint.sink.send(Delivery {
+        event,
+        message: id,
+        verified,
+        arrived,
+        status,
+        answer,
+        duplicate,
+        body,
+    });
     if let Answer::Slow(d) = answer {
         crate::live::timer::sleep(st.clock.real(d)).await;
     }

@@ -49,6 +49,9 @@ pub struct WebhookConfig {
     /// the window ends.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outages: Vec<crate::model::window::Window>,
+    /// How deliveries are signed (`standard` unless the scenario names another).
+    #[serde(skip_serializing_if = "crate::model::signature::Scheme::is_standard")]
+    pub scheme: crate::model::signature::Scheme,
 }
 
 /// The longest wait a server can ask for (`Retry-After`, `X-Poll-Interval`) that is honoured:
@@ -230,6 +233,7 @@ mod tests {
             max_in_flight: None,
             throughput: None,
             outages: Vec::new(),
+            scheme: Default::default(),
         }
     }
 

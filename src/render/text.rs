@@ -162,6 +162,11 @@ fn looks_secret(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| name.contains(s))
 }
 
+/// Header lines, one `Name: value` a line (what `hookbench sign` prints).
+pub fn headers(list: &[(&str, String)]) -> String {
+    list.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

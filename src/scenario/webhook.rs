@@ -1,7 +1,7 @@
 //! The `[webhook]` section: the provider's emitter, parsed into the model's [`WebhookConfig`].
 //!
 //! Owns the section's raw keys, its defaults (300 ms median delay, 15 s timeout, the `svix`
-//! schedule with 10% jitter, fat payloads) and its checks, including a retry schedule given as
+//! schedule with 10% jitter, fat payloads, the `standard` signature scheme) and its checks, including a retry schedule given as
 //! a preset name or a list of durations. It only reads text; the schedules themselves are
 //! [`crate::model::retry`]'s.
 
@@ -11,6 +11,7 @@ use super::check::{Ctx, RawWindow, ScenarioError};
 use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
+use crate::model::signature::Scheme;
 use crate::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
@@ -25,6 +26,7 @@ pub(super) struct RawWebhook {
     throughput: Option<String>,
     #[serde(default)]
     outages: Vec<RawWindow>,
+    scheme: Option<String>,
 }
 
 /// The section as the model's configuration.
@@ -62,7 +64,11 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
         None => None,
     };
     let outages = cx.windows("webhook.outages", &wh.outages)?;
-    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages })
+    let scheme = match &wh.scheme {
+        Some(s) => s.parse::<Scheme>().map_err(|e| cx.err("webhook.scheme", e))?,
+        None => Scheme::Standard,
+    };
+    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages, scheme })
 }
 
 /// `webhook.retry`: a preset's name or a list of up to 100 delays.

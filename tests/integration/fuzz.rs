@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use hookbench::model::signature::{Secret, VerifyError};
+use hookbench::model::signature::{Message, Scheme, Secret, VerifyError, SCHEMES};
 use hookbench::scenario::Scenario;
 use hookbench::threshold::Threshold;
 use hookbench::units::{format_duration, parse_duration, parse_rate};
@@ -178,6 +178,75 @@ proptest! {
             secret.verify("msg_1", "1700000000", &sig, &tampered, 1_700_000_000, 300),
             Err(VerifyError::NoMatch)
         );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    /// Every scheme: arbitrary header values never verify unless they are the genuine
+    /// signature of exactly this body (and, where signed, timestamp).
+    #[test]
+    fn every_scheme_accepts_only_genuine_signatures(
+        which in 0usize..5,
+        values in prop::collection::vec("\\PC{0,90}", 4),
+        body in prop::collection::vec(any::<u8>(), 0..128),
+        now in 0u64..4_000_000_000,
+    ) {
+        let scheme = SCHEMES[which];
+        let secret = scheme.secret(SECRET).unwrap();
+        // The header names of this scheme, filled with arbitrary text.
+        let names: Vec<&'static str> =
+            scheme.sign(&secret, &Message { id: "m", timestamp: 1, attempt: 2, body: b"" }).into_iter().map(|h| h.0).collect();
+        let headers: Vec<(&'static str, String)> = names.iter().zip(&values).map(|(n, v)| (*n, v.clone())).collect();
+        if let Ok(v) = scheme.verify(&secret, headers.as_slice(), &body, now, 300) {
+            // Only possible if re-signing at the claimed time gives the same signature header.
+            let again = scheme.sign(&secret, &Message { id: &v.delivery, timestamp: v.timestamp.unwrap_or(0), attempt: 1, body: &body });
+            prop_assert!(again.iter().any(|h| headers.contains(h)), "{scheme}: {headers:?}");
+        }
+    }
+
+    /// Every scheme: a genuine signature survives only an untouched body, timestamp and secret.
+    #[test]
+    fn every_scheme_refuses_one_flipped_bit(
+        which in 0usize..5,
+        body in prop::collection::vec(any::<u8>(), 1..256),
+        flip in any::<prop::sample::Index>(),
+        key_bit in 0usize..8,
+    ) {
+        let scheme = SCHEMES[which];
+        let secret = scheme.secret(SECRET).unwrap();
+        let ts = 1_700_000_000;
+        let h = scheme.sign(&secret, &Message { id: "msg_1", timestamp: ts, attempt: 1, body: &body });
+        prop_assert!(scheme.verify(&secret, h.as_slice(), &body, ts, 300).is_ok());
+        let mut tampered = body.clone();
+        let i = flip.index(tampered.len());
+        tampered[i] ^= 0x01;
+        prop_assert!(scheme.verify(&secret, h.as_slice(), &tampered, ts, 300).is_err(), "{scheme}: body");
+        // The secret: one bit of its last base64 character's byte.
+        let mut text = SECRET.as_bytes().to_vec();
+        let last = text.len() - 2;
+        text[last] ^= 1 << (key_bit % 2);
+        if let Ok(other) = scheme.secret(&String::from_utf8_lossy(&text)) {
+            if other != secret {
+                prop_assert!(scheme.verify(&other, h.as_slice(), &body, ts, 300).is_err(), "{scheme}: secret");
+            }
+        }
+        // The timestamp, where the scheme signs one: every header re-signed one second later but
+        // the signature kept.
+        if scheme != Scheme::Github && scheme != Scheme::Shopify {
+            let later = scheme.sign(&secret, &Message { id: "msg_1", timestamp: ts + 1, attempt: 1, body: &body });
+            let moved: Vec<(&'static str, String)> = later
+                .iter()
+                .map(|(k, v)| match scheme {
+                    // Stripe's one header carries both: keep the signature, move `t`.
+                    Scheme::Stripe => (*k, h[0].1.replace(&format!("t={ts}"), &format!("t={}", ts + 1))),
+                    _ if k.contains("ignature") => (*k, h.iter().find(|x| x.0 == *k).unwrap().1.clone()),
+                    _ => (*k, v.clone()),
+                })
+                .collect();
+            prop_assert!(scheme.verify(&secret, moved.as_slice(), &body, ts, 300).is_err(), "{scheme}: timestamp");
+        }
     }
 }
 

@@ -1,0 +1,233 @@
+//! Recordings of received deliveries: one row per verified delivery, in the trace format.
+//!
+//! Owns what `hookbench receive` knows of each delivery — its event time (from a JSON pointer,
+//! hookbench's own `occurred_at`, or the signature scheme's timestamp, else none), resource,
+//! type, attempt, whether its delivery id was seen before — and the row format of
+//! `receive --record` ([`HEADER`], CSV or JSON lines with the same field names), which
+//! [`crate::trace`] replays as a scenario's arrivals. Pure: the driver hands in the arrival time
+//! and writes the lines; it never reads a clock or a socket.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::model::signature::Verified;
+
+/// The CSV header of a recording (a contract: `scenarios fit` and the trace reader use it).
+pub const HEADER: &str = "timestamp,arrived,delivery,resource,type,attempt,duplicate,status,event_time";
+
+/// Where a row's event time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The signature scheme's timestamp (when the provider signed the attempt).
+    Scheme,
+    /// A JSON pointer into the body (`--event-time`, or hookbench's `/occurred_at`).
+    Pointer,
+    /// Unknown: the row's timestamp is the arrival.
+    Arrival,
+}
+
+impl TimeSource {
+    /// The name written in the `event_time` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeSource::Scheme => "scheme",
+            TimeSource::Pointer => "pointer",
+            TimeSource::Arrival => "arrival",
+        }
+    }
+}
+
+/// One recorded delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The event time, when known.
+    pub event_time: Option<SystemTime>,
+    /// Where it came from.
+    pub source: TimeSource,
+    /// When the delivery arrived.
+    pub arrived: SystemTime,
+    /// The delivery id.
+    pub delivery: String,
+    /// The resource id, from the `--resource` pointer.
+    pub resource: Option<String>,
+    /// The body's `type`.
+    pub kind: Option<String>,
+    /// The provider's attempt number, where the scheme tells it.
+    pub attempt: Option<u32>,
+    /// Whether an earlier row had this delivery id.
+    pub duplicate: bool,
+    /// The HTTP status answered.
+    pub status: u16,
+}
+
+/// Reads a JSON time: epoch seconds (a number, or a numeric string) or an RFC 3339 string.
+fn json_time(v: &serde_json::Value) -> Option<SystemTime> {
+    let secs = match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => match s.trim().parse::<f64>() {
+            Ok(x) => Some(x),
+            Err(_) => return humantime::parse_rfc3339_weak(s.trim()).ok(),
+        },
+        _ => None,
+    }?;
+    (0.0..1e11).contains(&secs).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
+}
+
+/// A JSON value at `pointer` as text (strings as they are, numbers printed).
+fn text_at(body: Option<&serde_json::Value>, pointer: &str) -> Option<String> {
+    match body?.pointer(pointer)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Builds rows and remembers which delivery ids it has recorded.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    event_time: Option<String>,
+    resource: Option<String>,
+    seen: HashSet<String>,
+}
+
+impl Recorder {
+    /// A recorder reading the event time and the resource at these JSON pointers, when given.
+    pub fn new(event_time: Option<String>, resource: Option<String>) -> Self {
+        Recorder { event_time, resource, seen: HashSet::new() }
+    }
+
+    /// The row of one verified delivery.
+    pub fn row(&mut self, verified: &Verified, body: &[u8], status: u16, arrived: SystemTime) -> Row {
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let at = |p: &str| json.as_ref().and_then(|v| v.pointer(p)).and_then(json_time);
+        let pointed = match &self.event_time {
+            Some(p) => at(p),
+            None => at("/occurred_at"),
+        };
+        let (event_time, source) = match (pointed, verified.timestamp) {
+            (Some(t), _) => (Some(t), TimeSource::Pointer),
+            (None, Some(s)) => (Some(UNIX_EPOCH + Duration::from_secs(s)), TimeSource::Scheme),
+            (None, None) => (None, TimeSource::Arrival),
+        };
+        let resource = self.resource.as_deref().and_then(|p| text_at(json.as_ref(), p));
+        let kind = text_at(json.as_ref(), "/type");
+        let duplicate = !self.seen.insert(verified.delivery.clone());
+        Row {
+            event_time,
+            source,
+            arrived,
+            delivery: verified.delivery.clone(),
+            resource,
+            kind,
+            attempt: verified.attempt,
+            duplicate,
+            status,
+        }
+    }
+}
+
+/// A field made safe for the comma-separated format: `%`, `,`, `"` and control characters are
+/// percent-encoded.
+fn field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' | ',' | '"' => out.push_str(&format!("%{:02X}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("%{:02X}", c as u32 & 0xff)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
+impl Row {
+    /// The row's `timestamp`: the event time, else the arrival.
+    pub fn timestamp(&self) -> SystemTime {
+        self.event_time.unwrap_or(self.arrived)
+    }
+
+    /// The row as a CSV line (no newline), fields in [`HEADER`]'s order.
+    pub fn csv(&self) -> String {
+        format!(
+            "{},{},{},{},{},{},{},{},{}",
+            rfc3339(self.timestamp()),
+            rfc3339(self.arrived),
+            field(&self.delivery),
+            field(self.resource.as_deref().unwrap_or("")),
+            field(self.kind.as_deref().unwrap_or("")),
+            self.attempt.map_or(String::new(), |a| a.to_string()),
+            self.duplicate,
+            self.status,
+            self.source.name()
+        )
+    }
+
+    /// The row as one JSON line (no newline), with [`HEADER`]'s field names.
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "timestamp": rfc3339(self.timestamp()),
+            "arrived": rfc3339(self.arrived),
+            "delivery": self.delivery,
+            "resource": self.resource,
+            "type": self.kind,
+            "attempt": self.attempt,
+            "duplicate": self.duplicate,
+            "status": self.status,
+            "event_time": self.source.name(),
+        })
+        .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(id: &str, ts: Option<u64>, attempt: Option<u32>) -> Verified {
+        Verified { delivery: id.into(), timestamp: ts, attempt }
+    }
+
+    #[test]
+    fn event_time_precedence_and_duplicates() {
+        let arrived = UNIX_EPOCH + Duration::from_micros(1_700_000_010_250_000);
+        let mut r = Recorder::new(Some("/created".into()), Some("/data/object/id".into()));
+        let body = br#"{"created":1700000000,"type":"invoice.paid","data":{"object":{"id":"in_1"}}}"#;
+        let row = r.row(&v("evt_1", Some(1_700_000_005), None), body, 204, arrived);
+        assert_eq!(
+            row.csv(),
+            "2023-11-14T22:13:20.000000Z,2023-11-14T22:13:30.250000Z,evt_1,in_1,invoice.paid,,false,204,pointer"
+        );
+        let again = r.row(&v("evt_1", Some(1_700_000_005), Some(2)), b"not json, at all", 500, arrived);
+        assert_eq!(
+            again.csv(),
+            "2023-11-14T22:13:25.000000Z,2023-11-14T22:13:30.250000Z,evt_1,,,2,true,500,scheme"
+        );
+        let none = r.row(&v("a,b\"%", None, None), b"{}", 204, arrived);
+        assert_eq!(none.source, TimeSource::Arrival);
+        assert!(none
+            .csv()
+            .starts_with("2023-11-14T22:13:30.250000Z,2023-11-14T22:13:30.250000Z,a%2Cb%22%25,"));
+        let j: serde_json::Value = serde_json::from_str(&again.json()).unwrap();
+        assert_eq!(j["duplicate"], true);
+        assert_eq!(j["attempt"], 2);
+        assert_eq!(j["event_time"], "scheme");
+        assert_eq!(
+            j.as_object().unwrap().keys().cloned().collect::<Vec<_>>().join(","),
+            HEADER,
+            "the JSON fields are the header's, in order"
+        );
+    }
+
+    #[test]
+    fn hookbench_bodies_carry_their_own_time_and_rfc3339_strings_read() {
+        let mut r = Recorder::new(None, None);
+        let body = br#"{"id":"evt_0000000001","occurred_at":"2024-05-01T09:00:00.5Z"}"#;
+        let row = r.row(&v("m", Some(1), None), body, 204, UNIX_EPOCH);
+        assert_eq!(row.source, TimeSource::Pointer);
+        assert!(row.csv().starts_with("2024-05-01T09:00:00.500000Z,"));
+    }
+}
