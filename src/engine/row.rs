@@ -88,6 +88,25 @@ pub enum Admission {
     AnswerAt(Micros),
 }
 
+/// What a receiver that holds deliveries for real (the live engine) must do with one
+/// ([`Row::delivery_arrived`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Not a delivery the processing pool sees: answer as the faults say.
+    Untouched,
+    /// An on-receipt queue was full: answer 503, process nothing.
+    Refused,
+    /// Process it for `work`: wait for a worker first, then answer 2xx when done
+    /// (`on_receipt` false) or at once, processing from the queue (`on_receipt` true); report
+    /// the end with [`Row::processing_done`].
+    Process {
+        /// The processing time, drawn by the model.
+        work: Micros,
+        /// Answer on receipt rather than after processing.
+        on_receipt: bool,
+    },
+}
+
 /// A row, settled.
 #[derive(Debug, Clone)]
 pub struct RowOutcome {
@@ -232,6 +251,31 @@ impl<'a> Row<'a> {
         Admission::AnswerAt(if on_receipt { now } else { finish })
     }
 
+    /// Like [`Row::admit_delivery`], for a driver that holds the delivery for real: the model
+    /// decides whether it is refused and draws its processing time; the driver waits for a
+    /// worker and for that time, and reports the finish with [`Row::processing_done`]. The
+    /// backlog and the processed latencies are kept here, from those real times.
+    pub fn delivery_arrived(&mut self, now: Micros, answer: Answer) -> Hold {
+        if !answer.processed() || self.subscription != Some(Payload::Fat) {
+            return Hold::Untouched;
+        }
+        let Some(w) = self.workers.as_mut() else { return Hold::Untouched };
+        if w.refuses(now) {
+            return Hold::Refused;
+        }
+        let on_receipt = w.config().ack == Ack::OnReceipt;
+        Hold::Process { work: w.arrive(now, &mut self.work_rng), on_receipt }
+    }
+
+    /// A delivery of event `id` taken by [`Row::delivery_arrived`] finished processing at `now`.
+    pub fn processing_done(&mut self, now: Micros, id: u32) {
+        let Some(w) = self.workers.as_mut() else { return };
+        w.depart();
+        if let Some(at) = self.processed_at.get_mut(id as usize) {
+            *at = (*at).min(now);
+        }
+    }
+
     fn handle_input(&mut self, now: Micros, input: Input<'_>) {
         self.steps += 1;
         match input {
@@ -310,7 +354,9 @@ impl<'a> Row<'a> {
         if self.outstanding > 0 {
             return false;
         }
-        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now) {
+        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now)
+            || self.workers.as_ref().is_some_and(|w| w.held() > 0)
+        {
             return false; // still processing
         }
         if outbox.is_some_and(|o| o.emitter.pending() > 0) {

@@ -19,6 +19,7 @@ use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
+use crate::live::processing::Work;
 use crate::live::receiver::Delivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
@@ -55,6 +56,8 @@ pub struct RowTask {
     pub outbox: Option<Arc<Mutex<LiveOutbox>>>,
     /// What the receiver answered to each of this row's deliveries.
     pub deliveries: UnboundedReceiver<Delivery>,
+    /// The receiver's processing of this row's deliveries, when it holds them for real.
+    pub work: Option<UnboundedReceiver<Work>>,
 }
 
 /// Turns the row's actions into requests and timers.
@@ -85,6 +88,14 @@ fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &Unboun
             }
             Action::Wake { .. } => {}
         }
+    }
+}
+
+/// The next message on `work`, or never when there is none.
+async fn recv_work(work: &mut Option<UnboundedReceiver<Work>>) -> Option<Work> {
+    match work {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -165,10 +176,22 @@ pub async fn run_until(
             }
             Some(d) = task.deliveries.recv() => {
                 let now = clock.now();
-                // A finite receiver: the delivery joins the processing model at its real arrival
-                // time (the live receiver itself answers at once; see the README).
-                let _ = row.admit_delivery(now, d.event, d.answer);
+                // A receiver that does not hold deliveries for real (`hookbench receive`'s
+                // wiring, or a test's): the delivery joins the processing model at its real
+                // arrival time.
+                if task.work.is_none() {
+                    let _ = row.admit_delivery(now, d.event, d.answer);
+                }
                 row.handle(now, Input::Delivery { id: d.event, answer: d.answer });
+            }
+            Some(w) = recv_work(&mut task.work) => {
+                let now = clock.now();
+                match w {
+                    Work::Arrived { answer, reply } => {
+                        let _ = reply.send(row.delivery_arrived(now, answer));
+                    }
+                    Work::Done { id, at } => row.processing_done(at.min(now), id),
+                }
             }
             // Last: whatever already reached the channels is handled before the check.
             _ = tokio::time::sleep_until(check) => {

@@ -20,6 +20,7 @@ use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
 use crate::live::consumer::{self, RowEnd, RowTask};
 use crate::live::emitter::Target;
+use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
 use crate::live::source;
@@ -205,10 +206,18 @@ async fn run_async(
     let provider_outboxes = provider.outboxes.clone();
     let mut outboxes = provider.outboxes.into_iter();
     let mut sinks = Vec::new();
+    let mut pools = Vec::new();
     let mut tasks = Vec::new();
+    // A finite receiver holds each row's deliveries for real, asking the row how.
+    let finite = !scenario.receiver.capacity.is_transparent();
     for (i, (spec, payload)) in specs.iter().zip(&payloads).enumerate() {
         let (dtx, drx) = unbounded_channel();
         sinks.push(dtx);
+        let work = finite.then(|| {
+            let (wtx, wrx) = unbounded_channel();
+            pools.push(Some(Pool::new(&scenario.receiver.capacity, clock, wtx)));
+            wrx
+        });
         let api = Api {
             client: client.clone(),
             base: format!("http://{src_addr}"),
@@ -217,7 +226,7 @@ async fn run_async(
             payload_bytes: scenario.events.payload_bytes,
         };
         let outbox = payload.and_then(|_| outboxes.next());
-        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx });
+        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx, work });
     }
     let receiver = ReceiverState::new(
         secret,
@@ -227,6 +236,7 @@ async fn run_async(
         scenario.seed,
         sinks,
     );
+    let receiver = ReceiverState::with_pools(receiver, pools);
     let source = provider.source;
     let src_router = source::router(source.clone());
     let src_server = tokio::spawn(async move { axum::serve(src_listener, src_router).await });

@@ -27,6 +27,7 @@ pub mod engine;
 pub mod etag;
 pub mod json;
 pub mod openapi;
+pub mod processing;
 pub mod provider;
 pub mod receiver;
 pub mod serve;

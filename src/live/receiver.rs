@@ -20,8 +20,10 @@ use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::engine::row::Hold;
 use crate::live::clock::{unix_now, Clock};
 use crate::live::json::parse_event_id;
+use crate::live::processing::Pool;
 use crate::live::{error, lock};
 use crate::model::dist::Rng;
 use crate::model::receiver::{Answer, Receiver};
@@ -85,6 +87,8 @@ pub struct ReceiverState {
     rng: Mutex<Rng>,
     endpoints: Vec<Endpoint>,
     stats: Mutex<ReceiveStats>,
+    /// Each endpoint's processing, when the receiver's capacity is finite ([`Self::with_pools`]).
+    pools: Vec<Option<Arc<Pool>>>,
 }
 
 impl ReceiverState {
@@ -108,7 +112,18 @@ impl ReceiverState {
                 .map(|sink| Endpoint { sink, seen: Mutex::new(HashMap::new()), pruned_at: Mutex::new(0) })
                 .collect(),
             stats: Mutex::new(ReceiveStats::default()),
+            pools: Vec::new(),
         })
+    }
+
+    /// The receiver `new` made, with endpoint n's deliveries processed by `pools[n]`. Call it
+    /// before the state is shared (serving it clones it); on a shared state the pools are
+    /// not installed and deliveries are answered at once.
+    pub fn with_pools(mut st: Arc<Self>, pools: Vec<Option<Arc<Pool>>>) -> Arc<Self> {
+        if let Some(s) = Arc::get_mut(&mut st) {
+            s.pools = pools;
+        }
+        st
     }
 
     /// What the receiver answered so far.
@@ -227,6 +242,14 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
             endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
         return error(status, message);
     }
+    let pool = st.pools.get(n).and_then(Option::as_ref);
+    let (hold, arrived) = match pool {
+        Some(pool) => pool.arrive(answer).await,
+        None => (Hold::Untouched, 0),
+    };
+    if hold == Hold::Refused {
+        return queue_full(&st, endpoint, event, id, body);
+    }
     let now_s = unix_now();
     let duplicate = {
         let mut seen = lock(&endpoint.seen);
@@ -248,8 +271,20 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
     }
     // Hand the work over first, then answer: the consumer holds the event from now on.
     let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate, body });
+    if let (Some(pool), Hold::Process { work, on_receipt }) = (pool, hold) {
+        pool.process(event, arrived, work, on_receipt).await;
+    }
     if let Answer::Slow(d) = answer {
         crate::live::timer::sleep(st.clock.real(d)).await;
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// An on-receipt queue full: a real 503, handed to the row as the failed attempt it is (the
+/// sim's answer for it), and nothing processed.
+fn queue_full(st: &ReceiverState, endpoint: &Endpoint, event: u32, id: &str, body: Bytes) -> Response {
+    lock(&st.stats).faulted += 1;
+    let answer = Answer::Error;
+    let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
+    error(StatusCode::SERVICE_UNAVAILABLE, "the processing queue is full")
 }
