@@ -6,7 +6,7 @@
 //!   (sim queue or live actor)          │ strategy, Recorder, rng
 //!                                      └─ finish(outbox, end) ──▶ RowOutcome (settled, checked)
 //!
-//!  driver ── on_event / begin / end_attempt ──▶ Outbox (emitter + webhook counts)
+//!  driver ── on_event / begin / end ──▶ Outbox (engine::outbox: emitter + webhook counts)
 //! ```
 //!
 //! Owns, for one row, everything that is counted: the strategy state machine, its [`Recorder`],
@@ -18,17 +18,19 @@
 //! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
 //! keep no books of their own. It never touches a socket, a clock or a thread.
 
-use crate::metrics::{Fate, Outcome, Processed, Recorder, WebhookCounts};
+use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
-use crate::model::capacity::{Ack, Pipeline, Workers};
+use crate::model::capacity::{Ack, Workers};
 use crate::model::dist::Rng;
-use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome as AttemptOutcome};
+use crate::model::emitter::DeliveryState;
 use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
 use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::units::Micros;
+
+pub use crate::engine::outbox::Outbox;
 
 /// Something that happened to a row.
 #[derive(Debug, Clone, Copy)]
@@ -378,19 +380,39 @@ impl<'a> Row<'a> {
         }
         let (strategy, log, label) = (self.strategy.as_ref(), self.log, self.label);
         let outcome = self.rec.finish(|id| {
+            let unborn = log.get(id).at > end;
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
-            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+            if unborn || pending || strategy.can_still_detect(id, log.superseded(id, end)) {
                 Fate::InFlight
             } else {
                 Fate::Missed
             }
         });
         let mut outcome = outcome.map_err(|what| Breach { label, what })?;
+        // A run stopped early covers [0, end): the events after it never happened, so they are
+        // neither produced nor in flight (they were settled in flight above).
+        let unborn = (log.len() - happened_by(log, end)) as u64;
+        outcome.events.total -= unborn;
+        outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
             outcome.processed = Some(processed(log, &self.processed_at, end, w));
         }
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
+}
+
+/// How many of `log`'s events happened by `t` (the log is in time order).
+pub fn happened_by(log: &EventLog, t: Micros) -> usize {
+    let (mut lo, mut hi) = (0usize, log.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if log.get(mid as u32).at <= t {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The processing latencies of the events processed by `end`.
@@ -409,86 +431,31 @@ fn processed(log: &EventLog, processed_at: &[Micros], end: Micros, w: &Workers) 
     Processed { hist, sum_us, max_us, count, peak_backlog: w.peak_backlog(), rejected: w.rejected() }
 }
 
-/// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
-/// here and nowhere else. The random stream is the caller's (the sim shares one network stream
-/// between round trips, the emitter and the receiver; the live emitter has its own).
-#[derive(Debug)]
-pub struct Outbox {
-    /// The emitter.
-    pub emitter: Emitter,
-    /// Attempts, failures, retries, deliveries, dead letters.
-    pub counts: WebhookCounts,
-    /// The provider's delivery pipeline, when `max_in_flight` or `throughput` caps it.
-    pub pipeline: Option<Pipeline>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::StrategyKind;
+    use crate::units::SECOND;
 
-impl Outbox {
-    /// An outbox for `events` events of `scenario`.
-    pub fn new(scenario: &Scenario, events: usize) -> Self {
-        let wh = &scenario.webhook;
-        let capped = wh.max_in_flight.is_some() || wh.throughput.is_some();
-        Outbox {
-            emitter: Emitter::new(wh, events),
-            counts: WebhookCounts::default(),
-            pipeline: capped.then(|| Pipeline::new(wh.max_in_flight, wh.throughput)),
-        }
-    }
-
-    /// Event `id` happened at `now`: when its first attempt is due, or `None` when the endpoint
-    /// is disabled (dead-lettered at once).
-    pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
-        let first = self.emitter.on_event(id, now, rng);
-        if first.is_none() {
-            self.counts.dead_lettered += 1;
-        }
-        first
-    }
-
-    /// Attempt `n` of event `id` is due: true if it goes out (counted), false if the endpoint was
-    /// disabled meanwhile (dead-lettered without being sent).
-    pub fn begin(&mut self, id: u32, n: u32) -> bool {
-        if !self.emitter.due(id) {
-            self.counts.dead_lettered += 1;
-            if let Some(p) = self.pipeline.as_mut() {
-                p.ended(); // released by the pipeline, never sent
-            }
-            return false;
-        }
-        self.counts.attempts += 1;
-        if n > 1 {
-            self.counts.retried += 1;
-        }
-        true
-    }
-
-    /// Attempt `n` of event `id` ended at `now` with `outcome`: the next attempt and when it is
-    /// due, if any.
-    pub fn end(
-        &mut self,
-        id: u32,
-        n: u32,
-        outcome: AttemptOutcome,
-        now: Micros,
-        rng: &mut Rng,
-    ) -> Option<(u32, Micros)> {
-        if let Some(p) = self.pipeline.as_mut() {
-            p.ended();
-        }
-        if outcome != AttemptOutcome::Success {
-            self.counts.failed += 1;
-        }
-        match self.emitter.on_outcome(id, n, outcome, now, rng) {
-            Next::Done => {
-                if outcome == AttemptOutcome::Success {
-                    self.counts.delivered += 1;
-                }
-                None
-            }
-            Next::Retry { attempt, at } => Some((attempt, at)),
-            Next::DeadLetter => {
-                self.counts.dead_lettered += 1;
-                None
-            }
+    /// A run stopped early settles its rows at the time it stopped: the events after it never
+    /// happened, so they count neither in the total nor in flight — for every strategy, whatever
+    /// its emitter would have said of them.
+    #[test]
+    fn a_row_settled_early_leaves_out_the_events_not_yet_happened() {
+        let s =
+            Scenario::from_toml("name = \"early\"\nduration = \"1h\"\n[events]\nrate = \"600/h\"\n", "test")
+                .expect("a valid scenario");
+        let log = EventLog::generate(&s);
+        let end = 20 * 60 * SECOND;
+        let happened = happened_by(&log, end);
+        assert!(happened > 100 && happened < log.len() - 100, "{happened} of {}", log.len());
+        for kind in [StrategyKind::Poll, StrategyKind::Webhook] {
+            let spec = Spec { kind, interval: Some(30 * SECOND) };
+            let row = Row::new(&s, &log, &spec, "test");
+            let outbox = row.subscription().map(|_| Outbox::new(&s, log.len()));
+            let out = row.finish(outbox.as_ref(), end).expect("conserved").outcome.events;
+            assert_eq!(out.total, happened as u64, "{kind:?}");
+            assert_eq!((out.detected, out.missed, out.in_flight), (0, 0, happened as u64), "{kind:?}");
         }
     }
 }

@@ -279,8 +279,6 @@ async fn run_async(
     // A partial run covers [0, ended): the events after it never happened, and per-day figures
     // scale from the span covered.
     let covered = scenario.duration.min(ended).max(1);
-    let happened = if stopped { happened_by(&log, ended) } else { log.len() };
-    let unborn = (log.len() - happened) as u64;
     let mut span = (*scenario).clone();
     if stopped {
         span.duration = covered;
@@ -288,11 +286,10 @@ async fn run_async(
     let mut reports = Vec::new();
     for (i, (r, spec)) in rows.iter().zip(specs).enumerate() {
         let peak = source.peak_use(&format!("row-{i}"));
-        let mut report = StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak);
-        report.events.total -= unborn;
-        report.events.in_flight = report.events.in_flight.saturating_sub(unborn);
-        reports.push(report);
+        reports.push(StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak));
     }
+    // Each row settled itself at the time it stopped, leaving out what had not happened yet.
+    let happened = reports.first().map_or(log.len() as u64, |r| r.events.total);
 
     let (p50, p99, max) = lag.summary();
     let ms = |us: Micros| us as f64 / MILLI as f64;
@@ -304,27 +301,12 @@ async fn run_async(
         wakeups: lag.count(),
         ended_s: secs_f(ended),
     };
-    let mut report =
-        crate::engine::assemble("live", &scenario, happened as u64, 0, started, Some(live), reports);
+    let mut report = crate::engine::assemble("live", &scenario, happened, 0, started, Some(live), reports);
     if stopped {
         report.run.partial = true;
         report.run.covered_s = Some(secs_f(ended));
     }
     Ok(report)
-}
-
-/// How many of `log`'s events happened by scenario time `t` (the log is in time order).
-fn happened_by(log: &EventLog, t: Micros) -> usize {
-    let (mut lo, mut hi) = (0usize, log.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if log.get(mid as u32).at <= t {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Progress on stderr while a live run goes: a bar on a terminal; elsewhere a plain line every
