@@ -23,6 +23,7 @@ use crate::live::emitter::Target;
 use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
+use crate::live::serve::{serve_refusing, Limits, Refusals};
 use crate::live::source;
 use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
@@ -239,7 +240,19 @@ async fn run_async(
     let receiver = ReceiverState::with_pools(receiver, pools);
     let source = provider.source;
     let src_router = source::router(source.clone());
-    let src_server = tokio::spawn(async move { axum::serve(src_listener, src_router).await });
+    // An API outage with `refuse = true` refuses connections for real: served by the accept
+    // loop that can (the plain one otherwise).
+    let refusals = scenario.api.faults.refusals();
+    let src_server = if refusals.is_empty() {
+        tokio::spawn(async move { axum::serve(src_listener, src_router).await.map_err(|e| e.to_string()) })
+    } else {
+        let refusals = Refusals::new(clock, refusals);
+        tokio::spawn(async move {
+            serve_refusing(src_listener, src_router, Limits::default(), refusals, std::future::pending())
+                .await;
+            Ok(())
+        })
+    };
     let rcv_server = tokio::spawn(async move { axum::serve(rcv_listener, receiver::router(receiver)).await });
 
     let (stop_tx, stop_rx) = watch::channel(None);
