@@ -274,6 +274,13 @@ fn live_flash_sale_after_processing_retries_on_receipt_queues() {
         w.events
     );
     assert_eq!(w.events.missed, 0, "{:?}", w.events);
+    eprintln!(
+        "live flash sale, after processing: {} events, {} retries, {} duplicates, processed max {:?} ms",
+        w.events.total,
+        w.webhooks.retried.unwrap_or(0),
+        w.events.duplicates,
+        w.processed_ms.as_ref().and_then(|l| l.max)
+    );
 
     let r = live(&small_flash_sale("on-receipt"), &[Webhook], 60.0);
     let w = row(&r, "webhook");
@@ -289,6 +296,7 @@ fn live_flash_sale_after_processing_retries_on_receipt_queues() {
     assert_eq!(p.processed, w.events.total, "every order processed: {p:?}");
     // Orders waited longer than the sender would have, and it never noticed.
     let max = w.processed_ms.as_ref().and_then(|l| l.max).expect("processed latency");
+    eprintln!("live flash sale, on receipt: peak backlog {}, processed max {max:.0} ms", p.peak_backlog);
     assert!(max > 5_000.0, "processed max {max} ms");
 }
 
@@ -368,4 +376,8 @@ fn live_on_receipt_past_the_queue_limit_answers_503() {
     assert!(failed >= p.rejected, "every 503 is a failed attempt: {failed} failed, {p:?}");
     assert!(w.webhooks.retried.expect("takes webhooks") > 0);
     assert_eq!((w.events.missed, w.events.duplicates), (0, 0), "{:?}", w.events);
+    eprintln!(
+        "live queue limit 5: {} answered 503, {failed} failed attempts, peak backlog {}",
+        p.rejected, p.peak_backlog
+    );
 }
