@@ -236,15 +236,20 @@ impl<'a> Row<'a> {
         finish
     }
 
+    /// The processing pool a delivery answered `answer` meets: only a fat delivery the receiver
+    /// takes, and only when the pool is finite.
+    fn pool_for(&mut self, answer: Answer) -> Option<(&mut Workers, &mut Rng)> {
+        let fat = self.subscription == Some(Payload::Fat);
+        let Row { workers, work_rng, .. } = self;
+        workers.as_mut().filter(|_| fat && answer.processed()).map(|w| (w, work_rng))
+    }
+
     /// A delivery of event `id`, answered `answer` by the receiver's faults, reached the receiver
     /// at `now`. Only a fat delivery the receiver takes meets its processing pool (a thin one is
     /// acknowledged at once; its event is processed when the fetch brings it), and only when the
     /// pool is finite.
     pub fn admit_delivery(&mut self, now: Micros, id: u32, answer: Answer) -> Admission {
-        if !answer.processed() || self.subscription != Some(Payload::Fat) {
-            return Admission::Untouched;
-        }
-        let Some(w) = self.workers.as_mut() else { return Admission::Untouched };
+        let Some((w, _)) = self.pool_for(answer) else { return Admission::Untouched };
         if w.refuses(now) {
             return Admission::Refused;
         }
@@ -258,15 +263,11 @@ impl<'a> Row<'a> {
     /// worker and for that time, and reports the finish with [`Row::processing_done`]. The
     /// backlog and the processed latencies are kept here, from those real times.
     pub fn delivery_arrived(&mut self, now: Micros, answer: Answer) -> Hold {
-        if !answer.processed() || self.subscription != Some(Payload::Fat) {
-            return Hold::Untouched;
-        }
-        let Some(w) = self.workers.as_mut() else { return Hold::Untouched };
+        let Some((w, rng)) = self.pool_for(answer) else { return Hold::Untouched };
         if w.refuses(now) {
             return Hold::Refused;
         }
-        let on_receipt = w.config().ack == Ack::OnReceipt;
-        Hold::Process { work: w.arrive(now, &mut self.work_rng), on_receipt }
+        Hold::Process { work: w.arrive(now, rng), on_receipt: w.config().ack == Ack::OnReceipt }
     }
 
     /// A delivery of event `id` taken by [`Row::delivery_arrived`] finished processing at `now`.
