@@ -380,19 +380,22 @@ impl<'a> Row<'a> {
             self.rec.webhooks = o.counts;
         }
         let (strategy, log, label) = (self.strategy.as_ref(), self.log, self.label);
+        // A run stopped early covers [0, end): the undetected events after it never happened,
+        // so they are neither produced nor in flight (settled in flight here, taken out below).
+        let mut unborn = 0u64;
         let outcome = self.rec.finish(|id| {
-            let unborn = log.get(id).at > end;
+            if log.get(id).at > end {
+                unborn += 1;
+                return Fate::InFlight;
+            }
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
-            if unborn || pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
                 Fate::InFlight
             } else {
                 Fate::Missed
             }
         });
         let mut outcome = outcome.map_err(|what| Breach { label, what })?;
-        // A run stopped early covers [0, end): the events after it never happened, so they are
-        // neither produced nor in flight (they were settled in flight above).
-        let unborn = (log.len() - happened_by(log, end)) as u64;
         outcome.events.total -= unborn;
         outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
@@ -400,20 +403,6 @@ impl<'a> Row<'a> {
         }
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
-}
-
-/// How many of `log`'s events happened by `t` (the log is in time order).
-pub fn happened_by(log: &EventLog, t: Micros) -> usize {
-    let (mut lo, mut hi) = (0usize, log.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if log.get(mid as u32).at <= t {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// The processing latencies of the events processed by `end`.
@@ -437,6 +426,20 @@ mod tests {
     use super::*;
     use crate::strategy::StrategyKind;
     use crate::units::SECOND;
+
+    /// How many of `log`'s events happened by `t` (the log is in time order).
+    fn happened_by(log: &EventLog, t: Micros) -> usize {
+        let (mut lo, mut hi) = (0usize, log.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if log.get(mid as u32).at <= t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
 
     /// A run stopped early settles its rows at the time it stopped: the events after it never
     /// happened, so they count neither in the total nor in flight — for every strategy, whatever
