@@ -1,8 +1,9 @@
 //! Faults on the provider's side: API 5xx answers and outages, a delivery pipeline that stops,
 //! and the circuit breaker.
 
-use hookbench::strategy::StrategyKind::{self, Hybrid, LongPoll, Poll, PollEtag, PollState, Sse, Webhook};
+use hookbench::strategy::StrategyKind::{Hybrid, LongPoll, Poll, PollEtag, PollState, Sse, Webhook};
 
+use crate::capacity::live;
 use crate::util::{rel, row, run, scenario};
 
 const SECOND: u64 = 1_000_000;
@@ -117,17 +118,6 @@ fn a_circuit_breaker_probes_instead_of_hammering() {
     assert!(p.requests.breaker_openings >= 30, "{} openings", p.requests.breaker_openings);
     assert!(p.requests.breaker_saved > 1000, "{} saved", p.requests.breaker_saved);
     assert_eq!((p.events.missed, p.events.in_flight), (0, 0));
-}
-
-/// Runs `kinds` of `s` over loopback at `speedup`.
-fn live(
-    s: &hookbench::scenario::Scenario,
-    kinds: &[StrategyKind],
-    speedup: f64,
-) -> hookbench::report::Report {
-    let specs = hookbench::strategy::Spec::expand(kinds, &[30 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup, progress: false };
-    hookbench::live::engine::run(s, &specs, opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A 20-minute API outage in which the live server refuses connections (`refuse = true`).

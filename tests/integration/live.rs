@@ -401,6 +401,7 @@ fn agreement_scenario() -> Scenario {
 
 #[test]
 fn sim_and_live_agree() {
+    let _one = crate::capacity::one_live_run();
     let s = agreement_scenario();
     let sim = crate::util::run(&s, &[Poll, Webhook], &[30 * SECOND]);
     let specs =
@@ -431,6 +432,7 @@ fn sim_and_live_agree() {
 /// with a rate limit (rate-limit headers on every answer) and without one (none).
 #[test]
 fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
+    let _one = crate::capacity::one_live_run();
     use hookbench::strategy::StrategyKind::{Hybrid, LongPoll, PollEtag, Sse};
     let kinds = [Poll, PollEtag, Webhook, Hybrid, LongPoll, Sse];
     for limit in ["", "rate_limit = \"100000/h\""] {
@@ -695,6 +697,7 @@ async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
 
 #[test]
 fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
+    let _one = crate::capacity::one_live_run();
     let dir = crate::util::temp_dir("slow-live");
     let path = dir.join("slow.toml");
     std::fs::write(
@@ -731,6 +734,7 @@ fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
 /// configured drain is an hour ends minutes into it, with every event accounted for.
 #[test]
 fn a_live_run_ends_its_drain_once_every_row_is_settled() {
+    let _one = crate::capacity::one_live_run();
     let s = scenario(
         r#"
         name = "short-drain"
