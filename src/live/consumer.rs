@@ -3,7 +3,9 @@
 //! Owns one task per row. It feeds the [`Row`] — the same state machine and books the sim engine
 //! drives — with what happens on real sockets: timers from the precise clock, API answers decoded
 //! by [`client`](crate::live::client), stream messages framed by [`sse`](crate::live::sse), and
-//! the deliveries the receiver hands over with its answer. It turns the row's actions into HTTP
+//! the deliveries the receiver hands over with its answer, and, for a finite receiver, its
+//! questions and reports about processing ([`Work`]: how to hold a delivery, when one finished),
+//! which only the row answers and books. It turns the row's actions into HTTP
 //! requests and timers. Past the window it checks every few milliseconds whether the row is
 //! settled and stops as soon as it is (the configured drain is only the upper bound), or stops
 //! when the engine is told to; either way the row settles itself at the time it stopped. It
