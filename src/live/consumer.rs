@@ -2,7 +2,7 @@
 //!
 //! Owns one task per row. It feeds the [`Row`] — the same state machine and books the sim engine
 //! drives — with what happens on real sockets: timers from the precise clock, API answers decoded
-//! by [`client`](crate::live::client), stream messages framed by [`sse`](crate::live::sse), and
+//! by [`client`](crate::live::client), stream messages framed by [`sse`], and
 //! the deliveries the receiver hands over with its answer, and, for a finite receiver, its
 //! questions and reports about processing ([`Work`]: how to hold a delivery, when one finished),
 //! which only the row answers and books. It turns the row's actions into HTTP
