@@ -144,6 +144,9 @@ pub struct Row<'a> {
     processed_at: Vec<Micros>,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
+    /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
+    /// from the API waiting to be handed to its workers, with their drawn processing times.
+    handover: Option<Vec<(u32, Micros)>>,
 }
 
 impl<'a> Row<'a> {
@@ -164,6 +167,7 @@ impl<'a> Row<'a> {
             processed_at: if workers.is_some() { vec![Micros::MAX; log.len()] } else { Vec::new() },
             workers,
             breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
+            handover: None,
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
             log,
@@ -220,10 +224,37 @@ impl<'a> Row<'a> {
             let fresh = self.rec.take_fresh();
             if !matches!(input, Input::Delivery { .. }) {
                 for id in fresh {
-                    self.process(now, id);
+                    match self.handover.is_some() {
+                        true => self.hand_over(now, id),
+                        false => {
+                            self.process(now, id);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// The driver processes for real: deliveries through [`Row::delivery_arrived`], and the
+    /// events the consumer fetches handed over through [`Row::take_handover`]; either way it
+    /// reports each finish with [`Row::processing_done`]. Without this the pool is modelled.
+    pub fn hold_for_real(&mut self) {
+        if self.workers.is_some() {
+            self.handover = Some(Vec::new());
+        }
+    }
+
+    /// A fetched event joins the real pool at `now`: its processing time is drawn and it counts
+    /// as held until its finish is reported.
+    fn hand_over(&mut self, now: Micros, id: u32) {
+        let (Some(w), Some(queue)) = (self.workers.as_mut(), self.handover.as_mut()) else { return };
+        queue.push((id, w.arrive(now, &mut self.work_rng)));
+    }
+
+    /// The fetched events to hand to the real workers, in order, with their processing times
+    /// (the poller is not held while they are processed).
+    pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
+        self.handover.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Hands event `id` to the pool at `now`; returns when its processing finishes.
@@ -461,5 +492,55 @@ mod tests {
             assert_eq!(out.total, happened as u64, "{kind:?}");
             assert_eq!((out.detected, out.missed, out.in_flight), (0, 0, happened as u64), "{kind:?}");
         }
+    }
+
+    /// A driver that processes for real gets the events its poller fetched handed over, with the
+    /// model's processing times, and the row counts them processed only when told they are.
+    #[test]
+    fn fetched_events_are_handed_over_when_the_driver_processes_for_real() {
+        let s = Scenario::from_toml(
+            "name = \"real\"\nduration = \"10m\"\n[events]\nrate = \"600/h\"\n\
+             [receiver]\nworkers = 1\nprocess = \"1s\"\nack = \"on-receipt\"\n",
+            "test",
+        )
+        .expect("a valid scenario");
+        let log = EventLog::generate(&s);
+        let spec = Spec { kind: StrategyKind::Poll, interval: Some(30 * SECOND) };
+        let mut row = Row::new(&s, &log, &spec, "test");
+        row.hold_for_real();
+        let mut api = crate::model::api::Api::new(&s.api, s.events.payload_bytes);
+        let mut wakes = std::collections::BTreeMap::new();
+        let mut handed = Vec::new();
+        row.start(0);
+        let mut now = 0;
+        loop {
+            while let Some(a) = row.poll_action() {
+                match a {
+                    Action::Send { tag, req, billable } => {
+                        let resp = api.handle(&log, now, req, billable);
+                        row.handle(now, Input::Answer { tag, resp: &resp, billable });
+                    }
+                    Action::Wake { at, token } => {
+                        wakes.insert((at, token), ());
+                    }
+                }
+            }
+            handed.extend(row.take_handover());
+            let Some((&(at, token), _)) = wakes.iter().next() else { break };
+            if at > s.duration {
+                break;
+            }
+            wakes.remove(&(at, token));
+            now = at;
+            row.handle(now, Input::Timer(token));
+        }
+        assert!(handed.len() > 50, "{} handed over", handed.len());
+        assert!(handed.iter().all(|&(_, work)| work == SECOND), "the model draws the work");
+        assert!(!row.settled(None, now), "held events are still being processed");
+        for &(id, _) in &handed[..10] {
+            row.processing_done(now, id);
+        }
+        let out = row.finish(None, now).expect("conserved").outcome;
+        assert_eq!(out.processed.expect("finite capacity").count, 10, "only what was reported done");
     }
 }

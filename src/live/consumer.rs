@@ -21,7 +21,7 @@ use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
-use crate::live::processing::Work;
+use crate::live::processing::{Pool, Work};
 use crate::live::receiver::Delivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
@@ -58,8 +58,17 @@ pub struct RowTask {
     pub outbox: Option<Arc<Mutex<LiveOutbox>>>,
     /// What the receiver answered to each of this row's deliveries.
     pub deliveries: UnboundedReceiver<Delivery>,
-    /// The receiver's processing of this row's deliveries, when it holds them for real.
-    pub work: Option<UnboundedReceiver<Work>>,
+    /// The receiver's processing, when it is finite: held for real, booked by the row.
+    pub processing: Option<Processing>,
+}
+
+/// A row's real processing: the pool its deliveries and fetched events go through, and the
+/// questions and reports the pool sends the row.
+pub struct Processing {
+    /// The pool.
+    pub pool: Arc<Pool>,
+    /// What it asks and reports.
+    pub work: UnboundedReceiver<Work>,
 }
 
 /// Turns the row's actions into requests and timers.
@@ -94,9 +103,9 @@ fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &Unboun
 }
 
 /// The next message on `work`, or never when there is none.
-async fn recv_work(work: &mut Option<UnboundedReceiver<Work>>) -> Option<Work> {
-    match work {
-        Some(rx) => rx.recv().await,
+async fn recv_work(processing: &mut Option<Processing>) -> Option<Work> {
+    match processing {
+        Some(p) => p.work.recv().await,
         None => std::future::pending().await,
     }
 }
@@ -145,6 +154,9 @@ pub async fn run_until(
     let mut lag = Lag::default();
     let (mut ended, mut stopped) = (end, false);
 
+    if task.processing.is_some() {
+        row.hold_for_real();
+    }
     row.start(clock.now());
     dispatch(&mut row, &task.api, clock, end, &tx);
     loop {
@@ -181,12 +193,12 @@ pub async fn run_until(
                 // A receiver that does not hold deliveries for real (`hookbench receive`'s
                 // wiring, or a test's): the delivery joins the processing model at its real
                 // arrival time.
-                if task.work.is_none() {
+                if task.processing.is_none() {
                     let _ = row.admit_delivery(now, d.event, d.answer);
                 }
                 row.handle(now, Input::Delivery { id: d.event, answer: d.answer });
             }
-            Some(w) = recv_work(&mut task.work) => {
+            Some(w) = recv_work(&mut task.processing) => {
                 let now = clock.now();
                 match w {
                     Work::Arrived { answer, reply } => {
@@ -207,6 +219,13 @@ pub async fn run_until(
                     break;
                 }
                 check = tokio::time::Instant::now() + SETTLE_CHECK;
+            }
+        }
+        if let Some(p) = &task.processing {
+            // Events the consumer fetched go to the same workers as deliveries.
+            let now = clock.now();
+            for (id, work) in row.take_handover() {
+                p.pool.hand_over(id, now, work);
             }
         }
         dispatch(&mut row, &task.api, clock, end, &tx);

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
-use crate::live::consumer::{self, RowEnd, RowTask};
+use crate::live::consumer::{self, Processing, RowEnd, RowTask};
 use crate::live::emitter::Target;
 use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
@@ -209,15 +209,17 @@ async fn run_async(
     let mut sinks = Vec::new();
     let mut pools = Vec::new();
     let mut tasks = Vec::new();
-    // A finite receiver holds each row's deliveries for real, asking the row how.
+    // A finite receiver processes each row's deliveries and fetched events for real, asking the
+    // row how.
     let finite = !scenario.receiver.capacity.is_transparent();
     for (i, (spec, payload)) in specs.iter().zip(&payloads).enumerate() {
         let (dtx, drx) = unbounded_channel();
         sinks.push(dtx);
-        let work = finite.then(|| {
-            let (wtx, wrx) = unbounded_channel();
-            pools.push(Some(Pool::new(&scenario.receiver.capacity, clock, wtx)));
-            wrx
+        let processing = finite.then(|| {
+            let (wtx, work) = unbounded_channel();
+            let pool = Pool::new(&scenario.receiver.capacity, clock, wtx);
+            pools.push(Some(pool.clone()));
+            Processing { pool, work }
         });
         let api = Api {
             client: client.clone(),
@@ -227,7 +229,7 @@ async fn run_async(
             payload_bytes: scenario.events.payload_bytes,
         };
         let outbox = payload.and_then(|_| outboxes.next());
-        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx, work });
+        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx, processing });
     }
     let receiver = ReceiverState::new(
         secret,

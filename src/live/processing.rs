@@ -94,27 +94,39 @@ impl Pool {
         (decided.await.unwrap_or(Hold::Untouched), at)
     }
 
-    /// Processes event `id`, arrived at `at`, for `work`: returns once the answer may go out — at once for an
-    /// on-receipt receiver, after processing otherwise. The processing runs in its own task, so a
-    /// sender that hangs up does not cancel it.
+    /// Processes event `id`, arrived at `at`, for `work`: returns once the answer may go out — at
+    /// once for an on-receipt receiver, after processing otherwise. The processing runs in its
+    /// own task, so a sender that hangs up does not cancel it.
     pub async fn process(&self, id: u32, at: Micros, work: Micros, on_receipt: bool) {
         let job = Job { id, at, work };
         if on_receipt {
-            match &self.queue {
-                Some(q) => {
-                    if let Err(e) = q.send(job) {
-                        tokio::spawn(serve(e.0, 0, self.clock, self.rows.clone()));
-                    }
-                }
-                None => {
-                    tokio::spawn(serve(job, 0, self.clock, self.rows.clone()));
-                }
-            }
+            self.start(job, None);
             return;
         }
-        let (done, finished) = oneshot::channel::<()>();
-        let (permits, released) = (self.permits.clone(), self.released.clone());
+        let (done, finished) = oneshot::channel();
+        self.start(job, Some(done));
+        let _ = finished.await;
+    }
+
+    /// Hands event `id`, fetched from the API at `at`, to the workers for `work`, without
+    /// waiting: a poller hands its page over and goes on polling.
+    pub fn hand_over(&self, id: u32, at: Micros, work: Micros) {
+        self.start(Job { id, at, work }, None);
+    }
+
+    /// Starts `job`: onto the on-receipt queue when there is one and nobody waits for the job,
+    /// else in a task of its own that takes a permit (when permits count the workers) and
+    /// signals `done` once processed.
+    fn start(&self, job: Job, done: Option<oneshot::Sender<()>>) {
         let (clock, rows) = (self.clock, self.rows.clone());
+        let job = match (&self.queue, done.is_none()) {
+            (Some(q), true) => match q.send(job) {
+                Ok(()) => return,
+                Err(e) => e.0, // the worker tasks are gone: processed on its own below
+            },
+            _ => job,
+        };
+        let (permits, released) = (self.permits.clone(), self.released.clone());
         tokio::spawn(async move {
             let permit = match permits {
                 Some(p) => p.acquire_owned().await.ok(),
@@ -125,9 +137,10 @@ impl Pool {
             let mut last = lock(&released);
             *last = (*last).max(finish);
             drop(permit);
-            let _ = done.send(());
+            if let Some(done) = done {
+                let _ = done.send(());
+            }
         });
-        let _ = finished.await;
     }
 }
 

@@ -270,7 +270,8 @@ fn small_flash_sale(ack: &str) -> hookbench::scenario::Scenario {
 
 /// Issue 12, live: the receiver really holds each delivery. Answering after processing, the
 /// sender's timeout really fires in the burst and its retries really arrive twice; answering on
-/// receipt, nothing is retried or duplicated and the queue really backs up.
+/// receipt, nothing is retried or duplicated and the queue really backs up — for the pages a
+/// poller fetches too.
 #[test]
 fn live_flash_sale_after_processing_retries_on_receipt_queues() {
     let r = live(&small_flash_sale("after-processing"), &[Webhook], 60.0);
@@ -290,7 +291,7 @@ fn live_flash_sale_after_processing_retries_on_receipt_queues() {
         w.processed_ms.as_ref().and_then(|l| l.max)
     );
 
-    let r = live(&small_flash_sale("on-receipt"), &[Webhook], 60.0);
+    let r = live(&small_flash_sale("on-receipt"), &[Poll, Webhook], 60.0);
     let w = row(&r, "webhook");
     assert_eq!(
         (w.events.duplicates, w.events.missed, w.webhooks.retried.expect("takes webhooks")),
@@ -306,6 +307,15 @@ fn live_flash_sale_after_processing_retries_on_receipt_queues() {
     let max = w.processed_ms.as_ref().and_then(|l| l.max).expect("processed latency");
     eprintln!("live flash sale, on receipt: peak backlog {}, processed max {max:.0} ms", p.peak_backlog);
     assert!(max > 5_000.0, "processed max {max} ms");
+    // The poller hands the pages it fetches to the same (real) workers: they queue too.
+    let poll = row(&r, "poll@30s");
+    let pp = poll.processing.as_ref().expect("processing figures");
+    assert_eq!((poll.events.missed, pp.processed), (0, poll.events.total), "{:?} {pp:?}", poll.events);
+    assert!(pp.peak_backlog > 0, "{pp:?}");
+    let (processed, detected) =
+        (poll.processed_ms.as_ref().unwrap().max.unwrap(), poll.latency_ms.max.unwrap());
+    // Every event is processed at least its 1 s of work after it was fetched.
+    assert!(processed >= detected + 1_000.0, "processed max {processed} ms, detection max {detected} ms");
 }
 
 /// Issue 12, live against sim: M/D/1 (Poisson arrivals, one worker, constant work, on receipt)

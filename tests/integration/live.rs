@@ -571,7 +571,7 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
         api,
         outbox: None,
         deliveries: drx,
-        work: None,
+        processing: None,
     };
     let end = s.duration + s.drain;
     let consumer = tokio::spawn(consumer::run(s.clone(), log.clone(), clock, end, row));
