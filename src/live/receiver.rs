@@ -248,7 +248,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         None => (Hold::Untouched, 0),
     };
     if hold == Hold::Refused {
-        return queue_full(&st, endpoint, event, id, body);
+        return queue_full(endpoint, event, id, body);
     }
     let now_s = unix_now();
     let duplicate = {
@@ -282,8 +282,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
 
 /// An on-receipt queue full: a real 503, handed to the row as the failed attempt it is (the
 /// sim's answer for it), and nothing processed.
-fn queue_full(st: &ReceiverState, endpoint: &Endpoint, event: u32, id: &str, body: Bytes) -> Response {
-    lock(&st.stats).faulted += 1;
+fn queue_full(endpoint: &Endpoint, event: u32, id: &str, body: Bytes) -> Response {
     let answer = Answer::Error;
     let _ = endpoint.sink.send(Delivery { event, message: id.to_string(), answer, duplicate: false, body });
     error(StatusCode::SERVICE_UNAVAILABLE, "the processing queue is full")

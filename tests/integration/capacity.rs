@@ -1,5 +1,5 @@
 //! Capacity: a receiver with finite workers and a provider pipeline with caps, checked against
-//! queueing theory's closed forms and the flash-sale story.
+//! queueing theory's closed forms and the flash-sale story, in the sim and over loopback.
 
 use hookbench::strategy::StrategyKind::{Poll, Webhook};
 
