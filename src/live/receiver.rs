@@ -5,7 +5,8 @@
 //! timestamp tolerance), replay protection by `webhook-id`, and the scenario's faults (outage
 //! windows answered 503, a 5xx failure rate, slow answers, 410 after `gone_at`). Each endpoint
 //! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
-//! deliveries to a [`Sink`]. It never decides what a delivery means to a strategy.
+//! deliveries to a [`Sink`]; a finite receiver holds each one for its processing
+//! ([`crate::live::processing`]). It never decides what a delivery means to a strategy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -120,9 +121,8 @@ impl ReceiverState {
     /// before the state is shared (serving it clones it); on a shared state the pools are
     /// not installed and deliveries are answered at once.
     pub fn with_pools(mut st: Arc<Self>, pools: Vec<Option<Arc<Pool>>>) -> Arc<Self> {
-        if let Some(s) = Arc::get_mut(&mut st) {
-            s.pools = pools;
-        }
+        let installed = Arc::get_mut(&mut st).map(|s| s.pools = pools).is_some();
+        debug_assert!(installed, "with_pools is called on the state `new` returned, before it is shared");
         st
     }
 
