@@ -159,8 +159,8 @@ fn a_live_poller_rides_out_refused_connections() {
 
 /// Issue 15, live against sim: with a circuit breaker (3 failures, 30 s open) the refused
 /// outage costs a probe every 30 s in both engines, so the catch-up does not hang on the
-/// backoff's random draws, and the live figures agree with the sim's within 5%: max and mean
-/// latency, and failed calls.
+/// backoff's random draws, and the live figures agree with the sim's: max and mean latency within
+/// 5%, failed calls within a few probes.
 #[test]
 fn a_refused_outage_costs_the_same_live_and_in_the_sim() {
     let s = refusing_outage("[strategies]\ncircuit_breaker = { failures = 3, open = \"30s\" }");
@@ -176,7 +176,9 @@ fn a_refused_outage_costs_the_same_live_and_in_the_sim() {
     assert!(sm >= 19.5 * MINUTE && lm >= 0.95 * 20.0 * MINUTE, "max: sim {sm} ms, live {lm} ms");
     assert!(rel(lm, sm) < 0.05, "max: sim {sm:.0} ms, live {lm:.0} ms");
     assert!(rel(la, sa) < 0.05, "mean: sim {sa:.0} ms, live {la:.0} ms");
-    assert!(rel(lf, sf) < 0.05, "failed calls: sim {sf}, live {lf}");
+    // A probe every 30 s over 20 minutes: the two engines may differ by a probe at either edge of
+    // the outage (a few milliseconds of wall time decide it), not by more.
+    assert!((lf - sf).abs() <= 3.0, "failed calls: sim {sf}, live {lf}");
 }
 
 /// Issue 15, live: a long poll held open and an event stream open when the API starts refusing
