@@ -6,7 +6,7 @@
 //!   (sim queue or live actor)          │ strategy, Recorder, rng
 //!                                      └─ finish(outbox, end) ──▶ RowOutcome (settled, checked)
 //!
-//!  driver ── on_event / begin / end_attempt ──▶ Outbox (emitter + webhook counts)
+//!  driver ── on_event / begin / end ──▶ Outbox (engine::outbox: emitter + webhook counts)
 //! ```
 //!
 //! Owns, for one row, everything that is counted: the strategy state machine, its [`Recorder`],
@@ -18,17 +18,19 @@
 //! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
 //! keep no books of their own. It never touches a socket, a clock or a thread.
 
-use crate::metrics::{Fate, Outcome, Processed, Recorder, WebhookCounts};
+use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
-use crate::model::capacity::{Ack, Pipeline, Workers};
+use crate::model::capacity::{Ack, Workers};
 use crate::model::dist::Rng;
-use crate::model::emitter::{DeliveryState, Emitter, Next, Outcome as AttemptOutcome};
+use crate::model::emitter::DeliveryState;
 use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
 use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::units::Micros;
+
+pub use crate::engine::outbox::Outbox;
 
 /// Something that happened to a row.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +90,25 @@ pub enum Admission {
     AnswerAt(Micros),
 }
 
+/// What a receiver that holds deliveries for real (the live engine) must do with one
+/// ([`Row::delivery_arrived`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Not a delivery the processing pool sees: answer as the faults say.
+    Untouched,
+    /// An on-receipt queue was full: answer 503, process nothing.
+    Refused,
+    /// Process it for `work`: wait for a worker first, then answer 2xx when done
+    /// (`on_receipt` false) or at once, processing from the queue (`on_receipt` true); report
+    /// the end with [`Row::processing_done`].
+    Process {
+        /// The processing time, drawn by the model.
+        work: Micros,
+        /// Answer on receipt rather than after processing.
+        on_receipt: bool,
+    },
+}
+
 /// A row, settled.
 #[derive(Debug, Clone)]
 pub struct RowOutcome {
@@ -123,6 +144,9 @@ pub struct Row<'a> {
     processed_at: Vec<Micros>,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
+    /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
+    /// from the API waiting to be handed to its workers, with their drawn processing times.
+    handover: Option<Vec<(u32, Micros)>>,
 }
 
 impl<'a> Row<'a> {
@@ -143,6 +167,7 @@ impl<'a> Row<'a> {
             processed_at: if workers.is_some() { vec![Micros::MAX; log.len()] } else { Vec::new() },
             workers,
             breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
+            handover: None,
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
             log,
@@ -199,10 +224,37 @@ impl<'a> Row<'a> {
             let fresh = self.rec.take_fresh();
             if !matches!(input, Input::Delivery { .. }) {
                 for id in fresh {
-                    self.process(now, id);
+                    match self.handover.is_some() {
+                        true => self.hand_over(now, id),
+                        false => {
+                            self.process(now, id);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// The driver processes for real: deliveries through [`Row::delivery_arrived`], and the
+    /// events the consumer fetches handed over through [`Row::take_handover`]; either way it
+    /// reports each finish with [`Row::processing_done`]. Without this the pool is modelled.
+    pub fn hold_for_real(&mut self) {
+        if self.workers.is_some() {
+            self.handover = Some(Vec::new());
+        }
+    }
+
+    /// A fetched event joins the real pool at `now`: its processing time is drawn and it counts
+    /// as held until its finish is reported.
+    fn hand_over(&mut self, now: Micros, id: u32) {
+        let (Some(w), Some(queue)) = (self.workers.as_mut(), self.handover.as_mut()) else { return };
+        queue.push((id, w.arrive(now, &mut self.work_rng)));
+    }
+
+    /// The fetched events to hand to the real workers, in order, with their processing times
+    /// (the poller is not held while they are processed).
+    pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
+        self.handover.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Hands event `id` to the pool at `now`; returns when its processing finishes.
@@ -215,21 +267,47 @@ impl<'a> Row<'a> {
         finish
     }
 
+    /// The processing pool a delivery answered `answer` meets: only a fat delivery the receiver
+    /// takes, and only when the pool is finite.
+    fn pool_for(&mut self, answer: Answer) -> Option<(&mut Workers, &mut Rng)> {
+        let fat = self.subscription == Some(Payload::Fat);
+        let Row { workers, work_rng, .. } = self;
+        workers.as_mut().filter(|_| fat && answer.processed()).map(|w| (w, work_rng))
+    }
+
     /// A delivery of event `id`, answered `answer` by the receiver's faults, reached the receiver
     /// at `now`. Only a fat delivery the receiver takes meets its processing pool (a thin one is
     /// acknowledged at once; its event is processed when the fetch brings it), and only when the
     /// pool is finite.
     pub fn admit_delivery(&mut self, now: Micros, id: u32, answer: Answer) -> Admission {
-        if !answer.processed() || self.subscription != Some(Payload::Fat) {
-            return Admission::Untouched;
-        }
-        let Some(w) = self.workers.as_mut() else { return Admission::Untouched };
+        let Some((w, _)) = self.pool_for(answer) else { return Admission::Untouched };
         if w.refuses(now) {
             return Admission::Refused;
         }
         let on_receipt = w.config().ack == Ack::OnReceipt;
         let finish = self.process(now, id);
         Admission::AnswerAt(if on_receipt { now } else { finish })
+    }
+
+    /// Like [`Row::admit_delivery`], for a driver that holds the delivery for real: the model
+    /// decides whether it is refused and draws its processing time; the driver waits for a
+    /// worker and for that time, and reports the finish with [`Row::processing_done`]. The
+    /// backlog and the processed latencies are kept here, from those real times.
+    pub fn delivery_arrived(&mut self, now: Micros, answer: Answer) -> Hold {
+        let Some((w, rng)) = self.pool_for(answer) else { return Hold::Untouched };
+        if w.refuses(now) {
+            return Hold::Refused;
+        }
+        Hold::Process { work: w.arrive(now, rng), on_receipt: w.config().ack == Ack::OnReceipt }
+    }
+
+    /// A delivery of event `id` taken by [`Row::delivery_arrived`] finished processing at `now`.
+    pub fn processing_done(&mut self, now: Micros, id: u32) {
+        let Some(w) = self.workers.as_mut() else { return };
+        w.depart();
+        if let Some(at) = self.processed_at.get_mut(id as usize) {
+            *at = (*at).min(now);
+        }
     }
 
     fn handle_input(&mut self, now: Micros, input: Input<'_>) {
@@ -310,7 +388,9 @@ impl<'a> Row<'a> {
         if self.outstanding > 0 {
             return false;
         }
-        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now) {
+        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now)
+            || self.workers.as_ref().is_some_and(|w| w.held() > 0)
+        {
             return false; // still processing
         }
         if outbox.is_some_and(|o| o.emitter.pending() > 0) {
@@ -331,7 +411,14 @@ impl<'a> Row<'a> {
             self.rec.webhooks = o.counts;
         }
         let (strategy, log, label) = (self.strategy.as_ref(), self.log, self.label);
+        // A run stopped early covers [0, end): the undetected events after it never happened,
+        // so they are neither produced nor in flight (settled in flight here, taken out below).
+        let mut unborn = 0u64;
         let outcome = self.rec.finish(|id| {
+            if log.get(id).at > end {
+                unborn += 1;
+                return Fate::InFlight;
+            }
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
             if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
                 Fate::InFlight
@@ -340,6 +427,8 @@ impl<'a> Row<'a> {
             }
         });
         let mut outcome = outcome.map_err(|what| Breach { label, what })?;
+        outcome.events.total -= unborn;
+        outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
             outcome.processed = Some(processed(log, &self.processed_at, end, w));
         }
@@ -363,86 +452,6 @@ fn processed(log: &EventLog, processed_at: &[Micros], end: Micros, w: &Workers) 
     Processed { hist, sum_us, max_us, count, peak_backlog: w.peak_backlog(), rejected: w.rejected() }
 }
 
-/// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
-/// here and nowhere else. The random stream is the caller's (the sim shares one network stream
-/// between round trips, the emitter and the receiver; the live emitter has its own).
-#[derive(Debug)]
-pub struct Outbox {
-    /// The emitter.
-    pub emitter: Emitter,
-    /// Attempts, failures, retries, deliveries, dead letters.
-    pub counts: WebhookCounts,
-    /// The provider's delivery pipeline, when `max_in_flight` or `throughput` caps it.
-    pub pipeline: Option<Pipeline>,
-}
-
-impl Outbox {
-    /// An outbox for `events` events of `scenario`.
-    pub fn new(scenario: &Scenario, events: usize) -> Self {
-        let wh = &scenario.webhook;
-        let capped = wh.max_in_flight.is_some() || wh.throughput.is_some();
-        Outbox {
-            emitter: Emitter::new(wh, events),
-            counts: WebhookCounts::default(),
-            pipeline: capped.then(|| Pipeline::new(wh.max_in_flight, wh.throughput)),
-        }
-    }
-
-    /// Event `id` happened at `now`: when its first attempt is due, or `None` when the endpoint
-    /// is disabled (dead-lettered at once).
-    pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
-        let first = self.emitter.on_event(id, now, rng);
-        if first.is_none() {
-            self.counts.dead_lettered += 1;
-        }
-        first
-    }
-
-    /// Attempt `n` of event `id` is due: true if it goes out (counted), false if the endpoint was
-    /// disabled meanwhile (dead-lettered without being sent).
-    pub fn begin(&mut self, id: u32, n: u32) -> bool {
-        if !self.emitter.due(id) {
-            self.counts.dead_lettered += 1;
-            if let Some(p) = self.pipeline.as_mut() {
-                p.ended(); // released by the pipeline, never sent
-            }
-            return false;
-        }
-        self.counts.attempts += 1;
-        if n > 1 {
-            self.counts.retried += 1;
-        }
-        true
-    }
-
-    /// Attempt `n` of event `id` ended at `now` with `outcome`: the next attempt and when it is
-    /// due, if any.
-    pub fn end(
-        &mut self,
-        id: u32,
-        n: u32,
-        outcome: AttemptOutcome,
-        now: Micros,
-        rng: &mut Rng,
-    ) -> Option<(u32, Micros)> {
-        if let Some(p) = self.pipeline.as_mut() {
-            p.ended();
-        }
-        if outcome != AttemptOutcome::Success {
-            self.counts.failed += 1;
-        }
-        match self.emitter.on_outcome(id, n, outcome, now, rng) {
-            Next::Done => {
-                if outcome == AttemptOutcome::Success {
-                    self.counts.delivered += 1;
-                }
-                None
-            }
-            Next::Retry { attempt, at } => Some((attempt, at)),
-            Next::DeadLetter => {
-                self.counts.dead_lettered += 1;
-                None
-            }
-        }
-    }
-}
+#[cfg(test)]
+#[path = "row_tests.rs"]
+mod tests;

@@ -2,8 +2,10 @@
 //!
 //! Owns one task per row. It feeds the [`Row`] — the same state machine and books the sim engine
 //! drives — with what happens on real sockets: timers from the precise clock, API answers decoded
-//! by [`client`](crate::live::client), stream messages framed by [`sse`](crate::live::sse), and
-//! the deliveries the receiver hands over with its answer. It turns the row's actions into HTTP
+//! by [`client`](crate::live::client), stream messages framed by [`sse`], and
+//! the deliveries the receiver hands over with its answer, and, for a finite receiver, its
+//! questions and reports about processing ([`Work`]: how to hold a delivery, when one finished),
+//! which only the row answers and books. It turns the row's actions into HTTP
 //! requests and timers. Past the window it checks every few milliseconds whether the row is
 //! settled and stops as soon as it is (the configured drain is only the upper bound), or stops
 //! when the engine is told to; either way the row settles itself at the time it stopped. It
@@ -19,6 +21,7 @@ use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
+use crate::live::processing::{Pool, Work};
 use crate::live::receiver::Delivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
@@ -55,6 +58,17 @@ pub struct RowTask {
     pub outbox: Option<Arc<Mutex<LiveOutbox>>>,
     /// What the receiver answered to each of this row's deliveries.
     pub deliveries: UnboundedReceiver<Delivery>,
+    /// The receiver's processing, when it is finite: held for real, booked by the row.
+    pub processing: Option<Processing>,
+}
+
+/// A row's real processing: the pool its deliveries and fetched events go through, and the
+/// questions and reports the pool sends the row.
+pub struct Processing {
+    /// The pool.
+    pub pool: Arc<Pool>,
+    /// What it asks and reports.
+    pub work: UnboundedReceiver<Work>,
 }
 
 /// Turns the row's actions into requests and timers.
@@ -85,6 +99,14 @@ fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &Unboun
             }
             Action::Wake { .. } => {}
         }
+    }
+}
+
+/// The next message on `work`, or never when there is none.
+async fn recv_work(processing: &mut Option<Processing>) -> Option<Work> {
+    match processing {
+        Some(p) => p.work.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -132,6 +154,9 @@ pub async fn run_until(
     let mut lag = Lag::default();
     let (mut ended, mut stopped) = (end, false);
 
+    if task.processing.is_some() {
+        row.hold_for_real();
+    }
     row.start(clock.now());
     dispatch(&mut row, &task.api, clock, end, &tx);
     loop {
@@ -165,12 +190,24 @@ pub async fn run_until(
             }
             Some(d) = task.deliveries.recv() => {
                 let now = clock.now();
-                // A finite receiver: the delivery joins the processing model at its real arrival
-                // time (the live receiver itself answers at once; see the README).
-                // Only hookbench's own events reach a row (its emitter always sends their id).
+                // A receiver that does not hold deliveries for real (`hookbench receive`'s
+                // wiring, or a test's): the delivery joins the processing model at its real
+                // arrival time. Only hookbench's own events reach a row (its emitter always sends
+                // their id).
                 if let Some(id) = d.event {
-                    let _ = row.admit_delivery(now, id, d.answer);
+                    if task.processing.is_none() {
+                        let _ = row.admit_delivery(now, id, d.answer);
+                    }
                     row.handle(now, Input::Delivery { id, answer: d.answer });
+                }
+            }
+            Some(w) = recv_work(&mut task.processing) => {
+                let now = clock.now();
+                match w {
+                    Work::Arrived { answer, reply } => {
+                        let _ = reply.send(row.delivery_arrived(now, answer));
+                    }
+                    Work::Done { id, at } => row.processing_done(at.min(now), id),
                 }
             }
             // Last: whatever already reached the channels is handled before the check.
@@ -185,6 +222,13 @@ pub async fn run_until(
                     break;
                 }
                 check = tokio::time::Instant::now() + SETTLE_CHECK;
+            }
+        }
+        if let Some(p) = &task.processing {
+            // Events the consumer fetched go to the same workers as deliveries.
+            let now = clock.now();
+            for (id, work) in row.take_handover() {
+                p.pool.hand_over(id, now, work);
             }
         }
         dispatch(&mut row, &task.api, clock, end, &tx);

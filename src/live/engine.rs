@@ -18,10 +18,12 @@ use tokio::sync::watch;
 
 use crate::live::client::Api;
 use crate::live::clock::{Clock, Lag};
-use crate::live::consumer::{self, RowEnd, RowTask};
+use crate::live::consumer::{self, Processing, RowEnd, RowTask};
 use crate::live::emitter::Target;
+use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
+use crate::live::serve::{serve_refusing, Limits, Refusals};
 use crate::live::source;
 use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
@@ -206,10 +208,20 @@ async fn run_async(
     let provider_outboxes = provider.outboxes.clone();
     let mut outboxes = provider.outboxes.into_iter();
     let mut sinks = Vec::new();
+    let mut pools = Vec::new();
     let mut tasks = Vec::new();
+    // A finite receiver processes each row's deliveries and fetched events for real, asking the
+    // row how.
+    let finite = !scenario.receiver.capacity.is_transparent();
     for (i, (spec, payload)) in specs.iter().zip(&payloads).enumerate() {
         let (dtx, drx) = unbounded_channel();
         sinks.push(dtx);
+        let processing = finite.then(|| {
+            let (wtx, work) = unbounded_channel();
+            let pool = Pool::new(&scenario.receiver.capacity, clock, wtx);
+            pools.push(Some(pool.clone()));
+            Processing { pool, work }
+        });
         let api = Api {
             client: client.clone(),
             base: format!("http://{src_addr}"),
@@ -218,7 +230,7 @@ async fn run_async(
             payload_bytes: scenario.events.payload_bytes,
         };
         let outbox = payload.and_then(|_| outboxes.next());
-        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx });
+        tasks.push(RowTask { spec: *spec, api, outbox, deliveries: drx, processing });
     }
     let receiver = ReceiverState::with_scheme(
         scenario.webhook.scheme,
@@ -229,9 +241,22 @@ async fn run_async(
         scenario.seed,
         sinks,
     );
+    let receiver = ReceiverState::with_pools(receiver, pools);
     let source = provider.source;
     let src_router = source::router(source.clone());
-    let src_server = tokio::spawn(async move { axum::serve(src_listener, src_router).await });
+    // An API outage with `refuse = true` refuses connections for real: served by the accept
+    // loop that can (the plain one otherwise).
+    let refusals = scenario.api.faults.refusals();
+    let src_server = if refusals.is_empty() {
+        tokio::spawn(async move { axum::serve(src_listener, src_router).await.map_err(|e| e.to_string()) })
+    } else {
+        let refusals = Refusals::new(clock, refusals);
+        tokio::spawn(async move {
+            serve_refusing(src_listener, src_router, Limits::default(), refusals, std::future::pending())
+                .await;
+            Ok(())
+        })
+    };
     let rcv_server = tokio::spawn(async move { axum::serve(rcv_listener, receiver::router(receiver)).await });
 
     let (stop_tx, stop_rx) = watch::channel(None);
@@ -271,8 +296,6 @@ async fn run_async(
     // A partial run covers [0, ended): the events after it never happened, and per-day figures
     // scale from the span covered.
     let covered = scenario.duration.min(ended).max(1);
-    let happened = if stopped { happened_by(&log, ended) } else { log.len() };
-    let unborn = (log.len() - happened) as u64;
     let mut span = (*scenario).clone();
     if stopped {
         span.duration = covered;
@@ -280,11 +303,10 @@ async fn run_async(
     let mut reports = Vec::new();
     for (i, (r, spec)) in rows.iter().zip(specs).enumerate() {
         let peak = source.peak_use(&format!("row-{i}"));
-        let mut report = StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak);
-        report.events.total -= unborn;
-        report.events.in_flight = report.events.in_flight.saturating_sub(unborn);
-        reports.push(report);
+        reports.push(StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak));
     }
+    // Each row settled itself at the time it stopped, leaving out what had not happened yet.
+    let happened = reports.first().map_or(log.len() as u64, |r| r.events.total);
 
     let (p50, p99, max) = lag.summary();
     let ms = |us: Micros| us as f64 / MILLI as f64;
@@ -296,27 +318,12 @@ async fn run_async(
         wakeups: lag.count(),
         ended_s: secs_f(ended),
     };
-    let mut report =
-        crate::engine::assemble("live", &scenario, happened as u64, 0, started, Some(live), reports);
+    let mut report = crate::engine::assemble("live", &scenario, happened, 0, started, Some(live), reports);
     if stopped {
         report.run.partial = true;
         report.run.covered_s = Some(secs_f(ended));
     }
     Ok(report)
-}
-
-/// How many of `log`'s events happened by scenario time `t` (the log is in time order).
-fn happened_by(log: &EventLog, t: Micros) -> usize {
-    let (mut lo, mut hi) = (0usize, log.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if log.get(mid as u32).at <= t {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Progress on stderr while a live run goes: a bar on a terminal; elsewhere a plain line every

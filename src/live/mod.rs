@@ -13,11 +13,13 @@
 //! answers into real headers and JSON ([`source`]), the emitter tasks turn the row core's
 //! [`crate::engine::row::Outbox`] decisions into signed POSTs ([`emitter`]; both built by one
 //! function, [`provider`], for `compare --engine live` and `serve`), the receiver verifies
-//! signatures and applies the scenario's faults ([`receiver`]), entity tags are written, read and
+//! signatures and applies the scenario's faults ([`receiver`]) and, when its capacity is finite,
+//! really holds deliveries for their processing ([`processing`]), entity tags are written, read and
 //! compared in one place ([`etag`]), and each consumer actor
 //! ([`consumer`]) carries real answers ([`client`], [`sse`]) into the very
 //! [`crate::engine::row::Row`] the sim engine drives. Virtual time runs `speedup` times faster
-//! than the wall clock ([`clock::Clock`], [`timer`]); [`serve`] is the hardened accept loop.
+//! than the wall clock ([`clock::Clock`], [`timer`]); [`serve`] is the hardened accept loop (and
+//! the one that refuses connections in an API outage with `refuse = true`).
 
 pub mod client;
 pub mod clock;
@@ -27,6 +29,7 @@ pub mod engine;
 pub mod etag;
 pub mod json;
 pub mod openapi;
+pub mod processing;
 pub mod provider;
 pub mod receiver;
 pub mod serve;

@@ -6,7 +6,8 @@
 //! `webhook-id`, `X-GitHub-Delivery`, … or a hash of the body), and the scenario's faults (outage
 //! windows answered 503, a 5xx failure rate, slow answers, 410 after `gone_at`). Each endpoint
 //! (`POST /hooks/{n}` for compare's rows, or any path for `hookbench receive`) hands verified
-//! deliveries to a [`Sink`]. It never decides what a delivery means to a strategy.
+//! deliveries to a [`Sink`]; a finite receiver holds each one for its processing
+//! ([`crate::live::processing`]). It never decides what a delivery means to a strategy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,8 +22,10 @@ use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::engine::row::Hold;
 use crate::live::clock::{unix_now, Clock};
 use crate::live::json::parse_event_id;
+use crate::live::processing::Pool;
 use crate::live::{error, lock};
 use crate::model::dist::Rng;
 use crate::model::receiver::{Answer, Receiver};
@@ -120,6 +123,8 @@ pub struct ReceiverState {
     rng: Mutex<Rng>,
     endpoints: Vec<Endpoint>,
     stats: Mutex<ReceiveStats>,
+    /// Each endpoint's processing, when the receiver's capacity is finite ([`Self::with_pools`]).
+    pools: Vec<Option<Arc<Pool>>>,
 }
 
 impl ReceiverState {
@@ -157,7 +162,17 @@ impl ReceiverState {
                 .map(|sink| Endpoint { sink, seen: Mutex::new(HashMap::new()), pruned_at: Mutex::new(0) })
                 .collect(),
             stats: Mutex::new(ReceiveStats::default()),
+            pools: Vec::new(),
         })
+    }
+
+    /// The receiver `new` made, with endpoint n's deliveries processed by `pools[n]`. Call it
+    /// before the state is shared (serving it clones it); on a shared state the pools are
+    /// not installed and deliveries are answered at once.
+    pub fn with_pools(mut st: Arc<Self>, pools: Vec<Option<Arc<Pool>>>) -> Arc<Self> {
+        let installed = Arc::get_mut(&mut st).map(|s| s.pools = pools).is_some();
+        debug_assert!(installed, "with_pools is called on the state `new` returned, before it is shared");
+        st
     }
 
     /// What the receiver answered so far.
@@ -270,8 +285,19 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         Answer::Gone => Some((StatusCode::GONE, "subscription gone (injected)")),
         Answer::Accept | Answer::Slow(_) => None,
     };
+    // A finite receiver (compare's rows, whose emitter always names the event) holds each
+    // delivery for its processing; past its queue limit it answers 503, a failed attempt.
+    let pool = match (fault, event) {
+        (None, Some(_)) => st.pools.get(n).and_then(Option::as_ref),
+        _ => None,
+    };
+    let (hold, slot) = match pool {
+        Some(pool) => pool.arrive(answer).await,
+        None => (Hold::Untouched, 0),
+    };
+    let refused = hold == Hold::Refused;
     let now_s = unix_now();
-    let (seen_before, duplicate) = endpoint.note(&id, fault.is_none(), now_s, st.tolerance_s);
+    let (seen_before, duplicate) = endpoint.note(&id, fault.is_none() && !refused, now_s, st.tolerance_s);
     // A retry: the provider says so (an attempt number over 1), or, under Standard Webhooks, the
     // `webhook-id` came before (answered or not).
     let retry = verified.attempt.is_some_and(|a| a > 1) || (st.scheme == Scheme::Standard && seen_before);
@@ -292,6 +318,12 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         });
         return error(status, message);
     }
+    if refused {
+        return queue_full(
+            endpoint,
+            Delivery { event, message: id, verified, arrived, status: 503, answer, duplicate: false, body },
+        );
+    }
     {
         let mut s = lock(&st.stats);
         s.accepted += 1;
@@ -311,8 +343,18 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         duplicate,
         body,
     });
+    if let (Some(pool), Hold::Process { work, on_receipt }, Some(event)) = (pool, hold, event) {
+        pool.process(event, slot, work, on_receipt).await;
+    }
     if let Answer::Slow(d) = answer {
         crate::live::timer::sleep(st.clock.real(d)).await;
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// An on-receipt queue full: a real 503, handed to the row as the failed attempt it is (the
+/// sim's answer for it), and nothing processed.
+fn queue_full(endpoint: &Endpoint, delivery: Delivery) -> Response {
+    let _ = endpoint.sink.send(Delivery { answer: Answer::Error, ..delivery });
+    error(StatusCode::SERVICE_UNAVAILABLE, "the processing queue is full")
 }

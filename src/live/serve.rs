@@ -2,7 +2,8 @@
 //!
 //! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections, a
 //! cap on concurrent connections (further ones wait in the kernel's backlog), an optional
-//! injected fault that resets a share of connections, a graceful stop, and one deadline per
+//! injected fault that resets a share of connections, windows in which every connection is
+//! refused ([`Refusals`]: the live API's outages with `refuse = true`), a graceful stop, and one deadline per
 //! connection that nobody can hold open:
 //!
 //! ```text
@@ -30,7 +31,10 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 use tower::Service;
 
+use crate::live::clock::Clock;
 use crate::live::lock;
+use crate::model::faults::{next_refusal, refusing};
+use crate::model::window::Window;
 
 /// The most connections a server may be told to serve at once.
 pub const MAX_CONNECTIONS: usize = 100_000;
@@ -160,6 +164,51 @@ pub async fn serve(
     limits: Limits,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    serve_refusing(listener, router, limits, Refusals::none(), stop).await;
+}
+
+/// Windows of scenario time in which a server refuses connections (an API outage with
+/// `refuse = true`): a connection accepted in one is reset at once, and every connection open
+/// when one begins — kept-alive, long-polling or streaming — is closed then.
+#[derive(Clone)]
+pub struct Refusals {
+    clock: Option<Clock>,
+    windows: Arc<[Window]>,
+}
+
+impl Refusals {
+    /// Never refusing.
+    pub fn none() -> Self {
+        Refusals { clock: None, windows: Arc::new([]) }
+    }
+
+    /// Refusing in `windows` of `clock`'s scenario time.
+    pub fn new(clock: Clock, windows: Vec<Window>) -> Self {
+        Refusals { clock: Some(clock), windows: windows.into() }
+    }
+
+    /// Whether a window covers now.
+    fn now(&self) -> bool {
+        self.clock.is_some_and(|c| refusing(&self.windows, c.now()))
+    }
+
+    /// Completes when the next window begins (never, if none is ahead).
+    async fn next(&self) {
+        match self.clock.and_then(|c| Some((c, next_refusal(&self.windows, c.now())?))) {
+            Some((clock, at)) => clock.sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Like [`serve`], refusing connections in `refusals`' windows.
+pub async fn serve_refusing(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    refusals: Refusals,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.clamp(1, MAX_CONNECTIONS)));
     let mut faults = crate::model::dist::Rng::new(0, "connection-resets");
     tokio::pin!(stop);
@@ -179,7 +228,7 @@ pub async fn serve(
                 }
             },
         };
-        if faults.chance(limits.reset_rate) {
+        if refusals.now() || faults.chance(limits.reset_rate) {
             // SO_LINGER 0 makes the close a reset: the client sees ECONNRESET, not an answer.
             let _ = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO));
             drop(socket);
@@ -188,6 +237,7 @@ pub async fn serve(
         let _ = socket.set_nodelay(true);
         let deadline = Deadline::new(Some(Instant::now() + limits.header_timeout));
         let service = router.clone();
+        let refusals = refusals.clone();
         tokio::spawn(async move {
             let phases = deadline.clone();
             let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -213,6 +263,7 @@ pub async fn serve(
                 _ = conn => {}
                 // Dropping the connection closes the socket.
                 _ = deadline.passed() => {}
+                _ = refusals.next() => {}
             }
             drop(permit);
         });

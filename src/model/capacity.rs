@@ -75,6 +75,8 @@ pub struct Workers {
     waiting: VecDeque<Micros>,
     peak_waiting: u64,
     rejected: u64,
+    /// Jobs a live receiver holds for real (arrived, not yet finished): see [`Workers::arrive`].
+    in_system: u64,
 }
 
 impl Workers {
@@ -86,6 +88,7 @@ impl Workers {
             waiting: VecDeque::new(),
             peak_waiting: 0,
             rejected: 0,
+            in_system: 0,
         }
     }
 
@@ -94,12 +97,43 @@ impl Workers {
         &self.cfg
     }
 
-    /// Jobs waiting for a worker at `now`.
+    /// Jobs waiting for a worker at `now`: those the recursion scheduled to start later, and
+    /// those a live receiver holds beyond its `workers` (first come, first served, so the jobs
+    /// in the system beyond the servers are exactly the ones waiting).
     pub fn backlog(&mut self, now: Micros) -> u64 {
         while self.waiting.front().is_some_and(|&s| s <= now) {
             self.waiting.pop_front();
         }
-        self.waiting.len() as u64
+        self.waiting.len() as u64 + self.held_waiting()
+    }
+
+    /// Of the jobs held for real, those beyond the workers.
+    fn held_waiting(&self) -> u64 {
+        match self.cfg.workers {
+            Some(c) => self.in_system.saturating_sub(u64::from(c)),
+            None => 0,
+        }
+    }
+
+    /// A live receiver took a job at `now` and will hold it for real: its processing time,
+    /// drawn here. The job counts as in the system until [`Workers::depart`]; the driver
+    /// only waits, the books are kept here.
+    pub fn arrive(&mut self, now: Micros, rng: &mut Rng) -> Micros {
+        let work = self.cfg.process.sample(rng);
+        self.in_system += 1;
+        let backlog = self.backlog(now);
+        self.peak_waiting = self.peak_waiting.max(backlog);
+        work
+    }
+
+    /// A job taken by [`Workers::arrive`] finished processing.
+    pub fn depart(&mut self) {
+        self.in_system = self.in_system.saturating_sub(1);
+    }
+
+    /// Jobs a live receiver holds (arrived, not yet finished).
+    pub fn held(&self) -> u64 {
+        self.in_system
     }
 
     /// Whether an on-receipt receiver must refuse a delivery at `now` (queue full). Counts it.
@@ -249,6 +283,21 @@ mod tests {
         }
         assert!(w.refuses(0), "one in service, two waiting: the third waiting is refused");
         assert_eq!(w.rejected(), 1);
+    }
+
+    #[test]
+    fn held_jobs_beyond_the_workers_are_the_backlog_and_fill_the_queue() {
+        let mut w = pool(2, SECOND, Ack::OnReceipt, Some(1));
+        let mut rng = Rng::new(1, "w");
+        assert_eq!((w.arrive(0, &mut rng), w.arrive(0, &mut rng)), (SECOND, SECOND));
+        assert_eq!(w.backlog(0), 0, "two workers, two jobs: none waits");
+        assert!(!w.refuses(0));
+        w.arrive(0, &mut rng);
+        assert_eq!((w.backlog(0), w.peak_backlog(), w.held()), (1, 1, 3));
+        assert!(w.refuses(0), "one waiting fills a queue of one");
+        w.depart();
+        assert_eq!(w.backlog(0), 0);
+        assert!(!w.refuses(0));
     }
 
     #[test]

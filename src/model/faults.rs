@@ -53,6 +53,21 @@ impl ApiFaults {
     pub fn outage(&self, now: Micros) -> Option<&ApiOutage> {
         self.outages.iter().find(|o| o.window.contains(now))
     }
+
+    /// The outages in which the live server refuses connections (`refuse = true`).
+    pub fn refusals(&self) -> Vec<Window> {
+        self.outages.iter().filter(|o| o.refuse).map(|o| o.window).collect()
+    }
+}
+
+/// Whether one of `refusals` covers `now`.
+pub fn refusing(refusals: &[Window], now: Micros) -> bool {
+    refusals.iter().any(|w| w.contains(now))
+}
+
+/// When the first of `refusals` that begins after `now` begins, if one does.
+pub fn next_refusal(refusals: &[Window], now: Micros) -> Option<Micros> {
+    refusals.iter().map(|w| w.at).filter(|&at| at > now).min()
 }
 
 /// How the API meets one request.
@@ -137,6 +152,24 @@ mod tests {
         }
         assert!((f64::from(failed) / f64::from(n) - 0.1).abs() < 0.005);
         assert!((f64::from(slow) / f64::from(n) - 0.2).abs() < 0.005);
+    }
+
+    #[test]
+    fn only_refusing_outages_refuse_and_the_next_one_is_found() {
+        let cfg = ApiFaults {
+            outages: vec![
+                ApiOutage { window: Window { at: 100, duration: 50 }, refuse: false },
+                ApiOutage { window: Window { at: 300, duration: 50 }, refuse: true },
+                ApiOutage { window: Window { at: 200, duration: 50 }, refuse: true },
+            ],
+            ..ApiFaults::default()
+        };
+        let r = cfg.refusals();
+        assert!(!refusing(&r, 120) && refusing(&r, 220) && refusing(&r, 349) && !refusing(&r, 350));
+        assert_eq!(
+            (next_refusal(&r, 0), next_refusal(&r, 200), next_refusal(&r, 300)),
+            (Some(200), Some(300), None)
+        );
     }
 
     #[test]

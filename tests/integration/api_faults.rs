@@ -1,8 +1,9 @@
 //! Faults on the provider's side: API 5xx answers and outages, a delivery pipeline that stops,
 //! and the circuit breaker.
 
-use hookbench::strategy::StrategyKind::{Hybrid, Poll, PollEtag, PollState, Webhook};
+use hookbench::strategy::StrategyKind::{Hybrid, LongPoll, Poll, PollEtag, PollState, Sse, Webhook};
 
+use crate::capacity::live;
 use crate::util::{rel, row, run, scenario};
 
 const SECOND: u64 = 1_000_000;
@@ -117,4 +118,139 @@ fn a_circuit_breaker_probes_instead_of_hammering() {
     assert!(p.requests.breaker_openings >= 30, "{} openings", p.requests.breaker_openings);
     assert!(p.requests.breaker_saved > 1000, "{} saved", p.requests.breaker_saved);
     assert_eq!((p.events.missed, p.events.in_flight), (0, 0));
+}
+
+/// A 20-minute API outage in which the live server refuses connections (`refuse = true`).
+fn refusing_outage(extra: &str) -> hookbench::scenario::Scenario {
+    scenario(&format!(
+        r#"
+        name = "refusing-outage"
+        duration = "40m"
+        drain = "15m"
+        seed = 9
+        [events]
+        rate = "600/h"
+        [api]
+        rtt = "100ms"
+        outages = [{{ at = "10m", duration = "20m", refuse = true }}]
+        [webhook]
+        delay = "300ms"
+        {extra}
+        "#
+    ))
+}
+
+/// Issue 15, live: the API refuses connections for 20 minutes. The poller counts every refused
+/// connection as a failed call, backs off, keeps its cursor and loses nothing; the events of the
+/// outage wait it out (max latency at least the outage, within 5%) and are fetched within one
+/// interval plus the backoff's 5-minute bound of its end.
+#[test]
+fn a_live_poller_rides_out_refused_connections() {
+    let s = refusing_outage("");
+    let r = live(&s, &[Poll], 600.0);
+    let p = row(&r, "poll@30s");
+    assert_eq!((p.events.missed, p.events.in_flight), (0, 0), "{:?}", p.events);
+    assert_eq!(p.events.detected, p.events.total);
+    let max = p.latency_ms.max.unwrap();
+    assert!(max >= 0.95 * 20.0 * MINUTE, "max {max} ms: the outage's first events wait it out");
+    assert!(max <= 20.0 * MINUTE + 30_000.0 + 300_000.0, "max {max} ms");
+    assert!(p.requests.failed > 0, "{:?}", p.requests);
+}
+
+/// Issue 15, live against sim: with a circuit breaker (3 failures, 30 s open) the refused
+/// outage costs a probe every 30 s in both engines, so the catch-up does not hang on the
+/// backoff's random draws, and the live figures agree with the sim's: max and mean latency within
+/// 5%, failed calls within a few probes.
+#[test]
+fn a_refused_outage_costs_the_same_live_and_in_the_sim() {
+    let s = refusing_outage("[strategies]\ncircuit_breaker = { failures = 3, open = \"30s\" }");
+    let (sim, live) = (run(&s, &[Poll], &[30 * SECOND]), live(&s, &[Poll], 600.0));
+    let (a, b) = (row(&sim, "poll@30s"), row(&live, "poll@30s"));
+    assert_eq!((b.events.missed, b.events.in_flight), (0, 0), "{:?}", b.events);
+    let (sm, lm) = (a.latency_ms.max.unwrap(), b.latency_ms.max.unwrap());
+    let (sa, la) = (a.latency_ms.mean.unwrap(), b.latency_ms.mean.unwrap());
+    let (sf, lf) = (a.requests.failed as f64, b.requests.failed as f64);
+    eprintln!(
+        "refused 20-minute outage, poll@30s with a breaker: max sim {sm:.0} ms, live {lm:.0} ms; mean sim {sa:.0} ms, live {la:.0} ms; failed sim {sf}, live {lf}"
+    );
+    assert!(sm >= 19.5 * MINUTE && lm >= 0.95 * 20.0 * MINUTE, "max: sim {sm} ms, live {lm} ms");
+    assert!(rel(lm, sm) < 0.05, "max: sim {sm:.0} ms, live {lm:.0} ms");
+    assert!(rel(la, sa) < 0.05, "mean: sim {sa:.0} ms, live {la:.0} ms");
+    // A probe every 30 s over 20 minutes: the two engines may differ by a probe at either edge of
+    // the outage (a few milliseconds of wall time decide it), not by more.
+    assert!((lf - sf).abs() <= 3.0, "failed calls: sim {sf}, live {lf}");
+}
+
+/// Issue 15, live: a long poll held open and an event stream open when the API starts refusing
+/// are cut; both reconnect with their own rules (the stream with `Last-Event-ID`) once it is back
+/// and lose nothing.
+#[test]
+fn long_polls_and_event_streams_reconnect_across_a_refused_outage() {
+    let s = refusing_outage("[strategies]\nlong_poll_wait = \"20s\"");
+    let r = live(&s, &[LongPoll, Sse], 600.0);
+    for label in ["long-poll", "sse"] {
+        let x = row(&r, label);
+        assert_eq!((x.events.missed, x.events.in_flight), (0, 0), "{label}: {:?}", x.events);
+        assert_eq!(x.events.detected, x.events.total, "{label}");
+        assert!(x.requests.failed > 0, "{label} met the outage: {:?}", x.requests);
+        let max = x.latency_ms.max.unwrap();
+        assert!(max >= 0.95 * 20.0 * MINUTE, "{label}: max {max} ms");
+    }
+}
+
+/// Issue 15, live: a 30-minute provider delivery outage holds every webhook due in it until it
+/// ends — max latency the outage's length within 5%, nothing missed, no retry counted. (At 120
+/// events an hour the ~60 held deliveries that go out together at its end stay within what
+/// loopback sends in a few wall-clock milliseconds at 600×, and a 1-minute timeout — 100 ms of
+/// wall time — keeps a busy machine's scheduling from failing one of them.)
+#[test]
+fn a_live_provider_outage_holds_webhooks_until_it_ends() {
+    let s = scenario(
+        "name = \"p\"\nduration = \"45m\"\ndrain = \"5m\"\nseed = 9\n[events]\nrate = \"120/h\"\n\
+         [webhook]\ndelay = \"300ms\"\ntimeout = \"1m\"\noutages = [{ at = \"10m\", duration = \"30m\" }]\n",
+    );
+    let r = live(&s, &[Webhook], 600.0);
+    let w = row(&r, "webhook");
+    let max = w.latency_ms.max.unwrap();
+    assert!((0.95 * 30.0 * MINUTE..=1.05 * 30.0 * MINUTE).contains(&max), "{:?}", w.latency_ms);
+    assert_eq!((w.events.missed, w.events.in_flight), (0, 0), "{:?}", w.events);
+    assert_eq!(w.webhooks.retried.expect("takes webhooks"), 0, "{:?}", w.webhooks);
+}
+
+/// Issue 15, live: in a window with `refuse = true` the server answers nothing — a new
+/// connection is reset and a request held open when the window begins (a long poll) is cut —
+/// and serves again once it ends. (A 503 would be an answer; the client must see none.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_server_answers_nothing_in_its_window() {
+    use hookbench::live::clock::Clock;
+    use hookbench::live::serve::{serve_refusing, Limits, Refusals};
+    use hookbench::model::window::Window;
+    use std::time::{Duration, Instant};
+
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" })).route(
+        "/hold",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "held"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // At 100×, scenario seconds 30 to 60 are wall-clock 0.3 s to 0.6 s.
+    let clock = Clock::start(100.0);
+    let refusals = Refusals::new(clock, vec![Window { at: 30 * SECOND, duration: 30 * SECOND }]);
+    tokio::spawn(serve_refusing(listener, router, Limits::default(), refusals, std::future::pending()));
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
+
+    assert_eq!(get("/").await.unwrap().status(), 200, "served before the window");
+    let held = Instant::now();
+    let cut = get("/hold").await;
+    assert!(cut.is_err(), "a request held open when the window began is cut, not answered: {cut:?}");
+    assert!(held.elapsed() < Duration::from_secs(2), "cut when the window began, not at the handler's end");
+    tokio::time::sleep_until(tokio::time::Instant::from_std(clock.instant_at(40 * SECOND))).await;
+    let refused = get("/").await;
+    assert!(refused.is_err(), "no answer inside the window: {refused:?}");
+    tokio::time::sleep_until(tokio::time::Instant::from_std(clock.instant_at(61 * SECOND))).await;
+    assert_eq!(get("/").await.unwrap().status(), 200, "served again after it");
 }

@@ -403,6 +403,7 @@ fn agreement_scenario() -> Scenario {
 
 #[test]
 fn sim_and_live_agree() {
+    let _one = crate::capacity::one_live_run();
     let s = agreement_scenario();
     let sim = crate::util::run(&s, &[Poll, Webhook], &[30 * SECOND]);
     let specs =
@@ -433,6 +434,7 @@ fn sim_and_live_agree() {
 /// with a rate limit (rate-limit headers on every answer) and without one (none).
 #[test]
 fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
+    let _one = crate::capacity::one_live_run();
     use hookbench::strategy::StrategyKind::{Hybrid, LongPoll, PollEtag, Sse};
     let kinds = [Poll, PollEtag, Webhook, Hybrid, LongPoll, Sse];
     for limit in ["", "rate_limit = \"100000/h\""] {
@@ -571,6 +573,7 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
         api,
         outbox: None,
         deliveries: drx,
+        processing: None,
     };
     let end = s.duration + s.drain;
     let consumer = tokio::spawn(consumer::run(s.clone(), log.clone(), clock, end, row));
@@ -696,6 +699,7 @@ async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
 
 #[test]
 fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
+    let _one = crate::capacity::one_live_run();
     let dir = crate::util::temp_dir("slow-live");
     let path = dir.join("slow.toml");
     std::fs::write(
@@ -732,6 +736,7 @@ fn slow_answers_past_the_timeout_show_as_duplicates_live_too() {
 /// configured drain is an hour ends minutes into it, with every event accounted for.
 #[test]
 fn a_live_run_ends_its_drain_once_every_row_is_settled() {
+    let _one = crate::capacity::one_live_run();
     let s = scenario(
         r#"
         name = "short-drain"
