@@ -183,7 +183,10 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                 _ = clock.sleep_until(end), if measured => {}
             }
         };
-        crate::live::serve::serve(listener, source::router(state.clone()), limits, stopped).await;
+        // An API outage with `refuse = true` refuses connections for real.
+        let refusals = crate::live::serve::Refusals::new(clock, scenario.api.faults.refusals());
+        crate::live::serve::serve_refusing(listener, source::router(state.clone()), limits, refusals, stopped)
+            .await;
         if let (Some(o), Some(opts)) = (observer, &reporting) {
             let ended = clock.now().min(end);
             let books = std::mem::take(&mut *lock(&o));

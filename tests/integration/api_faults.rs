@@ -254,3 +254,40 @@ async fn a_refusing_server_answers_nothing_in_its_window() {
     tokio::time::sleep_until(tokio::time::Instant::from_std(clock.instant_at(61 * SECOND))).await;
     assert_eq!(get("/").await.unwrap().status(), 200, "served again after it");
 }
+
+/// Issue 15: `hookbench serve` refuses connections in a `refuse = true` outage (it answered 503
+/// before), and serves once the window is over.
+#[test]
+fn serve_refuses_connections_in_a_refusing_outage() {
+    use crate::util::{start_serve, temp_dir};
+    use std::time::Duration;
+
+    let dir = temp_dir("serve-refuses");
+    let file = dir.join("refuse.toml");
+    std::fs::write(
+        &file,
+        "name = \"refuse\"\nduration = \"1h\"\nseed = 3\n[events]\nrate = \"60/h\"\n\
+         [api]\noutages = [{ at = \"0s\", duration = \"2s\", refuse = true }]\n",
+    )
+    .unwrap();
+    let (mut child, _out, addr) =
+        start_serve(&["--scenario", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--stop-after", "20s"]);
+    let get = || {
+        let mut s = std::net::TcpStream::connect(&addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        std::io::Write::write_all(&mut s, b"GET /events HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")?;
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut s, &mut answer)?;
+        Ok::<String, std::io::Error>(answer)
+    };
+    let inside = get();
+    assert!(
+        inside.as_ref().map_or(true, |a| a.is_empty()),
+        "no HTTP answer inside the window (not even a 503): {inside:?}"
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = get().expect("served after the window");
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
