@@ -11,8 +11,8 @@ use super::print;
 use crate::cli::{ExportCommand, ExportLocustArgs};
 use crate::error::{Error, Result};
 use crate::export::locust::{locustfile, LocustOptions};
-use crate::export::{Scheme, MAX_EXPORT_EVENTS, SCHEMES};
-use crate::model::signature::Secret;
+use crate::export::MAX_EXPORT_EVENTS;
+use crate::model::signature::{Scheme, VerifyError};
 use crate::model::source::EventLog;
 use crate::units::{parse_duration, MILLI};
 
@@ -46,27 +46,22 @@ pub fn options(args: &ExportLocustArgs, default_interval: u64) -> Result<LocustO
         ));
     };
     let target = http_url("--target", target)?;
-    let scheme = Scheme::parse(&args.scheme).ok_or_else(|| {
+    let scheme: Scheme = args.scheme.parse().map_err(|e| Error::Input(format!("--scheme: {e}")))?;
+    let missing = || {
         Error::Input(format!(
-            "--scheme `{}` is not a signature scheme; use one of {}",
-            crate::quote::excerpt(&args.scheme, crate::quote::EXCERPT_PATH),
-            SCHEMES.join(", ")
+            "hookbench export locust needs a signing secret for the {scheme} scheme: pass --secret or set HOOKBENCH_SECRET"
         ))
-    })?;
-    let secret = match args.secret.as_deref().map(str::trim) {
-        None | Some("") => {
-            return Err(Error::Input(format!(
-                "hookbench export locust needs a signing secret for the {} scheme: pass --secret or set HOOKBENCH_SECRET",
-                scheme.name()
-            )))
-        }
-        Some(s) => s.to_string(),
     };
-    if scheme == Scheme::Standard && Secret::parse(&secret).is_err() {
-        return Err(Error::Input(
+    // The model's rule ([`Scheme::secret`]): `whsec_` base64 for standard, any non-empty text
+    // for the others (written as given, as `receive --secret` reads it). Blank counts as missing.
+    let given = args.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(missing)?;
+    let secret = match scheme.secret(given) {
+        Ok(s) => s.expose(),
+        Err(VerifyError::BadSecret) => return Err(Error::Input(
             "--secret must be `whsec_` followed by base64 of at least 16 bytes for the standard scheme, such as whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
-        ));
-    }
+        )),
+        Err(_) => return Err(missing()),
+    };
     let speedup = super::serve::check_speedup(args.speedup)?;
     let interval = match args.interval.as_deref() {
         Some(text) => {

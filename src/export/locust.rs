@@ -10,8 +10,8 @@
 
 use std::fmt::Write as _;
 
-use super::Scheme;
 use crate::model::emitter::{Payload, MAX_SERVER_WAIT};
+use crate::model::signature::Scheme;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::units::{format_duration, Micros, SECOND};
@@ -26,7 +26,7 @@ pub struct LocustOptions {
     pub target: String,
     /// How they are signed.
     pub scheme: Scheme,
-    /// The signing secret, written into the file as given.
+    /// The signing secret as the scheme reads it ([`Scheme::secret`]), written into the file.
     pub secret: String,
     /// Scenario seconds per wall-clock second: every time and delay of the scenario is divided
     /// by it, and so are a server's `Retry-After` and `X-Poll-Interval` (scenario seconds, as
@@ -140,7 +140,7 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
 }
 
 /// The signing section of the template (between its `signing: begin` and `signing: end`
-/// markers): standard-library Python that defines `sign(scheme, secret, msg_id, ts, body)`.
+/// markers): standard-library Python that defines `sign(scheme, secret, msg_id, ts, body, attempt=1)`.
 pub fn signing_section(file: &str) -> Option<&str> {
     let start = file.find("# --- signing: begin ---")?;
     let end = file[start..].find("# --- signing: end ---")? + start;
@@ -199,7 +199,7 @@ mod tests {
         let s = scenario();
         let file = locustfile(&s, &EventLog::generate(&s), &opts());
         let sec = signing_section(&file).unwrap();
-        assert!(sec.contains("def sign(scheme, secret, msg_id, ts, body)"));
+        assert!(sec.contains("def sign(scheme, secret, msg_id, ts, body, attempt=1)"));
         assert!(!sec.contains("locust"));
     }
 }

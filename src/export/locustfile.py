@@ -29,8 +29,9 @@ def _hmac(key, data):
     return hmac.new(key, data, hashlib.sha256).digest()
 
 
-def sign(scheme, secret, msg_id, ts, body):
-    """The signature headers of one delivery: `body` (bytes) as message `msg_id` at Unix `ts`."""
+def sign(scheme, secret, msg_id, ts, body, attempt=1):
+    """The signature headers of one delivery: `body` (bytes) as message `msg_id` at Unix `ts`,
+    attempt `attempt` (1 for the first; Slack announces retries)."""
     ts = str(int(ts))
     if scheme == "standard":
         key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
@@ -54,10 +55,14 @@ def sign(scheme, secret, msg_id, ts, body):
             "X-Shopify-Hmac-Sha256": base64.b64encode(_hmac(key, body)).decode(),
         }
     if scheme == "slack":
-        return {
+        headers = {
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": "v0=" + _hmac(key, b"v0:" + ts.encode() + b":" + body).hex(),
         }
+        if attempt > 1:
+            headers["X-Slack-Retry-Num"] = str(attempt - 1)
+            headers["X-Slack-Retry-Reason"] = "http_error"
+        return headers
     raise ValueError("unknown scheme " + scheme)
 
 
@@ -316,7 +321,7 @@ class WebhookUser(HttpUser):
         msg_id = "msg_%010d" % eid
         body = book.bodies[eid]
         headers = {"content-type": "application/json"}
-        headers.update(sign(SCHEME, SECRET, msg_id, int(time.time()), body))
+        headers.update(sign(SCHEME, SECRET, msg_id, int(time.time()), body, attempt))
         outcome, after = "failed", None
         try:
             with self.client.post(TARGET, data=body, headers=headers, name="delivery" if attempt == 1 else "retry",

@@ -48,9 +48,20 @@ fn python(code: &str) -> String {
 
 /// The headers the exported file's `sign` gives for `scheme`, as `name: value` lines.
 fn python_headers(file: &str, scheme: &str, secret: &str, id: &str, ts: u64, body: &str) -> String {
+    python_headers_at(file, scheme, secret, (id, ts, 1), body)
+}
+
+/// The same for attempt `attempt`.
+fn python_headers_at(
+    file: &str,
+    scheme: &str,
+    secret: &str,
+    (id, ts, attempt): (&str, u64, u32),
+    body: &str,
+) -> String {
     let section = signing_section(file).expect("the signing section is marked");
     python(&format!(
-        "import base64, hashlib, hmac\n{section}\nh = sign({scheme:?}, {secret:?}, {id:?}, {ts}, {body:?}.encode())\n\
+        "import base64, hashlib, hmac\n{section}\nh = sign({scheme:?}, {secret:?}, {id:?}, {ts}, {body:?}.encode(), {attempt})\n\
          print('\\n'.join(k + ': ' + v for k, v in sorted(h.items())))\n"
     ))
 }
@@ -75,6 +86,55 @@ fn the_python_standard_signature_is_hookbenchs() {
     let rust = Secret::parse(other).unwrap().sign("msg_0000000007", 1_700_000_000, body.as_bytes());
     let headers = python_headers(&file, "standard", other, "msg_0000000007", 1_700_000_000, body);
     assert!(headers.contains(&format!("webhook-signature: {rust}\n")), "{headers}");
+}
+
+#[test]
+fn the_python_signer_sends_the_headers_hookbench_sign_prints_for_every_scheme() {
+    if !python3() {
+        return;
+    }
+    let file = export(&[]);
+    let dir = temp_dir("export-sign");
+    let body_path = dir.join("body.json");
+    let body = r#"{"id":"evt_0000000042","event_id":"Ev42","type":"order.paid"}"#;
+    std::fs::write(&body_path, body).unwrap();
+    let schemes = [
+        ("standard", SECRET),
+        ("github", "It's a Secret to Everybody"),
+        ("stripe", "whsec_test_secret_for_stripe_0001"),
+        ("shopify", "shpss_test_secret_for_shopify_01"),
+        ("slack", "8f742231b10e8888abcd99yyyzzz85a5"),
+    ];
+    for (scheme, secret) in schemes {
+        for attempt in [1u32, 3] {
+            let a = attempt.to_string();
+            let out = hookbench(&[
+                "sign",
+                "--scheme",
+                scheme,
+                "--secret",
+                secret,
+                "--body",
+                body_path.to_str().unwrap(),
+                "--id",
+                ID,
+                "--timestamp",
+                &TS.to_string(),
+                "--attempt",
+                &a,
+            ]);
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(0), "{scheme}: {stderr}");
+            let mut rust: Vec<&str> = stdout.lines().collect();
+            rust.sort_unstable();
+            let py = python_headers_at(&file, scheme, secret, (ID, TS, attempt), body);
+            assert_eq!(
+                py,
+                rust.join("\n"),
+                "{scheme} attempt {attempt}: Python and `hookbench sign` disagree"
+            );
+        }
+    }
 }
 
 #[test]
@@ -139,7 +199,7 @@ fn bad_input_is_one_sentence_and_exit_2() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--scheme", "paypal"],
-            "not a signature scheme",
+            "unknown signature scheme",
         ),
         (vec!["--target", "ftp://127.0.0.1/hooks", "--secret", SECRET], "not an HTTP URL"),
         (vec!["--target", "127.0.0.1:9090", "--secret", SECRET], "not an HTTP URL"),
@@ -228,25 +288,21 @@ fn the_python_standard_signature_verifies_in_hookbench_receive() {
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme github (and receive --scheme github)"]
 fn the_python_github_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("github", "It's a Secret to Everybody");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme stripe (and receive --scheme stripe)"]
 fn the_python_stripe_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("stripe", "whsec_test_secret_for_stripe_0001");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme shopify (and receive --scheme shopify)"]
 fn the_python_shopify_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("shopify", "shpss_test_secret_for_shopify_01");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme slack (and receive --scheme slack)"]
 fn the_python_slack_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("slack", "8f742231b10e8888abcd99yyyzzz85a5");
 }
