@@ -175,8 +175,8 @@ pub struct ReceiveArgs {
     /// Share of connections reset (RST) before any answer.
     #[arg(long, value_name = "SHARE")]
     pub reset_rate: Option<f64>,
-    /// The sender's speed-up (`serve --speedup N`): latency is reported in scenario time, wall
-    /// time × N, and outages are scenario times.
+    /// The sender's speed-up (`serve --speedup N`): latency and `--record` rows are in scenario
+    /// time (wall time × N), and outages are scenario times.
     #[arg(long, default_value_t = 1.0, value_name = "N")]
     pub speedup: f64,
     /// No status line while running.
