@@ -461,9 +461,10 @@ pub struct ExportLocustArgs {
     /// Where the deliveries go: an `http://` or `https://` URL.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Signature scheme: standard, github, stripe, shopify or slack.
-    #[arg(long, default_value = "standard", value_name = "NAME")]
-    pub scheme: String,
+    /// Signature scheme: standard, github, stripe, shopify or slack [default: the scenario's
+    /// `webhook.scheme`, standard unless it names another].
+    #[arg(long, value_name = "NAME")]
+    pub scheme: Option<String>,
     /// Signing secret: `whsec_…` for standard, the provider's secret text for the others (or set
     /// HOOKBENCH_SECRET). It is written into the file.
     #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]

@@ -1,7 +1,7 @@
 //! `hookbench export locust`: the scenario as a Locust load test.
 //!
-//! Validates the flags into [`LocustOptions`] (an HTTP target, a known scheme, a secret that
-//! scheme can use, a speed-up, pollers with their API and interval), generates the scenario's
+//! Validates the flags into [`LocustOptions`] (an HTTP target, a known scheme — by default the
+//! scenario's `webhook.scheme` — a secret that scheme can use, a speed-up, pollers with their API and interval), generates the scenario's
 //! event stream once, refuses one larger than [`MAX_EXPORT_EVENTS`], and writes what
 //! [`crate::export::locust`] generates to `--output` or standard output. It generates nothing
 //! itself.
@@ -39,14 +39,21 @@ fn http_url(flag: &str, text: &str) -> Result<String> {
 }
 
 /// Validates the flags of `export locust`.
-pub fn options(args: &ExportLocustArgs, default_interval: u64) -> Result<LocustOptions> {
+pub fn options(
+    args: &ExportLocustArgs,
+    default_interval: u64,
+    default_scheme: Scheme,
+) -> Result<LocustOptions> {
     let Some(target) = args.target.as_deref() else {
         return Err(Error::Input(
             "hookbench export locust needs --target URL, the endpoint the deliveries are POSTed to".into(),
         ));
     };
     let target = http_url("--target", target)?;
-    let scheme: Scheme = args.scheme.parse().map_err(|e| Error::Input(format!("--scheme: {e}")))?;
+    let scheme = match &args.scheme {
+        Some(name) => name.parse().map_err(|e| Error::Input(format!("--scheme: {e}")))?,
+        None => default_scheme,
+    };
     let missing = || {
         Error::Input(format!(
             "hookbench export locust needs a signing secret for the {scheme} scheme: pass --secret or set HOOKBENCH_SECRET"
@@ -97,7 +104,7 @@ fn locust(args: ExportLocustArgs) -> Result<u8> {
     let scenario = scenario_from_flags(&args.from)?;
     let default_interval =
         scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::units::SECOND);
-    let opts = options(&args, default_interval)?;
+    let opts = options(&args, default_interval, scenario.webhook.scheme)?;
     let expected = scenario.expected_events();
     if expected > 2.0 * MAX_EXPORT_EVENTS as f64 {
         return Err(too_many(expected as usize));

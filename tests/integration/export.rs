@@ -308,6 +308,30 @@ fn the_python_slack_signature_verifies_in_hookbench() {
 }
 
 #[test]
+fn without_scheme_the_export_signs_as_the_scenario_does() {
+    // The Stripe profile signs with `stripe`: a Stripe secret is enough, no --scheme needed.
+    let out = hookbench(&[
+        "export",
+        "locust",
+        "-s",
+        "stripe",
+        "-d",
+        "1h",
+        "--target",
+        "http://127.0.0.1:1/",
+        "--secret",
+        "whsec_test_secret_for_stripe_0001",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("SCHEME = \"stripe\"\n"), "{}", &stdout[..400.min(stdout.len())]);
+    // --scheme still wins, and a scenario without one signs with standard.
+    let file = export(&["--scheme", "github", "--secret", "It's a Secret to Everybody"]);
+    assert!(file.contains("SCHEME = \"github\"\n"));
+    assert!(export(&[]).contains("SCHEME = \"standard\"\n"));
+}
+
+#[test]
 fn completions_and_help_offer_export_locust_and_its_flags() {
     let out = hookbench(&["completions", "bash"]);
     let (script, _) = text(&out);
