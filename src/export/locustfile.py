@@ -211,22 +211,24 @@ class Book:
         if due > now:
             wait = due - now if upcoming is None else min(due, upcoming) - now
             return None, min(max(wait, 0.0), 0.05)
-        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
-            return None, 0.005
-        if self.gap:
-            start = max(self.next_send, due)
-            if start > now:
-                return None, min(start - now, 0.05)
-            self.next_send = start + self.gap
-        held, eid, attempt = heapq.heappop(queue)
-        if due > held:
-            self.counts["held"] += 1
+        # A disabled endpoint takes nothing: what falls due is dead-lettered, past the caps.
+        if not self.disabled:
+            if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                return None, 0.005
+            if self.gap:
+                start = max(self.next_send, due)
+                if start > now:
+                    return None, min(start - now, 0.05)
+                self.next_send = start + self.gap
+        was_due, eid, attempt = heapq.heappop(queue)
         if attempt == 1:
             self.bodies[eid] = body_of(eid, self.wall(AT_US[eid]))
             self.counts["sent"] += 1
         if self.disabled:
             self.dead_letter(eid)
             return None, 0.0
+        if due > was_due:
+            self.counts["held"] += 1
         self.in_flight += 1
         self.counts["attempts"] += 1
         if attempt > 1:
