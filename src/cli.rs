@@ -175,8 +175,8 @@ pub struct ReceiveArgs {
     /// Share of connections reset (RST) before any answer.
     #[arg(long, value_name = "SHARE")]
     pub reset_rate: Option<f64>,
-    /// The sender's speed-up (`serve --speedup N`): latency is reported in scenario time, wall
-    /// time × N, and outages are scenario times.
+    /// The sender's speed-up (`serve --speedup N`): latency and `--record` rows are in scenario
+    /// time (wall time × N), and outages are scenario times.
     #[arg(long, default_value_t = 1.0, value_name = "N")]
     pub speedup: f64,
     /// No status line while running.
@@ -461,9 +461,10 @@ pub struct ExportLocustArgs {
     /// Where the deliveries go: an `http://` or `https://` URL.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Signature scheme: standard, github, stripe, shopify or slack.
-    #[arg(long, default_value = "standard", value_name = "NAME")]
-    pub scheme: String,
+    /// Signature scheme: standard, github, stripe, shopify or slack [default: the scenario's
+    /// `webhook.scheme`, standard unless it names another].
+    #[arg(long, value_name = "NAME")]
+    pub scheme: Option<String>,
     /// Signing secret: `whsec_…` for standard, the provider's secret text for the others (or set
     /// HOOKBENCH_SECRET). It is written into the file.
     #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]

@@ -4,8 +4,11 @@
 //! hookbench's own `occurred_at`, or the signature scheme's timestamp, else none), resource,
 //! type, attempt, whether its delivery id was seen before — and the row format of
 //! `receive --record` ([`HEADER`], CSV or JSON lines with the same field names), which
-//! [`crate::trace`] replays as a scenario's arrivals. Pure: the driver hands in the arrival time
-//! and writes the lines; it never reads a clock or a socket.
+//! [`crate::trace`] replays as a scenario's arrivals. Behind a sender compressed N times
+//! (`receive --speedup N`) it records in scenario time ([`Recorder::in_scenario_time`]): every
+//! time is stretched N times away from the moment the receiver started, so gaps and delays are
+//! the scenario's and `scenarios fit` needs no speed-up of its own. Pure: the driver hands in
+//! the arrival time and the origin and writes the lines; it never reads a clock or a socket.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -88,12 +91,33 @@ pub struct Recorder {
     event_time: Option<String>,
     resource: Option<String>,
     seen: HashSet<String>,
+    /// Scenario time: the origin (a wall time) and the speed-up times are stretched by.
+    stretch: Option<(SystemTime, f64)>,
 }
 
 impl Recorder {
     /// A recorder reading the event time and the resource at these JSON pointers, when given.
     pub fn new(event_time: Option<String>, resource: Option<String>) -> Self {
-        Recorder { event_time, resource, seen: HashSet::new() }
+        Recorder { event_time, resource, seen: HashSet::new(), stretch: None }
+    }
+
+    /// Records in scenario time behind a sender compressed `speedup` times: a wall time `t`
+    /// becomes `origin + (t − origin) × speedup` (so `origin`, the receiver's start, is both a
+    /// wall and a scenario time). At a speed-up of 1 nothing changes.
+    pub fn in_scenario_time(mut self, origin: SystemTime, speedup: f64) -> Self {
+        self.stretch = (speedup != 1.0).then_some((origin, speedup));
+        self
+    }
+
+    /// `t` in the recording's clock.
+    fn clock(&self, t: SystemTime) -> SystemTime {
+        let Some((origin, n)) = self.stretch else { return t };
+        let stretched =
+            |d: Duration| Duration::try_from_secs_f64(d.as_secs_f64() * n).unwrap_or(Duration::MAX);
+        match t.duration_since(origin) {
+            Ok(after) => origin.checked_add(stretched(after)).unwrap_or(t),
+            Err(e) => origin.checked_sub(stretched(e.duration())).unwrap_or(UNIX_EPOCH),
+        }
     }
 
     /// The row of one verified delivery.
@@ -109,6 +133,7 @@ impl Recorder {
             (None, Some(s)) => (Some(UNIX_EPOCH + Duration::from_secs(s)), TimeSource::Scheme),
             (None, None) => (None, TimeSource::Arrival),
         };
+        let (event_time, arrived) = (event_time.map(|t| self.clock(t)), self.clock(arrived));
         let resource = self.resource.as_deref().and_then(|p| text_at(json.as_ref(), p));
         let kind = text_at(json.as_ref(), "/type");
         let duplicate = !self.seen.insert(verified.delivery.clone());
@@ -220,6 +245,32 @@ mod tests {
             HEADER,
             "the JSON fields are the header's, in order"
         );
+    }
+
+    #[test]
+    fn behind_a_speedup_times_are_stretched_from_the_origin() {
+        let origin = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut r = Recorder::new(None, None).in_scenario_time(origin, 10.0);
+        // An event 1.5 s (wall) after the start, arriving 0.25 s later: 15 s and 2.5 s of scenario.
+        let body = br#"{"occurred_at":"2023-11-14T22:13:21.500Z"}"#;
+        let arrived = origin + Duration::from_millis(1_750);
+        let row = r.row(&v("a", None, None), body, 204, arrived);
+        assert!(
+            row.csv().starts_with("2023-11-14T22:13:35.000000Z,2023-11-14T22:13:37.500000Z,"),
+            "{}",
+            row.csv()
+        );
+        // Before the origin: stretched backwards.
+        let early = br#"{"occurred_at":"2023-11-14T22:13:19.900Z"}"#;
+        let row = r.row(&v("b", None, None), early, 204, origin);
+        assert!(
+            row.csv().starts_with("2023-11-14T22:13:19.000000Z,2023-11-14T22:13:20.000000Z,"),
+            "{}",
+            row.csv()
+        );
+        // At a speed-up of 1 nothing moves.
+        let mut one = Recorder::new(None, None).in_scenario_time(origin, 1.0);
+        assert_eq!(one.row(&v("c", None, None), body, 204, arrived).arrived, arrived);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Recorded workloads: a trace file of event times replayed instead of Poisson arrivals.
 //!
 //! Owns the trace formats — CSV with a header, or JSON lines — and their validation: a
-//! timestamp column (`timestamp`, `time` or `at`) and optional `resource` and `type` columns.
+//! timestamp column (`timestamp`, `time` or `at`) and optional `resource` and `type` columns
+//! (when only some rows name a resource, each row without one is a resource of its own).
 //! A timestamp is an offset from the run's start (seconds as a plain number such as `12.5`, or a
 //! duration such as `1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`), in which case the
 //! earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
@@ -202,13 +203,6 @@ fn parse_lines(
         ));
     }
     let named = raw.iter().filter(|r| r.3.is_some()).count();
-    if named != 0 && named != raw.len() {
-        let n = raw.iter().find(|r| r.3.is_none()).map_or(0, |r| r.0);
-        return Err(bad(
-            n,
-            "has no resource while other rows have one; give every row a resource or none".into(),
-        ));
-    }
     let origin = if kind == Kind::Absolute { raw.iter().map(|r| r.1).min().unwrap_or(0) } else { 0 };
     if let Some((n, at, ..)) = raw.iter().find(|r| r.1 - origin >= MAX_DURATION) {
         return Err(bad(
@@ -220,18 +214,29 @@ fn parse_lines(
         ));
     }
     raw.sort_by_key(|r| r.1);
+    // Dense indices in order of first appearance in time. When some rows name a resource and
+    // others do not, each unnamed row is a resource of its own, seen once (a recording where
+    // some bodies carry a resource id and others none).
     let mut ids = std::collections::HashMap::new();
+    let mut next = 0u32;
     let rows = raw
         .into_iter()
         .map(|(_, at, _, res)| {
-            let resource = res.map(|r| {
-                let next = ids.len() as u32;
-                *ids.entry(r).or_insert(next)
-            });
+            let resource = match res {
+                Some(r) => Some(*ids.entry(r).or_insert_with(|| {
+                    next += 1;
+                    next - 1
+                })),
+                None if named != 0 => {
+                    next += 1;
+                    Some(next - 1)
+                }
+                None => None,
+            };
             TraceRow { at: at - origin, resource }
         })
         .collect::<Vec<_>>();
-    let resources = (named != 0).then_some(ids.len() as u32);
+    let resources = (named != 0).then_some(next);
     Ok(Trace { file: file.to_string(), rows_total: rows.len(), resources, rows })
 }
 
@@ -289,6 +294,18 @@ mod tests {
         let t = parse("rec.jsonl", jsonl).unwrap();
         assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), vec![0, SECOND]);
         assert_eq!(t.resources, None);
+    }
+
+    #[test]
+    fn rows_without_a_resource_among_named_ones_each_get_a_fresh_one() {
+        let t = parse("t.csv", "at,resource\n0,ord_1\n1,\n2,ord_1\n3,\n4,ord_2\n").unwrap();
+        let got: Vec<_> = t.rows.iter().map(|r| r.resource).collect();
+        assert_eq!(got, vec![Some(0), Some(1), Some(0), Some(2), Some(3)]);
+        assert_eq!(t.resources, Some(4));
+        // JSON lines: a null resource is none too.
+        let t = parse("t.jsonl", "{\"at\":0,\"resource\":null}\n{\"at\":1,\"resource\":\"a\"}\n").unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.resource).collect::<Vec<_>>(), vec![Some(0), Some(1)]);
+        assert_eq!(t.resources, Some(2));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `hookbench export locust`: the scenario as a Locust load test.
 //!
-//! Validates the flags into [`LocustOptions`] (an HTTP target, a known scheme, a secret that
-//! scheme can use, a speed-up, pollers with their API and interval), generates the scenario's
+//! Validates the flags into [`LocustOptions`] (an HTTP target, a known scheme — by default the
+//! scenario's `webhook.scheme` — a secret that scheme can use, a speed-up, pollers with their API and interval), generates the scenario's
 //! event stream once, refuses one larger than [`MAX_EXPORT_EVENTS`], and writes what
 //! [`crate::export::locust`] generates to `--output` or standard output. It generates nothing
 //! itself.
@@ -11,8 +11,8 @@ use super::print;
 use crate::cli::{ExportCommand, ExportLocustArgs};
 use crate::error::{Error, Result};
 use crate::export::locust::{locustfile, LocustOptions};
-use crate::export::{Scheme, MAX_EXPORT_EVENTS, SCHEMES};
-use crate::model::signature::Secret;
+use crate::export::MAX_EXPORT_EVENTS;
+use crate::model::signature::{Scheme, VerifyError};
 use crate::model::source::EventLog;
 use crate::units::{parse_duration, MILLI};
 
@@ -39,34 +39,36 @@ fn http_url(flag: &str, text: &str) -> Result<String> {
 }
 
 /// Validates the flags of `export locust`.
-pub fn options(args: &ExportLocustArgs, default_interval: u64) -> Result<LocustOptions> {
+pub fn options(
+    args: &ExportLocustArgs,
+    default_interval: u64,
+    default_scheme: Scheme,
+) -> Result<LocustOptions> {
     let Some(target) = args.target.as_deref() else {
         return Err(Error::Input(
             "hookbench export locust needs --target URL, the endpoint the deliveries are POSTed to".into(),
         ));
     };
     let target = http_url("--target", target)?;
-    let scheme = Scheme::parse(&args.scheme).ok_or_else(|| {
-        Error::Input(format!(
-            "--scheme `{}` is not a signature scheme; use one of {}",
-            crate::quote::excerpt(&args.scheme, crate::quote::EXCERPT_PATH),
-            SCHEMES.join(", ")
-        ))
-    })?;
-    let secret = match args.secret.as_deref().map(str::trim) {
-        None | Some("") => {
-            return Err(Error::Input(format!(
-                "hookbench export locust needs a signing secret for the {} scheme: pass --secret or set HOOKBENCH_SECRET",
-                scheme.name()
-            )))
-        }
-        Some(s) => s.to_string(),
+    let scheme = match &args.scheme {
+        Some(name) => name.parse().map_err(|e| Error::Input(format!("--scheme: {e}")))?,
+        None => default_scheme,
     };
-    if scheme == Scheme::Standard && Secret::parse(&secret).is_err() {
-        return Err(Error::Input(
+    let missing = || {
+        Error::Input(format!(
+            "hookbench export locust needs a signing secret for the {scheme} scheme: pass --secret or set HOOKBENCH_SECRET"
+        ))
+    };
+    // The model's rule ([`Scheme::secret`]): `whsec_` base64 for standard, any non-empty text
+    // for the others (written as given, as `receive --secret` reads it). Blank counts as missing.
+    let given = args.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(missing)?;
+    let secret = match scheme.secret(given) {
+        Ok(s) => s.expose(),
+        Err(VerifyError::BadSecret) => return Err(Error::Input(
             "--secret must be `whsec_` followed by base64 of at least 16 bytes for the standard scheme, such as whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
-        ));
-    }
+        )),
+        Err(_) => return Err(missing()),
+    };
     let speedup = super::serve::check_speedup(args.speedup)?;
     let interval = match args.interval.as_deref() {
         Some(text) => {
@@ -102,7 +104,7 @@ fn locust(args: ExportLocustArgs) -> Result<u8> {
     let scenario = scenario_from_flags(&args.from)?;
     let default_interval =
         scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::units::SECOND);
-    let opts = options(&args, default_interval)?;
+    let opts = options(&args, default_interval, scenario.webhook.scheme)?;
     let expected = scenario.expected_events();
     if expected > 2.0 * MAX_EXPORT_EVENTS as f64 {
         return Err(too_many(expected as usize));

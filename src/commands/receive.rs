@@ -6,7 +6,8 @@
 //! by delivery id; any validly signed body is accepted), measures detection latency from each
 //! event's time ([`crate::record`]: `--event-time`, hookbench's `occurred_at`, or the scheme's
 //! timestamp; none is never invented) in scenario time (wall time × `--speedup`, the sender's
-//! compression; the output names the clock), writes `--record` one flushed row per delivery, and
+//! compression; the output names the clock), writes `--record` one flushed row per delivery (in
+//! scenario time too: [`Recorder::in_scenario_time`]), and
 //! prints a summary on Ctrl-C, SIGTERM or `--stop-after`. Also `hookbench sign`, which prints the
 //! headers a scheme sends with a body.
 
@@ -115,7 +116,7 @@ impl RecordFile {
 pub fn run(args: ReceiveArgs) -> Result<u8> {
     let scheme = scheme(&args.scheme)?;
     let secret = scheme_secret(scheme, args.secret.as_deref(), "hookbench receive")?;
-    let mut recorder =
+    let recorder =
         Recorder::new(pointer("--event-time", &args.event_time)?, pointer("--resource", &args.resource)?);
     let mut record = args.record.as_deref().map(RecordFile::create).transpose()?;
     let tolerance = super::wall_duration("--tolerance", &args.tolerance, SECOND)?.as_secs();
@@ -136,6 +137,8 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(speedup);
+        // Rows are in scenario time: stretched `speedup` times from now, when the receiver starts.
+        let mut recorder = recorder.in_scenario_time(clock.wall_at(0), speedup);
         let state =
             ReceiverState::with_scheme(scheme, secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
         print(&format!(
@@ -155,9 +158,10 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                 }
                 if d.answer.processed() && !d.duplicate {
                     first += 1;
+                    // The row's times are scenario times already.
                     if let (Some(h), Some(t)) = (hist.as_mut(), row.event_time) {
-                        let lat = d.arrived.duration_since(t).unwrap_or_default();
-                        let _ = h.record((lat.as_micros() as f64 * speedup) as u64);
+                        let lat = row.arrived.duration_since(t).unwrap_or_default();
+                        let _ = h.record(lat.as_micros() as u64);
                     }
                 }
                 if live_status && last_print.elapsed() > Duration::from_millis(500) {

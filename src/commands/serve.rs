@@ -2,7 +2,8 @@
 //!
 //! Validates the flags (scenario, speed-up, URL, secret, and the listening limits it shares with
 //! `receive`), binds loopback (another address only with `--allow-remote`), prints the address
-//! it bound, and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
+//! it bound (on standard error instead when standard output carries a `--report` in a format other
+//! than the table), and runs until Ctrl-C or `--stop-after`, then prints a one-line summary.
 
 use std::sync::{Arc, Mutex};
 
@@ -167,12 +168,19 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             }
         }
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
-        print(&format!(
+        let listening = format!(
             "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
             escape(&scenario.name),
             log.len(),
             format_duration(scenario.duration),
-        ))?;
+        );
+        // When standard output carries the report (JSON, CSV, Markdown, BMF), it carries nothing
+        // else: the line goes to standard error.
+        if reporting.as_ref().is_some_and(ReportOptions::report_on_stdout) {
+            crate::out::stderr(&listening);
+        } else {
+            print(&listening)?;
+        }
         let started = std::time::Instant::now();
         // A measured run ends by itself after the window and the drain.
         let end = scenario.duration.saturating_add(scenario.drain);

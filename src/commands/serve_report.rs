@@ -122,6 +122,12 @@ fn scenario_duration(flag: &str, text: &str) -> Result<crate::units::Micros> {
 }
 
 impl ReportOptions {
+    /// Whether standard output carries the report in a format made for programs (everything
+    /// but the table, with no `--output`): then nothing else may go there.
+    pub fn report_on_stdout(&self) -> bool {
+        self.output.is_none() && self.format != Format::Table
+    }
+
     /// Validates the report flags and applies `--duration` and `--drain` to `scenario`; `None`
     /// without `--report` (then any report flag is refused).
     pub fn from_args(args: &ServeArgs, scenario: &mut Scenario) -> Result<Option<ReportOptions>> {

@@ -2,16 +2,20 @@
 //!
 //! The file is the scenario's constants — its event stream (each event's time, as gaps in
 //! microseconds, and its resource), payload size and shape, attempt timeout, retry schedule and
-//! jitter, the seed, the target and the signing scheme — followed by one fixed Python template
-//! (`locustfile.py` beside this module) that replays them with Locust: signed deliveries in
-//! time, failed attempts rescheduled on the retry schedule, each Locust worker taking its share
-//! of the event ids, optional cursor pollers, and totals at the end. Generation is a pure
+//! jitter, the provider's delivery delay and capacity (`[webhook]` `delay`, `max_in_flight`,
+//! `throughput`, `outages`), the seed, the target and the signing scheme — followed by one fixed
+//! Python template (`locustfile.py` beside this module) that replays them with Locust: signed
+//! deliveries in time, failed attempts rescheduled on the retry schedule, attempts held by the
+//! provider's outages and paced by its pipeline caps (split across the workers), each Locust
+//! worker taking its share of the event ids, optional cursor pollers, and totals at the end. Generation is a pure
 //! function of its inputs, so the same scenario, seed and options give the same bytes.
 
 use std::fmt::Write as _;
 
-use super::Scheme;
+use crate::model::capacity::send_gap;
+use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, MAX_SERVER_WAIT};
+use crate::model::signature::Scheme;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::units::{format_duration, Micros, SECOND};
@@ -26,7 +30,7 @@ pub struct LocustOptions {
     pub target: String,
     /// How they are signed.
     pub scheme: Scheme,
-    /// The signing secret, written into the file as given.
+    /// The signing secret as the scheme reads it ([`Scheme::secret`]), written into the file.
     pub secret: String,
     /// Scenario seconds per wall-clock second: every time and delay of the scenario is divided
     /// by it, and so are a server's `Retry-After` and `X-Poll-Interval` (scenario seconds, as
@@ -109,6 +113,19 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
     let schedule: Vec<String> = wh.retry.schedule.iter().map(u64::to_string).collect();
     let _ = writeln!(out, "RETRY_SCHEDULE_US = [{}]", schedule.join(", "));
     let _ = writeln!(out, "RETRY_JITTER = {}", py_float(wh.retry.jitter));
+    // The provider's delay from the event (or the retry's due time) to the attempt going out.
+    let (kind, first, p99) = match wh.delay {
+        Delay::Fixed(d) => ("fixed", d, d),
+        Delay::LogNormal { median, p99 } => ("lognormal", median, p99),
+        Delay::Exponential { mean } => ("exponential", mean, mean),
+    };
+    let _ = writeln!(out, "DELAY = {}", py_str(kind));
+    let _ = writeln!(out, "DELAY_US = {first}");
+    let _ = writeln!(out, "DELAY_P99_US = {p99}");
+    let _ = writeln!(out, "MAX_IN_FLIGHT = {}", wh.max_in_flight.unwrap_or(0));
+    let _ = writeln!(out, "SEND_GAP_US = {}", wh.throughput.map(send_gap).unwrap_or(0));
+    let outages: Vec<String> = wh.outages.iter().map(|w| format!("({}, {})", w.at, w.duration)).collect();
+    let _ = writeln!(out, "OUTAGES_US = [{}]", outages.join(", "));
     let payload = match wh.payload {
         Payload::Fat => "fat",
         Payload::Thin => "thin",
@@ -140,7 +157,7 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
 }
 
 /// The signing section of the template (between its `signing: begin` and `signing: end`
-/// markers): standard-library Python that defines `sign(scheme, secret, msg_id, ts, body)`.
+/// markers): standard-library Python that defines `sign(scheme, secret, msg_id, ts, body, attempt=1)`.
 pub fn signing_section(file: &str) -> Option<&str> {
     let start = file.find("# --- signing: begin ---")?;
     let end = file[start..].find("# --- signing: end ---")? + start;
@@ -199,7 +216,7 @@ mod tests {
         let s = scenario();
         let file = locustfile(&s, &EventLog::generate(&s), &opts());
         let sec = signing_section(&file).unwrap();
-        assert!(sec.contains("def sign(scheme, secret, msg_id, ts, body)"));
+        assert!(sec.contains("def sign(scheme, secret, msg_id, ts, body, attempt=1)"));
         assert!(!sec.contains("locust"));
     }
 }

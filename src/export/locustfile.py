@@ -9,6 +9,17 @@
 # rescheduled, never dropped, until the schedule runs out (then dead-lettered). When a share is
 # settled its worker tells the master; when every share is, the master prints the totals and
 # quits. Requests are named `delivery`, `retry` and `poll` in Locust's statistics.
+#
+# The provider, as the scenario's [webhook] describes it. Every attempt goes out the `delay`
+# after it is due (sampled per event and attempt from the seed, as hookbench's emitter adds it).
+# An attempt due inside one of the `outages` is held until the window ends and then sent as the
+# same attempt (the retry schedule does not advance). `max_in_flight` and `throughput` cap the
+# provider's pipeline for the endpoint; with several workers each takes its share of the caps:
+# throughput / workers exactly (its sends spaced workers x the scenario's send gap), and
+# max_in_flight // workers, the first max_in_flight % workers workers one more, at least 1 (so
+# the workers together hold exactly max_in_flight unless there are more workers than that).
+# Held attempts wait in order of due time. A process never has more attempts out than it has
+# WebhookUsers, so give -u at least max_in_flight to reach the cap.
 
 import base64
 import hashlib
@@ -16,7 +27,9 @@ import hmac
 import heapq
 import itertools
 import json
+import math
 import random
+import statistics
 import time
 from datetime import datetime, timezone
 
@@ -29,8 +42,9 @@ def _hmac(key, data):
     return hmac.new(key, data, hashlib.sha256).digest()
 
 
-def sign(scheme, secret, msg_id, ts, body):
-    """The signature headers of one delivery: `body` (bytes) as message `msg_id` at Unix `ts`."""
+def sign(scheme, secret, msg_id, ts, body, attempt=1):
+    """The signature headers of one delivery: `body` (bytes) as message `msg_id` at Unix `ts`,
+    attempt `attempt` (1 for the first; Slack announces retries)."""
     ts = str(int(ts))
     if scheme == "standard":
         key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
@@ -54,10 +68,14 @@ def sign(scheme, secret, msg_id, ts, body):
             "X-Shopify-Hmac-Sha256": base64.b64encode(_hmac(key, body)).decode(),
         }
     if scheme == "slack":
-        return {
+        headers = {
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": "v0=" + _hmac(key, b"v0:" + ts.encode() + b":" + body).hex(),
         }
+        if attempt > 1:
+            headers["X-Slack-Retry-Num"] = str(attempt - 1)
+            headers["X-Slack-Retry-Reason"] = "http_error"
+        return headers
     raise ValueError("unknown scheme " + scheme)
 
 
@@ -110,47 +128,107 @@ def retry_after(headers):
         return None
 
 
+_SIGMA = (math.log(DELAY_P99_US / DELAY_US) / statistics.NormalDist().inv_cdf(0.99)
+          if DELAY == "lognormal" and DELAY_P99_US > DELAY_US > 0 else 0.0)
+
+
+def delay_us(eid, attempt):
+    """The provider's delay before attempt `attempt` of `eid` goes out, in scenario microseconds
+    (fixed, log-normal with the scenario's median and p99, or exponential; capped at a day)."""
+    if DELAY == "fixed" or (DELAY == "lognormal" and _SIGMA == 0.0):
+        return DELAY_US
+    rng = random.Random("%d:%d:%d:delay" % (SEED, eid, attempt))
+    if DELAY == "lognormal":
+        x = DELAY_US * math.exp(_SIGMA * rng.gauss(0.0, 1.0))
+    else:
+        x = rng.expovariate(1.0 / DELAY_US) if DELAY_US > 0 else 0.0
+    return min(x, 86400e6)
+
+
+def provider_ready(at_us):
+    """The earliest scenario time at or after `at_us` outside every provider outage."""
+    moved = True
+    while moved:
+        moved = False
+        for start, length in OUTAGES_US:
+            if start <= at_us < start + length:
+                at_us, moved = start + length, True
+    return at_us
+
+
 class Book:
     """One process's share of the events: what is due, what is in flight, what became of each."""
 
     def __init__(self, index, count, t0):
         self.ids = range(index, EVENTS_TOTAL, count)
         self.pos = 0
+        self.firsts = []  # heap of (wall time due, event id, 1): events whose time has come
         self.retries = []  # heap of (wall time due, event id, attempt)
         self.bodies = {}
         self.in_flight = 0
         self.t0 = t0
+        # This share of the provider's caps (see the top of the template).
+        self.max_in_flight = (max(1, MAX_IN_FLIGHT // count + (index < MAX_IN_FLIGHT % count))
+                              if MAX_IN_FLIGHT else None)
+        self.gap = SEND_GAP_US * count / 1e6 / SPEEDUP
+        self.next_send = 0.0
         self.disabled = False
         self.finished = False
         self.counts = {"events": len(self.ids), "sent": 0, "delivered": 0, "retried": 0,
-                       "dead_lettered": 0, "attempts": 0, "failed": 0}
+                       "dead_lettered": 0, "attempts": 0, "failed": 0, "held": 0}
 
     def wall(self, at_us):
         return self.t0 + at_us / 1e6 / SPEEDUP
 
+    def scenario_us(self, wall):
+        return (wall - self.t0) * SPEEDUP * 1e6
+
+    def ready(self, due):
+        """`due` (wall), moved to the end of a provider outage it falls in."""
+        if not OUTAGES_US:
+            return due
+        at = self.scenario_us(due)
+        end = provider_ready(at)
+        return due if end == at else self.wall(end)
+
     def settled(self):
-        return self.pos >= len(self.ids) and not self.retries and self.in_flight == 0
+        return (self.pos >= len(self.ids) and not self.firsts and not self.retries
+                and self.in_flight == 0)
 
     def take(self, now):
-        """The next due attempt as (event, attempt), or how long to wait for one."""
-        first = self.wall(AT_US[self.ids[self.pos]]) if self.pos < len(self.ids) else None
-        retry = self.retries[0][0] if self.retries else None
-        due = [t for t in (first, retry) if t is not None]
-        if not due:
-            return None, 0.05
-        due = min(due)
-        if due > now:
-            return None, min(due - now, 0.05)
-        if retry is not None and retry <= due:
-            _, eid, attempt = heapq.heappop(self.retries)
-        else:
-            eid, attempt = self.ids[self.pos], 1
+        """The next attempt to send as (event, attempt), or how long to wait for one."""
+        while self.pos < len(self.ids) and self.wall(AT_US[self.ids[self.pos]]) <= now:
+            eid = self.ids[self.pos]
             self.pos += 1
+            heapq.heappush(self.firsts, (self.wall(AT_US[eid] + delay_us(eid, 1)), eid, 1))
+        upcoming = self.wall(AT_US[self.ids[self.pos]]) if self.pos < len(self.ids) else None
+        heads = [h[0] for h in (self.firsts, self.retries) if h]
+        if not heads:
+            return None, 0.05 if upcoming is None else min(upcoming - now, 0.05)
+        queue = self.retries if self.retries and (not self.firsts or self.retries[0] <= self.firsts[0]) \
+            else self.firsts
+        due = self.ready(queue[0][0])
+        if due > now:
+            wait = due - now if upcoming is None else min(due, upcoming) - now
+            return None, min(max(wait, 0.0), 0.05)
+        # A disabled endpoint takes nothing: what falls due is dead-lettered, past the caps.
+        if not self.disabled:
+            if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                return None, 0.005
+            if self.gap:
+                start = max(self.next_send, due)
+                if start > now:
+                    return None, min(start - now, 0.05)
+                self.next_send = start + self.gap
+        was_due, eid, attempt = heapq.heappop(queue)
+        if attempt == 1:
             self.bodies[eid] = body_of(eid, self.wall(AT_US[eid]))
             self.counts["sent"] += 1
         if self.disabled:
             self.dead_letter(eid)
             return None, 0.0
+        if due > was_due:
+            self.counts["held"] += 1
         self.in_flight += 1
         self.counts["attempts"] += 1
         if attempt > 1:
@@ -184,6 +262,7 @@ class Book:
             # A server's waits are scenario seconds, compressed like every other time (as
             # hookbench's live engine reads them; at speed-up 1 they are real seconds).
             wait = max(wait, min(after, MAX_SERVER_WAIT_S) / SPEEDUP)
+        wait += delay_us(eid, attempt + 1) / 1e6 / SPEEDUP
         heapq.heappush(self.retries, (now + wait, eid, attempt + 1))
 
 
@@ -206,7 +285,7 @@ def start_book(index, count, t0):
 
 
 def totals():
-    keys = ["events", "sent", "delivered", "retried", "dead_lettered", "attempts", "failed"]
+    keys = ["events", "sent", "delivered", "retried", "dead_lettered", "attempts", "failed", "held"]
     return {k: sum(r.get(k, 0) for r in RESULTS.values()) for k in keys}
 
 
@@ -216,10 +295,12 @@ def print_totals(environment):
     EXPECTED["printed"] = True
     t = totals()
     pending = t["sent"] - t["delivered"] - t["dead_lettered"]
+    held = ", %d held by provider outages" % t["held"] if OUTAGES_US else ""
     print("hookbench: %d events: %d sent, %d delivered, %d retried, %d dead-lettered, %d pending "
-          "(%d attempts, %d failed; scenario %s, seed %d, speed-up %g)"
+          "(%d attempts, %d failed%s; scenario %s, seed %d, speed-up %g)"
           % (EVENTS_TOTAL, t["sent"], t["delivered"], t["retried"], t["dead_lettered"],
-             pending + t["events"] - t["sent"], t["attempts"], t["failed"], SCENARIO, SEED, SPEEDUP),
+             pending + t["events"] - t["sent"], t["attempts"], t["failed"], held, SCENARIO, SEED,
+             SPEEDUP),
           flush=True)
 
 
@@ -316,7 +397,7 @@ class WebhookUser(HttpUser):
         msg_id = "msg_%010d" % eid
         body = book.bodies[eid]
         headers = {"content-type": "application/json"}
-        headers.update(sign(SCHEME, SECRET, msg_id, int(time.time()), body))
+        headers.update(sign(SCHEME, SECRET, msg_id, int(time.time()), body, attempt))
         outcome, after = "failed", None
         try:
             with self.client.post(TARGET, data=body, headers=headers, name="delivery" if attempt == 1 else "retry",

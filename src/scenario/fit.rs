@@ -37,7 +37,7 @@ pub struct Delivery {
     pub timestamp: Micros,
     /// When the delivery arrived (Unix microseconds).
     pub arrived: Micros,
-    /// The delivery attempt, 1 for the first.
+    /// The delivery attempt, 1 for the first (and where the recording leaves it empty).
     pub attempt: u32,
     /// The delivery id was seen before.
     pub duplicate: bool,
@@ -121,7 +121,11 @@ pub fn read(
             for k in COLUMNS {
                 f.push(match obj.get(k) {
                     Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Null) | None if k == "resource" || k == "type" => String::new(),
+                    Some(serde_json::Value::Null) | None
+                        if k == "resource" || k == "type" || k == "attempt" =>
+                    {
+                        String::new()
+                    }
                     Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
                     _ => {
                         return Err(bad(
@@ -173,11 +177,16 @@ fn row(f: &[String]) -> Result<Delivery, String> {
         let d = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{k}` is before 1970"))?;
         Ok(d.as_micros() as Micros)
     };
-    let attempt = f[5]
-        .parse::<u32>()
-        .ok()
-        .filter(|&a| a >= 1)
-        .ok_or_else(|| format!("`attempt` `{}` is not a whole number of 1 or more", short(&f[5])))?;
+    // Empty where the scheme does not tell the attempt (`receive --record` leaves it so): a
+    // first attempt, as far as the recording can say.
+    let attempt = match f[5].as_str() {
+        "" => 1,
+        a => a
+            .parse::<u32>()
+            .ok()
+            .filter(|&a| a >= 1)
+            .ok_or_else(|| format!("`attempt` `{}` is not a whole number of 1 or more", short(a)))?,
+    };
     let duplicate = match f[6].as_str() {
         "true" => true,
         "false" => false,

@@ -57,6 +57,20 @@ fn duplicates_retries_and_unknown_event_times_are_counted_apart() {
 }
 
 #[test]
+fn an_empty_attempt_is_a_first_attempt_as_receive_records_it() {
+    // Standard Webhooks, GitHub, Stripe and Shopify do not tell the attempt: `receive` leaves it
+    // empty (CSV) or null (JSON lines).
+    let text = "timestamp,arrived,delivery,resource,type,attempt,duplicate,status,event_time\n\
+        2026-01-01T00:00:00.000000Z,2026-01-01T00:00:00.500000Z,a,,x,,false,204,pointer\n";
+    let rows = read("r.csv", lines(text), false).unwrap();
+    assert_eq!(rows[0].attempt, 1);
+    let json = "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"arrived\":\"2026-01-01T00:00:01Z\",\"delivery\":\"a\",\
+        \"resource\":null,\"type\":null,\"attempt\":null,\"duplicate\":false,\"status\":204,\"event_time\":\"pointer\"}";
+    let f = fit(&read("r.jsonl", lines(json), true).unwrap());
+    assert_eq!((f.events, f.retries), (1, 0));
+}
+
+#[test]
 fn a_day_or_more_gets_an_hourly_curve() {
     // Two days; hour 3 of each day has ten events, every other hour one.
     let start: Micros = 1_767_225_600 * SECOND;

@@ -48,9 +48,20 @@ fn python(code: &str) -> String {
 
 /// The headers the exported file's `sign` gives for `scheme`, as `name: value` lines.
 fn python_headers(file: &str, scheme: &str, secret: &str, id: &str, ts: u64, body: &str) -> String {
+    python_headers_at(file, scheme, secret, (id, ts, 1), body)
+}
+
+/// The same for attempt `attempt`.
+fn python_headers_at(
+    file: &str,
+    scheme: &str,
+    secret: &str,
+    (id, ts, attempt): (&str, u64, u32),
+    body: &str,
+) -> String {
     let section = signing_section(file).expect("the signing section is marked");
     python(&format!(
-        "import base64, hashlib, hmac\n{section}\nh = sign({scheme:?}, {secret:?}, {id:?}, {ts}, {body:?}.encode())\n\
+        "import base64, hashlib, hmac\n{section}\nh = sign({scheme:?}, {secret:?}, {id:?}, {ts}, {body:?}.encode(), {attempt})\n\
          print('\\n'.join(k + ': ' + v for k, v in sorted(h.items())))\n"
     ))
 }
@@ -75,6 +86,55 @@ fn the_python_standard_signature_is_hookbenchs() {
     let rust = Secret::parse(other).unwrap().sign("msg_0000000007", 1_700_000_000, body.as_bytes());
     let headers = python_headers(&file, "standard", other, "msg_0000000007", 1_700_000_000, body);
     assert!(headers.contains(&format!("webhook-signature: {rust}\n")), "{headers}");
+}
+
+#[test]
+fn the_python_signer_sends_the_headers_hookbench_sign_prints_for_every_scheme() {
+    if !python3() {
+        return;
+    }
+    let file = export(&[]);
+    let dir = temp_dir("export-sign");
+    let body_path = dir.join("body.json");
+    let body = r#"{"id":"evt_0000000042","event_id":"Ev42","type":"order.paid"}"#;
+    std::fs::write(&body_path, body).unwrap();
+    let schemes = [
+        ("standard", SECRET),
+        ("github", "It's a Secret to Everybody"),
+        ("stripe", "whsec_test_secret_for_stripe_0001"),
+        ("shopify", "shpss_test_secret_for_shopify_01"),
+        ("slack", "8f742231b10e8888abcd99yyyzzz85a5"),
+    ];
+    for (scheme, secret) in schemes {
+        for attempt in [1u32, 3] {
+            let a = attempt.to_string();
+            let out = hookbench(&[
+                "sign",
+                "--scheme",
+                scheme,
+                "--secret",
+                secret,
+                "--body",
+                body_path.to_str().unwrap(),
+                "--id",
+                ID,
+                "--timestamp",
+                &TS.to_string(),
+                "--attempt",
+                &a,
+            ]);
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(0), "{scheme}: {stderr}");
+            let mut rust: Vec<&str> = stdout.lines().collect();
+            rust.sort_unstable();
+            let py = python_headers_at(&file, scheme, secret, (ID, TS, attempt), body);
+            assert_eq!(
+                py,
+                rust.join("\n"),
+                "{scheme} attempt {attempt}: Python and `hookbench sign` disagree"
+            );
+        }
+    }
 }
 
 #[test]
@@ -139,7 +199,7 @@ fn bad_input_is_one_sentence_and_exit_2() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--scheme", "paypal"],
-            "not a signature scheme",
+            "unknown signature scheme",
         ),
         (vec!["--target", "ftp://127.0.0.1/hooks", "--secret", SECRET], "not an HTTP URL"),
         (vec!["--target", "127.0.0.1:9090", "--secret", SECRET], "not an HTTP URL"),
@@ -228,27 +288,47 @@ fn the_python_standard_signature_verifies_in_hookbench_receive() {
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme github (and receive --scheme github)"]
 fn the_python_github_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("github", "It's a Secret to Everybody");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme stripe (and receive --scheme stripe)"]
 fn the_python_stripe_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("stripe", "whsec_test_secret_for_stripe_0001");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme shopify (and receive --scheme shopify)"]
 fn the_python_shopify_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("shopify", "shpss_test_secret_for_shopify_01");
 }
 
 #[test]
-#[ignore = "enable when model::signature has scheme slack (and receive --scheme slack)"]
 fn the_python_slack_signature_verifies_in_hookbench() {
     receive_accepts_python_signed("slack", "8f742231b10e8888abcd99yyyzzz85a5");
+}
+
+#[test]
+fn without_scheme_the_export_signs_as_the_scenario_does() {
+    // The Stripe profile signs with `stripe`: a Stripe secret is enough, no --scheme needed.
+    let out = hookbench(&[
+        "export",
+        "locust",
+        "-s",
+        "stripe",
+        "-d",
+        "1h",
+        "--target",
+        "http://127.0.0.1:1/",
+        "--secret",
+        "whsec_test_secret_for_stripe_0001",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("SCHEME = \"stripe\"\n"), "{}", &stdout[..400.min(stdout.len())]);
+    // --scheme still wins, and a scenario without one signs with standard.
+    let file = export(&["--scheme", "github", "--secret", "It's a Secret to Everybody"]);
+    assert!(file.contains("SCHEME = \"github\"\n"));
+    assert!(export(&[]).contains("SCHEME = \"standard\"\n"));
 }
 
 #[test]
@@ -275,6 +355,7 @@ payload_bytes = 64
 [webhook]
 retry = ["1s", "2s"]
 jitter = 0.0
+delay = "0s"
 "#;
 
 #[test]
@@ -361,4 +442,154 @@ for eid in range(EVENTS_TOTAL):
         .collect();
     assert!(log.len() > 100, "{}", log.len());
     assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "the Python bodies are not hookbench's events");
+}
+
+/// Exports `scenario` (a TOML text, with `files` beside it) at `speedup` and returns the part of
+/// the file above the Locust marker, which runs on the standard library alone.
+fn pure_part(name: &str, scenario: &str, files: &[(&str, &str)], speedup: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, scenario).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let out = hookbench(&[
+        "export",
+        "locust",
+        "-s",
+        path.to_str().unwrap(),
+        "--target",
+        "http://127.0.0.1:1/",
+        "--secret",
+        SECRET,
+        "--speedup",
+        speedup,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out.stderr));
+    let file = text_of(&out.stdout);
+    let (pure, _) = file.split_once("# --- Locust: from here on ---").expect("the Locust marker");
+    let pure_path = dir.join("pure.py");
+    std::fs::write(&pure_path, pure).unwrap();
+    pure_path
+}
+
+/// Python that drives one process's `Book`s on a simulated wall clock: every attempt is answered
+/// `outcome(eid, attempt)` at once; `sent` collects (scenario µs of the send, event, attempt).
+const DRIVE: &str = r#"
+def drive(books, outcome, limit=1e7):
+    sent = []
+    now = 1000.0
+    while not all(b.settled() for b in books):
+        waits = []
+        for b in books:
+            job, wait = b.take(now)
+            if job is None:
+                waits.append(wait)
+                continue
+            eid, attempt = job
+            sent.append((b.scenario_us(now), eid, attempt))
+            b.end(eid, attempt, outcome(eid, attempt), None, now)
+            waits.append(0.0)
+        now += max(min(waits), 1e-6)
+        assert now < limit, "the replay does not settle"
+    return sent
+"#;
+
+/// 1,000 events in one second, at 10 ms of scenario time from the start.
+fn burst_trace() -> String {
+    let mut t = String::from("at\n");
+    for i in 0..1000 {
+        t += &format!("{:.6}\n", 10.0 + i as f64 * 0.000_999);
+    }
+    t
+}
+
+#[test]
+fn the_replay_paces_sends_at_the_providers_throughput_split_across_workers() {
+    if !python3() {
+        return;
+    }
+    let scenario = "name = \"burst\"\nduration = \"1h\"\nseed = 1\n[events]\ntrace = \"burst.csv\"\n\
+                    [webhook]\nretry = [\"1s\"]\njitter = 0.0\ndelay = \"0s\"\nthroughput = \"10/s\"\nmax_in_flight = 5\n";
+    let pure = pure_part("export-pace", scenario, &[("burst.csv", &burst_trace())], "1000");
+    let script = format!(
+        "exec(open({pure:?}).read())\n{DRIVE}\n{}",
+        r#"
+assert EVENTS_TOTAL == 1000 and SEND_GAP_US == 100000 and MAX_IN_FLIGHT == 5
+ok = lambda eid, attempt: "ok"
+for count in (1, 2, 3):
+    books = [Book(i, count, 1000.0) for i in range(count)]
+    assert sum(b.max_in_flight for b in books) == 5, [b.max_in_flight for b in books]
+    sent = drive(books, ok)
+    firsts = sorted(t for t, _, a in sent if a == 1)
+    assert len(firsts) == 1000
+    start = AT_US[0]
+    print(count, round((firsts[-1] - start) / 1e6, 3), round((firsts[1] - firsts[0]) / 1e6, 3))
+    assert firsts[-1] - start >= 99e6, (count, firsts[-1] - start)
+assert [b.max_in_flight for b in (Book(i, 10, 0.0) for i in range(10))] == [1] * 10, "at least 1"
+assert [Book(i, 3, 0.0).max_in_flight for i in range(3)] == [2, 2, 1]
+"#
+    );
+    let printed = python(&script);
+    eprintln!("workers, last first attempt (s after the burst start), first gap (s):\n{printed}");
+    for line in printed.lines() {
+        let last: f64 = line.split(' ').nth(1).unwrap().parse().unwrap();
+        assert!((99.0..101.0).contains(&last), "{line}");
+    }
+}
+
+#[test]
+fn the_replay_holds_attempts_due_in_a_provider_outage_without_advancing_the_schedule() {
+    if !python3() {
+        return;
+    }
+    let scenario = "name = \"held\"\nduration = \"1h\"\nseed = 2\n[events]\ntrace = \"t.csv\"\n\
+                    [webhook]\nretry = [\"10s\", \"10s\"]\njitter = 0.0\ndelay = \"0s\"\n\
+                    outages = [{ at = \"1m\", duration = \"5m\" }]\n";
+    // Event 0 before the outage (its first attempt fails, the retry falls due inside it), event
+    // 1 inside it, event 2 after it.
+    let trace = "at\n50\n120\n400\n";
+    let pure = pure_part("export-held", scenario, &[("t.csv", trace)], "100");
+    let script = format!(
+        "exec(open({pure:?}).read())\n{DRIVE}\n{}",
+        r#"
+assert OUTAGES_US == [(60000000, 300000000)]
+fail_first = lambda eid, attempt: "failed" if (eid, attempt) == (0, 1) else "ok"
+book = Book(0, 1, 1000.0)
+sent = drive([book], fail_first)
+got = [(round(t / 1e6, 3), eid, attempt) for t, eid, attempt in sent]
+print(got)
+assert got == [(50.0, 0, 1), (360.0, 0, 2), (360.0, 1, 1), (400.0, 2, 1)], got
+assert book.counts["held"] == 2 and book.counts["delivered"] == 3 and book.counts["dead_lettered"] == 0
+"#
+    );
+    python(&script);
+}
+
+#[test]
+fn the_replay_adds_the_providers_delay_to_every_attempt() {
+    if !python3() {
+        return;
+    }
+    let scenario = "name = \"late\"\nduration = \"1h\"\nseed = 3\n[events]\ntrace = \"t.csv\"\n\
+                    [webhook]\nretry = [\"10s\"]\njitter = 0.0\ndelay = { median = \"2s\", p99 = \"8s\" }\n";
+    let mut trace = String::from("at\n");
+    for i in 0..2000 {
+        trace += &format!("{}\n", i);
+    }
+    let pure = pure_part("export-delay", scenario, &[("t.csv", &trace)], "1000");
+    let script = format!(
+        "exec(open({pure:?}).read())\n{DRIVE}\n{}",
+        r#"
+import statistics
+assert (DELAY, DELAY_US, DELAY_P99_US) == ("lognormal", 2000000, 8000000)
+sent = drive([Book(0, 1, 1000.0)], lambda eid, attempt: "ok")
+lag = sorted((t - AT_US[eid]) / 1e6 for t, eid, _ in sent)
+median, p99 = statistics.median(lag), lag[int(0.99 * len(lag))]
+print(round(median, 2), round(p99, 2))
+assert 1.8 < median < 2.2 and 6.5 < p99 < 9.5, (median, p99)
+assert [delay_us(7, 1)] * 2 == [delay_us(7, 1), delay_us(7, 1)] and delay_us(7, 1) != delay_us(7, 2)
+"#
+    );
+    python(&script);
 }

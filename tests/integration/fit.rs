@@ -5,7 +5,7 @@ use hookbench::model::dist::{Delay, Rng};
 use hookbench::units::{Micros, MILLI, SECOND};
 
 use crate::bad_input::one_sentence;
-use crate::util::{hookbench, rel, temp_dir, text};
+use crate::util::{hookbench, rel, start_server, temp_dir, text};
 
 const HEADER: &str = "timestamp,arrived,delivery,resource,type,attempt,duplicate,status,event_time";
 
@@ -123,4 +123,101 @@ fn completions_offer_fit_and_its_flags() {
     for word in ["fit", "--synthetic", "--output"] {
         assert!(bash.contains(word), "{word}");
     }
+}
+
+/// The served scenario of the round trip: 2,400 events or so in 150 s, each delivered a
+/// log-normal (5 s, 20 s) after it happens; a receiver that accepts everything.
+const SERVED: &str = r#"name = "served"
+duration = "150s"
+drain = "90s"
+seed = 42
+[events]
+rate = "57600/h"
+[webhook]
+delay = { median = "5s", p99 = "20s" }
+"#;
+
+#[test]
+fn serve_then_receive_record_then_fit_then_compare_reproduces_the_served_scenario() {
+    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    const SPEEDUP: &str = "20";
+    let dir = temp_dir("fit-live-roundtrip");
+    let served = dir.join("served.toml");
+    std::fs::write(&served, SERVED).unwrap();
+    let rec = dir.join("rec.csv");
+    // The receiver records in scenario time (`--speedup` as the sender's); it stops by itself
+    // at the latest after 60 s, and is stopped once the sender is done.
+    let (mut receiver, _, hook) = start_server(
+        "receive",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--secret",
+            SECRET,
+            "--speedup",
+            SPEEDUP,
+            "--record",
+            rec.to_str().unwrap(),
+            "--quiet",
+            "--stop-after",
+            "60s",
+        ],
+        &[],
+    );
+    // The window and the drain (240 s) take 12 s of wall time at 20×; the report ends the run.
+    let report = dir.join("served.json");
+    let webhook = format!("http://{hook}/hooks");
+    let (mut sender, _, _) = start_server(
+        "serve",
+        &[
+            "--scenario",
+            served.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--webhook-url",
+            &webhook,
+            "--secret",
+            SECRET,
+            "--speedup",
+            SPEEDUP,
+            "--report",
+            "--format",
+            "json",
+            "--output",
+            report.to_str().unwrap(),
+            "--stop-after",
+            "60s",
+        ],
+        &[],
+    );
+    assert!(sender.wait().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    let scenario = hookbench::scenario::Scenario::from_file(&served, SERVED).unwrap();
+    let events = hookbench::model::source::EventLog::generate(&scenario).len();
+    let recorded = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(recorded.lines().count(), events + 1, "every served event recorded once");
+
+    let fitted = dir.join("fitted.toml");
+    let o = hookbench(&["scenarios", "fit", rec.to_str().unwrap(), "-o", fitted.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = hookbench(&[
+        "compare",
+        "--scenario",
+        fitted.to_str().unwrap(),
+        "--strategies",
+        "webhook",
+        "--format",
+        "json",
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let delay = &v["scenario"]["webhook"]["delay"];
+    let (median, p99) = (delay["median_s"].as_f64().unwrap(), delay["p99_s"].as_f64().unwrap());
+    eprintln!("served {events} events, delay 5 s / 20 s; fitted: median {median} s, p99 {p99} s");
+    assert!(rel(median, 5.0) < 0.1, "median {median}");
+    assert!(rel(p99, 20.0) < 0.1, "p99 {p99}");
+    assert_eq!(v["strategies"][0]["events"]["total"].as_u64(), Some(events as u64));
 }

@@ -66,10 +66,15 @@ fn each_profile_sets_its_providers_documented_figures() {
 }
 
 #[test]
-fn every_profile_cites_its_sources_and_holds_the_scheme_line_for_the_merge() {
+fn every_profile_cites_its_sources_and_signs_with_its_providers_scheme() {
     for name in PROFILES {
         let text = hookbench::scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled").1;
         assert!(text.contains("https://"), "{name} cites no page");
-        assert!(text.contains(&format!("# scheme = \"{name}\"   # enabled at merge")), "{name}");
+        assert!(text.contains(&format!("\nscheme = \"{name}\"\n")), "{name}");
+        assert!(!text.contains("enabled at merge"), "{name}");
+        let signs =
+            text.lines().find(|l| l.contains("signs its deliveries: https://")).expect("a signature page");
+        assert!(signs.starts_with('#'), "{name}: {signs}");
+        assert_eq!(profile(name).webhook.scheme.name(), name, "{name}");
     }
 }

@@ -11,6 +11,32 @@ use std::time::{Duration, Instant};
 
 use crate::util::{hookbench, rel, start_serve, temp_dir, text};
 
+/// Starts `serve` whose standard output carries a report (`--format json|csv|…`, no
+/// `--output`): the address is on standard error, which a thread drains; standard output holds
+/// the report alone.
+fn start_serve_reporting(args: &[&str]) -> (std::process::Child, std::process::ChildStdout, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("serve")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("the first line");
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address on stderr: {line:?}"))
+        .to_string();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let out = child.stdout.take().expect("piped stdout");
+    (child, out, addr)
+}
+
 /// A scenario with a fixed round trip: 6000 events an hour, a 600/h quota, no webhook faults.
 const SCENARIO: &str = r#"
 name = "serve-report"
@@ -97,7 +123,7 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     let dir = temp_dir("serve-report");
     let file = dir.join("s.toml");
     std::fs::write(&file, SCENARIO).unwrap();
-    let (mut child, mut out, addr) = start_serve(&[
+    let (mut child, mut out, addr) = start_serve_reporting(&[
         "--scenario",
         file.to_str().unwrap(),
         "--addr",
@@ -188,7 +214,7 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
 #[test]
 fn sigterm_ends_the_run_and_still_prints_the_report() {
     let (mut child, mut out, addr) =
-        start_serve(&["--addr", "127.0.0.1:0", "--speedup", "10", "--report", "--format", "json"]);
+        start_serve_reporting(&["--addr", "127.0.0.1:0", "--speedup", "10", "--report", "--format", "json"]);
     let (status, _) = get(&addr, "/events", "early");
     assert_eq!(status, 200);
     let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -199,6 +225,34 @@ fn sigterm_ends_the_run_and_still_prints_the_report() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
     assert_eq!(report["run"]["partial"], true);
     assert_eq!(row(&report, "client:early")["requests"]["total"], 1);
+}
+
+#[test]
+fn a_report_on_stdout_is_alone_there_and_the_listening_line_goes_to_stderr() {
+    let run = |extra: &[&str]| {
+        let mut args =
+            vec!["serve", "--addr", "127.0.0.1:0", "--report", "--duration", "1s", "--drain", "0s"];
+        args.extend(extra);
+        let out = hookbench(&args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {stderr}");
+        (stdout, stderr)
+    };
+    // JSON: standard output parses as one document; the address is on standard error.
+    let (stdout, stderr) = run(&["--speedup", "10", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["engine"], "serve");
+    assert!(stderr.contains("hookbench serve: listening on http://127.0.0.1:"), "{stderr}");
+    // CSV: the header is the first line.
+    let (stdout, stderr) = run(&["--speedup", "10", "--format", "csv"]);
+    assert!(!stdout.contains("listening on") && stderr.contains("listening on"), "{stdout}");
+    // The table (people read it) keeps the line on standard output, first; so does a report
+    // written to a file.
+    let (stdout, _) = run(&["--speedup", "10"]);
+    assert!(stdout.lines().next().unwrap_or("").contains("listening on http://"), "{stdout}");
+    let file = temp_dir("serve-report-stdout").join("r.json");
+    let (stdout, _) = run(&["--speedup", "10", "--format", "json", "--output", file.to_str().unwrap()]);
+    assert!(stdout.lines().next().unwrap_or("").contains("listening on http://"), "{stdout}");
 }
 
 #[test]
