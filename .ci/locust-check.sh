@@ -90,9 +90,9 @@ run_case() {
   # hookbench: N events: S sent, D delivered, R retried, X dead-lettered, P pending (A attempts, F failed; …)
   read -r sent delivered retried dead pending < <(echo "$summary" |
     sed -E 's/.*: ([0-9]+) sent, ([0-9]+) delivered, ([0-9]+) retried, ([0-9]+) dead-lettered, ([0-9]+) pending.*/\1 \2 \3 \4 \5/')
-  # hookbench receive: stopped after …: A deliveries accepted (E events, D duplicates), R rejected, F answered with an injected fault…
+  # hookbench receive: stopped after …: A deliveries accepted (E events, D duplicates[, T retries]), R rejected, F answered with an injected fault…
   read -r accepted duplicates rejected faulted < <(echo "$line" |
-    sed -E 's/.*: ([0-9]+) deliveries accepted \([0-9]+ events, ([0-9]+) duplicates\), ([0-9]+) rejected, ([0-9]+) answered.*/\1 \2 \3 \4/')
+    sed -E 's/.*: ([0-9]+) deliveries accepted \([0-9]+ events, ([0-9]+) duplicates(, [0-9]+ retries)?\), ([0-9]+) rejected, ([0-9]+) answered.*/\1 \2 \4 \5/')
   locust_failures="$("$py" -c 'import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["Name"] == "Aggregated"]
 print(rows[0]["Failure Count"])' "$work/${name}_stats.csv")"
