@@ -257,54 +257,83 @@ fn spawn_receiver(router: impl FnOnce(String) -> axum::Router + Send + 'static, 
     rx.recv().unwrap()
 }
 
+/// How a receiver test runs `serve --report`.
+struct HookRun<'a> {
+    /// The scenario.
+    scenario: &'a str,
+    /// `--speedup`.
+    speedup: &'a str,
+    /// `--drain`.
+    drain: &'a str,
+    /// `--threshold`s besides `endpoint.missed==0`.
+    thresholds: &'a [&'a str],
+}
+
+/// What a receiver test's `serve --report` left: its exit code, the JSON report, stdout (the
+/// table) and stderr (the breaches).
+struct HookResult {
+    code: Option<i32>,
+    report: serde_json::Value,
+    table: String,
+    stderr: String,
+    /// Where the JSON report was written.
+    path: std::path::PathBuf,
+}
+
 /// Runs `serve --report` with webhooks to a receiver built by `router` (given the API's
-/// address); returns the exit code and the JSON report.
+/// address) until it ends by itself.
 fn serve_with_receiver(
-    drain: &str,
+    run: HookRun<'_>,
     router: impl FnOnce(String) -> axum::Router + Send + 'static,
-) -> (Option<i32>, serde_json::Value, String) {
-    let dir = temp_dir(&format!("serve-report-hooks-{drain}"));
+) -> HookResult {
+    let dir = temp_dir(&format!("serve-report-hooks-{}-{}", run.drain, run.thresholds.len()));
     let file = dir.join("s.toml");
-    std::fs::write(&file, HOOKS).unwrap();
-    let result = dir.join("result.json");
+    std::fs::write(&file, run.scenario).unwrap();
+    let path = dir.join("result.json");
     // The API's port is chosen first so that the receiver knows where to fetch.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api = format!("127.0.0.1:{port}");
     let hook = spawn_receiver(router, format!("http://{api}"));
-    let (mut child, mut out, _) = start_serve(&[
+    let webhook = format!("http://{hook}/webhook");
+    let mut args = vec![
+        "serve",
         "--scenario",
         file.to_str().unwrap(),
         "--addr",
         &api,
         "--speedup",
-        "1000",
+        run.speedup,
         "--webhook-url",
-        &format!("http://{hook}/webhook"),
+        &webhook,
         "--secret",
         SECRET,
         "--report",
         "--drain",
-        drain,
+        run.drain,
         "--output",
-        result.to_str().unwrap(),
+        path.to_str().unwrap(),
         "--threshold",
         "endpoint.missed==0",
         "--stop-after",
-        "1m",
-    ]);
-    let mut table = String::new();
-    out.read_to_string(&mut table).unwrap();
-    let code = child.wait().unwrap().code();
-    let json = std::fs::read_to_string(&result).unwrap_or_else(|e| panic!("{e}: {table}"));
-    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")), table)
+        "2m",
+    ];
+    for t in run.thresholds {
+        args.extend(["--threshold", t]);
+    }
+    let out = hookbench(&args);
+    let (table, stderr) = text(&out);
+    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {table}{stderr}"));
+    let report = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    HookResult { code: out.status.code(), report, table, stderr, path }
 }
 
 #[test]
 fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
-    let (code, report, table) = serve_with_receiver("1m", |api| {
+    let run = HookRun { scenario: HOOKS, speedup: "1000", drain: "1m", thresholds: &["endpoint.ack_p99<1m"] };
+    let HookResult { code, report, table, stderr, path } = serve_with_receiver(run, |api| {
         webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
     });
-    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(code, Some(0), "{report}{stderr}");
     // The table has the clients' and the endpoint's rows, and the endpoint's ack figures.
     assert!(table.contains("client:receiver") && table.contains("\nendpoint "), "{table}");
     assert!(table.contains("webhook endpoint: from sending a delivery until its 2xx"), "{table}");
@@ -321,12 +350,56 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
     let fetcher = row(&report, "client:receiver");
     assert_eq!(fetcher["events"]["detected"], total, "{fetcher}");
     assert_eq!(ep["webhooks"]["attempts"], ep["webhooks"]["delivered"], "{ep}");
+
+    // `check` compares the endpoint's ack latency too: a baseline whose ack p99 was half as
+    // long is a regression named `ack_p99` on the endpoint row.
+    let mut faster = report.clone();
+    let p99 = ep["ack_ms"]["p99"].as_f64().unwrap();
+    faster["strategies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|r| r["label"] == "endpoint")
+        .for_each(|r| r["ack_ms"]["p99"] = (p99 / 2.0).into());
+    let base = path.with_file_name("faster.json");
+    std::fs::write(&base, serde_json::to_string(&faster).unwrap()).unwrap();
+    let check = hookbench(&["check", path.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
+    let (out, err) = text(&check);
+    assert_eq!(check.status.code(), Some(1), "{out}{err}");
+    let regressed: Vec<&str> = out.lines().filter(|l| l.contains("REGRESSION")).collect();
+    assert!(regressed.len() == 1 && regressed[0].contains("ack_p99"), "{out}");
+    let endpoint_rows = &out[out.find("\nendpoint ").expect("an endpoint row")..];
+    assert!(endpoint_rows.contains("ack_p99") && !out.contains("client:receiver  ack"), "{out}");
+    let same = hookbench(&["check", path.to_str().unwrap(), "--baseline", path.to_str().unwrap()]);
+    assert_eq!(same.status.code(), Some(0), "{:?}", text(&same));
+}
+
+#[test]
+fn an_ack_threshold_on_an_endpoint_that_never_answered_2xx_says_why() {
+    let run =
+        HookRun { scenario: HOOKS, speedup: "1000", drain: "10s", thresholds: &["endpoint.ack_p99<2s"] };
+    let HookResult { code, report, stderr, .. } = serve_with_receiver(run, |_| {
+        axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+    });
+    assert_eq!(code, Some(1), "{stderr}");
+    let ep = row(&report, "endpoint");
+    assert!(ep["failures"]["server_error"].as_u64().unwrap() > 0 && ep["ack_ms"]["p99"].is_null(), "{ep}");
+    assert!(
+        stderr.contains("endpoint.ack_p99<2s")
+            && stderr
+                .contains("endpoint has no ack latency: no webhook delivery to it was answered with a 2xx"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
     use std::sync::atomic::{AtomicU64, Ordering};
-    let (code, report, _) = serve_with_receiver("45m", |_| {
+    let run = HookRun { scenario: HOOKS, speedup: "1000", drain: "45m", thresholds: &[] };
+    let HookResult { code, report, .. } = serve_with_receiver(run, |_| {
         let n = std::sync::Arc::new(AtomicU64::new(0));
         axum::Router::new().route(
             "/webhook",
