@@ -435,3 +435,83 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
     assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
     assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
 }
+
+/// A small sim report of `poll` and `webhook`; with `endpoint`, the `webhook` row carries
+/// figures of a `serve --report` endpoint row (ack latency, failures by kind).
+fn report_with_endpoint(endpoint: bool) -> hookbench::report::Report {
+    use hookbench::strategy::StrategyKind;
+    let s = crate::util::scenario(HOOKS);
+    let mut r =
+        crate::util::run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[30 * hookbench::units::SECOND]);
+    r.wall_time_s = 0.0;
+    if endpoint {
+        let ep = r.strategies.iter_mut().find(|s| s.label == "webhook").unwrap();
+        ep.ack_ms = Some(hookbench::report::LatencyMs {
+            mean: Some(120.5),
+            p50: Some(100.0),
+            p90: Some(180.0),
+            p99: Some(250.0),
+            p999: Some(300.0),
+            max: Some(310.0),
+        });
+        ep.failures = Some(hookbench::observer::Failures {
+            server_error: 7,
+            client_error: 1,
+            gone: 0,
+            timeout: 2,
+            refused: 3,
+        });
+    }
+    r
+}
+
+#[test]
+fn csv_and_markdown_show_the_endpoint_ack_latency_and_failures_only_when_there_is_one() {
+    use hookbench::{cli::Format, render};
+    // Without an endpoint row: the CSV header is exactly the stable one, Markdown one table.
+    let plain = report_with_endpoint(false);
+    let csv = render::render(&plain, Format::Csv);
+    assert_eq!(csv.lines().next().unwrap(), render::csv::HEADER.join(","));
+    let md = render::render(&plain, Format::Markdown);
+    assert!(!md.contains("| ack |") && !md.contains("webhook endpoint:"), "{md}");
+
+    let r = report_with_endpoint(true);
+    let csv = render::render(&r, Format::Csv);
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let n = render::csv::HEADER.len();
+    assert_eq!(&header[..n], render::csv::HEADER.as_slice(), "the stable columns first, unchanged");
+    assert_eq!(&header[n..], render::csv::ENDPOINT_COLUMNS.as_slice());
+    let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
+    let cell = |label: &str, col: &str| {
+        let row = rows.iter().find(|r| &r[3] == label).unwrap();
+        row[header.iter().position(|h| h == col).unwrap()].to_string()
+    };
+    assert_eq!(
+        ["ack_mean_ms", "ack_p99_ms", "ack_max_ms"].map(|c| cell("webhook", c)),
+        ["120.5", "250", "310"].map(String::from)
+    );
+    assert_eq!(
+        [
+            "failures_server_error",
+            "failures_client_error",
+            "failures_gone",
+            "failures_timeout",
+            "failures_refused"
+        ]
+        .map(|c| cell("webhook", c)),
+        ["7", "1", "0", "2", "3"].map(String::from)
+    );
+    assert!(render::csv::ENDPOINT_COLUMNS.iter().all(|c| cell("poll@30s", c).is_empty()), "{csv}");
+
+    // Markdown: a second table, the terminal's endpoint table, with the same cells.
+    let md = render::render(&r, Format::Markdown);
+    let at = md.find("webhook endpoint: from sending a delivery until its 2xx").expect("the heading");
+    let second = &md[at..];
+    assert!(second
+        .contains("| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | retried | dead |"));
+    assert!(second.contains("| :--- | ---: |"), "{second}");
+    let line = second.lines().find(|l| l.starts_with("| `webhook`")).expect("the endpoint's line");
+    assert!(line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 |"), "{line}");
+    assert!(!second.lines().any(|l| l.starts_with("| `poll@30s`")), "{second}");
+}
