@@ -219,6 +219,185 @@ fn report_flags_are_checked_before_serving() {
     }
 }
 
+#[path = "../../examples/polite_poller.rs"]
+#[allow(dead_code)]
+mod polite_poller;
+
+/// A tight quota (60 per hour window, per key) and an `X-Poll-Interval` of 90 s; a few
+/// resources, so a client reading them sees each one's latest event.
+const TIGHT: &str = r#"
+name = "serve-report-tight"
+duration = "20m"
+seed = 11
+[events]
+rate = "30/h"
+resources = 4
+payload_bytes = 100
+[api]
+rtt = "100ms"
+rate_limit = "60/h"
+page_size = 100
+poll_interval_hint = "90s"
+"#;
+
+/// Reads every resource each `sweep` (scenario time) until `until`; the ids of the events the
+/// 2xx answers named as the one that set each resource's state.
+fn resource_reader(addr: String, sweep: f64, until: Instant) -> std::collections::BTreeSet<String> {
+    let tick = Duration::from_secs_f64(sweep / SPEEDUP);
+    let start = Instant::now();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut k = 0u32;
+    while Instant::now() < until {
+        for id in 0..4 {
+            let (status, body) = get(&addr, &format!("/resources/res_{id:06}"), "state-reader");
+            if status == 200 {
+                let r: serde_json::Value = serde_json::from_str(&body).expect("a resource");
+                if let Some(e) = r["last_event_id"].as_str() {
+                    seen.insert(e.to_string());
+                }
+            }
+        }
+        k += 1;
+        if let Some(wait) = (start + tick * k).checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_polite_poller_meets_no_429s_where_a_naive_one_does_and_a_resource_reader_is_detected() {
+    let dir = temp_dir("serve-report-tight");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, TIGHT).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "2m",
+        "--format",
+        "json",
+        "--threshold",
+        "client:polite.throttled==0",
+        "--stop-after",
+        "2m",
+    ]);
+    // The window (20 m) and the drain (2 m) take 13.2 s of wall time at 100×.
+    let until = Instant::now() + Duration::from_secs_f64(21.0 * 60.0 / SPEEDUP);
+    let polite_addr = format!("http://{addr}");
+    let polite = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        // It asks every 1 s (scenario time) unless told otherwise; it ends when the server does.
+        let _ = rt.block_on(polite_poller::poll(
+            &polite_addr,
+            "polite",
+            Duration::from_secs_f64(1.0 / SPEEDUP),
+            SPEEDUP,
+        ));
+    });
+    let naive_addr = addr.clone();
+    let naive = std::thread::spawn(move || poller(naive_addr, "naive", 10.0, 100, false, until));
+    let reader_addr = addr.clone();
+    let reader = std::thread::spawn(move || resource_reader(reader_addr, 240.0, until));
+    naive.join().unwrap();
+    let seen = reader.join().unwrap();
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    let status = child.wait().unwrap();
+    polite.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(status.code(), Some(0), "the polite poller meets client:polite.throttled==0: {report}");
+    assert_schema(&report);
+
+    // The naive poller (every 10 s: 120 requests in the window) runs into the 60/h quota.
+    let naive = row(&report, "client:naive");
+    eprintln!("client:naive {}", naive["requests"]);
+    assert!(naive["requests"]["throttled"].as_u64().unwrap() >= 50, "{naive}");
+    // The polite one waits the 90 s the server asks for: about 20 m / 90 s requests, no 429.
+    let polite = row(&report, "client:polite");
+    eprintln!("client:polite {} {}", polite["requests"], polite["latency_ms"]);
+    assert_eq!(polite["requests"]["throttled"], 0, "{polite}");
+    let requests = polite["requests"]["total"].as_u64().unwrap();
+    assert!(
+        (11..=15).contains(&requests),
+        "{requests} requests, expected about 1200 s / 90 s = 13: {polite}"
+    );
+    assert_eq!(polite["events"]["missed"], 0, "{polite}");
+    assert_eq!(polite["events"]["in_flight"], 0, "{polite}");
+
+    // The resource reader detects exactly the events whose state it saw, by nothing else.
+    let reader = row(&report, "client:state-reader");
+    eprintln!("client:state-reader {} saw {seen:?}", reader["events"]);
+    assert!(!seen.is_empty());
+    assert_eq!(reader["events"]["detected"].as_u64(), Some(seen.len() as u64), "{reader}");
+    assert_eq!(reader["requests"]["throttled"], 0, "{reader}");
+    for r in report["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
+        assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+    }
+}
+
+#[test]
+fn the_polite_poller_waits_out_retry_after_where_a_naive_one_keeps_asking() {
+    // No X-Poll-Interval, 5 requests a minute: both pollers ask every 5 s (12 a minute).
+    let scenario = TIGHT
+        .replace("duration = \"20m\"", "duration = \"10m\"")
+        .replace("rate_limit = \"60/h\"", "rate_limit = \"5/m\"")
+        .replace("poll_interval_hint = \"90s\"\n", "");
+    assert!(!scenario.contains("poll_interval_hint") && scenario.contains("5/m"));
+    let dir = temp_dir("serve-report-retry-after");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "30s",
+        "--format",
+        "json",
+        "--stop-after",
+        "1m",
+    ]);
+    let until = Instant::now() + Duration::from_secs_f64(10.5 * 60.0 / SPEEDUP);
+    let polite_addr = format!("http://{addr}");
+    let polite = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _ = rt.block_on(polite_poller::poll(
+            &polite_addr,
+            "polite",
+            Duration::from_secs_f64(5.0 / SPEEDUP),
+            SPEEDUP,
+        ));
+    });
+    let naive_addr = addr.clone();
+    let naive = std::thread::spawn(move || poller(naive_addr, "naive", 5.0, 100, false, until));
+    naive.join().unwrap();
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    polite.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    let (naive, polite) = (row(&report, "client:naive"), row(&report, "client:polite"));
+    eprintln!("client:naive {}\nclient:polite {}", naive["requests"], polite["requests"]);
+    // The polite poller meets the limit once a minute and then waits for the window's reset;
+    // the naive one is refused 7 of its 12 requests every minute.
+    let polite_429 = polite["requests"]["throttled"].as_u64().unwrap();
+    assert!((5..=11).contains(&polite_429), "one 429 per one-minute window: {polite}");
+    assert!(naive["requests"]["throttled"].as_u64().unwrap() >= 50, "{naive}");
+    assert_eq!(polite["events"]["missed"], 0, "{polite}");
+}
+
 #[path = "../../examples/webhook_receiver.rs"]
 #[allow(dead_code)]
 mod webhook_receiver;
