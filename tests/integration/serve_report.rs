@@ -577,7 +577,13 @@ fn an_ack_threshold_on_an_endpoint_that_never_answered_2xx_says_why() {
 #[test]
 fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
     use std::sync::atomic::{AtomicU64, Ordering};
-    let run = HookRun { scenario: HOOKS, speedup: "1000", drain: "45m", thresholds: &[] };
+    // The drain outlasts svix's whole schedule (5s, 5m, 30m, 2h, 5h, 10h, 10h: 27h35m05s, up to
+    // 30h20m36s with its 10% jitter), so every event has had all its attempts by the end. At
+    // 10,000× that is 11 s of wall time; the 10 m timeout (60 ms of wall time) keeps a slow
+    // loopback answer from reading as a timeout.
+    let scenario = HOOKS.replace("timeout = \"15s\"", "timeout = \"10m\"");
+    assert!(scenario.contains("timeout = \"10m\""));
+    let run = HookRun { scenario: &scenario, speedup: "10000", drain: "31h", thresholds: &[] };
     let HookResult { code, report, .. } = serve_with_receiver(run, |_| {
         let n = std::sync::Arc::new(AtomicU64::new(0));
         axum::Router::new().route(
@@ -604,15 +610,23 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
     assert!(retried > 10 && retried <= failed, "{ep}");
     let delivered = ep["webhooks"]["delivered"].as_u64().unwrap();
     assert_eq!(ep["webhooks"]["attempts"].as_u64().unwrap(), delivered + failed, "{ep}");
-    // Nothing lost: every event delivered, or still due a retry (svix: 5s, 5m, 30m, 2h, ...).
+    // Nothing lost with the svix preset: every event delivered and detected by its 2xx, none in
+    // flight, missed or dead-lettered.
+    assert_eq!(ep["webhooks"]["dead_lettered"], 0, "{ep}");
     assert_eq!(
-        (ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()),
-        (Some(0), Some(0)),
+        (
+            ep["events"]["detected"].as_u64(),
+            ep["events"]["missed"].as_u64(),
+            ep["events"]["in_flight"].as_u64()
+        ),
+        (Some(total), Some(0), Some(0)),
         "{ep}"
     );
-    let in_flight = ep["events"]["in_flight"].as_u64().unwrap();
-    assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
-    assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
+    assert_eq!(delivered, total, "{ep}");
+    eprintln!(
+        "endpoint: {total} events, {} attempts, {failed} failed, {retried} retried",
+        delivered + failed
+    );
 }
 
 /// A small sim report of `poll` and `webhook`; with `endpoint`, the `webhook` row carries
