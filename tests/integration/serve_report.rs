@@ -209,6 +209,7 @@ fn report_flags_are_checked_before_serving() {
         (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
         (vec!["--report", "--drain", "soon"], "--drain"),
         (vec!["--report", "--duration", "10ms"], "shorter than a second"),
+        (vec!["--report", "--threshold", "client:x.ack_p99<2s"], "`ack_p99` does not apply to a client"),
     ] {
         let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--stop-after", "1s"];
         all.extend(args.iter().copied());
@@ -217,6 +218,11 @@ fn report_flags_are_checked_before_serving() {
         assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
         assert!(err.contains(needle), "{all:?}: {err}");
     }
+    // `compare`'s rows have no ack latency: refused before anything runs.
+    let out = hookbench(&["compare", "--threshold", "webhook.ack_p99<2s"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`ack_p99` is the ack latency of `serve --report`'s webhook endpoint"), "{err}");
 }
 
 #[path = "../../examples/polite_poller.rs"]
