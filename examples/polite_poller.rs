@@ -25,7 +25,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
     let (api, key) = (var("API", "http://127.0.0.1:8080"), var("API_KEY", "polite-poller"));
     let interval = Duration::from_secs_f64(var("INTERVAL", "30").parse()?);
-    let speedup: f64 = var("SPEEDUP", "1").parse()?;
+    poll(&api, &key, interval, var("SPEEDUP", "1").parse()?).await
+}
+
+/// Polls `api` as `key` every `interval` or slower, as the server asks, until it is gone.
+pub async fn poll(
+    api: &str,
+    key: &str,
+    interval: Duration,
+    speedup: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let mut cursor: Option<String> = None;
     let mut wait = interval;
@@ -33,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::time::sleep(wait).await;
         wait = interval;
         loop {
-            let mut req = http.get(format!("{api}/events")).header("X-Api-Key", &key);
+            let mut req = http.get(format!("{api}/events")).header("X-Api-Key", key);
             if let Some(c) = &cursor {
                 req = req.query(&[("after", c)]);
             }

@@ -380,6 +380,21 @@ fn p_value(m: Measure, r: &StrategyReport, rn: u32, b: &StrategyReport, bn: u32)
     Some(welch_p(rv, rs, rn as usize, bv, bs, bn as usize))
 }
 
+/// The measures compared on one row: `metrics`, and on `serve --report`'s endpoint row (one with
+/// `ack_ms` on either side) each latency measure followed by its ack counterpart
+/// ([`Measure::ack`]) unless it is named already, so the receiver's ack latency is gated too.
+fn row_metrics(metrics: &[Measure], r: &StrategyReport, b: &StrategyReport) -> Vec<Measure> {
+    let mut out = metrics.to_vec();
+    if r.ack_ms.is_some() || b.ack_ms.is_some() {
+        for (i, m) in metrics.iter().enumerate().rev() {
+            if let Some(a) = m.ack().filter(|a| !metrics.contains(a)) {
+                out.insert(i + 1, a);
+            }
+        }
+    }
+    out
+}
+
 /// Compares every row and `metrics` of `result` with `base`, after refusing a [`Mismatch`].
 /// For replicated runs, `level` is the significance level a regression must also reach.
 pub fn compare(
@@ -395,7 +410,7 @@ pub fn compare(
     let mut diffs = Vec::new();
     let mut ps = Vec::new();
     for (r, b) in result.strategies.iter().zip(&base.strategies) {
-        for &m in metrics {
+        for m in row_metrics(metrics, r, b) {
             let (bv, rv) = (m.of(b), m.of(r));
             ps.push(if replicated { p_value(m, r, rn, b, bn) } else { None });
             diffs.push(Diff {
@@ -422,70 +437,5 @@ pub fn compare(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn first_difference_names_the_path() {
-        let a = json!({"name": "p", "api": {"page_size": 100, "rtt": {"fixed_s": 0.1}}});
-        let b = json!({"name": "p", "api": {"page_size": 50, "rtt": {"fixed_s": 0.1}}});
-        assert_eq!(first_difference(&a, &a, "scenario"), None);
-        assert_eq!(
-            first_difference(&a, &b, "scenario").as_deref(),
-            Some("scenario.api.page_size: 100 vs 50")
-        );
-    }
-
-    #[test]
-    fn changes_and_regressions() {
-        assert_eq!(change(Some(2.0), Some(2.0)), Change::Same);
-        assert_eq!(change(Some(2.0), Some(3.0)), Change::Percent(50.0));
-        assert_eq!(change(Some(0.0), Some(3.0)), Change::FromZero(3.0));
-        assert_eq!(change(Some(2.0), None), Change::Changed);
-        assert!(regressed(Measure::P99, Some(100.0), Some(111.0), 0.1));
-        assert!(!regressed(Measure::P99, Some(100.0), Some(110.0), 0.1));
-        assert!(regressed(Measure::Detected, Some(100.0), Some(89.0), 0.1));
-        assert!(regressed(Measure::P99, Some(100.0), None, 0.5));
-    }
-
-    #[test]
-    fn mismatches_are_named() {
-        let file = |engine: &str| ResultFile {
-            schema: 1,
-            hookbench_version: "0.1.0".into(),
-            engine: engine.into(),
-            scenario: json!({"name": "p"}),
-            strategies: Vec::new(),
-            replications: None,
-        };
-        let (a, b) = (file("sim"), file("live"));
-        assert_eq!(
-            comparable(&a, &b),
-            Err(Mismatch::Engine { result: "sim".into(), baseline: "live".into() })
-        );
-        assert_eq!(
-            BaselineError::from(comparable(&a, &b).unwrap_err()).to_string(),
-            "refusing to compare: the result comes from the sim engine and the baseline from the live engine; \
-             rerun both with the same hookbench, engine and scenario"
-        );
-        assert!(comparable(&a, &file("sim")).is_ok());
-    }
-
-    #[test]
-    fn replicated_runs_may_differ_in_seed_single_runs_may_not() {
-        let file = |seed: u64, n: u32| ResultFile {
-            schema: 1,
-            hookbench_version: "0.1.0".into(),
-            engine: "sim".into(),
-            scenario: json!({"name": "p", "seed": seed}),
-            strategies: Vec::new(),
-            replications: (n > 1).then_some(Replications { count: n, base_seed: seed }),
-        };
-        assert!(comparable(&file(1, 10), &file(2, 10)).is_ok());
-        assert!(comparable(&file(1, 10), &file(2, 5)).is_ok());
-        assert!(matches!(comparable(&file(1, 1), &file(2, 1)), Err(Mismatch::Scenario(_))));
-        let e = comparable(&file(1, 10), &file(1, 1)).unwrap_err();
-        assert_eq!(e.to_string(), "the result is 10 replications and the baseline a single run");
-    }
-}
+#[path = "baseline_tests.rs"]
+mod tests;

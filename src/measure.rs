@@ -106,11 +106,23 @@ pub enum Measure {
     PeakBacklog,
     /// Requests that failed (5xx, connection failures).
     Failed,
+    /// `serve --report`'s endpoint row: mean ack latency (delivery sent → 2xx).
+    AckMean,
+    /// Median ack latency.
+    AckP50,
+    /// 90th percentile of ack latency.
+    AckP90,
+    /// 99th percentile of ack latency.
+    AckP99,
+    /// 99.9th percentile of ack latency.
+    AckP999,
+    /// Largest ack latency.
+    AckMax,
 }
 
 impl Measure {
     /// Every measure, in display order.
-    pub const ALL: [Measure; 29] = [
+    pub const ALL: [Measure; 35] = [
         Measure::Mean,
         Measure::P50,
         Measure::P90,
@@ -140,6 +152,12 @@ impl Measure {
         Measure::ProcessedMax,
         Measure::PeakBacklog,
         Measure::Failed,
+        Measure::AckMean,
+        Measure::AckP50,
+        Measure::AckP90,
+        Measure::AckP99,
+        Measure::AckP999,
+        Measure::AckMax,
     ];
 
     /// The latency measures, fastest-moving first.
@@ -178,6 +196,12 @@ impl Measure {
             Measure::ProcessedMax => "processed_max",
             Measure::PeakBacklog => "peak_backlog",
             Measure::Failed => "failed",
+            Measure::AckMean => "ack_mean",
+            Measure::AckP50 => "ack_p50",
+            Measure::AckP90 => "ack_p90",
+            Measure::AckP99 => "ack_p99",
+            Measure::AckP999 => "ack_p999",
+            Measure::AckMax => "ack_max",
         }
     }
 
@@ -216,7 +240,13 @@ impl Measure {
             | Measure::ProcessedP90
             | Measure::ProcessedP99
             | Measure::ProcessedP999
-            | Measure::ProcessedMax => Unit::Ms,
+            | Measure::ProcessedMax
+            | Measure::AckMean
+            | Measure::AckP50
+            | Measure::AckP90
+            | Measure::AckP99
+            | Measure::AckP999
+            | Measure::AckMax => Unit::Ms,
             Measure::ThrottledS => Unit::Seconds,
             Measure::PeakUse => Unit::Share,
             _ => Unit::Count,
@@ -234,6 +264,34 @@ impl Measure {
             Measure::Max => Measure::ProcessedMax,
             _ => return None,
         })
+    }
+
+    /// The ack-latency measure at the same percentile, for a detection-latency measure: on an
+    /// endpoint row, `check` compares both.
+    pub fn ack(self) -> Option<Measure> {
+        Some(match self {
+            Measure::Mean => Measure::AckMean,
+            Measure::P50 => Measure::AckP50,
+            Measure::P90 => Measure::AckP90,
+            Measure::P99 => Measure::AckP99,
+            Measure::P999 => Measure::AckP999,
+            Measure::Max => Measure::AckMax,
+            _ => return None,
+        })
+    }
+
+    /// Whether the measure exists only on `serve --report`'s endpoint row (the ack latency of the
+    /// user's webhook receiver); `compare`'s rows never have it.
+    pub fn endpoint_only(self) -> bool {
+        matches!(
+            self,
+            Measure::AckMean
+                | Measure::AckP50
+                | Measure::AckP90
+                | Measure::AckP99
+                | Measure::AckP999
+                | Measure::AckMax
+        )
     }
 
     /// Whether a higher value is worse (latency, misses, cost); only `detected` is the other way.
@@ -254,16 +312,19 @@ impl Measure {
             | Measure::PeakUse
             | Measure::Failed => a.api,
             Measure::WebhookAttempts | Measure::WebhookAttemptsPerDay => a.webhooks,
+            m if m.endpoint_only() => a.webhooks,
             _ => true,
         }
     }
 
     /// The value on `row`; `None` for a latency when nothing was detected, for the processing
-    /// measures when the receiver's capacity is unlimited, and for a figure that does not apply
+    /// measures when the receiver's capacity is unlimited, for the ack measures on a row that is
+    /// not `serve --report`'s endpoint or whose endpoint never answered 2xx, and for a figure that does not apply
     /// (request counts of `webhook`, webhook counts of a poller, quota use without a limit).
     pub fn of(self, row: &StrategyReport) -> Option<f64> {
         let l = &row.latency_ms;
         let p = row.processed_ms.as_ref();
+        let ack = row.ack_ms.as_ref();
         let count = |n: u64| Some(n as f64);
         let opt = |n: Option<u64>| n.map(|n| n as f64);
         match self {
@@ -296,6 +357,12 @@ impl Measure {
             Measure::ProcessedMax => p.and_then(|p| p.max),
             Measure::PeakBacklog => row.processing.as_ref().map(|p| p.peak_backlog as f64),
             Measure::Failed => row.requests.total.and(count(row.requests.failed)),
+            Measure::AckMean => ack.and_then(|a| a.mean),
+            Measure::AckP50 => ack.and_then(|a| a.p50),
+            Measure::AckP90 => ack.and_then(|a| a.p90),
+            Measure::AckP99 => ack.and_then(|a| a.p99),
+            Measure::AckP999 => ack.and_then(|a| a.p999),
+            Measure::AckMax => ack.and_then(|a| a.max),
         }
     }
 

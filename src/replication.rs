@@ -50,6 +50,12 @@ pub fn figure_path(m: Measure) -> Option<&'static str> {
         Measure::ProcessedMax => "processed_ms.max",
         Measure::PeakBacklog => "processing.peak_backlog",
         Measure::Failed => "requests.failed",
+        Measure::AckMean => "ack_ms.mean",
+        Measure::AckP50 => "ack_ms.p50",
+        Measure::AckP90 => "ack_ms.p90",
+        Measure::AckP99 => "ack_ms.p99",
+        Measure::AckP999 => "ack_ms.p999",
+        Measure::AckMax => "ack_ms.max",
         Measure::HttpRequestsPerDay => return None,
     })
 }

@@ -144,6 +144,13 @@ pub enum Malformed {
         /// The metric.
         measure: Measure,
     },
+    /// An ack-latency metric outside `serve --report`'s endpoint row: only that row has one.
+    #[error(
+        "`{}` is the ack latency of `serve --report`'s webhook endpoint (`endpoint.{}`); a compare row has no such value",
+        .0.name(),
+        .0.name()
+    )]
+    EndpointOnly(Measure),
     /// The value is not in the metric's unit.
     #[error("{} value: {error}", measure.name())]
     Value {
@@ -157,10 +164,18 @@ pub enum Malformed {
 impl Threshold {
     /// Parses `text`; the error says what was expected.
     pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
-        Threshold::parse_parts(text).map_err(|why| ThresholdError::Malformed { text: text.to_string(), why })
+        Threshold::parse_parts(text, false)
+            .map_err(|why| ThresholdError::Malformed { text: text.to_string(), why })
     }
 
-    fn parse_parts(text: &str) -> Result<Threshold, Malformed> {
+    /// Parses `text` for `serve --report`'s endpoint row, which also has the ack measures
+    /// ([`Measure::endpoint_only`]); its target is written as `webhook`.
+    pub fn parse_endpoint(text: &str) -> Result<Threshold, ThresholdError> {
+        Threshold::parse_parts(text, true)
+            .map_err(|why| ThresholdError::Malformed { text: text.to_string(), why })
+    }
+
+    fn parse_parts(text: &str, endpoint: bool) -> Result<Threshold, Malformed> {
         let (at, sym, op) = Op::ALL
             .iter()
             .filter_map(|(s, o)| text.find(s).map(|i| (i, *s, *o)))
@@ -185,6 +200,9 @@ impl Threshold {
         let measure = Measure::parse(metric).map_err(Malformed::Metric)?;
         if !measure.applies_to(kind) {
             return Err(Malformed::NotApplicable { kind, measure });
+        }
+        if measure.endpoint_only() && !endpoint {
+            return Err(Malformed::EndpointOnly(measure));
         }
         let limit = measure.parse_value(rhs).map_err(|error| Malformed::Value { measure, error })?;
         Ok(Threshold { text: text.trim().to_string(), kind, interval, measure, op, limit })
@@ -325,10 +343,14 @@ mod tests {
             ("webhook.peak_use<80%", "makes no API requests"),
             ("poll@30s.webhook_attempts==0", "takes no webhooks"),
             ("poll-state.webhook_attempts_per_day<1", "takes no webhooks"),
+            ("poll.ack_p99<2s", "takes no webhooks"),
+            ("webhook.ack_p99<2s", "ack latency of `serve --report`'s webhook endpoint (`endpoint.ack_p99`)"),
+            ("hybrid.ack_mean<1s", "a compare row has no such value"),
         ] {
             let e = Threshold::parse(text).unwrap_err().to_string();
             assert!(e.starts_with(&format!("--threshold `{text}`: `")) && e.contains(why), "{e}");
         }
+        assert_eq!(Threshold::parse_endpoint("webhook.ack_p99<2s").unwrap().measure, Measure::AckP99);
         for ok in
             ["hybrid.requests<10", "hybrid-reconcile.webhook_attempts>0", "webhook.http_requests_per_day<1"]
         {

@@ -16,7 +16,7 @@ use crate::scenario::Quota;
 use crate::units::{parse_duration, parse_rate, MILLI, SECOND};
 
 fn parse_percentile(text: &str) -> Result<Measure> {
-    Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms).ok_or_else(|| {
+    Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms && !m.endpoint_only()).ok_or_else(|| {
         Error::Input(format!("--percentile `{text}`: use one of mean, p50, p90, p99, p999, max"))
     })
 }

@@ -65,7 +65,11 @@ impl ServeThreshold {
         let rest = &text[op_at..];
         let metric = text[..op_at].trim().rsplit_once('.').map_or("", |(_, m)| m);
         let rewritten = format!("{proxy}.{metric}{rest}");
-        let t = Threshold::parse(&rewritten).map_err(|e| match e {
+        let parsed = match target {
+            Target::Endpoint => Threshold::parse_endpoint(&rewritten),
+            _ => Threshold::parse(&rewritten),
+        };
+        let t = parsed.map_err(|e| match e {
             ThresholdError::Malformed { why, .. } => bad(match why {
                 crate::threshold::Malformed::NotApplicable { measure, .. } => format!(
                     "`{}` does not apply to {}",
@@ -240,6 +244,9 @@ mod tests {
         assert_eq!(t.target, Target::Client("a.b".into()));
         assert_eq!(ServeThreshold::parse("endpoint.p99<2s").unwrap().target, Target::Endpoint);
         assert_eq!(ServeThreshold::parse("client.throttled==0").unwrap().target, Target::AnyClient);
+        let t = ServeThreshold::parse("endpoint.ack_p99<2s").unwrap();
+        assert_eq!((t.target, t.measure, t.limit), (Target::Endpoint, Measure::AckP99, 2_000.0));
+        assert_eq!(ServeThreshold::parse("endpoint.ack_max<=500ms").unwrap().measure, Measure::AckMax);
         for (text, needle) in [
             ("poll.p99<1s", "no row `poll`"),
             ("client:.p99<1s", "no row"),
@@ -247,6 +254,7 @@ mod tests {
             ("client:x.p99", "no operator"),
             ("endpoint.requests<5", "does not apply to the endpoint"),
             ("client:x.webhook_attempts<5", "does not apply to a client"),
+            ("client:x.ack_p99<2s", "does not apply to a client"),
         ] {
             let e = ServeThreshold::parse(text).unwrap_err().to_string();
             assert!(e.contains(needle) && e.starts_with(&format!("--threshold `{text}`")), "{text}: {e}");

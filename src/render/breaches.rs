@@ -22,6 +22,13 @@ pub fn render(breaches: &[Breach]) -> String {
     for (b, (threshold, row)) in breaches.iter().zip(&shown) {
         s.push_str(&format!("{threshold:<w1$}  {row:<w2$}  {}\n", text::measure(b.measure, b.actual)));
     }
+    for (b, (_, row)) in breaches.iter().zip(&shown) {
+        if b.actual.is_none() && b.measure.endpoint_only() {
+            s.push_str(&format!(
+                "{row} has no ack latency: no webhook delivery to it was answered with a 2xx\n"
+            ));
+        }
+    }
     s
 }
 
@@ -41,6 +48,21 @@ mod tests {
         assert_eq!(
             render(&[b("webhook.p99<1s", "webhook", Some(2_300.0)), b("poll.p99<1s", "poll@30s", None)]),
             "2 threshold breaches:\nthreshold       row       actual\nwebhook.p99<1s  webhook   2.3s\npoll.p99<1s     poll@30s  —\n"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_without_acks_says_so() {
+        let b = Breach {
+            threshold: "endpoint.ack_p99<2s".into(),
+            row: "endpoint".into(),
+            measure: Measure::AckP99,
+            actual: None,
+        };
+        assert_eq!(
+            render(&[b]),
+            "1 threshold breach:\nthreshold            row       actual\nendpoint.ack_p99<2s  endpoint  —\n\
+             endpoint has no ack latency: no webhook delivery to it was answered with a 2xx\n"
         );
     }
 

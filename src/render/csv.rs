@@ -5,7 +5,10 @@
 //! reordered. Empty cells mean "no value" (a latency when nothing was detected, an interval for a
 //! strategy without one, processing figures when the receiver's capacity is unlimited) or "does
 //! not apply", where the JSON has `null` and the table `—`: request counts of `webhook`, webhook
-//! counts of a poller, quota use without a quota. It only formats report fields.
+//! counts of a poller, quota use without a quota. A `serve --report` with a webhook endpoint
+//! adds [`ENDPOINT_COLUMNS`] at the end (ack latency, failed attempts by kind), empty on the
+//! client rows; a report without an endpoint row has none of them, so `compare`'s CSV never
+//! changes. It only formats report fields.
 
 use crate::report::{Report, StrategyReport};
 
@@ -105,6 +108,43 @@ pub const CI_COLUMNS: [(&str, &str); 39] = [
     ("breaker_openings", "requests.breaker_openings"),
 ];
 
+/// `serve --report`'s endpoint figures: the ack latency (delivery sent → 2xx, `ack_ms`) and the
+/// failed attempts by kind (`failures`). Present, after every other column, only when some row
+/// has them.
+pub const ENDPOINT_COLUMNS: [&str; 11] = [
+    "ack_mean_ms",
+    "ack_p50_ms",
+    "ack_p90_ms",
+    "ack_p99_ms",
+    "ack_p999_ms",
+    "ack_max_ms",
+    "failures_server_error",
+    "failures_client_error",
+    "failures_gone",
+    "failures_timeout",
+    "failures_refused",
+];
+
+/// The [`ENDPOINT_COLUMNS`] cells of `s`: empty on a row without endpoint figures.
+fn endpoint_cells(s: &StrategyReport) -> Vec<String> {
+    let a = s.ack_ms.as_ref();
+    let f = s.failures;
+    let on = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+    vec![
+        opt(a.and_then(|a| a.mean)),
+        opt(a.and_then(|a| a.p50)),
+        opt(a.and_then(|a| a.p90)),
+        opt(a.and_then(|a| a.p99)),
+        opt(a.and_then(|a| a.p999)),
+        opt(a.and_then(|a| a.max)),
+        on(f.map(|f| f.server_error)),
+        on(f.map(|f| f.client_error)),
+        on(f.map(|f| f.gone)),
+        on(f.map(|f| f.timeout)),
+        on(f.map(|f| f.refused)),
+    ]
+}
+
 /// Quotes a field if it needs it (RFC 4180).
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -179,12 +219,17 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
     ]
 }
 
-/// Renders the report as CSV with a header line; a replicated run adds the `_ci95` columns.
+/// Renders the report as CSV with a header line; a replicated run adds the `_ci95` columns, a
+/// report with an endpoint row the [`ENDPOINT_COLUMNS`].
 pub fn render(report: &Report) -> String {
     let replicated = report.replications.is_some();
+    let endpoint = report.strategies.iter().any(|s| s.ack_ms.is_some() || s.failures.is_some());
     let mut header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
     if replicated {
         header.extend(CI_COLUMNS.iter().map(|(c, _)| format!("{c}_ci95")));
+    }
+    if endpoint {
+        header.extend(ENDPOINT_COLUMNS.iter().map(|c| c.to_string()));
     }
     let mut out = header.join(",");
     out.push('\n');
@@ -192,6 +237,9 @@ pub fn render(report: &Report) -> String {
         let mut cells = row(report, s);
         if replicated {
             cells.extend(CI_COLUMNS.iter().map(|(_, path)| opt(s.ci95_of(path))));
+        }
+        if endpoint {
+            cells.extend(endpoint_cells(s));
         }
         out.push_str(&cells.join(","));
         out.push('\n');

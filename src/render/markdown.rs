@@ -3,7 +3,9 @@
 //!
 //! Shows the same cells as the terminal table (it reuses [`table::row`]), right-aligned numbers,
 //! the run's headline and the notes, with `|` escaped and control characters written out
-//! ([`escape`]). It only formats report fields.
+//! ([`escape`]); a `serve --report` with a webhook endpoint adds the terminal's endpoint table
+//! (ack latency, failures by kind: [`table::delivery_rows`]) as a second table. It only formats
+//! report fields.
 
 use super::table;
 use super::text::escape;
@@ -14,21 +16,33 @@ fn cell(s: &str) -> String {
     escape(s).replace('|', "\\|")
 }
 
+/// A table: the header, the first column left-aligned and in backticks, the others right-aligned.
+fn grid(columns: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", columns.join(" | "));
+    let align: Vec<&str> = (0..columns.len()).map(|i| if i == 0 { ":---" } else { "---:" }).collect();
+    out.push_str(&format!("| {} |\n", align.join(" | ")));
+    for row in rows {
+        let mut cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        if let Some(first) = cells.first_mut() {
+            *first = format!("`{first}`");
+        }
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
     let mut out = format!("**{}**\n\n", cell(&table::headline(report)));
     if !report.scenario.description.is_empty() {
         out.push_str(&format!("{}\n\n", cell(&report.scenario.description)));
     }
-    out.push_str(&format!("| {} |\n", table::COLUMNS.join(" | ")));
-    let align: Vec<&str> = (0..table::COLUMNS.len()).map(|i| if i == 0 { ":---" } else { "---:" }).collect();
-    out.push_str(&format!("| {} |\n", align.join(" | ")));
-    for s in &report.strategies {
-        let mut cells: Vec<String> = table::row(s).iter().map(|c| cell(c)).collect();
-        if let Some(first) = cells.first_mut() {
-            *first = format!("`{first}`");
-        }
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    let rows: Vec<Vec<String>> = report.strategies.iter().map(table::row).collect();
+    out.push_str(&grid(&table::COLUMNS, &rows));
+    let delivery = table::delivery_rows(report);
+    if !delivery.is_empty() {
+        out.push_str(&format!("\n{}\n\n", cell(table::DELIVERY_HEADING)));
+        out.push_str(&grid(&table::DELIVERY_COLUMNS, &delivery));
     }
     let mut notes = table::notes(report);
     notes.push(table::LEGEND.replace('\n', " "));

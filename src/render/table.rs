@@ -260,11 +260,19 @@ pub fn processing(report: &Report) -> Option<String> {
     ))
 }
 
-/// `serve --report`'s endpoint rows: ack latency (delivery sent → 2xx) and failed attempts by
-/// kind.
-pub fn delivery(report: &Report) -> Option<String> {
+/// The columns of `serve --report`'s endpoint table ([`delivery_rows`]).
+pub const DELIVERY_COLUMNS: [&str; 12] =
+    ["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead"];
+
+/// The heading over the endpoint table.
+pub const DELIVERY_HEADING: &str =
+    "webhook endpoint: from sending a delivery until its 2xx; failed attempts by kind";
+
+/// `serve --report`'s endpoint rows as cells under [`DELIVERY_COLUMNS`]: ack latency (delivery
+/// sent → 2xx) and failed attempts by kind; empty when no row has them.
+pub fn delivery_rows(report: &Report) -> Vec<Vec<String>> {
     let count = |n: u64| compact(n as f64);
-    let cells: Vec<Vec<String>> = report
+    report
         .strategies
         .iter()
         .filter_map(|s| {
@@ -285,15 +293,17 @@ pub fn delivery(report: &Report) -> Option<String> {
                 hooks(s.webhooks.dead_lettered),
             ])
         })
-        .collect();
+        .collect()
+}
+
+/// `serve --report`'s endpoint table, when the report has an endpoint row.
+pub fn delivery(report: &Report) -> Option<String> {
+    let cells = delivery_rows(report);
     if cells.is_empty() {
         return None;
     }
-    let header = vec![
-        "ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead",
-    ];
-    let t = plain(header, cells);
-    Some(format!("webhook endpoint: from sending a delivery until its 2xx; failed attempts by kind\n{t}\n"))
+    let t = plain(DELIVERY_COLUMNS.to_vec(), cells);
+    Some(format!("{DELIVERY_HEADING}\n{t}\n"))
 }
 
 /// A table in the house style: a rule under the header, no borders, the first column (the row

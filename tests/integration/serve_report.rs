@@ -263,6 +263,7 @@ fn report_flags_are_checked_before_serving() {
         (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
         (vec!["--report", "--drain", "soon"], "--drain"),
         (vec!["--report", "--duration", "10ms"], "shorter than a second"),
+        (vec!["--report", "--threshold", "client:x.ack_p99<2s"], "`ack_p99` does not apply to a client"),
     ] {
         let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--stop-after", "1s"];
         all.extend(args.iter().copied());
@@ -271,6 +272,190 @@ fn report_flags_are_checked_before_serving() {
         assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
         assert!(err.contains(needle), "{all:?}: {err}");
     }
+    // `compare`'s rows have no ack latency: refused before anything runs.
+    let out = hookbench(&["compare", "--threshold", "webhook.ack_p99<2s"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`ack_p99` is the ack latency of `serve --report`'s webhook endpoint"), "{err}");
+}
+
+#[path = "../../examples/polite_poller.rs"]
+#[allow(dead_code)]
+mod polite_poller;
+
+/// A tight quota (60 per hour window, per key) and an `X-Poll-Interval` of 90 s; a few
+/// resources, so a client reading them sees each one's latest event.
+const TIGHT: &str = r#"
+name = "serve-report-tight"
+duration = "20m"
+seed = 11
+[events]
+rate = "30/h"
+resources = 4
+payload_bytes = 100
+[api]
+rtt = "100ms"
+rate_limit = "60/h"
+page_size = 100
+poll_interval_hint = "90s"
+"#;
+
+/// Reads every resource each `sweep` (scenario time) until `until`; the ids of the events the
+/// 2xx answers named as the one that set each resource's state.
+fn resource_reader(addr: String, sweep: f64, until: Instant) -> std::collections::BTreeSet<String> {
+    let tick = Duration::from_secs_f64(sweep / SPEEDUP);
+    let start = Instant::now();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut k = 0u32;
+    while Instant::now() < until {
+        for id in 0..4 {
+            let (status, body) = get(&addr, &format!("/resources/res_{id:06}"), "state-reader");
+            if status == 200 {
+                let r: serde_json::Value = serde_json::from_str(&body).expect("a resource");
+                if let Some(e) = r["last_event_id"].as_str() {
+                    seen.insert(e.to_string());
+                }
+            }
+        }
+        k += 1;
+        if let Some(wait) = (start + tick * k).checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_polite_poller_meets_no_429s_where_a_naive_one_does_and_a_resource_reader_is_detected() {
+    let dir = temp_dir("serve-report-tight");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, TIGHT).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "2m",
+        "--format",
+        "json",
+        "--threshold",
+        "client:polite.throttled==0",
+        "--stop-after",
+        "2m",
+    ]);
+    // The window (20 m) and the drain (2 m) take 13.2 s of wall time at 100×.
+    let until = Instant::now() + Duration::from_secs_f64(21.0 * 60.0 / SPEEDUP);
+    let polite_addr = format!("http://{addr}");
+    let polite = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        // It asks every 1 s (scenario time) unless told otherwise; it ends when the server does.
+        let _ = rt.block_on(polite_poller::poll(
+            &polite_addr,
+            "polite",
+            Duration::from_secs_f64(1.0 / SPEEDUP),
+            SPEEDUP,
+        ));
+    });
+    let naive_addr = addr.clone();
+    let naive = std::thread::spawn(move || poller(naive_addr, "naive", 10.0, 100, false, until));
+    let reader_addr = addr.clone();
+    let reader = std::thread::spawn(move || resource_reader(reader_addr, 240.0, until));
+    naive.join().unwrap();
+    let seen = reader.join().unwrap();
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    let status = child.wait().unwrap();
+    polite.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(status.code(), Some(0), "the polite poller meets client:polite.throttled==0: {report}");
+    assert_schema(&report);
+
+    // The naive poller (every 10 s: 120 requests in the window) runs into the 60/h quota.
+    let naive = row(&report, "client:naive");
+    eprintln!("client:naive {}", naive["requests"]);
+    assert!(naive["requests"]["throttled"].as_u64().unwrap() >= 50, "{naive}");
+    // The polite one waits the 90 s the server asks for: about 20 m / 90 s requests, no 429.
+    let polite = row(&report, "client:polite");
+    eprintln!("client:polite {} {}", polite["requests"], polite["latency_ms"]);
+    assert_eq!(polite["requests"]["throttled"], 0, "{polite}");
+    let requests = polite["requests"]["total"].as_u64().unwrap();
+    assert!(
+        (11..=15).contains(&requests),
+        "{requests} requests, expected about 1200 s / 90 s = 13: {polite}"
+    );
+    assert_eq!(polite["events"]["missed"], 0, "{polite}");
+    assert_eq!(polite["events"]["in_flight"], 0, "{polite}");
+
+    // The resource reader detects exactly the events whose state it saw, by nothing else.
+    let reader = row(&report, "client:state-reader");
+    eprintln!("client:state-reader {} saw {seen:?}", reader["events"]);
+    assert!(!seen.is_empty());
+    assert_eq!(reader["events"]["detected"].as_u64(), Some(seen.len() as u64), "{reader}");
+    assert_eq!(reader["requests"]["throttled"], 0, "{reader}");
+    for r in report["strategies"].as_array().unwrap() {
+        let e = &r["events"];
+        let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
+        assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+    }
+}
+
+#[test]
+fn the_polite_poller_waits_out_retry_after_where_a_naive_one_keeps_asking() {
+    // No X-Poll-Interval, 5 requests a minute: both pollers ask every 5 s (12 a minute).
+    let scenario = TIGHT
+        .replace("duration = \"20m\"", "duration = \"10m\"")
+        .replace("rate_limit = \"60/h\"", "rate_limit = \"5/m\"")
+        .replace("poll_interval_hint = \"90s\"\n", "");
+    assert!(!scenario.contains("poll_interval_hint") && scenario.contains("5/m"));
+    let dir = temp_dir("serve-report-retry-after");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let (mut child, mut out, addr) = start_serve(&[
+        "--scenario",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+        "--speedup",
+        "100",
+        "--report",
+        "--drain",
+        "30s",
+        "--format",
+        "json",
+        "--stop-after",
+        "1m",
+    ]);
+    let until = Instant::now() + Duration::from_secs_f64(10.5 * 60.0 / SPEEDUP);
+    let polite_addr = format!("http://{addr}");
+    let polite = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _ = rt.block_on(polite_poller::poll(
+            &polite_addr,
+            "polite",
+            Duration::from_secs_f64(5.0 / SPEEDUP),
+            SPEEDUP,
+        ));
+    });
+    let naive_addr = addr.clone();
+    let naive = std::thread::spawn(move || poller(naive_addr, "naive", 5.0, 100, false, until));
+    naive.join().unwrap();
+    let mut json = String::new();
+    out.read_to_string(&mut json).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    polite.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).expect("a JSON report");
+    let (naive, polite) = (row(&report, "client:naive"), row(&report, "client:polite"));
+    eprintln!("client:naive {}\nclient:polite {}", naive["requests"], polite["requests"]);
+    // The polite poller meets the limit once a minute and then waits for the window's reset;
+    // the naive one is refused 7 of its 12 requests every minute.
+    let polite_429 = polite["requests"]["throttled"].as_u64().unwrap();
+    assert!((5..=11).contains(&polite_429), "one 429 per one-minute window: {polite}");
+    assert!(naive["requests"]["throttled"].as_u64().unwrap() >= 50, "{naive}");
+    assert_eq!(polite["events"]["missed"], 0, "{polite}");
 }
 
 #[path = "../../examples/webhook_receiver.rs"]
@@ -311,54 +496,83 @@ fn spawn_receiver(router: impl FnOnce(String) -> axum::Router + Send + 'static, 
     rx.recv().unwrap()
 }
 
+/// How a receiver test runs `serve --report`.
+struct HookRun<'a> {
+    /// The scenario.
+    scenario: &'a str,
+    /// `--speedup`.
+    speedup: &'a str,
+    /// `--drain`.
+    drain: &'a str,
+    /// `--threshold`s besides `endpoint.missed==0`.
+    thresholds: &'a [&'a str],
+}
+
+/// What a receiver test's `serve --report` left: its exit code, the JSON report, stdout (the
+/// table) and stderr (the breaches).
+struct HookResult {
+    code: Option<i32>,
+    report: serde_json::Value,
+    table: String,
+    stderr: String,
+    /// Where the JSON report was written.
+    path: std::path::PathBuf,
+}
+
 /// Runs `serve --report` with webhooks to a receiver built by `router` (given the API's
-/// address); returns the exit code and the JSON report.
+/// address) until it ends by itself.
 fn serve_with_receiver(
-    drain: &str,
+    run: HookRun<'_>,
     router: impl FnOnce(String) -> axum::Router + Send + 'static,
-) -> (Option<i32>, serde_json::Value, String) {
-    let dir = temp_dir(&format!("serve-report-hooks-{drain}"));
+) -> HookResult {
+    let dir = temp_dir(&format!("serve-report-hooks-{}-{}", run.drain, run.thresholds.len()));
     let file = dir.join("s.toml");
-    std::fs::write(&file, HOOKS).unwrap();
-    let result = dir.join("result.json");
+    std::fs::write(&file, run.scenario).unwrap();
+    let path = dir.join("result.json");
     // The API's port is chosen first so that the receiver knows where to fetch.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api = format!("127.0.0.1:{port}");
     let hook = spawn_receiver(router, format!("http://{api}"));
-    let (mut child, mut out, _) = start_serve(&[
+    let webhook = format!("http://{hook}/webhook");
+    let mut args = vec![
+        "serve",
         "--scenario",
         file.to_str().unwrap(),
         "--addr",
         &api,
         "--speedup",
-        "1000",
+        run.speedup,
         "--webhook-url",
-        &format!("http://{hook}/webhook"),
+        &webhook,
         "--secret",
         SECRET,
         "--report",
         "--drain",
-        drain,
+        run.drain,
         "--output",
-        result.to_str().unwrap(),
+        path.to_str().unwrap(),
         "--threshold",
         "endpoint.missed==0",
         "--stop-after",
-        "1m",
-    ]);
-    let mut table = String::new();
-    out.read_to_string(&mut table).unwrap();
-    let code = child.wait().unwrap().code();
-    let json = std::fs::read_to_string(&result).unwrap_or_else(|e| panic!("{e}: {table}"));
-    (code, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")), table)
+        "2m",
+    ];
+    for t in run.thresholds {
+        args.extend(["--threshold", t]);
+    }
+    let out = hookbench(&args);
+    let (table, stderr) = text(&out);
+    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {table}{stderr}"));
+    let report = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    HookResult { code: out.status.code(), report, table, stderr, path }
 }
 
 #[test]
 fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
-    let (code, report, table) = serve_with_receiver("1m", |api| {
+    let run = HookRun { scenario: HOOKS, speedup: "1000", drain: "1m", thresholds: &["endpoint.ack_p99<1m"] };
+    let HookResult { code, report, table, stderr, path } = serve_with_receiver(run, |api| {
         webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
     });
-    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(code, Some(0), "{report}{stderr}");
     // The table has the clients' and the endpoint's rows, and the endpoint's ack figures.
     assert!(table.contains("client:receiver") && table.contains("\nendpoint "), "{table}");
     assert!(table.contains("webhook endpoint: from sending a delivery until its 2xx"), "{table}");
@@ -375,12 +589,62 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
     let fetcher = row(&report, "client:receiver");
     assert_eq!(fetcher["events"]["detected"], total, "{fetcher}");
     assert_eq!(ep["webhooks"]["attempts"], ep["webhooks"]["delivered"], "{ep}");
+
+    // `check` compares the endpoint's ack latency too: a baseline whose ack p99 was half as
+    // long is a regression named `ack_p99` on the endpoint row.
+    let mut faster = report.clone();
+    let p99 = ep["ack_ms"]["p99"].as_f64().unwrap();
+    faster["strategies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|r| r["label"] == "endpoint")
+        .for_each(|r| r["ack_ms"]["p99"] = (p99 / 2.0).into());
+    let base = path.with_file_name("faster.json");
+    std::fs::write(&base, serde_json::to_string(&faster).unwrap()).unwrap();
+    let check = hookbench(&["check", path.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
+    let (out, err) = text(&check);
+    assert_eq!(check.status.code(), Some(1), "{out}{err}");
+    let regressed: Vec<&str> = out.lines().filter(|l| l.contains("REGRESSION")).collect();
+    assert!(regressed.len() == 1 && regressed[0].contains("ack_p99"), "{out}");
+    let endpoint_rows = &out[out.find("\nendpoint ").expect("an endpoint row")..];
+    assert!(endpoint_rows.contains("ack_p99") && !out.contains("client:receiver  ack"), "{out}");
+    let same = hookbench(&["check", path.to_str().unwrap(), "--baseline", path.to_str().unwrap()]);
+    assert_eq!(same.status.code(), Some(0), "{:?}", text(&same));
+}
+
+#[test]
+fn an_ack_threshold_on_an_endpoint_that_never_answered_2xx_says_why() {
+    let run =
+        HookRun { scenario: HOOKS, speedup: "1000", drain: "10s", thresholds: &["endpoint.ack_p99<2s"] };
+    let HookResult { code, report, stderr, .. } = serve_with_receiver(run, |_| {
+        axum::Router::new().route(
+            "/webhook",
+            axum::routing::post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+    });
+    assert_eq!(code, Some(1), "{stderr}");
+    let ep = row(&report, "endpoint");
+    assert!(ep["failures"]["server_error"].as_u64().unwrap() > 0 && ep["ack_ms"]["p99"].is_null(), "{ep}");
+    assert!(
+        stderr.contains("endpoint.ack_p99<2s")
+            && stderr
+                .contains("endpoint has no ack latency: no webhook delivery to it was answered with a 2xx"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_nothing() {
     use std::sync::atomic::{AtomicU64, Ordering};
-    let (code, report, _) = serve_with_receiver("45m", |_| {
+    // The drain outlasts svix's whole schedule (5s, 5m, 30m, 2h, 5h, 10h, 10h: 27h35m05s, up to
+    // 30h20m36s with its 10% jitter), so every event has had all its attempts by the end. At
+    // 10,000× that is 11 s of wall time; the 10 m timeout (60 ms of wall time) keeps a slow
+    // loopback answer from reading as a timeout.
+    let scenario = HOOKS.replace("timeout = \"15s\"", "timeout = \"10m\"");
+    assert!(scenario.contains("timeout = \"10m\""));
+    let run = HookRun { scenario: &scenario, speedup: "10000", drain: "31h", thresholds: &[] };
+    let HookResult { code, report, .. } = serve_with_receiver(run, |_| {
         let n = std::sync::Arc::new(AtomicU64::new(0));
         axum::Router::new().route(
             "/webhook",
@@ -406,13 +670,101 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
     assert!(retried > 10 && retried <= failed, "{ep}");
     let delivered = ep["webhooks"]["delivered"].as_u64().unwrap();
     assert_eq!(ep["webhooks"]["attempts"].as_u64().unwrap(), delivered + failed, "{ep}");
-    // Nothing lost: every event delivered, or still due a retry (svix: 5s, 5m, 30m, 2h, ...).
+    // Nothing lost with the svix preset: every event delivered and detected by its 2xx, none in
+    // flight, missed or dead-lettered.
+    assert_eq!(ep["webhooks"]["dead_lettered"], 0, "{ep}");
     assert_eq!(
-        (ep["events"]["missed"].as_u64(), ep["webhooks"]["dead_lettered"].as_u64()),
-        (Some(0), Some(0)),
+        (
+            ep["events"]["detected"].as_u64(),
+            ep["events"]["missed"].as_u64(),
+            ep["events"]["in_flight"].as_u64()
+        ),
+        (Some(total), Some(0), Some(0)),
         "{ep}"
     );
-    let in_flight = ep["events"]["in_flight"].as_u64().unwrap();
-    assert_eq!(ep["events"]["detected"].as_u64().unwrap() + in_flight, total, "{ep}");
-    assert!(in_flight <= failed - retried, "only events whose next retry falls after the end: {ep}");
+    assert_eq!(delivered, total, "{ep}");
+    eprintln!(
+        "endpoint: {total} events, {} attempts, {failed} failed, {retried} retried",
+        delivered + failed
+    );
+}
+
+/// A small sim report of `poll` and `webhook`; with `endpoint`, the `webhook` row carries
+/// figures of a `serve --report` endpoint row (ack latency, failures by kind).
+fn report_with_endpoint(endpoint: bool) -> hookbench::report::Report {
+    use hookbench::strategy::StrategyKind;
+    let s = crate::util::scenario(HOOKS);
+    let mut r =
+        crate::util::run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[30 * hookbench::units::SECOND]);
+    r.wall_time_s = 0.0;
+    if endpoint {
+        let ep = r.strategies.iter_mut().find(|s| s.label == "webhook").unwrap();
+        ep.ack_ms = Some(hookbench::report::LatencyMs {
+            mean: Some(120.5),
+            p50: Some(100.0),
+            p90: Some(180.0),
+            p99: Some(250.0),
+            p999: Some(300.0),
+            max: Some(310.0),
+        });
+        ep.failures = Some(hookbench::observer::Failures {
+            server_error: 7,
+            client_error: 1,
+            gone: 0,
+            timeout: 2,
+            refused: 3,
+        });
+    }
+    r
+}
+
+#[test]
+fn csv_and_markdown_show_the_endpoint_ack_latency_and_failures_only_when_there_is_one() {
+    use hookbench::{cli::Format, render};
+    // Without an endpoint row: the CSV header is exactly the stable one, Markdown one table.
+    let plain = report_with_endpoint(false);
+    let csv = render::render(&plain, Format::Csv);
+    assert_eq!(csv.lines().next().unwrap(), render::csv::HEADER.join(","));
+    let md = render::render(&plain, Format::Markdown);
+    assert!(!md.contains("| ack |") && !md.contains("webhook endpoint:"), "{md}");
+
+    let r = report_with_endpoint(true);
+    let csv = render::render(&r, Format::Csv);
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let n = render::csv::HEADER.len();
+    assert_eq!(&header[..n], render::csv::HEADER.as_slice(), "the stable columns first, unchanged");
+    assert_eq!(&header[n..], render::csv::ENDPOINT_COLUMNS.as_slice());
+    let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().unwrap();
+    let cell = |label: &str, col: &str| {
+        let row = rows.iter().find(|r| &r[3] == label).unwrap();
+        row[header.iter().position(|h| h == col).unwrap()].to_string()
+    };
+    assert_eq!(
+        ["ack_mean_ms", "ack_p99_ms", "ack_max_ms"].map(|c| cell("webhook", c)),
+        ["120.5", "250", "310"].map(String::from)
+    );
+    assert_eq!(
+        [
+            "failures_server_error",
+            "failures_client_error",
+            "failures_gone",
+            "failures_timeout",
+            "failures_refused"
+        ]
+        .map(|c| cell("webhook", c)),
+        ["7", "1", "0", "2", "3"].map(String::from)
+    );
+    assert!(render::csv::ENDPOINT_COLUMNS.iter().all(|c| cell("poll@30s", c).is_empty()), "{csv}");
+
+    // Markdown: a second table, the terminal's endpoint table, with the same cells.
+    let md = render::render(&r, Format::Markdown);
+    let at = md.find("webhook endpoint: from sending a delivery until its 2xx").expect("the heading");
+    let second = &md[at..];
+    assert!(second
+        .contains("| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | retried | dead |"));
+    assert!(second.contains("| :--- | ---: |"), "{second}");
+    let line = second.lines().find(|l| l.starts_with("| `webhook`")).expect("the endpoint's line");
+    assert!(line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 |"), "{line}");
+    assert!(!second.lines().any(|l| l.starts_with("| `poll@30s`")), "{second}");
 }
