@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::util::{hookbench, rel, start_serve, temp_dir, text};
+use crate::util::{hookbench, rel, temp_dir, text};
 
 /// Starts `serve` whose standard output carries a report (`--format json|csv|…`, no
 /// `--output`): the address is on standard error, which a thread drains; standard output holds
@@ -330,7 +330,7 @@ fn the_polite_poller_meets_no_429s_where_a_naive_one_does_and_a_resource_reader_
     let dir = temp_dir("serve-report-tight");
     let file = dir.join("s.toml");
     std::fs::write(&file, TIGHT).unwrap();
-    let (mut child, mut out, addr) = start_serve(&[
+    let (mut child, mut out, addr) = start_serve_reporting(&[
         "--scenario",
         file.to_str().unwrap(),
         "--addr",
@@ -414,7 +414,7 @@ fn the_polite_poller_waits_out_retry_after_where_a_naive_one_keeps_asking() {
     let dir = temp_dir("serve-report-retry-after");
     let file = dir.join("s.toml");
     std::fs::write(&file, scenario).unwrap();
-    let (mut child, mut out, addr) = start_serve(&[
+    let (mut child, mut out, addr) = start_serve_reporting(&[
         "--scenario",
         file.to_str().unwrap(),
         "--addr",
