@@ -22,9 +22,7 @@ fn default_day(c: &mut Criterion) {
     let mut g = c.benchmark_group("one_core");
     g.throughput(Throughput::Elements(steps + events));
     g.bench_function("payments_day_all_strategies", |b| {
-        b.iter(|| {
-            specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum::<u64>()
-        })
+        b.iter(|| specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum::<u64>())
     });
     g.finish();
 }

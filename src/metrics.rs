@@ -194,8 +194,12 @@ impl Recorder {
     /// Events of `log` held and neither detected nor declared missed so far, in id order.
     pub fn unsettled<'s>(&'s self, log: &EventLog) -> impl Iterator<Item = u32> + 's {
         let held = self.offset + self.status.len() as u32;
-        let held_open =
-            self.status.iter().enumerate().filter(|(_, st)| **st == UNSEEN).map(|(i, _)| self.offset + i as u32);
+        let held_open = self
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| **st == UNSEEN)
+            .map(|(i, _)| self.offset + i as u32);
         held_open.chain(held..(log.len() as u32).max(held))
     }
 

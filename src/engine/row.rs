@@ -142,6 +142,9 @@ pub struct Row {
     next: usize,
     /// Requests handed out whose answers have not come back.
     outstanding: u32,
+    /// Whether the row has asked for a resource's state (then the API may still show an
+    /// undetected event while it is its resource's latest).
+    reads_resources: bool,
     steps: u64,
     /// The receiver's processing pool, when its capacity is finite.
     workers: Option<Workers>,
@@ -196,6 +199,7 @@ impl Row {
             actions: Vec::with_capacity(64),
             next: 0,
             outstanding: 0,
+            reads_resources: false,
             steps: 0,
         }
     }
@@ -211,7 +215,12 @@ impl Row {
     }
 
     /// Runs one strategy callback with a context at `now`.
-    fn with_strategy(&mut self, now: Micros, log: &EventLog, f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, '_>)) {
+    fn with_strategy(
+        &mut self,
+        now: Micros,
+        log: &EventLog,
+        f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, '_>),
+    ) {
         if self.next > 0 {
             self.actions.drain(..self.next);
             self.next = 0;
@@ -388,8 +397,9 @@ impl Row {
         match self.actions.get(self.next) {
             Some(&a) => {
                 self.next += 1;
-                if matches!(a, Action::Send { .. }) {
+                if let Action::Send { req, .. } = a {
                     self.outstanding += 1;
+                    self.reads_resources |= matches!(req, crate::model::api::Request::Resource(_));
                 }
                 Some(a)
             }
@@ -429,7 +439,7 @@ impl Row {
             if !self.rec.is_settled(id)
                 && (self.outstanding > 0
                     || self.strategy.can_still_detect(id, log.superseded(id, now))
-                    || !log.superseded_visibly(id, now))
+                    || (self.reads_resources && !log.superseded_visibly(id, now)))
             {
                 break;
             }
@@ -474,7 +484,12 @@ impl Row {
     /// Settles the row at `end`: every undetected event is in flight while the strategy could
     /// still reach it or the subscription's emitter still has an attempt ahead, missed otherwise;
     /// then checks conservation.
-    pub fn finish(mut self, outbox: Option<&Outbox>, end: Micros, log: &EventLog) -> Result<RowOutcome, Breach> {
+    pub fn finish(
+        mut self,
+        outbox: Option<&Outbox>,
+        end: Micros,
+        log: &EventLog,
+    ) -> Result<RowOutcome, Breach> {
         if let Some(o) = outbox {
             self.rec.webhooks = o.counts;
         }
@@ -510,7 +525,13 @@ impl Row {
 }
 
 /// Adds to `p` the processing latencies of held events (`offset..`) processed by `end`.
-fn add_processed(p: &mut Processed, log: &EventLog, offset: u32, processed_at: &VecDeque<Micros>, end: Micros) {
+fn add_processed(
+    p: &mut Processed,
+    log: &EventLog,
+    offset: u32,
+    processed_at: &VecDeque<Micros>,
+    end: Micros,
+) {
     for (id, &at) in (offset..).zip(processed_at) {
         if at <= end {
             fold_processed(p, at - log.get(id).at);

@@ -69,8 +69,9 @@ pub struct RowResult {
     pub peak_events: usize,
 }
 
-/// Steps between two retirements of the events a row no longer needs (results do not depend on
-/// it; the peak held grows by at most this many steps' worth of events).
+/// A row retires the events it no longer needs every this many steps, and whenever it has drawn
+/// this many events since it last did (results do not depend on it; the peak held grows by at
+/// most this many events beyond the backlog).
 pub const RETIRE_EVERY: u64 = 64;
 
 /// A generous estimate of the steps `spec` will take on `scenario`, so that a run that would
@@ -409,6 +410,7 @@ fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> R
         sim.push(sim.src.log.get(0).at, Step::Arrival(0));
     }
     let mut steps = 0u64;
+    let mut retire_at = RETIRE_EVERY;
     // Past the window the drain ends as soon as the row is settled: checked at the window's end,
     // then at doubling distances, so a drain that must run long costs few checks.
     let (mut check_at, mut check_gap) = (scenario.duration, SECOND);
@@ -432,8 +434,9 @@ fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> R
         }
         sim.now = at;
         steps += 1;
-        if steps % RETIRE_EVERY == 0 {
+        if steps % RETIRE_EVERY == 0 || sim.src.log.len() as u64 >= retire_at {
             sim.row.retire(&mut sim.src.log, sim.outbox.as_mut(), at);
+            retire_at = sim.src.log.len() as u64 + RETIRE_EVERY;
         }
         if steps & PUBLISH_MASK == 0 {
             if let Some(c) = clock {

@@ -113,7 +113,8 @@ impl Iterator for Generator<'_> {
             let row = trace.rows.get(self.row).filter(|r| r.at < self.duration)?;
             self.row += 1;
             let (at, chosen) = (row.at, row.resource);
-            let resource = chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
+            let resource =
+                chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
             return Some(self.make(at, resource));
         }
         loop {
