@@ -67,3 +67,48 @@ fn every_row_holds_its_backlog_not_the_run() {
         );
     }
 }
+
+/// A year at 100 events/s (3.2 G events) through `poll@30s` and `webhook`.
+const YEAR: &str = r#"
+name = "year"
+duration = "365d"
+[events]
+rate = "100/s"
+resources = 10000
+[strategies]
+list = ["poll", "webhook"]
+intervals = ["30s"]
+"#;
+
+#[test]
+fn a_year_at_100_per_second_is_a_sim_run_that_needs_only_allow_long_run() {
+    use hookbench::cli::Engine;
+    use hookbench::commands::compare::{check_whole_log, guard_run_size};
+    let s = Scenario::from_toml(YEAR, "year.toml").expect("a year of 100/s is a valid scenario");
+    assert!(s.expected_events() > 3.1e9, "{}", s.expected_events());
+    let specs = Spec::expand(&s.strategies.list, &s.strategies.intervals, s.strategies.reconcile_interval);
+    // Memory no longer refuses it; the run-time estimate asks for the flag.
+    assert!(check_whole_log(&s, Engine::Sim).is_ok());
+    let refused = guard_run_size(&s, &specs, 1, 2, false).expect_err("estimated over 10 min");
+    assert!(refused.to_string().contains("--allow-long-run"), "{refused}");
+    assert!(guard_run_size(&s, &specs, 1, 2, true).is_ok());
+    // The live engine holds the whole stream: still refused, with a clear sentence.
+    let live = check_whole_log(&s, Engine::Live).expect_err("a live run holds every event");
+    assert!(live.to_string().contains("a live run can hold"), "{live}");
+}
+
+#[test]
+fn the_binary_refuses_a_live_year_and_asks_for_the_flag_in_the_sim() {
+    let dir = crate::util::temp_dir("year");
+    let file = dir.join("year.toml");
+    std::fs::write(&file, YEAR).expect("write the scenario");
+    let path = file.to_str().expect("a UTF-8 path");
+    let out = crate::util::hookbench(&["compare", "--scenario", path]);
+    let (_, stderr) = crate::util::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-long-run") && !stderr.contains("can hold"), "{stderr}");
+    let out = crate::util::hookbench(&["compare", "--scenario", path, "--engine", "live"]);
+    let (_, stderr) = crate::util::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a live run can hold"), "{stderr}");
+}
