@@ -417,47 +417,6 @@ impl Row {
         self.rec.violation(what);
     }
 
-    /// Retires, oldest first, the events the row can no longer be asked about at `now`, up to
-    /// the first it may still need: the log, the recorder, the emitter and the processing times
-    /// drop them, their books folded into counts (a retired undetected event is missed, as
-    /// [`Row::finish`] would have found). Returns the new floor. Results do not depend on when
-    /// this is called.
-    pub fn retire(&mut self, log: &mut EventLog, mut outbox: Option<&mut Outbox>, now: Micros) -> u32 {
-        let mut id = self.rec.offset();
-        let end = log.len() as u32;
-        while id < end {
-            if log.get(id).visible_at > now {
-                break;
-            }
-            if outbox.as_deref().is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending) {
-                break;
-            }
-            let processed = self.processed_at.front().copied().unwrap_or(Micros::MAX);
-            if processed != Micros::MAX && processed > now {
-                break;
-            }
-            if !self.rec.is_settled(id)
-                && (self.outstanding > 0
-                    || self.strategy.can_still_detect(id, log.superseded(id, now))
-                    || (self.reads_resources && !log.superseded_visibly(id, now)))
-            {
-                break;
-            }
-            if let Some(at) = self.processed_at.pop_front() {
-                if at != Micros::MAX {
-                    fold_processed(&mut self.processed, at - log.get(id).at);
-                }
-            }
-            self.rec.retire();
-            id += 1;
-        }
-        log.retire(id);
-        if let Some(o) = outbox.as_deref_mut() {
-            o.emitter.retire(id);
-        }
-        id
-    }
-
     /// Whether nothing is in flight at `now`: no request awaiting its answer (it may still be
     /// billed), no delivery pending at the provider, and every
     /// event detected, or missed for good (neither the strategy nor a retry can still reach it).
@@ -524,28 +483,9 @@ impl Row {
     }
 }
 
-/// Adds to `p` the processing latencies of held events (`offset..`) processed by `end`.
-fn add_processed(
-    p: &mut Processed,
-    log: &EventLog,
-    offset: u32,
-    processed_at: &VecDeque<Micros>,
-    end: Micros,
-) {
-    for (id, &at) in (offset..).zip(processed_at) {
-        if at <= end {
-            fold_processed(p, at - log.get(id).at);
-        }
-    }
-}
-
-/// Records one processing latency.
-fn fold_processed(p: &mut Processed, lat: Micros) {
-    let _ = p.hist.record(lat);
-    p.sum_us += u128::from(lat);
-    p.max_us = p.max_us.max(lat);
-    p.count += 1;
-}
+#[path = "row_retire.rs"]
+mod retire;
+use retire::add_processed;
 
 #[cfg(test)]
 #[path = "row_tests.rs"]

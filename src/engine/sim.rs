@@ -434,7 +434,7 @@ fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> R
         }
         sim.now = at;
         steps += 1;
-        if steps % RETIRE_EVERY == 0 || sim.src.log.len() as u64 >= retire_at {
+        if steps.is_multiple_of(RETIRE_EVERY) || sim.src.log.len() as u64 >= retire_at {
             sim.row.retire(&mut sim.src.log, sim.outbox.as_mut(), at);
             retire_at = sim.src.log.len() as u64 + RETIRE_EVERY;
         }

@@ -328,4 +328,25 @@ mod tests {
         let mut rng = Rng::new(1, "e");
         assert_eq!(em.on_outcome(0, 1, Outcome::Failure, 0, &mut rng), Next::DeadLetter);
     }
+
+    #[test]
+    fn retiring_keeps_only_the_pending_and_what_follows() {
+        let c = cfg("svix");
+        let mut em = Emitter::new(&c, 0);
+        let mut rng = Rng::new(1, "e");
+        for id in 0..4 {
+            em.on_event(id, 0, &mut rng);
+        }
+        em.on_outcome(0, 1, Outcome::Success, 1, &mut rng);
+        em.on_outcome(2, 1, Outcome::Success, 1, &mut rng);
+        assert_eq!(em.pending(), 2);
+        // Event 1 is still pending: nothing past it retires.
+        assert_eq!(em.retire(4), 1);
+        assert_eq!(em.state(0), DeliveryState::Delivered);
+        assert_eq!(em.state(1), DeliveryState::Pending);
+        em.on_outcome(1, 1, Outcome::Gone, 2, &mut rng);
+        assert_eq!(em.retire(4), 3);
+        assert_eq!((em.pending(), em.state(3)), (1, DeliveryState::Pending));
+        assert_eq!(em.dead_letters().count(), 0, "event 1 was retired");
+    }
 }

@@ -410,8 +410,8 @@ pub struct Source<'a> {
     gen: Generator<'a>,
     /// The window of events held.
     pub log: EventLog,
-    /// The time of the last event drawn (`Micros::MAX` once the stream is exhausted).
-    horizon: Micros,
+    /// The time of the last event drawn (`None` once the stream is exhausted).
+    horizon: Option<Micros>,
 }
 
 impl<'a> Source<'a> {
@@ -419,7 +419,7 @@ impl<'a> Source<'a> {
     pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
-        let mut s = Source { gen, log: EventLog::window(resources, states), horizon: 0 };
+        let mut s = Source { gen, log: EventLog::window(resources, states), horizon: Some(0) };
         s.draw();
         s
     }
@@ -427,10 +427,10 @@ impl<'a> Source<'a> {
     fn draw(&mut self) {
         match self.gen.next() {
             Some(e) => {
-                self.horizon = e.at;
+                self.horizon = Some(e.at);
                 self.log.push(e);
             }
-            None => self.horizon = Micros::MAX,
+            None => self.horizon = None,
         }
     }
 
@@ -438,80 +438,12 @@ impl<'a> Source<'a> {
     /// the next arrival, and the event after any visible one, are known).
     #[inline]
     pub fn reach(&mut self, now: Micros) {
-        while self.horizon <= now {
+        while self.horizon.is_some_and(|h| h <= now) {
             self.draw();
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::dist::Delay;
-    use crate::units::parse_rate;
-
-    /// Ten hours of 3600/h over 7 resources, seed 9.
-    fn scenario(visibility_delay: Delay) -> EventsConfig {
-        EventsConfig {
-            rate: parse_rate("3600/h").unwrap(),
-            resources: 7,
-            resource_type: "resource".into(),
-            states: vec!["created".into(), "updated".into(), "closed".into()],
-            payload_bytes: 512,
-            visibility_delay,
-            bursts: Vec::new(),
-            daily: None,
-            trace: None,
-        }
-    }
-
-    fn generate(events: &EventsConfig) -> EventLog {
-        EventLog::generate(SourceParams { events, duration: 10 * 3600 * SECOND, seed: 9 })
-    }
-
-    #[test]
-    fn arrivals_are_poisson_ordered_and_versioned() {
-        let s = scenario(Delay::Fixed(0));
-        let log = generate(&s);
-        let n = log.len() as f64;
-        assert!((n - 36_000.0).abs() < 4.0 * 36_000f64.sqrt(), "{n}");
-        assert!(log.events().windows(2).all(|w| w[0].at <= w[1].at));
-        for r in 0..log.resources() {
-            for (k, &id) in log.resource_events(r).iter().enumerate() {
-                assert_eq!(log.get(id).version as usize, k + 1);
-                assert_eq!(log.get(id).resource, r);
-            }
-        }
-    }
-
-    #[test]
-    fn visibility_delays_but_never_reorders() {
-        let s = scenario(Delay::LogNormal { median: SECOND, p99: 10 * SECOND });
-        let log = generate(&s);
-        assert!(log.events().windows(2).all(|w| w[0].visible_at <= w[1].visible_at));
-        assert!(log.events().iter().all(|e| e.visible_at >= e.at));
-        let t = 5 * 3600 * SECOND;
-        let n = log.visible_count(t) as usize;
-        assert!(log.events()[..n].iter().all(|e| e.visible_at <= t));
-        assert!(log.events()[n..].iter().all(|e| e.visible_at > t));
-    }
-
-    #[test]
-    fn same_seed_same_stream() {
-        let a = generate(&scenario(Delay::Fixed(0)));
-        let b = generate(&scenario(Delay::Fixed(0)));
-        assert_eq!(a.events(), b.events());
-    }
-
-    #[test]
-    fn resource_snapshots_and_supersession() {
-        let s = scenario(Delay::Fixed(0));
-        let log = generate(&s);
-        let evs = log.resource_events(3).to_vec();
-        let first = log.get(evs[0]);
-        assert_eq!(log.resource_latest(3, first.visible_at), Some(evs[0]));
-        assert_eq!(log.resource_latest(3, first.visible_at.saturating_sub(1)), None);
-        assert!(log.superseded(evs[0], log.get(evs[1]).at));
-        assert!(!log.superseded(evs[0], log.get(evs[1]).at - 1));
-    }
-}
+#[path = "source_tests.rs"]
+mod tests;
