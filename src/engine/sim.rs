@@ -67,6 +67,8 @@ pub struct RowResult {
     pub steps: u64,
     /// The most events the row held at once (its backlog; the run's event count never matters).
     pub peak_events: usize,
+    /// The events of the whole stream (the row has drawn them all by its end).
+    pub events: u64,
 }
 
 /// A row retires the events it no longer needs every this many steps, and whenever it has drawn
@@ -158,7 +160,7 @@ fn run_jobs(
         let indexed: Vec<(usize, &Spec)> = specs.iter().enumerate().collect();
         let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, spec));
         let rows = collect(results, specs.iter())?;
-        return Ok(report_of(scenario, EventLog::count(scenario), rows, started));
+        return Ok(report_of(scenario, rows, started));
     }
     let scenarios: Vec<Scenario> = (0..plan.replications)
         .map(|i| {
@@ -167,28 +169,23 @@ fn run_jobs(
             s
         })
         .collect();
-    let counts: Vec<u64> = super::pool::map(&scenarios, plan.jobs, |s| EventLog::count(s))
-        .into_iter()
-        .map(|l| {
-            l.ok_or_else(|| SimError { label: "source".into(), what: "its worker thread panicked".into() })
-        })
-        .collect::<Result<_, _>>()?;
     let jobs: Vec<(usize, usize)> =
         (0..scenarios.len()).flat_map(|r| (0..specs.len()).map(move |i| (r, i))).collect();
     let results =
         super::pool::map(&jobs, plan.jobs, |&(r, i)| job(r * specs.len() + i, &scenarios[r], &specs[i]));
     let mut results = collect(results, jobs.iter().map(|&(_, i)| &specs[i]))?.into_iter();
     let mut reports = Vec::with_capacity(scenarios.len());
-    for (s, &events) in scenarios.iter().zip(&counts) {
+    for s in &scenarios {
         let rows: Vec<RowResult> = results.by_ref().take(specs.len()).collect();
-        reports.push(report_of(s, events, rows, started));
+        reports.push(report_of(s, rows, started));
     }
     crate::replication::aggregate(&reports, scenario, started.elapsed().as_secs_f64())
         .map_err(|e| SimError { label: "replications".into(), what: format!("could not be merged: {e}") })
 }
 
-/// The report of one replication's rows over a stream of `events` events.
-fn report_of(scenario: &Scenario, events: u64, rows: Vec<RowResult>, started: Instant) -> Report {
+/// The report of one replication's rows (each drew the whole stream; with none, it is counted).
+fn report_of(scenario: &Scenario, rows: Vec<RowResult>, started: Instant) -> Report {
+    let events = rows.first().map_or_else(|| EventLog::count(scenario), |r| r.events);
     let steps = rows.iter().map(|r| r.steps).sum::<u64>() + events;
     let rows = rows.into_iter().map(|r| r.report).collect();
     super::assemble("sim", scenario, events, steps, started, None, rows)
@@ -480,8 +477,9 @@ fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> R
 
     let peak = sim.api.peak_use();
     sim.src.reach(ended);
-    let peak_events = sim.src.log.peak_retained();
+    sim.src.reach(scenario.duration);
+    let (peak_events, events) = (sim.src.log.peak_retained(), sim.src.log.len() as u64);
     let done = sim.row.finish(sim.outbox.as_ref(), ended, &sim.src.log)?;
     let report = StrategyReport::new(spec, scenario, &done.outcome, done.effective, peak);
-    Ok(RowResult { report, steps, peak_events })
+    Ok(RowResult { report, steps, peak_events, events })
 }
