@@ -12,8 +12,8 @@
 //! Each sim row draws the stream itself from the same seed (the [`Generator`] is deterministic
 //! and draws from its own `source` stream), rather than sharing one log between the rows'
 //! threads: rows retire at their own pace with no locks, and every row sees exactly the events
-//! the whole-run log holds, so results are byte-identical. Drawing costs a few ns per event per
-//! row. Strategies never read the source directly — they learn of events only through the API
+//! the whole-run log holds, so results are byte-identical. The price is that every row draws the
+//! stream (three random draws per event) instead of one draw shared by all. Strategies never read the source directly — they learn of events only through the API
 //! and the webhook emitter.
 
 use crate::model::arrivals::EventsConfig;

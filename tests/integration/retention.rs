@@ -68,17 +68,9 @@ fn every_row_holds_its_backlog_not_the_run() {
     }
 }
 
-/// A year at 100 events/s (3.2 G events) through `poll@30s` and `webhook`.
-const YEAR: &str = r#"
-name = "year"
-duration = "365d"
-[events]
-rate = "100/s"
-resources = 10000
-[strategies]
-list = ["poll", "webhook"]
-intervals = ["30s"]
-"#;
+/// A year at 100 events/s (3.2 G events) through `poll@30s` and `webhook`: the bundled example.
+const YEAR: &str = include_str!("../../examples/scenarios/year-100s.toml");
+const YEAR_FILE: &str = "examples/scenarios/year-100s.toml";
 
 #[test]
 fn a_year_at_100_per_second_is_a_sim_run_that_needs_only_allow_long_run() {
@@ -99,10 +91,7 @@ fn a_year_at_100_per_second_is_a_sim_run_that_needs_only_allow_long_run() {
 
 #[test]
 fn the_binary_refuses_a_live_year_and_asks_for_the_flag_in_the_sim() {
-    let dir = crate::util::temp_dir("year");
-    let file = dir.join("year.toml");
-    std::fs::write(&file, YEAR).expect("write the scenario");
-    let path = file.to_str().expect("a UTF-8 path");
+    let path = YEAR_FILE;
     let out = crate::util::hookbench(&["compare", "--scenario", path]);
     let (_, stderr) = crate::util::text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
