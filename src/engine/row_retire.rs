@@ -2,9 +2,8 @@
 //!
 //! Owns [`Row::retire`] and the folding of a retired event's processing time into the row's
 //! histogram. An event retires once it is visible, settled in the recorder (or out of the
-//! strategy's reach, with no answer in flight that could still carry it and, for a row that reads
-//! resource states, a newer state of its resource on show), not pending at the emitter, and
-//! processed; retirement goes oldest first and stops at the first event still needed, so the
+//! strategy's reach — and, for a row that reads resource states, with a newer state of its
+//! resource on show and no answer in flight), not pending at the emitter, and processed; retirement goes oldest first and stops at the first event still needed, so the
 //! window is the row's backlog. Nothing retired is ever asked about again, so results do not
 //! depend on when retirement runs. No sockets, no clock.
 
@@ -36,10 +35,12 @@ impl Row {
             if processed != Micros::MAX && processed > now {
                 break;
             }
+            // An undetected event retires once nothing can reach it. Only a resource's state can
+            // show an event the strategy has passed by: while it is still its resource's latest,
+            // or while an answer that may carry it is on its way.
             if !self.rec.is_settled(id)
-                && (self.outstanding > 0
-                    || self.strategy.can_still_detect(id, log.superseded(id, now))
-                    || (self.reads_resources && !log.superseded_visibly(id, now)))
+                && (self.strategy.can_still_detect(id, log.superseded(id, now))
+                    || (self.reads_resources && (self.outstanding > 0 || !log.superseded_visibly(id, now))))
             {
                 break;
             }

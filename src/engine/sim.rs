@@ -380,8 +380,24 @@ pub fn run_one(scenario: &Scenario, spec: &Spec) -> Result<RowResult, SimError> 
     run_counted(scenario, spec, None)
 }
 
+/// [`run_one`] without ever retiring an event: it holds the whole stream. Its results are the
+/// same as [`run_one`]'s (tests check that retirement never changes a figure).
+pub fn run_one_holding_all(scenario: &Scenario, spec: &Spec) -> Result<RowResult, SimError> {
+    run_with(scenario, spec, None, false)
+}
+
 /// [`run_one`], publishing its virtual time to `clock` now and then for a progress bar.
 fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> Result<RowResult, SimError> {
+    run_with(scenario, spec, clock, true)
+}
+
+/// [`run_counted`], retiring the events the row no longer needs when `retire`.
+fn run_with(
+    scenario: &Scenario,
+    spec: &Spec,
+    clock: Option<&AtomicU64>,
+    retire: bool,
+) -> Result<RowResult, SimError> {
     let src = Source::new(scenario);
     let row = Row::new(scenario, &src.log, spec, "strategy");
     let end = scenario.duration.saturating_add(scenario.drain);
@@ -431,7 +447,7 @@ fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> R
         }
         sim.now = at;
         steps += 1;
-        if steps.is_multiple_of(RETIRE_EVERY) || sim.src.log.len() as u64 >= retire_at {
+        if retire && (steps.is_multiple_of(RETIRE_EVERY) || sim.src.log.len() as u64 >= retire_at) {
             sim.row.retire(&mut sim.src.log, sim.outbox.as_mut(), at);
             retire_at = sim.src.log.len() as u64 + RETIRE_EVERY;
         }

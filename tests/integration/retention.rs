@@ -101,3 +101,95 @@ fn the_binary_refuses_a_live_year_and_asks_for_the_flag_in_the_sim() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("a live run can hold"), "{stderr}");
 }
+
+/// Scenarios that stress what retirement must never lose: visibility delays, API faults and a
+/// quota, webhook retries and dead letters, thin payloads, stream drops, a finite receiver, a
+/// capped pipeline, bursts and churn on few resources.
+const HARD: [&str; 3] = [
+    r#"
+name = "faults"
+duration = "2h"
+seed = 3
+[events]
+rate = "10/s"
+resources = 100
+visibility_delay = { median = "1s", p99 = "20s" }
+[api]
+failure_rate = 0.02
+outages = [{ at = "30m", duration = "5m" }]
+sse_drop_every = "10m"
+[webhook]
+payload = "thin"
+retry = ["1s", "30s", "2m"]
+[receiver]
+failure_rate = 0.05
+outages = [{ at = "1h", duration = "3m" }]
+[strategies]
+intervals = ["10s"]
+reconcile_interval = "5m"
+circuit_breaker = { failures = 5, open = "30s" }
+"#,
+    r#"
+name = "capacity"
+duration = "1h"
+seed = 4
+[events]
+rate = "20/s"
+resources = 500
+bursts = [{ at = "20m", duration = "2m", rate = "60/s" }]
+[api]
+rate_limit = { algorithm = "token-bucket", capacity = 50, refill = "30/s" }
+[webhook]
+max_in_flight = 5
+retry = ["2s", "20s"]
+[receiver]
+workers = 2
+process = { median = "40ms", p99 = "200ms" }
+ack = "on-receipt"
+queue_limit = 500
+[strategies]
+intervals = ["20s"]
+reconcile_interval = "2m"
+"#,
+    r#"
+name = "churn"
+duration = "1h"
+seed = 5
+[events]
+rate = "30/s"
+resources = 20
+visibility_delay = "2s"
+[api]
+rtt = { median = "100ms", p99 = "2s" }
+[receiver]
+slow_rate = 0.01
+slow = "30s"
+[strategies]
+intervals = ["5s"]
+reconcile_interval = "1m"
+"#,
+];
+
+#[test]
+fn retiring_events_never_changes_a_figure() {
+    for text in HARD {
+        let s = Scenario::from_toml(text, "test").expect("a valid scenario");
+        let specs =
+            Spec::expand(&StrategyKind::ALL, &s.strategies.intervals, s.strategies.reconcile_interval);
+        for spec in &specs {
+            let label = format!("{} {}", s.name, spec.label());
+            let lean = sim::run_one(&s, spec).expect("the row runs");
+            let whole = sim::run_one_holding_all(&s, spec).expect("the row runs");
+            let json = |r: &sim::RowResult| serde_json::to_string(&r.report).expect("serializes");
+            assert_eq!(json(&lean), json(&whole), "{label}");
+            assert_eq!((lean.steps, lean.events), (whole.steps, whole.events), "{label}");
+            assert_eq!(whole.peak_events as u64, whole.events, "{label}: holding all holds every event");
+            assert!(
+                lean.peak_events < whole.peak_events / 4,
+                "{label}: held {} of {}",
+                lean.peak_events,
+                whole.events
+            );
+        }
+    }
+}
