@@ -16,16 +16,13 @@ fn default_day(c: &mut Criterion) {
         scenario.strategies.reconcile_interval,
     );
     c.bench_function("payments_day_all_strategies", |b| b.iter(|| sim::run(&scenario, &specs).expect("run")));
-    // The same work on one core: the event log once, then each strategy in turn.
-    let log = EventLog::generate(&scenario);
-    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum();
+    // The same work on one core: each strategy in turn, each drawing its own events.
+    let events = EventLog::count(&scenario);
+    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum();
     let mut g = c.benchmark_group("one_core");
-    g.throughput(Throughput::Elements(steps + log.len() as u64));
+    g.throughput(Throughput::Elements(steps + events));
     g.bench_function("payments_day_all_strategies", |b| {
-        b.iter(|| {
-            let log = EventLog::generate(&scenario);
-            specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum::<u64>()
-        })
+        b.iter(|| specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum::<u64>())
     });
     g.finish();
 }
@@ -34,17 +31,16 @@ fn steps_per_second(c: &mut Criterion) {
     let text = "name = \"throughput\"\nduration = \"24h\"\nseed = 1\n[events]\nrate = \"36000/h\"\n\
                 resources = 1000\n[api]\nrtt = \"50ms\"\n[strategies]\nintervals = [\"1s\"]\n";
     let scenario = Scenario::from_toml(text, "bench").expect("valid");
-    let log = EventLog::generate(&scenario);
     let spec = Spec { kind: StrategyKind::Webhook, interval: None };
-    let steps = sim::run_one(&scenario, &log, &spec).expect("run").steps;
+    let steps = sim::run_one(&scenario, &spec).expect("run").steps;
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(steps));
     g.sample_size(10);
-    g.bench_function("webhook_day_steps", |b| b.iter(|| sim::run_one(&scenario, &log, &spec).expect("run")));
+    g.bench_function("webhook_day_steps", |b| b.iter(|| sim::run_one(&scenario, &spec).expect("run")));
     let poll = Spec { kind: StrategyKind::Poll, interval: Some(1_000_000) };
-    let steps = sim::run_one(&scenario, &log, &poll).expect("run").steps;
+    let steps = sim::run_one(&scenario, &poll).expect("run").steps;
     g.throughput(Throughput::Elements(steps));
-    g.bench_function("poll_1s_day_steps", |b| b.iter(|| sim::run_one(&scenario, &log, &poll).expect("run")));
+    g.bench_function("poll_1s_day_steps", |b| b.iter(|| sim::run_one(&scenario, &poll).expect("run")));
     g.finish();
 }
 
@@ -57,12 +53,11 @@ fn capacity(c: &mut Criterion) {
         &scenario.strategies.intervals,
         scenario.strategies.reconcile_interval,
     );
-    let log = EventLog::generate(&scenario);
-    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum();
+    let steps: u64 = specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum();
     let mut g = c.benchmark_group("one_core");
     g.throughput(Throughput::Elements(steps));
     g.bench_function("flash_sale_capacity_all_strategies", |b| {
-        b.iter(|| specs.iter().map(|s| sim::run_one(&scenario, &log, s).expect("run").steps).sum::<u64>())
+        b.iter(|| specs.iter().map(|s| sim::run_one(&scenario, s).expect("run").steps).sum::<u64>())
     });
     g.finish();
 }

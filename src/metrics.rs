@@ -5,6 +5,14 @@
 //! duplicates, out-of-order detections, request and delivery counts, throttled time and bytes —
 //! and the conservation check that ends a run: every event is exactly one of detected, missed or
 //! still in flight. A breach is returned as an error, never folded into a number.
+//!
+//! Statuses are kept only for the events the row may still settle: from the row's floor (the
+//! event log's, see [`crate::model::source`]) on. As the row retires an event
+//! ([`Recorder::retire`]) its status folds into counts — detected, declared missed, or missed
+//! for good (it was undetected and nothing could still reach it) — so memory follows the
+//! backlog, and the conservation check at the end adds the folded counts to the held ones.
+
+use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
@@ -76,10 +84,14 @@ pub struct WebhookCounts {
 }
 
 /// The accumulators of one strategy run.
-pub struct Recorder<'a> {
-    log: &'a EventLog,
+pub struct Recorder {
     window_end: Micros,
-    status: Vec<u8>,
+    /// Statuses of events `offset..offset + status.len()`; later ones are unseen, earlier ones
+    /// retired into `retired`.
+    status: VecDeque<u8>,
+    offset: u32,
+    /// Retired events: detected, declared missed, missed for good when retired.
+    retired: [u64; 3],
     /// Highest version detected per resource (0: none).
     high_version: Vec<u32>,
     hist: Histogram<u64>,
@@ -146,13 +158,14 @@ pub struct Outcome {
     pub processed: Option<Processed>,
 }
 
-impl<'a> Recorder<'a> {
-    /// A recorder over `log`; costs count inside `[0, window_end)`.
-    pub fn new(log: &'a EventLog, window_end: Micros) -> Self {
+impl Recorder {
+    /// A recorder over `log`'s resources; costs count inside `[0, window_end)`.
+    pub fn new(log: &EventLog, window_end: Micros) -> Self {
         Recorder {
-            log,
             window_end,
-            status: vec![UNSEEN; log.len()],
+            status: VecDeque::new(),
+            offset: log.floor(),
+            retired: [0; 3],
             high_version: vec![0; log.resources() as usize],
             // Auto-resizing; 3 significant digits.
             hist: Histogram::new(3).expect("3 significant digits is a valid histogram"),
@@ -178,34 +191,76 @@ impl<'a> Recorder<'a> {
         self.detected
     }
 
-    /// Events neither detected nor declared missed so far, in id order.
-    pub fn unsettled(&self) -> impl Iterator<Item = u32> + '_ {
-        let open = self.log.len() as u64 - self.detected - self.declared_missed;
-        self.status
+    /// Events of `log` held and neither detected nor declared missed so far, in id order.
+    pub fn unsettled<'s>(&'s self, log: &EventLog) -> impl Iterator<Item = u32> + 's {
+        let held = self.offset + self.status.len() as u32;
+        let held_open = self
+            .status
             .iter()
             .enumerate()
             .filter(|(_, st)| **st == UNSEEN)
-            .map(|(i, _)| i as u32)
-            .take(open as usize)
+            .map(|(i, _)| self.offset + i as u32);
+        held_open.chain(held..(log.len() as u32).max(held))
     }
 
-    /// How many events are neither detected nor declared missed.
-    pub fn unsettled_count(&self) -> u64 {
-        self.log.len() as u64 - self.detected - self.declared_missed
+    /// How many held events of `log` are neither detected nor declared missed.
+    pub fn unsettled_count(&self, log: &EventLog) -> u64 {
+        log.len() as u64 - self.detected - self.declared_missed - self.retired[2]
     }
 
-    /// Whether `id` has been detected.
+    /// Whether `id` has been detected (a retired event counts as settled: true).
     pub fn is_detected(&self, id: u32) -> bool {
-        self.status.get(id as usize) == Some(&DETECTED)
+        match id.checked_sub(self.offset) {
+            None => true,
+            Some(i) => self.status.get(i as usize) == Some(&DETECTED),
+        }
+    }
+
+    /// Whether `id` is detected or declared missed (a retired event is).
+    pub fn is_settled(&self, id: u32) -> bool {
+        match id.checked_sub(self.offset) {
+            None => true,
+            Some(i) => self.status.get(i as usize).is_some_and(|&st| st != UNSEEN),
+        }
+    }
+
+    /// The lowest id not yet retired.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// Retires event [`Recorder::offset`]: its status folds into the counts; an event neither
+    /// detected nor declared missed is missed for good (the caller knows nothing can reach it).
+    pub fn retire(&mut self) {
+        let st = self.status.pop_front().unwrap_or(UNSEEN);
+        let k = match st {
+            DETECTED => 0,
+            MISSED => 1,
+            _ => 2,
+        };
+        self.retired[k] += 1;
+        self.offset += 1;
+    }
+
+    /// The status slot of held event `id` (growing the window up to it).
+    fn slot(&mut self, id: u32) -> Option<&mut u8> {
+        let i = id.checked_sub(self.offset)? as usize;
+        if i >= self.status.len() {
+            self.status.resize(i + 1, UNSEEN);
+        }
+        self.status.get_mut(i)
     }
 
     /// The consumer now holds event `id`'s full data. True if this is its first detection.
-    pub fn detect(&mut self, id: u32, now: Micros) -> bool {
-        let Some(st) = self.status.get_mut(id as usize) else {
+    pub fn detect(&mut self, log: &EventLog, id: u32, now: Micros) -> bool {
+        if id as usize >= log.len() {
             self.violations.push(format!("event {id} detected but the source never produced it"));
             return false;
+        }
+        let Some(&mut st) = self.slot(id) else {
+            return false; // retired: settled long ago
         };
-        match *st {
+        match st {
             DETECTED => return false,
             MISSED => {
                 self.violations.push(format!("event {id} detected after it was declared missed"));
@@ -213,13 +268,15 @@ impl<'a> Recorder<'a> {
             }
             _ => {}
         }
-        let e = self.log.get(id);
+        let e = *log.get(id);
         if now < e.at {
             self.violations
                 .push(format!("event {id} detected at {now} µs, before it happened at {} µs", e.at));
             return false;
         }
-        *st = DETECTED;
+        if let Some(st) = self.slot(id) {
+            *st = DETECTED;
+        }
         if let Some(fresh) = self.fresh.as_mut() {
             fresh.push(id);
         }
@@ -241,25 +298,24 @@ impl<'a> Recorder<'a> {
 
     /// Resource `resource`'s versions strictly between `seen` and `now_at` were overwritten
     /// before anyone saw them: those events are missed.
-    pub fn overwritten(&mut self, resource: u32, seen: u32, now_at: u32) {
+    /// Retired ones are settled already.
+    pub fn overwritten(&mut self, log: &EventLog, resource: u32, seen: u32, now_at: u32) {
         if now_at <= seen + 1 {
             return;
         }
-        let evs = self.log.resource_events(resource);
-        for v in (seen + 1)..now_at {
-            let Some(&id) = evs.get(v as usize - 1) else {
-                self.violations.push(format!("resource {resource} has no version {v}"));
-                return;
-            };
-            match self.status[id as usize] {
+        log.versions_between(resource, seen, now_at, |id| {
+            let Some(&mut st) = self.slot(id) else { return };
+            match st {
                 UNSEEN => {
-                    self.status[id as usize] = MISSED;
+                    if let Some(st) = self.slot(id) {
+                        *st = MISSED;
+                    }
                     self.declared_missed += 1;
                 }
                 DETECTED => self.violations.push(format!("event {id} declared missed after it was detected")),
                 _ => {}
             }
-        }
+        });
     }
 
     /// A delivery of an event the consumer already had.
@@ -319,23 +375,25 @@ impl<'a> Recorder<'a> {
         self.violations.push(what);
     }
 
-    /// Settles every undetected event with `fate` and checks conservation.
-    pub fn finish(self, mut fate: impl FnMut(u32) -> Fate) -> Result<Outcome, String> {
-        let mut missed = 0u64;
+    /// Settles every undetected event of `log` with `fate` and checks conservation.
+    pub fn finish(self, log: &EventLog, mut fate: impl FnMut(u32) -> Fate) -> Result<Outcome, String> {
+        let [mut detected_status, mut missed, lost] = self.retired;
+        missed += lost;
         let mut in_flight = 0u64;
-        let mut detected_status = 0u64;
-        for (id, st) in self.status.iter().enumerate() {
-            match *st {
+        let held = self.offset + self.status.len() as u32;
+        let statuses = self.status.iter().copied().chain((held..log.len() as u32).map(|_| UNSEEN));
+        for (id, st) in (self.offset..).zip(statuses) {
+            match st {
                 DETECTED => detected_status += 1,
                 MISSED => missed += 1,
-                _ => match fate(id as u32) {
+                _ => match fate(id) {
                     Fate::Missed => missed += 1,
                     Fate::InFlight => in_flight += 1,
                 },
             }
         }
         let mut violations = self.violations;
-        let total = self.log.len() as u64;
+        let total = log.len() as u64;
         if detected_status != self.detected || self.hist.len() != self.detected {
             violations.push(format!(
                 "detections disagree: {} counted, {} marked, {} in the histogram",
@@ -381,58 +439,5 @@ impl<'a> Recorder<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::source::Event;
-
-    fn log() -> EventLog {
-        let events = (0..4u32)
-            .map(|i| Event {
-                at: u64::from(i) * 10,
-                visible_at: u64::from(i) * 10,
-                resource: 0,
-                version: i + 1,
-            })
-            .collect();
-        EventLog::from_events(events, 1, 2)
-    }
-
-    #[test]
-    fn conservation_holds_and_catches_breaches() {
-        let log = log();
-        let mut r = Recorder::new(&log, 100);
-        assert!(r.detect(0, 15));
-        assert!(!r.detect(0, 16));
-        r.overwritten(0, 1, 3); // version 2 (event 1) was overwritten
-        assert!(r.detect(2, 25));
-        let out = r.finish(|id| if id == 3 { Fate::InFlight } else { Fate::Missed }).unwrap();
-        assert_eq!(
-            (out.events.detected, out.events.missed, out.events.in_flight, out.events.total),
-            (2, 1, 1, 4)
-        );
-        assert_eq!(out.sum_us, 15 + 5);
-
-        let mut bad = Recorder::new(&log, 100);
-        bad.detect(1, 5); // before it happened
-        assert!(bad.finish(|_| Fate::Missed).unwrap_err().contains("before it happened"));
-
-        let mut bad = Recorder::new(&log, 100);
-        bad.overwritten(0, 0, 2);
-        bad.detect(0, 50);
-        assert!(bad.finish(|_| Fate::Missed).unwrap_err().contains("declared missed"));
-    }
-
-    #[test]
-    fn out_of_order_and_throttled_union() {
-        let log = log();
-        let mut r = Recorder::new(&log, 100);
-        r.detect(2, 30);
-        r.detect(1, 31);
-        r.throttled(10, 50);
-        r.throttled(20, 60);
-        r.throttled(90, 200);
-        let out = r.finish(|_| Fate::InFlight).unwrap();
-        assert_eq!(out.events.out_of_order, 1);
-        assert_eq!(out.throttled_us, 50 + 10);
-    }
-}
+#[path = "metrics_tests.rs"]
+mod tests;

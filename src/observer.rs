@@ -312,7 +312,7 @@ impl Observer {
             let mut order: Vec<(Micros, u32)> = book.first.iter().map(|(&id, &t)| (t, id)).collect();
             order.sort_unstable();
             for (t, id) in order {
-                rec.detect(id, t);
+                rec.detect(log, id, t);
             }
             for (from, until) in book.throttled {
                 rec.throttled(from, until);
@@ -321,7 +321,7 @@ impl Observer {
             rec.bytes_sent = book.bytes_up;
             rec.bytes_received = book.bytes_down;
             let outcome = rec
-                .finish(|id| if settled(id) { Fate::Missed } else { Fate::InFlight })
+                .finish(log, |id| if settled(id) { Fate::Missed } else { Fate::InFlight })
                 .map_err(|e| format!("{label}: {e}"))?;
             rows.push(ObservedRow { label, outcome, ack: None, failures: None });
         }
@@ -340,11 +340,11 @@ impl Observer {
                 .collect();
             order.sort_unstable();
             for (t, id) in order {
-                rec.detect(id, t);
+                rec.detect(log, id, t);
             }
             rec.webhooks.attempts = ep.attempts;
             let outcome = rec
-                .finish(|id| if delivering(id) { Fate::InFlight } else { Fate::Missed })
+                .finish(log, |id| if delivering(id) { Fate::InFlight } else { Fate::Missed })
                 .map_err(|e| format!("{ENDPOINT}: {e}"))?;
             rows.push(ObservedRow {
                 label: ENDPOINT.to_string(),

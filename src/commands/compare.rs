@@ -10,7 +10,9 @@ use super::{load_scenario, print};
 use crate::cli::{CompareArgs, Engine, Format, ScenarioArgs};
 use crate::engine::sim;
 use crate::error::{Error, Result};
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS, MAX_RUN_SECONDS, STEPS_PER_CORE_SECOND};
+use crate::limits::{
+    MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS, MAX_RUN_SECONDS, MAX_SIM_EVENTS, STEPS_PER_CORE_SECOND,
+};
 use crate::render;
 use crate::report::Report;
 use crate::scenario::{Scenario, DEFAULT};
@@ -102,6 +104,7 @@ impl CompareOptions {
             scenario.strategies.reconcile_interval,
         );
         let replications = check_replications(args.replications, args.engine)?;
+        check_whole_log(&scenario, args.engine)?;
         let jobs = check_jobs(args.jobs)?;
         guard_run_size(&scenario, &specs, replications, jobs, args.allow_long_run)?;
         let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
@@ -153,9 +156,9 @@ pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
         }
         scenario.set_duration(d);
         let expected = scenario.expected_events();
-        if expected > MAX_EVENTS {
+        if expected > MAX_SIM_EVENTS {
             return Err(Error::Input(format!(
-                "--duration: `{text}` gives about {expected:.0} events at this scenario's rate, more than the {MAX_EVENTS:.0} a run can hold; shorten it"
+                "--duration: `{text}` gives about {expected:.0} events at this scenario's rate, more than the {MAX_SIM_EVENTS:.0} a run can draw; shorten it"
             )));
         }
     }
@@ -163,6 +166,18 @@ pub fn scenario_from_flags(flags: &ScenarioArgs) -> Result<Scenario> {
         scenario.seed = seed;
     }
     Ok(scenario)
+}
+
+/// Refuses a live run of more events than [`MAX_EVENTS`]: its provider holds the whole stream
+/// (the sim holds only its backlog).
+pub fn check_whole_log(scenario: &Scenario, engine: Engine) -> Result<()> {
+    let expected = scenario.expected_events();
+    if engine == Engine::Live && expected > MAX_EVENTS {
+        return Err(Error::Input(format!(
+            "about {expected:.0} events is more than the {MAX_EVENTS:.0} a live run can hold; shorten the duration or use the sim"
+        )));
+    }
+    Ok(())
 }
 
 /// The most replications a run may have.

@@ -122,6 +122,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    super::compare::check_whole_log(&scenario, crate::cli::Engine::Live)?;
     let reporting = ReportOptions::from_args(&args, &mut scenario)?;
     let speedup = check_speedup(args.speedup)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;

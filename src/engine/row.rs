@@ -17,6 +17,14 @@
 //! calls that keep its counts. Modelled on quinn-proto's `Connection`: inputs in, actions out, the
 //! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
 //! keep no books of their own. It never touches a socket, a clock or a thread.
+//!
+//! The row does not own the event log: every call that needs it takes it, so the sim can hold a
+//! window of the stream and grow it as time passes. [`Row::retire`] moves the window's floor past
+//! the events the row can no longer be asked about — visible, settled in the recorder (or beyond
+//! the strategy's reach with no answer in flight and a newer state of its resource on show), not
+//! pending at the emitter, processed — folding their books into counts and histograms.
+
+use std::collections::VecDeque;
 
 use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
@@ -121,27 +129,32 @@ pub struct RowOutcome {
 }
 
 /// One table row: a strategy and its books.
-pub struct Row<'a> {
+pub struct Row {
     label: String,
-    log: &'a EventLog,
     window_end: Micros,
     payload_bytes: u32,
     strategy: Box<dyn Strategy>,
     subscription: Option<Payload>,
-    rec: Recorder<'a>,
+    rec: Recorder,
     rng: Rng,
     actions: Vec<Action>,
     /// Actions before this index were handed out by `poll_action`.
     next: usize,
     /// Requests handed out whose answers have not come back.
     outstanding: u32,
+    /// Whether the row has asked for a resource's state (then the API may still show an
+    /// undetected event while it is its resource's latest).
+    reads_resources: bool,
     steps: u64,
     /// The receiver's processing pool, when its capacity is finite.
     workers: Option<Workers>,
     /// The draws of processing times.
     work_rng: Rng,
-    /// When each event was first processed (`Micros::MAX`: not yet), with a finite pool.
-    processed_at: Vec<Micros>,
+    /// When each held event was first processed (`Micros::MAX`: not yet), with a finite pool:
+    /// events `rec.offset()..`; retired ones are folded into `processed`.
+    processed_at: VecDeque<Micros>,
+    /// The processing latencies of retired events.
+    processed: Processed,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
     /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
@@ -149,10 +162,10 @@ pub struct Row<'a> {
     handover: Option<Vec<(u32, Micros)>>,
 }
 
-impl<'a> Row<'a> {
+impl Row {
     /// The row `spec` over `log`; `stream` names its random stream (the sim's `strategy/…` and
     /// the live engine's `live-strategy/…` differ so each engine keeps its own reproducible draws).
-    pub fn new(scenario: &Scenario, log: &'a EventLog, spec: &Spec, stream: &str) -> Self {
+    pub fn new(scenario: &Scenario, log: &EventLog, spec: &Spec, stream: &str) -> Self {
         let label = spec.label();
         let strategy = spec.build(scenario);
         let subscription = strategy.subscription();
@@ -164,13 +177,20 @@ impl<'a> Row<'a> {
         }
         Row {
             work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
-            processed_at: if workers.is_some() { vec![Micros::MAX; log.len()] } else { Vec::new() },
+            processed_at: VecDeque::new(),
+            processed: Processed {
+                hist: hdrhistogram::Histogram::new(3).expect("3 significant digits is a valid histogram"),
+                sum_us: 0,
+                max_us: 0,
+                count: 0,
+                peak_backlog: 0,
+                rejected: 0,
+            },
             workers,
             breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
             handover: None,
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
-            log,
             window_end: scenario.duration,
             payload_bytes: scenario.events.payload_bytes,
             strategy,
@@ -179,6 +199,7 @@ impl<'a> Row<'a> {
             actions: Vec::with_capacity(64),
             next: 0,
             outstanding: 0,
+            reads_resources: false,
             steps: 0,
         }
     }
@@ -194,7 +215,12 @@ impl<'a> Row<'a> {
     }
 
     /// Runs one strategy callback with a context at `now`.
-    fn with_strategy(&mut self, now: Micros, f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, 'a>)) {
+    fn with_strategy(
+        &mut self,
+        now: Micros,
+        log: &EventLog,
+        f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, '_>),
+    ) {
         if self.next > 0 {
             self.actions.drain(..self.next);
             self.next = 0;
@@ -205,21 +231,22 @@ impl<'a> Row<'a> {
             rng: &mut self.rng,
             actions: &mut self.actions,
             rec: &mut self.rec,
+            log,
             breaker: &mut self.breaker,
         };
         f(self.strategy.as_mut(), &mut cx);
     }
 
     /// The run begins at `now` (0).
-    pub fn start(&mut self, now: Micros) {
-        self.with_strategy(now, |s, cx| s.start(cx));
+    pub fn start(&mut self, now: Micros, log: &EventLog) {
+        self.with_strategy(now, log, |s, cx| s.start(cx));
     }
 
     /// Feeds one input at `now`; its actions are then ready in [`Row::poll_action`]. Events the
     /// consumer first got from the API are handed to the processing pool, if it is finite; a
     /// delivery was handed to it by [`Row::admit_delivery`].
-    pub fn handle(&mut self, now: Micros, input: Input<'_>) {
-        self.handle_input(now, input);
+    pub fn handle(&mut self, now: Micros, input: Input<'_>, log: &EventLog) {
+        self.handle_input(now, input, log);
         if self.workers.is_some() {
             let fresh = self.rec.take_fresh();
             if !matches!(input, Input::Delivery { .. }) {
@@ -257,11 +284,20 @@ impl<'a> Row<'a> {
         self.handover.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// When held event `id` was first processed (growing the window up to it).
+    fn processed_slot(&mut self, id: u32) -> Option<&mut Micros> {
+        let i = id.checked_sub(self.rec.offset())? as usize;
+        if i >= self.processed_at.len() {
+            self.processed_at.resize(i + 1, Micros::MAX);
+        }
+        self.processed_at.get_mut(i)
+    }
+
     /// Hands event `id` to the pool at `now`; returns when its processing finishes.
     fn process(&mut self, now: Micros, id: u32) -> Micros {
         let Some(w) = self.workers.as_mut() else { return now };
         let finish = w.admit(now, &mut self.work_rng);
-        if let Some(at) = self.processed_at.get_mut(id as usize) {
+        if let Some(at) = self.processed_slot(id) {
             *at = (*at).min(finish);
         }
         finish
@@ -305,15 +341,15 @@ impl<'a> Row<'a> {
     pub fn processing_done(&mut self, now: Micros, id: u32) {
         let Some(w) = self.workers.as_mut() else { return };
         w.depart();
-        if let Some(at) = self.processed_at.get_mut(id as usize) {
+        if let Some(at) = self.processed_slot(id) {
             *at = (*at).min(now);
         }
     }
 
-    fn handle_input(&mut self, now: Micros, input: Input<'_>) {
+    fn handle_input(&mut self, now: Micros, input: Input<'_>, log: &EventLog) {
         self.steps += 1;
         match input {
-            Input::Timer(token) => self.with_strategy(now, |s, cx| s.on_timer(cx, token)),
+            Input::Timer(token) => self.with_strategy(now, log, |s, cx| s.on_timer(cx, token)),
             Input::Answer { tag, resp, billable } => {
                 self.outstanding = self.outstanding.saturating_sub(1);
                 if let Some(b) = self.breaker.as_mut() {
@@ -326,7 +362,7 @@ impl<'a> Row<'a> {
                     }
                 }
                 let before = self.rec.detected();
-                self.with_strategy(now, |s, cx| s.on_response(cx, tag, resp));
+                self.with_strategy(now, log, |s, cx| s.on_response(cx, tag, resp));
                 if billable {
                     self.rec.account(resp, before);
                 }
@@ -335,10 +371,10 @@ impl<'a> Row<'a> {
                 if now < self.window_end {
                     self.rec.bytes_received += wire::sse_event(self.payload_bytes);
                 }
-                self.with_strategy(now, |s, cx| s.on_stream_event(cx, tag, id));
+                self.with_strategy(now, log, |s, cx| s.on_stream_event(cx, tag, id));
             }
             Input::StreamClosed { tag, retry } => {
-                self.with_strategy(now, |s, cx| s.on_stream_closed(cx, tag, retry));
+                self.with_strategy(now, log, |s, cx| s.on_stream_closed(cx, tag, retry));
             }
             Input::Delivery { id, answer } => {
                 if answer != Answer::Refused {
@@ -350,7 +386,7 @@ impl<'a> Row<'a> {
                     self.rec.bytes_sent += wire::WEBHOOK_RESPONSE;
                 }
                 if answer.processed() {
-                    self.with_strategy(now, |s, cx| s.on_webhook(cx, id));
+                    self.with_strategy(now, log, |s, cx| s.on_webhook(cx, id));
                 }
             }
         }
@@ -361,8 +397,9 @@ impl<'a> Row<'a> {
         match self.actions.get(self.next) {
             Some(&a) => {
                 self.next += 1;
-                if matches!(a, Action::Send { .. }) {
+                if let Action::Send { req, .. } = a {
                     self.outstanding += 1;
+                    self.reads_resources |= matches!(req, crate::model::api::Request::Resource(_));
                 }
                 Some(a)
             }
@@ -384,7 +421,7 @@ impl<'a> Row<'a> {
     /// billed), no delivery pending at the provider, and every
     /// event detected, or missed for good (neither the strategy nor a retry can still reach it).
     /// Past the window, a settled row has nothing left to measure, so its drain can end.
-    pub fn settled(&self, outbox: Option<&Outbox>, now: Micros) -> bool {
+    pub fn settled(&self, outbox: Option<&Outbox>, now: Micros, log: &EventLog) -> bool {
         if self.outstanding > 0 {
             return false;
         }
@@ -396,25 +433,31 @@ impl<'a> Row<'a> {
         if outbox.is_some_and(|o| o.emitter.pending() > 0) {
             return false;
         }
-        if self.rec.unsettled_count() == 0 {
+        if self.rec.unsettled_count(log) == 0 {
             return true;
         }
-        let (strategy, log) = (self.strategy.as_ref(), self.log);
-        self.rec.unsettled().all(|id| !strategy.can_still_detect(id, log.superseded(id, now)))
+        let strategy = self.strategy.as_ref();
+        self.rec.unsettled(log).all(|id| !strategy.can_still_detect(id, log.superseded(id, now)))
     }
 
     /// Settles the row at `end`: every undetected event is in flight while the strategy could
     /// still reach it or the subscription's emitter still has an attempt ahead, missed otherwise;
     /// then checks conservation.
-    pub fn finish(mut self, outbox: Option<&Outbox>, end: Micros) -> Result<RowOutcome, Breach> {
+    pub fn finish(
+        mut self,
+        outbox: Option<&Outbox>,
+        end: Micros,
+        log: &EventLog,
+    ) -> Result<RowOutcome, Breach> {
         if let Some(o) = outbox {
             self.rec.webhooks = o.counts;
         }
-        let (strategy, log, label) = (self.strategy.as_ref(), self.log, self.label);
+        let offset = self.rec.offset();
+        let (strategy, label) = (self.strategy.as_ref(), self.label);
         // A run stopped early covers [0, end): the undetected events after it never happened,
         // so they are neither produced nor in flight (settled in flight here, taken out below).
         let mut unborn = 0u64;
-        let outcome = self.rec.finish(|id| {
+        let outcome = self.rec.finish(log, |id| {
             if log.get(id).at > end {
                 unborn += 1;
                 return Fate::InFlight;
@@ -430,27 +473,19 @@ impl<'a> Row<'a> {
         outcome.events.total -= unborn;
         outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
-            outcome.processed = Some(processed(log, &self.processed_at, end, w));
+            let mut p = self.processed;
+            add_processed(&mut p, log, offset, &self.processed_at, end);
+            p.peak_backlog = w.peak_backlog();
+            p.rejected = w.rejected();
+            outcome.processed = Some(p);
         }
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
 }
 
-/// The processing latencies of the events processed by `end`.
-fn processed(log: &EventLog, processed_at: &[Micros], end: Micros, w: &Workers) -> Processed {
-    let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
-    let (mut sum_us, mut max_us, mut count) = (0u128, 0u64, 0u64);
-    for (id, &at) in processed_at.iter().enumerate() {
-        if at <= end {
-            let lat = at - log.get(id as u32).at;
-            let _ = hist.record(lat);
-            sum_us += u128::from(lat);
-            max_us = max_us.max(lat);
-            count += 1;
-        }
-    }
-    Processed { hist, sum_us, max_us, count, peak_backlog: w.peak_backlog(), rejected: w.rejected() }
-}
+#[path = "row_retire.rs"]
+mod retire;
+use retire::add_processed;
 
 #[cfg(test)]
 #[path = "row_tests.rs"]

@@ -19,7 +19,7 @@ fn a_row_settled_early_leaves_out_the_events_not_yet_happened() {
         let spec = Spec { kind, interval: Some(30 * SECOND) };
         let row = Row::new(&s, &log, &spec, "test");
         let outbox = row.subscription().map(|_| Outbox::new(&s, log.len()));
-        let out = row.finish(outbox.as_ref(), end).expect("conserved").outcome.events;
+        let out = row.finish(outbox.as_ref(), end, &log).expect("conserved").outcome.events;
         assert_eq!(out.total, happened as u64, "{kind:?}");
         assert_eq!((out.detected, out.missed, out.in_flight), (0, 0, happened as u64), "{kind:?}");
     }
@@ -42,14 +42,14 @@ fn fetched_events_are_handed_over_when_the_driver_processes_for_real() {
     let mut api = crate::model::api::Api::new(&s.api, s.events.payload_bytes);
     let mut wakes = std::collections::BTreeMap::new();
     let mut handed = Vec::new();
-    row.start(0);
+    row.start(0, &log);
     let mut now = 0;
     loop {
         while let Some(a) = row.poll_action() {
             match a {
                 Action::Send { tag, req, billable } => {
                     let resp = api.handle(&log, now, req, billable);
-                    row.handle(now, Input::Answer { tag, resp: &resp, billable });
+                    row.handle(now, Input::Answer { tag, resp: &resp, billable }, &log);
                 }
                 Action::Wake { at, token } => {
                     wakes.insert((at, token), ());
@@ -63,14 +63,14 @@ fn fetched_events_are_handed_over_when_the_driver_processes_for_real() {
         }
         wakes.remove(&(at, token));
         now = at;
-        row.handle(now, Input::Timer(token));
+        row.handle(now, Input::Timer(token), &log);
     }
     assert!(handed.len() > 50, "{} handed over", handed.len());
     assert!(handed.iter().all(|&(_, work)| work == SECOND), "the model draws the work");
-    assert!(!row.settled(None, now), "held events are still being processed");
+    assert!(!row.settled(None, now, &log), "held events are still being processed");
     for &(id, _) in &handed[..10] {
         row.processing_done(now, id);
     }
-    let out = row.finish(None, now).expect("conserved").outcome;
+    let out = row.finish(None, now, &log).expect("conserved").outcome;
     assert_eq!(out.processed.expect("finite capacity").count, 10, "only what was reported done");
 }

@@ -12,6 +12,14 @@
 //! Every strategy runs against the same arrival stream with its own random streams, as its own
 //! job of the [`pool`](super::pool); ties in time break by insertion order, so a seed gives byte-identical results.
 //!
+//! Memory follows the backlog, not the run: each row draws the arrival stream itself from the
+//! seed ([`Source`]), just ahead of virtual time, and every [`RETIRE_EVERY`] steps retires the
+//! events it can no longer be asked about ([`Row::retire`]) — behind the slowest cursor it polls
+//! with, past the last pending webhook attempt, settled in its books. The row's own draw of the
+//! stream (rather than one log shared by every row's thread) keeps rows free of locks and of each
+//! other's pace, and the stream is the same in every row, so results are byte-identical to a run
+//! over the whole log. [`RowResult::peak_events`] is the most events a row held at once.
+//!
 //! A long poll's answer is released when the API says (`hold`) and lands one round trip after
 //! that. An event stream opened by a `Stream` request carries its first events one round trip
 //! after the connect, then each event one one-way delay (a sampled round trip / 2) after it
@@ -23,12 +31,12 @@ use std::time::Instant;
 
 use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::row::{Admission, Input, Outbox, Row};
-use crate::model::api::{Api, Body, Response};
+use crate::model::api::{Api, Body, Request, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 use crate::model::faults::provider_ready;
 use crate::model::receiver::{Answer, Receiver};
-use crate::model::source::EventLog;
+use crate::model::source::{EventLog, Source};
 use crate::queue::TimedQueue;
 use crate::report::{Report, StrategyReport};
 use crate::scenario::Scenario;
@@ -57,7 +65,16 @@ pub struct RowResult {
     pub report: StrategyReport,
     /// Steps processed.
     pub steps: u64,
+    /// The most events the row held at once (its backlog; the run's event count never matters).
+    pub peak_events: usize,
+    /// The events of the whole stream (the row has drawn them all by its end).
+    pub events: u64,
 }
+
+/// A row retires the events it no longer needs every this many steps, and whenever it has drawn
+/// this many events since it last did (results do not depend on it; the peak held grows by at
+/// most this many events beyond the backlog).
+pub const RETIRE_EVERY: u64 = 64;
 
 /// A generous estimate of the steps `spec` will take on `scenario`, so that a run that would
 /// not finish in reasonable time is refused up front rather than left to hang.
@@ -134,17 +151,16 @@ fn run_jobs(
     progress: &Progress,
     started: Instant,
 ) -> Result<Report, SimError> {
-    let job = |i: usize, s: &Scenario, log: &EventLog, spec: &Spec| {
-        let r = run_counted(s, log, spec, progress.slot(i));
+    let job = |i: usize, s: &Scenario, spec: &Spec| {
+        let r = run_counted(s, spec, progress.slot(i));
         progress.finish(i);
         r
     };
     if plan.replications <= 1 {
-        let log = EventLog::generate(scenario);
         let indexed: Vec<(usize, &Spec)> = specs.iter().enumerate().collect();
-        let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, &log, spec));
+        let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, spec));
         let rows = collect(results, specs.iter())?;
-        return Ok(report_of(scenario, &log, rows, started));
+        return Ok(report_of(scenario, rows, started));
     }
     let scenarios: Vec<Scenario> = (0..plan.replications)
         .map(|i| {
@@ -153,32 +169,26 @@ fn run_jobs(
             s
         })
         .collect();
-    let logs: Vec<EventLog> = super::pool::map(&scenarios, plan.jobs, |s| EventLog::generate(s))
-        .into_iter()
-        .map(|l| {
-            l.ok_or_else(|| SimError { label: "source".into(), what: "its worker thread panicked".into() })
-        })
-        .collect::<Result<_, _>>()?;
     let jobs: Vec<(usize, usize)> =
         (0..scenarios.len()).flat_map(|r| (0..specs.len()).map(move |i| (r, i))).collect();
-    let results = super::pool::map(&jobs, plan.jobs, |&(r, i)| {
-        job(r * specs.len() + i, &scenarios[r], &logs[r], &specs[i])
-    });
+    let results =
+        super::pool::map(&jobs, plan.jobs, |&(r, i)| job(r * specs.len() + i, &scenarios[r], &specs[i]));
     let mut results = collect(results, jobs.iter().map(|&(_, i)| &specs[i]))?.into_iter();
     let mut reports = Vec::with_capacity(scenarios.len());
-    for (s, log) in scenarios.iter().zip(&logs) {
+    for s in &scenarios {
         let rows: Vec<RowResult> = results.by_ref().take(specs.len()).collect();
-        reports.push(report_of(s, log, rows, started));
+        reports.push(report_of(s, rows, started));
     }
     crate::replication::aggregate(&reports, scenario, started.elapsed().as_secs_f64())
         .map_err(|e| SimError { label: "replications".into(), what: format!("could not be merged: {e}") })
 }
 
-/// The report of one replication's rows.
-fn report_of(scenario: &Scenario, log: &EventLog, rows: Vec<RowResult>, started: Instant) -> Report {
-    let steps = rows.iter().map(|r| r.steps).sum::<u64>() + log.len() as u64;
+/// The report of one replication's rows (each drew the whole stream; with none, it is counted).
+fn report_of(scenario: &Scenario, rows: Vec<RowResult>, started: Instant) -> Report {
+    let events = rows.first().map_or_else(|| EventLog::count(scenario), |r| r.events);
+    let steps = rows.iter().map(|r| r.steps).sum::<u64>() + events;
     let rows = rows.into_iter().map(|r| r.report).collect();
-    super::assemble("sim", scenario, log.len() as u64, steps, started, None, rows)
+    super::assemble("sim", scenario, events, steps, started, None, rows)
 }
 
 /// The pool's results in job order; a panicked job is an error naming its row.
@@ -195,14 +205,9 @@ fn collect<'s>(
         .collect()
 }
 
-/// Runs every spec against one event log on a pool of `jobs` workers, results in spec order.
-pub fn run_rows(
-    scenario: &Scenario,
-    log: &EventLog,
-    specs: &[Spec],
-    jobs: usize,
-) -> Result<Vec<RowResult>, SimError> {
-    collect(super::pool::map(specs, jobs, |spec| run_one(scenario, log, spec)), specs.iter())
+/// Runs every spec on a pool of `jobs` workers, results in spec order.
+pub fn run_rows(scenario: &Scenario, specs: &[Spec], jobs: usize) -> Result<Vec<RowResult>, SimError> {
+    collect(super::pool::map(specs, jobs, |spec| run_one(scenario, spec)), specs.iter())
 }
 
 struct Sim<'a> {
@@ -212,11 +217,11 @@ struct Sim<'a> {
     slots: Vec<Option<(Response, bool)>>,
     free: Vec<u32>,
     api: Api,
-    log: &'a EventLog,
+    src: Source<'a>,
     outbox: Option<Outbox>,
     receiver: Receiver,
     net: Rng,
-    row: Row<'a>,
+    row: Row,
     /// When a pump of the provider's pipeline is already queued.
     pump_at: Option<Micros>,
 }
@@ -228,7 +233,7 @@ impl<'a> Sim<'a> {
 
     /// Feeds the row one input now, then carries out the actions it asked for.
     fn feed(&mut self, input: Input<'_>) {
-        self.row.handle(self.now, input);
+        self.row.handle(self.now, input, &self.src.log);
         self.dispatch();
     }
 
@@ -238,7 +243,11 @@ impl<'a> Sim<'a> {
         while let Some(a) = self.row.poll_action() {
             match a {
                 Action::Send { tag, req, billable } => {
-                    let resp = self.api.handle(self.log, self.now, req, billable);
+                    if let Request::LongPoll { wait, .. } = req {
+                        // Its answer is the page as of its release: the events up to then.
+                        self.src.reach(self.now.saturating_add(wait.min(self.scenario.api.long_poll_max)));
+                    }
+                    let resp = self.api.handle(&self.src.log, self.now, req, billable);
                     let rtt = self.scenario.api.rtt.sample(&mut self.net);
                     let answered = self.now + resp.hold + rtt;
                     if let (true, Body::Stream { from, until, retry }) = (resp.opens_stream(), resp.body) {
@@ -265,7 +274,7 @@ impl<'a> Sim<'a> {
     /// drop at `until`, else the drop itself; never before `earliest` (a stream keeps order).
     fn stream_next(&mut self, tag: u64, id: u32, until: Micros, retry: Micros, earliest: Micros) {
         let one_way = self.scenario.api.rtt.sample(&mut self.net) / 2;
-        match self.log.events().get(id as usize) {
+        match self.src.log.try_get(id) {
             Some(e) if e.visible_at < until => {
                 let at = earliest.max(e.visible_at + one_way);
                 self.push(at, Step::StreamEvent { tag, id, until, retry });
@@ -367,18 +376,30 @@ impl<'a> Sim<'a> {
 }
 
 /// Runs one strategy over the whole scenario.
-pub fn run_one(scenario: &Scenario, log: &EventLog, spec: &Spec) -> Result<RowResult, SimError> {
-    run_counted(scenario, log, spec, None)
+pub fn run_one(scenario: &Scenario, spec: &Spec) -> Result<RowResult, SimError> {
+    run_counted(scenario, spec, None)
+}
+
+/// [`run_one`] without ever retiring an event: it holds the whole stream. Its results are the
+/// same as [`run_one`]'s (tests check that retirement never changes a figure).
+pub fn run_one_holding_all(scenario: &Scenario, spec: &Spec) -> Result<RowResult, SimError> {
+    run_with(scenario, spec, None, false)
 }
 
 /// [`run_one`], publishing its virtual time to `clock` now and then for a progress bar.
-fn run_counted(
+fn run_counted(scenario: &Scenario, spec: &Spec, clock: Option<&AtomicU64>) -> Result<RowResult, SimError> {
+    run_with(scenario, spec, clock, true)
+}
+
+/// [`run_counted`], retiring the events the row no longer needs when `retire`.
+fn run_with(
     scenario: &Scenario,
-    log: &EventLog,
     spec: &Spec,
     clock: Option<&AtomicU64>,
+    retire: bool,
 ) -> Result<RowResult, SimError> {
-    let row = Row::new(scenario, log, spec, "strategy");
+    let src = Source::new(scenario);
+    let row = Row::new(scenario, &src.log, spec, "strategy");
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,
@@ -388,19 +409,21 @@ fn run_counted(
         free: Vec::new(),
         api: Api::new(&scenario.api, scenario.events.payload_bytes)
             .with_faults(scenario.seed, &format!("api/{}", row.label())),
-        log,
-        outbox: row.subscription().map(|_| Outbox::new(scenario, log.len())),
+        src,
+        outbox: row.subscription().map(|_| Outbox::new(scenario, 0)),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
         row,
         pump_at: None,
     };
-    sim.row.start(0);
+    sim.src.reach(0);
+    sim.row.start(0, &sim.src.log);
     sim.dispatch();
-    if sim.outbox.is_some() && !log.is_empty() {
-        sim.push(log.get(0).at, Step::Arrival(0));
+    if sim.outbox.is_some() && !sim.src.log.is_empty() {
+        sim.push(sim.src.log.get(0).at, Step::Arrival(0));
     }
     let mut steps = 0u64;
+    let mut retire_at = RETIRE_EVERY;
     // Past the window the drain ends as soon as the row is settled: checked at the window's end,
     // then at doubling distances, so a drain that must run long costs few checks.
     let (mut check_at, mut check_gap) = (scenario.duration, SECOND);
@@ -409,8 +432,9 @@ fn run_counted(
         if at > end {
             break;
         }
+        sim.src.reach(at);
         if at >= check_at {
-            if sim.row.settled(sim.outbox.as_ref(), at) {
+            if sim.row.settled(sim.outbox.as_ref(), at, &sim.src.log) {
                 ended = at;
                 break;
             }
@@ -423,6 +447,10 @@ fn run_counted(
         }
         sim.now = at;
         steps += 1;
+        if retire && (steps.is_multiple_of(RETIRE_EVERY) || sim.src.log.len() as u64 >= retire_at) {
+            sim.row.retire(&mut sim.src.log, sim.outbox.as_mut(), at);
+            retire_at = sim.src.log.len() as u64 + RETIRE_EVERY;
+        }
         if steps & PUBLISH_MASK == 0 {
             if let Some(c) = clock {
                 c.store(at, Ordering::Relaxed);
@@ -449,7 +477,7 @@ fn run_counted(
                         sim.push(at, Step::Attempt { id, n: 1 });
                     }
                 }
-                if let Some(next) = (id as usize + 1 < log.len()).then(|| log.get(id + 1)) {
+                if let Some(next) = sim.src.log.try_get(id + 1) {
                     sim.push(next.at, Step::Arrival(id + 1));
                 }
             }
@@ -464,7 +492,10 @@ fn run_counted(
     }
 
     let peak = sim.api.peak_use();
-    let done = sim.row.finish(sim.outbox.as_ref(), ended)?;
+    sim.src.reach(ended);
+    sim.src.reach(scenario.duration);
+    let (peak_events, events) = (sim.src.log.peak_retained(), sim.src.log.len() as u64);
+    let done = sim.row.finish(sim.outbox.as_ref(), ended, &sim.src.log)?;
     let report = StrategyReport::new(spec, scenario, &done.outcome, done.effective, peak);
-    Ok(RowResult { report, steps })
+    Ok(RowResult { report, steps, peak_events, events })
 }

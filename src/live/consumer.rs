@@ -72,7 +72,7 @@ pub struct Processing {
 }
 
 /// Turns the row's actions into requests and timers.
-fn dispatch(row: &mut Row<'_>, api: &Api, clock: Clock, end: Micros, tx: &UnboundedSender<Event>) {
+fn dispatch(row: &mut Row, api: &Api, clock: Clock, end: Micros, tx: &UnboundedSender<Event>) {
     while let Some(action) = row.poll_action() {
         let tx = tx.clone();
         match action {
@@ -157,7 +157,7 @@ pub async fn run_until(
     if task.processing.is_some() {
         row.hold_for_real();
     }
-    row.start(clock.now());
+    row.start(clock.now(), &log);
     dispatch(&mut row, &task.api, clock, end, &tx);
     loop {
         tokio::select! {
@@ -174,16 +174,16 @@ pub async fn run_until(
                 match event {
                     Event::Timer { token, due } => {
                         lag.record(due, now);
-                        row.handle(now, Input::Timer(token))
+                        row.handle(now, Input::Timer(token), &log)
                     }
                     Event::Answer { tag, resp, billable } => {
-                        row.handle(now, Input::Answer { tag, resp: &resp, billable })
+                        row.handle(now, Input::Answer { tag, resp: &resp, billable }, &log)
                     }
                     Event::Stream { tag, msg: StreamMsg::Event(id) } => {
-                        row.handle(now, Input::StreamEvent { tag, id })
+                        row.handle(now, Input::StreamEvent { tag, id }, &log)
                     }
                     Event::Stream { tag, msg: StreamMsg::Closed(retry) } => {
-                        row.handle(now, Input::StreamClosed { tag, retry })
+                        row.handle(now, Input::StreamClosed { tag, retry }, &log)
                     }
                     Event::Stream { msg: StreamMsg::Opened(_), .. } => {}
                 }
@@ -198,7 +198,7 @@ pub async fn run_until(
                     if task.processing.is_none() {
                         let _ = row.admit_delivery(now, id, d.answer);
                     }
-                    row.handle(now, Input::Delivery { id, answer: d.answer });
+                    row.handle(now, Input::Delivery { id, answer: d.answer }, &log);
                 }
             }
             Some(w) = recv_work(&mut task.processing) => {
@@ -215,7 +215,7 @@ pub async fn run_until(
                 let now = clock.now();
                 let settled = {
                     let ob = task.outbox.as_ref().map(|o| lock(o));
-                    row.settled(ob.as_ref().map(|o| &o.outbox), now)
+                    row.settled(ob.as_ref().map(|o| &o.outbox), now, &log)
                 };
                 if settled {
                     ended = now.min(end);
@@ -236,6 +236,6 @@ pub async fn run_until(
 
     // One lock for the whole settlement, not one per event.
     let settled = task.outbox.as_ref().map(|o| lock(o));
-    let row = row.finish(settled.as_ref().map(|o| &o.outbox), ended)?;
+    let row = row.finish(settled.as_ref().map(|o| &o.outbox), ended, &log)?;
     Ok(RowEnd { row, ended, stopped, lag })
 }

@@ -260,7 +260,10 @@ impl Api {
     /// by `long_poll_max`) runs out, whichever is first.
     pub fn release_at(&self, log: &EventLog, now: Micros, cursor: u32, wait: Micros) -> Micros {
         let limit = now.saturating_add(wait.min(self.cfg.long_poll_max));
-        match log.events().get(cursor as usize) {
+        if cursor < log.floor() {
+            return now; // retired events were all visible
+        }
+        match log.try_get(cursor) {
             Some(e) => e.visible_at.max(now).min(limit),
             None => limit,
         }
@@ -335,12 +338,12 @@ impl Api {
                 (Status::Ok, body, None)
             }
             Request::Resource(id) => {
-                let latest = if id < log.resources() { log.resource_latest(id, now) } else { None };
-                let version = latest.map_or(0, |e| log.get(e).version);
+                let state = if id < log.resources() { log.resource_state(id, now) } else { None };
+                let (latest, version) = (state.map(|(e, _)| e), state.map_or(0, |(_, v)| v));
                 (Status::Ok, Body::Resource { id, latest, version }, None)
             }
             Request::Event(id) => {
-                if (id as usize) < log.len() && log.get(id).visible_at <= now {
+                if log.visible(id, now) {
                     (Status::Ok, Body::Event(id), None)
                 } else {
                     (Status::NotFound, Body::Empty, None)

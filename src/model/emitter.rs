@@ -5,6 +5,12 @@
 //! with the next step — retry at a time (the schedule with jitter, or the receiver's
 //! `Retry-After` if later, capped at [`MAX_SERVER_WAIT`]), or the dead-letter queue. It owns the
 //! [`WebhookConfig`] (and the [`Payload`] shape) a scenario fills in. No sockets, no clock.
+//!
+//! States are held from the oldest event not yet retired on: the sim's row retires an event
+//! ([`Emitter::retire`]) once its delivery is settled and nothing else needs it, so a long run
+//! holds only the deliveries still pending and the ones after them.
+
+use std::collections::VecDeque;
 
 use serde::Serialize;
 
@@ -103,18 +109,22 @@ pub enum Next {
 #[derive(Debug, Clone)]
 pub struct Emitter {
     cfg: WebhookConfig,
-    states: Vec<DeliveryState>,
-    /// Events whose delivery is settled (delivered or dead-lettered).
+    /// The states of events `offset..offset + states.len()`.
+    states: VecDeque<DeliveryState>,
+    offset: u32,
+    /// Events whose delivery is settled (delivered or dead-lettered), retired ones included.
     settled: usize,
     disabled: bool,
 }
 
 impl Emitter {
-    /// An emitter for `events` events.
+    /// An emitter for `events` events known up front (more join as [`Emitter::on_event`]
+    /// hears of them).
     pub fn new(cfg: &WebhookConfig, events: usize) -> Self {
         Emitter {
             cfg: cfg.clone(),
-            states: vec![DeliveryState::Pending; events],
+            states: VecDeque::from(vec![DeliveryState::Pending; events]),
+            offset: 0,
             settled: 0,
             disabled: false,
         }
@@ -128,6 +138,11 @@ impl Emitter {
     /// An event occurred at `now`: when its first attempt reaches the receiver, or `None` if the
     /// endpoint is disabled (then it is dead-lettered at once).
     pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
+        if let Some(i) = id.checked_sub(self.offset) {
+            if i as usize >= self.states.len() {
+                self.states.resize(i as usize + 1, DeliveryState::Pending);
+            }
+        }
         if self.disabled {
             self.settle(id, DeliveryState::DeadLettered);
             return None;
@@ -144,7 +159,7 @@ impl Emitter {
         now: Micros,
         rng: &mut Rng,
     ) -> Next {
-        if self.states[id as usize] != DeliveryState::Pending {
+        if self.state(id) != DeliveryState::Pending {
             return Next::Done;
         }
         let retry_after = match outcome {
@@ -182,7 +197,7 @@ impl Emitter {
     /// An attempt of `id` is due. False if the endpoint was disabled meanwhile: the event goes
     /// to the dead-letter queue without being sent.
     pub fn due(&mut self, id: u32) -> bool {
-        if self.disabled && self.states[id as usize] == DeliveryState::Pending {
+        if self.disabled && self.state(id) == DeliveryState::Pending {
             self.settle(id, DeliveryState::DeadLettered);
             return false;
         }
@@ -190,27 +205,49 @@ impl Emitter {
     }
 
     fn settle(&mut self, id: u32, to: DeliveryState) {
-        self.states[id as usize] = to;
-        self.settled += 1;
+        if let Some(s) = id.checked_sub(self.offset).and_then(|i| self.states.get_mut(i as usize)) {
+            *s = to;
+            self.settled += 1;
+        }
     }
 
     /// Events whose delivery is still pending: not yet delivered nor dead-lettered.
     pub fn pending(&self) -> usize {
-        self.states.len() - self.settled
+        self.offset as usize + self.states.len() - self.settled
     }
 
-    /// Where event `id` stands.
+    /// Where event `id` stands (`Pending` for one not heard of yet). A retired event (the sim
+    /// only) was settled either way and is no longer held: it reads as `Delivered`, so ask
+    /// only whether an event is still pending.
     pub fn state(&self, id: u32) -> DeliveryState {
-        self.states[id as usize]
+        match id.checked_sub(self.offset) {
+            None => DeliveryState::Delivered,
+            Some(i) => self.states.get(i as usize).copied().unwrap_or(DeliveryState::Pending),
+        }
     }
 
-    /// Events in the dead-letter queue, in id order.
+    /// Retires every event below `floor` whose delivery is settled, oldest first, stopping at
+    /// the first one still pending; returns the new lowest id held.
+    pub fn retire(&mut self, floor: u32) -> u32 {
+        while self.offset < floor {
+            match self.states.front() {
+                Some(DeliveryState::Pending) | None => break,
+                Some(_) => {
+                    self.states.pop_front();
+                    self.offset += 1;
+                }
+            }
+        }
+        self.offset
+    }
+
+    /// Events in the dead-letter queue and still held, in id order.
     pub fn dead_letters(&self) -> impl Iterator<Item = u32> + '_ {
         self.states
             .iter()
             .enumerate()
             .filter(|(_, s)| **s == DeliveryState::DeadLettered)
-            .map(|(i, _)| i as u32)
+            .map(|(i, _)| self.offset + i as u32)
     }
 
     /// The per-attempt timeout.
@@ -290,5 +327,26 @@ mod tests {
         let mut em = Emitter::new(&c, 1);
         let mut rng = Rng::new(1, "e");
         assert_eq!(em.on_outcome(0, 1, Outcome::Failure, 0, &mut rng), Next::DeadLetter);
+    }
+
+    #[test]
+    fn retiring_keeps_only_the_pending_and_what_follows() {
+        let c = cfg("svix");
+        let mut em = Emitter::new(&c, 0);
+        let mut rng = Rng::new(1, "e");
+        for id in 0..4 {
+            em.on_event(id, 0, &mut rng);
+        }
+        em.on_outcome(0, 1, Outcome::Success, 1, &mut rng);
+        em.on_outcome(2, 1, Outcome::Success, 1, &mut rng);
+        assert_eq!(em.pending(), 2);
+        // Event 1 is still pending: nothing past it retires.
+        assert_eq!(em.retire(4), 1);
+        assert_eq!(em.state(0), DeliveryState::Delivered);
+        assert_eq!(em.state(1), DeliveryState::Pending);
+        em.on_outcome(1, 1, Outcome::Gone, 2, &mut rng);
+        assert_eq!(em.retire(4), 3);
+        assert_eq!((em.pending(), em.state(3)), (1, DeliveryState::Pending));
+        assert_eq!(em.dead_letters().count(), 0, "event 1 was retired");
     }
 }

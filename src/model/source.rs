@@ -1,14 +1,27 @@
 //! The event source: resources moving through their states, arriving on the scenario's clock.
 //!
-//! Owns the one arrival stream every strategy is fed: generated once per run from the seed, in
-//! time order, with each event's resource, version and visibility time. It is immutable after
-//! generation, so strategies on separate threads read it freely. Strategies never read it
-//! directly — they learn of events only through the API and the webhook emitter.
+//! Owns the one arrival stream every strategy is fed, drawn from the seed in time order, with
+//! each event's resource, version and visibility time. A [`Generator`] draws it one event at a
+//! time; an [`EventLog`] holds the events, either all of them (`EventLog::generate`: the live
+//! engine, exports, tests) or, in the sim, only a window of them: a [`Source`] appends events as
+//! virtual time reaches them and the row retires from the front the events nothing can still ask
+//! about. Ids stay global (an event's id is its index in the whole stream), so a retired id is
+//! simply below [`EventLog::floor`]; what a retired event still means to the API — its resource's
+//! latest state — is kept per resource. Peak memory is then the backlog, not the run.
+//!
+//! Each sim row draws the stream itself from the same seed (the [`Generator`] is deterministic
+//! and draws from its own `source` stream), rather than sharing one log between the rows'
+//! threads: rows retire at their own pace with no locks, and every row sees exactly the events
+//! the whole-run log holds, so results are byte-identical. The price is that every row draws the
+//! stream (three random draws per event) instead of one draw shared by all. Strategies never read the source directly — they learn of events only through the API
+//! and the webhook emitter.
 
 use crate::model::arrivals::EventsConfig;
 use crate::model::dist::Rng;
 use crate::units::{Micros, SECOND};
 
+/// No event (a resource with none yet, a link with no neighbour).
+const NONE: u32 = u32::MAX;
 /// What generating a run's events needs: the source's configuration, the span of arrivals and
 /// the seed. A whole scenario converts into it (`EventLog::generate(&scenario)`).
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +34,7 @@ pub struct SourceParams<'a> {
     pub seed: u64,
 }
 
-/// One state transition of one resource. Its id is its index in the [`EventLog`].
+/// One state transition of one resource. Its id is its index in the whole stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
     /// When it happened at the source.
@@ -34,57 +47,131 @@ pub struct Event {
     pub version: u32,
 }
 
-/// Every event of a run, in time order, with a per-resource index.
+/// Draws a run's arrival stream one event at a time, in time order: the same events, in the same
+/// order, as many times as it is asked for from the same parameters.
+#[derive(Debug, Clone)]
+pub struct Generator<'a> {
+    ev: &'a EventsConfig,
+    rng: Rng,
+    versions: Vec<u32>,
+    last_visible: Micros,
+    /// Rate segments `(start, end, rate)` and the one being drawn from.
+    segments: Vec<(Micros, Micros, f64)>,
+    segment: usize,
+    /// The time of the last arrival in the current segment (µs, as drawn).
+    t: f64,
+    /// The next trace row, for a recorded trace.
+    row: usize,
+    duration: Micros,
+}
+
+impl<'a> Generator<'a> {
+    /// The generator of `params`' stream.
+    pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
+        let SourceParams { events: ev, duration, seed } = params.into();
+        let segments = if ev.trace.is_some() { Vec::new() } else { ev.rate_segments(duration) };
+        let t = segments.first().map_or(0.0, |s| s.0 as f64);
+        Generator {
+            ev,
+            rng: Rng::new(seed, "source"),
+            versions: vec![0u32; ev.resources as usize],
+            last_visible: 0,
+            segments,
+            segment: 0,
+            t,
+            row: 0,
+            duration,
+        }
+    }
+
+    /// The source's resource count and state count.
+    pub fn shape(&self) -> (u32, usize) {
+        (self.ev.resources, self.ev.states.len())
+    }
+
+    /// The events the run is expected to hold (a capacity hint).
+    pub fn expected(&self) -> usize {
+        self.ev.expected_events(self.duration).ceil() as usize + 16
+    }
+
+    /// An event of `resource` at `at`, with its version and visibility time.
+    fn make(&mut self, at: Micros, resource: u32) -> Event {
+        let v = &mut self.versions[resource as usize];
+        *v += 1;
+        let visible_at = (at + self.ev.visibility_delay.sample(&mut self.rng)).max(self.last_visible);
+        self.last_visible = visible_at;
+        Event { at, visible_at, resource, version: *v }
+    }
+}
+
+impl Iterator for Generator<'_> {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        if let Some(trace) = &self.ev.trace {
+            // A recorded trace: its times, its resources (or uniformly chosen ones).
+            let row = trace.rows.get(self.row).filter(|r| r.at < self.duration)?;
+            self.row += 1;
+            let (at, chosen) = (row.at, row.resource);
+            let resource =
+                chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
+            return Some(self.make(at, resource));
+        }
+        loop {
+            let &(_, end, rate) = self.segments.get(self.segment)?;
+            if rate > 0.0 {
+                self.t += self.rng.exponential(SECOND as f64 / rate);
+                if self.t < end as f64 {
+                    let resource = self.rng.below(self.ev.resources);
+                    return Some(self.make(self.t as Micros, resource));
+                }
+            }
+            self.segment += 1;
+            self.t = self.segments.get(self.segment).map_or(0.0, |s| s.0 as f64);
+        }
+    }
+}
+
+/// The log's per-resource index: the whole stream's (binary searched), or, for a window,
+/// links between a resource's neighbouring events.
+#[derive(Debug, Clone)]
+enum Index {
+    /// `res_events[res_start[r]..res_start[r + 1]]` are resource r's events in order.
+    Whole { res_start: Vec<u32>, res_events: Vec<u32> },
+    /// Per retained event: its resource's previous event and when its next one happened
+    /// (`Micros::MAX`: not yet); per resource: its latest event, and its latest retired one
+    /// with that one's version.
+    Window { prev: Vec<u32>, next_at: Vec<Micros>, last: Vec<u32>, retired: Vec<(u32, u32)> },
+}
+
+/// The events of a run, in time order, with a per-resource index: all of them, or a window.
 #[derive(Debug, Clone)]
 pub struct EventLog {
+    /// Events `base..base + events.len()`; those below `floor` are retired.
     events: Vec<Event>,
-    /// `res_events[res_start[r]..res_start[r + 1]]` are resource r's events in order.
-    res_start: Vec<u32>,
-    res_events: Vec<u32>,
+    base: u32,
+    floor: u32,
+    index: Index,
     states: usize,
+    resources: u32,
+    /// The most events held at once.
+    peak: usize,
 }
 
 impl EventLog {
-    /// Generates the arrival stream of a run: `params` is a [`SourceParams`] or anything that
-    /// converts into one, such as a `&Scenario`.
+    /// Generates the whole arrival stream of a run: `params` is a [`SourceParams`] or anything
+    /// that converts into one, such as a `&Scenario`.
     pub fn generate<'a>(params: impl Into<SourceParams<'a>>) -> EventLog {
-        let SourceParams { events: ev, duration, seed } = params.into();
-        let mut rng = Rng::new(seed, "source");
-        let mut events = Vec::with_capacity(ev.expected_events(duration).ceil() as usize + 16);
-        let mut versions = vec![0u32; ev.resources as usize];
-        let mut last_visible = 0;
-        // Appends an event of `resource` at `at`, with its version and visibility time.
-        let mut push = |events: &mut Vec<Event>, rng: &mut Rng, at: Micros, resource: u32| {
-            let v = &mut versions[resource as usize];
-            *v += 1;
-            let visible_at = (at + ev.visibility_delay.sample(rng)).max(last_visible);
-            last_visible = visible_at;
-            events.push(Event { at, visible_at, resource, version: *v });
-        };
-        if let Some(trace) = &ev.trace {
-            // A recorded trace: its times, its resources (or uniformly chosen ones).
-            for row in trace.rows.iter().take_while(|r| r.at < duration) {
-                let resource = row.resource.unwrap_or_else(|| rng.below(ev.resources)).min(ev.resources - 1);
-                push(&mut events, &mut rng, row.at, resource);
-            }
-            return Self::from_events(events, ev.resources, ev.states.len());
-        }
-        for (start, end, rate) in ev.rate_segments(duration) {
-            if rate <= 0.0 {
-                continue;
-            }
-            let mean_gap = SECOND as f64 / rate;
-            let mut t = start as f64;
-            loop {
-                t += rng.exponential(mean_gap);
-                if t >= end as f64 {
-                    break;
-                }
-                let resource = rng.below(ev.resources);
-                push(&mut events, &mut rng, t as Micros, resource);
-            }
-        }
-        Self::from_events(events, ev.resources, ev.states.len())
+        let gen = Generator::new(params);
+        let (resources, states) = gen.shape();
+        let mut events = Vec::with_capacity(gen.expected());
+        events.extend(gen);
+        Self::from_events(events, resources, states)
+    }
+
+    /// How many events `params`' stream holds, drawn without keeping them.
+    pub fn count<'a>(params: impl Into<SourceParams<'a>>) -> u64 {
+        Generator::new(params).count() as u64
     }
 
     /// Builds a log from events already in time order (tests and recorded traces).
@@ -104,33 +191,111 @@ impl EventLog {
             res_events[*slot as usize] = i as u32;
             *slot += 1;
         }
-        EventLog { events, res_start, res_events, states: states.max(1) }
+        let peak = events.len();
+        EventLog {
+            events,
+            base: 0,
+            floor: 0,
+            index: Index::Whole { res_start, res_events },
+            states: states.max(1),
+            resources,
+            peak,
+        }
     }
 
-    /// All events.
+    /// An empty window over a stream of `resources` resources and `states` states: events are
+    /// appended with [`EventLog::push`] and retired with [`EventLog::retire`].
+    pub fn window(resources: u32, states: usize) -> EventLog {
+        let r = resources as usize;
+        EventLog {
+            events: Vec::new(),
+            base: 0,
+            floor: 0,
+            index: Index::Window {
+                prev: Vec::new(),
+                next_at: Vec::new(),
+                last: vec![NONE; r],
+                retired: vec![(NONE, 0); r],
+            },
+            states: states.max(1),
+            resources,
+            peak: 0,
+        }
+    }
+
+    /// Appends the stream's next event to a window (a whole log ignores it).
+    pub fn push(&mut self, e: Event) {
+        let id = self.len() as u32;
+        let Index::Window { prev, next_at, last, .. } = &mut self.index else { return };
+        let before = std::mem::replace(&mut last[e.resource as usize], id);
+        if before != NONE && before >= self.base {
+            next_at[(before - self.base) as usize] = e.at;
+        }
+        prev.push(before);
+        next_at.push(Micros::MAX);
+        self.events.push(e);
+        self.peak = self.peak.max((id + 1 - self.floor) as usize);
+    }
+
+    /// Retires a window's events below `floor`: nothing may ask about them again except as
+    /// their resource's latest retired state. Storage is compacted once half of it is retired.
+    pub fn retire(&mut self, floor: u32) {
+        let Index::Window { prev, next_at, retired, .. } = &mut self.index else { return };
+        let floor = floor.min(self.base + self.events.len() as u32);
+        for id in self.floor..floor {
+            let e = self.events[(id - self.base) as usize];
+            retired[e.resource as usize] = (id, e.version);
+        }
+        self.floor = self.floor.max(floor);
+        let dead = (self.floor - self.base) as usize;
+        if dead >= 4096 && dead * 2 >= self.events.len() {
+            self.events.drain(..dead);
+            prev.drain(..dead);
+            next_at.drain(..dead);
+            self.base = self.floor;
+        }
+    }
+
+    /// The lowest id still held (0 for a whole log).
+    pub fn floor(&self) -> u32 {
+        self.floor
+    }
+
+    /// The most events held at once.
+    pub fn peak_retained(&self) -> usize {
+        self.peak
+    }
+
+    /// The events held, from [`EventLog::floor`] on.
     pub fn events(&self) -> &[Event] {
-        &self.events
+        &self.events[(self.floor - self.base) as usize..]
     }
 
-    /// Event by id.
+    /// Event by id (held: at or above the floor).
     #[inline]
     pub fn get(&self, id: u32) -> &Event {
-        &self.events[id as usize]
+        &self.events[(id - self.base) as usize]
     }
 
-    /// Number of events.
+    /// Event by id, if it is held (`None` past the last one or below the floor).
+    #[inline]
+    pub fn try_get(&self, id: u32) -> Option<&Event> {
+        id.checked_sub(self.floor).and_then(|_| self.events.get((id - self.base) as usize))
+    }
+
+    /// Number of events so far (retired or not): the next event's id.
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.base as usize + self.events.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.len() == 0
     }
 
     /// Number of resources.
     pub fn resources(&self) -> u32 {
-        (self.res_start.len() - 1) as u32
+        self.resources
     }
 
     /// The state index an event moved its resource to.
@@ -138,102 +303,147 @@ impl EventLog {
         (self.get(id).version as usize - 1) % self.states
     }
 
-    /// How many events the API shows at `now`: they are ids `0..n` (visibility keeps order).
+    /// How many events the API shows at `now`: they are ids `0..n` (visibility keeps order;
+    /// retired events were all visible).
     #[inline]
     pub fn visible_count(&self, now: Micros) -> u32 {
-        self.events.partition_point(|e| e.visible_at <= now) as u32
+        self.floor + self.events().partition_point(|e| e.visible_at <= now) as u32
     }
 
-    /// Resource `r`'s events, in order.
+    /// Whether event `id` exists and is visible at `now`.
+    pub fn visible(&self, id: u32, now: Micros) -> bool {
+        id < self.floor || self.try_get(id).is_some_and(|e| e.visible_at <= now)
+    }
+
+    /// Resource `r`'s events, in order (a whole log only; a window has none).
     pub fn resource_events(&self, r: u32) -> &[u32] {
-        let (a, b) = (self.res_start[r as usize], self.res_start[r as usize + 1]);
-        &self.res_events[a as usize..b as usize]
+        match &self.index {
+            Index::Whole { res_start, res_events } => {
+                let (a, b) = (res_start[r as usize], res_start[r as usize + 1]);
+                &res_events[a as usize..b as usize]
+            }
+            Index::Window { .. } => &[],
+        }
     }
 
     /// Resource `r` as the API shows it at `now`: its latest visible event, if any.
     pub fn resource_latest(&self, r: u32, now: Micros) -> Option<u32> {
-        let evs = self.resource_events(r);
-        let n = evs.partition_point(|&i| self.events[i as usize].visible_at <= now);
-        n.checked_sub(1).map(|k| evs[k])
+        self.resource_state(r, now).map(|(id, _)| id)
     }
 
-    /// Whether a later event of the same resource has happened by `now`.
-    pub fn superseded(&self, id: u32, now: Micros) -> bool {
-        let e = self.get(id);
-        let evs = self.resource_events(e.resource);
-        let k = e.version as usize; // index of the next event of this resource
-        evs.get(k).is_some_and(|&n| self.get(n).at <= now)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::dist::Delay;
-    use crate::units::parse_rate;
-
-    /// Ten hours of 3600/h over 7 resources, seed 9.
-    fn scenario(visibility_delay: Delay) -> EventsConfig {
-        EventsConfig {
-            rate: parse_rate("3600/h").unwrap(),
-            resources: 7,
-            resource_type: "resource".into(),
-            states: vec!["created".into(), "updated".into(), "closed".into()],
-            payload_bytes: 512,
-            visibility_delay,
-            bursts: Vec::new(),
-            daily: None,
-            trace: None,
-        }
-    }
-
-    fn generate(events: &EventsConfig) -> EventLog {
-        EventLog::generate(SourceParams { events, duration: 10 * 3600 * SECOND, seed: 9 })
-    }
-
-    #[test]
-    fn arrivals_are_poisson_ordered_and_versioned() {
-        let s = scenario(Delay::Fixed(0));
-        let log = generate(&s);
-        let n = log.len() as f64;
-        assert!((n - 36_000.0).abs() < 4.0 * 36_000f64.sqrt(), "{n}");
-        assert!(log.events().windows(2).all(|w| w[0].at <= w[1].at));
-        for r in 0..log.resources() {
-            for (k, &id) in log.resource_events(r).iter().enumerate() {
-                assert_eq!(log.get(id).version as usize, k + 1);
-                assert_eq!(log.get(id).resource, r);
+    /// Resource `r` as the API shows it at `now`: its latest visible event and that event's
+    /// version, if any.
+    pub fn resource_state(&self, r: u32, now: Micros) -> Option<(u32, u32)> {
+        match &self.index {
+            Index::Whole { .. } => {
+                let evs = self.resource_events(r);
+                let n = evs.partition_point(|&i| self.get(i).visible_at <= now);
+                n.checked_sub(1).map(|k| (evs[k], self.get(evs[k]).version))
+            }
+            Index::Window { prev, last, retired, .. } => {
+                let mut id = last[r as usize];
+                while id != NONE && id >= self.floor {
+                    let e = self.get(id);
+                    if e.visible_at <= now {
+                        return Some((id, e.version));
+                    }
+                    id = prev[(id - self.base) as usize];
+                }
+                let (id, version) = retired[r as usize];
+                (id != NONE).then_some((id, version))
             }
         }
     }
 
-    #[test]
-    fn visibility_delays_but_never_reorders() {
-        let s = scenario(Delay::LogNormal { median: SECOND, p99: 10 * SECOND });
-        let log = generate(&s);
-        assert!(log.events().windows(2).all(|w| w[0].visible_at <= w[1].visible_at));
-        assert!(log.events().iter().all(|e| e.visible_at >= e.at));
-        let t = 5 * 3600 * SECOND;
-        let n = log.visible_count(t) as usize;
-        assert!(log.events()[..n].iter().all(|e| e.visible_at <= t));
-        assert!(log.events()[n..].iter().all(|e| e.visible_at > t));
+    /// Calls `f` with each held event of resource `resource` whose version is strictly between
+    /// `seen` and `below`, newest first (older ones that are retired are left out).
+    pub fn versions_between(&self, resource: u32, seen: u32, below: u32, mut f: impl FnMut(u32)) {
+        match &self.index {
+            Index::Whole { .. } => {
+                let evs = self.resource_events(resource);
+                for v in (seen + 1..below).rev() {
+                    if let Some(&id) = evs.get(v as usize - 1) {
+                        f(id);
+                    }
+                }
+            }
+            Index::Window { prev, last, .. } => {
+                let mut id = last[resource as usize];
+                while id != NONE && id >= self.floor {
+                    let v = self.get(id).version;
+                    if v <= seen {
+                        break;
+                    }
+                    if v < below {
+                        f(id);
+                    }
+                    id = prev[(id - self.base) as usize];
+                }
+            }
+        }
     }
 
-    #[test]
-    fn same_seed_same_stream() {
-        let a = generate(&scenario(Delay::Fixed(0)));
-        let b = generate(&scenario(Delay::Fixed(0)));
-        assert_eq!(a.events(), b.events());
+    /// Whether a later event of the same resource has happened by `now`.
+    pub fn superseded(&self, id: u32, now: Micros) -> bool {
+        match &self.index {
+            Index::Whole { .. } => {
+                let e = self.get(id);
+                let evs = self.resource_events(e.resource);
+                let k = e.version as usize; // index of the next event of this resource
+                evs.get(k).is_some_and(|&n| self.get(n).at <= now)
+            }
+            Index::Window { next_at, .. } => next_at[(id - self.base) as usize] <= now,
+        }
     }
 
-    #[test]
-    fn resource_snapshots_and_supersession() {
-        let s = scenario(Delay::Fixed(0));
-        let log = generate(&s);
-        let evs = log.resource_events(3).to_vec();
-        let first = log.get(evs[0]);
-        assert_eq!(log.resource_latest(3, first.visible_at), Some(evs[0]));
-        assert_eq!(log.resource_latest(3, first.visible_at.saturating_sub(1)), None);
-        assert!(log.superseded(evs[0], log.get(evs[1]).at));
-        assert!(!log.superseded(evs[0], log.get(evs[1]).at - 1));
+    /// Whether a later event of the same resource is visible at `now` (so the API no longer
+    /// shows this one as its resource's state).
+    pub fn superseded_visibly(&self, id: u32, now: Micros) -> bool {
+        let e = self.get(id);
+        self.resource_state(e.resource, now).is_some_and(|(_, v)| v > e.version)
     }
 }
+
+/// A row's own copy of the stream, drawn as virtual time reaches it into a window.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    gen: Generator<'a>,
+    /// The window of events held.
+    pub log: EventLog,
+    /// The time of the last event drawn (`None` once the stream is exhausted).
+    horizon: Option<Micros>,
+}
+
+impl<'a> Source<'a> {
+    /// The stream of `params`, with its first event drawn.
+    pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
+        let gen = Generator::new(params);
+        let (resources, states) = gen.shape();
+        let mut s = Source { gen, log: EventLog::window(resources, states), horizon: Some(0) };
+        s.draw();
+        s
+    }
+
+    fn draw(&mut self) {
+        match self.gen.next() {
+            Some(e) => {
+                self.horizon = Some(e.at);
+                self.log.push(e);
+            }
+            None => self.horizon = None,
+        }
+    }
+
+    /// Draws until every event that happened by `now` is held, and the one after it too (so
+    /// the next arrival, and the event after any visible one, are known).
+    #[inline]
+    pub fn reach(&mut self, now: Micros) {
+        while self.horizon.is_some_and(|h| h <= now) {
+            self.draw();
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "source_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! The `[events]` section: the arrival process, parsed into the model's [`EventsConfig`].
 //!
 //! Owns the section's raw keys, its defaults (100 resources, three states, 512-byte payloads)
-//! and its checks, including the bound on a run's size ([`MAX_EVENTS`]). The arithmetic of the
+//! and its checks, including the bound on a run's size ([`MAX_SIM_EVENTS`]). The arithmetic of the
 //! rate is the model's ([`expected_events`]); this module only reads text and
 //! reads a trace file: one a scenario file names, only inside its directory, or one given on the
 //! command line ([`TraceAccess`]).
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::check::{Ctx, ScenarioError};
-use crate::limits::MAX_EVENTS;
+use crate::limits::MAX_SIM_EVENTS;
 use crate::model::arrivals::{expected_events, Burst, EventsConfig};
 use crate::model::dist::Delay;
 use crate::quote::{excerpt, EXCERPT};
@@ -186,11 +186,11 @@ pub(super) fn from_raw(
     };
     // The rate's integral, also for a trace (whose rate is its rows over the duration).
     let expected = expected_events(duration, &events.rate, &events.bursts, events.daily.as_deref());
-    if expected > MAX_EVENTS {
+    if expected > MAX_SIM_EVENTS {
         return Err(cx.err(
             "events.rate",
             format!(
-                "about {expected:.0} events over the duration is more than the {MAX_EVENTS:.0} one run can hold; lower the rate or shorten the duration"
+                "about {expected:.0} events over the duration is more than the {MAX_SIM_EVENTS:.0} one run can draw; lower the rate or shorten the duration"
             ),
         ));
     }

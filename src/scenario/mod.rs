@@ -33,8 +33,8 @@ pub use self::bundled::{BUNDLED, DEFAULT};
 pub use self::check::ScenarioError;
 use self::check::{toml_error, Ctx};
 pub use self::events::TraceAccess;
-pub use crate::limits::MAX_EVENTS;
 use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+pub use crate::limits::{MAX_EVENTS, MAX_SIM_EVENTS};
 // The sections' types live with the model types that own them; they are re-exported here so a
 // holder of a `Scenario` can name its parts in one place.
 pub use crate::model::api::ApiConfig;

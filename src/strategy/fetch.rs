@@ -14,7 +14,6 @@ use crate::units::{Micros, MILLI, SECOND};
 /// Fetches thin deliveries' events.
 pub struct Fetcher {
     base: u64,
-    seen: Vec<bool>,
     /// Fetches under way: event id → failed tries so far.
     pending: HashMap<u32, u32>,
 }
@@ -22,7 +21,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// A fetcher with tags and tokens from `base`.
     pub fn new(base: u64) -> Self {
-        Fetcher { base, seen: Vec::new(), pending: HashMap::new() }
+        Fetcher { base, pending: HashMap::new() }
     }
 
     /// Whether a tag or token is this fetcher's.
@@ -30,18 +29,11 @@ impl Fetcher {
         tag >= self.base && tag - self.base <= u64::from(u32::MAX)
     }
 
-    /// Marks `id` as delivered; false if it had been already (a duplicate).
-    pub fn first_delivery(&mut self, id: u32) -> bool {
-        let i = id as usize;
-        if i >= self.seen.len() {
-            self.seen.resize(i + 1, false);
-        }
-        !std::mem::replace(&mut self.seen[i], true)
-    }
-
     /// A thin delivery of `id` arrived: dedupe, then fetch.
     pub fn on_delivery(&mut self, cx: &mut Cx<'_, '_>, id: u32) {
-        if !self.first_delivery(id) || cx.is_detected(id) {
+        // A fetch never gives up, so an event delivered before is being fetched or detected: the
+        // dedupe needs no per-event memory.
+        if self.pending.contains_key(&id) || cx.is_detected(id) {
             cx.duplicate();
             return;
         }

@@ -122,7 +122,9 @@ pub struct Cx<'r, 'a> {
     /// The strategy's own random stream.
     pub rng: &'r mut Rng,
     pub(crate) actions: &'r mut Vec<Action>,
-    pub(crate) rec: &'r mut Recorder<'a>,
+    pub(crate) rec: &'r mut Recorder,
+    /// The events the API serves (what detections are measured against).
+    pub(crate) log: &'a crate::model::source::EventLog,
     /// The row's circuit breaker on API calls, if it has one.
     pub(crate) breaker: &'r mut Option<Breaker>,
 }
@@ -161,7 +163,7 @@ impl Cx<'_, '_> {
 
     /// The consumer now holds event `id`'s data; true the first time.
     pub fn detect(&mut self, id: u32) -> bool {
-        self.rec.detect(id, self.now)
+        self.rec.detect(self.log, id, self.now)
     }
 
     /// Whether `id` was already detected.
@@ -171,7 +173,7 @@ impl Cx<'_, '_> {
 
     /// A resource's versions strictly between `seen` and `now_at` were never seen.
     pub fn overwritten(&mut self, resource: u32, seen: u32, now_at: u32) {
-        self.rec.overwritten(resource, seen, now_at);
+        self.rec.overwritten(self.log, resource, seen, now_at);
     }
 
     /// A delivery of an event already received.

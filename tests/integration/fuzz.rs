@@ -101,7 +101,7 @@ proptest! {
         match Scenario::from_toml(&text, "fuzz.toml") {
             Ok(s) => {
                 prop_assert!(s.duration > 0 && !s.strategies.intervals.is_empty());
-                prop_assert!(s.expected_events() <= hookbench::scenario::MAX_EVENTS);
+                prop_assert!(s.expected_events() <= hookbench::scenario::MAX_SIM_EVENTS);
             }
             Err(e) => {
                 prop_assert!(e.0.starts_with("scenario fuzz.toml: "), "{}", e.0);

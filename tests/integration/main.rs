@@ -19,6 +19,7 @@ mod numbers;
 mod profiles;
 mod rate_limits;
 mod replications;
+mod retention;
 mod schemes;
 mod serve_report;
 mod strategies;
