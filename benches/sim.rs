@@ -31,15 +31,18 @@ fn steps_per_second(c: &mut Criterion) {
     let text = "name = \"throughput\"\nduration = \"24h\"\nseed = 1\n[events]\nrate = \"36000/h\"\n\
                 resources = 1000\n[api]\nrtt = \"50ms\"\n[strategies]\nintervals = [\"1s\"]\n";
     let scenario = Scenario::from_toml(text, "bench").expect("valid");
+    // Each row draws its own events (the sim holds only its backlog), so an element is a step
+    // or an event drawn, as in `one_core/payments_day_all_strategies`.
+    let events = EventLog::count(&scenario);
     let spec = Spec { kind: StrategyKind::Webhook, interval: None };
     let steps = sim::run_one(&scenario, &spec).expect("run").steps;
     let mut g = c.benchmark_group("engine");
-    g.throughput(Throughput::Elements(steps));
+    g.throughput(Throughput::Elements(steps + events));
     g.sample_size(10);
     g.bench_function("webhook_day_steps", |b| b.iter(|| sim::run_one(&scenario, &spec).expect("run")));
     let poll = Spec { kind: StrategyKind::Poll, interval: Some(1_000_000) };
     let steps = sim::run_one(&scenario, &poll).expect("run").steps;
-    g.throughput(Throughput::Elements(steps));
+    g.throughput(Throughput::Elements(steps + events));
     g.bench_function("poll_1s_day_steps", |b| b.iter(|| sim::run_one(&scenario, &poll).expect("run")));
     g.finish();
 }
