@@ -22,7 +22,8 @@
 //! window of the stream and grow it as time passes. [`Row::retire`] moves the window's floor past
 //! the events the row can no longer be asked about — visible, settled in the recorder (or beyond
 //! the strategy's reach with no answer in flight and a newer state of its resource on show), not
-//! pending at the emitter, processed — folding their books into counts and histograms.
+//! pending at the emitter (or, in a fat-webhook-only row, parked while it is), processed —
+//! folding their books into counts and histograms.
 
 use std::collections::VecDeque;
 
@@ -145,6 +146,11 @@ pub struct Row {
     /// Whether the row has asked for a resource's state (then the API may still show an
     /// undetected event while it is its resource's latest).
     reads_resources: bool,
+    /// Whether the row has sent any request (then a retired event may not be parked).
+    asks_api: bool,
+    /// How long an event waits on the emitter before it may be parked: the webhook's timeout
+    /// (by then a first attempt on time has come and gone).
+    park_after: Micros,
     steps: u64,
     /// The receiver's processing pool, when its capacity is finite.
     workers: Option<Workers>,
@@ -200,6 +206,8 @@ impl Row {
             next: 0,
             outstanding: 0,
             reads_resources: false,
+            asks_api: false,
+            park_after: scenario.webhook.timeout,
             steps: 0,
         }
     }
@@ -399,6 +407,7 @@ impl Row {
                 self.next += 1;
                 if let Action::Send { req, .. } = a {
                     self.outstanding += 1;
+                    self.asks_api = true;
                     self.reads_resources |= matches!(req, crate::model::api::Request::Resource(_));
                 }
                 Some(a)
@@ -458,12 +467,14 @@ impl Row {
         // so they are neither produced nor in flight (settled in flight here, taken out below).
         let mut unborn = 0u64;
         let outcome = self.rec.finish(log, |id| {
-            if log.get(id).at > end {
+            // A parked event (retired, still awaiting an attempt) happened before the end.
+            let held = log.try_get(id).is_some();
+            if held && log.get(id).at > end {
                 unborn += 1;
                 return Fate::InFlight;
             }
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
-            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+            if pending || strategy.can_still_detect(id, held && log.superseded(id, end)) {
                 Fate::InFlight
             } else {
                 Fate::Missed

@@ -3,16 +3,22 @@
 //! Owns [`Row::retire`] and the folding of a retired event's processing time into the row's
 //! histogram. An event retires once it is visible, settled in the recorder (or out of the
 //! strategy's reach — and, for a row that reads resource states, with a newer state of its
-//! resource on show and no answer in flight), not pending at the emitter, and processed; retirement goes oldest first and stops at the first event still needed, so the
-//! window is the row's backlog. Nothing retired is ever asked about again, so results do not
-//! depend on when retirement runs. No sockets, no clock.
+//! resource on show and no answer in flight), not pending at the emitter, and processed;
+//! retirement goes oldest first and stops at the first event still needed, so the window is the
+//! row's backlog. One exception keeps a long retry from pinning every event behind it: in a row
+//! that only takes fat webhooks (it never asks the API, its receiver's capacity unlimited), an
+//! event waiting only on the emitter's attempts is parked — the emitter keeps its id, the
+//! recorder its time, resource and version (all a later delivery reads) — and the window moves
+//! past it. Nothing retired is ever asked about again except a parked event by its delivery, so
+//! results do not depend on when retirement runs. No sockets, no clock.
 
 use std::collections::VecDeque;
 
 use super::{Outbox, Row};
-use crate::metrics::Processed;
+use crate::metrics::{Parked, Processed};
 use crate::model::emitter::DeliveryState;
 use crate::model::source::EventLog;
+use crate::scenario::Payload;
 use crate::units::Micros;
 
 impl Row {
@@ -24,11 +30,19 @@ impl Row {
     pub fn retire(&mut self, log: &mut EventLog, outbox: Option<&mut Outbox>, now: Micros) -> u32 {
         let mut id = self.rec.offset();
         let end = log.len() as u32;
+        let may_park = self.may_park();
         while id < end {
             if log.get(id).visible_at > now {
                 break;
             }
-            if outbox.as_deref().is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending) {
+            let pending = outbox.as_deref().is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
+            // Parked only once the emitter has heard of it (its arrival is handled) and it has
+            // waited longer than a first attempt takes: a delivery on time costs no map entry.
+            if pending
+                && !(may_park
+                    && outbox.as_deref().is_some_and(|o| o.emitter.heard(id))
+                    && now - log.get(id).at > self.park_after)
+            {
                 break;
             }
             let processed = self.processed_at.front().copied().unwrap_or(Micros::MAX);
@@ -49,14 +63,31 @@ impl Row {
                     fold_processed(&mut self.processed, at - log.get(id).at);
                 }
             }
-            self.rec.retire();
+            if pending && !self.rec.is_settled(id) {
+                let e = log.get(id);
+                self.rec.park(Parked { at: e.at, resource: e.resource, version: e.version });
+            } else {
+                self.rec.retire();
+            }
             id += 1;
         }
         log.retire(id);
         if let Some(o) = outbox {
             o.emitter.retire(id);
+            if self.rec.parked() > 0 {
+                // A parked event whose delivery was dead-lettered is missed for good.
+                self.rec.drop_parked(|p| o.emitter.state(p) == DeliveryState::Pending);
+            }
+            log.hold_parked(o.emitter.parked());
         }
         id
+    }
+
+    /// Whether an event waiting only on the emitter may be parked: the row takes fat webhooks,
+    /// has never asked the API (so nothing but a delivery can reach a retired event) and meets
+    /// no finite processing pool (which keeps per-event times in the window).
+    fn may_park(&self) -> bool {
+        self.subscription == Some(Payload::Fat) && !self.asks_api && self.workers.is_none()
     }
 }
 
