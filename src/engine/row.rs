@@ -25,7 +25,7 @@
 //! pending at the emitter (or, in a fat-webhook-only row, parked while it is), processed —
 //! folding their books into counts and histograms.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
@@ -161,6 +161,9 @@ pub struct Row {
     processed_at: VecDeque<Micros>,
     /// The processing latencies of retired events.
     processed: Processed,
+    /// Parked events (retired past while still pending or processing) whose processing is not
+    /// folded yet: event time and when first processed (`Micros::MAX`: not yet).
+    parked_work: HashMap<u32, (Micros, Micros)>,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
     /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
@@ -184,6 +187,7 @@ impl Row {
         Row {
             work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
             processed_at: VecDeque::new(),
+            parked_work: HashMap::new(),
             processed: Processed {
                 hist: hdrhistogram::Histogram::new(3).expect("3 significant digits is a valid histogram"),
                 sum_us: 0,
@@ -294,7 +298,10 @@ impl Row {
 
     /// When held event `id` was first processed (growing the window up to it).
     fn processed_slot(&mut self, id: u32) -> Option<&mut Micros> {
-        let i = id.checked_sub(self.rec.offset())? as usize;
+        let Some(i) = id.checked_sub(self.rec.offset()) else {
+            return self.parked_work.get_mut(&id).map(|w| &mut w.1);
+        };
+        let i = i as usize;
         if i >= self.processed_at.len() {
             self.processed_at.resize(i + 1, Micros::MAX);
         }
@@ -434,7 +441,9 @@ impl Row {
         if self.outstanding > 0 {
             return false;
         }
-        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now)
+        let working = |&at: &Micros| at != Micros::MAX && at > now;
+        if self.processed_at.iter().any(working)
+            || self.parked_work.values().any(|(_, at)| working(at))
             || self.workers.as_ref().is_some_and(|w| w.held() > 0)
         {
             return false; // still processing
@@ -485,7 +494,7 @@ impl Row {
         outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
             let mut p = self.processed;
-            add_processed(&mut p, log, offset, &self.processed_at, end);
+            add_processed(&mut p, log, offset, &self.processed_at, &self.parked_work, end);
             p.peak_backlog = w.peak_backlog();
             p.rejected = w.rejected();
             outcome.processed = Some(p);

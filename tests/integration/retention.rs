@@ -237,3 +237,25 @@ fn a_webhook_holds_its_pending_attempts_not_every_event_behind_a_long_retry() {
     assert!(lean.peak_events < bound, "held {} (bound {bound})", lean.peak_events);
     assert!(lean.report.webhooks.retried > Some(2400), "the outage's events were retried");
 }
+
+/// The same webhook at a receiver with two workers that answers once the work is done: a
+/// delivery waits for its processing as well as for its retries, and neither pins the window.
+#[test]
+fn a_finite_receiver_parks_its_pending_and_processing_events_too() {
+    let text = PARKING
+        .replace("outages = [", "workers = 2\nprocess = { median = \"40ms\", p99 = \"300ms\" }\noutages = [");
+    let s = Scenario::from_toml(&text, "test").expect("a valid scenario");
+    let spec = &Spec::expand(&s.strategies.list, &s.strategies.intervals, s.strategies.reconcile_interval)[0];
+    let lean = sim::run_one(&s, spec).expect("the row runs");
+    let whole = sim::run_one_holding_all(&s, spec).expect("the row runs");
+    let json = |r: &sim::RowResult| serde_json::to_string(&r.report).expect("serializes");
+    assert_eq!(json(&lean), json(&whole), "parking changed a figure");
+    assert_eq!((lean.steps, lean.events), (whole.steps, whole.events));
+    // As above, with the pending events counted once for the emitter and once for the pool.
+    let (rate, outage, timeout) = (20.0, 120.0, 15.0);
+    let bound = 2 * ((1.5 * rate * (outage + 5.0 + timeout + 10.0) + 0.005 * rate * 300.0 * 3.0) as usize)
+        + 2 * sim::RETIRE_EVERY as usize;
+    eprintln!("webhook, 2 workers: held at most {} (bound {bound})", lean.peak_events);
+    assert!(lean.peak_events < bound, "held {} (bound {bound})", lean.peak_events);
+    assert!(lean.report.processed_ms.is_some(), "the pool's figures are reported");
+}
