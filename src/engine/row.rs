@@ -296,18 +296,6 @@ impl Row {
         self.handover.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    /// When held event `id` was first processed (growing the window up to it).
-    fn processed_slot(&mut self, id: u32) -> Option<&mut Micros> {
-        let Some(i) = id.checked_sub(self.rec.offset()) else {
-            return self.parked_work.get_mut(&id).map(|w| &mut w.1);
-        };
-        let i = i as usize;
-        if i >= self.processed_at.len() {
-            self.processed_at.resize(i + 1, Micros::MAX);
-        }
-        self.processed_at.get_mut(i)
-    }
-
     /// Hands event `id` to the pool at `now`; returns when its processing finishes.
     fn process(&mut self, now: Micros, id: u32) -> Micros {
         let Some(w) = self.workers.as_mut() else { return now };

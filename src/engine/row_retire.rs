@@ -100,6 +100,18 @@ impl Row {
         id
     }
 
+    /// When event `id` was first processed: held (growing the window up to it) or parked.
+    pub(super) fn processed_slot(&mut self, id: u32) -> Option<&mut Micros> {
+        let Some(i) = id.checked_sub(self.rec.offset()) else {
+            return self.parked_work.get_mut(&id).map(|w| &mut w.1);
+        };
+        let i = i as usize;
+        if i >= self.processed_at.len() {
+            self.processed_at.resize(i + 1, Micros::MAX);
+        }
+        self.processed_at.get_mut(i)
+    }
+
     /// Whether an event waiting only on the emitter or on the receiver's processing may be
     /// parked: the row takes fat webhooks and has never asked the API, so nothing but a
     /// delivery can reach a retired event.
