@@ -12,7 +12,7 @@
 //! for good (it was undetected and nothing could still reach it) — so memory follows the
 //! backlog, and the conservation check at the end adds the folded counts to the held ones.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use hdrhistogram::Histogram;
 
@@ -114,6 +114,21 @@ pub struct Recorder {
     violations: Vec<String>,
     /// First detections since the last [`Recorder::take_fresh`], when processing is tracked.
     fresh: Option<Vec<u32>>,
+    /// Events retired past while still undetected and awaiting a webhook attempt
+    /// ([`Recorder::park`]): what detecting one still needs, by id.
+    parked: HashMap<u32, Parked>,
+}
+
+/// What detecting a parked event still needs: when it happened and which version of which
+/// resource it made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parked {
+    /// When it happened.
+    pub at: Micros,
+    /// The resource it moved.
+    pub resource: u32,
+    /// The resource's version after it.
+    pub version: u32,
 }
 
 /// Processing at a receiver with finite capacity: when each event was first processed.
@@ -183,6 +198,7 @@ impl Recorder {
             bytes_sent: 0,
             violations: Vec::new(),
             fresh: None,
+            parked: HashMap::new(),
         }
     }
 
@@ -242,6 +258,28 @@ impl Recorder {
         self.offset += 1;
     }
 
+    /// Retires event [`Recorder::offset`], still undetected, into the side map: a webhook
+    /// attempt may still detect it ([`Recorder::detect`] reads `facts`), and until one does it
+    /// stays unsettled ([`Recorder::finish`] asks its fate).
+    pub fn park(&mut self, facts: Parked) {
+        let st = self.status.pop_front().unwrap_or(UNSEEN);
+        debug_assert_eq!(st, UNSEEN, "only an undetected event is parked");
+        self.parked.insert(self.offset, facts);
+        self.offset += 1;
+    }
+
+    /// Events parked and not yet detected or dropped.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Drops the parked events `keep` says nothing can reach any more: missed for good.
+    pub fn drop_parked(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        let before = self.parked.len();
+        self.parked.retain(|&id, _| keep(id));
+        self.retired[2] += (before - self.parked.len()) as u64;
+    }
+
     /// The status slot of held event `id` (growing the window up to it).
     fn slot(&mut self, id: u32) -> Option<&mut u8> {
         let i = id.checked_sub(self.offset)? as usize;
@@ -257,25 +295,33 @@ impl Recorder {
             self.violations.push(format!("event {id} detected but the source never produced it"));
             return false;
         }
-        let Some(&mut st) = self.slot(id) else {
-            return false; // retired: settled long ago
-        };
-        match st {
-            DETECTED => return false,
-            MISSED => {
+        let e = match self.slot(id) {
+            Some(&mut DETECTED) => return false,
+            Some(&mut MISSED) => {
                 self.violations.push(format!("event {id} detected after it was declared missed"));
                 return false;
             }
-            _ => {}
-        }
-        let e = *log.get(id);
+            Some(_) => {
+                let e = log.get(id);
+                Parked { at: e.at, resource: e.resource, version: e.version }
+            }
+            // Retired: settled long ago, unless parked.
+            None => match self.parked.get(&id) {
+                Some(&p) => p,
+                None => return false,
+            },
+        };
         if now < e.at {
             self.violations
                 .push(format!("event {id} detected at {now} µs, before it happened at {} µs", e.at));
             return false;
         }
-        if let Some(st) = self.slot(id) {
-            *st = DETECTED;
+        match self.slot(id) {
+            Some(st) => *st = DETECTED,
+            None => {
+                self.parked.remove(&id);
+                self.retired[0] += 1;
+            }
         }
         if let Some(fresh) = self.fresh.as_mut() {
             fresh.push(id);
@@ -382,6 +428,14 @@ impl Recorder {
         let mut in_flight = 0u64;
         let held = self.offset + self.status.len() as u32;
         let statuses = self.status.iter().copied().chain((held..log.len() as u32).map(|_| UNSEEN));
+        let mut parked: Vec<u32> = self.parked.keys().copied().collect();
+        parked.sort_unstable();
+        for id in parked {
+            match fate(id) {
+                Fate::Missed => missed += 1,
+                Fate::InFlight => in_flight += 1,
+            }
+        }
         for (id, st) in (self.offset..).zip(statuses) {
             match st {
                 DETECTED => detected_status += 1,

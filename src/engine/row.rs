@@ -22,9 +22,10 @@
 //! window of the stream and grow it as time passes. [`Row::retire`] moves the window's floor past
 //! the events the row can no longer be asked about — visible, settled in the recorder (or beyond
 //! the strategy's reach with no answer in flight and a newer state of its resource on show), not
-//! pending at the emitter, processed — folding their books into counts and histograms.
+//! pending at the emitter (or, in a fat-webhook-only row, parked while it is), processed —
+//! folding their books into counts and histograms.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
@@ -145,6 +146,11 @@ pub struct Row {
     /// Whether the row has asked for a resource's state (then the API may still show an
     /// undetected event while it is its resource's latest).
     reads_resources: bool,
+    /// Whether the row has sent any request (then a retired event may not be parked).
+    asks_api: bool,
+    /// How long an event waits on the emitter before it may be parked: the webhook's timeout
+    /// (by then a first attempt on time has come and gone).
+    park_after: Micros,
     steps: u64,
     /// The receiver's processing pool, when its capacity is finite.
     workers: Option<Workers>,
@@ -155,6 +161,9 @@ pub struct Row {
     processed_at: VecDeque<Micros>,
     /// The processing latencies of retired events.
     processed: Processed,
+    /// Parked events (retired past while still pending or processing) whose processing is not
+    /// folded yet: event time and when first processed (`Micros::MAX`: not yet).
+    parked_work: HashMap<u32, (Micros, Micros)>,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
     /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
@@ -178,6 +187,7 @@ impl Row {
         Row {
             work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
             processed_at: VecDeque::new(),
+            parked_work: HashMap::new(),
             processed: Processed {
                 hist: hdrhistogram::Histogram::new(3).expect("3 significant digits is a valid histogram"),
                 sum_us: 0,
@@ -200,6 +210,8 @@ impl Row {
             next: 0,
             outstanding: 0,
             reads_resources: false,
+            asks_api: false,
+            park_after: scenario.webhook.timeout,
             steps: 0,
         }
     }
@@ -282,15 +294,6 @@ impl Row {
     /// (the poller is not held while they are processed).
     pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
         self.handover.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
-    /// When held event `id` was first processed (growing the window up to it).
-    fn processed_slot(&mut self, id: u32) -> Option<&mut Micros> {
-        let i = id.checked_sub(self.rec.offset())? as usize;
-        if i >= self.processed_at.len() {
-            self.processed_at.resize(i + 1, Micros::MAX);
-        }
-        self.processed_at.get_mut(i)
     }
 
     /// Hands event `id` to the pool at `now`; returns when its processing finishes.
@@ -399,6 +402,7 @@ impl Row {
                 self.next += 1;
                 if let Action::Send { req, .. } = a {
                     self.outstanding += 1;
+                    self.asks_api = true;
                     self.reads_resources |= matches!(req, crate::model::api::Request::Resource(_));
                 }
                 Some(a)
@@ -425,7 +429,9 @@ impl Row {
         if self.outstanding > 0 {
             return false;
         }
-        if self.processed_at.iter().any(|&at| at != Micros::MAX && at > now)
+        let working = |&at: &Micros| at != Micros::MAX && at > now;
+        if self.processed_at.iter().any(working)
+            || self.parked_work.values().any(|(_, at)| working(at))
             || self.workers.as_ref().is_some_and(|w| w.held() > 0)
         {
             return false; // still processing
@@ -458,12 +464,14 @@ impl Row {
         // so they are neither produced nor in flight (settled in flight here, taken out below).
         let mut unborn = 0u64;
         let outcome = self.rec.finish(log, |id| {
-            if log.get(id).at > end {
+            // A parked event (retired, still awaiting an attempt) happened before the end.
+            let held = log.try_get(id).is_some();
+            if held && log.get(id).at > end {
                 unborn += 1;
                 return Fate::InFlight;
             }
             let pending = outbox.is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
-            if pending || strategy.can_still_detect(id, log.superseded(id, end)) {
+            if pending || strategy.can_still_detect(id, held && log.superseded(id, end)) {
                 Fate::InFlight
             } else {
                 Fate::Missed
@@ -474,7 +482,7 @@ impl Row {
         outcome.events.in_flight -= unborn;
         if let Some(w) = &self.workers {
             let mut p = self.processed;
-            add_processed(&mut p, log, offset, &self.processed_at, end);
+            add_processed(&mut p, log, offset, &self.processed_at, &self.parked_work, end);
             p.peak_backlog = w.peak_backlog();
             p.rejected = w.rejected();
             outcome.processed = Some(p);

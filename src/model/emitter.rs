@@ -7,10 +7,11 @@
 //! [`WebhookConfig`] (and the [`Payload`] shape) a scenario fills in. No sockets, no clock.
 //!
 //! States are held from the oldest event not yet retired on: the sim's row retires an event
-//! ([`Emitter::retire`]) once its delivery is settled and nothing else needs it, so a long run
-//! holds only the deliveries still pending and the ones after them.
+//! ([`Emitter::retire`]) once nothing else needs it. A retired event whose delivery is still
+//! pending is parked — its id kept in a side set until its delivery settles — so a long run
+//! holds only the pending deliveries and a short window, not every event behind a long retry.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use serde::Serialize;
 
@@ -112,6 +113,8 @@ pub struct Emitter {
     /// The states of events `offset..offset + states.len()`.
     states: VecDeque<DeliveryState>,
     offset: u32,
+    /// Retired events (below `offset`) whose delivery is still pending.
+    parked: HashSet<u32>,
     /// Events whose delivery is settled (delivered or dead-lettered), retired ones included.
     settled: usize,
     disabled: bool,
@@ -125,6 +128,7 @@ impl Emitter {
             cfg: cfg.clone(),
             states: VecDeque::from(vec![DeliveryState::Pending; events]),
             offset: 0,
+            parked: HashSet::new(),
             settled: 0,
             disabled: false,
         }
@@ -205,9 +209,18 @@ impl Emitter {
     }
 
     fn settle(&mut self, id: u32, to: DeliveryState) {
-        if let Some(s) = id.checked_sub(self.offset).and_then(|i| self.states.get_mut(i as usize)) {
-            *s = to;
-            self.settled += 1;
+        match id.checked_sub(self.offset) {
+            Some(i) => {
+                if let Some(s) = self.states.get_mut(i as usize) {
+                    *s = to;
+                    self.settled += 1;
+                }
+            }
+            None => {
+                if self.parked.remove(&id) {
+                    self.settled += 1;
+                }
+            }
         }
     }
 
@@ -217,28 +230,38 @@ impl Emitter {
     }
 
     /// Where event `id` stands (`Pending` for one not heard of yet). A retired event (the sim
-    /// only) was settled either way and is no longer held: it reads as `Delivered`, so ask
-    /// only whether an event is still pending.
+    /// only) is `Pending` while parked; once settled it is no longer held and reads as
+    /// `Delivered`, so ask only whether an event is still pending.
     pub fn state(&self, id: u32) -> DeliveryState {
         match id.checked_sub(self.offset) {
+            None if self.parked.contains(&id) => DeliveryState::Pending,
             None => DeliveryState::Delivered,
             Some(i) => self.states.get(i as usize).copied().unwrap_or(DeliveryState::Pending),
         }
     }
 
-    /// Retires every event below `floor` whose delivery is settled, oldest first, stopping at
-    /// the first one still pending; returns the new lowest id held.
+    /// Retires every event below `floor`, oldest first; one whose delivery is still pending is
+    /// parked (its attempts go on, and [`Emitter::state`] still reads it as pending). Returns
+    /// the new lowest id held.
     pub fn retire(&mut self, floor: u32) -> u32 {
         while self.offset < floor {
-            match self.states.front() {
-                Some(DeliveryState::Pending) | None => break,
-                Some(_) => {
-                    self.states.pop_front();
-                    self.offset += 1;
-                }
+            let Some(s) = self.states.pop_front() else { break };
+            if s == DeliveryState::Pending {
+                self.parked.insert(self.offset);
             }
+            self.offset += 1;
         }
         self.offset
+    }
+
+    /// Whether the emitter has heard of event `id` ([`Emitter::on_event`]), retired or not.
+    pub fn heard(&self, id: u32) -> bool {
+        (id as usize) < self.offset as usize + self.states.len()
+    }
+
+    /// Retired events whose delivery is still pending.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
     }
 
     /// Events in the dead-letter queue and still held, in id order.
@@ -330,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn retiring_keeps_only_the_pending_and_what_follows() {
+    fn retiring_parks_the_pending_and_keeps_what_follows() {
         let c = cfg("svix");
         let mut em = Emitter::new(&c, 0);
         let mut rng = Rng::new(1, "e");
@@ -340,13 +363,17 @@ mod tests {
         em.on_outcome(0, 1, Outcome::Success, 1, &mut rng);
         em.on_outcome(2, 1, Outcome::Success, 1, &mut rng);
         assert_eq!(em.pending(), 2);
-        // Event 1 is still pending: nothing past it retires.
-        assert_eq!(em.retire(4), 1);
+        // Event 1 is still pending: retired past, it is parked, not dropped.
+        assert_eq!(em.retire(3), 3);
+        assert_eq!((em.parked(), em.pending()), (1, 2));
         assert_eq!(em.state(0), DeliveryState::Delivered);
         assert_eq!(em.state(1), DeliveryState::Pending);
-        em.on_outcome(1, 1, Outcome::Gone, 2, &mut rng);
-        assert_eq!(em.retire(4), 3);
-        assert_eq!((em.pending(), em.state(3)), (1, DeliveryState::Pending));
+        assert_eq!(em.state(3), DeliveryState::Pending);
+        // Its retry still runs, and settling it lets it go.
+        assert!(matches!(em.on_outcome(1, 1, Outcome::Failure, 2, &mut rng), Next::Retry { attempt: 2, .. }));
+        assert!(em.due(1));
+        assert_eq!(em.on_outcome(1, 2, Outcome::Gone, 3, &mut rng), Next::DeadLetter);
+        assert_eq!((em.parked(), em.pending(), em.state(1)), (0, 1, DeliveryState::Delivered));
         assert_eq!(em.dead_letters().count(), 0, "event 1 was retired");
     }
 }

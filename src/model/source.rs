@@ -154,7 +154,9 @@ pub struct EventLog {
     index: Index,
     states: usize,
     resources: u32,
-    /// The most events held at once.
+    /// Events retired past but still held elsewhere (parked awaiting a webhook attempt).
+    parked: usize,
+    /// The most events held at once, parked ones included.
     peak: usize,
 }
 
@@ -199,6 +201,7 @@ impl EventLog {
             index: Index::Whole { res_start, res_events },
             states: states.max(1),
             resources,
+            parked: 0,
             peak,
         }
     }
@@ -219,6 +222,7 @@ impl EventLog {
             },
             states: states.max(1),
             resources,
+            parked: 0,
             peak: 0,
         }
     }
@@ -234,7 +238,14 @@ impl EventLog {
         prev.push(before);
         next_at.push(Micros::MAX);
         self.events.push(e);
-        self.peak = self.peak.max((id + 1 - self.floor) as usize);
+        self.peak = self.peak.max((id + 1 - self.floor) as usize + self.parked);
+    }
+
+    /// `n` events below the floor are still held elsewhere (parked until a webhook attempt
+    /// settles them): they count toward [`EventLog::peak_retained`].
+    pub fn hold_parked(&mut self, n: usize) {
+        self.parked = n;
+        self.peak = self.peak.max(self.len() - self.floor as usize + n);
     }
 
     /// Retires a window's events below `floor`: nothing may ask about them again except as
@@ -261,7 +272,7 @@ impl EventLog {
         self.floor
     }
 
-    /// The most events held at once.
+    /// The most events held at once, parked ones included.
     pub fn peak_retained(&self) -> usize {
         self.peak
     }

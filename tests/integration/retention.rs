@@ -193,3 +193,69 @@ fn retiring_events_never_changes_a_figure() {
         }
     }
 }
+
+/// A webhook whose receiver is down for 2 minutes and fails one delivery in 200, with svix's
+/// retries (5 s, 5 min, 30 min, 2 h, …): an event that fails again after the outage waits 30 min
+/// or more for its next attempt, which pinned every event behind it in the window.
+const PARKING: &str = r#"
+name = "parking"
+duration = "3h"
+seed = 11
+[events]
+rate = "20/s"
+resources = 1000
+[webhook]
+delay = "200ms"
+retry = "svix"
+[receiver]
+failure_rate = 0.005
+outages = [{ at = "30m", duration = "2m" }]
+[strategies]
+list = ["webhook"]
+"#;
+
+#[test]
+fn a_webhook_holds_its_pending_attempts_not_every_event_behind_a_long_retry() {
+    let s = Scenario::from_toml(PARKING, "test").expect("a valid scenario");
+    let spec = &Spec::expand(&s.strategies.list, &s.strategies.intervals, s.strategies.reconcile_interval)[0];
+    let lean = sim::run_one(&s, spec).expect("the row runs");
+    let whole = sim::run_one_holding_all(&s, spec).expect("the row runs");
+    let json = |r: &sim::RowResult| serde_json::to_string(&r.report).expect("serializes");
+    assert_eq!(json(&lean), json(&whole), "parking changed a figure");
+    assert_eq!((lean.steps, lean.events), (whole.steps, whole.events));
+    let rate = 20.0;
+    // Pending at once: every event of the outage (until its attempt after 5 min), plus the steady
+    // failures waiting 5 s or 5 min; then a window of the webhook's timeout (15 s, before an
+    // event may be parked) and a few seconds more (delay, retirement step).
+    let (outage, timeout) = (120.0, 15.0);
+    let bound = (1.5 * rate * (outage + 5.0 + timeout + 10.0) + 0.005 * rate * 300.0 * 3.0) as usize
+        + 2 * sim::RETIRE_EVERY as usize;
+    // A contiguous window holds rate × the 30 min wait of one event failing after the outage.
+    let horizon = rate * 30.0 * 60.0;
+    eprintln!("webhook: held at most {} (bound {bound}; rate × 30 min = {horizon})", lean.peak_events);
+    assert!((bound as f64) < horizon / 5.0, "the bound {bound} must be far below {horizon}");
+    assert!(lean.peak_events < bound, "held {} (bound {bound})", lean.peak_events);
+    assert!(lean.report.webhooks.retried > Some(2400), "the outage's events were retried");
+}
+
+/// The same webhook at a receiver with two workers that answers once the work is done: a
+/// delivery waits for its processing as well as for its retries, and neither pins the window.
+#[test]
+fn a_finite_receiver_parks_its_pending_and_processing_events_too() {
+    let text = PARKING
+        .replace("outages = [", "workers = 2\nprocess = { median = \"40ms\", p99 = \"300ms\" }\noutages = [");
+    let s = Scenario::from_toml(&text, "test").expect("a valid scenario");
+    let spec = &Spec::expand(&s.strategies.list, &s.strategies.intervals, s.strategies.reconcile_interval)[0];
+    let lean = sim::run_one(&s, spec).expect("the row runs");
+    let whole = sim::run_one_holding_all(&s, spec).expect("the row runs");
+    let json = |r: &sim::RowResult| serde_json::to_string(&r.report).expect("serializes");
+    assert_eq!(json(&lean), json(&whole), "parking changed a figure");
+    assert_eq!((lean.steps, lean.events), (whole.steps, whole.events));
+    // As above, with the pending events counted once for the emitter and once for the pool.
+    let (rate, outage, timeout) = (20.0, 120.0, 15.0);
+    let bound = 2 * ((1.5 * rate * (outage + 5.0 + timeout + 10.0) + 0.005 * rate * 300.0 * 3.0) as usize)
+        + 2 * sim::RETIRE_EVERY as usize;
+    eprintln!("webhook, 2 workers: held at most {} (bound {bound})", lean.peak_events);
+    assert!(lean.peak_events < bound, "held {} (bound {bound})", lean.peak_events);
+    assert!(lean.report.processed_ms.is_some(), "the pool's figures are reported");
+}
