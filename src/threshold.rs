@@ -262,19 +262,22 @@ fn row_interval(row: &StrategyReport) -> Option<Micros> {
 pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
     let mut out = Vec::new();
     for t in thresholds {
-        for row in report.strategies.iter().filter(|r| t.matches(&r.name, row_interval(r))) {
-            let actual = t.measure.of(row);
-            if !actual.is_some_and(|a| t.op.holds(a, t.limit)) {
-                out.push(Breach {
-                    threshold: t.text.clone(),
-                    row: row.label.clone(),
-                    measure: t.measure,
-                    actual,
-                });
-            }
-        }
+        let rows = report.strategies.iter().filter(|r| t.matches(&r.name, row_interval(r)));
+        out.extend(rows.filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
     out
+}
+
+/// The breach of `measure op limit` (written as `text`) by `row`, if it does not hold; an absent
+/// value never holds. Shared by `compare`'s thresholds and `serve --report`'s.
+pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Option<Breach> {
+    let actual = measure.of(row);
+    (!actual.is_some_and(|a| op.holds(a, limit))).then(|| Breach {
+        threshold: text.to_string(),
+        row: row.label.clone(),
+        measure,
+        actual,
+    })
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub struct RunEstimate {
 
 /// Estimates a run of `specs` × `replications` on `jobs` workers.
 pub fn estimate_run(scenario: &Scenario, specs: &[Spec], replications: u32, jobs: usize) -> RunEstimate {
-    let per: Vec<f64> = specs.iter().map(|s| sim::estimate_steps(scenario, s)).collect();
+    let per: Vec<f64> = specs.iter().map(|s| crate::engine::estimate::estimate_steps(scenario, s)).collect();
     let (worst_i, worst_steps) =
         per.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, 0.0));
     let steps = per.iter().sum::<f64>() * f64::from(replications);

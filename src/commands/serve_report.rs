@@ -16,7 +16,7 @@ use crate::measure::Measure;
 use crate::observer::{client_label, ENDPOINT};
 use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::threshold::{Breach, Op, Threshold, ThresholdError};
+use crate::threshold::{judge, Breach, Op, Threshold, ThresholdError};
 use crate::units::{parse_duration, SECOND};
 
 /// Which rows a serve threshold names.
@@ -202,17 +202,7 @@ pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Breach> {
             };
             out.push(Breach { threshold: t.text.clone(), row, measure: t.measure, actual: None });
         }
-        for row in rows {
-            let actual = t.measure.of(row);
-            if !actual.is_some_and(|a| t.op.holds(a, t.limit)) {
-                out.push(Breach {
-                    threshold: t.text.clone(),
-                    row: row.label.clone(),
-                    measure: t.measure,
-                    actual,
-                });
-            }
-        }
+        out.extend(rows.into_iter().filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
     out
 }

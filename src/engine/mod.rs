@@ -5,6 +5,7 @@
 //! from a queue of timed steps; the live engine (`crate::live`) carries the same inputs in from
 //! real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
+pub mod estimate;
 pub mod outbox;
 pub mod pool;
 pub mod progress;
