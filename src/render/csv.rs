@@ -10,7 +10,7 @@
 //! client rows; a report without an endpoint row has none of them, so `compare`'s CSV never
 //! changes. It only formats report fields.
 
-use crate::report::{Report, StrategyReport};
+use crate::report::{LatencyMs, Report, StrategyReport};
 
 /// The header, in order.
 pub const HEADER: [&str; 47] = [
@@ -127,22 +127,17 @@ pub const ENDPOINT_COLUMNS: [&str; 11] = [
 
 /// The [`ENDPOINT_COLUMNS`] cells of `s`: empty on a row without endpoint figures.
 fn endpoint_cells(s: &StrategyReport) -> Vec<String> {
-    let a = s.ack_ms.as_ref();
     let f = s.failures;
     let on = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
-    vec![
-        opt(a.and_then(|a| a.mean)),
-        opt(a.and_then(|a| a.p50)),
-        opt(a.and_then(|a| a.p90)),
-        opt(a.and_then(|a| a.p99)),
-        opt(a.and_then(|a| a.p999)),
-        opt(a.and_then(|a| a.max)),
+    let mut cells = latency_cells(s.ack_ms.as_ref()).to_vec();
+    cells.extend([
         on(f.map(|f| f.server_error)),
         on(f.map(|f| f.client_error)),
         on(f.map(|f| f.gone)),
         on(f.map(|f| f.timeout)),
         on(f.map(|f| f.refused)),
-    ]
+    ]);
+    cells
 }
 
 /// Quotes a field if it needs it (RFC 4180).
@@ -163,12 +158,23 @@ fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
+/// The six cells of a latency summary (mean, p50, p90, p99, p99.9, max): empty where absent.
+fn latency_cells(l: Option<&LatencyMs>) -> [String; 6] {
+    [
+        l.and_then(|l| l.mean),
+        l.and_then(|l| l.p50),
+        l.and_then(|l| l.p90),
+        l.and_then(|l| l.p99),
+        l.and_then(|l| l.p999),
+        l.and_then(|l| l.max),
+    ]
+    .map(opt)
+}
+
 fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
-    let l = &s.latency_ms;
-    let p = s.processed_ms.as_ref();
     let n = |v: u64| v.to_string();
     let on = |v: Option<u64>| v.map(n).unwrap_or_default();
-    vec![
+    let mut cells = vec![
         field(&report.scenario.name),
         n(report.seed),
         field(&report.engine),
@@ -176,12 +182,9 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         field(&s.name),
         opt(s.interval_s),
         opt(s.effective_interval_s),
-        opt(l.mean),
-        opt(l.p50),
-        opt(l.p90),
-        opt(l.p99),
-        opt(l.p999),
-        opt(l.max),
+    ];
+    cells.extend(latency_cells(Some(&s.latency_ms)));
+    cells.extend([
         n(s.events.total),
         n(s.events.detected),
         n(s.events.missed),
@@ -207,16 +210,14 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         opt(s.per_day.webhook_attempts),
         num(s.per_day.bytes),
         on(s.requests.total.and(Some(s.requests.failed))),
-        opt(p.and_then(|p| p.mean)),
-        opt(p.and_then(|p| p.p50)),
-        opt(p.and_then(|p| p.p90)),
-        opt(p.and_then(|p| p.p99)),
-        opt(p.and_then(|p| p.p999)),
-        opt(p.and_then(|p| p.max)),
+    ]);
+    cells.extend(latency_cells(s.processed_ms.as_ref()));
+    cells.extend([
         s.processing.as_ref().map(|p| n(p.peak_backlog)).unwrap_or_default(),
         s.processing.as_ref().map(|p| n(p.rejected)).unwrap_or_default(),
         on(s.requests.total.and(Some(s.requests.breaker_openings))),
-    ]
+    ]);
+    cells
 }
 
 /// Renders the report as CSV with a header line; a replicated run adds the `_ci95` columns, a
