@@ -11,8 +11,7 @@ const SIGNATURE: &str = "X-Hub-Signature-256";
 const DELIVERY: &str = "X-GitHub-Delivery";
 
 fn signature(secret: &Secret, body: &[u8]) -> String {
-    let mut mac = secret.text_mac();
-    mac.update(body);
+    let mac = secret.text_mac(&[body]);
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
@@ -27,8 +26,7 @@ pub(super) fn verify<H: Headers + ?Sized>(
 ) -> Result<Verified, VerifyError> {
     let sig = required(headers, SIGNATURE)?;
     let claimed = sig.strip_prefix("sha256=").and_then(unhex);
-    let mut mac = secret.text_mac();
-    mac.update(body);
+    let mac = secret.text_mac(&[body]);
     if !super::matches(&mac, claimed) {
         return Err(VerifyError::NoMatch);
     }

@@ -253,9 +253,13 @@ impl Secret {
         mac(&self.key)
     }
 
-    /// An HMAC keyed with the secret's text, as the other schemes key it.
-    fn text_mac(&self) -> HmacSha256 {
-        mac(self.text.as_bytes())
+    /// An HMAC keyed with the secret's text, as the other schemes key it, over `parts` in order.
+    fn text_mac(&self, parts: &[&[u8]]) -> HmacSha256 {
+        let mut m = mac(self.text.as_bytes());
+        for part in parts {
+            m.update(part);
+        }
+        m
     }
 }
 

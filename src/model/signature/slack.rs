@@ -16,12 +16,7 @@ const TIMESTAMP: &str = "X-Slack-Request-Timestamp";
 const RETRY: &str = "X-Slack-Retry-Num";
 
 fn content(secret: &Secret, ts: &str, body: &[u8]) -> HmacSha256 {
-    let mut mac = secret.text_mac();
-    mac.update(b"v0:");
-    mac.update(ts.as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    mac
+    secret.text_mac(&[b"v0:", ts.as_bytes(), b":", body])
 }
 
 pub(super) fn sign(secret: &Secret, msg: &Message<'_>) -> Vec<(&'static str, String)> {

@@ -15,11 +15,7 @@ use super::{
 const HEADER: &str = "Stripe-Signature";
 
 fn content(secret: &Secret, ts: &str, body: &[u8]) -> HmacSha256 {
-    let mut mac = secret.text_mac();
-    mac.update(ts.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
+    secret.text_mac(&[ts.as_bytes(), b".", body])
 }
 
 pub(super) fn sign(secret: &Secret, msg: &Message<'_>) -> Vec<(&'static str, String)> {
