@@ -7,11 +7,12 @@
 //!   module of the file, resolved to the deepest module file it names — `use
 //!   crate::model::api::{Api, Request}` is an edge to `model/api.rs`, `use crate::strategy::Spec`
 //!   one to `strategy/mod.rs`;
-//! - a `crate::…` path written in code (`crate::metrics::Fate::Missed`);
+//! - a `crate::…`, `super::…` or `self::…` path written in code (`crate::metrics::Fate::Missed`,
+//!   `super::compare::emit(…)`): a call is as much a dependency as a `use` line;
 //! - a `crate::…` path in a string, as serde's `serialize_with = "crate::units::secs"` names one.
 //!
-//! Comments are skipped. Relative paths in code (`poll::Poll::new` in `strategy/mod.rs`) and
-//! macros are not followed. `super` inside an inline `mod tests { … }` is the file itself.
+//! Comments are skipped. Paths relative to a child module in code (`poll::Poll::new` in
+//! `strategy/mod.rs`, a parent reaching down into what it declares) and macros are not followed. `super` inside an inline `mod tests { … }` is the file itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -80,7 +81,8 @@ fn the_checker_finds_imports_and_circles() {
         // use crate::commented::Out;
         #[serde(serialize_with = "crate::units::secs")]
         fn f() -> char { crate::metrics::Fate::Missed; let _ = "crate::not a path"; '{' }
-        mod tests { use super::*; }
+        fn g() { super::compare::emit(); let _ = self::inner::X; Self::new(); pub(super) fn h() {} }
+        mod tests { use super::*; fn t() { super::g(); } }
         use crate::after::Tests;
     "#;
     let found: Vec<(String, String)> =
@@ -93,7 +95,10 @@ fn the_checker_finds_imports_and_circles() {
             ("", "crate::a::b"),
             ("", "crate::a::c::D"),
             ("", "crate::metrics::Fate::Missed"),
+            ("", "super::compare::emit"),
+            ("", "self::inner::X"),
             ("tests", "super"),
+            ("tests", "super::g"),
             ("", "crate::after::Tests"),
         ]
     );
@@ -111,6 +116,22 @@ fn the_checker_finds_imports_and_circles() {
             .map(|(f, ds)| (f.to_string(), ds.iter().map(|d| d.to_string()).collect()))
             .collect();
     assert_eq!(circles(&made_up), vec!["a.rs → b.rs → c.rs → a.rs".to_string()]);
+
+    // A circle written only as calls through `super::` (no `use` line) is still found.
+    let dir = std::env::temp_dir().join(format!("hookbench-structure-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("commands")).expect("a scratch folder");
+    for (file, text) in [
+        ("lib.rs", "pub mod commands;"),
+        ("commands/mod.rs", "pub mod compare;\npub mod serve;"),
+        ("commands/compare.rs", "pub fn emit() {}\npub fn run() { super::serve::check_speedup(); }"),
+        ("commands/serve.rs", "pub fn check_speedup() {}\npub fn run() { super::compare::emit(); }"),
+    ] {
+        std::fs::write(dir.join(file), text).expect("a scratch file");
+    }
+    let found = circles(&import_graph(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(found, vec!["commands/compare.rs → commands/serve.rs → commands/compare.rs".to_string()]);
 
     let tree = use_paths("crate::model::{api::{self, Api as A}, source::*}, ");
     let tree: Vec<String> = tree.iter().map(|p| p.join("::")).collect();
@@ -276,12 +297,17 @@ fn paths_in(text: &str) -> Vec<(Vec<String>, Vec<String>)> {
             out.extend(use_paths(&tree).into_iter().map(|p| (names.clone(), p)));
             i = end + 1;
             continue;
-        } else if word_at(i, "crate")
-            && chars.get(i + 5) == Some(&':')
-            && (i < 2 || chars[i - 2..i] != [':', ':'])
-        {
-            let mut segs = vec!["crate".to_string()];
-            let mut j = i + 5;
+        } else if let Some(root) = ["crate", "super", "self"].into_iter().find(|w| {
+            let n = w.len();
+            word_at(i, w)
+                && chars.get(i + n) == Some(&':')
+                && chars.get(i + n + 1) == Some(&':')
+                && (i < 2 || chars[i - 2..i] != [':', ':'])
+        }) {
+            // A path written in code: `crate::x::f()`, `super::compare::emit(…)`, `self::a::B`
+            // (calls count as much as `use` lines: a circle of calls is still a circle).
+            let mut segs = vec![root.to_string()];
+            let mut j = i + root.len();
             while chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&':') {
                 let seg: String = chars[j + 2..].iter().take_while(|c| is_ident_char(**c)).collect();
                 if seg.is_empty() {
