@@ -56,7 +56,7 @@ run_case() {
   [ -n "$addr" ] || fail "$name: hookbench receive did not start"
   local file="$work/$name.locustfile.py"
   for out in "$file" "$file.again"; do
-    "$bin" export locust --scenario .ci/locust.toml --speedup 10000 --target "http://$addr/hooks" \
+    "$bin" export locust --scenario .ci/locust.toml --speedup 10000 --webhook-url "http://$addr/hooks" \
       --secret "$secret" -o "$out"
   done
   cmp -s "$file" "$file.again" || fail "$name: two exports of the same scenario and seed differ"

@@ -1,12 +1,15 @@
 //! Command-line parsing only: clap structs, no validation beyond types.
 //!
-//! Owns the flags and their help. The raw strings are turned into validated domain types by
-//! `commands::*`, so the engines never see clap.
+//! Owns the flags and their help. Every flag is defined once, in a group (`ScenarioArgs`,
+//! `RunArgs`, `OutputArgs`, `SigningArgs`, `ServerArgs`, …) flattened into each subcommand that
+//! takes it, so a flag name means one thing everywhere. The raw strings are turned into validated
+//! domain types by `commands::options`, so the engines never see clap.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::model::signature::{Scheme, SCHEMES};
 /// `--format`'s values: the renderers' own enum, re-exported where the flags are.
 pub use crate::render::Format;
 
@@ -70,9 +73,125 @@ pub enum Command {
     Sign(SignArgs),
 }
 
-/// What `serve` and `receive` share: where they may listen, their limits, their lifetime.
+// ---------------------------------------------------------------------------------------------
+// Flag groups: each flag is defined once, here, and flattened into every subcommand that takes
+// it (cargo's `command_prelude`). `commands::options` turns each group into validated values.
+
+/// `--scenario`: which scenario.
+#[derive(Debug, Args)]
+pub struct ScenarioArg {
+    /// A bundled scenario's name or a scenario TOML file [default: payments].
+    #[arg(long, short = 's', value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+}
+
+/// Which scenario a run uses, and what the command line overrides in it.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The scenario.
+    #[command(flatten)]
+    pub name: ScenarioArg,
+    /// Replay this recorded trace (CSV or JSON lines, a path from the current directory) instead
+    /// of the scenario's arrivals (its rate, bursts, daily curve or trace); the run spans the
+    /// trace unless --duration says otherwise. A scenario file may name a trace only inside its
+    /// own directory; any other is given here.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// The span of event arrivals (scenario time), e.g. `24h` [default: the scenario's].
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Seed of every random stream [default: the scenario's].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// A simulated run: the scenario, how often it is replicated and on how many threads.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario and what the command line changes in it.
+    #[command(flatten)]
+    pub from: ScenarioArgs,
+    /// Run N independent replications (sim engine; seeds derived from the scenario's): every
+    /// figure is the mean with its 95% confidence interval, and `advise` judges each row by the
+    /// interval's pessimistic bound. 1 is a single run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub replications: u32,
+    /// Sim engine: worker threads [default: every core]. Results do not depend on it.
+    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
+    pub jobs: Option<usize>,
+    /// Run even if the run is estimated to take over 10 minutes.
+    #[arg(long)]
+    pub allow_long_run: bool,
+}
+
+/// `--strategies`: which rows.
+#[derive(Debug, Args)]
+pub struct StrategiesArg {
+    /// Strategies to run, comma-separated [default: the scenario's, else the first six]:
+    /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile, long-poll, sse,
+    /// poll-adaptive. Poll strategies run at every interval; the others once.
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+}
+
+/// `--speedup`: how much faster than the wall clock scenario time runs.
+#[derive(Debug, Args)]
+pub struct SpeedupArg {
+    /// Virtual seconds per wall-clock second, 0.01 to 100000 (times in the scenario run N× faster
+    /// than the wall clock) [default: 1; `compare --engine live`: so the run takes about a minute].
+    #[arg(long, value_name = "N")]
+    pub speedup: Option<f64>,
+}
+
+/// `--quiet`.
+#[derive(Debug, Args)]
+pub struct QuietArg {
+    /// Print nothing but errors: no table or status line (a result with nowhere else to go still
+    /// reaches standard output).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Where a result goes and what gates it.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format [default: table, or from --output's extension].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Also write the result to this file, in the format its extension names (the table still
+    /// goes to standard output unless --quiet).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
+    /// Fail (exit 1) unless every matching row meets it, e.g. `webhook.p99<2s`,
+    /// `poll@30s.requests_per_day<=3000`, `hybrid-reconcile.missed==0` (`serve --report`:
+    /// `client:KEY.p99<60s`, `endpoint.p99<2s`). Repeatable.
+    #[arg(long, value_name = "EXPR")]
+    pub threshold: Vec<String>,
+}
+
+/// How deliveries are signed: the scheme and its secret.
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// The signature scheme [default: the scenario's `webhook.scheme` where a scenario sends,
+    /// else standard].
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub scheme: Option<Scheme>,
+    /// Signing secret: `whsec_…` (base64 of at least 16 bytes) for the standard scheme, the
+    /// provider's secret text for the others (or set HOOKBENCH_SECRET).
+    #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+}
+
+/// What `serve` and `receive` share: where they listen, their limits, their lifetime.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080 for serve,
+    /// 127.0.0.1:9090 for receive].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
     /// Allow listening on an address other than loopback (prints a warning).
     #[arg(long)]
     pub allow_remote: bool,
@@ -96,47 +215,38 @@ pub struct ServerArgs {
     pub max_connections: usize,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Subcommands.
+
 /// `hookbench serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A bundled scenario's name or a scenario TOML file [default: payments].
-    #[arg(long, short = 's', value_name = "NAME|FILE")]
-    pub scenario: Option<String>,
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
-    pub addr: String,
-    /// Listening limits and lifetime.
+    /// The scenario served (`--duration`: with --report only).
+    #[command(flatten)]
+    pub from: ScenarioArgs,
+    /// Listening address, limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// POST each event to this URL, signed under the scenario's `webhook.scheme` (default
-    /// Standard Webhooks).
+    /// POST each event to this URL, signed under --scheme.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
-    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (required with
-    /// --webhook-url; or set HOOKBENCH_SECRET).
-    #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
-    /// Virtual seconds per wall-clock second.
-    #[arg(long, default_value_t = 1.0, value_name = "N")]
-    pub speedup: f64,
-    /// Override the scenario's seed.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// The signature scheme and secret (the secret is required with --webhook-url).
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// Speed-up.
+    #[command(flatten)]
+    pub speedup: SpeedupArg,
     /// Measure the clients (by `X-Api-Key`) and the webhook endpoint pointed at this server, and
     /// end with a report table: one row per client (`client:KEY`) and one for the endpoint
     /// (`endpoint`). The run ends after the event window and the drain (scenario time), at
     /// `--stop-after`, or at Ctrl-C/SIGTERM (the report then covers what ran).
     #[arg(long)]
     pub report: bool,
-    /// With --report: the scenario span of event arrivals, e.g. `10m` [default: the scenario's].
-    #[arg(long, short = 'd', value_name = "DURATION")]
-    pub duration: Option<String>,
     /// With --report: how long after the window late fetches and retries still count
     /// (scenario time) [default: the scenario's drain].
     #[arg(long, value_name = "DURATION")]
     pub drain: Option<String>,
-    /// With --report: output, format and thresholds (`client:KEY.p99<60s`, `endpoint.p99<2s`,
-    /// `client:KEY.missed==0`).
+    /// With --report: output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -144,22 +254,18 @@ pub struct ServeArgs {
 /// `hookbench receive`.
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:9090", value_name = "HOST:PORT")]
-    pub addr: String,
-    /// Listening limits and lifetime.
+    /// Listening address, limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Signing secret: `whsec_…` for the standard scheme, any text for the others (or set
-    /// HOOKBENCH_SECRET).
-    #[arg(long, value_name = "whsec_...", env = "HOOKBENCH_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    /// The sender's signature scheme and secret.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// How far the scheme's signed timestamp (standard, stripe, slack) may be from now.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub tolerance: String,
+    #[arg(long, alias = "tolerance", default_value = "5m", value_name = "DURATION")]
+    pub timestamp_tolerance: String,
     /// Take the faults of this scenario's [receiver] section.
-    #[arg(long, short = 's', value_name = "NAME|FILE")]
-    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub from: ScenarioArg,
     /// Share of deliveries answered 500.
     #[arg(long, value_name = "SHARE")]
     pub failure_rate: Option<f64>,
@@ -177,14 +283,11 @@ pub struct ReceiveArgs {
     pub reset_rate: Option<f64>,
     /// The sender's speed-up (`serve --speedup N`): latency and `--record` rows are in scenario
     /// time (wall time × N), and outages are scenario times.
-    #[arg(long, default_value_t = 1.0, value_name = "N")]
-    pub speedup: f64,
+    #[command(flatten)]
+    pub speedup: SpeedupArg,
     /// No status line while running.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// The sender's signature scheme: standard, github, stripe, shopify or slack.
-    #[arg(long, default_value = "standard", value_name = "NAME")]
-    pub scheme: String,
+    #[command(flatten)]
+    pub quiet: QuietArg,
     /// JSON pointer to the event's time in the body (epoch seconds or RFC 3339), e.g. `/created`.
     #[arg(long, value_name = "POINTER")]
     pub event_time: Option<String>,
@@ -193,21 +296,18 @@ pub struct ReceiveArgs {
     pub resource: Option<String>,
     /// Write one row per verified delivery to FILE: CSV, or JSON lines when FILE ends in `.jsonl`.
     #[arg(long, value_name = "FILE")]
-    pub record: Option<std::path::PathBuf>,
+    pub record: Option<PathBuf>,
 }
 
 /// `hookbench sign`: the headers a scheme sends with a body (for checking a receiver).
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The signature scheme: standard, github, stripe, shopify or slack.
-    #[arg(long, default_value = "standard", value_name = "NAME")]
-    pub scheme: String,
-    /// Signing secret (`whsec_…` for standard; or set HOOKBENCH_SECRET).
-    #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    /// The signature scheme [default: standard] and secret.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// The file holding the body, sent byte for byte.
     #[arg(long, value_name = "FILE")]
-    pub body: std::path::PathBuf,
+    pub body: PathBuf,
     /// The message id, where the scheme sends one.
     #[arg(long, default_value = "msg_1", value_name = "ID")]
     pub id: String,
@@ -228,107 +328,43 @@ pub enum Engine {
     Live,
 }
 
-/// Which scenario a run uses, and what the command line overrides in it (shared by `compare`,
-/// `sweep` and `advise`).
-#[derive(Debug, Args)]
-pub struct ScenarioArgs {
-    /// A bundled scenario's name or a scenario TOML file [default: payments].
-    #[arg(long, short = 's', value_name = "NAME|FILE")]
-    pub scenario: Option<String>,
-    /// Replay this recorded trace (CSV or JSON lines, a path from the current directory) instead
-    /// of the scenario's arrivals (its rate, bursts, daily curve or trace); the run spans the
-    /// trace unless --duration says otherwise. A scenario file may name a trace only inside its
-    /// own directory; any other is given here.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Simulated span of event arrivals, e.g. `24h` [default: the scenario's].
-    #[arg(long, short = 'd', value_name = "DURATION")]
-    pub duration: Option<String>,
-    /// Seed of every random stream [default: the scenario's].
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-}
-
 /// `hookbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The scenario and what the command line changes in it.
+    /// The run.
     #[command(flatten)]
-    pub from: ScenarioArgs,
+    pub run: RunArgs,
     /// Poll interval(s), comma-separated: `30s` or `5s,30s,1m`. Each is its own row per poll
     /// strategy [default: the scenario's].
     #[arg(long, short = 'i', value_name = "LIST")]
     pub interval: Option<String>,
-    /// Strategies to run, comma-separated [default: the scenario's, else the first six]:
-    /// poll, poll-etag, poll-state, webhook, hybrid, hybrid-reconcile, long-poll, sse,
-    /// poll-adaptive.
-    #[arg(long, value_name = "LIST")]
-    pub strategies: Option<String>,
+    /// The rows.
+    #[command(flatten)]
+    pub strategies: StrategiesArg,
     /// Engine.
     #[arg(long, value_enum, default_value_t = Engine::Sim)]
     pub engine: Engine,
-    /// Live engine: virtual seconds per wall-clock second [default: so the run takes about a minute].
-    #[arg(long, value_name = "N")]
-    pub speedup: Option<f64>,
-    /// Sim engine: run N independent replications (seeds derived from the scenario's) and report
-    /// every figure as the mean with its 95% confidence interval. 1 is a single run.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub replications: u32,
-    /// Sim engine: worker threads [default: every core]. Results do not depend on it.
-    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
-    pub jobs: Option<usize>,
-    /// Run even if the run is estimated to take over 10 minutes.
-    #[arg(long)]
-    pub allow_long_run: bool,
+    /// Live engine speed-up.
+    #[command(flatten)]
+    pub speedup: SpeedupArg,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
-/// Where a result goes and what gates it (shared by `compare` and `sweep`).
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// Output format [default: table, or from --output's extension].
-    #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
-    /// Also write the result to this file (the table still goes to stdout).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Print nothing but errors (and the result when it has nowhere else to go).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Fail (exit 1) unless every matching row meets it, e.g. `webhook.p99<2s`,
-    /// `poll@30s.requests_per_day<=3000`, `hybrid-reconcile.missed==0`. Repeatable.
-    #[arg(long, value_name = "EXPR")]
-    pub threshold: Vec<String>,
-}
-
 /// The run a sweep makes (shared by `sweep` and `advise`).
 #[derive(Debug, Args)]
 pub struct SweepRunArgs {
-    /// The scenario and what the command line changes in it.
+    /// The run.
     #[command(flatten)]
-    pub from: ScenarioArgs,
+    pub run: RunArgs,
     /// Poll intervals: a log-spaced range `1s..10m` (1-2-5 steps) or a list `5s,30s,1m`
     /// [default: 1s,2s,5s,10s,15s,30s,1m,2m,5m,10m].
     #[arg(long, short = 'i', visible_alias = "interval", value_name = "RANGE|LIST")]
     pub intervals: Option<String>,
-    /// Strategies, comma-separated: poll, poll-etag, poll-state, webhook, hybrid,
-    /// hybrid-reconcile, long-poll, sse, poll-adaptive [default: the first six]. Poll strategies
-    /// are swept; the others have no interval and run once.
-    #[arg(long, value_name = "LIST")]
-    pub strategies: Option<String>,
-    /// Run N independent replications (seeds derived from the scenario's): every figure is the
-    /// mean with its 95% confidence interval; `advise` judges each row by the interval's upper
-    /// bound. 1 is a single run.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub replications: u32,
-    /// Worker threads [default: every core]. Results do not depend on it.
-    #[arg(long, value_name = "N", env = "HOOKBENCH_JOBS")]
-    pub jobs: Option<usize>,
-    /// Run even if the run is estimated to take over 10 minutes.
-    #[arg(long)]
-    pub allow_long_run: bool,
+    /// The rows [default here: the first six].
+    #[command(flatten)]
+    pub strategies: StrategiesArg,
 }
 
 /// `hookbench sweep`.
@@ -346,9 +382,9 @@ pub struct SweepArgs {
     /// Write no chart.
     #[arg(long, conflicts_with_all = ["png"])]
     pub no_chart: bool,
-    /// Draw a latency target on the chart, e.g. `5s`.
-    #[arg(long, value_name = "DURATION")]
-    pub target: Option<String>,
+    /// Draw this latency target on the chart, e.g. `5s` (formerly `--target`, still accepted).
+    #[arg(long, alias = "target", value_name = "DURATION")]
+    pub max_latency: Option<String>,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -433,10 +469,10 @@ pub enum ScenariosCommand {
     /// duplicate and retry shares observed.
     Fit {
         /// The recording.
-        file: std::path::PathBuf,
+        file: PathBuf,
         /// Write the scenario here instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: Option<std::path::PathBuf>,
+        output: Option<PathBuf>,
         /// A fitted Poisson rate (and daily curve over a day or more) instead of replaying the
         /// recorded arrivals.
         #[arg(long)]
@@ -458,24 +494,19 @@ pub struct ExportLocustArgs {
     /// The scenario and what the command line changes in it.
     #[command(flatten)]
     pub from: ScenarioArgs,
-    /// Where the deliveries go: an `http://` or `https://` URL.
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
-    /// Signature scheme: standard, github, stripe, shopify or slack [default: the scenario's
-    /// `webhook.scheme`, standard unless it names another].
-    #[arg(long, value_name = "NAME")]
-    pub scheme: Option<String>,
-    /// Signing secret: `whsec_…` for standard, the provider's secret text for the others (or set
-    /// HOOKBENCH_SECRET). It is written into the file.
-    #[arg(long, value_name = "SECRET", env = "HOOKBENCH_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    /// Where the deliveries go: an `http://` or `https://` URL (formerly `--target`, still accepted).
+    #[arg(long, alias = "target", value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The signature scheme and secret (the secret is written into the file).
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// Write the locustfile here [default: standard output].
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Virtual seconds per wall-clock second: event times, the attempt timeout, the retry
-    /// schedule and the poll interval are divided by it.
-    #[arg(long, default_value_t = 1.0, value_name = "N")]
-    pub speedup: f64,
+    /// Speed-up: event times, the attempt timeout, the retry schedule and the poll interval are
+    /// divided by it.
+    #[command(flatten)]
+    pub speedup: SpeedupArg,
     /// Also run this many cursor-polling users against --api.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub pollers: u32,
@@ -485,4 +516,14 @@ pub struct ExportLocustArgs {
     /// The API the pollers call (its base URL; they GET `/events?after=…&limit=…`).
     #[arg(long, value_name = "URL")]
     pub api: Option<String>,
+}
+
+impl ValueEnum for Scheme {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SCHEMES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
 }

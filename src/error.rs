@@ -6,6 +6,7 @@
 
 use crate::baseline::BaselineError;
 use crate::engine::sim::SimError;
+use crate::limits::MAX_DURATION_TEXT;
 use crate::scenario::ScenarioError;
 use crate::threshold::ThresholdError;
 use crate::units::UnitError;
@@ -16,6 +17,9 @@ pub enum Error {
     /// Bad input: the sentence says what was wrong and what would be right.
     #[error("{0}")]
     Input(String),
+    /// A flag's value is out of bounds (the recurring sentences, said one way).
+    #[error(transparent)]
+    Flag(#[from] FlagError),
     /// A scenario file is malformed.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
@@ -44,12 +48,60 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input(_)
+            | Error::Flag(_)
             | Error::Scenario(_)
             | Error::Unit(_)
             | Error::Threshold(_)
             | Error::Baseline(_) => 2,
             Error::Internal(_) => 3,
         }
+    }
+}
+
+/// A flag's value is out of bounds: the flag, and what was wrong with what was given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{flag}: {problem}")]
+pub struct FlagError {
+    /// The flag as typed, such as `--interval`.
+    pub flag: &'static str,
+    /// What was wrong, and what would be right.
+    pub problem: Problem,
+}
+
+/// The recurring problems of a flag's value, each with one sentence.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    /// Not a duration or rate at all.
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+    /// A duration below the flag's minimum.
+    #[error("`{text}` is shorter than `{min}`; give at least `{min}`")]
+    TooShort {
+        /// As given.
+        text: String,
+        /// The minimum, written as a duration.
+        min: String,
+    },
+    /// A duration over [`crate::limits::MAX_DURATION`].
+    #[error("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")]
+    OverAYear {
+        /// As given.
+        text: String,
+    },
+    /// A number outside its range.
+    #[error("{value} is out of range; give {range}")]
+    OutOfRange {
+        /// As given.
+        value: String,
+        /// The range, in words: `a factor from 0.01 to 100000`.
+        range: &'static str,
+    },
+}
+
+impl FlagError {
+    /// `flag` got `problem`.
+    pub fn new(flag: &'static str, problem: Problem) -> FlagError {
+        FlagError { flag, problem }
     }
 }
 

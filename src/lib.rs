@@ -75,6 +75,11 @@ where
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            // A value outside a flag's list (`--scheme gitlab`) is one sentence, like every other
+            // bad value.
+            if let Some(sentence) = unknown_value(&e) {
+                return Err(error::Error::Input(sentence));
+            }
             // Help and version go to stdout with 0; usage errors print clap's message, exit 2.
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
@@ -85,6 +90,27 @@ where
 }
 
 /// The binary's entry point.
+/// clap's "invalid value" error for a flag with a fixed list of values, as one sentence:
+/// ``--scheme: unknown value `gitlab`; use one of standard, github, … (did you mean `github`?)``.
+fn unknown_value(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if e.kind() != clap::error::ErrorKind::InvalidValue {
+        return None;
+    }
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    let flag = text(ContextKind::InvalidArg)?;
+    let flag = flag.split_whitespace().next().unwrap_or_default().to_string();
+    let value = text(ContextKind::InvalidValue)?;
+    let valid = text(ContextKind::ValidValue)?;
+    let hint = text(ContextKind::SuggestedValue).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+    let value = render::text::escape(&quote::excerpt(&value, quote::EXCERPT));
+    Some(format!("{flag}: unknown value `{value}`; use one of {valid}{hint}"))
+}
+
 pub fn main() -> ExitCode {
     out::probe_stdout();
     match run(std::env::args_os()) {

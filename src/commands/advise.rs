@@ -5,15 +5,15 @@
 //! `render::advice`; this module neither ranks nor formats. Exit 0 with a pick, 1 when no row
 //! qualifies.
 
-use super::print;
-use super::sweep::SweepRun;
+use super::options::{duration, SweepRun};
+use super::output::print;
 use crate::advice;
 use crate::cli::AdviseArgs;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Unit};
 use crate::render;
 use crate::scenario::Quota;
-use crate::units::{parse_duration, parse_rate, MILLI, SECOND};
+use crate::units::{parse_rate, MILLI, SECOND};
 
 fn parse_percentile(text: &str) -> Result<Measure> {
     Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms && !m.endpoint_only()).ok_or_else(|| {
@@ -37,12 +37,9 @@ fn parse_quota(text: &str) -> Result<Option<Quota>> {
 /// `hookbench advise`.
 pub fn run(args: AdviseArgs) -> Result<u8> {
     let percentile = parse_percentile(&args.percentile)?;
-    let max = parse_duration(&args.max_latency).map_err(|e| Error::Input(format!("--max-latency: {e}")))?;
+    let max = duration("--max-latency", &args.max_latency, 0)?;
     let max_processed = match &args.max_processed_latency {
-        Some(t) => Some(
-            parse_duration(t).map_err(|e| Error::Input(format!("--max-processed-latency: {e}")))? as f64
-                / MILLI as f64,
-        ),
+        Some(t) => Some(duration("--max-processed-latency", t, 0)? as f64 / MILLI as f64),
         None => None,
     };
     let quota = args.rate_limit.as_deref().map(parse_quota).transpose()?;

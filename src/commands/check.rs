@@ -5,7 +5,7 @@
 //! [`Comparison`](crate::baseline::Comparison) to `render::check`. Exit 1 on a regression. It
 //! never runs the engine and never formats anything itself.
 
-use super::print;
+use super::output::print;
 use crate::baseline::{self, Role, DEFAULT_METRICS};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::error::{Error, Result};

@@ -3,7 +3,7 @@
 
 use clap::CommandFactory;
 
-use super::print;
+use super::output::print;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 

@@ -6,15 +6,15 @@
 //! [`crate::export::locust`] generates to `--output` or standard output. It generates nothing
 //! itself.
 
-use super::compare::scenario_from_flags;
-use super::print;
+use super::options::{self, duration};
+use super::output::print;
 use crate::cli::{ExportCommand, ExportLocustArgs};
 use crate::error::{Error, Result};
 use crate::export::locust::{locustfile, LocustOptions};
 use crate::export::MAX_EXPORT_EVENTS;
 use crate::model::signature::{Scheme, VerifyError};
 use crate::model::source::EventLog;
-use crate::units::{parse_duration, MILLI};
+use crate::units::MILLI;
 
 /// Runs `hookbench export …`.
 pub fn run(cmd: ExportCommand) -> Result<u8> {
@@ -44,16 +44,14 @@ pub fn options(
     default_interval: u64,
     default_scheme: Scheme,
 ) -> Result<LocustOptions> {
-    let Some(target) = args.target.as_deref() else {
+    let Some(target) = args.webhook_url.as_deref() else {
         return Err(Error::Input(
-            "hookbench export locust needs --target URL, the endpoint the deliveries are POSTed to".into(),
+            "hookbench export locust needs --webhook-url URL, the endpoint the deliveries are POSTed to"
+                .into(),
         ));
     };
-    let target = http_url("--target", target)?;
-    let scheme = match &args.scheme {
-        Some(name) => name.parse().map_err(|e| Error::Input(format!("--scheme: {e}")))?,
-        None => default_scheme,
-    };
+    let target = http_url("--webhook-url", target)?;
+    let scheme = options::scheme(&args.signing, default_scheme);
     let missing = || {
         Error::Input(format!(
             "hookbench export locust needs a signing secret for the {scheme} scheme: pass --secret or set HOOKBENCH_SECRET"
@@ -61,7 +59,7 @@ pub fn options(
     };
     // The model's rule ([`Scheme::secret`]): `whsec_` base64 for standard, any non-empty text
     // for the others (written as given, as `receive --secret` reads it). Blank counts as missing.
-    let given = args.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(missing)?;
+    let given = args.signing.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(missing)?;
     let secret = match scheme.secret(given) {
         Ok(s) => s.expose(),
         Err(VerifyError::BadSecret) => return Err(Error::Input(
@@ -69,17 +67,9 @@ pub fn options(
         )),
         Err(_) => return Err(missing()),
     };
-    let speedup = super::serve::check_speedup(args.speedup)?;
+    let speedup = options::speedup(&args.speedup)?;
     let interval = match args.interval.as_deref() {
-        Some(text) => {
-            let d = parse_duration(text).map_err(|e| Error::Input(format!("--interval: {e}")))?;
-            if !(MILLI..=crate::limits::MAX_DURATION).contains(&d) {
-                return Err(Error::Input(format!(
-                    "--interval: `{text}` is out of range; give a poll interval from 1ms to a year"
-                )));
-            }
-            d
-        }
+        Some(text) => duration("--interval", text, MILLI)?,
         None => default_interval,
     };
     let api = match (args.pollers, args.api.as_deref()) {
@@ -101,7 +91,7 @@ pub fn options(
 }
 
 fn locust(args: ExportLocustArgs) -> Result<u8> {
-    let scenario = scenario_from_flags(&args.from)?;
+    let scenario = options::scenario(&args.from, crate::limits::MAX_SIM_EVENTS)?;
     let default_interval =
         scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::units::SECOND);
     let opts = options(&args, default_interval, scenario.webhook.scheme)?;

@@ -8,8 +8,7 @@
 //! timestamp; none is never invented) in scenario time (wall time × `--speedup`, the sender's
 //! compression; the output names the clock), writes `--record` one flushed row per delivery (in
 //! scenario time too: [`Recorder::in_scenario_time`]), and
-//! prints a summary on Ctrl-C, SIGTERM or `--stop-after`. Also `hookbench sign`, which prints the
-//! headers a scheme sends with a body.
+//! prints a summary on Ctrl-C, SIGTERM or `--stop-after`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -17,30 +16,22 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use tokio::sync::mpsc::unbounded_channel;
 
-use super::serve::scheme_secret;
-use super::{bind, load_scenario, print, runtime, stop_after, until_stopped};
-use crate::cli::{ReceiveArgs, SignArgs};
+use super::options::{self, duration, load_scenario, secret, share, stop_after, wall_duration};
+use super::output::print;
+use super::serving::{addr, bind, limits, runtime, until_stopped};
+use crate::cli::ReceiveArgs;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
 use crate::live::receiver::{self, ReceiverState};
 use crate::model::receiver::Receiver;
-use crate::model::signature::{Message, Scheme};
+use crate::model::signature::Scheme;
 use crate::record::Recorder;
 use crate::scenario::{ReceiverConfig, Window};
-use crate::units::{format_duration, parse_duration, SECOND};
-
-fn share(flag: &str, v: Option<f64>, default: f64) -> Result<f64> {
-    let v = v.unwrap_or(default);
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Error::Input(format!("{flag} {v} is not a share; give a number from 0 to 1")))
-    }
-}
+use crate::units::{format_duration, SECOND};
 
 /// The receiver's faults from a scenario and flags.
 pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
-    let mut cfg = match &args.scenario {
+    let mut cfg = match &args.from.scenario {
         Some(s) => load_scenario(s, None)?.0.receiver,
         None => ReceiverConfig {
             failure_rate: 0.0,
@@ -57,14 +48,14 @@ pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
         return Err(Error::Input("--failure-rate and --slow-rate add up to more than 1".into()));
     }
     if let Some(s) = &args.slow {
-        cfg.slow = parse_duration(s).map_err(|e| Error::Input(format!("--slow: {e}")))?;
+        cfg.slow = duration("--slow", s, 0)?;
     }
     for o in &args.outage {
         let Some((at, len)) = o.split_once('+') else {
             return Err(Error::Input(format!("--outage `{o}` should be AT+DURATION, such as `30s+1m`")));
         };
-        let at = parse_duration(at).map_err(|e| Error::Input(format!("--outage: {e}")))?;
-        let duration = parse_duration(len).map_err(|e| Error::Input(format!("--outage: {e}")))?;
+        let at = duration("--outage", at, 0)?;
+        let duration = duration("--outage", len, 0)?;
         cfg.outages.push(Window { at, duration });
     }
     Ok(cfg)
@@ -79,10 +70,6 @@ fn pointer(flag: &str, p: &Option<String>) -> Result<Option<String>> {
         ))),
         _ => Ok(p.clone()),
     }
-}
-
-fn scheme(text: &str) -> Result<Scheme> {
-    text.parse::<Scheme>().map_err(|e| Error::Input(format!("--scheme: {e}")))
 }
 
 /// Where `--record` writes: the file and whether it takes JSON lines.
@@ -114,14 +101,14 @@ impl RecordFile {
 
 /// `hookbench receive`.
 pub fn run(args: ReceiveArgs) -> Result<u8> {
-    let scheme = scheme(&args.scheme)?;
-    let secret = scheme_secret(scheme, args.secret.as_deref(), "hookbench receive")?;
+    let scheme = options::scheme(&args.signing, Scheme::Standard);
+    let secret = secret(scheme, args.signing.secret.as_deref(), "hookbench receive")?;
     let recorder =
         Recorder::new(pointer("--event-time", &args.event_time)?, pointer("--resource", &args.resource)?);
     let mut record = args.record.as_deref().map(RecordFile::create).transpose()?;
-    let tolerance = super::wall_duration("--tolerance", &args.tolerance, SECOND)?.as_secs();
+    let tolerance = wall_duration("--timestamp-tolerance", &args.timestamp_tolerance, SECOND)?.as_secs();
     let faults = faults(&args)?;
-    let speedup = super::serve::check_speedup(args.speedup)?;
+    let speedup = options::speedup(&args.speedup)?;
     // Latency is wall time between `occurred_at` and arrival; the sender's time runs `speedup`
     // times faster, so scenario time is wall × speedup.
     let clock_note = if speedup == 1.0 {
@@ -130,10 +117,10 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         format!("scenario time = wall × {speedup}")
     };
     let stop = stop_after(args.server.stop_after.as_deref())?;
-    let mut limits = super::serve::limits(&args.server)?;
+    let mut limits = limits(&args.server)?;
     limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
     runtime()?.block_on(async move {
-        let listener = bind(&args.addr, args.server.allow_remote).await?;
+        let listener = bind(addr(&args.server, "127.0.0.1:9090"), args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(speedup);
@@ -144,7 +131,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         print(&format!(
             "hookbench receive: listening on http://{addr} (POST any path) · scheme {scheme} · tolerance {tolerance}s\n"
         ))?;
-        let live_status = !args.quiet && std::io::stderr().is_terminal();
+        let live_status = !args.quiet.quiet && std::io::stderr().is_terminal();
         let stats_state = std::sync::Arc::downgrade(&state);
         let note = clock_note.clone();
         let collector = tokio::spawn(async move {
@@ -215,20 +202,4 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         ))?;
         Ok(0)
     })
-}
-
-/// `hookbench sign`: prints the headers `--scheme` sends with the body of `--body`.
-pub fn sign(args: SignArgs) -> Result<u8> {
-    let scheme = scheme(&args.scheme)?;
-    let secret = scheme_secret(scheme, args.secret.as_deref(), "hookbench sign")?;
-    let shown = crate::quote::excerpt(&args.body.display().to_string(), crate::quote::EXCERPT_PATH);
-    let body = std::fs::read(&args.body)
-        .map_err(|e| Error::Input(format!("--body: cannot read `{shown}` ({e})")))?;
-    if args.attempt == 0 {
-        return Err(Error::Input("--attempt 0: attempts count from 1".into()));
-    }
-    let timestamp = args.timestamp.unwrap_or_else(crate::live::clock::unix_now);
-    let msg = Message { id: &args.id, timestamp, attempt: args.attempt, body: &body };
-    print(&crate::render::text::headers(&scheme.sign(&secret, &msg)))?;
-    Ok(0)
 }

@@ -7,7 +7,8 @@
 
 use std::path::Path;
 
-use super::{load_scenario, print};
+use super::options::load_scenario;
+use super::output::print;
 use crate::cli::ScenariosCommand;
 use crate::error::{Error, Result};
 use crate::render::fit::Arrivals;

@@ -44,3 +44,59 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
     };
     2.0 * (requests + pages) + pushes + span / interval
 }
+
+/// What a run is expected to cost: simulation steps, and wall time on the pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEstimate {
+    /// Simulation steps, every row of every replication (a generous estimate).
+    pub steps: f64,
+    /// Wall time on `cores` workers, seconds: the steps shared over the workers, but never
+    /// less than the longest row alone (a row runs on one core).
+    pub seconds: f64,
+    /// Workers the estimate assumes.
+    pub cores: usize,
+    /// The row with the most steps.
+    pub worst: String,
+}
+
+/// Estimates a run of `specs` × `replications` on `jobs` workers.
+pub fn estimate_run(scenario: &Scenario, specs: &[Spec], replications: u32, jobs: usize) -> RunEstimate {
+    let per: Vec<f64> = specs.iter().map(|s| estimate_steps(scenario, s)).collect();
+    let (worst_i, worst_steps) =
+        per.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, 0.0));
+    let steps = per.iter().sum::<f64>() * f64::from(replications);
+    let cores = jobs.clamp(1, (specs.len() * replications as usize).max(1));
+    let seconds = (steps / cores as f64).max(worst_steps) / crate::limits::STEPS_PER_CORE_SECOND;
+    let worst = specs.get(worst_i).map(Spec::label).unwrap_or_default();
+    RunEstimate { steps, seconds, cores, worst }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::StrategyKind;
+    use crate::units::SECOND;
+
+    #[test]
+    fn the_estimate_shares_rows_over_cores_but_never_splits_one() {
+        let s = crate::scenario::Scenario::from_toml(
+            "name = \"t\"\nduration = \"1d\"\n[events]\nrate = \"100/h\"",
+            "t",
+        )
+        .unwrap();
+        let two = Spec::expand(
+            &[StrategyKind::Poll, StrategyKind::PollEtag],
+            &[SECOND],
+            s.strategies.reconcile_interval,
+        );
+        let (one_core, two_cores) = (estimate_run(&s, &two, 1, 1), estimate_run(&s, &two, 1, 2));
+        assert!((one_core.seconds / two_cores.seconds - 2.0).abs() < 1e-9);
+        assert_eq!(two_cores.cores, 2);
+        let single = &two[..1];
+        assert_eq!(estimate_run(&s, single, 1, 1).seconds, estimate_run(&s, single, 1, 8).seconds);
+        // Replications multiply the steps and spread over the cores.
+        let r = estimate_run(&s, single, 4, 2);
+        assert!((r.steps / estimate_run(&s, single, 1, 1).steps - 4.0).abs() < 1e-9);
+        assert_eq!(r.cores, 2);
+    }
+}

@@ -26,7 +26,7 @@ fn python3() -> bool {
 /// `export locust` of a short bundled run to standard output, with `extra` flags (and the
 /// standard test secret unless they give one).
 fn export(extra: &[&str]) -> String {
-    let mut args = vec!["export", "locust", "--scenario", "payments", "--duration", "2h", "--target"];
+    let mut args = vec!["export", "locust", "--scenario", "payments", "--duration", "2h", "--webhook-url"];
     args.push("http://127.0.0.1:9090/hooks");
     if !extra.contains(&"--secret") {
         args.extend(["--secret", SECRET]);
@@ -178,7 +178,7 @@ fn the_file_compiles_and_the_same_scenario_and_seed_give_the_same_bytes() {
         "2h",
         "--seed",
         "3",
-        "--target",
+        "--webhook-url",
         "http://127.0.0.1:9090/hooks",
         "--secret",
         SECRET,
@@ -198,25 +198,27 @@ fn bad_input_is_one_sentence_and_exit_2() {
     let base = ["export", "locust", "-s", "payments", "-d", "1h"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--scheme", "paypal"],
-            "unknown signature scheme",
+            vec!["--webhook-url", "http://127.0.0.1:1/", "--secret", SECRET, "--scheme", "paypal"],
+            "unknown value `paypal`",
         ),
-        (vec!["--target", "ftp://127.0.0.1/hooks", "--secret", SECRET], "not an HTTP URL"),
-        (vec!["--target", "127.0.0.1:9090", "--secret", SECRET], "not an HTTP URL"),
-        (vec!["--target", "http://", "--secret", SECRET], "not an HTTP URL"),
-        (vec!["--secret", SECRET], "needs --target"),
-        (vec!["--target", "http://127.0.0.1:1/"], "needs a signing secret"),
+        (vec!["--webhook-url", "ftp://127.0.0.1/hooks", "--secret", SECRET], "not an HTTP URL"),
+        (vec!["--webhook-url", "127.0.0.1:9090", "--secret", SECRET], "not an HTTP URL"),
+        (vec!["--webhook-url", "http://", "--secret", SECRET], "not an HTTP URL"),
+        // The old spelling, still accepted for one release, means the same flag.
+        (vec!["--target", "http://", "--secret", SECRET], "--webhook-url `http://` is not an HTTP URL"),
+        (vec!["--secret", SECRET], "needs --webhook-url"),
+        (vec!["--webhook-url", "http://127.0.0.1:1/"], "needs a signing secret"),
         (
-            vec!["--target", "http://127.0.0.1:1/", "--scheme", "github", "--secret", " "],
+            vec!["--webhook-url", "http://127.0.0.1:1/", "--scheme", "github", "--secret", " "],
             "needs a signing secret",
         ),
-        (vec!["--target", "http://127.0.0.1:1/", "--secret", "hunter2"], "whsec_"),
-        (vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--pollers", "2"], "needs --api"),
+        (vec!["--webhook-url", "http://127.0.0.1:1/", "--secret", "hunter2"], "whsec_"),
+        (vec!["--webhook-url", "http://127.0.0.1:1/", "--secret", SECRET, "--pollers", "2"], "needs --api"),
         (
-            vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--api", "http://127.0.0.1:2"],
+            vec!["--webhook-url", "http://127.0.0.1:1/", "--secret", SECRET, "--api", "http://127.0.0.1:2"],
             "--pollers",
         ),
-        (vec!["--target", "http://127.0.0.1:1/", "--secret", SECRET, "--speedup", "0"], "out of range"),
+        (vec!["--webhook-url", "http://127.0.0.1:1/", "--secret", SECRET, "--speedup", "0"], "out of range"),
     ];
     for (extra, needle) in cases {
         let mut args = base.to_vec();
@@ -245,7 +247,7 @@ fn an_export_beyond_the_stated_size_is_refused() {
         "payments",
         "-d",
         "366d",
-        "--target",
+        "--webhook-url",
         "http://127.0.0.1:1/",
         "--secret",
         SECRET,
@@ -317,7 +319,7 @@ fn without_scheme_the_export_signs_as_the_scenario_does() {
         "stripe",
         "-d",
         "1h",
-        "--target",
+        "--webhook-url",
         "http://127.0.0.1:1/",
         "--secret",
         "whsec_test_secret_for_stripe_0001",
@@ -335,11 +337,12 @@ fn without_scheme_the_export_signs_as_the_scenario_does() {
 fn completions_and_help_offer_export_locust_and_its_flags() {
     let out = hookbench(&["completions", "bash"]);
     let (script, _) = text(&out);
-    for word in ["export", "locust", "--scheme", "--target", "--pollers", "--api"] {
+    for word in ["export", "locust", "--scheme", "--webhook-url", "--pollers", "--api"] {
         assert!(script.contains(word), "bash completions lack {word}");
     }
     let (help, _) = text(&hookbench(&["export", "locust", "--help"]));
-    assert!(help.contains("standard, github, stripe, shopify or slack"), "{help}");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("[possible values: standard, github, stripe, shopify, slack]"), "{help}");
 }
 
 /// A scenario with an exact retry schedule (no jitter), for the replay logic's test.
@@ -371,7 +374,7 @@ fn the_replay_shares_the_ids_keeps_the_stream_and_retries_on_the_schedule() {
         "locust",
         "-s",
         scenario.to_str().unwrap(),
-        "--target",
+        "--webhook-url",
         "http://127.0.0.1:1/",
         "--secret",
         SECRET,
@@ -458,7 +461,7 @@ fn pure_part(name: &str, scenario: &str, files: &[(&str, &str)], speedup: &str) 
         "locust",
         "-s",
         path.to_str().unwrap(),
-        "--target",
+        "--webhook-url",
         "http://127.0.0.1:1/",
         "--secret",
         SECRET,

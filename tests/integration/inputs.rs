@@ -105,13 +105,18 @@ fn server_numbers_out_of_range_exit_2() {
         ("serve", "--speedup", "inf", "0.01 to 100000"),
         ("receive", "--speedup", "NaN", "0.01 to 100000"),
         ("receive", "--speedup", "0", "0.01 to 100000"),
-        ("receive", "--tolerance", "400d", "over a year"),
-        ("receive", "--tolerance", "0s", "at least `1s`"),
-        ("receive", "--tolerance", "99999999999999999999y", "--tolerance"),
+        ("receive", "--timestamp-tolerance", "400d", "over a year"),
+        ("receive", "--timestamp-tolerance", "0s", "at least `1s`"),
+        ("receive", "--timestamp-tolerance", "99999999999999999999y", "--timestamp-tolerance"),
         ("serve", "--header-timeout", "400d", "over a year"),
     ] {
         one_sentence(&[cmd, "--addr", "127.0.0.1:0", "--secret", SECRET, flag, value], &[flag, expect]);
     }
+    // The old spelling of `--timestamp-tolerance` is still accepted, for one release.
+    one_sentence(
+        &["receive", "--addr", "127.0.0.1:0", "--secret", SECRET, "--tolerance", "0s"],
+        &["--timestamp-tolerance: `0s` is shorter than `1s`"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ const YEAR_FILE: &str = "examples/scenarios/year-100s.toml";
 #[test]
 fn a_year_at_100_per_second_is_a_sim_run_that_needs_only_allow_long_run() {
     use hookbench::cli::Engine;
-    use hookbench::commands::compare::{check_whole_log, guard_run_size};
+    use hookbench::commands::options::{check_whole_log, guard_run_size};
     let s = Scenario::from_toml(YEAR, "year.toml").expect("a year of 100/s is a valid scenario");
     assert!(s.expected_events() > 3.1e9, "{}", s.expected_events());
     let specs = Spec::expand(&s.strategies.list, &s.strategies.intervals, s.strategies.reconcile_interval);

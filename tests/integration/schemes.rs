@@ -215,7 +215,9 @@ fn bad_scheme_flags_and_keys_are_one_sentence() {
     let out = hookbench(&["receive", "--scheme", "gitlab", "--secret", "x", "--stop-after", "1s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).1.contains("unknown signature scheme `gitlab`; use one of standard, github"),
+        text(&out).1.starts_with(
+            "error: --scheme: unknown value `gitlab`; use one of standard, github, stripe, shopify, slack (did you mean `github`?)\n"
+        ),
         "{}",
         text(&out).1
     );

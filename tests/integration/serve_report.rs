@@ -262,7 +262,7 @@ fn report_flags_are_checked_before_serving() {
         (vec!["--report", "--threshold", "poll.p99<1s"], "no row `poll`"),
         (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
         (vec!["--report", "--drain", "soon"], "--drain"),
-        (vec!["--report", "--duration", "10ms"], "shorter than a second"),
+        (vec!["--report", "--duration", "10ms"], "--duration: `10ms` is shorter than `1s`"),
         (vec!["--report", "--threshold", "client:x.ack_p99<2s"], "`ack_p99` does not apply to a client"),
     ] {
         let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--stop-after", "1s"];
