@@ -4,12 +4,12 @@
 //! scenario files, output paths); 3 an internal check failed — a bug in hookbench, reported
 //! with what broke, never printed as a result.
 
-use crate::baseline::BaselineError;
 use crate::engine::sim::SimError;
-use crate::limits::MAX_DURATION_TEXT;
+use crate::result::baseline::BaselineError;
+use crate::result::threshold::ThresholdError;
 use crate::scenario::ScenarioError;
-use crate::threshold::ThresholdError;
-use crate::units::UnitError;
+use crate::support::limits::MAX_DURATION_TEXT;
+use crate::support::units::UnitError;
 
 /// Everything that can end a command early.
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +82,7 @@ pub enum Problem {
         /// The minimum, written as a duration.
         min: String,
     },
-    /// A duration over [`crate::limits::MAX_DURATION`].
+    /// A duration over [`crate::support::limits::MAX_DURATION`].
     #[error("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")]
     OverAYear {
         /// As given.

@@ -34,33 +34,19 @@
 //! - [`report`]: the one result, computed once; [`render`] is the only place anything is
 //!   formatted for printing.
 
-pub mod advice;
-pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod export;
-pub mod files;
-pub mod limits;
 pub mod live;
-pub mod measure;
-pub mod metrics;
 pub mod model;
-pub mod observer;
-pub mod out;
-pub mod queue;
-pub mod quote;
-pub mod record;
 pub mod render;
-pub mod replication;
-pub mod report;
+pub mod result;
 pub mod scenario;
-pub mod stats;
 pub mod strategy;
-pub mod threshold;
+pub mod support;
 pub mod trace;
-pub mod units;
 
 use std::process::ExitCode;
 
@@ -107,16 +93,16 @@ fn unknown_value(e: &clap::Error) -> Option<String> {
     let value = text(ContextKind::InvalidValue)?;
     let valid = text(ContextKind::ValidValue)?;
     let hint = text(ContextKind::SuggestedValue).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
-    let value = render::text::escape(&quote::excerpt(&value, quote::EXCERPT));
+    let value = render::text::escape(&support::quote::excerpt(&value, support::quote::EXCERPT));
     Some(format!("{flag}: unknown value `{value}`; use one of {valid}{hint}"))
 }
 
 pub fn main() -> ExitCode {
-    out::probe_stdout();
+    support::out::probe_stdout();
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            out::note(&format!("error: {}", render::text::escape(&e.to_string())));
+            support::out::note(&format!("error: {}", render::text::escape(&e.to_string())));
             ExitCode::from(e.exit_code())
         }
     }

@@ -1,19 +1,19 @@
 //! `hookbench advise --max-latency 5s`: the cheapest design that meets a latency target.
 //!
 //! Owns turning the target, the percentile and an optional rate-limit override into a sweep,
-//! and printing the recommendation. The ranking rules live in [`crate::advice`], the wording in
+//! and printing the recommendation. The ranking rules live in [`crate::result::advice`], the wording in
 //! `render::advice`; this module neither ranks nor formats. Exit 0 with a pick, 1 when no row
 //! qualifies.
 
 use super::options::{duration, SweepRun};
 use super::output::print;
-use crate::advice;
 use crate::cli::AdviseArgs;
 use crate::error::{Error, Result};
-use crate::measure::{Measure, Unit};
 use crate::render;
+use crate::result::advice;
+use crate::result::measure::{Measure, Unit};
 use crate::scenario::Quota;
-use crate::units::{parse_rate, MILLI, SECOND};
+use crate::support::units::{parse_rate, MILLI, SECOND};
 
 fn parse_percentile(text: &str) -> Result<Measure> {
     Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms && !m.endpoint_only()).ok_or_else(|| {

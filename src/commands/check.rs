@@ -1,16 +1,16 @@
 //! `hookbench check RESULT.json --baseline BASE.json`: the CI gate.
 //!
 //! Owns turning the flags (format, tolerance, metrics) into validated options, then hands the
-//! two files to [`crate::baseline`], which loads, refuses mismatches (exit 2) and diffs, and the
-//! [`Comparison`](crate::baseline::Comparison) to `render::check`. Exit 1 on a regression. It
+//! two files to [`crate::result::baseline`], which loads, refuses mismatches (exit 2) and diffs, and the
+//! [`Comparison`](crate::result::baseline::Comparison) to `render::check`. Exit 1 on a regression. It
 //! never runs the engine and never formats anything itself.
 
 use super::output::print;
-use crate::baseline::{self, Role, DEFAULT_METRICS};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::error::{Error, Result};
-use crate::measure::Measure;
 use crate::render;
+use crate::result::baseline::{self, Role, DEFAULT_METRICS};
+use crate::result::measure::Measure;
 
 /// Parses `5%`, or a share below 1 such as `0.05`. A bare number of 1 or more is refused: `5`
 /// would mean 500%, which is never what was meant.

@@ -15,11 +15,11 @@ use super::serving::until_stopped;
 use crate::cli::{CompareArgs, Engine, Format};
 use crate::engine::sim;
 use crate::error::{Error, Result};
-use crate::limits::MAX_SIM_EVENTS;
-use crate::report::Report;
+use crate::result::report::Report;
+use crate::result::threshold::Threshold;
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
-use crate::threshold::Threshold;
+use crate::support::limits::MAX_SIM_EVENTS;
 
 /// Validated options of a compare run.
 #[derive(Debug, Clone)]
@@ -118,7 +118,7 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
                 match behind {
                     None => return Ok(report),
                     Some((info, suggested)) if opts.auto_speedup && !retried => {
-                        crate::out::note(&format!(
+                        crate::support::out::note(&format!(
                             "note: {}; running again at --speedup {suggested}",
                             crate::live::engine::behind_message(&info, suggested)
                         ));

@@ -14,7 +14,7 @@ use crate::export::locust::{locustfile, LocustOptions};
 use crate::export::MAX_EXPORT_EVENTS;
 use crate::model::signature::{Scheme, VerifyError};
 use crate::model::source::EventLog;
-use crate::units::MILLI;
+use crate::support::units::MILLI;
 
 /// Runs `hookbench export …`.
 pub fn run(cmd: ExportCommand) -> Result<u8> {
@@ -28,7 +28,7 @@ fn http_url(flag: &str, text: &str) -> Result<String> {
     let bad = || {
         Error::Input(format!(
             "{flag} `{}` is not an HTTP URL; give one such as http://127.0.0.1:9090/hooks",
-            crate::quote::excerpt(text, crate::quote::EXCERPT_PATH)
+            crate::support::quote::excerpt(text, crate::support::quote::EXCERPT_PATH)
         ))
     };
     let url = reqwest::Url::parse(text.trim()).map_err(|_| bad())?;
@@ -91,9 +91,9 @@ pub fn options(
 }
 
 fn locust(args: ExportLocustArgs) -> Result<u8> {
-    let scenario = options::scenario(&args.from, crate::limits::MAX_SIM_EVENTS)?;
+    let scenario = options::scenario(&args.from, crate::support::limits::MAX_SIM_EVENTS)?;
     let default_interval =
-        scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::units::SECOND);
+        scenario.strategies.intervals.first().copied().unwrap_or(30 * crate::support::units::SECOND);
     let opts = options(&args, default_interval, scenario.webhook.scheme)?;
     let expected = scenario.expected_events();
     if expected > 2.0 * MAX_EXPORT_EVENTS as f64 {

@@ -14,14 +14,16 @@ use std::path::Path;
 use crate::cli::{Engine, Format, RunArgs, ScenarioArgs, SigningArgs, SpeedupArg, SweepRunArgs};
 use crate::engine::sim;
 use crate::error::{Error, FlagError, Problem, Result};
-use crate::files::{self, FileError, SMALL_FILE, SMALL_FILE_TEXT};
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS, MAX_RUN_SECONDS, STEPS_PER_CORE_SECOND};
 use crate::model::signature::{Scheme, Secret};
-use crate::quote::{excerpt, EXCERPT_PATH};
+use crate::result::threshold::{self, Threshold};
 use crate::scenario::{Scenario, TraceAccess, DEFAULT};
 use crate::strategy::{Spec, StrategyKind};
-use crate::threshold::{self, Threshold};
-use crate::units::{format_duration, parse_duration, Micros, MILLI, SECOND};
+use crate::support::files::{self, FileError, SMALL_FILE, SMALL_FILE_TEXT};
+use crate::support::limits::{
+    MAX_DURATION, MAX_DURATION_TEXT, MAX_EVENTS, MAX_RUN_SECONDS, STEPS_PER_CORE_SECOND,
+};
+use crate::support::quote::{excerpt, EXCERPT_PATH};
+use crate::support::units::{format_duration, parse_duration, Micros, MILLI, SECOND};
 
 /// A duration flag from `min` to a year ([`MAX_DURATION`]), in microseconds.
 pub fn duration(flag: &'static str, text: &str, min: Micros) -> Result<Micros> {
@@ -323,7 +325,7 @@ impl SweepRun {
         args: &SweepRunArgs,
         adjust: impl FnOnce(&mut Scenario) -> Result<()>,
     ) -> Result<SweepRun> {
-        let mut scenario = scenario(&args.run.from, crate::limits::MAX_SIM_EVENTS)?;
+        let mut scenario = scenario(&args.run.from, crate::support::limits::MAX_SIM_EVENTS)?;
         adjust(&mut scenario)?;
         scenario.strategies.intervals =
             parse_sweep_intervals(args.intervals.as_deref().unwrap_or(DEFAULT_RANGE))?;
@@ -350,7 +352,7 @@ impl SweepRun {
     }
 
     /// Runs the engine: every row (of every replication) a job of the pool.
-    pub fn execute(&self) -> Result<crate::report::Report> {
+    pub fn execute(&self) -> Result<crate::result::report::Report> {
         Ok(sim::run_plan(&self.scenario, &self.specs, self.plan)?)
     }
 }

@@ -2,7 +2,7 @@
 //! thresholds.
 //!
 //! Owns what happens to text on its way out of a command — standard output through
-//! [`crate::out`] (a closed pipe is not an error, a closed stdout is), the result file (when it
+//! [`crate::support::out`] (a closed pipe is not an error, a closed stdout is), the result file (when it
 //! cannot be written, the result still reaches standard output before the error: nothing
 //! measured is lost), and the exit code of a threshold gate. What the text says is `render`'s.
 
@@ -10,17 +10,18 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::render::{self, Format};
-use crate::report::Report;
-use crate::threshold::{self, Threshold};
+use crate::result::report::Report;
+use crate::result::threshold::{self, Threshold};
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error, a closed stdout is (exit 2).
 pub fn print(text: &str) -> Result<()> {
-    if crate::out::stdout_closed() {
+    if crate::support::out::stdout_closed() {
         return Err(Error::Input(
             "standard output is closed, so the result would be lost; redirect it (`> result.txt`) or write it with `--output FILE`".into(),
         ));
     }
-    crate::out::stdout(text).map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    crate::support::out::stdout(text)
+        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
 }
 
 /// Prints the result (or writes it to `output` and prints the table, unless `quiet`).
@@ -37,12 +38,15 @@ pub fn emit(report: &Report, format: Format, output: Option<&Path>, quiet: bool)
                     path.display()
                 )));
             }
-            if crate::out::stdout_closed() {
+            if crate::support::out::stdout_closed() {
                 // The result is safe in the file; only the table has nowhere to go.
-                crate::out::note(&format!("wrote {} (standard output is closed: no table)", path.display()));
+                crate::support::out::note(&format!(
+                    "wrote {} (standard output is closed: no table)",
+                    path.display()
+                ));
             } else if !quiet {
                 print(&render::render(report, Format::Table))?;
-                crate::out::note(&format!("wrote {}", path.display()));
+                crate::support::out::note(&format!("wrote {}", path.display()));
             }
         }
     }
@@ -55,7 +59,7 @@ pub fn gate(thresholds: &[Threshold], report: &Report) -> u8 {
     if breaches.is_empty() {
         0
     } else {
-        crate::out::stderr(&render::breaches::render(&breaches));
+        crate::support::out::stderr(&render::breaches::render(&breaches));
         1
     }
 }

@@ -4,7 +4,7 @@
 //! scenario's `[receiver]`), binds loopback (another address only with `--allow-remote`), verifies
 //! every delivery under `--scheme` (constant-time signature check, timestamp tolerance, duplicates
 //! by delivery id; any validly signed body is accepted), measures detection latency from each
-//! event's time ([`crate::record`]: `--event-time`, hookbench's `occurred_at`, or the scheme's
+//! event's time ([`crate::trace::record`]: `--event-time`, hookbench's `occurred_at`, or the scheme's
 //! timestamp; none is never invented) in scenario time (wall time × `--speedup`, the sender's
 //! compression; the output names the clock), writes `--record` one flushed row per delivery (in
 //! scenario time too: [`Recorder::in_scenario_time`]), and
@@ -25,9 +25,9 @@ use crate::live::clock::Clock;
 use crate::live::receiver::{self, ReceiverState};
 use crate::model::receiver::Receiver;
 use crate::model::signature::Scheme;
-use crate::record::Recorder;
 use crate::scenario::{ReceiverConfig, Window};
-use crate::units::{format_duration, SECOND};
+use crate::support::units::{format_duration, SECOND};
+use crate::trace::record::Recorder;
 
 /// The receiver's faults from a scenario and flags.
 pub fn faults(args: &ReceiveArgs) -> Result<ReceiverConfig> {
@@ -66,7 +66,7 @@ fn pointer(flag: &str, p: &Option<String>) -> Result<Option<String>> {
     match p {
         Some(p) if !p.is_empty() && !p.starts_with('/') => Err(Error::Input(format!(
             "{flag} `{}` is not a JSON pointer; give one such as `/created` or `/data/object/id`",
-            crate::quote::excerpt(p, crate::quote::EXCERPT)
+            crate::support::quote::excerpt(p, crate::support::quote::EXCERPT)
         ))),
         _ => Ok(p.clone()),
     }
@@ -80,13 +80,14 @@ struct RecordFile {
 
 impl RecordFile {
     fn create(path: &std::path::Path) -> Result<RecordFile> {
-        let shown = crate::quote::excerpt(&path.display().to_string(), crate::quote::EXCERPT_PATH);
+        let shown =
+            crate::support::quote::excerpt(&path.display().to_string(), crate::support::quote::EXCERPT_PATH);
         let file = std::fs::File::create(path)
             .map_err(|e| Error::Input(format!("--record: cannot create `{shown}` ({e})")))?;
         let json = path.extension().is_some_and(|e| e == "jsonl");
         let mut f = RecordFile { out: std::io::BufWriter::new(file), json };
         if !json {
-            f.line(crate::record::HEADER);
+            f.line(crate::trace::record::HEADER);
         }
         Ok(f)
     }
@@ -162,7 +163,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                         ),
                         None => "latency: no event time".into(),
                     };
-                    crate::out::stderr(&format!(
+                    crate::support::out::stderr(&format!(
                         "\r{first} events · {} duplicates · {} retries · {} rejected · {} faulted · {latency}   ",
                         s.duplicates, s.retries, s.rejected, s.faulted,
                     ));
@@ -179,7 +180,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             _ => (0, None),
         };
         if live_status {
-            crate::out::stderr("\n");
+            crate::support::out::stderr("\n");
         }
         let latency = match hist.filter(|h| !h.is_empty()) {
             Some(h) => format!(

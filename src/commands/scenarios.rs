@@ -2,7 +2,7 @@
 //!
 //! Owns finding and loading the scenarios each subcommand names and summarising them for
 //! `render::scenarios`; `show` prints a scenario's TOML as written (control characters
-//! written out); `fit` reads a recording through [`crate::files`], hands its lines to
+//! written out); `fit` reads a recording through [`crate::support::files`], hands its lines to
 //! [`crate::scenario::fit`] and writes what `render::fit` makes of it. It never formats a listing.
 
 use std::path::Path;
@@ -63,8 +63,8 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
 /// `scenarios fit FILE [-o OUT] [--synthetic]`.
 fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     let shown = crate::render::text::escape(&file.display().to_string());
-    let cannot = |e: crate::files::FileError| format!("cannot read recording `{shown}`: {e}");
-    let lines = crate::files::lines(file).map_err(|e| Error::Input(cannot(e)))?;
+    let cannot = |e: crate::support::files::FileError| format!("cannot read recording `{shown}`: {e}");
+    let lines = crate::support::files::lines(file).map_err(|e| Error::Input(cannot(e)))?;
     let jsonl = file.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
     let rows =
         crate::scenario::fit::read(&shown, lines.map(|l| l.map_err(cannot)), jsonl).map_err(Error::Input)?;

@@ -51,7 +51,7 @@ pub async fn bind(addr: &str, allow_remote: bool) -> Result<tokio::net::TcpListe
                 "--addr `{addr}` is not a loopback address; add --allow-remote to listen on it, or use 127.0.0.1"
             )));
         }
-        crate::out::note(&format!("warning: listening on {remote}, reachable from other machines"));
+        crate::support::out::note(&format!("warning: listening on {remote}, reachable from other machines"));
     }
     let mut last = None;
     for sa in &candidates {
@@ -78,7 +78,7 @@ pub fn limits(args: &ServerArgs) -> Result<Limits> {
             args.max_connections
         )));
     }
-    let timeout = |flag, text: &str| wall_duration(flag, text, crate::units::MILLI);
+    let timeout = |flag, text: &str| wall_duration(flag, text, crate::support::units::MILLI);
     Ok(Limits {
         header_timeout: timeout("--header-timeout", &args.header_timeout)?,
         body_timeout: timeout("--body-timeout", &args.body_timeout)?,

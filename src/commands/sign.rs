@@ -14,7 +14,8 @@ use crate::model::signature::{Message, Scheme};
 pub fn run(args: SignArgs) -> Result<u8> {
     let scheme = options::scheme(&args.signing, Scheme::Standard);
     let secret = secret(scheme, args.signing.secret.as_deref(), "hookbench sign")?;
-    let shown = crate::quote::excerpt(&args.body.display().to_string(), crate::quote::EXCERPT_PATH);
+    let shown =
+        crate::support::quote::excerpt(&args.body.display().to_string(), crate::support::quote::EXCERPT_PATH);
     let body = std::fs::read(&args.body)
         .map_err(|e| Error::Input(format!("--body: cannot read `{shown}` ({e})")))?;
     if args.attempt == 0 {

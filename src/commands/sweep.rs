@@ -3,19 +3,19 @@
 //!
 //! Runs the sweep ([`SweepRun`], validated in `options`: the interval range, the rows, the size
 //! guard) once, prints and gates the result, and writes the chart file. It never computes
-//! statistics or formats anything: the frontier comes from [`crate::advice`], the chart, PNG and
+//! statistics or formats anything: the frontier comes from [`crate::result::advice`], the chart, PNG and
 //! frontier note from `render`.
 
 use std::path::{Path, PathBuf};
 
 use super::options::{duration, output_format, parse_thresholds, SweepRun};
 use super::output::{emit, gate, print};
-use crate::advice;
 use crate::cli::{Format, SweepArgs};
 use crate::error::{Error, Result};
 use crate::render::{self, chart, png};
-use crate::report::Report;
-use crate::units::MILLI;
+use crate::result::advice;
+use crate::result::report::Report;
+use crate::support::units::MILLI;
 
 fn png_path(svg: &Path) -> PathBuf {
     svg.with_extension("png")
@@ -67,7 +67,7 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     let report = sweep.execute()?;
     emit(&report, format, out.output.as_deref(), out.quiet.quiet)?;
     let shows_table = if out.output.is_some() {
-        !out.quiet.quiet && !crate::out::stdout_closed()
+        !out.quiet.quiet && !crate::support::out::stdout_closed()
     } else {
         format == Format::Table
     };
@@ -77,7 +77,7 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     if !args.no_chart {
         for p in write_chart(&report, &args.chart, args.png, target_ms)? {
             if !out.quiet.quiet {
-                crate::out::note(&format!("wrote {}", p.display()));
+                crate::support::out::note(&format!("wrote {}", p.display()));
             }
         }
     }

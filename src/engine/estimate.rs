@@ -66,7 +66,7 @@ pub fn estimate_run(scenario: &Scenario, specs: &[Spec], replications: u32, jobs
         per.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, 0.0));
     let steps = per.iter().sum::<f64>() * f64::from(replications);
     let cores = jobs.clamp(1, (specs.len() * replications as usize).max(1));
-    let seconds = (steps / cores as f64).max(worst_steps) / crate::limits::STEPS_PER_CORE_SECOND;
+    let seconds = (steps / cores as f64).max(worst_steps) / crate::support::limits::STEPS_PER_CORE_SECOND;
     let worst = specs.get(worst_i).map(Spec::label).unwrap_or_default();
     RunEstimate { steps, seconds, cores, worst }
 }
@@ -75,7 +75,7 @@ pub fn estimate_run(scenario: &Scenario, specs: &[Spec], replications: u32, jobs
 mod tests {
     use super::*;
     use crate::strategy::StrategyKind;
-    use crate::units::SECOND;
+    use crate::support::units::SECOND;
 
     #[test]
     fn the_estimate_shares_rows_over_cores_but_never_splits_one() {

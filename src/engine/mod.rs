@@ -6,6 +6,7 @@
 //! real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
 pub mod estimate;
+pub mod observer;
 pub mod outbox;
 pub mod pool;
 pub mod progress;
@@ -14,7 +15,7 @@ pub mod sim;
 
 use std::time::Instant;
 
-use crate::report::{secs_f, LiveInfo, Report, RunInfo, StrategyReport, SCHEMA};
+use crate::result::report::{secs_f, LiveInfo, Report, RunInfo, StrategyReport, SCHEMA};
 use crate::scenario::Scenario;
 
 /// The report of a run of `engine` that started at `started` over `events` events.

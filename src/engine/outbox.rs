@@ -6,12 +6,12 @@
 //! own. Split from the row core ([`crate::engine::row`]), which settles a row against it. It
 //! never touches a socket, a clock or a thread.
 
-use crate::metrics::WebhookCounts;
 use crate::model::capacity::Pipeline;
 use crate::model::dist::Rng;
 use crate::model::emitter::{Emitter, Next, Outcome as AttemptOutcome};
 use crate::scenario::Scenario;
-use crate::units::Micros;
+use crate::strategy::books::WebhookCounts;
+use crate::support::units::Micros;
 
 /// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
 /// here and nowhere else. The random stream is the caller's (the sim shares one network stream

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Jobs publish their virtual time when `steps & PUBLISH_MASK == 0`.
 pub const PUBLISH_MASK: u64 = 0xFFFF;

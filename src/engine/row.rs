@@ -27,7 +27,6 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::metrics::{Fate, Outcome, Processed, Recorder};
 use crate::model::api::{Response, Status};
 use crate::model::capacity::{Ack, Workers};
 use crate::model::dist::Rng;
@@ -36,8 +35,9 @@ use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
+use crate::strategy::books::{Fate, Outcome, Processed, Recorder};
 use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 pub use crate::engine::outbox::Outbox;
 

@@ -15,11 +15,11 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::{Outbox, Row};
-use crate::metrics::{Parked, Processed};
 use crate::model::emitter::DeliveryState;
 use crate::model::source::EventLog;
 use crate::scenario::Payload;
-use crate::units::Micros;
+use crate::strategy::books::{Parked, Processed};
+use crate::support::units::Micros;
 
 impl Row {
     /// Retires, oldest first, the events the row can no longer be asked about at `now`, up to

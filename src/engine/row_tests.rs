@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::strategy::StrategyKind;
-use crate::units::SECOND;
+use crate::support::units::SECOND;
 
 /// A run stopped early settles its rows at the time it stopped: the events after it never
 /// happened, so they count neither in the total nor in flight — for every strategy, whatever

@@ -37,11 +37,11 @@ use crate::model::emitter::Outcome;
 use crate::model::faults::provider_ready;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::{EventLog, Source};
-use crate::queue::TimedQueue;
-use crate::report::{Report, StrategyReport};
+use crate::result::report::{Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
-use crate::units::{Micros, SECOND};
+use crate::support::queue::TimedQueue;
+use crate::support::units::{Micros, SECOND};
 
 /// A run failed an internal check: a bug, never a result.
 pub use crate::engine::row::Breach as SimError;
@@ -94,7 +94,7 @@ pub struct Plan {
 
 /// Runs every spec on `scenario` as `plan` says. With one replication the report is the
 /// single run's; with more, each replication runs with its own seed
-/// ([`crate::replication::seed`]) and the report holds the means and their intervals. Every
+/// ([`crate::result::replication::seed`]) and the report holds the means and their intervals. Every
 /// row of every replication is one job of the pool; the result does not depend on `plan.jobs`.
 pub fn run_plan(scenario: &Scenario, specs: &[Spec], plan: Plan) -> Result<Report, SimError> {
     let started = Instant::now();
@@ -125,7 +125,7 @@ fn run_jobs(
     let scenarios: Vec<Scenario> = (0..plan.replications)
         .map(|i| {
             let mut s = scenario.clone();
-            s.seed = crate::replication::seed(scenario.seed, i);
+            s.seed = crate::result::replication::seed(scenario.seed, i);
             s
         })
         .collect();
@@ -139,7 +139,7 @@ fn run_jobs(
         let rows: Vec<RowResult> = results.by_ref().take(specs.len()).collect();
         reports.push(report_of(s, rows, started));
     }
-    crate::replication::aggregate(&reports, scenario, started.elapsed().as_secs_f64())
+    crate::result::replication::aggregate(&reports, scenario, started.elapsed().as_secs_f64())
         .map_err(|e| SimError { label: "replications".into(), what: format!("could not be merged: {e}") })
 }
 

@@ -18,7 +18,7 @@ use crate::model::emitter::{Payload, MAX_SERVER_WAIT};
 use crate::model::signature::Scheme;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
-use crate::units::{format_duration, Micros, SECOND};
+use crate::support::units::{format_duration, Micros, SECOND};
 
 /// The fixed part of every exported locustfile.
 pub const TEMPLATE: &str = include_str!("locustfile.py");

@@ -12,7 +12,7 @@ use crate::live::etag;
 use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
 use crate::model::api::{answer_bytes, Body, Request, Response, Status};
 use crate::model::emitter::MAX_SERVER_WAIT;
-use crate::units::{Micros, SECOND};
+use crate::support::units::{Micros, SECOND};
 
 /// The header that names the client for rate limiting.
 pub const API_KEY: &str = "x-api-key";
@@ -69,7 +69,7 @@ pub fn path_of(req: &Request) -> String {
         Request::LongPoll { cursor, limit, wait } => format!(
             "/events?{}limit={limit}&wait={}ms",
             after(cursor).unwrap_or_default(),
-            (wait / crate::units::MILLI).clamp(1, 999_999_999)
+            (wait / crate::support::units::MILLI).clamp(1, 999_999_999)
         ),
         Request::Stream { .. } => "/stream".to_string(),
         Request::Resource(r) => format!("/resources/{}", json::resource_id(r)),

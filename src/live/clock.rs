@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use std::time::Instant;
 
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// A virtual clock.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +71,9 @@ pub struct Lag {
 impl Default for Lag {
     fn default() -> Self {
         // Up to a year of scenario time; later wake-ups count as a year.
-        Lag { hist: hdrhistogram::Histogram::new_with_bounds(1, crate::limits::MAX_DURATION, 3).ok() }
+        Lag {
+            hist: hdrhistogram::Histogram::new_with_bounds(1, crate::support::limits::MAX_DURATION, 3).ok(),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use crate::model::api::{Request, Response};
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// What reaches the actor from its tasks.
 enum Event {

@@ -9,6 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::engine::observer::{AttemptResult, Observer};
 use crate::engine::row::Outbox;
 use crate::live::clock::{unix_now, Clock, Lag};
 use crate::live::json;
@@ -17,9 +18,8 @@ use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 use crate::model::signature::{Message, Scheme, Secret};
 use crate::model::source::EventLog;
-use crate::observer::{AttemptResult, Observer};
 use crate::scenario::{Payload, Scenario};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// One subscription's delivery state: the row core's [`Outbox`] (emitter and counts), the
 /// random stream of its delays and jitter, and how late its tasks woke up.

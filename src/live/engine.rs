@@ -29,10 +29,10 @@ use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
 use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
 use crate::model::source::EventLog;
-use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
+use crate::result::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
-use crate::units::{format_duration, secs_f, Micros, MILLI, SECOND};
+use crate::support::units::{format_duration, secs_f, Micros, MILLI, SECOND};
 
 /// How a live run goes.
 #[derive(Debug, Clone, Copy)]
@@ -77,9 +77,9 @@ pub fn distortion(speedup: f64) -> String {
     format!(
         "time runs {speedup}× faster: waits are precise to ~0.1 ms of wall time ({} of scenario time), and the real \
          loopback and HTTP time (~0.1–0.3 ms per hop) counts {speedup}× ({}–{}) on top of the modelled delays",
-        crate::units::format_ms(0.1 * speedup),
-        crate::units::format_ms(0.1 * speedup),
-        crate::units::format_ms(0.3 * speedup),
+        crate::support::units::format_ms(0.1 * speedup),
+        crate::support::units::format_ms(0.1 * speedup),
+        crate::support::units::format_ms(0.3 * speedup),
     )
 }
 
@@ -126,9 +126,9 @@ pub fn behind_message(info: &LiveInfo, suggested: f64) -> String {
         "the live engine fell behind at --speedup {}: its timers ran p99 {} late (max {}, scenario time), more than the {} \
          ({LAG_BOUND_WALL_MS} ms of wall time) its numbers can absorb; run again with `--speedup {suggested}` or lower",
         info.speedup,
-        crate::units::format_ms(info.lag_ms.p99),
-        crate::units::format_ms(info.lag_ms.max),
-        crate::units::format_ms(lag_bound_ms(info.speedup)),
+        crate::support::units::format_ms(info.lag_ms.p99),
+        crate::support::units::format_ms(info.lag_ms.max),
+        crate::support::units::format_ms(lag_bound_ms(info.speedup)),
     )
 }
 
@@ -386,7 +386,7 @@ impl Progress {
                     if tenth >= next_tenth || last.elapsed() >= Duration::from_secs(10) {
                         next_tenth = tenth + 1;
                         last = Instant::now();
-                        crate::out::note(&format!(
+                        crate::support::out::note(&format!(
                             "live run: {}% · {} · {:.0} s elapsed",
                             now.saturating_mul(100) / end.max(1),
                             status(now),

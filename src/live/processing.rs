@@ -20,7 +20,7 @@ use crate::live::clock::Clock;
 use crate::live::lock;
 use crate::model::capacity::{Ack, CapacityConfig};
 use crate::model::receiver::Answer;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// What an endpoint's processing tells its row's actor.
 #[derive(Debug)]

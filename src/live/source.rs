@@ -28,6 +28,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::engine::observer::{Answer, Observer};
 pub use crate::live::client::API_KEY;
 use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
@@ -38,9 +39,8 @@ use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
 use crate::model::ratelimit;
 use crate::model::source::EventLog;
-use crate::observer::{Answer, Observer};
 use crate::scenario::Scenario;
-use crate::units::SECOND;
+use crate::support::units::SECOND;
 
 /// The most clients (distinct `X-Api-Key` values) tracked at once; `anonymous` may be one more.
 pub const MAX_CLIENTS: usize = 10_000;
@@ -239,8 +239,8 @@ fn parse_limit(text: &str) -> Option<u32> {
 
 /// A long poll's `wait`: 1 to 9 digits without a leading zero and a unit of `ms`, `s`, `m` or
 /// `h` — exactly the OpenAPI document's pattern `^[1-9][0-9]{0,8}(ms|s|m|h)$`.
-pub fn parse_wait(text: &str) -> Option<crate::units::Micros> {
-    use crate::units::{MILLI, SECOND};
+pub fn parse_wait(text: &str) -> Option<crate::support::units::Micros> {
+    use crate::support::units::{MILLI, SECOND};
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (digits, unit) = text.split_at(split);
     if digits.is_empty() || digits.len() > 9 || digits.starts_with('0') {
@@ -342,7 +342,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
         "retry: {}
 
 ",
-        retry / crate::units::MILLI
+        retry / crate::support::units::MILLI
     );
     // The state: the server, the next event id, the one-way delay stream, the first frame, the client.
     let frames = futures_util::stream::unfold(
@@ -363,7 +363,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
                 }
                 _ => {
                     // No event before the drop: hold the stream open until then, and close it.
-                    if until == crate::units::Micros::MAX {
+                    if until == crate::support::units::Micros::MAX {
                         std::future::pending::<()>().await;
                     }
                     st.clock.sleep_until(until.saturating_add(one_way)).await;

@@ -9,7 +9,7 @@ use crate::live::client::{etag_of, secs_header, status_of, Api};
 use crate::live::json;
 use crate::model::api::Response;
 use crate::model::api::{answer_bytes, Body, Request, Status};
-use crate::units::{Micros, MILLI};
+use crate::support::units::{Micros, MILLI};
 
 /// What one stream produced, in order.
 #[derive(Debug, Clone, Copy)]

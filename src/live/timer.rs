@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::queue::TimedQueue;
+use crate::support::queue::TimedQueue;
 
 struct Waiters {
     queue: TimedQueue<Instant, oneshot::Sender<()>>,

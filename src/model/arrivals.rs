@@ -9,14 +9,14 @@
 use serde::Serialize;
 
 use crate::model::dist::Delay;
+use crate::support::units::{Micros, Rate, HOUR, SECOND};
 use crate::trace::Trace;
-use crate::units::{Micros, Rate, HOUR, SECOND};
 
 /// The event source.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventsConfig {
     /// Poisson arrival rate outside bursts, per hour.
-    #[serde(rename = "rate_per_h", serialize_with = "crate::units::per_hour")]
+    #[serde(rename = "rate_per_h", serialize_with = "crate::support::units::per_hour")]
     pub rate: Rate,
     /// Number of resources; each event moves one (uniformly chosen) to its next state.
     pub resources: u32,
@@ -41,13 +41,13 @@ pub struct EventsConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct Burst {
     /// Start, from the beginning of the run.
-    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "at_s", serialize_with = "crate::support::units::secs")]
     pub at: Micros,
     /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::support::units::secs")]
     pub duration: Micros,
     /// Arrival rate during the window (replaces the base rate).
-    #[serde(rename = "rate_per_h", serialize_with = "crate::units::per_hour")]
+    #[serde(rename = "rate_per_h", serialize_with = "crate::support::units::per_hour")]
     pub rate: Rate,
 }
 
@@ -120,7 +120,7 @@ pub fn expected_events(duration: Micros, base: &Rate, bursts: &[Burst], daily: O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::{parse_rate, DAY};
+    use crate::support::units::{parse_rate, DAY};
 
     #[test]
     fn bursts_replace_the_base_rate() {

@@ -16,8 +16,8 @@ use std::collections::{BinaryHeap, VecDeque};
 use serde::Serialize;
 
 use crate::model::dist::{Delay, Rng};
-use crate::queue::TimedQueue;
-use crate::units::{Micros, Rate};
+use crate::support::queue::TimedQueue;
+use crate::support::units::{Micros, Rate};
 
 /// When the receiver answers a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -243,7 +243,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::SECOND;
+    use crate::support::units::SECOND;
 
     fn pool(workers: u32, process: Micros, ack: Ack, queue_limit: Option<u64>) -> Workers {
         Workers::new(&CapacityConfig {

@@ -8,7 +8,7 @@
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::units::{secs_f, Micros, SECOND};
+use crate::support::units::{secs_f, Micros, SECOND};
 
 /// The z-score of the 99th percentile of the standard normal distribution.
 const Z99: f64 = 2.326_347_874_040_840_8;

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::model::dist::{Delay, Rng};
 use crate::model::retry::RetryPolicy;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Fat or thin webhook payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,7 +36,7 @@ pub struct WebhookConfig {
     #[serde(serialize_with = "crate::model::dist::delay_secs")]
     pub delay: Delay,
     /// Per-attempt timeout.
-    #[serde(rename = "timeout_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "timeout_s", serialize_with = "crate::support::units::secs")]
     pub timeout: Micros,
     /// Retry schedule.
     pub retry: RetryPolicy,
@@ -49,9 +49,9 @@ pub struct WebhookConfig {
     #[serde(
         rename = "throughput_per_h",
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::units::opt_per_hour"
+        serialize_with = "crate::support::units::opt_per_hour"
     )]
-    pub throughput: Option<crate::units::Rate>,
+    pub throughput: Option<crate::support::units::Rate>,
     /// Windows in which the provider's delivery pipeline is down: attempts due then go out when
     /// the window ends.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -64,7 +64,7 @@ pub struct WebhookConfig {
 /// The longest wait a server can ask for (`Retry-After`, `X-Poll-Interval`) that is honoured:
 /// one day. A longer one is cut to it, so a huge value can neither overflow nor stall an
 /// endpoint for ever; the retry schedule still applies when it is longer.
-pub const MAX_SERVER_WAIT: Micros = 24 * 3600 * crate::units::SECOND;
+pub const MAX_SERVER_WAIT: Micros = 24 * 3600 * crate::support::units::SECOND;
 
 /// Where one event's delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +282,7 @@ impl Emitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::SECOND;
+    use crate::support::units::SECOND;
 
     fn cfg(preset: &str) -> WebhookConfig {
         WebhookConfig {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::model::dist::Rng;
 use crate::model::window::Window;
-use crate::units::{Micros, SECOND};
+use crate::support::units::{Micros, SECOND};
 
 /// A window in which the API is down.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -34,7 +34,7 @@ pub struct ApiFaults {
     /// Share of answers delayed by `slow`.
     pub slow_rate: f64,
     /// How much later a slow answer comes.
-    #[serde(rename = "slow_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "slow_s", serialize_with = "crate::support::units::secs")]
     pub slow: Micros,
 }
 

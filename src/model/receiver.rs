@@ -12,7 +12,7 @@ use crate::model::capacity::CapacityConfig;
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
 pub use crate::model::window::Window;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// The subscriber's receiver and its faults.
 #[derive(Debug, Clone, Serialize)]
@@ -22,12 +22,12 @@ pub struct ReceiverConfig {
     /// Share of deliveries processed but answered only after `slow`.
     pub slow_rate: f64,
     /// How late a slow answer comes.
-    #[serde(rename = "slow_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "slow_s", serialize_with = "crate::support::units::secs")]
     pub slow: Micros,
     /// Windows in which the receiver is down (connections refused).
     pub outages: Vec<Window>,
     /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
-    #[serde(rename = "gone_at_s", serialize_with = "crate::units::opt_secs")]
+    #[serde(rename = "gone_at_s", serialize_with = "crate::support::units::opt_secs")]
     pub gone_at: Option<Micros>,
     /// Processing capacity (workers, work per delivery, when it answers); shown only when set.
     #[serde(skip_serializing_if = "CapacityConfig::is_transparent")]

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::model::dist::Rng;
-use crate::units::{Micros, HOUR, SECOND};
+use crate::support::units::{Micros, HOUR, SECOND};
 
 /// The named retry presets, in the order `--help` lists them.
 pub const PRESETS: [&str; 5] = ["standard", "svix", "convoy", "outpost", "none"];
@@ -18,7 +18,7 @@ pub struct RetryPolicy {
     /// The preset's name, or `custom` for an explicit list.
     pub name: String,
     /// Delay before retry 1, 2, … in seconds (serialized), microseconds (in memory).
-    #[serde(rename = "schedule_s", serialize_with = "crate::units::secs_vec")]
+    #[serde(rename = "schedule_s", serialize_with = "crate::support::units::secs_vec")]
     pub schedule: Vec<Micros>,
     /// Each delay is multiplied by a uniform factor in [1 − jitter, 1 + jitter].
     pub jitter: f64,

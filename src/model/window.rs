@@ -5,16 +5,16 @@
 
 use serde::Serialize;
 
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// A span of time.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Window {
     /// Start.
-    #[serde(rename = "at_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "at_s", serialize_with = "crate::support::units::secs")]
     pub at: Micros,
     /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::support::units::secs")]
     pub duration: Micros,
 }
 

@@ -2,14 +2,14 @@
 //!
 //! Owns the wording: the run's headline, what was swept and the target, the pick (or the
 //! fastest row to relax the target to), and one line per row with its verdict. It never ranks
-//! or judges a row: [`crate::advice`] does, and this module only words its [`Advice`] and
+//! or judges a row: [`crate::result::advice`] does, and this module only words its [`Advice`] and
 //! [`Frontiers`].
 
 use super::table::headline;
 use super::text::{compact, durations, measure, quota};
-use crate::advice::{Advice, Fail, Frontiers, Verdict};
-use crate::report::Report;
-use crate::units::Micros;
+use crate::result::advice::{Advice, Fail, Frontiers, Verdict};
+use crate::result::report::Report;
+use crate::support::units::Micros;
 
 /// Why a row does not qualify, in words.
 fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
@@ -123,7 +123,7 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
 /// A verdict's latency, with its 95% half-width on a replicated run (`2.3s ±0.2`).
 fn latency(advice: &Advice, v: &Verdict) -> String {
     match v.latency_ci95_ms {
-        Some(_) if advice.percentile.unit() == crate::measure::Unit::Ms => {
+        Some(_) if advice.percentile.unit() == crate::result::measure::Unit::Ms => {
             super::table::lat_ci(v.latency_ms, v.latency_ci95_ms)
         }
         _ => measure(advice.percentile, v.latency_ms),

@@ -12,8 +12,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::measure::Measure;
-use crate::report::Report;
+use crate::result::measure::Measure;
+use crate::result::report::Report;
 
 /// The measures, in order: slug, the report measure, and the factor to Bencher's unit.
 const MEASURES: [(&str, Measure, f64); 10] = [

@@ -1,10 +1,10 @@
 //! Threshold breaches as a small table, for stderr under a run's result.
 //!
 //! Owns the layout of [`Breach`]es only: which thresholds failed, on which row, with the row's
-//! value in the measure's unit. It never evaluates a threshold ([`crate::threshold`] does).
+//! value in the measure's unit. It never evaluates a threshold ([`crate::result::threshold`] does).
 
 use super::text;
-use crate::threshold::Breach;
+use crate::result::threshold::Breach;
 
 /// `N threshold breach(es):` and one aligned line per breach.
 pub fn render(breaches: &[Breach]) -> String {
@@ -35,7 +35,7 @@ pub fn render(breaches: &[Breach]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Measure;
+    use crate::result::measure::Measure;
 
     #[test]
     fn one_aligned_line_per_breach() {

@@ -3,10 +3,10 @@
 //! Owns the layout of a [`Comparison`]: one line per row and measure (the row label shown once
 //! per group in the table), the values in the measure's unit, the change and the verdict; for
 //! two replicated runs also each test's p-value, and a summary that names the test and its
-//! level. It never decides what regressed ([`crate::baseline`] does).
+//! level. It never decides what regressed ([`crate::result::baseline`] does).
 
 use super::text;
-use crate::baseline::{Change, Comparison, Diff};
+use crate::result::baseline::{Change, Comparison, Diff};
 
 const HEAD: [&str; 7] = ["strategy", "metric", "baseline", "result", "change", "verdict", "p"];
 
@@ -130,7 +130,7 @@ pub fn table(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Measure;
+    use crate::result::measure::Measure;
 
     fn diff(row: &str, measure: Measure, base: f64, result: f64, change: Change, regression: bool) -> Diff {
         Diff {

@@ -10,7 +10,7 @@
 //! client rows; a report without an endpoint row has none of them, so `compare`'s CSV never
 //! changes. It only formats report fields.
 
-use crate::report::{LatencyMs, Report, StrategyReport};
+use crate::result::report::{LatencyMs, Report, StrategyReport};
 
 /// The header, in order.
 pub const HEADER: [&str; 47] = [

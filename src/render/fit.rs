@@ -5,7 +5,7 @@
 //! webhook delay, and the shares observed. It computes nothing: every figure is in the [`Fit`].
 
 use crate::scenario::fit::Fit;
-use crate::units::{format_duration, Micros, MILLI, SECOND};
+use crate::support::units::{format_duration, Micros, MILLI, SECOND};
 
 /// How the arrivals are written.
 pub enum Arrivals<'a> {

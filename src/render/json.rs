@@ -1,6 +1,6 @@
 //! The JSON renderer: the versioned report (DESIGN.md §8), pretty-printed, one trailing newline.
 
-use crate::report::Report;
+use crate::result::report::Report;
 
 /// Renders the report as JSON.
 pub fn render(report: &Report) -> String {

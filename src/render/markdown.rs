@@ -9,7 +9,7 @@
 
 use super::table;
 use super::text::escape;
-use crate::report::Report;
+use crate::result::report::Report;
 
 /// A cell's text: control and bidi characters written out, `|` escaped.
 fn cell(s: &str) -> String {

@@ -20,7 +20,7 @@ pub mod scenarios;
 pub mod table;
 pub mod text;
 
-use crate::report::Report;
+use crate::result::report::Report;
 
 /// Output formats of a report (clap reads `--format` straight into this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

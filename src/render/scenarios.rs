@@ -6,7 +6,7 @@
 
 use super::text::escape;
 use crate::scenario::Quota;
-use crate::units::{format_duration, Micros, Rate};
+use crate::support::units::{format_duration, Micros, Rate};
 
 /// What the listings show about one scenario.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,8 @@ use comfy_table::{
 };
 
 use super::text::{bytes, compact, escape, group};
-use crate::report::{Report, StrategyReport};
-use crate::units::{format_duration, format_ms, SECOND};
+use crate::result::report::{Report, StrategyReport};
+use crate::support::units::{format_duration, format_ms, SECOND};
 
 fn lat(v: Option<f64>) -> String {
     v.map_or("—".into(), format_ms)

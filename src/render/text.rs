@@ -1,18 +1,18 @@
 //! How values read in text, for every renderer: grouped digits, compact counts, binary byte
 //! units, a [`Measure`]'s value in its unit, a quota, a list of durations — and the two guards
 //! on text a user supplied: [`redact_url`] hides the secrets a URL may carry, and [`escape`]
-//! (defined in [`crate::quote`], below the parsers that quote user text in their errors, and
+//! (defined in [`crate::support::quote`], below the parsers that quote user text in their errors, and
 //! re-exported here for the renderers) keeps control and bidi characters from reaching a terminal
 //! raw.
 //!
 //! Owns presentation only. It never decides what a value is — callers hand in report fields —
 //! and never computes one.
 
-pub use crate::quote::{escape, escape_keeping_lines, excerpt};
+pub use crate::support::quote::{escape, escape_keeping_lines, excerpt};
 
-use crate::measure::{Measure, Unit};
+use crate::result::measure::{Measure, Unit};
 use crate::scenario::Quota;
-use crate::units::{format_duration, format_ms, Micros, SECOND};
+use crate::support::units::{format_duration, format_ms, Micros, SECOND};
 
 /// Groups digits: 86400 → 86,400.
 pub fn group(n: u64) -> String {
@@ -79,7 +79,7 @@ pub fn quota(q: &Quota) -> String {
         Algorithm::SlidingWindow => format!("sliding-window {}", fixed_quota(q)),
         a => {
             let per_s = SECOND as f64 / q.cell() as f64;
-            let rate = crate::units::Rate { count: (per_s * 1000.0).round() / 1000.0, per: SECOND };
+            let rate = crate::support::units::Rate { count: (per_s * 1000.0).round() / 1000.0, per: SECOND };
             format!("{} {}, {rate}", a.name(), q.limit)
         }
     }

@@ -12,7 +12,7 @@ use crate::model::api::ApiConfig;
 use crate::model::dist::Delay;
 use crate::model::faults::{ApiFaults, ApiOutage, DEFAULT_SLOW};
 use crate::model::ratelimit::{Algorithm, Quota};
-use crate::units::{MILLI, SECOND};
+use crate::support::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -174,7 +174,7 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
     if cell < 1.0 {
         return Err(cx.err(&sub, format!("`{rate_text}` is over a million a second")));
     }
-    if cell > crate::limits::MAX_DURATION as f64 {
+    if cell > crate::support::limits::MAX_DURATION as f64 {
         return Err(cx.err(&sub, format!("`{rate_text}` is under one a year")));
     }
     Ok(Quota::bucket(algorithm, capacity, cell as u64))

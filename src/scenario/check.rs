@@ -2,13 +2,13 @@
 //! becomes.
 //!
 //! Owns [`ScenarioError`] and [`Ctx`] — where the file came from — with its checks: durations
-//! (with the crate's bounds from [`crate::limits`]), rates, shares, delays and whole numbers,
+//! (with the crate's bounds from [`crate::support::limits`]), rates, shares, delays and whole numbers,
 //! each failing as one sentence that names the file, the key and what would be right. It knows
 //! no section, builds no model type beyond a [`Delay`], and imports nothing from its parent.
 
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::model::dist::Delay;
-use crate::units::{format_duration, parse_duration, parse_rate, Micros, Rate};
+use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::support::units::{format_duration, parse_duration, parse_rate, Micros, Rate};
 
 /// A scenario problem, as one sentence.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -176,7 +176,11 @@ impl Ctx<'_> {
     ) -> Result<crate::model::window::Window, ScenarioError> {
         Ok(crate::model::window::Window {
             at: self.duration(&format!("{key}.at"), at)?,
-            duration: self.positive_duration(&format!("{key}.duration"), duration, crate::units::MILLI)?,
+            duration: self.positive_duration(
+                &format!("{key}.duration"),
+                duration,
+                crate::support::units::MILLI,
+            )?,
         })
     }
 }

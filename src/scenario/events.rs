@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::check::{Ctx, ScenarioError};
-use crate::limits::MAX_SIM_EVENTS;
 use crate::model::arrivals::{expected_events, Burst, EventsConfig};
 use crate::model::dist::Delay;
-use crate::quote::{excerpt, EXCERPT};
+use crate::support::limits::MAX_SIM_EVENTS;
+use crate::support::quote::{excerpt, EXCERPT};
+use crate::support::units::{Micros, Rate, MILLI};
 use crate::trace::Trace;
-use crate::units::{Micros, Rate, MILLI};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

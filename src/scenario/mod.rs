@@ -33,8 +33,8 @@ pub use self::bundled::{BUNDLED, DEFAULT};
 pub use self::check::ScenarioError;
 use self::check::{toml_error, Ctx};
 pub use self::events::TraceAccess;
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
-pub use crate::limits::{MAX_EVENTS, MAX_SIM_EVENTS};
+use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+pub use crate::support::limits::{MAX_EVENTS, MAX_SIM_EVENTS};
 // The sections' types live with the model types that own them; they are re-exported here so a
 // holder of a `Scenario` can name its parts in one place.
 pub use crate::model::api::ApiConfig;
@@ -45,7 +45,7 @@ pub use crate::model::receiver::{ReceiverConfig, Window};
 use crate::model::source::SourceParams;
 use crate::strategy::StrategyParams;
 pub use crate::strategy::{Adaptive, StrategiesConfig};
-use crate::units::{Micros, Rate, DAY, HOUR, SECOND};
+use crate::support::units::{Micros, Rate, DAY, HOUR, SECOND};
 
 /// A validated scenario: everything the engines need, in typed units.
 #[derive(Debug, Clone, Serialize)]
@@ -55,10 +55,10 @@ pub struct Scenario {
     /// One line for people.
     pub description: String,
     /// Span of event arrivals and of the cost window.
-    #[serde(rename = "duration_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "duration_s", serialize_with = "crate::support::units::secs")]
     pub duration: Micros,
     /// After the window, how long strategies go on to settle in-flight events.
-    #[serde(rename = "drain_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "drain_s", serialize_with = "crate::support::units::secs")]
     pub drain: Micros,
     /// Whether the file set the drain (else it follows the intervals).
     #[serde(skip)]

@@ -10,7 +10,7 @@ use super::check::{Ctx, RawWindow, ScenarioError};
 use crate::model::capacity::{Ack, CapacityConfig};
 use crate::model::dist::Delay;
 use crate::model::receiver::ReceiverConfig;
-use crate::units::{MILLI, SECOND};
+use crate::support::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

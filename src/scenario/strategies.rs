@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::check::{Ctx, ScenarioError};
 use crate::strategy::BreakerConfig;
 use crate::strategy::{Adaptive, StrategiesConfig, StrategyKind};
-use crate::units::{MILLI, SECOND};
+use crate::support::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

@@ -12,7 +12,7 @@ use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
 use crate::model::signature::Scheme;
-use crate::units::{MILLI, SECOND};
+use crate::support::units::{MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

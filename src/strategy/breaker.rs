@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// `[strategies] circuit_breaker = { failures = 5, open = "30s" }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,7 +16,7 @@ pub struct BreakerConfig {
     /// Consecutive failures that open it.
     pub failures: u32,
     /// How long it stays open before a probe.
-    #[serde(rename = "open_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "open_s", serialize_with = "crate::support::units::secs")]
     pub open: Micros,
 }
 

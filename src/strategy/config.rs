@@ -11,21 +11,21 @@ use serde::Serialize;
 use super::breaker::BreakerConfig;
 use super::kind::StrategyKind;
 use crate::model::emitter::Payload;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Strategy defaults; command-line flags override.
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategiesConfig {
     /// The poll intervals, each its own row per poll strategy.
-    #[serde(rename = "intervals_s", serialize_with = "crate::units::secs_vec")]
+    #[serde(rename = "intervals_s", serialize_with = "crate::support::units::secs_vec")]
     pub intervals: Vec<Micros>,
     /// Interval of `hybrid-reconcile`'s reconciliation poll.
-    #[serde(rename = "reconcile_interval_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "reconcile_interval_s", serialize_with = "crate::support::units::secs")]
     pub reconcile_interval: Micros,
     /// Which strategies run.
     pub list: Vec<StrategyKind>,
     /// How long `long-poll` asks the server to hold each request.
-    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::support::units::secs")]
     pub long_poll_wait: Micros,
     /// The interval policy of `poll-adaptive`.
     pub adaptive: Adaptive,
@@ -39,10 +39,10 @@ pub struct StrategiesConfig {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Adaptive {
     /// The interval after activity.
-    #[serde(rename = "min_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "min_s", serialize_with = "crate::support::units::secs")]
     pub min: Micros,
     /// The longest interval when idle.
-    #[serde(rename = "max_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "max_s", serialize_with = "crate::support::units::secs")]
     pub max: Micros,
     /// The factor an empty poll multiplies the interval by.
     pub backoff: f64,

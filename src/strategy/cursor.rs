@@ -13,7 +13,7 @@
 use super::config::Adaptive;
 use super::{back_off, Cx};
 use crate::model::api::{Body, Request, Response, Status};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 const TICK: u64 = 0;
 const RETRY: u64 = 1;

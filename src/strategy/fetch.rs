@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{back_off, Cx};
 use crate::model::api::{Request, Response, Status};
-use crate::units::{Micros, MILLI, SECOND};
+use crate::support::units::{Micros, MILLI, SECOND};
 
 /// Fetches thin deliveries' events.
 pub struct Fetcher {

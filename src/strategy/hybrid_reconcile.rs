@@ -8,7 +8,7 @@ use super::fetch::Fetcher;
 use super::{Cx, Strategy};
 use crate::model::api::Response;
 use crate::model::emitter::Payload;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// The reconciliation poller's tokens start here; the fetcher's start at 0.
 const POLLER: u64 = 1 << 40;

@@ -9,7 +9,7 @@
 
 use super::{back_off, Cx, Strategy};
 use crate::model::api::{Body, Request, Response, Status};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 const ASK: u64 = 0;
 

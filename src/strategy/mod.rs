@@ -11,6 +11,7 @@
 //! from a [`StrategyParams`], never from a whole scenario: nothing here imports the scenario
 //! parser, the report, the renderers, the command line or the live engine.
 
+pub mod books;
 pub mod breaker;
 mod config;
 pub mod cursor;
@@ -30,11 +31,11 @@ pub use breaker::{Breaker, BreakerConfig};
 pub use config::{Adaptive, StrategiesConfig, StrategyParams};
 pub use kind::StrategyKind;
 
-use crate::metrics::Recorder;
 use crate::model::api::{Request, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Payload;
-use crate::units::{format_duration, Micros};
+use crate::strategy::books::Recorder;
+use crate::support::units::{format_duration, Micros};
 
 /// One row to run: a kind and, for poll strategies, its interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +244,7 @@ pub fn back_off(cx: &mut Cx<'_, '_>, resp: &Response, failures: &mut u32, billab
 /// Backoff and jitter for a 429: the server's `Retry-After` if given (plus up to 10% or 1 s of
 /// jitter, whichever is less), else exponential from 1 s, capped at 5 minutes, full jitter.
 pub fn throttle_wait(retry_after: Option<Micros>, failures: u32, rng: &mut Rng) -> Micros {
-    use crate::units::SECOND;
+    use crate::support::units::SECOND;
     match retry_after {
         Some(wait) => {
             let spread = (wait / 10).min(SECOND);

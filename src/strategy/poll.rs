@@ -5,7 +5,7 @@
 use super::cursor::CursorPoller;
 use super::{Cx, Strategy};
 use crate::model::api::Response;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Cursor polling at a fixed interval (or, built by [`super::poll_adaptive`], an adaptive one).
 pub struct Poll(CursorPoller);

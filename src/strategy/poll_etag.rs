@@ -5,7 +5,7 @@
 
 use super::cursor::CursorPoller;
 use super::poll::Poll;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Fixed-interval cursor polling with conditional requests: every `interval`, `page` events a
 /// page, with ETags.

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::{throttle_wait, Cx, Strategy};
 use crate::model::api::{Body, Request, Response, Status};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 /// Requests the state poller keeps in flight at once.
 pub const CONCURRENCY: u32 = 16;

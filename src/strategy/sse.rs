@@ -10,7 +10,7 @@
 
 use super::{back_off, Cx, Strategy};
 use crate::model::api::{Request, Response, Status};
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 const CONNECT: u64 = 0;
 

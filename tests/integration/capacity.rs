@@ -3,7 +3,7 @@
 
 use hookbench::strategy::StrategyKind::{Poll, Webhook};
 
-use hookbench::report::Report;
+use hookbench::result::report::Report;
 
 use crate::util::{rel, row, run, scenario};
 
@@ -345,7 +345,7 @@ fn live_processing_agrees_with_the_sim_on_m_d_1() {
     let sim = run(&s, &[Webhook], &[]);
     let live = live(&s, &[Webhook], 100.0);
     let (a, b) = (row(&sim, "webhook"), row(&live, "webhook"));
-    let at_receiver = |r: &hookbench::report::StrategyReport| {
+    let at_receiver = |r: &hookbench::result::report::StrategyReport| {
         r.processed_ms.as_ref().and_then(|p| p.mean).unwrap() - r.latency_ms.mean.unwrap()
     };
     let (sq, lq) = (at_receiver(a), at_receiver(b));

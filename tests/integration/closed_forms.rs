@@ -8,7 +8,7 @@
 
 use hookbench::model::dist::Delay;
 use hookbench::strategy::StrategyKind::{Poll, PollEtag, PollState, Webhook};
-use hookbench::units::{MILLI, SECOND};
+use hookbench::support::units::{MILLI, SECOND};
 
 use crate::util::{rel, row, run, scenario};
 
@@ -39,7 +39,7 @@ fn poll_mean_latency_is_half_the_interval_plus_the_round_trip() {
     for t in intervals {
         let t_s = t as f64 / SECOND as f64;
         for name in ["poll", "poll-etag"] {
-            let label = format!("{name}@{}", hookbench::units::format_duration(t));
+            let label = format!("{name}@{}", hookbench::support::units::format_duration(t));
             let r = row(&report, &label);
             let expected_ms = t_s * 1000.0 / 2.0 + rtt_mean_ms;
             let mean = r.latency_ms.mean.unwrap();

@@ -2,7 +2,7 @@
 
 use hookbench::model::source::EventLog;
 use hookbench::strategy::StrategyKind::{Hybrid, HybridReconcile, Webhook};
-use hookbench::units::{MILLI, SECOND};
+use hookbench::support::units::{MILLI, SECOND};
 
 use crate::util::{row, run, scenario};
 

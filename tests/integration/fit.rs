@@ -2,7 +2,7 @@
 //! whose webhook delay is the recorded one and whose replay has exactly the recorded events.
 
 use hookbench::model::dist::{Delay, Rng};
-use hookbench::units::{Micros, MILLI, SECOND};
+use hookbench::support::units::{Micros, MILLI, SECOND};
 
 use crate::bad_input::one_sentence;
 use crate::util::{hookbench, rel, start_server, temp_dir, text};

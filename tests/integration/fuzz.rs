@@ -5,9 +5,9 @@
 use proptest::prelude::*;
 
 use hookbench::model::signature::{Message, Scheme, Secret, VerifyError, SCHEMES};
+use hookbench::result::threshold::Threshold;
 use hookbench::scenario::Scenario;
-use hookbench::threshold::Threshold;
-use hookbench::units::{format_duration, parse_duration, parse_rate};
+use hookbench::support::units::{format_duration, parse_duration, parse_rate};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 

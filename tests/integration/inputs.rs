@@ -71,7 +71,7 @@ fn nothing_prints_past_the_one_writer() {
     }
     assert!(
         bad.is_empty(),
-        "write through `hookbench::out` (closed pipes are not errors), not:\n  {}",
+        "write through `hookbench::support::out` (closed pipes are not errors), not:\n  {}",
         bad.join("\n  ")
     );
 }

@@ -19,7 +19,7 @@ use hookbench::model::signature::Secret;
 use hookbench::model::source::EventLog;
 use hookbench::scenario::{Payload, Scenario};
 use hookbench::strategy::StrategyKind::{Poll, Webhook};
-use hookbench::units::SECOND;
+use hookbench::support::units::SECOND;
 
 use crate::util::{hookbench, rel, row, scenario, start_serve, text};
 

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use hookbench::render::{self, Format};
-use hookbench::report::Report;
+use hookbench::result::report::Report;
 use hookbench::scenario::Scenario;
 use hookbench::strategy::{Spec, StrategyKind};
 

@@ -4,7 +4,7 @@
 use hookbench::model::ratelimit::Algorithm;
 use hookbench::scenario::Scenario;
 use hookbench::strategy::StrategyKind;
-use hookbench::units::{HOUR, SECOND};
+use hookbench::support::units::{HOUR, SECOND};
 
 use crate::util::run;
 

@@ -1,7 +1,7 @@
 //! Quotas: a poll interval faster than the quota allows is throttled; one inside it is not.
 
 use hookbench::strategy::StrategyKind::{Poll, PollEtag};
-use hookbench::units::SECOND;
+use hookbench::support::units::SECOND;
 
 use crate::util::{row, run, scenario};
 
@@ -53,7 +53,7 @@ fn free_304s_keep_etag_polling_inside_the_quota() {
     );
     assert!(etag.latency_ms.mean.unwrap() < plain.latency_ms.mean.unwrap() / 4.0);
     // A 304 has no body: fewer bytes per request.
-    let per_request = |r: &hookbench::report::StrategyReport| {
+    let per_request = |r: &hookbench::result::report::StrategyReport| {
         r.bytes.received as f64 / r.requests.total.expect("calls the API") as f64
     };
     assert!(per_request(etag) < per_request(plain));
@@ -93,7 +93,7 @@ fn a_poller_at_10_per_s_gets_capacity_plus_leak_times_t_from_a_leaky_bucket() {
             r#"{ algorithm = "leaky-bucket", capacity = 40, leak = "2/s" }"#,
             &format!("{minutes}m"),
         );
-        let report = run(&s, &[Poll], &[100 * hookbench::units::MILLI]);
+        let report = run(&s, &[Poll], &[100 * hookbench::support::units::MILLI]);
         let r = row(&report, "poll@100ms");
         let total = r.requests.total.expect("calls the API");
         let ok = total - r.requests.throttled.expect("calls the API");
@@ -109,16 +109,17 @@ fn a_poller_at_10_per_s_gets_capacity_plus_leak_times_t_from_a_leaky_bucket() {
 #[test]
 fn a_token_bucket_follows_its_closed_form_in_the_model() {
     // 100 tokens refilled at 100/s, asked until refused every millisecond: 100 + 100·t admitted by t.
-    let mut rl = RateLimiter::new(Quota::bucket(Algorithm::TokenBucket, 100, 10 * hookbench::units::MILLI));
+    let mut rl =
+        RateLimiter::new(Quota::bucket(Algorithm::TokenBucket, 100, 10 * hookbench::support::units::MILLI));
     let mut admitted = 0u64;
     for i in 0..=10_000u64 {
-        let now = i * hookbench::units::MILLI;
+        let now = i * hookbench::support::units::MILLI;
         // Asked until refused: everything the bucket allows at `now`.
         while rl.over_quota(now).is_none() {
             rl.consume(now, true);
             admitted += 1;
         }
-        assert_eq!(admitted, 100 + now / (10 * hookbench::units::MILLI), "at {now} µs");
+        assert_eq!(admitted, 100 + now / (10 * hookbench::support::units::MILLI), "at {now} µs");
     }
 }
 
@@ -130,11 +131,11 @@ proptest! {
         window_ms in 10u64..5_000,
         gaps in prop::collection::vec(0u64..400, 1..400),
     ) {
-        let window = window_ms * hookbench::units::MILLI;
+        let window = window_ms * hookbench::support::units::MILLI;
         let mut rl = RateLimiter::new(Quota { limit, window, algorithm: Algorithm::SlidingWindow });
         let (mut now, mut admitted) = (0u64, Vec::new());
         for g in gaps {
-            now += g * hookbench::units::MILLI;
+            now += g * hookbench::support::units::MILLI;
             match rl.over_quota(now) {
                 None => { rl.consume(now, true); admitted.push(now); }
                 // Refused: the wait is exactly until the request `limit` back leaves the window.

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use hookbench::engine::sim::{self, Plan};
 use hookbench::render::{self, Format};
-use hookbench::report::Report;
+use hookbench::result::report::Report;
 use hookbench::strategy::{Spec, StrategyKind};
-use hookbench::units::SECOND;
+use hookbench::support::units::SECOND;
 use serde_json::Value;
 
 use crate::util::{hookbench, scenario, text};
@@ -90,14 +90,14 @@ fn the_mean_is_the_mean_of_the_replications() {
     let means: Vec<f64> = (0..n)
         .map(|i| {
             let mut one = s.clone();
-            one.seed = hookbench::replication::seed(7, i);
+            one.seed = hookbench::result::replication::seed(7, i);
             sim::run(&one, &specs).unwrap().strategies[0].latency_ms.mean.unwrap()
         })
         .collect();
     let want = means.iter().sum::<f64>() / f64::from(n);
     let got = rep.strategies[0].latency_ms.mean.unwrap();
     assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
-    let sum = hookbench::stats::summarize(&means).unwrap();
+    let sum = hookbench::result::stats::summarize(&means).unwrap();
     let ci = rep.strategies[0].ci95_of("latency_ms.mean").unwrap();
     assert!((ci - sum.ci95.unwrap()).abs() < 1e-9 * ci);
 }
@@ -267,8 +267,8 @@ fn check_compares_replicated_runs_with_welchs_test() {
 
 #[test]
 fn advise_judges_a_replicated_row_by_its_upper_bound() {
-    use hookbench::advice::{advise, Fail};
-    use hookbench::measure::Measure;
+    use hookbench::result::advice::{advise, Fail};
+    use hookbench::result::measure::Measure;
     let s = small();
     let specs = Spec::expand(&[StrategyKind::Poll], &[30 * SECOND], s.strategies.reconcile_interval);
     let report = sim::run_plan(&s, &specs, Plan { replications: 5, jobs: 2, progress: false }).unwrap();

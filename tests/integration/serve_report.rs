@@ -691,15 +691,18 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
 
 /// A small sim report of `poll` and `webhook`; with `endpoint`, the `webhook` row carries
 /// figures of a `serve --report` endpoint row (ack latency, failures by kind).
-fn report_with_endpoint(endpoint: bool) -> hookbench::report::Report {
+fn report_with_endpoint(endpoint: bool) -> hookbench::result::report::Report {
     use hookbench::strategy::StrategyKind;
     let s = crate::util::scenario(HOOKS);
-    let mut r =
-        crate::util::run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[30 * hookbench::units::SECOND]);
+    let mut r = crate::util::run(
+        &s,
+        &[StrategyKind::Poll, StrategyKind::Webhook],
+        &[30 * hookbench::support::units::SECOND],
+    );
     r.wall_time_s = 0.0;
     if endpoint {
         let ep = r.strategies.iter_mut().find(|s| s.label == "webhook").unwrap();
-        ep.ack_ms = Some(hookbench::report::LatencyMs {
+        ep.ack_ms = Some(hookbench::result::report::LatencyMs {
             mean: Some(120.5),
             p50: Some(100.0),
             p90: Some(180.0),
@@ -707,7 +710,7 @@ fn report_with_endpoint(endpoint: bool) -> hookbench::report::Report {
             p999: Some(300.0),
             max: Some(310.0),
         });
-        ep.failures = Some(hookbench::observer::Failures {
+        ep.failures = Some(hookbench::engine::observer::Failures {
             server_error: 7,
             client_error: 1,
             gone: 0,

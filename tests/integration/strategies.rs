@@ -10,7 +10,7 @@
 use hookbench::model::source::EventLog;
 use hookbench::scenario::Scenario;
 use hookbench::strategy::StrategyKind::{LongPoll, Poll, PollAdaptive, Sse, Webhook};
-use hookbench::units::{MILLI, SECOND};
+use hookbench::support::units::{MILLI, SECOND};
 
 use crate::util::{hookbench, rel, row, run, scenario, temp_dir, text};
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use hookbench::engine::sim;
-use hookbench::report::{Report, StrategyReport};
+use hookbench::result::report::{Report, StrategyReport};
 use hookbench::scenario::Scenario;
 use hookbench::strategy::{Spec, StrategyKind};
 

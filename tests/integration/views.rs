@@ -6,9 +6,9 @@ use std::path::Path;
 
 use hookbench::cli::Format;
 use hookbench::render;
-use hookbench::report::Report;
+use hookbench::result::report::Report;
 use hookbench::strategy::StrategyKind;
-use hookbench::units::SECOND;
+use hookbench::support::units::SECOND;
 use serde_json::Value;
 
 use crate::util::{hookbench, run, scenario, temp_dir, text};
@@ -550,7 +550,7 @@ fn advise_picks_the_interval_the_closed_form_predicts() {
         ]);
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-        let want = hookbench::units::format_duration((expected * SECOND as f64) as u64);
+        let want = hookbench::support::units::format_duration((expected * SECOND as f64) as u64);
         assert!(
             stdout.contains(&format!("advice: poll@{want} ")),
             "target {target_s}s, expected poll@{want}:\n{stdout}"

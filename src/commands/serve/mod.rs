@@ -14,6 +14,7 @@ use super::options::{self, check_whole_log, secret, stop_after};
 use super::output::print;
 use super::serving::{addr, bind, limits, parse_url, reachable, runtime, until_stopped};
 use crate::cli::{Engine, ServeArgs};
+use crate::engine::observer::Observer;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
 use crate::live::emitter::Target;
@@ -21,14 +22,13 @@ use crate::live::lock;
 use crate::live::provider::{self, Subscription};
 use crate::live::source;
 use crate::model::source::EventLog;
-use crate::observer::Observer;
 use crate::render::text::{escape, redact_url};
-use crate::report::{LagMs, LiveInfo, Report, StrategyReport};
-use crate::units::format_duration;
+use crate::result::report::{LagMs, LiveInfo, Report, StrategyReport};
+use crate::support::units::format_duration;
 
 /// `hookbench serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
-    let mut scenario = options::scenario(&args.from, crate::limits::MAX_EVENTS)?;
+    let mut scenario = options::scenario(&args.from, crate::support::limits::MAX_EVENTS)?;
     let reporting = ReportOptions::from_args(&args, &mut scenario)?;
     check_whole_log(&scenario, Engine::Live)?;
     scenario.webhook.scheme = options::scheme(&args.signing, scenario.webhook.scheme);
@@ -86,7 +86,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         // When standard output carries the report (JSON, CSV, Markdown, BMF), it carries nothing
         // else: the line goes to standard error.
         if reporting.as_ref().is_some_and(ReportOptions::report_on_stdout) {
-            crate::out::stderr(&listening);
+            crate::support::out::stderr(&listening);
         } else {
             print(&listening)?;
         }
@@ -143,7 +143,7 @@ fn settle(
     state: &source::SourceState,
     outbox: Option<&Arc<Mutex<crate::live::emitter::LiveOutbox>>>,
     books: Observer,
-    ended: crate::units::Micros,
+    ended: crate::support::units::Micros,
     started: std::time::Instant,
     speedup: f64,
 ) -> Result<Report> {
@@ -162,7 +162,7 @@ fn settle(
                 // The delivery counts are the model's (the outbox), not the observer's.
                 let ob = lock(o);
                 let c = ob.outbox.counts;
-                r.webhooks = crate::report::Webhooks {
+                r.webhooks = crate::result::report::Webhooks {
                     attempts: Some(c.attempts),
                     delivered: Some(c.delivered),
                     failed: Some(c.failed),
@@ -175,21 +175,21 @@ fn settle(
             r
         })
         .collect();
-    let ms = |us: crate::units::Micros| us as f64 / crate::units::MILLI as f64;
+    let ms = |us: crate::support::units::Micros| us as f64 / crate::support::units::MILLI as f64;
     let live = LiveInfo {
         speedup,
         timer_resolution_ms: 0.1 * speedup,
         distortion: crate::live::engine::distortion(speedup),
         lag_ms: LagMs { p50: ms(lag.0), p99: ms(lag.1), max: ms(lag.2) },
         wakeups: lag.3,
-        ended_s: crate::report::secs_f(ended),
+        ended_s: crate::result::report::secs_f(ended),
     };
     let happened = log.events().partition_point(|e| e.at <= ended) as u64;
     let mut report = crate::engine::assemble("serve", scenario, happened, 0, started, Some(live), rows);
     let end = scenario.duration.saturating_add(scenario.drain);
     if ended < end {
         report.run.partial = true;
-        report.run.covered_s = Some(crate::report::secs_f(ended));
+        report.run.covered_s = Some(crate::result::report::secs_f(ended));
     }
     Ok(report)
 }

@@ -2,7 +2,7 @@
 //!
 //! Turns `--report`, `--duration`, `--drain`, `--format`, `--output` and `--threshold` into
 //! validated [`ReportOptions`] before anything binds; after the run, settles the
-//! [`Observer`](crate::observer::Observer)'s books into one [`Report`] whose rows are the
+//! [`Observer`](crate::engine::observer::Observer)'s books into one [`Report`] whose rows are the
 //! clients (`client:KEY`) and the webhook endpoint (`endpoint`), and gates it. Thresholds name a
 //! client row (`client:KEY.p99<60s`), every client (`client.missed==0`) or the endpoint
 //! (`endpoint.p99<2s`); their metrics are `compare`'s. It computes no figure of its own.
@@ -11,12 +11,12 @@ use std::path::PathBuf;
 
 use crate::cli::{Format, ServeArgs};
 use crate::commands::options::{duration, output_format};
+use crate::engine::observer::{client_label, ENDPOINT};
 use crate::error::{Error, Result};
-use crate::measure::Measure;
-use crate::observer::{client_label, ENDPOINT};
-use crate::report::Report;
+use crate::result::measure::Measure;
+use crate::result::report::Report;
+use crate::result::threshold::{judge, Breach, Op, Threshold, ThresholdError};
 use crate::scenario::Scenario;
-use crate::threshold::{judge, Breach, Op, Threshold, ThresholdError};
 
 /// Which rows a serve threshold names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl ServeThreshold {
         };
         let t = parsed.map_err(|e| match e {
             ThresholdError::Malformed { why, .. } => bad(match why {
-                crate::threshold::Malformed::NotApplicable { measure, .. } => format!(
+                crate::result::threshold::Malformed::NotApplicable { measure, .. } => format!(
                     "`{}` does not apply to {}",
                     measure.name(),
                     if target == ServeRows::Endpoint {
@@ -187,7 +187,7 @@ pub fn finish(report: &Report, opts: &ReportOptions, signalled: bool) -> Result<
     crate::commands::output::emit(report, opts.format, opts.output.as_deref(), opts.quiet)?;
     let breaches = evaluate(&opts.thresholds, report);
     if !breaches.is_empty() {
-        crate::out::stderr(&crate::render::breaches::render(&breaches));
+        crate::support::out::stderr(&crate::render::breaches::render(&breaches));
         return Ok(1);
     }
     Ok(if signalled { 130 } else { 0 })

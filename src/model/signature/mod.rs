@@ -121,7 +121,7 @@ impl std::str::FromStr for Scheme {
         SCHEMES.into_iter().find(|x| x.name() == s).ok_or_else(|| {
             format!(
                 "unknown signature scheme `{}`; use one of {}",
-                crate::quote::excerpt(s, crate::quote::EXCERPT),
+                crate::support::quote::excerpt(s, crate::support::quote::EXCERPT),
                 SCHEMES.map(Scheme::name).join(", ")
             )
         })

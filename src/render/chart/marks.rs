@@ -13,8 +13,8 @@
 use std::fmt::Write as _;
 
 use super::draw::{colour, cross, esc, marker, text_w};
-use crate::report::StrategyReport;
-use crate::units::{format_duration, SECOND};
+use crate::result::report::StrategyReport;
+use crate::support::units::{format_duration, SECOND};
 
 /// Points of different rows closer than this are one marker.
 pub const MERGE: f64 = 4.0;

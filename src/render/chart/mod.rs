@@ -9,7 +9,7 @@
 //! ([`legend`]) sits outside the plot so nothing overlaps. Points that would hide one another
 //! are merged, labelled or nudged apart by [`marks`]. Webhooks make no API requests, so every row
 //! is placed at its whole HTTP cost per day (API requests plus webhook deliveries received, see
-//! [`crate::measure::http_requests_per_day`]) and the legend says so. It only formats report
+//! [`crate::result::measure::http_requests_per_day`]) and the legend says so. It only formats report
 //! fields: positions are scales of reported numbers, never new statistics.
 
 mod draw;
@@ -23,10 +23,10 @@ use legend::Coincidence;
 use marks::{Dot, Push};
 
 use super::text;
-use crate::measure::{quota_per_day, Measure};
-use crate::report::{Report, StrategyReport};
+use crate::result::measure::{quota_per_day, Measure};
+use crate::result::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
-use crate::units::{format_duration, format_ms, SECOND};
+use crate::support::units::{format_duration, format_ms, SECOND};
 
 /// A log axis from `lo` to `hi` onto pixels `a` to `b`.
 #[derive(Clone, Copy)]

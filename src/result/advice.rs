@@ -14,9 +14,9 @@
 
 use serde::Serialize;
 
-use crate::measure::{http_requests_per_day, Measure};
-use crate::replication::figure_path;
-use crate::report::{Report, StrategyReport};
+use crate::result::measure::{http_requests_per_day, Measure};
+use crate::result::replication::figure_path;
+use crate::result::report::{Report, StrategyReport};
 
 /// Why a row does not qualify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@ use crate::model::faults::{ApiFaults, Fault, FaultModel};
 use crate::model::ratelimit::{retry_after_secs, Quota, RateLimiter, RateState};
 use crate::model::source::EventLog;
 use crate::model::wire;
-use crate::units::{Micros, SECOND};
+use crate::support::units::{Micros, SECOND};
 
 /// The provider's API.
 #[derive(Debug, Clone, Serialize)]
@@ -28,19 +28,19 @@ pub struct ApiConfig {
     /// Whether a 304 uses quota (GitHub: no).
     pub not_modified_counts: bool,
     /// Suggested poll interval sent as `X-Poll-Interval`.
-    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::units::opt_secs")]
+    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::support::units::opt_secs")]
     pub poll_interval_hint: Option<Micros>,
     /// The longest the server holds a long poll (SQS and Telegram: 20 s).
-    #[serde(rename = "long_poll_max_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "long_poll_max_s", serialize_with = "crate::support::units::secs")]
     pub long_poll_max: Micros,
     /// The `retry:` reconnection delay the event stream asks for.
-    #[serde(rename = "sse_retry_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "sse_retry_s", serialize_with = "crate::support::units::secs")]
     pub sse_retry: Micros,
     /// Times at which the server drops every open event stream.
-    #[serde(rename = "sse_drops_s", serialize_with = "crate::units::secs_vec")]
+    #[serde(rename = "sse_drops_s", serialize_with = "crate::support::units::secs_vec")]
     pub sse_drops: Vec<Micros>,
     /// The server also drops every open stream at each multiple of this.
-    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::units::opt_secs")]
+    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::support::units::opt_secs")]
     pub sse_drop_every: Option<Micros>,
     /// 5xx answers, outages and slow answers; shown only when set.
     #[serde(skip_serializing_if = "ApiFaults::is_none")]
@@ -389,5 +389,4 @@ pub fn answer_bytes(status: Status, body: &Body, limited: bool, payload_bytes: u
 }
 
 #[cfg(test)]
-#[path = "api_tests.rs"]
 mod tests;

@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use hdrhistogram::Histogram;
 
 use crate::model::source::EventLog;
-use crate::units::Micros;
+use crate::support::units::Micros;
 
 const UNSEEN: u8 = 0;
 const DETECTED: u8 = 1;
@@ -493,5 +493,4 @@ impl Recorder {
 }
 
 #[cfg(test)]
-#[path = "metrics_tests.rs"]
 mod tests;

@@ -75,7 +75,7 @@ fn endpoint_rows_also_compare_their_ack_latency() {
         }))
         .unwrap();
         if ack {
-            r.ack_ms = Some(crate::report::LatencyMs { p99: Some(5.0), ..Default::default() });
+            r.ack_ms = Some(crate::result::report::LatencyMs { p99: Some(5.0), ..Default::default() });
         }
         r
     };

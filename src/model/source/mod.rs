@@ -18,7 +18,7 @@
 
 use crate::model::arrivals::EventsConfig;
 use crate::model::dist::Rng;
-use crate::units::{Micros, SECOND};
+use crate::support::units::{Micros, SECOND};
 
 /// No event (a resource with none yet, a link with no neighbour).
 const NONE: u32 = u32::MAX;
@@ -456,5 +456,4 @@ impl<'a> Source<'a> {
 }
 
 #[cfg(test)]
-#[path = "source_tests.rs"]
 mod tests;

@@ -16,7 +16,7 @@ pub const SMALL_FILE: u64 = 4 << 20;
 /// [`SMALL_FILE`] as users read it.
 pub const SMALL_FILE_TEXT: &str = "4 MiB";
 
-/// The most a trace file may hold: 1 GiB (its rows are also bounded, by [`crate::limits::MAX_EVENTS`]).
+/// The most a trace file may hold: 1 GiB (its rows are also bounded, by [`crate::support::limits::MAX_EVENTS`]).
 pub const TRACE_FILE: u64 = 1 << 30;
 
 /// [`TRACE_FILE`] as users read it.

@@ -2,17 +2,17 @@
 //! renderers.
 //!
 //! Owns the JSON contract of DESIGN.md §8 (`"schema": 1`) and every statistic derived from the
-//! raw [`metrics::Outcome`](crate::metrics::Outcome): percentiles, per-day extrapolations,
+//! raw [`metrics::Outcome`](crate::strategy::books::Outcome): percentiles, per-day extrapolations,
 //! wasted shares. Renderers must not compute anything a user could see differ between formats.
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::Outcome;
 use crate::scenario::Scenario;
+use crate::strategy::books::Outcome;
 use crate::strategy::{Spec, StrategyKind};
-/// Microseconds as seconds (the serde helpers for times live in [`crate::units`]).
-pub use crate::units::secs_f;
-use crate::units::{Micros, DAY, MILLI};
+/// Microseconds as seconds (the serde helpers for times live in [`crate::support::units`]).
+pub use crate::support::units::secs_f;
+use crate::support::units::{Micros, DAY, MILLI};
 
 /// Version of the JSON layout. Bump on any breaking change.
 pub const SCHEMA: u32 = 1;
@@ -50,7 +50,7 @@ pub struct Report {
 pub struct Replications {
     /// How many replications every figure is the mean of.
     pub count: u32,
-    /// The scenario's seed, from which each replication's seed is derived ([`crate::replication::seed`]).
+    /// The scenario's seed, from which each replication's seed is derived ([`crate::result::replication::seed`]).
     pub base_seed: u64,
 }
 
@@ -147,7 +147,7 @@ pub struct StrategyReport {
     pub ack_ms: Option<LatencyMs>,
     /// `serve --report`'s webhook endpoint row: failed delivery attempts by kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failures: Option<crate::observer::Failures>,
+    pub failures: Option<crate::engine::observer::Failures>,
     /// A replicated run: each figure's 95% confidence half-width (Student t over the
     /// replications), keyed by its path in this row, e.g. `latency_ms.p99`. Absent for a
     /// single run.
@@ -205,7 +205,7 @@ pub struct Processing {
     pub rejected: u64,
 }
 
-pub use crate::metrics::EventCounts;
+pub use crate::strategy::books::EventCounts;
 
 /// Which of a row's figures apply, decided once from the strategy and the scenario: a figure
 /// that does not apply is `None` (JSON `null`, an empty CSV cell, `—` in the table), never `0`.
@@ -339,14 +339,18 @@ impl StrategyReport {
 
     /// A row of `serve --report`: a client (`client:KEY`, API figures) or the webhook endpoint
     /// (`endpoint`, delivery figures, `ack_ms` and `failures`).
-    pub fn observed(row: &crate::observer::ObservedRow, scenario: &Scenario, peak_use: Option<f64>) -> Self {
+    pub fn observed(
+        row: &crate::engine::observer::ObservedRow,
+        scenario: &Scenario,
+        peak_use: Option<f64>,
+    ) -> Self {
         let endpoint = row.ack.is_some();
         let applies = Applies {
             api: !endpoint,
             webhooks: endpoint,
             quota: !endpoint && scenario.api.rate_limit.is_some(),
         };
-        let name = if endpoint { crate::observer::ENDPOINT } else { "client" };
+        let name = if endpoint { crate::engine::observer::ENDPOINT } else { "client" };
         let mut r = Self::build(name, row.label.clone(), applies, scenario, &row.outcome, peak_use);
         r.ack_ms = row.ack.as_ref().map(|a| LatencyMs::of(&a.hist, a.sum_us, a.max_us, a.count));
         r.failures = row.failures;

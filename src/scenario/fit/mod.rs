@@ -8,9 +8,9 @@
 //! maximum likelihood (only rows whose `event_time` is `scheme` or `pointer`: with `arrival` the
 //! event's time is unknown); and the duplicate, retry and non-2xx shares. It takes numbered lines
 //! from its caller and returns a [`Fit`]; it opens no file and prints nothing (the command reads
-//! through [`crate::files`], [`crate::render::fit`] writes the TOML).
+//! through [`crate::support::files`], [`crate::render::fit`] writes the TOML).
 
-use crate::units::{Micros, HOUR, SECOND};
+use crate::support::units::{Micros, HOUR, SECOND};
 
 /// The recording's columns, in the order `receive --record` writes them.
 pub const COLUMNS: [&str; 9] =
@@ -159,8 +159,11 @@ pub fn read(
             cols.iter().map(|&i| f[i].clone()).collect()
         };
         out.push(row(&fields).map_err(|e| bad(n, e))?);
-        if out.len() > crate::limits::MAX_EVENTS as usize {
-            return Err(bad(n, format!("the recording has more than {} rows", crate::limits::MAX_EVENTS)));
+        if out.len() > crate::support::limits::MAX_EVENTS as usize {
+            return Err(bad(
+                n,
+                format!("the recording has more than {} rows", crate::support::limits::MAX_EVENTS),
+            ));
         }
     }
     if out.is_empty() {
@@ -296,5 +299,4 @@ fn daily(times: impl Iterator<Item = Micros>, first: Micros, last: Micros) -> Ve
 }
 
 #[cfg(test)]
-#[path = "fit_tests.rs"]
 mod tests;

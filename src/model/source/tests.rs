@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::dist::Delay;
-use crate::units::parse_rate;
+use crate::support::units::parse_rate;
 
 /// Ten hours of 3600/h over 7 resources, seed 9.
 fn scenario(visibility_delay: Delay) -> EventsConfig {

@@ -179,7 +179,7 @@ pub fn secs_f(us: Micros) -> f64 {
     us as f64 / SECOND as f64
 }
 
-/// Serializes microseconds as seconds (`serialize_with = "crate::units::secs"`).
+/// Serializes microseconds as seconds (`serialize_with = "crate::support::units::secs"`).
 pub fn secs<S: Serializer>(us: &Micros, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(secs_f(*us))
 }

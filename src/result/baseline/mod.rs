@@ -1,6 +1,6 @@
 //! A JSON result against its baseline: the data behind `hookbench check`, the CI gate.
 //!
-//! Owns reading two JSON results (regular files of at most 4 MiB, [`crate::files`]), refusing to compare what is not comparable (another schema,
+//! Owns reading two JSON results (regular files of at most 4 MiB, [`crate::support::files`]), refusing to compare what is not comparable (another schema,
 //! another hookbench version, another engine, another scenario, other rows: a [`Mismatch`]
 //! naming the difference), and the diff per row and measure. A measure regresses when it moved
 //! in its worse direction ([`Measure::higher_is_worse`]) by more than the tolerance relative to
@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
-use crate::measure::Measure;
-use crate::replication::figure_path;
-use crate::report::{Replications, StrategyReport, SCHEMA};
-use crate::stats::{holm, std_error, welch_p};
+use crate::result::measure::Measure;
+use crate::result::replication::figure_path;
+use crate::result::report::{Replications, StrategyReport, SCHEMA};
+use crate::result::stats::{holm, std_error, welch_p};
+use crate::support::files::{read_text, FileError, SMALL_FILE, SMALL_FILE_TEXT};
 
 /// The measures compared when `--metric` is not given.
 pub const DEFAULT_METRICS: [Measure; 7] = [
@@ -437,5 +437,4 @@ pub fn compare(
 }
 
 #[cfg(test)]
-#[path = "baseline_tests.rs"]
 mod tests;

@@ -8,9 +8,9 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::report::{Applies, Report, StrategyReport};
+use crate::result::report::{Applies, Report, StrategyReport};
 use crate::strategy::StrategyKind;
-use crate::units::{parse_duration, UnitError, SECOND};
+use crate::support::units::{parse_duration, UnitError, SECOND};
 
 /// A metric name or a value that cannot be read; the sentence says what would be right.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

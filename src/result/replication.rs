@@ -10,9 +10,9 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::measure::Measure;
-use crate::report::{Ci95, Replications, Report, StrategyReport};
-use crate::stats::summarize;
+use crate::result::measure::Measure;
+use crate::result::report::{Ci95, Replications, Report, StrategyReport};
+use crate::result::stats::summarize;
 
 /// Row fields that are configuration, not measurements: averaged (they are equal) but given no
 /// interval.

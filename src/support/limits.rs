@@ -3,9 +3,9 @@
 //! Owns the longest span anyone may give (a run, a drain, a poll interval, a sweep) and the most
 //! events one run may draw and hold, so the scenario parser, the command-line checks and the trace reader
 //! refuse the same things with the same numbers. It holds constants only: it never checks
-//! anything itself and imports nothing but [`crate::units`].
+//! anything itself and imports nothing but [`crate::support::units`].
 
-use crate::units::{Micros, DAY};
+use crate::support::units::{Micros, DAY};
 
 /// The longest duration accepted anywhere: a year (`366d`).
 pub const MAX_DURATION: Micros = 366 * DAY;
@@ -33,7 +33,7 @@ pub const MAX_RUN_SECONDS: f64 = 600.0;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::{format_duration, parse_duration};
+    use crate::support::units::{format_duration, parse_duration};
 
     #[test]
     fn the_text_says_the_same_as_the_number() {

@@ -25,10 +25,10 @@ use std::ops::Range;
 
 use hdrhistogram::Histogram;
 
-use crate::metrics::{Fate, Outcome, Recorder, RequestCounts};
 use crate::model::api::{Body, Response, Status};
 use crate::model::source::EventLog;
-use crate::units::Micros;
+use crate::strategy::books::{Fate, Outcome, Recorder, RequestCounts};
+use crate::support::units::Micros;
 
 /// What one API answer carried to its client.
 #[derive(Debug, Clone, PartialEq)]

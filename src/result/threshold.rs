@@ -11,10 +11,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::measure::{Measure, MeasureError};
-use crate::report::{Report, StrategyReport};
+use crate::result::measure::{Measure, MeasureError};
+use crate::result::report::{Report, StrategyReport};
 use crate::strategy::{Spec, StrategyKind};
-use crate::units::{format_duration, parse_duration, Micros, UnitError, SECOND};
+use crate::support::units::{format_duration, parse_duration, Micros, UnitError, SECOND};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,7 +283,7 @@ pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyRep
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::MILLI;
+    use crate::support::units::MILLI;
 
     #[test]
     fn good_expressions() {

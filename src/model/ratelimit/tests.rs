@@ -42,11 +42,11 @@ fn a_sliding_window_frees_quota_as_its_oldest_request_leaves() {
 #[test]
 fn a_token_bucket_admits_its_capacity_then_its_refill_rate() {
     // 10 tokens, one every 100 ms (10/s); asked until refused every 10 ms for 5 s.
-    let q = Quota::bucket(Algorithm::TokenBucket, 10, 100 * crate::units::MILLI);
-    assert_eq!((q.window, q.cell()), (SECOND, 100 * crate::units::MILLI));
+    let q = Quota::bucket(Algorithm::TokenBucket, 10, 100 * crate::support::units::MILLI);
+    assert_eq!((q.window, q.cell()), (SECOND, 100 * crate::support::units::MILLI));
     let mut rl = RateLimiter::new(q);
     let mut admitted = 0u64;
-    let step = 10 * crate::units::MILLI;
+    let step = 10 * crate::support::units::MILLI;
     for i in 0..=500u64 {
         let now = i * step;
         // Asked until refused: everything the bucket allows at `now`.
@@ -55,29 +55,29 @@ fn a_token_bucket_admits_its_capacity_then_its_refill_rate() {
             admitted += 1;
         }
         // Closed form: capacity + floor(t / cell).
-        assert_eq!(admitted, 10 + now / (100 * crate::units::MILLI), "at {now}");
+        assert_eq!(admitted, 10 + now / (100 * crate::support::units::MILLI), "at {now}");
     }
     let s = rl.state(500 * step);
     assert_eq!((s.used, s.remaining), (10, 0));
     // The next token comes one cell after the last one was spent.
-    assert_eq!(rl.over_quota(500 * step + 1), Some(100 * crate::units::MILLI - 1));
+    assert_eq!(rl.over_quota(500 * step + 1), Some(100 * crate::support::units::MILLI - 1));
     assert!(rl.window_over(500 * step + SECOND));
     assert_eq!(rl.state(500 * step + SECOND).remaining, 10);
 }
 
 #[test]
 fn a_leaky_bucket_reports_its_level_and_next_leak() {
-    let q = Quota::bucket(Algorithm::LeakyBucket, 4, 500 * crate::units::MILLI);
+    let q = Quota::bucket(Algorithm::LeakyBucket, 4, 500 * crate::support::units::MILLI);
     let mut rl = RateLimiter::new(q);
     for _ in 0..4 {
         assert_eq!(rl.over_quota(0), None);
         rl.consume(0, true);
     }
-    assert_eq!(rl.over_quota(0), Some(500 * crate::units::MILLI));
+    assert_eq!(rl.over_quota(0), Some(500 * crate::support::units::MILLI));
     // 0.7 s later one cell has leaked, and the next leaks at 1 s.
-    let s = rl.state(700 * crate::units::MILLI);
+    let s = rl.state(700 * crate::support::units::MILLI);
     assert_eq!((s.used, s.remaining, s.reset_at), (3, 1, SECOND));
-    let h = header_fields(&q, &s, 700 * crate::units::MILLI, 1_700_000_000);
+    let h = header_fields(&q, &s, 700 * crate::support::units::MILLI, 1_700_000_000);
     assert_eq!(h[0], ("ratelimit-policy", "\"default\";q=4;w=2".to_string()));
     assert_eq!(h[1], ("ratelimit", "\"default\";r=1;t=1".to_string()));
     assert_eq!(h[4], ("x-ratelimit-used", "3".to_string()));

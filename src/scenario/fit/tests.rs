@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::dist::{Delay, Rng};
-use crate::units::MILLI;
+use crate::support::units::MILLI;
 
 fn rfc(us: Micros) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(us);

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use crate::units::{Micros, SECOND};
+use crate::support::units::{Micros, SECOND};
 
 /// How a quota is enforced.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -67,7 +67,7 @@ pub struct Quota {
     /// Requests per window; a bucket's capacity.
     pub limit: u64,
     /// The window; for a bucket, the time one whole bucket takes to refill.
-    #[serde(rename = "window_s", serialize_with = "crate::units::secs")]
+    #[serde(rename = "window_s", serialize_with = "crate::support::units::secs")]
     pub window: Micros,
     /// How it is enforced.
     #[serde(skip_serializing_if = "Algorithm::is_fixed")]
@@ -273,5 +273,4 @@ pub fn header_fields(
 }
 
 #[cfg(test)]
-#[path = "ratelimit_tests.rs"]
 mod tests;

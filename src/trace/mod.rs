@@ -7,22 +7,24 @@
 //! duration such as `1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`), in which case the
 //! earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
 //! appearance in time. Every bad row is one sentence naming the file and the line, quoting at most
-//! a short escaped excerpt of the field ([`crate::quote::excerpt`]), never the whole line. A file
-//! is read line by line through [`crate::files`] (regular files only, lines and size capped) and
+//! a short escaped excerpt of the field ([`crate::support::quote::excerpt`]), never the whole line. A file
+//! is read line by line through [`crate::support::files`] (regular files only, lines and size capped) and
 //! stops at the row limit. A recording of `hookbench receive --record`
-//! ([`crate::record::HEADER`]) is a trace too: its extra columns are ignored, and a row whose
+//! ([`crate::trace::record::HEADER`]) is a trace too: its extra columns are ignored, and a row whose
 //! `duplicate` column is `true` is skipped, so each delivery id is one event. It never reads a
 //! clock or generates events itself:
 //! [`crate::model::source::EventLog`] replays the rows.
 
+pub mod record;
+
 use serde::Serialize;
 
-use crate::limits::{MAX_DURATION, MAX_DURATION_TEXT};
-use crate::quote::{excerpt, EXCERPT, EXCERPT_PATH};
-use crate::units::{format_duration, parse_duration, Micros, SECOND};
+use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+use crate::support::quote::{excerpt, EXCERPT, EXCERPT_PATH};
+use crate::support::units::{format_duration, parse_duration, Micros, SECOND};
 
 /// The most rows a trace may hold: as many as one run's events.
-pub const MAX_ROWS: usize = crate::limits::MAX_EVENTS as usize;
+pub const MAX_ROWS: usize = crate::support::limits::MAX_EVENTS as usize;
 
 /// One recorded event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,12 +104,13 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
     parse_lines(file, text.lines().enumerate().map(|(i, l)| Ok((i + 1, l.to_string()))))
 }
 
-/// Reads the trace file at `path` line by line (see [`crate::files::lines`] for its caps);
+/// Reads the trace file at `path` line by line (see [`crate::support::files::lines`] for its caps);
 /// `file` names it in messages. The row limit stops the reading as soon as it is passed.
 pub fn read(file: &str, path: &std::path::Path) -> Result<Trace, String> {
-    let cannot =
-        |e: crate::files::FileError| format!("cannot read trace `{}`: {e}", excerpt(file, EXCERPT_PATH));
-    let lines = crate::files::lines(path).map_err(cannot)?;
+    let cannot = |e: crate::support::files::FileError| {
+        format!("cannot read trace `{}`: {e}", excerpt(file, EXCERPT_PATH))
+    };
+    let lines = crate::support::files::lines(path).map_err(cannot)?;
     parse_lines(file, lines.map(|l| l.map_err(cannot)))
 }
 
@@ -281,7 +284,7 @@ mod tests {
              2024-05-01T09:00:00.000000Z,2024-05-01T09:00:00.300000Z,msg_1,ord_1,order.paid,,false,500,pointer\n\
              2024-05-01T09:00:00.000000Z,2024-05-01T09:00:05.300000Z,msg_1,ord_1,order.paid,2,true,204,pointer\n\
              2024-05-01T09:00:02.500000Z,2024-05-01T09:00:02.600000Z,msg_2,ord_2,,,false,204,scheme\n",
-            crate::record::HEADER
+            crate::trace::record::HEADER
         );
         let t = parse("rec.csv", &csv).unwrap();
         assert_eq!(
