@@ -12,11 +12,11 @@ use super::output::print;
 use crate::cli::ScenariosCommand;
 use crate::error::{Error, Result};
 use crate::render::fit::Arrivals;
-use crate::render::scenarios::{self, Summary};
+use crate::render::scenarios::{self, ScenarioSummary};
 use crate::scenario::{Scenario, BUNDLED, DEFAULT};
 
-fn summary(s: &Scenario) -> Summary {
-    Summary {
+fn summary(s: &Scenario) -> ScenarioSummary {
+    ScenarioSummary {
         name: s.name.clone(),
         duration: s.duration,
         expected_events: s.expected_events(),
@@ -30,7 +30,7 @@ fn summary(s: &Scenario) -> Summary {
 pub fn run(cmd: ScenariosCommand) -> Result<u8> {
     match cmd {
         ScenariosCommand::List => {
-            let rows: Vec<(&str, bool, Summary)> = BUNDLED
+            let rows: Vec<(&str, bool, ScenarioSummary)> = BUNDLED
                 .iter()
                 .filter_map(|(name, _)| match Scenario::bundled(name) {
                     Some(Ok(s)) => Some((*name, *name == DEFAULT, summary(&s))),

@@ -32,7 +32,7 @@ use crate::support::units::Micros;
 
 /// What one API answer carried to its client.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct ServedAnswer {
     /// Scenario time the answer reached the client (request arrival + hold + round trip).
     pub at: Micros,
     /// Its status.
@@ -54,10 +54,10 @@ pub struct Answer {
     pub in_window: bool,
 }
 
-impl Answer {
+impl ServedAnswer {
     /// The answer `resp` to a request that arrived inside the window or not, reaching its client
     /// at `at`.
-    pub fn of(resp: &Response, at: Micros, in_window: bool) -> Answer {
+    pub fn of(resp: &Response, at: Micros, in_window: bool) -> ServedAnswer {
         let ok = resp.status == Status::Ok;
         let (carried, by_id) = match resp.body {
             Body::Page { first, count, .. } if ok => (first..first + count, false),
@@ -65,7 +65,7 @@ impl Answer {
             Body::Resource { latest: Some(id), .. } if ok => (id..id + 1, false),
             _ => (0..0, false),
         };
-        Answer {
+        ServedAnswer {
             at,
             status: resp.status,
             carried,
@@ -217,7 +217,7 @@ impl Observer {
     }
 
     /// An API answer served to client `key`.
-    pub fn answered(&mut self, key: &str, a: &Answer) {
+    pub fn answered(&mut self, key: &str, a: &ServedAnswer) {
         let book = self.clients.entry(key.to_string()).or_default();
         let mut new = 0u64;
         for id in a.carried.clone() {
@@ -247,7 +247,7 @@ impl Observer {
     }
 
     /// A fetch by id after the event's first delivery attempt is the endpoint's detection.
-    fn fetched_by_endpoint(&mut self, a: &Answer) {
+    fn fetched_by_endpoint(&mut self, a: &ServedAnswer) {
         if let (Some(ep), true) = (self.endpoint.as_mut(), a.by_id) {
             for id in a.carried.clone() {
                 if ep.first_sent.get(&id).is_some_and(|&sent| sent <= a.at) {
@@ -369,8 +369,8 @@ mod tests {
         EventLog::from_events(events, 4, 2)
     }
 
-    fn page(at: Micros, carried: Range<u32>) -> Answer {
-        Answer {
+    fn page(at: Micros, carried: Range<u32>) -> ServedAnswer {
+        ServedAnswer {
             at,
             status: Status::Ok,
             carried,
@@ -390,8 +390,11 @@ mod tests {
         o.answered("a", &page(15, 0..2));
         o.answered("a", &page(16, 0..2)); // nothing new: wasted
         o.answered("b", &page(35, 0..4));
-        o.answered("a", &Answer { in_window: false, ..page(90, 0..0) }); // after the window: free
-        o.answered("a", &Answer { status: Status::TooManyRequests, retry_after: Some(5), ..page(40, 0..0) });
+        o.answered("a", &ServedAnswer { in_window: false, ..page(90, 0..0) }); // after the window: free
+        o.answered(
+            "a",
+            &ServedAnswer { status: Status::TooManyRequests, retry_after: Some(5), ..page(40, 0..0) },
+        );
         let rows = o.finish(&log, 60, 100, 50, |_| false).unwrap();
         let a = &rows[0];
         assert_eq!(a.label, "client:a");
@@ -427,15 +430,15 @@ mod tests {
             hold: 0,
         };
         let page = Body::Page { first: 3, count: 4, has_more: false, next: 7 };
-        assert_eq!(Answer::of(&resp(Status::Ok, page), 9, true).carried, 3..7);
-        let one = Answer::of(&resp(Status::Ok, Body::Event(5)), 9, true);
+        assert_eq!(ServedAnswer::of(&resp(Status::Ok, page), 9, true).carried, 3..7);
+        let one = ServedAnswer::of(&resp(Status::Ok, Body::Event(5)), 9, true);
         assert_eq!((one.carried, one.by_id), (5..6, true));
         let state = Body::Resource { id: 0, latest: Some(2), version: 3 };
-        let r = Answer::of(&resp(Status::Ok, state), 9, true);
+        let r = ServedAnswer::of(&resp(Status::Ok, state), 9, true);
         assert_eq!((r.carried, r.by_id), (2..3, false));
         let none = Body::Resource { id: 0, latest: None, version: 0 };
-        assert!(Answer::of(&resp(Status::Ok, none), 9, true).carried.is_empty());
-        assert!(Answer::of(&resp(Status::TooManyRequests, Body::Empty), 9, true).carried.is_empty());
+        assert!(ServedAnswer::of(&resp(Status::Ok, none), 9, true).carried.is_empty());
+        assert!(ServedAnswer::of(&resp(Status::TooManyRequests, Body::Empty), 9, true).carried.is_empty());
     }
 
     #[test]
@@ -444,7 +447,7 @@ mod tests {
         let mut o = Observer::new(true);
         o.attempt(0, 2, 4, AttemptResult::ServerError);
         o.attempt(0, 10, 13, AttemptResult::Acked);
-        o.answered("hook", &Answer { by_id: true, ..page(20, 0..1) });
+        o.answered("hook", &ServedAnswer { by_id: true, ..page(20, 0..1) });
         o.attempt(1, 12, 14, AttemptResult::Acked); // never fetched: the 2xx counts
         o.attempt(2, 22, 40, AttemptResult::Timeout);
         o.attempt(3, 32, 33, AttemptResult::Refused);

@@ -75,7 +75,7 @@ pub struct Data {
 
 /// A full event, as the API and fat webhooks carry it.
 #[derive(Debug, Serialize)]
-pub struct Event<'a> {
+pub struct EventJson<'a> {
     /// `evt_…`.
     pub id: String,
     /// `payment.paid`.
@@ -96,9 +96,9 @@ pub struct Event<'a> {
 }
 
 /// A full event.
-pub fn event<'a>(s: &'a Scenario, log: &EventLog, clock: &Clock, id: u32) -> Event<'a> {
+pub fn event<'a>(s: &'a Scenario, log: &EventLog, clock: &Clock, id: u32) -> EventJson<'a> {
     let e = log.get(id);
-    Event {
+    EventJson {
         id: event_id(id),
         kind: event_type(s, log, id),
         resource_id: resource_id(e.resource),
@@ -114,7 +114,7 @@ pub fn event<'a>(s: &'a Scenario, log: &EventLog, clock: &Clock, id: u32) -> Eve
 #[derive(Debug, Serialize)]
 pub struct PageOut<'a> {
     /// The events.
-    pub data: Vec<Event<'a>>,
+    pub data: Vec<EventJson<'a>>,
     /// More after this page.
     pub has_more: bool,
     /// The last event's id (the cursor to ask with next).

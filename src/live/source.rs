@@ -28,7 +28,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::engine::observer::{Answer, Observer};
+use crate::engine::observer::{Observer, ServedAnswer};
 pub use crate::live::client::API_KEY;
 use crate::live::clock::Clock;
 use crate::live::emitter::LiveOutbox;
@@ -173,7 +173,7 @@ impl SourceState {
         let rtt = self.scenario.api.rtt.sample(&mut c.rng);
         drop(clients);
         if let Some(o) = self.observer.get() {
-            lock(o).answered(client, &Answer::of(&resp, now + resp.hold + rtt, billable));
+            lock(o).answered(client, &ServedAnswer::of(&resp, now + resp.hold + rtt, billable));
         }
         let mut st = lock(&self.stats);
         st.requests += 1;

@@ -1,6 +1,6 @@
 //! `scenarios list` and `scenarios validate`: one line per scenario.
 //!
-//! Owns the layout of a [`Summary`] — the few facts about a scenario those listings show — as
+//! Owns the layout of a [`ScenarioSummary`] — the few facts about a scenario those listings show — as
 //! a borderless table or as an `ok:` line. The command fills the summaries; this module never
 //! loads or validates a scenario.
 
@@ -10,7 +10,7 @@ use crate::support::units::{format_duration, Micros, Rate};
 
 /// What the listings show about one scenario.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub struct ScenarioSummary {
     /// The scenario's own `name`.
     pub name: String,
     /// Its window.
@@ -26,7 +26,7 @@ pub struct Summary {
 }
 
 /// The bundled scenarios as a table: `(bundled name, is the default, summary)` per row.
-pub fn list(rows: &[(&str, bool, Summary)]) -> String {
+pub fn list(rows: &[(&str, bool, ScenarioSummary)]) -> String {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
     t.set_header(vec!["name", "span", "events", "quota", "description"]);
@@ -49,7 +49,7 @@ pub fn list(rows: &[(&str, bool, Summary)]) -> String {
 }
 
 /// One `ok:` line per scenario that validated: `(name as given, summary)`.
-pub fn validated(rows: &[(&str, Summary)]) -> String {
+pub fn validated(rows: &[(&str, ScenarioSummary)]) -> String {
     rows.iter()
         .map(|(given, s)| {
             format!(

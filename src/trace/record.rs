@@ -42,7 +42,7 @@ impl TimeSource {
 
 /// One recorded delivery.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct RecordRow {
     /// The event time, when known.
     pub event_time: Option<SystemTime>,
     /// Where it came from.
@@ -121,7 +121,7 @@ impl Recorder {
     }
 
     /// The row of one verified delivery.
-    pub fn row(&mut self, verified: &Verified, body: &[u8], status: u16, arrived: SystemTime) -> Row {
+    pub fn row(&mut self, verified: &Verified, body: &[u8], status: u16, arrived: SystemTime) -> RecordRow {
         let json = serde_json::from_slice::<serde_json::Value>(body).ok();
         let at = |p: &str| json.as_ref().and_then(|v| v.pointer(p)).and_then(json_time);
         let pointed = match &self.event_time {
@@ -137,7 +137,7 @@ impl Recorder {
         let resource = self.resource.as_deref().and_then(|p| text_at(json.as_ref(), p));
         let kind = text_at(json.as_ref(), "/type");
         let duplicate = !self.seen.insert(verified.delivery.clone());
-        Row {
+        RecordRow {
             event_time,
             source,
             arrived,
@@ -169,7 +169,7 @@ fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_micros(t).to_string()
 }
 
-impl Row {
+impl RecordRow {
     /// The row's `timestamp`: the event time, else the arrival.
     pub fn timestamp(&self) -> SystemTime {
         self.event_time.unwrap_or(self.arrived)

@@ -32,7 +32,7 @@ pub enum EventTime {
 
 /// One delivery as recorded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
+pub struct RecordedDelivery {
     /// The event's time (Unix microseconds).
     pub timestamp: Micros,
     /// When the delivery arrived (Unix microseconds).
@@ -103,7 +103,7 @@ pub fn read(
     file: &str,
     lines: impl Iterator<Item = Result<(usize, String), String>>,
     jsonl: bool,
-) -> Result<Vec<Delivery>, String> {
+) -> Result<Vec<RecordedDelivery>, String> {
     let bad = |n: usize, msg: String| format!("recording `{file}` line {n}: {msg}");
     let mut out = Vec::new();
     let mut header: Option<Vec<usize>> = None;
@@ -173,7 +173,7 @@ pub fn read(
 }
 
 /// One row from its fields in [`COLUMNS`] order.
-fn row(f: &[String]) -> Result<Delivery, String> {
+fn row(f: &[String]) -> Result<RecordedDelivery, String> {
     let time = |k: &str, t: &str| -> Result<Micros, String> {
         let at = humantime::parse_rfc3339_weak(t)
             .map_err(|e| format!("`{k}` `{}` is not an RFC 3339 UTC time ({e})", short(t)))?;
@@ -206,7 +206,7 @@ fn row(f: &[String]) -> Result<Delivery, String> {
         "arrival" => EventTime::Arrival,
         other => return Err(format!("`event_time` `{}` is not scheme, pointer or arrival", short(other))),
     };
-    Ok(Delivery {
+    Ok(RecordedDelivery {
         timestamp: time("timestamp", &f[0])?,
         arrived: time("arrived", &f[1])?,
         attempt,
@@ -225,8 +225,8 @@ fn short(s: &str) -> String {
 }
 
 /// What the deliveries show.
-pub fn fit(rows: &[Delivery]) -> Fit {
-    let firsts: Vec<&Delivery> = rows.iter().filter(|r| !r.duplicate).collect();
+pub fn fit(rows: &[RecordedDelivery]) -> Fit {
+    let firsts: Vec<&RecordedDelivery> = rows.iter().filter(|r| !r.duplicate).collect();
     let events = firsts.len();
     let first = firsts.iter().map(|r| r.timestamp).min().unwrap_or(0);
     let last = firsts.iter().map(|r| r.timestamp).max().unwrap_or(0);
