@@ -30,7 +30,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::progress::{with_bar, Progress, PUBLISH_MASK};
-use crate::engine::row::{Admission, Input, Outbox, Row};
+use crate::engine::processing::{Admission, Finish, PoolMode};
+use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Request, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Outcome;
@@ -44,7 +45,7 @@ use crate::strategy::{Action, Spec};
 use crate::units::{Micros, SECOND};
 
 /// A run failed an internal check: a bug, never a result.
-pub use crate::engine::row::Breach as SimError;
+pub use crate::engine::row::ConservationBreach as SimError;
 
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -273,7 +274,16 @@ impl<'a> Sim<'a> {
         match self.row.admit_delivery(self.now, id, answer) {
             Admission::Untouched => {}
             Admission::Refused => answer = Answer::Error,
-            Admission::AnswerAt(answered) => {
+            Admission::Accepted { on_receipt, finish } => {
+                let answered = match (on_receipt, finish) {
+                    (true, _) => self.now,
+                    (false, Finish::At(done)) => done,
+                    // The sim builds its rows with a modelled pool, which always says when.
+                    (false, Finish::After(work)) => {
+                        self.row.violation("a modelled pool left its processing to the driver".into());
+                        self.now + work
+                    }
+                };
                 let slow = match answer {
                     Answer::Slow(d) => d,
                     _ => 0,
@@ -359,7 +369,7 @@ fn run_with(
     retire: bool,
 ) -> Result<RowResult, SimError> {
     let src = Source::new(scenario);
-    let row = Row::new(scenario, &src.log, spec, "strategy");
+    let row = Row::new(scenario, &src.log, spec, "strategy", PoolMode::Modelled);
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,

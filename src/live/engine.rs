@@ -54,7 +54,7 @@ pub enum LiveError {
     Setup(String),
     /// A row broke a model invariant.
     #[error(transparent)]
-    Breach(#[from] crate::engine::row::Breach),
+    ConservationBreach(#[from] crate::engine::row::ConservationBreach),
     /// A row's task died.
     #[error("internal check failed for {0}")]
     Check(String),
