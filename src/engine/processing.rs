@@ -245,3 +245,41 @@ fn fold(p: &mut Processed, lat: Micros) {
     p.max_us = p.max_us.max(lat);
     p.count += 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dist::Delay;
+    use crate::units::SECOND;
+
+    /// The two modes are one pool: from the same arrivals they refuse the same deliveries and
+    /// draw the same processing times; only who waits them out differs.
+    #[test]
+    fn a_modelled_and_a_real_pool_refuse_alike_and_draw_the_same_work() {
+        let cfg = CapacityConfig {
+            workers: Some(1),
+            process: Delay::LogNormal { median: 5 * SECOND, p99: 20 * SECOND },
+            ack: Ack::OnReceipt,
+            queue_limit: Some(1),
+        };
+        let mut modelled = ReceiverPool::new(&cfg, 7, "t", PoolMode::Modelled);
+        let mut real = ReceiverPool::new(&cfg, 7, "t", PoolMode::Real);
+        let mut both = |id| (modelled.admit(10, id, 0), real.admit(10, id, 0));
+        let pair = |a| match a {
+            Admission::Accepted { on_receipt: true, finish: Finish::At(at) } => at,
+            Admission::Accepted { on_receipt: true, finish: Finish::After(work) } => work,
+            other => panic!("{other:?}"),
+        };
+        let (m, r) = both(0);
+        let (first, w1) = (pair(m), pair(r));
+        assert_eq!(first, 10 + w1, "a free worker starts at once");
+        let (m, r) = both(1);
+        assert_eq!(pair(m), first + pair(r), "the second waits for the one worker");
+        assert_eq!(both(2), (Admission::Refused, Admission::Refused), "one already waits");
+        assert!(modelled.busy(first));
+        real.done(first, 0, 0);
+        assert!(real.busy(first), "the second is still held");
+        real.done(first + 1, 1, 0);
+        assert!(!real.busy(first + 1));
+    }
+}
