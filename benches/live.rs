@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use hdrhistogram::Histogram;
-use hookbench::live::client::Api;
+use hookbench::live::client::ApiClient;
 use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{self, attempt, Emitting, LiveOutbox, Target};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::model::api::Request;
-use hookbench::model::emitter::Outcome;
+use hookbench::model::emitter::AttemptOutcome;
 use hookbench::model::receiver::Receiver;
 use hookbench::model::signature::Secret;
 use hookbench::model::source::EventLog;
@@ -90,7 +90,7 @@ async fn deliveries(client: &reqwest::Client, target: &Target, count: usize, bas
             while i < count {
                 let msg = format!("msg_{:010}", base + i);
                 let out = attempt(&client, &target, &msg, 1, &body, Duration::from_secs(10)).await;
-                assert_eq!(out, Outcome::Success);
+                assert_eq!(out, AttemptOutcome::Success);
                 i += IN_FLIGHT;
             }
         }));
@@ -105,7 +105,7 @@ async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) 
     let start = Instant::now();
     let mut workers = Vec::new();
     for w in 0..IN_FLIGHT {
-        let api = Api {
+        let api = ApiClient {
             client: client.clone(),
             base: base.to_string(),
             key: "bench".into(),

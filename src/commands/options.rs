@@ -262,7 +262,7 @@ pub fn check_replications(n: u32, engine: Engine) -> Result<u32> {
 /// Validates `--jobs` (or `HOOKBENCH_JOBS`); every core when not given.
 pub fn check_jobs(n: Option<usize>) -> Result<usize> {
     match n {
-        None => Ok(crate::engine::pool::default_jobs()),
+        None => Ok(crate::engine::jobs::default_jobs()),
         Some(0) => Err(Error::Input("--jobs 0: give at least 1 worker thread".into())),
         Some(n) => Ok(n.min(1024)),
     }

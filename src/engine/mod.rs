@@ -1,14 +1,16 @@
 //! Engines: drivers that run the sans-IO model, and the row core they share.
 //!
 //! Owns nothing of the model's logic. [`row`] keeps every row's books (billing, bytes, webhook
-//! counters, the fate of each event) once for both engines; [`sim`] moves virtual time forward
-//! from a queue of timed steps; the live engine (`crate::live`) carries the same inputs in from
-//! real sockets. [`assemble`] builds the one [`Report`] both engines return.
+//! counters, the fate of each event) once for both engines, a finite receiver's processing in
+//! its [`processing`] pool (modelled, or held for real by the live engine); [`sim`] moves
+//! virtual time forward from a queue of timed steps; the live engine (`crate::live`) carries the
+//! same inputs in from real sockets. [`assemble`] builds the one [`Report`] both engines return.
 
 pub mod estimate;
+pub mod jobs;
 pub mod observer;
 pub mod outbox;
-pub mod pool;
+pub mod processing;
 pub mod progress;
 pub mod row;
 pub mod sim;

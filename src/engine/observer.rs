@@ -5,7 +5,7 @@
 //! carrying events a..b", "stream frame of event i reached K at t", "delivery attempt of event i
 //! sent at t₀ ended at t₁ with this result" — and the observer decides everything else: first
 //! detections, wasted requests, 429s and throttled time, bytes, ack latency and failures by kind.
-//! [`Observer::finish`] replays each book through a [`Recorder`] so every row settles its events
+//! [`Observer::finish`] replays each book through a [`Books`] so every row settles its events
 //! with the same conservation check as the strategies' rows. It is sans-IO: no sockets, no
 //! clock, no async; the server only reports.
 //!
@@ -27,7 +27,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::api::{Body, Response, Status};
 use crate::model::source::EventLog;
-use crate::strategy::books::{Fate, Outcome, Recorder, RequestCounts};
+use crate::strategy::books::{Books, Fate, Outcome, RequestCounts};
 use crate::support::units::Micros;
 
 /// What one API answer carried to its client.
@@ -308,7 +308,7 @@ impl Observer {
         let mut rows = Vec::new();
         for (key, book) in self.clients {
             let label = client_label(&key);
-            let mut rec = Recorder::new(log, window.max(1));
+            let mut rec = Books::new(log, window.max(1));
             let mut order: Vec<(Micros, u32)> = book.first.iter().map(|(&id, &t)| (t, id)).collect();
             order.sort_unstable();
             for (t, id) in order {
@@ -326,7 +326,7 @@ impl Observer {
             rows.push(ObservedRow { label, outcome, ack: None, failures: None });
         }
         if let Some(ep) = self.endpoint {
-            let mut rec = Recorder::new(log, window.max(1));
+            let mut rec = Books::new(log, window.max(1));
             let mut order: Vec<(Micros, u32)> = ep
                 .first_ack
                 .iter()

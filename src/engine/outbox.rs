@@ -8,7 +8,7 @@
 
 use crate::model::capacity::Pipeline;
 use crate::model::dist::Rng;
-use crate::model::emitter::{Emitter, Next, Outcome as AttemptOutcome};
+use crate::model::emitter::{AttemptOutcome, Emitter, Next};
 use crate::scenario::Scenario;
 use crate::strategy::books::WebhookCounts;
 use crate::support::units::Micros;

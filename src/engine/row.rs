@@ -3,39 +3,48 @@
 //! ```text
 //!             inputs (now, Input)                         outputs
 //!  driver ──────────────────────────▶  Row  ──poll_action()──▶ Send / Wake  ──▶ driver
-//!   (sim queue or live actor)          │ strategy, Recorder, rng
+//!   (sim queue or live actor)          │ strategy, Books, rng
 //!                                      └─ finish(outbox, end) ──▶ RowOutcome (settled, checked)
 //!
 //!  driver ── on_event / begin / end ──▶ Outbox (engine::outbox: emitter + webhook counts)
+//!  driver ── admit_delivery / processing_done ──▶ Row ──▶ ReceiverPool (engine::processing)
 //! ```
 //!
-//! Owns, for one row, everything that is counted: the strategy state machine, its [`Recorder`],
+//! Owns, for one row, everything that is counted: the strategy state machine, its [`Books`],
 //! its own random stream, the billing of every API answer (wasted or not, 304s, 429s, bytes from
 //! the one wire model), the bytes of stream messages and webhook deliveries, and the settlement
-//! at the end (every event detected, missed or in flight). The provider's side of a
-//! subscription — its emitter and the webhook counters — is an [`Outbox`], driven through three
-//! calls that keep its counts. Modelled on quinn-proto's `Connection`: inputs in, actions out, the
-//! statistics inside; the sim engine and the live engine only carry inputs in and actions out and
-//! keep no books of their own. It never touches a socket, a clock or a thread.
+//! at the end (every event detected, missed or in flight, checked for conservation:
+//! [`ConservationBreach`]). The provider's side of a subscription — its emitter and the webhook
+//! counters — is an [`Outbox`], driven through three calls that keep its counts; a finite
+//! receiver's processing is a [`ReceiverPool`], modelled or real as the driver chose when it built
+//! the row, which the row feeds the deliveries it takes and the events first fetched. Modelled on
+//! quinn-proto's `Connection`: inputs in, actions out, the statistics inside; the sim engine and
+//! the live engine only carry inputs in and actions out and keep no books of their own. It never
+//! touches a socket, a clock or a thread.
 //!
 //! The row does not own the event log: every call that needs it takes it, so the sim can hold a
-//! window of the stream and grow it as time passes. [`Row::retire`] moves the window's floor past
-//! the events the row can no longer be asked about — visible, settled in the recorder (or beyond
-//! the strategy's reach with no answer in flight and a newer state of its resource on show), not
-//! pending at the emitter (or, in a fat-webhook-only row, parked while it is), processed —
-//! folding their books into counts and histograms.
+//! window of the stream and grow it as time passes. Retirement ([`Row::retire`]) moves the
+//! window's floor past the events the row can no longer be asked about — visible, settled in the
+//! recorder (or out of the strategy's reach — and, for a row that reads resource states, with a
+//! newer state of its resource on show and no answer in flight), not pending at the emitter, and
+//! processed — folding their books into counts and histograms. It goes oldest first and stops at
+//! the first event still needed, so the window is the row's backlog. One exception keeps a long
+//! retry from pinning every event behind it: in a row that only takes fat webhooks (it never asks
+//! the API), an event waiting only on the emitter's attempts or on a finite receiver's processing
+//! is parked — the emitter keeps its id, the recorder its time, resource and version (all a later
+//! delivery reads), the pool its processing time — and the window moves past it. Nothing retired
+//! is ever asked about again except a parked event by its delivery, so results do not depend on
+//! when retirement runs.
 
-use std::collections::{HashMap, VecDeque};
-
+use crate::engine::processing::{Admission, PoolMode, ReceiverPool};
 use crate::model::api::{Response, Status};
-use crate::model::capacity::{Ack, Workers};
 use crate::model::dist::Rng;
 use crate::model::emitter::DeliveryState;
 use crate::model::receiver::Answer;
 use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
-use crate::strategy::books::{Fate, Outcome, Processed, Recorder};
+use crate::strategy::books::{Books, Fate, Outcome, Parked};
 use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::support::units::Micros;
 
@@ -81,41 +90,11 @@ pub enum Input<'r> {
 /// A row broke a model invariant (conservation, time going back): a bug, never a result.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("internal check failed for {label}: {what}")]
-pub struct Breach {
+pub struct ConservationBreach {
     /// The row.
     pub label: String,
     /// What broke.
     pub what: String,
-}
-
-/// What a finite receiver made of a delivery ([`Row::admit_delivery`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    /// Not a delivery the processing pool sees (capacity unlimited, a fault, a thin payload).
-    Untouched,
-    /// An on-receipt queue was full: answered 503, nothing processed.
-    Refused,
-    /// Queued; the receiver answers at this time (at once on receipt, or when processed).
-    AnswerAt(Micros),
-}
-
-/// What a receiver that holds deliveries for real (the live engine) must do with one
-/// ([`Row::delivery_arrived`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
-    /// Not a delivery the processing pool sees: answer as the faults say.
-    Untouched,
-    /// An on-receipt queue was full: answer 503, process nothing.
-    Refused,
-    /// Process it for `work`: wait for a worker first, then answer 2xx when done
-    /// (`on_receipt` false) or at once, processing from the queue (`on_receipt` true); report
-    /// the end with [`Row::processing_done`].
-    Process {
-        /// The processing time, drawn by the model.
-        work: Micros,
-        /// Answer on receipt rather than after processing.
-        on_receipt: bool,
-    },
 }
 
 /// A row, settled.
@@ -136,7 +115,7 @@ pub struct Row {
     payload_bytes: u32,
     strategy: Box<dyn Strategy>,
     subscription: Option<Payload>,
-    rec: Recorder,
+    rec: Books,
     rng: Rng,
     actions: Vec<Action>,
     /// Actions before this index were handed out by `poll_action`.
@@ -153,52 +132,29 @@ pub struct Row {
     park_after: Micros,
     steps: u64,
     /// The receiver's processing pool, when its capacity is finite.
-    workers: Option<Workers>,
-    /// The draws of processing times.
-    work_rng: Rng,
-    /// When each held event was first processed (`Micros::MAX`: not yet), with a finite pool:
-    /// events `rec.offset()..`; retired ones are folded into `processed`.
-    processed_at: VecDeque<Micros>,
-    /// The processing latencies of retired events.
-    processed: Processed,
-    /// Parked events (retired past while still pending or processing) whose processing is not
-    /// folded yet: event time and when first processed (`Micros::MAX`: not yet).
-    parked_work: HashMap<u32, (Micros, Micros)>,
+    pool: Option<ReceiverPool>,
     /// The circuit breaker on the row's API calls, if the scenario sets one.
     breaker: Option<Breaker>,
-    /// `Some` when the driver processes for real ([`Row::hold_for_real`]): the events fetched
-    /// from the API waiting to be handed to its workers, with their drawn processing times.
-    handover: Option<Vec<(u32, Micros)>>,
 }
 
 impl Row {
     /// The row `spec` over `log`; `stream` names its random stream (the sim's `strategy/…` and
-    /// the live engine's `live-strategy/…` differ so each engine keeps its own reproducible draws).
-    pub fn new(scenario: &Scenario, log: &EventLog, spec: &Spec, stream: &str) -> Self {
+    /// the live engine's `live-strategy/…` differ so each engine keeps its own reproducible draws);
+    /// `mode` says who processes for a finite receiver: the model, or the driver's own workers.
+    pub fn new(scenario: &Scenario, log: &EventLog, spec: &Spec, stream: &str, mode: PoolMode) -> Self {
         let label = spec.label();
         let strategy = spec.build(scenario);
         let subscription = strategy.subscription();
         let capacity = &scenario.receiver.capacity;
-        let workers = (!capacity.is_transparent()).then(|| Workers::new(capacity));
-        let mut rec = Recorder::new(log, scenario.duration);
-        if workers.is_some() {
+        let pool =
+            (!capacity.is_transparent()).then(|| ReceiverPool::new(capacity, scenario.seed, &label, mode));
+        let mut rec = Books::new(log, scenario.duration);
+        if pool.is_some() {
             rec.track_fresh();
         }
         Row {
-            work_rng: Rng::new(scenario.seed, &format!("process/{label}")),
-            processed_at: VecDeque::new(),
-            parked_work: HashMap::new(),
-            processed: Processed {
-                hist: hdrhistogram::Histogram::new(3).expect("3 significant digits is a valid histogram"),
-                sum_us: 0,
-                max_us: 0,
-                count: 0,
-                peak_backlog: 0,
-                rejected: 0,
-            },
-            workers,
+            pool,
             breaker: scenario.strategies.circuit_breaker.map(Breaker::new),
-            handover: None,
             rng: Rng::new(scenario.seed, &format!("{stream}/{label}")),
             label,
             window_end: scenario.duration,
@@ -259,94 +215,44 @@ impl Row {
     /// delivery was handed to it by [`Row::admit_delivery`].
     pub fn handle(&mut self, now: Micros, input: Input<'_>, log: &EventLog) {
         self.handle_input(now, input, log);
-        if self.workers.is_some() {
+        if let Some(pool) = self.pool.as_mut() {
             let fresh = self.rec.take_fresh();
             if !matches!(input, Input::Delivery { .. }) {
+                let floor = self.rec.offset();
                 for id in fresh {
-                    match self.handover.is_some() {
-                        true => self.hand_over(now, id),
-                        false => {
-                            self.process(now, id);
-                        }
-                    }
+                    pool.fetched(now, id, floor);
                 }
             }
         }
     }
 
-    /// The driver processes for real: deliveries through [`Row::delivery_arrived`], and the
-    /// events the consumer fetches handed over through [`Row::take_handover`]; either way it
-    /// reports each finish with [`Row::processing_done`]. Without this the pool is modelled.
-    pub fn hold_for_real(&mut self) {
-        if self.workers.is_some() {
-            self.handover = Some(Vec::new());
-        }
-    }
-
-    /// A fetched event joins the real pool at `now`: its processing time is drawn and it counts
-    /// as held until its finish is reported.
-    fn hand_over(&mut self, now: Micros, id: u32) {
-        let (Some(w), Some(queue)) = (self.workers.as_mut(), self.handover.as_mut()) else { return };
-        queue.push((id, w.arrive(now, &mut self.work_rng)));
-    }
-
-    /// The fetched events to hand to the real workers, in order, with their processing times
-    /// (the poller is not held while they are processed).
-    pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
-        self.handover.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
-    /// Hands event `id` to the pool at `now`; returns when its processing finishes.
-    fn process(&mut self, now: Micros, id: u32) -> Micros {
-        let Some(w) = self.workers.as_mut() else { return now };
-        let finish = w.admit(now, &mut self.work_rng);
-        if let Some(at) = self.processed_slot(id) {
-            *at = (*at).min(finish);
-        }
-        finish
-    }
-
-    /// The processing pool a delivery answered `answer` meets: only a fat delivery the receiver
-    /// takes, and only when the pool is finite.
-    fn pool_for(&mut self, answer: Answer) -> Option<(&mut Workers, &mut Rng)> {
-        let fat = self.subscription == Some(Payload::Fat);
-        let Row { workers, work_rng, .. } = self;
-        workers.as_mut().filter(|_| fat && answer.processed()).map(|w| (w, work_rng))
-    }
-
     /// A delivery of event `id`, answered `answer` by the receiver's faults, reached the receiver
     /// at `now`. Only a fat delivery the receiver takes meets its processing pool (a thin one is
     /// acknowledged at once; its event is processed when the fetch brings it), and only when the
-    /// pool is finite.
+    /// pool is finite. A real pool's driver waits for a worker and for the drawn time, and
+    /// reports the finish with [`Row::processing_done`]; the backlog and the processed latencies
+    /// are kept here, from those real times.
     pub fn admit_delivery(&mut self, now: Micros, id: u32, answer: Answer) -> Admission {
-        let Some((w, _)) = self.pool_for(answer) else { return Admission::Untouched };
-        if w.refuses(now) {
-            return Admission::Refused;
+        let fat = self.subscription == Some(Payload::Fat);
+        let floor = self.rec.offset();
+        match self.pool.as_mut() {
+            Some(pool) if fat && answer.processed() => pool.admit(now, id, floor),
+            _ => Admission::Untouched,
         }
-        let on_receipt = w.config().ack == Ack::OnReceipt;
-        let finish = self.process(now, id);
-        Admission::AnswerAt(if on_receipt { now } else { finish })
     }
 
-    /// Like [`Row::admit_delivery`], for a driver that holds the delivery for real: the model
-    /// decides whether it is refused and draws its processing time; the driver waits for a
-    /// worker and for that time, and reports the finish with [`Row::processing_done`]. The
-    /// backlog and the processed latencies are kept here, from those real times.
-    pub fn delivery_arrived(&mut self, now: Micros, answer: Answer) -> Hold {
-        let Some((w, rng)) = self.pool_for(answer) else { return Hold::Untouched };
-        if w.refuses(now) {
-            return Hold::Refused;
-        }
-        Hold::Process { work: w.arrive(now, rng), on_receipt: w.config().ack == Ack::OnReceipt }
-    }
-
-    /// A delivery of event `id` taken by [`Row::delivery_arrived`] finished processing at `now`.
+    /// A delivery or a handed-over event `id`, held by a real pool, finished processing at `now`.
     pub fn processing_done(&mut self, now: Micros, id: u32) {
-        let Some(w) = self.workers.as_mut() else { return };
-        w.depart();
-        if let Some(at) = self.processed_slot(id) {
-            *at = (*at).min(now);
+        let floor = self.rec.offset();
+        if let Some(pool) = self.pool.as_mut() {
+            pool.done(now, id, floor);
         }
+    }
+
+    /// The fetched events a real pool hands to the driver's workers, in order, with their
+    /// processing times (the poller is not held while they are processed).
+    pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
+        self.pool.as_mut().map(ReceiverPool::take_handover).unwrap_or_default()
     }
 
     fn handle_input(&mut self, now: Micros, input: Input<'_>, log: &EventLog) {
@@ -429,11 +335,7 @@ impl Row {
         if self.outstanding > 0 {
             return false;
         }
-        let working = |&at: &Micros| at != Micros::MAX && at > now;
-        if self.processed_at.iter().any(working)
-            || self.parked_work.values().any(|(_, at)| working(at))
-            || self.workers.as_ref().is_some_and(|w| w.held() > 0)
-        {
+        if self.pool.as_ref().is_some_and(|p| p.busy(now)) {
             return false; // still processing
         }
         if outbox.is_some_and(|o| o.emitter.pending() > 0) {
@@ -454,7 +356,7 @@ impl Row {
         outbox: Option<&Outbox>,
         end: Micros,
         log: &EventLog,
-    ) -> Result<RowOutcome, Breach> {
+    ) -> Result<RowOutcome, ConservationBreach> {
         if let Some(o) = outbox {
             self.rec.webhooks = o.counts;
         }
@@ -477,24 +379,160 @@ impl Row {
                 Fate::Missed
             }
         });
-        let mut outcome = outcome.map_err(|what| Breach { label, what })?;
+        let mut outcome = outcome.map_err(|what| ConservationBreach { label, what })?;
         outcome.events.total -= unborn;
         outcome.events.in_flight -= unborn;
-        if let Some(w) = &self.workers {
-            let mut p = self.processed;
-            add_processed(&mut p, log, offset, &self.processed_at, &self.parked_work, end);
-            p.peak_backlog = w.peak_backlog();
-            p.rejected = w.rejected();
-            outcome.processed = Some(p);
-        }
+        outcome.processed = self.pool.map(|p| p.finish(log, offset, end));
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
+    }
+
+    /// Retires, oldest first, the events the row can no longer be asked about at `now`, up to
+    /// the first it may still need: the log, the recorder, the emitter and the processing pool
+    /// drop them, their books folded into counts (a retired undetected event is missed, as
+    /// [`Row::finish`] would have found). Returns the new floor. Results do not depend on when
+    /// this is called.
+    pub fn retire(&mut self, log: &mut EventLog, outbox: Option<&mut Outbox>, now: Micros) -> u32 {
+        let mut id = self.rec.offset();
+        let end = log.len() as u32;
+        let may_park = self.may_park();
+        while id < end {
+            if log.get(id).visible_at > now {
+                break;
+            }
+            let pending = outbox.as_deref().is_some_and(|o| o.emitter.state(id) == DeliveryState::Pending);
+            let working = self.pool.as_ref().is_some_and(|p| p.processing_oldest(now));
+            // Parked only once the emitter has heard of it (its arrival is handled) and it has
+            // waited longer than a first attempt takes: a delivery on time costs no map entry.
+            if (pending || working)
+                && !(may_park
+                    && outbox.as_deref().is_some_and(|o| o.emitter.heard(id))
+                    && now - log.get(id).at > self.park_after)
+            {
+                break;
+            }
+            // An undetected event retires once nothing can reach it. Only a resource's state can
+            // show an event the strategy has passed by: while it is still its resource's latest,
+            // or while an answer that may carry it is on its way.
+            if !self.rec.is_settled(id)
+                && (self.strategy.can_still_detect(id, log.superseded(id, now))
+                    || (self.reads_resources && (self.outstanding > 0 || !log.superseded_visibly(id, now))))
+            {
+                break;
+            }
+            if let Some(p) = self.pool.as_mut() {
+                p.retire_oldest(id, log.get(id).at, pending, now);
+            }
+            if pending && !self.rec.is_settled(id) {
+                let e = log.get(id);
+                self.rec.park(Parked { at: e.at, resource: e.resource, version: e.version });
+            } else {
+                self.rec.retire();
+            }
+            id += 1;
+        }
+        log.retire(id);
+        if let Some(o) = outbox {
+            o.emitter.retire(id);
+            if self.rec.parked() > 0 {
+                // A parked event whose delivery was dead-lettered is missed for good.
+                self.rec.drop_parked(|p| o.emitter.state(p) == DeliveryState::Pending);
+            }
+            let parked_work = match self.pool.as_mut() {
+                Some(p) => {
+                    p.settle_parked(now, |p| o.emitter.state(p) == DeliveryState::Pending);
+                    p.parked()
+                }
+                None => 0,
+            };
+            // Counted twice when both wait on one event: an upper bound on the events held.
+            log.hold_parked(o.emitter.parked() + parked_work);
+        }
+        id
+    }
+
+    /// Whether an event waiting only on the emitter or on the receiver's processing may be
+    /// parked: the row takes fat webhooks and has never asked the API, so nothing but a
+    /// delivery can reach a retired event.
+    fn may_park(&self) -> bool {
+        self.subscription == Some(Payload::Fat) && !self.asks_api
     }
 }
 
-#[path = "row_retire.rs"]
-mod retire;
-use retire::add_processed;
-
+/// Tests of the row core: settling a partial run, and handing fetched events to real workers.
 #[cfg(test)]
-#[path = "row_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::strategy::StrategyKind;
+    use crate::support::units::SECOND;
+
+    /// A run stopped early settles its rows at the time it stopped: the events after it never
+    /// happened, so they count neither in the total nor in flight — for every strategy, whatever
+    /// its emitter would have said of them.
+    #[test]
+    fn a_row_settled_early_leaves_out_the_events_not_yet_happened() {
+        let s =
+            Scenario::from_toml("name = \"early\"\nduration = \"1h\"\n[events]\nrate = \"600/h\"\n", "test")
+                .expect("a valid scenario");
+        let log = EventLog::generate(&s);
+        let end = 20 * 60 * SECOND;
+        let happened = log.events().iter().filter(|e| e.at <= end).count();
+        assert!(happened > 100 && happened < log.len() - 100, "{happened} of {}", log.len());
+        for kind in [StrategyKind::Poll, StrategyKind::Webhook] {
+            let spec = Spec { kind, interval: Some(30 * SECOND) };
+            let row = Row::new(&s, &log, &spec, "test", PoolMode::Modelled);
+            let outbox = row.subscription().map(|_| Outbox::new(&s, log.len()));
+            let out = row.finish(outbox.as_ref(), end, &log).expect("conserved").outcome.events;
+            assert_eq!(out.total, happened as u64, "{kind:?}");
+            assert_eq!((out.detected, out.missed, out.in_flight), (0, 0, happened as u64), "{kind:?}");
+        }
+    }
+
+    /// A driver that processes for real gets the events its poller fetched handed over, with the
+    /// model's processing times, and the row counts them processed only when told they are.
+    #[test]
+    fn fetched_events_are_handed_over_when_the_driver_processes_for_real() {
+        let s = Scenario::from_toml(
+            "name = \"real\"\nduration = \"10m\"\n[events]\nrate = \"600/h\"\n\
+             [receiver]\nworkers = 1\nprocess = \"1s\"\nack = \"on-receipt\"\n",
+            "test",
+        )
+        .expect("a valid scenario");
+        let log = EventLog::generate(&s);
+        let spec = Spec { kind: StrategyKind::Poll, interval: Some(30 * SECOND) };
+        let mut row = Row::new(&s, &log, &spec, "test", PoolMode::Real);
+        let mut api = crate::model::api::Api::new(&s.api, s.events.payload_bytes);
+        let mut wakes = std::collections::BTreeMap::new();
+        let mut handed = Vec::new();
+        row.start(0, &log);
+        let mut now = 0;
+        loop {
+            while let Some(a) = row.poll_action() {
+                match a {
+                    Action::Send { tag, req, billable } => {
+                        let resp = api.handle(&log, now, req, billable);
+                        row.handle(now, Input::Answer { tag, resp: &resp, billable }, &log);
+                    }
+                    Action::Wake { at, token } => {
+                        wakes.insert((at, token), ());
+                    }
+                }
+            }
+            handed.extend(row.take_handover());
+            let Some((&(at, token), _)) = wakes.iter().next() else { break };
+            if at > s.duration {
+                break;
+            }
+            wakes.remove(&(at, token));
+            now = at;
+            row.handle(now, Input::Timer(token), &log);
+        }
+        assert!(handed.len() > 50, "{} handed over", handed.len());
+        assert!(handed.iter().all(|&(_, work)| work == SECOND), "the model draws the work");
+        assert!(!row.settled(None, now, &log), "held events are still being processed");
+        for &(id, _) in &handed[..10] {
+            row.processing_done(now, id);
+        }
+        let out = row.finish(None, now, &log).expect("conserved").outcome;
+        assert_eq!(out.processed.expect("finite capacity").count, 10, "only what was reported done");
+    }
+}

@@ -10,7 +10,7 @@
 //! the answer lands, so periodic polling's mean latency is T/2 plus the mean round trip); each
 //! event reaches the emitter when it happens, and each attempt meets the receiver's faults.
 //! Every strategy runs against the same arrival stream with its own random streams, as its own
-//! job of the [`pool`](super::pool); ties in time break by insertion order, so a seed gives byte-identical results.
+//! job of the [`jobs`](super::jobs); ties in time break by insertion order, so a seed gives byte-identical results.
 //!
 //! Memory follows the backlog, not the run: each row draws the arrival stream itself from the
 //! seed ([`Source`]), just ahead of virtual time, and every [`RETIRE_EVERY`] steps retires the
@@ -30,10 +30,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::progress::{with_bar, Progress, PUBLISH_MASK};
-use crate::engine::row::{Admission, Input, Outbox, Row};
+use crate::engine::processing::{Admission, Finish, PoolMode};
+use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Request, Response};
 use crate::model::dist::Rng;
-use crate::model::emitter::Outcome;
+use crate::model::emitter::AttemptOutcome;
 use crate::model::faults::provider_ready;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::{EventLog, Source};
@@ -44,7 +45,7 @@ use crate::support::queue::TimedQueue;
 use crate::support::units::{Micros, SECOND};
 
 /// A run failed an internal check: a bug, never a result.
-pub use crate::engine::row::Breach as SimError;
+pub use crate::engine::row::ConservationBreach as SimError;
 
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -78,7 +79,7 @@ pub const RETIRE_EVERY: u64 = 64;
 
 /// Runs every spec on `scenario` and builds the report (one replication, every core).
 pub fn run(scenario: &Scenario, specs: &[Spec]) -> Result<Report, SimError> {
-    run_plan(scenario, specs, Plan { replications: 1, jobs: super::pool::default_jobs(), progress: false })
+    run_plan(scenario, specs, Plan { replications: 1, jobs: super::jobs::default_jobs(), progress: false })
 }
 
 /// How a run is spread: replications of the whole scenario, and the workers of the pool.
@@ -118,7 +119,7 @@ fn run_jobs(
     };
     if plan.replications <= 1 {
         let indexed: Vec<(usize, &Spec)> = specs.iter().enumerate().collect();
-        let results = super::pool::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, spec));
+        let results = super::jobs::map(&indexed, plan.jobs, |&(i, spec)| job(i, scenario, spec));
         let rows = collect(results, specs.iter())?;
         return Ok(report_of(scenario, rows, started));
     }
@@ -132,7 +133,7 @@ fn run_jobs(
     let jobs: Vec<(usize, usize)> =
         (0..scenarios.len()).flat_map(|r| (0..specs.len()).map(move |i| (r, i))).collect();
     let results =
-        super::pool::map(&jobs, plan.jobs, |&(r, i)| job(r * specs.len() + i, &scenarios[r], &specs[i]));
+        super::jobs::map(&jobs, plan.jobs, |&(r, i)| job(r * specs.len() + i, &scenarios[r], &specs[i]));
     let mut results = collect(results, jobs.iter().map(|&(_, i)| &specs[i]))?.into_iter();
     let mut reports = Vec::with_capacity(scenarios.len());
     for s in &scenarios {
@@ -167,7 +168,7 @@ fn collect<'s>(
 
 /// Runs every spec on a pool of `jobs` workers, results in spec order.
 pub fn run_rows(scenario: &Scenario, specs: &[Spec], jobs: usize) -> Result<Vec<RowResult>, SimError> {
-    collect(super::pool::map(specs, jobs, |spec| run_one(scenario, spec)), specs.iter())
+    collect(super::jobs::map(specs, jobs, |spec| run_one(scenario, spec)), specs.iter())
 }
 
 struct Sim<'a> {
@@ -248,7 +249,7 @@ impl<'a> Sim<'a> {
 
     /// Attempt `n` of event `id` ended with `outcome`: the outbox says whether and when the next
     /// one goes out.
-    fn attempt_ended(&mut self, id: u32, n: u32, outcome: Outcome) {
+    fn attempt_ended(&mut self, id: u32, n: u32, outcome: AttemptOutcome) {
         let Some(ob) = self.outbox.as_mut() else { return };
         let capped = ob.pipeline.is_some();
         if let Some((n, at)) = ob.end(id, n, outcome, self.now, &mut self.net) {
@@ -273,7 +274,16 @@ impl<'a> Sim<'a> {
         match self.row.admit_delivery(self.now, id, answer) {
             Admission::Untouched => {}
             Admission::Refused => answer = Answer::Error,
-            Admission::AnswerAt(answered) => {
+            Admission::Accepted { on_receipt, finish } => {
+                let answered = match (on_receipt, finish) {
+                    (true, _) => self.now,
+                    (false, Finish::At(done)) => done,
+                    // The sim builds its rows with a modelled pool, which always says when.
+                    (false, Finish::After(work)) => {
+                        self.row.violation("a modelled pool left its processing to the driver".into());
+                        self.now + work
+                    }
+                };
                 let slow = match answer {
                     Answer::Slow(d) => d,
                     _ => 0,
@@ -359,7 +369,7 @@ fn run_with(
     retire: bool,
 ) -> Result<RowResult, SimError> {
     let src = Source::new(scenario);
-    let row = Row::new(scenario, &src.log, spec, "strategy");
+    let row = Row::new(scenario, &src.log, spec, "strategy", PoolMode::Modelled);
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,
@@ -442,8 +452,8 @@ fn run_with(
                 }
             }
             Step::Attempt { id, n } => sim.attempt_due(id, n),
-            Step::AttemptTimedOut { id, n } => sim.attempt_ended(id, n, Outcome::Failure),
-            Step::AttemptAnswered { id, n } => sim.attempt_ended(id, n, Outcome::Success),
+            Step::AttemptTimedOut { id, n } => sim.attempt_ended(id, n, AttemptOutcome::Failure),
+            Step::AttemptAnswered { id, n } => sim.attempt_ended(id, n, AttemptOutcome::Success),
             Step::Pump => {
                 sim.pump_at = None;
                 sim.pump();

@@ -19,7 +19,7 @@ pub const API_KEY: &str = "x-api-key";
 
 /// Where one consumer sends its requests, and how they are sized.
 #[derive(Debug, Clone)]
-pub struct Api {
+pub struct ApiClient {
     /// The HTTP client.
     pub client: reqwest::Client,
     /// Base URL of the source server, such as `http://127.0.0.1:8080`.
@@ -105,7 +105,7 @@ pub fn etag_of(h: &HeaderMap) -> Option<u64> {
     etag::parse(h.get("etag")?.to_str().ok()?)
 }
 
-impl Api {
+impl ApiClient {
     /// An answer the model can use: `status` with no body, sized as the wire model sizes it
     /// (`answered`: a status line came back; otherwise only the request went out).
     pub fn bare(&self, req: &Request, status: Status, answered: bool) -> Response {

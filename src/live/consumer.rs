@@ -2,22 +2,24 @@
 //!
 //! Owns one task per row. It feeds the [`Row`] — the same state machine and books the sim engine
 //! drives — with what happens on real sockets: timers from the precise clock, API answers decoded
-//! by [`client`](crate::live::client), stream messages framed by [`sse`], and
-//! the deliveries the receiver hands over with its answer, and, for a finite receiver, its
-//! questions and reports about processing ([`Work`]: how to hold a delivery, when one finished),
-//! which only the row answers and books. It turns the row's actions into HTTP
-//! requests and timers. Past the window it checks every few milliseconds whether the row is
-//! settled and stops as soon as it is (the configured drain is only the upper bound), or stops
-//! when the engine is told to; either way the row settles itself at the time it stopped. It
-//! counts nothing of the model's; it only notes how late its own timers came ([`Lag`]).
+//! by [`client`](crate::live::client), stream messages framed by [`sse`], and the deliveries the
+//! receiver hands over with its answer, and, for a finite receiver, its questions and reports
+//! about processing ([`Work`]: whether and how long to hold a delivery, when one finished), which
+//! only the row answers and books — so the actor builds the row with a real pool
+//! ([`PoolMode::Real`]) when there is such a receiver, a modelled one otherwise. It turns the
+//! row's actions into HTTP requests and timers. Past the window it checks every few milliseconds
+//! whether the row is settled and stops as soon as it is (the configured drain is only the upper
+//! bound), or stops when the engine is told to; either way the row settles itself at the time it
+//! stopped. It counts nothing of the model's; it only notes how late its own timers came ([`Lag`]).
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
-use crate::engine::row::{Breach, Input, Row, RowOutcome};
-use crate::live::client::Api;
+use crate::engine::processing::PoolMode;
+use crate::engine::row::{ConservationBreach, Input, Row, RowOutcome};
+use crate::live::client::ApiClient;
 use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
@@ -53,18 +55,18 @@ pub struct RowTask {
     /// The row.
     pub spec: Spec,
     /// Its API client (its own key, hence its own quota).
-    pub api: Api,
+    pub api: ApiClient,
     /// Its subscription's outbox, if it takes webhooks.
     pub outbox: Option<Arc<Mutex<LiveOutbox>>>,
     /// What the receiver answered to each of this row's deliveries.
     pub deliveries: UnboundedReceiver<Delivery>,
     /// The receiver's processing, when it is finite: held for real, booked by the row.
-    pub processing: Option<Processing>,
+    pub processing: Option<RealProcessing>,
 }
 
 /// A row's real processing: the pool its deliveries and fetched events go through, and the
 /// questions and reports the pool sends the row.
-pub struct Processing {
+pub struct RealProcessing {
     /// The pool.
     pub pool: Arc<Pool>,
     /// What it asks and reports.
@@ -72,7 +74,7 @@ pub struct Processing {
 }
 
 /// Turns the row's actions into requests and timers.
-fn dispatch(row: &mut Row, api: &Api, clock: Clock, end: Micros, tx: &UnboundedSender<Event>) {
+fn dispatch(row: &mut Row, api: &ApiClient, clock: Clock, end: Micros, tx: &UnboundedSender<Event>) {
     while let Some(action) = row.poll_action() {
         let tx = tx.clone();
         match action {
@@ -103,7 +105,7 @@ fn dispatch(row: &mut Row, api: &Api, clock: Clock, end: Micros, tx: &UnboundedS
 }
 
 /// The next message on `work`, or never when there is none.
-async fn recv_work(processing: &mut Option<Processing>) -> Option<Work> {
+async fn recv_work(processing: &mut Option<RealProcessing>) -> Option<Work> {
     match processing {
         Some(p) => p.work.recv().await,
         None => std::future::pending().await,
@@ -132,7 +134,7 @@ pub async fn run(
     clock: Clock,
     end: Micros,
     task: RowTask,
-) -> Result<RowOutcome, Breach> {
+) -> Result<RowOutcome, ConservationBreach> {
     let (_never, stop) = watch::channel(None);
     Ok(run_until(scenario, log, clock, end, task, stop).await?.row)
 }
@@ -145,8 +147,11 @@ pub async fn run_until(
     end: Micros,
     mut task: RowTask,
     mut stop: watch::Receiver<Option<Micros>>,
-) -> Result<RowEnd, Breach> {
-    let mut row = Row::new(&scenario, &log, &task.spec, "live-strategy");
+) -> Result<RowEnd, ConservationBreach> {
+    // With the receiver's processing at hand, the row's pool is real: the workers hold each
+    // delivery and fetched event for the time the row draws.
+    let mode = if task.processing.is_some() { PoolMode::Real } else { PoolMode::Modelled };
+    let mut row = Row::new(&scenario, &log, &task.spec, "live-strategy", mode);
     let (tx, mut rx) = unbounded_channel::<Event>();
     let deadline = tokio::time::Instant::from_std(clock.instant_at(end));
     // Past the window, whether the row is settled is checked every SETTLE_CHECK of wall time.
@@ -154,9 +159,6 @@ pub async fn run_until(
     let mut lag = Lag::default();
     let (mut ended, mut stopped) = (end, false);
 
-    if task.processing.is_some() {
-        row.hold_for_real();
-    }
     row.start(clock.now(), &log);
     dispatch(&mut row, &task.api, clock, end, &tx);
     loop {
@@ -195,7 +197,7 @@ pub async fn run_until(
                 // arrival time. Only hookbench's own events reach a row (its emitter always sends
                 // their id).
                 if let Some(id) = d.event {
-                    if task.processing.is_none() {
+                    if mode == PoolMode::Modelled {
                         let _ = row.admit_delivery(now, id, d.answer);
                     }
                     row.handle(now, Input::Delivery { id, answer: d.answer }, &log);
@@ -204,8 +206,8 @@ pub async fn run_until(
             Some(w) = recv_work(&mut task.processing) => {
                 let now = clock.now();
                 match w {
-                    Work::Arrived { answer, reply } => {
-                        let _ = reply.send(row.delivery_arrived(now, answer));
+                    Work::Arrived { id, answer, reply } => {
+                        let _ = reply.send(row.admit_delivery(now, id, answer));
                     }
                     Work::Done { id, at } => row.processing_done(at.min(now), id),
                 }

@@ -15,7 +15,7 @@ use crate::live::clock::{unix_now, Clock, Lag};
 use crate::live::json;
 use crate::live::lock;
 use crate::model::dist::Rng;
-use crate::model::emitter::Outcome;
+use crate::model::emitter::AttemptOutcome;
 use crate::model::signature::{Message, Scheme, Secret};
 use crate::model::source::EventLog;
 use crate::scenario::{Payload, Scenario};
@@ -153,14 +153,14 @@ fn result_of(result: &Result<reqwest::Response, reqwest::Error>) -> AttemptResul
 }
 
 /// How one HTTP attempt ended.
-fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> Outcome {
+fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> AttemptOutcome {
     match result {
-        Ok(r) if r.status().is_success() => Outcome::Success,
-        Ok(r) if r.status().as_u16() == 410 => Outcome::Gone,
+        Ok(r) if r.status().is_success() => AttemptOutcome::Success,
+        Ok(r) if r.status().as_u16() == 410 => AttemptOutcome::Gone,
         Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 504) => {
-            Outcome::Throttled(crate::live::client::secs_header(r.headers(), "retry-after"))
+            AttemptOutcome::Throttled(crate::live::client::secs_header(r.headers(), "retry-after"))
         }
-        _ => Outcome::Failure,
+        _ => AttemptOutcome::Failure,
     }
 }
 
@@ -172,7 +172,7 @@ pub async fn attempt(
     n: u32,
     body: &[u8],
     timeout: std::time::Duration,
-) -> Outcome {
+) -> AttemptOutcome {
     attempt_classified(client, target, msg, n, body, timeout).await.0
 }
 
@@ -184,7 +184,7 @@ pub async fn attempt_classified(
     n: u32,
     body: &[u8],
     timeout: std::time::Duration,
-) -> (Outcome, AttemptResult) {
+) -> (AttemptOutcome, AttemptResult) {
     let signed = Message { id: msg, timestamp: unix_now(), attempt: n, body };
     let mut req = client.post(&target.url).timeout(timeout).header("content-type", "application/json");
     for (name, value) in target.scheme.sign(&target.secret, &signed) {

@@ -16,9 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::sync::watch;
 
-use crate::live::client::Api;
+use crate::live::client::ApiClient;
 use crate::live::clock::{Clock, Lag};
-use crate::live::consumer::{self, Processing, RowEnd, RowTask};
+use crate::live::consumer::{self, RealProcessing, RowEnd, RowTask};
 use crate::live::emitter::Target;
 use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
@@ -54,7 +54,7 @@ pub enum LiveError {
     Setup(String),
     /// A row broke a model invariant.
     #[error(transparent)]
-    Breach(#[from] crate::engine::row::Breach),
+    ConservationBreach(#[from] crate::engine::row::ConservationBreach),
     /// A row's task died.
     #[error("internal check failed for {0}")]
     Check(String),
@@ -220,9 +220,9 @@ async fn run_async(
             let (wtx, work) = unbounded_channel();
             let pool = Pool::new(&scenario.receiver.capacity, clock, wtx);
             pools.push(Some(pool.clone()));
-            Processing { pool, work }
+            RealProcessing { pool, work }
         });
-        let api = Api {
+        let api = ApiClient {
             client: client.clone(),
             base: format!("http://{src_addr}"),
             key: format!("row-{i}"),

@@ -5,9 +5,9 @@
 //! processed it, so a sender's timeout really fires and its retry is really a duplicate), or a
 //! FIFO queue drained by `workers` tasks (`ack = "on-receipt"`: answered 2xx at once, refused with
 //! a real 503 when the model says the queue is full). It draws nothing and counts nothing: each
-//! arrival is put to the row core ([`crate::engine::row::Row::delivery_arrived`]) through the
-//! row's actor, which answers with the processing time the model drew; each finish is reported
-//! back as an input ([`Work::Done`]). Processing outlives the request: a sender that gave up does
+//! arrival is put to the row core ([`crate::engine::row::Row::admit_delivery`], on a row built
+//! with a real pool) through the row's actor, which answers with an [`Admission`] carrying the
+//! processing time the model drew; each finish is reported back as an input ([`Work::Done`]). Processing outlives the request: a sender that gave up does
 //! not cancel the work it started.
 
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{oneshot, Mutex as AsyncMutex, Semaphore};
 
-use crate::engine::row::Hold;
+use crate::engine::processing::Admission;
 use crate::live::clock::Clock;
 use crate::live::lock;
 use crate::model::capacity::{Ack, CapacityConfig};
@@ -25,12 +25,15 @@ use crate::support::units::Micros;
 /// What an endpoint's processing tells its row's actor.
 #[derive(Debug)]
 pub enum Work {
-    /// A delivery the faults let through arrived now: the row answers how to hold it.
+    /// A delivery of event `id` the faults let through arrived now: the row answers whether and
+    /// how long to process it.
     Arrived {
+        /// The event.
+        id: u32,
         /// How the receiver's faults answered it.
         answer: Answer,
         /// Where the row's decision goes.
-        reply: oneshot::Sender<Hold>,
+        reply: oneshot::Sender<Admission>,
     },
     /// The delivery of event `id` finished processing at scenario time `at` (taken where it
     /// finished, so the hop to the row's actor does not count).
@@ -83,15 +86,15 @@ impl Pool {
         Arc::new(Pool { clock, rows, permits, released: Arc::new(Mutex::new(0)), queue })
     }
 
-    /// Asks the row how to hold a delivery the faults answered `answer` (untouched if the row's
-    /// actor has stopped), and notes the scenario time it arrived.
-    pub async fn arrive(&self, answer: Answer) -> (Hold, Micros) {
+    /// Asks the row what to make of a delivery of event `id` the faults answered `answer`
+    /// (untouched if the row's actor has stopped), and notes the scenario time it arrived.
+    pub async fn arrive(&self, id: u32, answer: Answer) -> (Admission, Micros) {
         let at = self.clock.now();
         let (reply, decided) = oneshot::channel();
-        if self.rows.send(Work::Arrived { answer, reply }).is_err() {
-            return (Hold::Untouched, at);
+        if self.rows.send(Work::Arrived { id, answer, reply }).is_err() {
+            return (Admission::Untouched, at);
         }
-        (decided.await.unwrap_or(Hold::Untouched), at)
+        (decided.await.unwrap_or(Admission::Untouched), at)
     }
 
     /// Processes event `id`, arrived at `at`, for `work`: returns once the answer may go out — at

@@ -22,7 +22,7 @@ use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::row::Hold;
+use crate::engine::processing::{Admission, Finish};
 use crate::live::clock::{unix_now, Clock};
 use crate::live::json::parse_event_id;
 use crate::live::processing::Pool;
@@ -288,14 +288,14 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
     // A finite receiver (compare's rows, whose emitter always names the event) holds each
     // delivery for its processing; past its queue limit it answers 503, a failed attempt.
     let pool = match (fault, event) {
-        (None, Some(_)) => st.pools.get(n).and_then(Option::as_ref),
+        (None, Some(event)) => st.pools.get(n).and_then(Option::as_ref).map(|pool| (pool, event)),
         _ => None,
     };
-    let (hold, slot) = match pool {
-        Some(pool) => pool.arrive(answer).await,
-        None => (Hold::Untouched, 0),
+    let (admission, slot) = match pool {
+        Some((pool, event)) => pool.arrive(event, answer).await,
+        None => (Admission::Untouched, 0),
     };
-    let refused = hold == Hold::Refused;
+    let refused = admission == Admission::Refused;
     let now_s = unix_now();
     let (seen_before, duplicate) = endpoint.note(&id, fault.is_none() && !refused, now_s, st.tolerance_s);
     // A retry: the provider says so (an attempt number over 1), or, under Standard Webhooks, the
@@ -343,7 +343,10 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
         duplicate,
         body,
     });
-    if let (Some(pool), Hold::Process { work, on_receipt }, Some(event)) = (pool, hold, event) {
+    // The live engine builds these rows with a real pool: the work is the drawn time to hold.
+    if let (Some((pool, event)), Admission::Accepted { on_receipt, finish: Finish::After(work) }) =
+        (pool, admission)
+    {
         pool.process(event, slot, work, on_receipt).await;
     }
     if let Answer::Slow(d) = answer {

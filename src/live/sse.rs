@@ -5,7 +5,7 @@
 //! complete message with an id as an event, and the end of the body (the server's drop) as a
 //! close carrying the last `retry:`. It keeps no counts and knows nothing of strategies.
 
-use crate::live::client::{etag_of, secs_header, status_of, Api};
+use crate::live::client::{etag_of, secs_header, status_of, ApiClient};
 use crate::live::json;
 use crate::model::api::Response;
 use crate::model::api::{answer_bytes, Body, Request, Status};
@@ -76,7 +76,7 @@ impl Framer {
 }
 
 /// Opens an event stream after `cursor` and hands its connect answer, events and close to `emit`.
-pub async fn stream(api: Api, cursor: u32, mut emit: impl FnMut(StreamMsg)) {
+pub async fn stream(api: ApiClient, cursor: u32, mut emit: impl FnMut(StreamMsg)) {
     let req = Request::Stream { cursor };
     let mut rb = api.get("/stream", "text/event-stream");
     if let Some(last) = cursor.checked_sub(1) {

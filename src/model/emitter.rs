@@ -79,7 +79,7 @@ pub enum DeliveryState {
 
 /// How an attempt ended, as the emitter sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum AttemptOutcome {
     /// 2xx.
     Success,
     /// Connection refused or reset, a timeout, or a 5xx.
@@ -159,7 +159,7 @@ impl Emitter {
         &mut self,
         id: u32,
         attempt: u32,
-        outcome: Outcome,
+        outcome: AttemptOutcome,
         now: Micros,
         rng: &mut Rng,
     ) -> Next {
@@ -167,17 +167,17 @@ impl Emitter {
             return Next::Done;
         }
         let retry_after = match outcome {
-            Outcome::Success => {
+            AttemptOutcome::Success => {
                 self.settle(id, DeliveryState::Delivered);
                 return Next::Done;
             }
-            Outcome::Gone => {
+            AttemptOutcome::Gone => {
                 self.disabled = true;
                 self.settle(id, DeliveryState::DeadLettered);
                 return Next::DeadLetter;
             }
-            Outcome::Failure => None,
-            Outcome::Throttled(after) => after,
+            AttemptOutcome::Failure => None,
+            AttemptOutcome::Throttled(after) => after,
         };
         if self.disabled {
             self.settle(id, DeliveryState::DeadLettered);
@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(em.on_event(0, 0, &mut rng), Some(0));
         let mut now = 0;
         for attempt in 1..=7 {
-            match em.on_outcome(0, attempt, Outcome::Failure, now, &mut rng) {
+            match em.on_outcome(0, attempt, AttemptOutcome::Failure, now, &mut rng) {
                 Next::Retry { attempt: a, at } => {
                     assert_eq!(a, attempt + 1);
                     assert_eq!(at - now, c.retry.schedule[attempt as usize - 1]);
@@ -314,7 +314,7 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(em.on_outcome(0, 8, Outcome::Failure, now, &mut rng), Next::DeadLetter);
+        assert_eq!(em.on_outcome(0, 8, AttemptOutcome::Failure, now, &mut rng), Next::DeadLetter);
         assert_eq!(em.state(0), DeliveryState::DeadLettered);
     }
 
@@ -323,9 +323,9 @@ mod tests {
         let c = cfg("svix");
         let mut em = Emitter::new(&c, 2);
         let mut rng = Rng::new(1, "e");
-        let n = em.on_outcome(0, 1, Outcome::Throttled(Some(60 * SECOND)), 0, &mut rng);
+        let n = em.on_outcome(0, 1, AttemptOutcome::Throttled(Some(60 * SECOND)), 0, &mut rng);
         assert_eq!(n, Next::Retry { attempt: 2, at: 60 * SECOND });
-        assert_eq!(em.on_outcome(0, 2, Outcome::Gone, 60 * SECOND, &mut rng), Next::DeadLetter);
+        assert_eq!(em.on_outcome(0, 2, AttemptOutcome::Gone, 60 * SECOND, &mut rng), Next::DeadLetter);
         assert!(em.disabled());
         assert_eq!(em.on_event(1, 70 * SECOND, &mut rng), None);
         assert_eq!(em.state(1), DeliveryState::DeadLettered);
@@ -337,10 +337,10 @@ mod tests {
         let mut em = Emitter::new(&c, 1);
         let mut rng = Rng::new(1, "e");
         let now = 10 * SECOND;
-        let n = em.on_outcome(0, 1, Outcome::Throttled(Some(Micros::MAX)), now, &mut rng);
+        let n = em.on_outcome(0, 1, AttemptOutcome::Throttled(Some(Micros::MAX)), now, &mut rng);
         assert_eq!(n, Next::Retry { attempt: 2, at: now + MAX_SERVER_WAIT });
         // A Retry-After shorter than the schedule waits for the schedule.
-        let n = em.on_outcome(0, 2, Outcome::Throttled(Some(1)), now, &mut rng);
+        let n = em.on_outcome(0, 2, AttemptOutcome::Throttled(Some(1)), now, &mut rng);
         assert_eq!(n, Next::Retry { attempt: 3, at: now + c.retry.schedule[1] });
     }
 
@@ -349,7 +349,7 @@ mod tests {
         let c = cfg("none");
         let mut em = Emitter::new(&c, 1);
         let mut rng = Rng::new(1, "e");
-        assert_eq!(em.on_outcome(0, 1, Outcome::Failure, 0, &mut rng), Next::DeadLetter);
+        assert_eq!(em.on_outcome(0, 1, AttemptOutcome::Failure, 0, &mut rng), Next::DeadLetter);
     }
 
     #[test]
@@ -360,8 +360,8 @@ mod tests {
         for id in 0..4 {
             em.on_event(id, 0, &mut rng);
         }
-        em.on_outcome(0, 1, Outcome::Success, 1, &mut rng);
-        em.on_outcome(2, 1, Outcome::Success, 1, &mut rng);
+        em.on_outcome(0, 1, AttemptOutcome::Success, 1, &mut rng);
+        em.on_outcome(2, 1, AttemptOutcome::Success, 1, &mut rng);
         assert_eq!(em.pending(), 2);
         // Event 1 is still pending: retired past, it is parked, not dropped.
         assert_eq!(em.retire(3), 3);
@@ -370,9 +370,12 @@ mod tests {
         assert_eq!(em.state(1), DeliveryState::Pending);
         assert_eq!(em.state(3), DeliveryState::Pending);
         // Its retry still runs, and settling it lets it go.
-        assert!(matches!(em.on_outcome(1, 1, Outcome::Failure, 2, &mut rng), Next::Retry { attempt: 2, .. }));
+        assert!(matches!(
+            em.on_outcome(1, 1, AttemptOutcome::Failure, 2, &mut rng),
+            Next::Retry { attempt: 2, .. }
+        ));
         assert!(em.due(1));
-        assert_eq!(em.on_outcome(1, 2, Outcome::Gone, 3, &mut rng), Next::DeadLetter);
+        assert_eq!(em.on_outcome(1, 2, AttemptOutcome::Gone, 3, &mut rng), Next::DeadLetter);
         assert_eq!((em.parked(), em.pending(), em.state(1)), (0, 1, DeliveryState::Delivered));
         assert_eq!(em.dead_letters().count(), 0, "event 1 was retired");
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::model::capacity::CapacityConfig;
 use crate::model::dist::Rng;
-use crate::model::emitter::Outcome;
+use crate::model::emitter::AttemptOutcome;
 pub use crate::model::window::Window;
 use crate::support::units::Micros;
 
@@ -57,13 +57,13 @@ impl Answer {
 
     /// How the sender sees this answer with a per-attempt `timeout`: `None` when no answer
     /// comes within it (the attempt fails when the timeout fires).
-    pub fn outcome(self, timeout: Micros) -> Option<Outcome> {
+    pub fn outcome(self, timeout: Micros) -> Option<AttemptOutcome> {
         match self {
-            Answer::Accept => Some(Outcome::Success),
-            Answer::Slow(d) if d <= timeout => Some(Outcome::Success),
+            Answer::Accept => Some(AttemptOutcome::Success),
+            Answer::Slow(d) if d <= timeout => Some(AttemptOutcome::Success),
             Answer::Slow(_) => None,
-            Answer::Refused | Answer::Error => Some(Outcome::Failure),
-            Answer::Gone => Some(Outcome::Gone),
+            Answer::Refused | Answer::Error => Some(AttemptOutcome::Failure),
+            Answer::Gone => Some(AttemptOutcome::Gone),
         }
     }
 }

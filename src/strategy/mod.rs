@@ -34,7 +34,7 @@ pub use kind::StrategyKind;
 use crate::model::api::{Request, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::Payload;
-use crate::strategy::books::Recorder;
+use crate::strategy::books::Books;
 use crate::support::units::{format_duration, Micros};
 
 /// One row to run: a kind and, for poll strategies, its interval.
@@ -123,7 +123,7 @@ pub struct Cx<'r, 'a> {
     /// The strategy's own random stream.
     pub rng: &'r mut Rng,
     pub(crate) actions: &'r mut Vec<Action>,
-    pub(crate) rec: &'r mut Recorder,
+    pub(crate) rec: &'r mut Books,
     /// The events the API serves (what detections are measured against).
     pub(crate) log: &'a crate::model::source::EventLog,
     /// The row's circuit breaker on API calls, if it has one.

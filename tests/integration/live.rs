@@ -548,7 +548,7 @@ fn compare_live_through_the_binary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_server_restarted_mid_run_costs_time_not_events() {
-    use hookbench::live::client::Api;
+    use hookbench::live::client::ApiClient;
     use hookbench::live::consumer::{self, RowTask};
     use hookbench::strategy::{Spec, StrategyKind};
     let s = Arc::new(small("1200/h", 20, "[api]\nrtt = \"50ms\"\n"));
@@ -561,7 +561,7 @@ async fn a_source_server_restarted_mid_run_costs_time_not_events() {
     let first = tokio::spawn(async move { axum::serve(listener, router).await });
     let client = http_client(&format!("http://{addr}/").parse().unwrap(), 0).unwrap();
     let (_dtx, drx) = tokio::sync::mpsc::unbounded_channel();
-    let api = Api {
+    let api = ApiClient {
         client,
         base: format!("http://{addr}"),
         key: "row-0".into(),

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{attempt, Target};
 use hookbench::live::receiver::{self, ReceiverState};
-use hookbench::model::emitter::Outcome;
+use hookbench::model::emitter::AttemptOutcome;
 use hookbench::model::receiver::Receiver;
 use hookbench::model::signature::{Message, Scheme, Secret, SCHEMES};
 use hookbench::scenario::{Payload, Scenario};
@@ -46,8 +46,16 @@ async fn every_scheme_emitter_to_receiver_with_ids_duplicates_and_retries() {
         let addr = spawn(receiver::router(state.clone())).await;
         let target = Target { url: format!("http://{addr}/hooks/0"), secret, scheme, payload: Payload::Fat };
         let timeout = std::time::Duration::from_secs(5);
-        assert_eq!(attempt(&client, &target, "msg_4", 1, body, timeout).await, Outcome::Success, "{scheme}");
-        assert_eq!(attempt(&client, &target, "msg_4", 2, body, timeout).await, Outcome::Success, "{scheme}");
+        assert_eq!(
+            attempt(&client, &target, "msg_4", 1, body, timeout).await,
+            AttemptOutcome::Success,
+            "{scheme}"
+        );
+        assert_eq!(
+            attempt(&client, &target, "msg_4", 2, body, timeout).await,
+            AttemptOutcome::Success,
+            "{scheme}"
+        );
         let (first, second) = (rx.recv().await.unwrap(), rx.recv().await.unwrap());
         let expected = match scheme {
             Scheme::Standard | Scheme::Github | Scheme::Shopify => "msg_4".to_string(),
@@ -64,7 +72,11 @@ async fn every_scheme_emitter_to_receiver_with_ids_duplicates_and_retries() {
         // The same delivery signed under another scheme is refused.
         let other = if scheme == Scheme::Github { Scheme::Shopify } else { Scheme::Github };
         let wrong = Target { scheme: other, ..target.clone() };
-        assert_eq!(attempt(&client, &wrong, "msg_5", 1, body, timeout).await, Outcome::Failure, "{scheme}");
+        assert_eq!(
+            attempt(&client, &wrong, "msg_5", 1, body, timeout).await,
+            AttemptOutcome::Failure,
+            "{scheme}"
+        );
         assert_eq!(state.stats().rejected, 1, "{scheme}");
     }
 }
@@ -89,7 +101,7 @@ async fn a_repeated_webhook_id_after_a_fault_is_a_retry() {
     let client = reqwest::Client::new();
     for n in 1..=3 {
         let out = attempt(&client, &target, "msg_9", n, b"{}", std::time::Duration::from_secs(5)).await;
-        assert_eq!(out, Outcome::Failure);
+        assert_eq!(out, AttemptOutcome::Failure);
     }
     let s = state.stats();
     assert_eq!((s.faulted, s.retries, s.duplicates, s.accepted), (3, 2, 0, 0));

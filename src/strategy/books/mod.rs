@@ -8,7 +8,7 @@
 //!
 //! Statuses are kept only for the events the row may still settle: from the row's floor (the
 //! event log's, see [`crate::model::source`]) on. As the row retires an event
-//! ([`Recorder::retire`]) its status folds into counts — detected, declared missed, or missed
+//! ([`Books::retire`]) its status folds into counts — detected, declared missed, or missed
 //! for good (it was undetected and nothing could still reach it) — so memory follows the
 //! backlog, and the conservation check at the end adds the folded counts to the held ones.
 
@@ -84,7 +84,7 @@ pub struct WebhookCounts {
 }
 
 /// The accumulators of one strategy run.
-pub struct Recorder {
+pub struct Books {
     window_end: Micros,
     /// Statuses of events `offset..offset + status.len()`; later ones are unseen, earlier ones
     /// retired into `retired`.
@@ -112,10 +112,10 @@ pub struct Recorder {
     /// Bytes the consumer sent.
     pub bytes_sent: u64,
     violations: Vec<String>,
-    /// First detections since the last [`Recorder::take_fresh`], when processing is tracked.
+    /// First detections since the last [`Books::take_fresh`], when processing is tracked.
     fresh: Option<Vec<u32>>,
     /// Events retired past while still undetected and awaiting a webhook attempt
-    /// ([`Recorder::park`]): what detecting one still needs, by id.
+    /// ([`Books::park`]): what detecting one still needs, by id.
     parked: HashMap<u32, Parked>,
 }
 
@@ -173,10 +173,10 @@ pub struct Outcome {
     pub processed: Option<Processed>,
 }
 
-impl Recorder {
+impl Books {
     /// A recorder over `log`'s resources; costs count inside `[0, window_end)`.
     pub fn new(log: &EventLog, window_end: Micros) -> Self {
-        Recorder {
+        Books {
             window_end,
             status: VecDeque::new(),
             offset: log.floor(),
@@ -245,7 +245,7 @@ impl Recorder {
         self.offset
     }
 
-    /// Retires event [`Recorder::offset`]: its status folds into the counts; an event neither
+    /// Retires event [`Books::offset`]: its status folds into the counts; an event neither
     /// detected nor declared missed is missed for good (the caller knows nothing can reach it).
     pub fn retire(&mut self) {
         let st = self.status.pop_front().unwrap_or(UNSEEN);
@@ -258,9 +258,9 @@ impl Recorder {
         self.offset += 1;
     }
 
-    /// Retires event [`Recorder::offset`], still undetected, into the side map: a webhook
-    /// attempt may still detect it ([`Recorder::detect`] reads `facts`), and until one does it
-    /// stays unsettled ([`Recorder::finish`] asks its fate).
+    /// Retires event [`Books::offset`], still undetected, into the side map: a webhook
+    /// attempt may still detect it ([`Books::detect`] reads `facts`), and until one does it
+    /// stays unsettled ([`Books::finish`] asks its fate).
     pub fn park(&mut self, facts: Parked) {
         let st = self.status.pop_front().unwrap_or(UNSEEN);
         debug_assert_eq!(st, UNSEEN, "only an undetected event is parked");
@@ -399,7 +399,7 @@ impl Recorder {
     }
 
     /// Accounts the answer `resp` once the strategy has seen it; `detected_before` is
-    /// [`Recorder::detected`] from just before. An answer that opened an event stream is never
+    /// [`Books::detected`] from just before. An answer that opened an event stream is never
     /// wasted: the events come over it.
     pub fn account(&mut self, resp: &crate::model::api::Response, detected_before: u64) {
         let new = (self.detected - detected_before).max(u64::from(resp.opens_stream()));

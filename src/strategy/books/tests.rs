@@ -13,7 +13,7 @@ fn log() -> EventLog {
 #[test]
 fn conservation_holds_and_catches_breaches() {
     let log = log();
-    let mut r = Recorder::new(&log, 100);
+    let mut r = Books::new(&log, 100);
     assert!(r.detect(&log, 0, 15));
     assert!(!r.detect(&log, 0, 16));
     r.overwritten(&log, 0, 1, 3); // version 2 (event 1) was overwritten
@@ -25,11 +25,11 @@ fn conservation_holds_and_catches_breaches() {
     );
     assert_eq!(out.sum_us, 15 + 5);
 
-    let mut bad = Recorder::new(&log, 100);
+    let mut bad = Books::new(&log, 100);
     bad.detect(&log, 1, 5); // before it happened
     assert!(bad.finish(&log, |_| Fate::Missed).unwrap_err().contains("before it happened"));
 
-    let mut bad = Recorder::new(&log, 100);
+    let mut bad = Books::new(&log, 100);
     bad.overwritten(&log, 0, 0, 2);
     bad.detect(&log, 0, 50);
     assert!(bad.finish(&log, |_| Fate::Missed).unwrap_err().contains("declared missed"));
@@ -38,7 +38,7 @@ fn conservation_holds_and_catches_breaches() {
 #[test]
 fn out_of_order_and_throttled_union() {
     let log = log();
-    let mut r = Recorder::new(&log, 100);
+    let mut r = Books::new(&log, 100);
     r.detect(&log, 2, 30);
     r.detect(&log, 1, 31);
     r.throttled(10, 50);
@@ -52,7 +52,7 @@ fn out_of_order_and_throttled_union() {
 #[test]
 fn retired_statuses_fold_into_the_same_counts() {
     let log = log();
-    let mut r = Recorder::new(&log, 100);
+    let mut r = Books::new(&log, 100);
     r.detect(&log, 0, 15);
     r.overwritten(&log, 0, 1, 3); // event 1 declared missed
     r.retire(); // event 0: detected

@@ -1,0 +1,285 @@
+//! The receiver's processing pool as a row books it: what a finite receiver makes of each
+//! delivery, and when each event was first processed.
+//!
+//! Owns [`ReceiverPool`]: the queueing model ([`Workers`]) with its own random stream of
+//! processing times, when each event the row holds was first processed, the processing latencies
+//! of the events it retired, and those of the parked events whose processing is not folded yet.
+//! Its one answer to a delivery, in both engines, is an [`Admission`]. Whether the pool is
+//! modelled or real ([`PoolMode`]) is chosen when the row is built: the sim's model computes every
+//! finish from the arrivals alone; the live engine's receiver holds each delivery for real, so the
+//! pool only draws its processing time and books the finish the driver reports — the backlog and
+//! the latencies are kept here either way, so neither driver keeps books. A row has a pool only
+//! when the receiver's capacity is finite (unlimited workers with no processing time are
+//! transparent: nothing to track). No sockets, no clock.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::model::capacity::{Ack, CapacityConfig, Workers};
+use crate::model::dist::Rng;
+use crate::model::source::EventLog;
+use crate::strategy::books::Processed;
+use crate::support::units::Micros;
+
+/// Who processes what reaches the pool, fixed when the row is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolMode {
+    /// The model: each finish follows from the arrivals (the sim, and a live row whose receiver
+    /// does not hold deliveries, such as `hookbench receive`'s wiring or a test's).
+    Modelled,
+    /// The driver's own workers: the pool draws each processing time, the driver waits it out
+    /// and reports the finish ([`ReceiverPool::done`]); the events the consumer fetches are
+    /// handed over ([`ReceiverPool::take_handover`]) rather than processed by the model.
+    Real,
+}
+
+/// When an accepted delivery's processing ends, as far as the pool's [`PoolMode`] can say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// A modelled pool: processing finishes at this time.
+    At(Micros),
+    /// A real pool: processing takes this long once a worker takes the delivery; the driver
+    /// reports when it finished.
+    After(Micros),
+}
+
+/// What a finite receiver made of a delivery, in either engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Not a delivery the processing pool sees (capacity unlimited, a fault, a thin payload):
+    /// answered as the faults say.
+    Untouched,
+    /// An on-receipt queue was full: answered 503, nothing processed.
+    Refused,
+    /// Taken into the pool: answered 2xx once processed, or at once when `on_receipt`.
+    Accepted {
+        /// Answered on receipt (processed from the queue) rather than after processing.
+        on_receipt: bool,
+        /// When its processing ends.
+        finish: Finish,
+    },
+}
+
+/// A finite receiver's processing pool, as one row books it.
+pub struct ReceiverPool {
+    mode: PoolMode,
+    workers: Workers,
+    /// The draws of processing times.
+    rng: Rng,
+    /// When each event from the row's floor on was first processed (`Micros::MAX`: not yet);
+    /// retired ones are folded into `processed` or parked.
+    processed_at: VecDeque<Micros>,
+    /// The processing latencies of retired events.
+    processed: Processed,
+    /// Parked events (retired past while still pending or processing) whose processing is not
+    /// folded yet: event time and when first processed (`Micros::MAX`: not yet).
+    parked: HashMap<u32, (Micros, Micros)>,
+    /// A real pool's events fetched from the API, waiting to be handed to the driver's workers,
+    /// with their drawn processing times (always empty in a modelled pool).
+    handover: Vec<(u32, Micros)>,
+}
+
+impl ReceiverPool {
+    /// The pool of `cfg`'s capacity for the row labelled `label`, drawing processing times from
+    /// its own stream (`process/{label}`, so they do not shift the strategy's draws).
+    pub fn new(cfg: &CapacityConfig, seed: u64, label: &str, mode: PoolMode) -> Self {
+        ReceiverPool {
+            mode,
+            workers: Workers::new(cfg),
+            rng: Rng::new(seed, &format!("process/{label}")),
+            processed_at: VecDeque::new(),
+            processed: Processed {
+                hist: hdrhistogram::Histogram::new(3).expect("3 significant digits is a valid histogram"),
+                sum_us: 0,
+                max_us: 0,
+                count: 0,
+                peak_backlog: 0,
+                rejected: 0,
+            },
+            parked: HashMap::new(),
+            handover: Vec::new(),
+        }
+    }
+
+    /// The consumer first got event `id` from the API (not from a delivery) at `now`; `floor` is
+    /// the row's oldest held event. A modelled pool processes it; a real one draws its processing
+    /// time and keeps it for [`ReceiverPool::take_handover`], counting it held until its finish
+    /// is reported.
+    pub fn fetched(&mut self, now: Micros, id: u32, floor: u32) {
+        match self.mode {
+            PoolMode::Modelled => {
+                self.process(now, id, floor);
+            }
+            PoolMode::Real => {
+                let work = self.workers.arrive(now, &mut self.rng);
+                self.handover.push((id, work));
+            }
+        }
+    }
+
+    /// A delivery of event `id` that the receiver takes reached it at `now`: refused when an
+    /// on-receipt queue is full; else queued, its finish computed (modelled) or its processing
+    /// time drawn for the driver to wait out (real).
+    pub fn admit(&mut self, now: Micros, id: u32, floor: u32) -> Admission {
+        if self.workers.refuses(now) {
+            return Admission::Refused;
+        }
+        let on_receipt = self.workers.config().ack == Ack::OnReceipt;
+        let finish = match self.mode {
+            PoolMode::Modelled => Finish::At(self.process(now, id, floor)),
+            PoolMode::Real => Finish::After(self.workers.arrive(now, &mut self.rng)),
+        };
+        Admission::Accepted { on_receipt, finish }
+    }
+
+    /// A real pool's delivery or handed-over event `id` finished processing at `now`.
+    pub fn done(&mut self, now: Micros, id: u32, floor: u32) {
+        self.workers.depart();
+        self.first_processed(id, floor, now);
+    }
+
+    /// The fetched events to hand to the real workers, in order, with their processing times
+    /// (the poller is not held while they are processed).
+    pub fn take_handover(&mut self) -> Vec<(u32, Micros)> {
+        std::mem::take(&mut self.handover)
+    }
+
+    /// Hands event `id` to the modelled workers at `now`; returns when its processing finishes.
+    fn process(&mut self, now: Micros, id: u32, floor: u32) -> Micros {
+        let finish = self.workers.admit(now, &mut self.rng);
+        self.first_processed(id, floor, finish);
+        finish
+    }
+
+    /// Event `id` was processed at `at`: kept if it is the first time (a retry is processed
+    /// again, but the event counts as processed when it first was).
+    fn first_processed(&mut self, id: u32, floor: u32, at: Micros) {
+        let slot = match id.checked_sub(floor) {
+            Some(i) => {
+                let i = i as usize;
+                if i >= self.processed_at.len() {
+                    self.processed_at.resize(i + 1, Micros::MAX);
+                }
+                self.processed_at.get_mut(i)
+            }
+            None => self.parked.get_mut(&id).map(|w| &mut w.1),
+        };
+        if let Some(slot) = slot {
+            *slot = (*slot).min(at);
+        }
+    }
+
+    /// Whether anything is still being processed at `now`: a held or parked event whose
+    /// processing finishes later, or a job the driver holds for real.
+    pub fn busy(&self, now: Micros) -> bool {
+        let working = |&at: &Micros| at != Micros::MAX && at > now;
+        self.processed_at.iter().any(working)
+            || self.parked.values().any(|(_, at)| working(at))
+            || self.workers.held() > 0
+    }
+
+    /// Whether the row's oldest held event is being processed at `now` (then it retires only
+    /// by parking).
+    pub fn processing_oldest(&self, now: Micros) -> bool {
+        let at = self.processed_at.front().copied().unwrap_or(Micros::MAX);
+        at != Micros::MAX && at > now
+    }
+
+    /// The row's oldest held event, `id`, which happened at `happened`, retires at `now`: its
+    /// processing latency is folded if it is done; it is parked while processing is under way,
+    /// or while it was never processed and an attempt that may start it is still `pending`.
+    pub fn retire_oldest(&mut self, id: u32, happened: Micros, pending: bool, now: Micros) {
+        match self.processed_at.pop_front().unwrap_or(Micros::MAX) {
+            // Never processed, and no attempt left to do it.
+            Micros::MAX if !pending => {}
+            at if at <= now => fold(&mut self.processed, at - happened),
+            at => {
+                self.parked.insert(id, (happened, at));
+            }
+        }
+    }
+
+    /// Folds the parked processing done by `now`, and drops the parked events never processed
+    /// that are no longer `pending` at the emitter (they never will be).
+    pub fn settle_parked(&mut self, now: Micros, pending: impl Fn(u32) -> bool) {
+        let ReceiverPool { parked, processed, .. } = self;
+        parked.retain(|&p, &mut (happened, at)| match at {
+            Micros::MAX => pending(p),
+            at if at <= now => {
+                fold(processed, at - happened);
+                false
+            }
+            _ => true,
+        });
+    }
+
+    /// Parked events whose processing is not folded yet (each keeps a map entry).
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// The processing books at `end`: the retired latencies, plus those of the held events
+    /// (`floor..`, times from `log`) and the parked ones processed by then, with the pool's peak
+    /// backlog and refusals.
+    pub fn finish(self, log: &EventLog, floor: u32, end: Micros) -> Processed {
+        let mut p = self.processed;
+        for &(happened, at) in self.parked.values() {
+            if at <= end {
+                fold(&mut p, at - happened);
+            }
+        }
+        for (id, &at) in (floor..).zip(&self.processed_at) {
+            if at <= end {
+                fold(&mut p, at - log.get(id).at);
+            }
+        }
+        p.peak_backlog = self.workers.peak_backlog();
+        p.rejected = self.workers.rejected();
+        p
+    }
+}
+
+/// Records one processing latency.
+fn fold(p: &mut Processed, lat: Micros) {
+    let _ = p.hist.record(lat);
+    p.sum_us += u128::from(lat);
+    p.max_us = p.max_us.max(lat);
+    p.count += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dist::Delay;
+    use crate::support::units::SECOND;
+
+    /// The two modes are one pool: from the same arrivals they refuse the same deliveries and
+    /// draw the same processing times; only who waits them out differs.
+    #[test]
+    fn a_modelled_and_a_real_pool_refuse_alike_and_draw_the_same_work() {
+        let cfg = CapacityConfig {
+            workers: Some(1),
+            process: Delay::LogNormal { median: 5 * SECOND, p99: 20 * SECOND },
+            ack: Ack::OnReceipt,
+            queue_limit: Some(1),
+        };
+        let mut modelled = ReceiverPool::new(&cfg, 7, "t", PoolMode::Modelled);
+        let mut real = ReceiverPool::new(&cfg, 7, "t", PoolMode::Real);
+        let mut both = |id| (modelled.admit(10, id, 0), real.admit(10, id, 0));
+        let pair = |a| match a {
+            Admission::Accepted { on_receipt: true, finish: Finish::At(at) } => at,
+            Admission::Accepted { on_receipt: true, finish: Finish::After(work) } => work,
+            other => panic!("{other:?}"),
+        };
+        let (m, r) = both(0);
+        let (first, w1) = (pair(m), pair(r));
+        assert_eq!(first, 10 + w1, "a free worker starts at once");
+        let (m, r) = both(1);
+        assert_eq!(pair(m), first + pair(r), "the second waits for the one worker");
+        assert_eq!(both(2), (Admission::Refused, Admission::Refused), "one already waits");
+        assert!(modelled.busy(first));
+        real.done(first, 0, 0);
+        assert!(real.busy(first), "the second is still held");
+        real.done(first + 1, 1, 0);
+        assert!(!real.busy(first + 1));
+    }
+}
