@@ -2,7 +2,7 @@
 //! renderers.
 //!
 //! Owns the JSON contract of DESIGN.md §8 (`"schema": 1`) and every statistic derived from the
-//! raw [`metrics::Outcome`](crate::strategy::books::Outcome): percentiles, per-day extrapolations,
+//! raw [`books::Outcome`](crate::strategy::books::Outcome): percentiles, per-day extrapolations,
 //! wasted shares. Renderers must not compute anything a user could see differ between formats.
 
 use serde::{Deserialize, Serialize};
