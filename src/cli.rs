@@ -172,6 +172,28 @@ pub struct OutputArgs {
     pub threshold: Vec<String>,
 }
 
+/// What the design must achieve: the scenario's `[target]`, overridden flag by flag. The
+/// verdict under the table names the cheapest row that meets it.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The latency target, e.g. `5s`: the ready latency (event → processed; detection where the
+    /// receiver is unlimited) at --percentile must be at most this [default: the scenario's
+    /// `[target] latency`].
+    #[arg(long, alias = "target", value_name = "DURATION")]
+    pub max_latency: Option<String>,
+    /// Which ready latency the target bounds: mean, p50, p90, p99, p999 or max [default: the
+    /// scenario's, else p99].
+    #[arg(long, value_name = "NAME")]
+    pub percentile: Option<String>,
+    /// The most events a row may miss [default: the scenario's `[target] missed`, else 0].
+    #[arg(long, value_name = "N")]
+    pub max_missed: Option<u64>,
+    /// The largest peak share of the rate limit a row may use, e.g. `80%` [default: the
+    /// scenario's `[target] quota`, else any share without a 429].
+    #[arg(long, value_name = "SHARE")]
+    pub max_quota: Option<String>,
+}
+
 /// How deliveries are signed: the scheme and its secret.
 #[derive(Debug, Args)]
 pub struct SigningArgs {
@@ -347,6 +369,9 @@ pub struct CompareArgs {
     /// Live engine speed-up.
     #[command(flatten)]
     pub speedup: SpeedupArg,
+    /// The target the verdict judges by.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -382,9 +407,10 @@ pub struct SweepArgs {
     /// Write no chart.
     #[arg(long, conflicts_with_all = ["png"])]
     pub no_chart: bool,
-    /// Draw this latency target on the chart, e.g. `5s` (formerly `--target`, still accepted).
-    #[arg(long, alias = "target", value_name = "DURATION")]
-    pub max_latency: Option<String>,
+    /// The target the verdict judges by (`--max-latency` is also drawn on the chart;
+    /// formerly `--target`, still accepted).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -432,12 +458,9 @@ pub struct AdviseArgs {
     /// The run.
     #[command(flatten)]
     pub run: SweepRunArgs,
-    /// The latency target, e.g. `5s`.
-    #[arg(long, value_name = "DURATION")]
-    pub max_latency: String,
-    /// Which latency must meet it: mean, p50, p90, p99, p999 or max.
-    #[arg(long, default_value = "p99", value_name = "NAME")]
-    pub percentile: String,
+    /// The target (`--max-latency` is required unless the scenario's `[target]` sets a latency).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Also require the processed latency (event → the receiver finished processing it) at the
     /// same percentile to meet this, e.g. `1m`; matters when the scenario's receiver has finite
     /// `workers` or a `process` time.

@@ -5,21 +5,14 @@
 //! `render::advice`; this module neither ranks nor formats. Exit 0 with a pick, 1 when no row
 //! qualifies.
 
-use super::options::{duration, SweepRun};
+use super::options::{self, duration, SweepRun};
 use super::output::print;
 use crate::cli::AdviseArgs;
 use crate::error::{Error, Result};
 use crate::render;
 use crate::result::advice;
-use crate::result::measure::{Measure, Unit};
 use crate::scenario::Quota;
 use crate::support::units::{parse_rate, MILLI, SECOND};
-
-fn parse_percentile(text: &str) -> Result<Measure> {
-    Measure::parse(text).ok().filter(|m| m.unit() == Unit::Ms && !m.endpoint_only()).ok_or_else(|| {
-        Error::Input(format!("--percentile `{text}`: use one of mean, p50, p90, p99, p999, max"))
-    })
-}
 
 fn parse_quota(text: &str) -> Result<Option<Quota>> {
     if matches!(text.trim(), "none" | "unlimited") {
@@ -36,8 +29,6 @@ fn parse_quota(text: &str) -> Result<Option<Quota>> {
 
 /// `hookbench advise`.
 pub fn run(args: AdviseArgs) -> Result<u8> {
-    let percentile = parse_percentile(&args.percentile)?;
-    let max = duration("--max-latency", &args.max_latency, 0)?;
     let max_processed = match &args.max_processed_latency {
         Some(t) => Some(duration("--max-processed-latency", t, 0)? as f64 / MILLI as f64),
         None => None,
@@ -47,10 +38,18 @@ pub fn run(args: AdviseArgs) -> Result<u8> {
         if let Some(q) = quota {
             scenario.api.rate_limit = q;
         }
+        options::target(&args.target, scenario)?;
+        if scenario.target.latency.is_none() {
+            return Err(Error::Input(
+                "advise needs a latency target: pass --max-latency (such as `--max-latency 5s`) or set `[target] latency` in the scenario".into(),
+            ));
+        }
         Ok(())
     })?;
     let report = sweep.execute()?;
-    let advice = advice::advise(&report, percentile, max as f64 / MILLI as f64, max_processed);
+    let mut target = advice::Target::of(&sweep.scenario.target);
+    target.max_processed_ms = max_processed;
+    let advice = advice::advise_to(&report, &target);
     print(&render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals))?;
     Ok(u8::from(advice.pick.is_none()))
 }

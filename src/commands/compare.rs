@@ -51,6 +51,7 @@ impl CompareOptions {
     /// Validates raw flags.
     pub fn from_args(args: CompareArgs) -> Result<Self> {
         let mut scenario = options::scenario(&args.run.from, MAX_SIM_EVENTS)?;
+        options::target(&args.target, &mut scenario)?;
         if let Some(text) = &args.interval {
             scenario.strategies.intervals = parse_intervals(text)?;
             scenario.refresh_default_drain();
@@ -137,7 +138,8 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
 /// (after printing and writing what it measured).
 pub fn run(args: CompareArgs) -> Result<u8> {
     let opts = CompareOptions::from_args(args)?;
-    let report = execute(&opts)?;
+    let mut report = execute(&opts)?;
+    report.verdict = Some(crate::result::advice::verdict_of(&report));
     emit(&report, opts.format, opts.output.as_deref(), opts.quiet)?;
     if report.run.partial {
         return Ok(130);

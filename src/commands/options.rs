@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::cli::{Engine, Format, RunArgs, ScenarioArgs, SigningArgs, SpeedupArg, SweepRunArgs};
+use crate::cli::{Engine, Format, RunArgs, ScenarioArgs, SigningArgs, SpeedupArg, SweepRunArgs, TargetArgs};
 use crate::engine::sim;
 use crate::error::{Error, FlagError, Problem, Result};
 use crate::model::signature::{Scheme, Secret};
@@ -353,8 +353,62 @@ impl SweepRun {
 
     /// Runs the engine: every row (of every replication) a job of the pool.
     pub fn execute(&self) -> Result<crate::result::report::Report> {
-        Ok(sim::run_plan(&self.scenario, &self.specs, self.plan)?)
+        let mut report = sim::run_plan(&self.scenario, &self.specs, self.plan)?;
+        report.verdict = Some(crate::result::advice::verdict_of(&report));
+        Ok(report)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The target.
+
+/// Applies `--max-latency`, `--percentile`, `--max-missed` and `--max-quota` to the scenario's
+/// `[target]`, each flag replacing its key.
+pub fn target(args: &TargetArgs, scenario: &mut Scenario) -> Result<()> {
+    use crate::scenario::Statistic;
+    let t = &mut scenario.target;
+    let statistic = match &args.percentile {
+        Some(p) => Some(Statistic::parse(p).ok_or_else(|| {
+            Error::Input(format!(
+                "--percentile `{}`: use one of mean, p50, p90, p99, p999, max",
+                excerpt(p, EXCERPT_PATH)
+            ))
+        })?),
+        None => None,
+    };
+    match (&args.max_latency, statistic) {
+        (Some(text), s) => {
+            let d = duration("--max-latency", text, 0)?;
+            let s = s.or(t.latency.map(|(s, _)| s)).unwrap_or(Statistic::P99);
+            t.latency = Some((s, d));
+        }
+        (None, Some(s)) => match t.latency {
+            Some((_, d)) => t.latency = Some((s, d)),
+            None => {
+                return Err(Error::Input(
+                    "--percentile names which latency --max-latency bounds; add --max-latency (or a [target] latency in the scenario)".into(),
+                ))
+            }
+        },
+        (None, None) => {}
+    }
+    if let Some(n) = args.max_missed {
+        t.missed = n;
+    }
+    if let Some(text) = &args.max_quota {
+        let share = crate::result::measure::Measure::PeakUse
+            .parse_value(text)
+            .ok()
+            .filter(|x| (0.0..=1.0).contains(x))
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "--max-quota `{}` is not a share from 0 to 1; write `80%` or `0.8`",
+                    excerpt(text, EXCERPT_PATH)
+                ))
+            })?;
+        t.quota = Some(share);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

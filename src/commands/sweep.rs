@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::options::{duration, output_format, parse_thresholds, SweepRun};
+use super::options::{self, output_format, parse_thresholds, SweepRun};
 use super::output::{emit, gate, print};
 use crate::cli::{Format, SweepArgs};
 use crate::error::{Error, Result};
@@ -52,14 +52,11 @@ fn chart_dir_exists(chart: &std::path::Path) -> Result<()> {
 
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
-    let mut sweep = SweepRun::from_args(&args.run, |_| Ok(()))?;
+    let mut sweep = SweepRun::from_args(&args.run, |scenario| options::target(&args.target, scenario))?;
     let out = &args.out;
     sweep.plan.progress = !out.quiet.quiet;
     let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
-    let target_ms = match &args.max_latency {
-        Some(t) => Some(duration("--max-latency", t, 0)? as f64 / MILLI as f64),
-        None => None,
-    };
+    let target_ms = sweep.scenario.target.latency.map(|(_, us)| us as f64 / MILLI as f64);
     let format = output_format(out.format, out.output.as_deref())?;
     if !args.no_chart {
         chart_dir_exists(&args.chart)?;

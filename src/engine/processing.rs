@@ -94,6 +94,7 @@ impl ReceiverPool {
                 count: 0,
                 peak_backlog: 0,
                 rejected: 0,
+                duplicates: 0,
             },
             parked: HashMap::new(),
             handover: Vec::new(),
@@ -110,6 +111,7 @@ impl ReceiverPool {
                 self.process(now, id, floor);
             }
             PoolMode::Real => {
+                self.held_for_real(id, floor);
                 let work = self.workers.arrive(now, &mut self.rng);
                 self.handover.push((id, work));
             }
@@ -126,7 +128,10 @@ impl ReceiverPool {
         let on_receipt = self.workers.config().ack == Ack::OnReceipt;
         let finish = match self.mode {
             PoolMode::Modelled => Finish::At(self.process(now, id, floor)),
-            PoolMode::Real => Finish::After(self.workers.arrive(now, &mut self.rng)),
+            PoolMode::Real => {
+                self.held_for_real(id, floor);
+                Finish::After(self.workers.arrive(now, &mut self.rng))
+            }
         };
         Admission::Accepted { on_receipt, finish }
     }
@@ -145,15 +150,37 @@ impl ReceiverPool {
 
     /// Hands event `id` to the modelled workers at `now`; returns when its processing finishes.
     fn process(&mut self, now: Micros, id: u32, floor: u32) -> Micros {
+        if self.handed_before(id, floor) {
+            self.processed.duplicates += 1;
+        }
         let finish = self.workers.admit(now, &mut self.rng);
         self.first_processed(id, floor, finish);
         finish
     }
 
-    /// Event `id` was processed at `at`: kept if it is the first time (a retry is processed
-    /// again, but the event counts as processed when it first was).
-    fn first_processed(&mut self, id: u32, floor: u32, at: Micros) {
-        let slot = match id.checked_sub(floor) {
+    /// A real pool takes event `id`: it is held (a later finish than any real time) until its
+    /// finish is reported; a second job of an event already held is work done twice.
+    fn held_for_real(&mut self, id: u32, floor: u32) {
+        if self.handed_before(id, floor) {
+            self.processed.duplicates += 1;
+        } else if let Some(at) = self.slot(id, floor) {
+            *at = HELD;
+        }
+    }
+
+    /// Whether the workers were handed event `id` before: its slot has a finish (or is held), or
+    /// it was retired already — an event retires only once no attempt can bring it again, or
+    /// processed (parked events keep their slot).
+    fn handed_before(&self, id: u32, floor: u32) -> bool {
+        match id.checked_sub(floor) {
+            Some(i) => self.processed_at.get(i as usize).is_some_and(|&at| at != Micros::MAX),
+            None => self.parked.get(&id).is_none_or(|&(_, at)| at != Micros::MAX),
+        }
+    }
+
+    /// The processing slot of event `id`: held (`floor..`) or parked.
+    fn slot(&mut self, id: u32, floor: u32) -> Option<&mut Micros> {
+        match id.checked_sub(floor) {
             Some(i) => {
                 let i = i as usize;
                 if i >= self.processed_at.len() {
@@ -162,8 +189,13 @@ impl ReceiverPool {
                 self.processed_at.get_mut(i)
             }
             None => self.parked.get_mut(&id).map(|w| &mut w.1),
-        };
-        if let Some(slot) = slot {
+        }
+    }
+
+    /// Event `id` was processed at `at`: kept if it is the first time (a retry is processed
+    /// again, but the event counts as processed when it first was).
+    fn first_processed(&mut self, id: u32, floor: u32, at: Micros) {
+        if let Some(slot) = self.slot(id, floor) {
             *slot = (*slot).min(at);
         }
     }
@@ -237,6 +269,10 @@ impl ReceiverPool {
         p
     }
 }
+
+/// The slot of an event a real pool holds until its finish is reported: later than any real
+/// time, so it counts as being processed, and never folded as a latency.
+const HELD: Micros = Micros::MAX - 1;
 
 /// Records one processing latency.
 fn fold(p: &mut Processed, lat: Micros) {

@@ -7,12 +7,12 @@
 
 use super::table::headline;
 use super::text::{compact, durations, measure, quota};
-use crate::result::advice::{Advice, Fail, Frontiers, Verdict};
+use crate::result::advice::{Advice, Fail, Frontiers, RowJudgement};
 use crate::result::report::Report;
 use crate::support::units::Micros;
 
 /// Why a row does not qualify, in words.
-fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
+fn fail(advice: &Advice, v: &RowJudgement, why: Fail) -> String {
     let p = advice.percentile;
     match why {
         Fail::Misses(n) => format!("misses {n} event{}", if n == 1 { "" } else { "s" }),
@@ -29,6 +29,10 @@ fn fail(advice: &Advice, v: &Verdict, why: Fail) -> String {
             if v.latency_ci95_ms.is_some() { "upper 95% bound " } else { "" },
             measure(p, v.judged_ms()),
             measure(p, Some(advice.max_latency_ms))
+        ),
+        Fail::OverQuotaShare => format!(
+            "over the quota target: peak use above {}",
+            advice.max_quota.map_or("—".into(), |q| format!("{:.0}%", q * 100.0))
         ),
         Fail::ProcessedTooSlow => format!(
             "processed too late: {} {} > {}",
@@ -121,7 +125,7 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
 }
 
 /// A verdict's latency, with its 95% half-width on a replicated run (`2.3s ±0.2`).
-fn latency(advice: &Advice, v: &Verdict) -> String {
+fn latency(advice: &Advice, v: &RowJudgement) -> String {
     match v.latency_ci95_ms {
         Some(_) if advice.percentile.unit() == crate::result::measure::Unit::Ms => {
             super::table::lat_ci(v.latency_ms, v.latency_ci95_ms)

@@ -13,7 +13,7 @@
 use crate::result::report::{LatencyMs, Report, StrategyReport};
 
 /// The header, in order.
-pub const HEADER: [&str; 47] = [
+pub const HEADER: [&str; 54] = [
     "scenario",
     "seed",
     "engine",
@@ -61,12 +61,19 @@ pub const HEADER: [&str; 47] = [
     "processing_peak_backlog",
     "processing_rejected",
     "breaker_openings",
+    "ready_mean_ms",
+    "ready_p50_ms",
+    "ready_p90_ms",
+    "ready_p99_ms",
+    "ready_p999_ms",
+    "ready_max_ms",
+    "processing_duplicates",
 ];
 
 /// The figure behind each column that has one, by its path in a JSON row: in a replicated
 /// run, each gets a `COLUMN_ci95` column (its 95% confidence half-width) after [`HEADER`], in
 /// this order.
-pub const CI_COLUMNS: [(&str, &str); 39] = [
+pub const CI_COLUMNS: [(&str, &str); 46] = [
     ("effective_interval_s", "effective_interval_s"),
     ("latency_mean_ms", "latency_ms.mean"),
     ("latency_p50_ms", "latency_ms.p50"),
@@ -106,6 +113,13 @@ pub const CI_COLUMNS: [(&str, &str); 39] = [
     ("processing_peak_backlog", "processing.peak_backlog"),
     ("processing_rejected", "processing.rejected"),
     ("breaker_openings", "requests.breaker_openings"),
+    ("ready_mean_ms", "ready_ms.mean"),
+    ("ready_p50_ms", "ready_ms.p50"),
+    ("ready_p90_ms", "ready_ms.p90"),
+    ("ready_p99_ms", "ready_ms.p99"),
+    ("ready_p999_ms", "ready_ms.p999"),
+    ("ready_max_ms", "ready_ms.max"),
+    ("processing_duplicates", "processing.duplicates"),
 ];
 
 /// `serve --report`'s endpoint figures: the ack latency (delivery sent → 2xx, `ack_ms`) and the
@@ -217,6 +231,8 @@ fn row(report: &Report, s: &StrategyReport) -> Vec<String> {
         s.processing.as_ref().map(|p| n(p.rejected)).unwrap_or_default(),
         on(s.requests.total.and(Some(s.requests.breaker_openings))),
     ]);
+    cells.extend(latency_cells(Some(&s.ready_ms)));
+    cells.push(s.processing.as_ref().map(|p| n(p.duplicates)).unwrap_or_default());
     cells
 }
 

@@ -37,15 +37,34 @@ pub fn render(report: &Report) -> String {
     if !report.scenario.description.is_empty() {
         out.push_str(&format!("{}\n\n", cell(&report.scenario.description)));
     }
-    let rows: Vec<Vec<String>> = report.strategies.iter().map(table::row).collect();
+    let finite = table::finite(report);
+    if finite {
+        out.push_str(&format!(
+            "Ready latency: from the event until the receiver has processed it ({}).\n\n",
+            cell(&table::receiver(report))
+        ));
+    }
+    let rows: Vec<Vec<String>> = report.strategies.iter().map(|s| table::row(s, finite)).collect();
     out.push_str(&grid(&table::COLUMNS, &rows));
+    if let Some(v) = &report.verdict {
+        out.push('\n');
+        for (i, line) in super::verdict::render(v).lines().enumerate() {
+            let line = cell(line.trim_start());
+            out.push_str(&if i == 0 { format!("**{line}**\n") } else { format!("- {line}\n") });
+        }
+    }
+    let detection = table::processing_rows(report);
+    if !detection.is_empty() {
+        out.push_str(&format!("\n{}\n\n", cell(&table::processing_heading(report))));
+        out.push_str(&grid(&table::PROCESSING_COLUMNS, &detection));
+    }
     let delivery = table::delivery_rows(report);
     if !delivery.is_empty() {
         out.push_str(&format!("\n{}\n\n", cell(table::DELIVERY_HEADING)));
         out.push_str(&grid(&table::DELIVERY_COLUMNS, &delivery));
     }
     let mut notes = table::notes(report);
-    notes.push(table::LEGEND.replace('\n', " "));
+    notes.push(table::legend(finite).replace('\n', " "));
     out.push('\n');
     for n in notes {
         out.push_str(&format!("<sub>{}</sub>\n\n", cell(&n)));

@@ -19,6 +19,7 @@ pub mod png;
 pub mod scenarios;
 pub mod table;
 pub mod text;
+pub mod verdict;
 
 use crate::result::report::Report;
 

@@ -1,10 +1,13 @@
 //! The table renderer: the strategies side by side, fitting a 120-column terminal.
 //!
-//! Columns: latency (mean, p50, p99, max), event accounting (missed, with `+N` in flight when
-//! any, and the row marked `*`; duplicates),
-//! cost (requests, wasted, 429s, requests per day, peak quota use, throttled time, bytes per
-//! day). A header names the scenario, seed, simulated span and wall time; notes under the table
-//! say how to read it.
+//! Columns: ready latency (mean, p50, p99, max: from the event until it is processed — detection
+//! where the receiver is unlimited), event accounting (missed, with `+N` in flight when any, and
+//! the row marked `*`; duplicates), cost (requests, wasted, 429s, requests per day, peak quota
+//! use, throttled time, bytes per day). When the receiver's capacity is finite the first table
+//! says its latency is ready latency and counts the duplicates that were processed; a second
+//! table gives detection latency, the duplicates delivered and the receiver's queue. A header
+//! names the scenario, seed, simulated span and wall time; the verdict and notes under the table
+//! say what to do and how to read it.
 
 use comfy_table::{
     presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, TableComponent, Width,
@@ -89,8 +92,15 @@ fn part_of(part: u64, whole: u64) -> String {
     }
 }
 
-/// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer).
-pub fn row(s: &StrategyReport) -> Vec<String> {
+/// Whether the report's receiver has finite capacity: then latency is ready latency (event →
+/// processed) and differs from detection.
+pub fn finite(report: &Report) -> bool {
+    report.strategies.iter().any(|s| s.processed_ms.is_some())
+}
+
+/// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer): ready latency; the
+/// duplicates processed when the receiver is `finite`, else those delivered.
+pub fn row(s: &StrategyReport, finite: bool) -> Vec<String> {
     let dash = || "—".to_string();
     // A figure that does not apply to the row (report.rs decides) is `—`, as in the JSON `null`.
     let count = |v: Option<u64>| v.map_or_else(dash, |v| compact(v as f64));
@@ -107,12 +117,15 @@ pub fn row(s: &StrategyReport) -> Vec<String> {
     let ci = |path: &str| s.ci95_of(path);
     vec![
         label,
-        lat_ci(s.latency_ms.mean, ci("latency_ms.mean")),
-        lat_ci(s.latency_ms.p50, ci("latency_ms.p50")),
-        lat_ci(s.latency_ms.p99, ci("latency_ms.p99")),
-        lat_ci(s.latency_ms.max, ci("latency_ms.max")),
+        lat_ci(s.ready_ms.mean, ci("ready_ms.mean")),
+        lat_ci(s.ready_ms.p50, ci("ready_ms.p50")),
+        lat_ci(s.ready_ms.p99, ci("ready_ms.p99")),
+        lat_ci(s.ready_ms.max, ci("ready_ms.max")),
         count_ci(missed, ci("events.missed")),
-        compact(s.events.duplicates as f64),
+        match s.processing.as_ref().filter(|_| finite) {
+            Some(p) => count_ci(compact(p.duplicates as f64), ci("processing.duplicates")),
+            None => count_ci(compact(s.events.duplicates as f64), ci("events.duplicates")),
+        },
         count(s.requests.total),
         match (s.requests.wasted, s.requests.total) {
             (Some(w), Some(t)) => share(w, t),
@@ -150,9 +163,23 @@ pub const COLUMNS: [&str; 15] = [
     "bytes/day",
 ];
 
-/// How to read the columns (shared with the Markdown renderer).
-pub const LEGEND: &str = "latency: from the event at the source until the consumer holds its data (mean, median, 99th percentile, max).\n\
-     missed: never detected and no longer detectable. dup: deliveries of an event already held.\n\
+/// How to read the columns (shared with the Markdown renderer), for a report whose receiver
+/// has finite capacity or not.
+pub fn legend(finite: bool) -> String {
+    let head = if finite {
+        "latency (ready): from the event at the source until the receiver has processed it (mean, median, 99th percentile, max);\n\
+         detection (second table): until the consumer first holds its data, before queueing and processing.\n\
+         missed: never detected and no longer detectable. dup: jobs processed again for an event the workers already had\n\
+         (the second table's dup: deliveries of an event already held).\n"
+    } else {
+        "latency: from the event at the source until the consumer holds its data (mean, median, 99th percentile, max).\n\
+         missed: never detected and no longer detectable. dup: deliveries of an event already held.\n"
+    };
+    format!("{head}{LEGEND_COSTS}")
+}
+
+/// The cost lines of the legend.
+const LEGEND_COSTS: &str = "\
      calls: API requests (wasted: brought nothing new; 429s: refused over quota); hooks: webhook delivery attempts.\n\
      quota: peak share of the rate limit used in any window; throttled: time held back by 429s.\n\
      per day: the window's cost scaled to 24 hours (bytes both ways).";
@@ -206,9 +233,20 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
 
-    let t = plain(COLUMNS.to_vec(), report.strategies.iter().map(row).collect());
+    let finite = finite(report);
+    if finite {
+        out.push_str(&format!(
+            "ready latency: from the event until the receiver has processed it ({})\n",
+            receiver(report)
+        ));
+    }
+    let t = plain(COLUMNS.to_vec(), report.strategies.iter().map(|s| row(s, finite)).collect());
     out.push_str(&t.to_string());
     out.push('\n');
+    if let Some(v) = &report.verdict {
+        out.push('\n');
+        out.push_str(&super::verdict::wrapped(v, 118));
+    }
 
     if let Some(p) = processing(report) {
         out.push('\n');
@@ -220,7 +258,7 @@ pub fn render(report: &Report) -> String {
     }
 
     let mut notes = notes(report);
-    notes.push(LEGEND.into());
+    notes.push(legend(finite));
     for n in notes {
         out.push_str(&format!("\n{n}"));
     }
@@ -228,36 +266,58 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// The compact processing table, when the receiver's capacity is finite: each row's processed
-/// latency (event → processing finished) and its peak backlog.
-pub fn processing(report: &Report) -> Option<String> {
-    let rows: Vec<&StrategyReport> = report.strategies.iter().filter(|s| s.processed_ms.is_some()).collect();
-    if rows.is_empty() {
-        return None;
-    }
+/// The receiver's capacity in words: `2 workers, answering after processing`.
+pub fn receiver(report: &Report) -> String {
     let c = &report.scenario.receiver.capacity;
     let workers = c.workers.map_or("unlimited workers".to_string(), |w| format!("{w} workers"));
     let ack = match c.ack {
         crate::model::capacity::Ack::AfterProcessing => "answering after processing",
         crate::model::capacity::Ack::OnReceipt => "answering on receipt",
     };
+    format!("{workers}, {ack}")
+}
+
+/// The columns of the detection table ([`processing_rows`]).
+pub const PROCESSING_COLUMNS: [&str; 8] =
+    ["detection", "mean", "p50", "p99", "max", "dup", "backlog", "503s"];
+
+/// The detection table's rows, when the receiver's capacity is finite: each row's detection
+/// latency (event → the consumer holds its data), the duplicates delivered, and the receiver's
+/// peak backlog and refusals.
+pub fn processing_rows(report: &Report) -> Vec<Vec<String>> {
     let mut cells = Vec::new();
-    for s in rows {
-        let (p, b) = (s.processed_ms.as_ref(), s.processing.as_ref());
+    for s in report.strategies.iter().filter(|s| s.processed_ms.is_some()) {
+        let (l, b) = (&s.latency_ms, s.processing.as_ref());
         cells.push(vec![
             s.label.clone(),
-            lat_ci(p.and_then(|p| p.mean), s.ci95_of("processed_ms.mean")),
-            lat_ci(p.and_then(|p| p.p50), s.ci95_of("processed_ms.p50")),
-            lat_ci(p.and_then(|p| p.p99), s.ci95_of("processed_ms.p99")),
-            lat_ci(p.and_then(|p| p.max), s.ci95_of("processed_ms.max")),
+            lat_ci(l.mean, s.ci95_of("latency_ms.mean")),
+            lat_ci(l.p50, s.ci95_of("latency_ms.p50")),
+            lat_ci(l.p99, s.ci95_of("latency_ms.p99")),
+            lat_ci(l.max, s.ci95_of("latency_ms.max")),
+            count_ci(compact(s.events.duplicates as f64), s.ci95_of("events.duplicates")),
             b.map_or("—".into(), |b| compact(b.peak_backlog as f64)),
             b.map_or("—".into(), |b| compact(b.rejected as f64)),
         ]);
     }
-    let t = plain(vec!["processed", "mean", "p50", "p99", "max", "backlog", "503s"], cells);
-    Some(format!(
-        "processing at the receiver ({workers}, {ack}): from the event until its processing finished\n{t}\n"
-    ))
+    cells
+}
+
+/// The heading over the detection table.
+pub fn processing_heading(report: &Report) -> String {
+    format!(
+        "detection: from the event until the consumer holds its data, before the receiver's queue ({}); dup: deliveries of an event already held",
+        receiver(report)
+    )
+}
+
+/// The detection table, when the receiver's capacity is finite.
+pub fn processing(report: &Report) -> Option<String> {
+    let cells = processing_rows(report);
+    if cells.is_empty() {
+        return None;
+    }
+    let t = plain(PROCESSING_COLUMNS.to_vec(), cells);
+    Some(format!("{}\n{t}\n", processing_heading(report)))
 }
 
 /// The columns of `serve --report`'s endpoint table ([`delivery_rows`]).

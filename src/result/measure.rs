@@ -48,18 +48,30 @@ pub enum Unit {
 /// A named measure of one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
-    /// Mean detection latency.
+    /// Mean ready latency (event → processed; detection where the receiver is unlimited).
     Mean,
-    /// Median detection latency.
+    /// Median ready latency.
     P50,
-    /// 90th percentile.
+    /// 90th percentile of ready latency.
     P90,
-    /// 99th percentile.
+    /// 99th percentile of ready latency.
     P99,
-    /// 99.9th percentile.
+    /// 99.9th percentile of ready latency.
     P999,
-    /// Maximum.
+    /// Largest ready latency.
     Max,
+    /// Mean detection latency (event → the consumer first holds its data).
+    DetectionMean,
+    /// Median detection latency.
+    DetectionP50,
+    /// 90th percentile of detection latency.
+    DetectionP90,
+    /// 99th percentile of detection latency.
+    DetectionP99,
+    /// 99.9th percentile of detection latency.
+    DetectionP999,
+    /// Largest detection latency.
+    DetectionMax,
     /// Events detected.
     Detected,
     /// Events missed.
@@ -104,6 +116,8 @@ pub enum Measure {
     ProcessedMax,
     /// The most deliveries or events that waited for a worker at once.
     PeakBacklog,
+    /// Jobs processed again for an event the workers already had.
+    ProcessedDuplicates,
     /// Requests that failed (5xx, connection failures).
     Failed,
     /// `serve --report`'s endpoint row: mean ack latency (delivery sent → 2xx).
@@ -122,13 +136,19 @@ pub enum Measure {
 
 impl Measure {
     /// Every measure, in display order.
-    pub const ALL: [Measure; 35] = [
+    pub const ALL: [Measure; 42] = [
         Measure::Mean,
         Measure::P50,
         Measure::P90,
         Measure::P99,
         Measure::P999,
         Measure::Max,
+        Measure::DetectionMean,
+        Measure::DetectionP50,
+        Measure::DetectionP90,
+        Measure::DetectionP99,
+        Measure::DetectionP999,
+        Measure::DetectionMax,
         Measure::Detected,
         Measure::Missed,
         Measure::InFlight,
@@ -151,6 +171,7 @@ impl Measure {
         Measure::ProcessedP999,
         Measure::ProcessedMax,
         Measure::PeakBacklog,
+        Measure::ProcessedDuplicates,
         Measure::Failed,
         Measure::AckMean,
         Measure::AckP50,
@@ -173,6 +194,12 @@ impl Measure {
             Measure::P99 => "p99",
             Measure::P999 => "p999",
             Measure::Max => "max",
+            Measure::DetectionMean => "detection_mean",
+            Measure::DetectionP50 => "detection_p50",
+            Measure::DetectionP90 => "detection_p90",
+            Measure::DetectionP99 => "detection_p99",
+            Measure::DetectionP999 => "detection_p999",
+            Measure::DetectionMax => "detection_max",
             Measure::Detected => "detected",
             Measure::Missed => "missed",
             Measure::InFlight => "in_flight",
@@ -195,6 +222,7 @@ impl Measure {
             Measure::ProcessedP999 => "processed_p999",
             Measure::ProcessedMax => "processed_max",
             Measure::PeakBacklog => "peak_backlog",
+            Measure::ProcessedDuplicates => "processed_duplicates",
             Measure::Failed => "failed",
             Measure::AckMean => "ack_mean",
             Measure::AckP50 => "ack_p50",
@@ -235,6 +263,12 @@ impl Measure {
             | Measure::P99
             | Measure::P999
             | Measure::Max
+            | Measure::DetectionMean
+            | Measure::DetectionP50
+            | Measure::DetectionP90
+            | Measure::DetectionP99
+            | Measure::DetectionP999
+            | Measure::DetectionMax
             | Measure::ProcessedMean
             | Measure::ProcessedP50
             | Measure::ProcessedP90
@@ -253,7 +287,20 @@ impl Measure {
         }
     }
 
-    /// The processed-latency measure at the same percentile, for a detection-latency measure.
+    /// The detection-latency measure at the same percentile, for a ready-latency measure.
+    pub fn detection(self) -> Option<Measure> {
+        Some(match self {
+            Measure::Mean => Measure::DetectionMean,
+            Measure::P50 => Measure::DetectionP50,
+            Measure::P90 => Measure::DetectionP90,
+            Measure::P99 => Measure::DetectionP99,
+            Measure::P999 => Measure::DetectionP999,
+            Measure::Max => Measure::DetectionMax,
+            _ => return None,
+        })
+    }
+
+    /// The processed-latency measure at the same percentile, for a ready-latency measure.
     pub fn processed(self) -> Option<Measure> {
         Some(match self {
             Measure::Mean => Measure::ProcessedMean,
@@ -266,7 +313,7 @@ impl Measure {
         })
     }
 
-    /// The ack-latency measure at the same percentile, for a detection-latency measure: on an
+    /// The ack-latency measure at the same percentile, for a ready-latency measure: on an
     /// endpoint row, `check` compares both.
     pub fn ack(self) -> Option<Measure> {
         Some(match self {
@@ -322,18 +369,24 @@ impl Measure {
     /// not `serve --report`'s endpoint or whose endpoint never answered 2xx, and for a figure that does not apply
     /// (request counts of `webhook`, webhook counts of a poller, quota use without a limit).
     pub fn of(self, row: &StrategyReport) -> Option<f64> {
-        let l = &row.latency_ms;
+        let (r, l) = (&row.ready_ms, &row.latency_ms);
         let p = row.processed_ms.as_ref();
         let ack = row.ack_ms.as_ref();
         let count = |n: u64| Some(n as f64);
         let opt = |n: Option<u64>| n.map(|n| n as f64);
         match self {
-            Measure::Mean => l.mean,
-            Measure::P50 => l.p50,
-            Measure::P90 => l.p90,
-            Measure::P99 => l.p99,
-            Measure::P999 => l.p999,
-            Measure::Max => l.max,
+            Measure::Mean => r.mean,
+            Measure::P50 => r.p50,
+            Measure::P90 => r.p90,
+            Measure::P99 => r.p99,
+            Measure::P999 => r.p999,
+            Measure::Max => r.max,
+            Measure::DetectionMean => l.mean,
+            Measure::DetectionP50 => l.p50,
+            Measure::DetectionP90 => l.p90,
+            Measure::DetectionP99 => l.p99,
+            Measure::DetectionP999 => l.p999,
+            Measure::DetectionMax => l.max,
             Measure::Detected => count(row.events.detected),
             Measure::Missed => count(row.events.missed),
             Measure::InFlight => count(row.events.in_flight),
@@ -356,6 +409,7 @@ impl Measure {
             Measure::ProcessedP999 => p.and_then(|p| p.p999),
             Measure::ProcessedMax => p.and_then(|p| p.max),
             Measure::PeakBacklog => row.processing.as_ref().map(|p| p.peak_backlog as f64),
+            Measure::ProcessedDuplicates => row.processing.as_ref().map(|p| p.duplicates as f64),
             Measure::Failed => row.requests.total.and(count(row.requests.failed)),
             Measure::AckMean => ack.and_then(|a| a.mean),
             Measure::AckP50 => ack.and_then(|a| a.p50),

@@ -12,3 +12,4 @@ pub mod replication;
 pub mod report;
 pub mod stats;
 pub mod threshold;
+pub mod verdict;

@@ -14,8 +14,9 @@ use crate::strategy::{Spec, StrategyKind};
 pub use crate::support::units::secs_f;
 use crate::support::units::{Micros, DAY, MILLI};
 
-/// Version of the JSON layout. Bump on any breaking change.
-pub const SCHEMA: u32 = 1;
+/// Version of the JSON layout. Bump on any breaking change. 2: every row leads with `ready_ms`,
+/// and the unqualified latency measures (`p99`, …) are ready latency.
+pub const SCHEMA: u32 = 2;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +44,11 @@ pub struct Report {
     /// Every figure is then the mean over replications. Absent for a single run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replications: Option<Replications>,
+    /// What to do, computed from the rows: the cheapest row meeting the scenario's target, or
+    /// the cost–latency frontier ([`crate::result::verdict`]). Absent where no verdict applies
+    /// (`serve --report`'s clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::result::verdict::Verdict>,
 }
 
 /// What a replicated run was (absent from a single run's report).
@@ -121,7 +127,12 @@ pub struct StrategyReport {
     pub effective_interval_s: Option<f64>,
     /// Row label, e.g. `poll@30s`.
     pub label: String,
-    /// Detection latency of detected events.
+    /// Ready latency: from the event until the consumer has it processed — detection plus the
+    /// queueing and processing at a receiver with finite capacity (`processed_ms`), else
+    /// detection (`latency_ms`: an unlimited receiver processes at once). The headline figure.
+    #[serde(default)]
+    pub ready_ms: LatencyMs,
+    /// Detection latency of detected events: until the consumer first holds the event's data.
     pub latency_ms: LatencyMs,
     /// Processed latency (event → its processing finished), when the receiver's capacity is
     /// finite; absent otherwise.
@@ -203,6 +214,10 @@ pub struct Processing {
     pub peak_backlog: u64,
     /// Deliveries answered 503 because the on-receipt queue was full.
     pub rejected: u64,
+    /// Jobs processed again for an event the workers already had: duplicate deliveries that
+    /// cost work (not merely arrived).
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 pub use crate::strategy::books::EventCounts;
@@ -372,7 +387,9 @@ impl StrategyReport {
             processed: p.count,
             peak_backlog: p.peak_backlog,
             rejected: p.rejected,
+            duplicates: p.duplicates,
         });
+        let ready_ms = processed_ms.clone().unwrap_or_else(|| latency_ms.clone());
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
         let api = |n: u64| applies.api.then_some(n);
@@ -382,6 +399,7 @@ impl StrategyReport {
             interval_s: None,
             effective_interval_s: None,
             label,
+            ready_ms,
             latency_ms,
             processed_ms,
             processing,

@@ -24,6 +24,7 @@ mod check;
 mod events;
 mod receiver;
 mod strategies;
+pub mod target;
 mod webhook;
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,7 @@ use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 pub use crate::support::limits::{MAX_EVENTS, MAX_SIM_EVENTS};
 // The sections' types live with the model types that own them; they are re-exported here so a
 // holder of a `Scenario` can name its parts in one place.
+pub use self::target::{Statistic, TargetConfig};
 pub use crate::model::api::ApiConfig;
 pub use crate::model::arrivals::{Burst, EventsConfig};
 pub use crate::model::emitter::{Payload, WebhookConfig};
@@ -75,6 +77,15 @@ pub struct Scenario {
     pub receiver: ReceiverConfig,
     /// Strategy defaults.
     pub strategies: StrategiesConfig,
+    /// What the design must achieve (`[target]`, or `--max-latency`, `--percentile`,
+    /// `--max-missed`, `--max-quota`): the verdict under each table names the cheapest row that
+    /// meets it. Absent when nothing is set.
+    #[serde(skip_serializing_if = "target_unset")]
+    pub target: TargetConfig,
+}
+
+fn target_unset(t: &TargetConfig) -> bool {
+    !t.is_set()
 }
 
 /// The raw file: top-level keys, and each section as its module reads it.
@@ -96,6 +107,8 @@ struct Raw {
     receiver: receiver::RawReceiver,
     #[serde(default)]
     strategies: strategies::RawStrategies,
+    #[serde(default)]
+    target: target::RawTarget,
 }
 
 impl Scenario {
@@ -136,6 +149,7 @@ impl Scenario {
         let webhook = webhook::from_raw(&cx, &raw.webhook)?;
         let receiver = receiver::from_raw(&cx, &raw.receiver)?;
         let strategies = strategies::from_raw(&cx, &raw.strategies)?;
+        let target = target::from_raw(&cx, &raw.target)?;
         let drain = match &raw.drain {
             Some(t) => {
                 let d = cx.duration("drain", t)?;
@@ -158,6 +172,7 @@ impl Scenario {
             webhook,
             receiver,
             strategies,
+            target,
         })
     }
 

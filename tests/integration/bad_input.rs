@@ -91,7 +91,7 @@ fn an_unwritable_output_still_prints_the_result() {
     let out = hookbench(&["compare", "--duration", "1h", "--output", "/nonexistent-dir/sub/result.json"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stdout.contains("\"schema\": 1"), "the result reaches stdout: {stdout}");
+    assert!(stdout.contains("\"schema\": 2"), "the result reaches stdout: {stdout}");
     assert!(stderr.contains("cannot write") && stderr.contains("standard output"), "{stderr}");
 }
 

@@ -30,7 +30,7 @@ fn the_binary_is_deterministic_too() {
     let args = ["compare", "--scenario", "receiver-outage", "--duration", "3h", "--format", "json"];
     let (a, _) = text(&hookbench(&args));
     let (b, _) = text(&hookbench(&args));
-    assert!(a.contains("\"schema\": 1"));
+    assert!(a.contains("\"schema\": 2"));
     assert_eq!(without_wall_time(&a), without_wall_time(&b));
 }
 

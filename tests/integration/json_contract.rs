@@ -10,7 +10,7 @@ fn json_has_the_contract_fields() {
     assert!(out.status.success());
     let (stdout, _) = text(&out);
     let v: Value = serde_json::from_str(&stdout).expect("valid JSON");
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     assert_eq!(v["engine"], "sim");
     assert_eq!(v["seed"], 42);
     assert!(v["hookbench_version"].is_string());
@@ -101,7 +101,7 @@ fn output_file_gets_json_and_stdout_the_table() {
     let out = hookbench(&["compare", "--duration", "1h", "--output", path.to_str().unwrap()]);
     assert!(out.status.success());
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     assert!(text(&out).0.contains("hookbench · scenario payments"));
 }
 

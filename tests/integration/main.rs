@@ -25,4 +25,5 @@ mod serve_report;
 mod strategies;
 mod structure;
 mod util;
+mod verdict;
 mod views;

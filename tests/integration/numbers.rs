@@ -177,7 +177,7 @@ fn a_closed_stdout_is_an_error_not_a_silent_success() {
     let out = with_stdout_closed(&format!("compare -d 1h --output '{}'", file.display()));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     let written = std::fs::read_to_string(&file).unwrap();
-    assert!(written.contains("\"schema\": 1") && !written.contains("strategy  "), "{written}");
+    assert!(written.contains("\"schema\": 2") && !written.contains("strategy  "), "{written}");
 
     // A closed pipe is still quiet and not an error.
     let out = std::process::Command::new("sh")

@@ -20,6 +20,7 @@ fn fixed_report() -> Report {
     s.events.bursts.clear();
     let mut r = run(&s, StrategyKind::DEFAULT, &[30 * SECOND, 300 * SECOND]);
     r.wall_time_s = 0.0;
+    r.verdict = Some(hookbench::result::advice::verdict_of(&r));
     r
 }
 
@@ -236,7 +237,7 @@ fn bmf_is_keyed_by_row_label_with_value_measures() {
 #[test]
 fn output_extension_picks_the_format() {
     let dir = temp_dir("views-ext");
-    for (name, check) in [("r.csv", "scenario,seed,"), ("r.md", "| strategy |"), ("r.json", "\"schema\": 1")]
+    for (name, check) in [("r.csv", "scenario,seed,"), ("r.md", "| strategy |"), ("r.json", "\"schema\": 2")]
     {
         let path = dir.join(name);
         let out = hookbench(&["compare", "-d", "1h", "-q", "-o", path.to_str().expect("utf-8")]);
@@ -326,8 +327,8 @@ fn check_passes_identical_fails_regressions_refuses_mismatches() {
 
     // Seed a regression: poll@30s's p99 10% worse.
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&base).expect("read")).expect("JSON");
-    let p99 = v["strategies"][0]["latency_ms"]["p99"].as_f64().expect("p99");
-    v["strategies"][0]["latency_ms"]["p99"] = Value::from(p99 * 1.10);
+    let p99 = v["strategies"][0]["ready_ms"]["p99"].as_f64().expect("p99");
+    v["strategies"][0]["ready_ms"]["p99"] = Value::from(p99 * 1.10);
     let worse = dir.join("worse.json");
     std::fs::write(&worse, serde_json::to_string_pretty(&v).expect("JSON")).expect("write");
     let worse = worse.to_str().expect("utf-8");
@@ -350,7 +351,7 @@ fn check_passes_identical_fails_regressions_refuses_mismatches() {
     assert!(text(&out).1.contains("scenarios differ") && text(&out).1.contains("seed"), "{}", text(&out).1);
     for (field, value, needle) in [
         ("hookbench_version", Value::from("0.0.1"), "made by hookbench"),
-        ("schema", Value::from(2), "schema 2"),
+        ("schema", Value::from(1), "schema 1"),
     ] {
         let mut v: Value =
             serde_json::from_str(&std::fs::read_to_string(&base).expect("read")).expect("JSON");

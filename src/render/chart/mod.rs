@@ -134,7 +134,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let sc = &report.scenario;
     let _ = writeln!(
         s,
-        r##"<text x="{LEFT}" y="26" font-size="17" font-weight="bold" fill="#222">Detection latency vs. cost · scenario {}</text>"##,
+        r##"<text x="{LEFT}" y="26" font-size="17" font-weight="bold" fill="#222">Ready latency vs. cost · scenario {}</text>"##,
         esc(&sc.name)
     );
     let _ = writeln!(
@@ -193,7 +193,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">detection latency (event → consumer holds its data)</text>"##,
+        r##"<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">ready latency (event → processed; detection when the receiver is unlimited)</text>"##,
         (py0 + py1) / 2.0
     );
 

@@ -146,6 +146,9 @@ pub struct Processed {
     pub peak_backlog: u64,
     /// Deliveries answered 503 because the queue was full.
     pub rejected: u64,
+    /// Jobs processed again for an event the workers had already been handed (a retry of a
+    /// delivery the sender gave up on while it waited or was processed): work done twice.
+    pub duplicates: u64,
 }
 
 /// The settled outcome of one strategy run.
