@@ -22,6 +22,9 @@ pub fn render(breaches: &[Breach]) -> String {
     for (b, (threshold, row)) in breaches.iter().zip(&shown) {
         s.push_str(&format!("{threshold:<w1$}  {row:<w2$}  {}\n", text::measure(b.measure, b.actual)));
     }
+    if breaches.iter().any(|b| b.bound) {
+        s.push_str("(a replicated run: each value is the pessimistic bound of its 95% interval, which is what was judged)\n");
+    }
     for (b, (_, row)) in breaches.iter().zip(&shown) {
         if b.actual.is_none() && b.measure.endpoint_only() {
             s.push_str(&format!(
@@ -43,6 +46,7 @@ mod tests {
             threshold: threshold.into(),
             row: row.into(),
             measure: Measure::P99,
+            bound: false,
             actual,
         };
         assert_eq!(
@@ -58,6 +62,7 @@ mod tests {
             row: "endpoint".into(),
             measure: Measure::AckP99,
             actual: None,
+            bound: false,
         };
         assert_eq!(
             render(&[b]),
@@ -72,6 +77,7 @@ mod tests {
             threshold: "x\u{1b}[2J<1s".into(),
             row: "r\u{202e}".into(),
             measure: Measure::P99,
+            bound: false,
             actual: None,
         };
         let out = render(&[b]);

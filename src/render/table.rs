@@ -21,39 +21,36 @@ fn lat(v: Option<f64>) -> String {
     v.map_or("—".into(), format_ms)
 }
 
-/// A latency with its 95% half-width in a replicated run, in the mean's own unit when it has
-/// one (`15.1s ±0.2`, `250ms ±12`), else as a duration (`2m05s ±3.1s`).
+/// A latency with its 95% half-width in a replicated run, as a share of the mean (`15.1s ±2%`:
+/// one unit for every cell, stated once in the legend).
 pub fn lat_ci(v: Option<f64>, ci: Option<f64>) -> String {
+    pm(lat(v), v, ci)
+}
+
+/// `text` (the figure `v` as shown) with its 95% half-width `ci` as a share of `v`: `±2%`,
+/// `±<1%`; nothing when every replication agreed; `±N` (absolute) for a mean of 0.
+fn pm(text: String, v: Option<f64>, ci: Option<f64>) -> String {
     match (v, ci) {
-        (Some(v), Some(hw)) => format!("{} ±{}", format_ms(v), pm_ms(v, hw)),
-        _ => lat(v),
-    }
-}
-
-/// The half-width `hw` (ms) in the unit [`format_ms`] shows `v` (ms) in.
-fn pm_ms(v: f64, hw: f64) -> String {
-    let digits = |x: f64| if x < 10.0 { format!("{x:.1}") } else { format!("{x:.0}") };
-    if (1.0..1000.0).contains(&v) {
-        digits(hw)
-    } else if (1000.0..60_000.0).contains(&v) {
-        let s = hw / 1000.0;
-        if s < 0.1 {
-            format!("{s:.2}")
-        } else {
-            digits(s)
+        (Some(v), Some(hw)) if hw > 0.0 && text != "—" => {
+            if v.abs() < f64::EPSILON {
+                format!("{text} ±{}", compact(hw))
+            } else {
+                let p = hw / v.abs() * 100.0;
+                if p < 1.0 {
+                    format!("{text} ±<1%")
+                } else {
+                    format!("{text} ±{p:.0}%")
+                }
+            }
         }
-    } else {
-        format_ms(hw)
-    }
-}
-
-/// A count with its 95% half-width in a replicated run (`12 ±3`); a count that was the same in
-/// every replication shows no `±0`.
-fn count_ci(text: String, ci: Option<f64>) -> String {
-    match ci {
-        Some(hw) if text != "—" && hw > 0.0 => format!("{text} ±{}", compact(hw)),
         _ => text,
     }
+}
+
+/// A count shown as `text`, of mean `v`, with its 95% half-width in a replicated run
+/// (`12 ±25%`); a count that was the same in every replication shows no `±`.
+fn count_ci(text: String, v: f64, ci: Option<f64>) -> String {
+    pm(text, Some(v), ci)
 }
 
 fn share(part: u64, whole: u64) -> String {
@@ -101,9 +98,7 @@ pub fn finite(report: &Report) -> bool {
 /// One row's cells, in [`COLUMNS`] order (shared with the Markdown renderer): ready latency; the
 /// duplicates processed when the receiver is `finite`, else those delivered.
 pub fn row(s: &StrategyReport, finite: bool) -> Vec<String> {
-    let dash = || "—".to_string();
     // A figure that does not apply to the row (report.rs decides) is `—`, as in the JSON `null`.
-    let count = |v: Option<u64>| v.map_or_else(dash, |v| compact(v as f64));
     let (label, missed) = if s.events.in_flight > 0 {
         // Undetected and not yet missed: say so in the row, and mark the row (its latencies
         // cover only the detected share; the note under the table says how much that is).
@@ -115,32 +110,59 @@ pub fn row(s: &StrategyReport, finite: bool) -> Vec<String> {
         (s.label.clone(), compact(s.events.missed as f64))
     };
     let ci = |path: &str| s.ci95_of(path);
-    vec![
+    let mut cells = vec![
         label,
         lat_ci(s.ready_ms.mean, ci("ready_ms.mean")),
         lat_ci(s.ready_ms.p50, ci("ready_ms.p50")),
         lat_ci(s.ready_ms.p99, ci("ready_ms.p99")),
         lat_ci(s.ready_ms.max, ci("ready_ms.max")),
-        count_ci(missed, ci("events.missed")),
+        count_ci(missed, s.events.missed as f64, ci("events.missed")),
         match s.processing.as_ref().filter(|_| finite) {
-            Some(p) => count_ci(compact(p.duplicates as f64), ci("processing.duplicates")),
-            None => count_ci(compact(s.events.duplicates as f64), ci("events.duplicates")),
+            Some(p) => {
+                count_ci(compact(p.duplicates as f64), p.duplicates as f64, ci("processing.duplicates"))
+            }
+            None => count_ci(
+                compact(s.events.duplicates as f64),
+                s.events.duplicates as f64,
+                ci("events.duplicates"),
+            ),
         },
-        count(s.requests.total),
+    ];
+    cells.extend(costs(s));
+    cells
+}
+
+/// A row's cost cells, in [`COLUMNS`] order from `calls` on (with their intervals on a
+/// replicated run).
+fn costs(s: &StrategyReport) -> Vec<String> {
+    let dash = || "—".to_string();
+    let ci = |path: &str| s.ci95_of(path);
+    let count =
+        |v: Option<u64>, path: &str| v.map_or_else(dash, |v| count_ci(compact(v as f64), v as f64, ci(path)));
+    vec![
+        count(s.requests.total, "requests.total"),
         match (s.requests.wasted, s.requests.total) {
             (Some(w), Some(t)) => share(w, t),
             _ => dash(),
         },
-        count(s.requests.throttled),
-        count(s.webhooks.attempts),
-        count_ci(s.per_day.requests.map_or_else(dash, compact), ci("per_day.requests")),
-        s.rate_limit.peak_use.map_or_else(dash, percent),
-        if s.rate_limit.throttled_s > 0.0 {
-            format_duration((s.rate_limit.throttled_s * SECOND as f64) as u64)
-        } else {
-            "0".into()
-        },
-        bytes(s.per_day.bytes),
+        count(s.requests.throttled, "requests.throttled"),
+        count(s.webhooks.attempts, "webhooks.attempts"),
+        s.per_day.requests.map_or_else(dash, |v| count_ci(compact(v), v, ci("per_day.requests"))),
+        pm(
+            s.rate_limit.peak_use.map_or_else(dash, percent),
+            s.rate_limit.peak_use,
+            ci("rate_limit.peak_use"),
+        ),
+        pm(
+            if s.rate_limit.throttled_s > 0.0 {
+                format_duration((s.rate_limit.throttled_s * SECOND as f64) as u64)
+            } else {
+                "0".into()
+            },
+            Some(s.rate_limit.throttled_s),
+            ci("rate_limit.throttled_s"),
+        ),
+        pm(bytes(s.per_day.bytes), Some(s.per_day.bytes), ci("per_day.bytes")),
     ]
 }
 
@@ -240,8 +262,23 @@ pub fn render(report: &Report) -> String {
             receiver(report)
         ));
     }
-    let t = plain(COLUMNS.to_vec(), report.strategies.iter().map(|s| row(s, finite)).collect());
-    out.push_str(&t.to_string());
+    let rows: Vec<Vec<String>> = report.strategies.iter().map(|s| row(s, finite)).collect();
+    if report.replications.is_some() {
+        // Intervals widen every cell: latency and events in one table, costs in a second, so
+        // each fits in 120 columns.
+        let split = COLUMNS.iter().position(|c| *c == "calls").unwrap_or(COLUMNS.len());
+        let head: Vec<Vec<String>> = rows.iter().map(|r| r[..split].to_vec()).collect();
+        out.push_str(&plain(COLUMNS[..split].to_vec(), head).to_string());
+        out.push_str("\n\n");
+        let cost: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| std::iter::once(r[0].clone()).chain(r[split..].iter().cloned()).collect())
+            .collect();
+        let header: Vec<&str> = std::iter::once("cost").chain(COLUMNS[split..].iter().copied()).collect();
+        out.push_str(&plain(header, cost).to_string());
+    } else {
+        out.push_str(&plain(COLUMNS.to_vec(), rows).to_string());
+    }
     out.push('\n');
     if let Some(v) = &report.verdict {
         out.push('\n');
@@ -259,6 +296,13 @@ pub fn render(report: &Report) -> String {
 
     let mut notes = notes(report);
     notes.push(legend(finite));
+    if let Some(r) = &report.replications {
+        notes.push(format!(
+            "±: the 95% confidence half-width over {} replications, as a share of the mean (for a mean of 0, as a count);\n\
+             no ± where every replication agreed. Thresholds judge each figure's pessimistic bound.",
+            r.count
+        ));
+    }
     for n in notes {
         out.push_str(&format!("\n{n}"));
     }
@@ -294,7 +338,11 @@ pub fn processing_rows(report: &Report) -> Vec<Vec<String>> {
             lat_ci(l.p50, s.ci95_of("latency_ms.p50")),
             lat_ci(l.p99, s.ci95_of("latency_ms.p99")),
             lat_ci(l.max, s.ci95_of("latency_ms.max")),
-            count_ci(compact(s.events.duplicates as f64), s.ci95_of("events.duplicates")),
+            count_ci(
+                compact(s.events.duplicates as f64),
+                s.events.duplicates as f64,
+                s.ci95_of("events.duplicates"),
+            ),
             b.map_or("—".into(), |b| compact(b.peak_backlog as f64)),
             b.map_or("—".into(), |b| compact(b.rejected as f64)),
         ]);

@@ -248,8 +248,12 @@ pub struct Breach {
     pub row: String,
     /// What was measured.
     pub measure: Measure,
-    /// The row's value in the measure's unit; `None` when nothing was detected.
+    /// The row's value in the measure's unit; `None` when nothing was detected. On a replicated
+    /// run, the pessimistic bound of its 95% interval that was judged.
     pub actual: Option<f64>,
+    /// Judged by the pessimistic bound of a replicated run's 95% interval (the upper bound for
+    /// `<`, the lower for `>`), not the mean.
+    pub bound: bool,
 }
 
 fn row_interval(row: &StrategyReport) -> Option<Micros> {
@@ -270,13 +274,30 @@ pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
 
 /// The breach of `measure op limit` (written as `text`) by `row`, if it does not hold; an absent
 /// value never holds. Shared by `compare`'s thresholds and `serve --report`'s.
+///
+/// On a replicated run a figure with a 95% interval `[lo, hi]` holds only if it holds for every
+/// value in it: `<`/`<=` judge `hi`, `>`/`>=` judge `lo`, `==` needs both, `!=` neither.
 pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Option<Breach> {
-    let actual = measure.of(row);
-    (!actual.is_some_and(|a| op.holds(a, limit))).then(|| Breach {
+    let value = measure.of(row);
+    let hw =
+        crate::result::replication::figure_path(measure).and_then(|p| row.ci95_of(p)).filter(|hw| *hw > 0.0);
+    let (lo, hi) = match (value, hw) {
+        (Some(v), Some(hw)) => (Some(v - hw), Some(v + hw)),
+        _ => (value, value),
+    };
+    let holds = |x: Option<f64>| x.is_some_and(|a| op.holds(a, limit));
+    let (ok, judged) = match op {
+        Op::Lt | Op::Le => (holds(hi), hi),
+        Op::Gt | Op::Ge => (holds(lo), lo),
+        Op::Eq => (holds(lo) && holds(hi), if holds(lo) { hi } else { lo }),
+        Op::Ne => (value.is_some() && (limit < lo.unwrap_or(0.0) || limit > hi.unwrap_or(0.0)), value),
+    };
+    (!ok).then(|| Breach {
         threshold: text.to_string(),
         row: row.label.clone(),
         measure,
-        actual,
+        actual: judged,
+        bound: hw.is_some(),
     })
 }
 

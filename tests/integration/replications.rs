@@ -332,3 +332,47 @@ fn a_run_estimated_too_long_is_refused_unless_allowed() {
     assert!(stderr.contains("would take about") && stderr.contains("--allow-long-run"), "{stderr}");
     assert!(stderr.contains("poll-state@1s"), "{stderr}");
 }
+
+/// A replicated table fits in 120 columns: latency and events in one table, costs in a second,
+/// every interval as a share of its mean (the unit said once, under the table).
+#[test]
+fn a_replicated_table_fits_in_120_columns_with_every_interval() {
+    let out = crate::util::hookbench(&["compare", "--replications", "5", "-d", "6h", "--jobs", "2"]);
+    let (table, err) = crate::util::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let body = table.split("\n\nverdict").next().unwrap();
+    for line in body.lines().skip(2) {
+        assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
+    }
+    assert!(body.contains("\ncost ") && body.contains("calls/day"), "{table}");
+    // Latency and cost cells carry their interval: the webhook row's p99 and its bytes/day.
+    let webhook: Vec<&str> = body.lines().filter(|l| l.starts_with("webhook ")).collect();
+    assert_eq!(webhook.len(), 2, "{body}");
+    assert!(webhook[0].matches('%').count() >= 4, "{}", webhook[0]);
+    assert!(webhook[1].contains("MiB ±"), "{}", webhook[1]);
+    assert!(
+        table.contains("±: the 95% confidence half-width over 5 replications, as a share of the mean"),
+        "{table}"
+    );
+}
+
+/// A threshold on a replicated run judges the pessimistic bound of the interval, and says so.
+#[test]
+fn thresholds_on_a_replicated_run_judge_the_pessimistic_bound() {
+    let args = ["compare", "--replications", "5", "-d", "6h", "--jobs", "2", "--strategies", "webhook"];
+    let out = crate::util::hookbench(&[&args[..], &["--format", "json"]].concat());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &v["strategies"][0];
+    let (mean, hw) =
+        (row["ready_ms"]["p99"].as_f64().unwrap(), row["ci95"]["ready_ms.p99"].as_f64().unwrap());
+    assert!(hw > 0.0);
+    // Between the mean and the upper bound: the mean meets it, the interval does not.
+    let between = format!("webhook.p99<{}ms", (mean + hw / 2.0).round());
+    let out = crate::util::hookbench(&[&args[..], &["-q", "--threshold", &between]].concat());
+    let (_, err) = crate::util::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("pessimistic bound of its 95% interval"), "{err}");
+    let above = format!("webhook.p99<{}ms", (mean + hw * 1.01).ceil());
+    let out = crate::util::hookbench(&[&args[..], &["-q", "--threshold", &above]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::text(&out).1);
+}

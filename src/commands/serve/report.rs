@@ -174,7 +174,13 @@ pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Breach> {
                 ServeRows::AnyClient => "client".into(),
                 ServeRows::Endpoint => ENDPOINT.into(),
             };
-            out.push(Breach { threshold: t.text.clone(), row, measure: t.measure, actual: None });
+            out.push(Breach {
+                threshold: t.text.clone(),
+                row,
+                measure: t.measure,
+                actual: None,
+                bound: false,
+            });
         }
         out.extend(rows.into_iter().filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
