@@ -444,6 +444,14 @@ fn plain(header: Vec<&str>, rows: Vec<Vec<String>>) -> Table {
 /// lengthened by the server.
 pub fn notes(report: &Report) -> Vec<String> {
     let mut notes = Vec::new();
+    if let Some(t) = &report.scenario.events.trace {
+        notes.push(format!(
+            "trace {}: {} events, times read as {}",
+            escape(&t.file),
+            group(t.rows_total as u64),
+            t.times.describe()
+        ));
+    }
     for s in report.strategies.iter().filter(|s| s.events.in_flight > 0) {
         let e = &s.events;
         notes.push(format!(

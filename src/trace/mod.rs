@@ -1,11 +1,14 @@
 //! Recorded workloads: a trace file of event times replayed instead of Poisson arrivals.
 //!
-//! Owns the trace formats — CSV with a header, or JSON lines — and their validation: a
-//! timestamp column (`timestamp`, `time` or `at`) and optional `resource` and `type` columns
-//! (when only some rows name a resource, each row without one is a resource of its own).
-//! A timestamp is an offset from the run's start (seconds as a plain number such as `12.5`, or a
-//! duration such as `1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`), in which case the
-//! earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
+//! Owns the trace formats — CSV with a header (read by the `csv` crate: quoted fields with
+//! commas or newlines, a byte-order mark, CRLF), JSON lines, or a JSON array of objects — and
+//! their validation: a time column or key (`timestamp`, `time`, `at`, `created` as Stripe's
+//! events have, `created_at` as GitHub's) and an optional `resource` (or `resource_id`) (when only
+//! some rows name a resource, each row without one is a resource of its own). A time is an offset
+//! from the run's start (seconds as a plain number such as `12.5`, or a duration such as
+//! `1m30s`), an RFC 3339 time with any offset (`2026-11-27T10:00:00+01:00`), or Unix epoch
+//! seconds, milliseconds or microseconds told apart by magnitude (an offset is under a year) and
+//! stated in the result ([`Times`]); with absolute times the earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
 //! appearance in time. Every bad row is one sentence naming the file and the line, quoting at most
 //! a short escaped excerpt of the field ([`crate::support::quote::excerpt`]), never the whole line. A file
 //! is read line by line through [`crate::support::files`] (regular files only, lines and size capped) and
@@ -44,48 +47,107 @@ pub struct Trace {
     pub rows_total: usize,
     /// Number of distinct resources, when the trace names them.
     pub resources: Option<u32>,
+    /// How the trace wrote its times (the epoch unit is told by magnitude, and said here).
+    pub times: Times,
     /// The rows.
     #[serde(skip)]
     pub rows: Vec<TraceRow>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+/// How a trace writes its times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Times {
+    /// Offsets from the run's start: seconds (`12.5`) or durations (`1m30s`).
     Offset,
-    Absolute,
+    /// RFC 3339 times with any offset (`2026-11-27T10:00:00+01:00`), or UTC without one.
+    Rfc3339,
+    /// Unix epoch seconds (told from offsets by magnitude: an offset is under a year).
+    EpochSeconds,
+    /// Unix epoch milliseconds.
+    EpochMillis,
+    /// Unix epoch microseconds.
+    EpochMicros,
 }
 
-/// Parses one timestamp; the kind tells offsets from absolute times.
-fn timestamp(text: &str) -> Result<(Micros, Kind), String> {
+impl Times {
+    /// Whether the times are absolute (the earliest row lands at 0).
+    fn absolute(self) -> bool {
+        self != Times::Offset
+    }
+
+    /// How the output names them.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Times::Offset => "offsets from the start",
+            Times::Rfc3339 => "RFC 3339 times",
+            Times::EpochSeconds => "Unix epoch seconds",
+            Times::EpochMillis => "Unix epoch milliseconds",
+            Times::EpochMicros => "Unix epoch microseconds",
+        }
+    }
+}
+
+/// Parses one timestamp: an offset from the start, an RFC 3339 time with any offset, or a Unix
+/// epoch time whose unit is told by its magnitude (a plain number of a year of seconds or more
+/// cannot be an offset: under 1e11 it is seconds, under 1e14 milliseconds, else microseconds).
+fn timestamp(text: &str) -> Result<(Micros, Times), String> {
     let t = text.trim().trim_matches('"').trim();
     let q = excerpt(t, EXCERPT);
     if t.is_empty() {
         return Err("the timestamp is empty".into());
     }
-    if let Ok(secs) = t.parse::<f64>() {
-        if !secs.is_finite() || secs < 0.0 {
-            return Err(format!("`{q}` is not a time; give seconds from the start of 0 or more"));
+    if let Ok(n) = t.parse::<f64>() {
+        if !n.is_finite() || n < 0.0 {
+            return Err(format!(
+                "`{q}` is not a time; give seconds from the start of 0 or more, or a Unix epoch time"
+            ));
         }
-        if secs * SECOND as f64 >= MAX_DURATION as f64 {
+        let year_s = MAX_DURATION as f64 / SECOND as f64;
+        let (us, kind) = if n < year_s {
+            return Ok(((n * SECOND as f64).round() as Micros, Times::Offset));
+        } else if n < 1e8 {
             return Err(over_a_year(&q));
+        } else if n < 1e11 {
+            (n * SECOND as f64, Times::EpochSeconds)
+        } else if n < 1e14 {
+            (n * 1e3, Times::EpochMillis)
+        } else {
+            (n, Times::EpochMicros)
+        };
+        if us >= u64::MAX as f64 / 2.0 {
+            return Err(format!("`{q}` is too far in the future to be a time"));
         }
-        return Ok(((secs * SECOND as f64).round() as Micros, Kind::Offset));
+        return Ok((us.round() as Micros, kind));
     }
     if t.len() >= 10 && t.as_bytes()[4] == b'-' {
-        let abs = humantime::parse_rfc3339_weak(t)
-            .map_err(|e| format!("`{q}` is not an RFC 3339 UTC time ({e}), such as 2024-05-01T09:00:00Z"))?;
-        let since = abs.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("`{q}` is before 1970"))?;
-        return Ok((since.as_micros() as Micros, Kind::Absolute));
+        let abs = match t.parse::<jiff::Timestamp>() {
+            Ok(ts) => ts,
+            // Without an offset the time is UTC (`2024-05-01 09:00:00`).
+            Err(_) => match humantime::parse_rfc3339_weak(t) {
+                Ok(st) => jiff::Timestamp::try_from(st).map_err(|e| format!("`{q}`: {e}"))?,
+                Err(e) => {
+                    return Err(format!(
+                        "`{q}` is not an RFC 3339 time ({e}), such as 2024-05-01T09:00:00Z or 2026-11-27T10:00:00+01:00"
+                    ))
+                }
+            },
+        };
+        let us = abs.as_microsecond();
+        if us < 0 {
+            return Err(format!("`{q}` is before 1970"));
+        }
+        return Ok((us as Micros, Times::Rfc3339));
     }
     let d = parse_duration(t).map_err(|_| {
         format!(
-            "`{q}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`) or an RFC 3339 UTC time (`2024-05-01T09:00:00Z`)"
+            "`{q}` is not a timestamp; give seconds from the start (`12.5`), a duration (`1m30s`), an RFC 3339 time (`2024-05-01T09:00:00Z`) or Unix epoch seconds (`1700000000`)"
         )
     })?;
     if d >= MAX_DURATION {
         return Err(over_a_year(&q));
     }
-    Ok((d, Kind::Offset))
+    Ok((d, Times::Offset))
 }
 
 /// A row later than a run may last.
@@ -93,13 +155,7 @@ fn over_a_year(t: &str) -> String {
     format!("`{t}` is a year or more from the start; a trace must span less than `{MAX_DURATION_TEXT}`, the longest `duration`")
 }
 
-/// Splits a CSV line into trimmed fields (no commas inside fields), unquoting each.
-fn fields(line: &str) -> Vec<String> {
-    line.split(',').map(|f| f.trim().trim_matches('"').trim().to_string()).collect()
-}
-
-/// Reads a trace from `text`; `file` names it in messages. Blank lines and lines starting
-/// with `#` are skipped.
+/// Reads a trace from `text`; `file` names it in messages.
 pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
     parse_lines(file, text.lines().enumerate().map(|(i, l)| Ok((i + 1, l.to_string()))))
 }
@@ -114,99 +170,246 @@ pub fn read(file: &str, path: &std::path::Path) -> Result<Trace, String> {
     parse_lines(file, lines.map(|l| l.map_err(cannot)))
 }
 
-/// Reads a trace from numbered lines; `file` names it in messages.
+/// The column or key names a trace's time may have (`created`: Stripe's events; `created_at`:
+/// GitHub's).
+const TIME_KEYS: [&str; 5] = ["timestamp", "time", "at", "created", "created_at"];
+/// The names a resource may have.
+const RESOURCE_KEYS: [&str; 2] = ["resource", "resource_id"];
+
+/// One parsed row before ordering: its line, time, how the time was written, its resource.
+type RawRow = (usize, Micros, Times, Option<String>);
+
+/// The lines, re-joined, as bytes for the CSV reader (which handles quoting, embedded newlines
+/// and a byte-order mark); an error of the line source ends the stream and is kept for the caller.
+struct Joined<I> {
+    lines: I,
+    pending: Vec<u8>,
+    at: usize,
+    error: std::rc::Rc<std::cell::RefCell<Option<String>>>,
+    /// Bytes handed to the reader so far.
+    emitted: u64,
+    /// For each left-out line: the bytes handed out before it, and how many lines were left
+    /// out up to and including it.
+    skips: std::rc::Rc<std::cell::RefCell<Vec<(u64, usize)>>>,
+}
+
+impl<I: Iterator<Item = Result<(usize, String), String>>> std::io::Read for Joined<I> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.pending.len() {
+            match self.lines.next() {
+                None => return Ok(0),
+                Some(Err(e)) => {
+                    *self.error.borrow_mut() = Some(e);
+                    return Ok(0);
+                }
+                Some(Ok((_, line))) => {
+                    // Blank and comment lines are left out here, and remembered, so the CSV
+                    // reader's line numbers (it counts only what it reads) map back to the file's.
+                    let t = line.trim();
+                    if t.is_empty() || t.starts_with('#') {
+                        let mut skips = self.skips.borrow_mut();
+                        let before = skips.last().map_or(0, |s| s.1);
+                        skips.push((self.emitted, before + 1));
+                        continue;
+                    }
+                    self.pending = line.into_bytes();
+                    self.pending.push(b'\n');
+                    self.emitted += self.pending.len() as u64;
+                    self.at = 0;
+                }
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Reads a trace from numbered lines; `file` names it in messages. Blank lines and lines
+/// starting with `#` before the first row are skipped; a leading byte-order mark too.
 fn parse_lines(
     file: &str,
     lines: impl Iterator<Item = Result<(usize, String), String>>,
 ) -> Result<Trace, String> {
-    let lines = lines
-        .map(|l| l.map(|(n, line)| (n, line.trim().to_string())))
-        .filter(|l| l.as_ref().map_or(true, |(_, l)| !l.is_empty() && !l.starts_with('#')));
-    let mut raw: Vec<(usize, Micros, Kind, Option<String>)> = Vec::new();
-    let mut lines = lines.peekable();
-    let json = matches!(lines.peek(), Some(Ok((_, l))) if l.starts_with('{'));
     let shown = excerpt(file, EXCERPT_PATH);
     let bad = |n: usize, msg: String| format!("trace `{shown}` line {n}: {msg}");
-    const TIME_KEYS: [&str; 3] = ["timestamp", "time", "at"];
-    if json {
-        for item in lines {
+    let mut lines = lines.peekable();
+    // The first line that says something tells the form: `{` JSON lines, `[` a JSON array,
+    // anything else a CSV header.
+    let mut skipped = Vec::new();
+    let first = loop {
+        match lines.next() {
+            None => return Err(format!("trace `{shown}` is empty; give a CSV header and one row per event")),
+            Some(Err(e)) => return Err(e),
+            Some(Ok((n, line))) => {
+                let line = line.trim_start_matches('\u{feff}').to_string();
+                let t = line.trim();
+                if t.is_empty() || t.starts_with('#') {
+                    skipped.push((n, line));
+                    continue;
+                }
+                break (n, line);
+            }
+        }
+    };
+    let mut raw: Vec<RawRow> = Vec::new();
+    let head = first.1.trim_start();
+    if head.starts_with('{') {
+        let rest = std::iter::once(Ok(first)).chain(lines);
+        for item in rest {
             let (n, line) = item?;
-            let v: serde_json::Value =
-                serde_json::from_str(&line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
-            let obj = v.as_object().ok_or_else(|| bad(n, "is not a JSON object".into()))?;
-            let t = TIME_KEYS
-                .iter()
-                .find_map(|k| obj.get(*k))
-                .ok_or_else(|| bad(n, "has no `timestamp` (or `time`, `at`) key".into()))?;
-            let text = match t {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(x) => x.to_string(),
-                _ => return Err(bad(n, "the timestamp must be a string or a number".into())),
-            };
-            let (at, kind) = timestamp(&text).map_err(|e| bad(n, e))?;
-            if matches!(obj.get("duplicate"), Some(serde_json::Value::Bool(true)))
-                || matches!(obj.get("duplicate"), Some(serde_json::Value::String(d)) if d == "true")
-            {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let resource = match obj.get("resource") {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(s)) if s.is_empty() => None,
-                Some(serde_json::Value::String(s)) => Some(s.clone()),
-                Some(serde_json::Value::Number(x)) => Some(x.to_string()),
-                Some(_) => return Err(bad(n, "`resource` must be a string or a number".into())),
-            };
-            raw.push((n, at, kind, resource));
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
+            if let Some(row) = json_row(&v).map_err(|e| bad(n, e))? {
+                raw.push((n, row.0, row.1, row.2));
+            }
             if raw.len() > MAX_ROWS {
                 return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
+            }
+        }
+    } else if head.starts_with('[') {
+        let mut text = first.1;
+        for item in lines {
+            text.push('\n');
+            text.push_str(&item?.1);
+        }
+        let v: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
+            bad(first.0 + e.line().saturating_sub(1), format!("is not a JSON array of objects ({e})"))
+        })?;
+        for (i, item) in v.iter().enumerate() {
+            if let Some(row) = json_row(item).map_err(|e| format!("trace `{shown}` item {}: {e}", i + 1))? {
+                raw.push((i + 1, row.0, row.1, row.2));
+            }
+            if raw.len() > MAX_ROWS {
+                return Err(format!("trace `{shown}`: more than {MAX_ROWS} rows"));
             }
         }
     } else {
-        let (hn, header) = match lines.next() {
-            Some(item) => item?,
-            None => return Err(format!("trace `{shown}` is empty; give a CSV header and one row per event")),
+        // CSV line numbers count from the header, which is line `first.0` of the file.
+        let offset = first.0 - 1;
+        let error = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let skips = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        // The file's line of a record the reader puts at `line`, starting at byte `byte`.
+        let file_line = |line: u64, byte: u64| {
+            let s = skips.borrow();
+            let left_out = s.iter().take_while(|(at, _)| *at <= byte).last().map_or(0, |x| x.1);
+            line as usize + offset + left_out
         };
-        let names: Vec<String> = fields(&header).into_iter().map(|f| f.to_ascii_lowercase()).collect();
-        let col = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
+        let joined = Joined {
+            lines: std::iter::once(Ok(first.clone())).chain(lines),
+            pending: Vec::new(),
+            at: 0,
+            error: error.clone(),
+            emitted: 0,
+            skips: skips.clone(),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .flexible(false)
+            .from_reader(joined);
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(first.0, format!("is not a CSV header ({e})")))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
+        let col = |want: &[&str]| header.iter().position(|n| want.contains(&n.as_str()));
         let t_col = col(&TIME_KEYS).ok_or_else(|| {
             bad(
-                hn,
+                first.0,
                 format!(
-                    "the header `{}` has no `timestamp` (or `time`, `at`) column",
-                    excerpt(&header, EXCERPT)
+                    "the header `{}` has no `timestamp` (or `time`, `at`, `created`, `created_at`) column",
+                    excerpt(&first.1, EXCERPT)
                 ),
             )
         })?;
-        let r_col = col(&["resource", "resource_id"]);
+        let r_col = col(&RESOURCE_KEYS);
         let dup_col = col(&["duplicate"]);
-        for item in lines {
-            let (n, line) = item?;
-            let f = fields(&line);
-            if f.len() != names.len() {
-                return Err(bad(n, format!("has {} fields where the header has {}", f.len(), names.len())));
+        let mut record = csv::StringRecord::new();
+        loop {
+            let more = reader.read_record(&mut record).map_err(|e| {
+                let n = e.position().map_or(first.0, |p| file_line(p.line(), p.byte()));
+                match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        let fields = if *len == 1 { "field" } else { "fields" };
+                        bad(n, format!("has {len} {fields} where the header has {expected_len}"))
+                    }
+                    csv::ErrorKind::Utf8 { .. } => bad(n, "is not UTF-8 text".into()),
+                    _ => bad(n, format!("is not CSV ({e})")),
+                }
+            })?;
+            if let Some(e) = error.borrow_mut().take() {
+                return Err(e);
             }
-            if dup_col.is_some_and(|c| f[c].eq_ignore_ascii_case("true")) {
+            if !more {
+                break;
+            }
+            let n = record.position().map_or(0, |p| file_line(p.line(), p.byte()));
+            if dup_col.is_some_and(|c| record[c].eq_ignore_ascii_case("true")) {
                 continue;
             }
-            let (at, kind) = timestamp(&f[t_col]).map_err(|e| bad(n, e))?;
-            let resource = r_col.map(|c| f[c].clone()).filter(|r| !r.is_empty());
+            let (at, kind) = timestamp(&record[t_col]).map_err(|e| bad(n, e))?;
+            let resource = r_col.map(|c| record[c].to_string()).filter(|r| !r.is_empty());
             raw.push((n, at, kind, resource));
             if raw.len() > MAX_ROWS {
                 return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
             }
         }
     }
+    finish(file, raw)
+}
+
+/// One JSON object as a row: its time, how it was written, its resource; `None` for a recorded
+/// duplicate delivery.
+fn json_row(v: &serde_json::Value) -> Result<Option<(Micros, Times, Option<String>)>, String> {
+    let obj = v.as_object().ok_or_else(|| "is not a JSON object".to_string())?;
+    let t = TIME_KEYS
+        .iter()
+        .find_map(|k| obj.get(*k))
+        .ok_or_else(|| "has no `timestamp` (or `time`, `at`, `created`, `created_at`) key".to_string())?;
+    let text = match t {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(x) => x.to_string(),
+        _ => return Err("the timestamp must be a string or a number".into()),
+    };
+    let (at, kind) = timestamp(&text)?;
+    if matches!(obj.get("duplicate"), Some(serde_json::Value::Bool(true)))
+        || matches!(obj.get("duplicate"), Some(serde_json::Value::String(d)) if d == "true")
+    {
+        return Ok(None);
+    }
+    let resource = match RESOURCE_KEYS.iter().find_map(|k| obj.get(*k)) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.is_empty() => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(x)) => Some(x.to_string()),
+        Some(_) => return Err("`resource` must be a string or a number".into()),
+    };
+    Ok(Some((at, kind, resource)))
+}
+
+/// The rows in time order, absolute times moved so the earliest is 0, resources made dense.
+fn finish(file: &str, mut raw: Vec<RawRow>) -> Result<Trace, String> {
+    let shown = excerpt(file, EXCERPT_PATH);
+    let bad = |n: usize, msg: String| format!("trace `{shown}` line {n}: {msg}");
     let Some(&(_, _, kind, _)) = raw.first() else {
         return Err(format!("trace `{shown}` has no events; give one row per event"));
     };
-    if let Some((n, ..)) = raw.iter().find(|r| r.2 != kind) {
+    if let Some((n, ..)) = raw.iter().find(|r| r.2.absolute() != kind.absolute()) {
         return Err(bad(
             *n,
-            "mixes RFC 3339 times with offsets from the start; use one kind throughout".into(),
+            "mixes absolute times (RFC 3339 or epoch) with offsets from the start; use one kind throughout"
+                .into(),
         ));
     }
     let named = raw.iter().filter(|r| r.3.is_some()).count();
-    let origin = if kind == Kind::Absolute { raw.iter().map(|r| r.1).min().unwrap_or(0) } else { 0 };
+    let origin = if kind.absolute() { raw.iter().map(|r| r.1).min().unwrap_or(0) } else { 0 };
     if let Some((n, at, ..)) = raw.iter().find(|r| r.1 - origin >= MAX_DURATION) {
         return Err(bad(
             *n,
@@ -240,7 +443,7 @@ fn parse_lines(
         })
         .collect::<Vec<_>>();
     let resources = (named != 0).then_some(next);
-    Ok(Trace { file: file.to_string(), rows_total: rows.len(), resources, rows })
+    Ok(Trace { file: file.to_string(), rows_total: rows.len(), resources, times: kind, rows })
 }
 
 impl Trace {
@@ -318,11 +521,47 @@ mod tests {
         let e = parse("f.csv", "when\n1\n").unwrap_err();
         assert!(e.contains("line 1") && e.contains("timestamp"), "{e}");
         let e = parse("f.csv", "at,resource\n1\n").unwrap_err();
-        assert!(e.contains("line 2") && e.contains("fields"), "{e}");
+        assert!(e.contains("line 2") && e.contains("has 1 field where the header has 2"), "{e}");
         let e = parse("f.jsonl", "{\"at\": 1}\n{\"at\": -3}\n").unwrap_err();
         assert!(e.contains("line 2"), "{e}");
         let e = parse("f.csv", "at\n1\n2024-05-01T09:00:00Z\n").unwrap_err();
         assert!(e.contains("line 3") && e.contains("mixes"), "{e}");
         assert!(parse("f.csv", "at\n").unwrap_err().contains("no events"));
+    }
+
+    /// Exports as people have them: quoted commas and newlines, a BOM, CRLF, RFC 3339 with an
+    /// offset, Stripe's epoch `created`, GitHub's `created_at` in a JSON array.
+    #[test]
+    fn traces_as_people_have_them() {
+        let csv = "\u{feff}timestamp,resource,note\r\n2026-11-27T10:00:00+01:00,ord_1,\"Order 1, gift\"\r\n\
+                   2026-11-27T09:00:30Z,ord_2,\"two\nlines\"\r\n2026-11-27T09:01:00Z,ord_1,x\r\n";
+        let t = parse("a.csv", csv).unwrap();
+        assert_eq!(t.times, Times::Rfc3339);
+        // 10:00+01:00 is 09:00Z: the first row; the others 30 s and 60 s after it.
+        assert_eq!(
+            t.rows.iter().map(|r| (r.at, r.resource)).collect::<Vec<_>>(),
+            [(0, Some(0)), (30 * SECOND, Some(1)), (60 * SECOND, Some(0))]
+        );
+        let stripe =
+            "id,created,type\nevt_1,1700000000,charge.succeeded\nevt_2,1700000060,x\nevt_3,1700000030,y\n";
+        let t = parse("stripe.csv", stripe).unwrap();
+        assert_eq!(t.times, Times::EpochSeconds);
+        assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), [0, 30 * SECOND, 60 * SECOND]);
+        let ms = parse("ms.csv", "time\n1700000000000\n1700000000250\n").unwrap();
+        assert_eq!((ms.times, ms.rows[1].at), (Times::EpochMillis, 250_000));
+        let us = parse("us.csv", "time\n1700000000000000\n1700000000000007\n").unwrap();
+        assert_eq!((us.times, us.rows[1].at), (Times::EpochMicros, 7));
+        let gh = r#"[{"id":"1","created_at":"2024-05-01T09:00:00Z"},
+                     {"id":"2","created_at":"2024-05-01T10:00:00+01:00"},
+                     {"id":"3","created_at":"2024-05-01T09:02:00Z"}]"#;
+        let t = parse("gh.json", gh).unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.at).collect::<Vec<_>>(), [0, 0, 120 * SECOND]);
+        // An offset of a year or more that is too small to be an epoch time is refused.
+        assert!(parse("x.csv", "at\n50000000\n").unwrap_err().contains("a year or more"));
+        // Epoch and RFC 3339 are both absolute: they may mix; offsets may not.
+        assert!(parse("m.csv", "at\n1700000000\n2023-11-14T22:13:30Z\n").is_ok());
+        // An unterminated quote is refused with its line.
+        let e = parse("q.csv", "at,resource\n1,a\n\"2,b\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
     }
 }
