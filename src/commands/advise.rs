@@ -7,7 +7,7 @@
 
 use super::options::{duration, SweepRun};
 use super::output::print;
-use crate::cli::AdviseArgs;
+use crate::cli::{AdviseArgs, AdviseFormat};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::result::advice;
@@ -51,6 +51,10 @@ pub fn run(args: AdviseArgs) -> Result<u8> {
     })?;
     let report = sweep.execute()?;
     let advice = advice::advise(&report, percentile, max as f64 / MILLI as f64, max_processed);
-    print(&render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals))?;
+    print(&match args.format {
+        AdviseFormat::Table => render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals),
+        AdviseFormat::Json => render::advice::json(&advice),
+        AdviseFormat::Markdown => render::advice::markdown(&report, &advice),
+    })?;
     Ok(u8::from(advice.pick.is_none()))
 }

@@ -48,5 +48,6 @@ pub fn assemble(
         live,
         strategies,
         replications: None,
+        thresholds: None,
     }
 }

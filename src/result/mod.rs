@@ -10,5 +10,6 @@ pub mod baseline;
 pub mod measure;
 pub mod replication;
 pub mod report;
+pub mod saved;
 pub mod stats;
 pub mod threshold;

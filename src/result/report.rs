@@ -43,6 +43,9 @@ pub struct Report {
     /// Every figure is then the mean over replications. Absent for a single run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replications: Option<Replications>,
+    /// Each `--threshold` judged on each row it names; absent when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Vec<crate::result::threshold::Judgement>>,
 }
 
 /// What a replicated run was (absent from a single run's report).

@@ -2,14 +2,15 @@
 //! `hybrid-reconcile.missed==0`.
 //!
 //! Owns parsing an expression (target row, [`Measure`], operator, value in the measure's unit),
-//! checking that it names rows the run has, and evaluating it against a finished [`Report`].
-//! Breaches are plain data ([`Breach`]); it never runs anything and never prints:
+//! checking that it names rows the run has, and judging it against a finished [`Report`]:
+//! one [`Judgement`] per (threshold, row), the JSON result's `thresholds`. Judgements and
+//! breaches are plain data ([`Breach`]); it never runs anything and never prints:
 //! `render::breaches` formats them and callers decide where they go and which exit code they
 //! mean. Malformed expressions are a [`ThresholdError`] whose sentence names the expression.
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::result::measure::{Measure, MeasureError};
 use crate::result::report::{Report, StrategyReport};
@@ -252,32 +253,98 @@ pub struct Breach {
     pub actual: Option<f64>,
 }
 
+/// One (threshold, row) pair judged: an entry of the JSON result's `thresholds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// The expression as written.
+    pub expr: String,
+    /// The row's label (`poll@30s`, `client:KEY`, `endpoint`).
+    pub row: String,
+    /// What was measured.
+    pub metric: Measure,
+    /// The row's value in the measure's unit (ms, a count, a share); `None` when it has none.
+    pub value: Option<f64>,
+    /// The limit, in the same unit.
+    pub limit: f64,
+    /// Whether the row meets it.
+    pub pass: bool,
+}
+
+impl Judgement {
+    /// The breach this judgement records, if the row failed.
+    pub fn breach(&self) -> Option<Breach> {
+        (!self.pass).then(|| Breach {
+            threshold: self.expr.clone(),
+            row: self.row.clone(),
+            measure: self.metric,
+            actual: self.value,
+        })
+    }
+}
+
+/// How many thresholds (expressions, over all the rows each names) were judged and how many
+/// failed on at least one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Distinct expressions judged.
+    pub thresholds: usize,
+    /// Those that failed on some row.
+    pub failed: usize,
+}
+
+/// Counts the expressions of `judged` and those with a failing row.
+pub fn tally(judged: &[Judgement]) -> Tally {
+    let mut seen: Vec<(&str, bool)> = Vec::new();
+    for j in judged {
+        match seen.iter_mut().find(|(e, _)| *e == j.expr) {
+            Some((_, failed)) => *failed |= !j.pass,
+            None => seen.push((&j.expr, !j.pass)),
+        }
+    }
+    Tally { thresholds: seen.len(), failed: seen.iter().filter(|(_, f)| *f).count() }
+}
+
+/// The breaches among `judged`, in order.
+pub fn breaches(judged: &[Judgement]) -> Vec<Breach> {
+    judged.iter().filter_map(Judgement::breach).collect()
+}
+
+/// Whether a row's events are conserved (`detected + missed + in_flight == total`): what a CI
+/// report asserts of each row of a run given no thresholds.
+pub fn conserved(row: &StrategyReport) -> bool {
+    let e = &row.events;
+    e.detected + e.missed + e.in_flight == e.total
+}
+
 fn row_interval(row: &StrategyReport) -> Option<Micros> {
     row.interval_s.map(|s| (s * SECOND as f64).round() as Micros)
 }
 
-/// Every (threshold, row) pair that fails. A threshold on a row without a value fails: a latency
-/// when nothing was detected (no latency could meet it), `peak_use` in a scenario without a
-/// quota. (A metric that never applies to the strategy is refused when parsed.)
-pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
+/// Every (threshold, row) pair judged, in threshold then row order. A threshold on a row
+/// without a value fails: a latency when nothing was detected (no latency could meet it),
+/// `peak_use` in a scenario without a quota. (A metric that never applies to the strategy is
+/// refused when parsed.)
+pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Judgement> {
     let mut out = Vec::new();
     for t in thresholds {
         let rows = report.strategies.iter().filter(|r| t.matches(&r.name, row_interval(r)));
-        out.extend(rows.filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
+        out.extend(rows.map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
     out
 }
 
-/// The breach of `measure op limit` (written as `text`) by `row`, if it does not hold; an absent
-/// value never holds. Shared by `compare`'s thresholds and `serve --report`'s.
-pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Option<Breach> {
-    let actual = measure.of(row);
-    (!actual.is_some_and(|a| op.holds(a, limit))).then(|| Breach {
-        threshold: text.to_string(),
+/// `measure op limit` (written as `text`) judged on `row`; an absent value never holds. Shared
+/// by `compare`'s thresholds and `serve --report`'s.
+pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Judgement {
+    let value = measure.of(row);
+    Judgement {
+        expr: text.to_string(),
         row: row.label.clone(),
-        measure,
-        actual,
-    })
+        metric: measure,
+        value,
+        limit,
+        pass: value.is_some_and(|a| op.holds(a, limit)),
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +426,21 @@ mod tests {
         {
             assert!(Threshold::parse(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn tally_counts_expressions_not_rows() {
+        let j = |expr: &str, pass| Judgement {
+            expr: expr.into(),
+            row: "r".into(),
+            metric: Measure::P99,
+            value: Some(1.0),
+            limit: 2.0,
+            pass,
+        };
+        let judged = [j("a", true), j("a", false), j("b", true), j("c", true)];
+        assert_eq!(tally(&judged), Tally { thresholds: 3, failed: 1 });
+        assert_eq!(breaches(&judged).len(), 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 pub mod record;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::support::quote::{excerpt, EXCERPT, EXCERPT_PATH};
@@ -36,7 +36,7 @@ pub struct TraceRow {
 }
 
 /// A parsed trace, rows in time order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trace {
     /// The file, as the scenario names it.
     pub file: String,
