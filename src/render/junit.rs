@@ -9,6 +9,7 @@
 //! [`crate::result::threshold`] and [`crate::result::baseline`] did.
 
 use super::text;
+use crate::result::measure::Measure;
 use crate::result::report::Report;
 use crate::result::threshold;
 
@@ -78,13 +79,11 @@ pub fn render(report: &Report) -> String {
             .map(|j| Case {
                 name: format!("{} [{}]", j.expr, j.row),
                 failure: (!j.pass).then(|| {
-                    format!(
-                        "{}: {} is {}, which does not meet {}",
-                        j.row,
-                        j.metric.name(),
-                        text::measure(j.metric, j.value),
-                        j.expr
-                    )
+                    let value = match Measure::parse(&j.metric) {
+                        Ok(m) => text::measure(m, j.value),
+                        Err(_) => j.value.map_or("—".into(), |v| v.to_string()),
+                    };
+                    format!("{}: {} is {value}, which does not meet {}", j.row, j.metric, j.expr)
                 }),
             })
             .collect(),

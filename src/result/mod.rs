@@ -7,6 +7,7 @@
 
 pub mod advice;
 pub mod baseline;
+pub mod judgement;
 pub mod measure;
 pub mod replication;
 pub mod report;

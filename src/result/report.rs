@@ -45,7 +45,7 @@ pub struct Report {
     pub replications: Option<Replications>,
     /// Each `--threshold` judged on each row it names; absent when none was given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub thresholds: Option<Vec<crate::result::threshold::Judgement>>,
+    pub thresholds: Option<Vec<crate::result::judgement::Judgement>>,
 }
 
 /// What a replicated run was (absent from a single run's report).

@@ -15,8 +15,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::result::baseline::{read_value, BaselineError, Role};
+use crate::result::judgement::Judgement;
 use crate::result::report::{LagMs, LiveInfo, Replications, Report, RunInfo, StrategyReport};
-use crate::result::threshold::Judgement;
 use crate::scenario::Scenario;
 
 /// The read-back of [`Report`].

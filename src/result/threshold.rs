@@ -3,14 +3,17 @@
 //!
 //! Owns parsing an expression (target row, [`Measure`], operator, value in the measure's unit),
 //! checking that it names rows the run has, and judging it against a finished [`Report`]:
-//! one [`Judgement`] per (threshold, row), the JSON result's `thresholds`. Judgements and
+//! one [`Judgement`] per (threshold, row) (defined in `result::judgement`, below `report`), the JSON
+//! result's `thresholds`. Judgements and
 //! breaches are plain data ([`Breach`]); it never runs anything and never prints:
 //! `render::breaches` formats them and callers decide where they go and which exit code they
 //! mean. Malformed expressions are a [`ThresholdError`] whose sentence names the expression.
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use crate::result::judgement::{tally, Judgement, Tally};
 
 use crate::result::measure::{Measure, MeasureError};
 use crate::result::report::{Report, StrategyReport};
@@ -253,60 +256,16 @@ pub struct Breach {
     pub actual: Option<f64>,
 }
 
-/// One (threshold, row) pair judged: an entry of the JSON result's `thresholds`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Judgement {
-    /// The expression as written.
-    pub expr: String,
-    /// The row's label (`poll@30s`, `client:KEY`, `endpoint`).
-    pub row: String,
-    /// What was measured.
-    pub metric: Measure,
-    /// The row's value in the measure's unit (ms, a count, a share); `None` when it has none.
-    pub value: Option<f64>,
-    /// The limit, in the same unit.
-    pub limit: f64,
-    /// Whether the row meets it.
-    pub pass: bool,
-}
-
-impl Judgement {
-    /// The breach this judgement records, if the row failed.
-    pub fn breach(&self) -> Option<Breach> {
-        (!self.pass).then(|| Breach {
-            threshold: self.expr.clone(),
-            row: self.row.clone(),
-            measure: self.metric,
-            actual: self.value,
-        })
-    }
-}
-
-/// How many thresholds (expressions, over all the rows each names) were judged and how many
-/// failed on at least one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
-    /// Distinct expressions judged.
-    pub thresholds: usize,
-    /// Those that failed on some row.
-    pub failed: usize,
-}
-
-/// Counts the expressions of `judged` and those with a failing row.
-pub fn tally(judged: &[Judgement]) -> Tally {
-    let mut seen: Vec<(&str, bool)> = Vec::new();
-    for j in judged {
-        match seen.iter_mut().find(|(e, _)| *e == j.expr) {
-            Some((_, failed)) => *failed |= !j.pass,
-            None => seen.push((&j.expr, !j.pass)),
-        }
-    }
-    Tally { thresholds: seen.len(), failed: seen.iter().filter(|(_, f)| *f).count() }
-}
-
 /// The breaches among `judged`, in order.
 pub fn breaches(judged: &[Judgement]) -> Vec<Breach> {
-    judged.iter().filter_map(Judgement::breach).collect()
+    judged
+        .iter()
+        .filter(|j| !j.pass)
+        .filter_map(|j| {
+            let measure = Measure::parse(&j.metric).ok()?;
+            Some(Breach { threshold: j.expr.clone(), row: j.row.clone(), measure, actual: j.value })
+        })
+        .collect()
 }
 
 /// Whether a row's events are conserved (`detected + missed + in_flight == total`): what a CI
@@ -340,7 +299,7 @@ pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyRep
     Judgement {
         expr: text.to_string(),
         row: row.label.clone(),
-        metric: measure,
+        metric: measure.name().to_string(),
         value,
         limit,
         pass: value.is_some_and(|a| op.holds(a, limit)),
@@ -426,21 +385,6 @@ mod tests {
         {
             assert!(Threshold::parse(ok).is_ok(), "{ok}");
         }
-    }
-
-    #[test]
-    fn tally_counts_expressions_not_rows() {
-        let j = |expr: &str, pass| Judgement {
-            expr: expr.into(),
-            row: "r".into(),
-            metric: Measure::P99,
-            value: Some(1.0),
-            limit: 2.0,
-            pass,
-        };
-        let judged = [j("a", true), j("a", false), j("b", true), j("c", true)];
-        assert_eq!(tally(&judged), Tally { thresholds: 3, failed: 1 });
-        assert_eq!(breaches(&judged).len(), 1);
     }
 
     #[test]

@@ -166,7 +166,7 @@ pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Judgement
             out.push(Judgement {
                 expr: t.text.clone(),
                 row,
-                metric: t.measure,
+                metric: t.measure.name().to_string(),
                 value: None,
                 limit: t.limit,
                 pass: false,
