@@ -342,3 +342,16 @@ fn advise_speaks_json_and_markdown() {
         "{md}"
     );
 }
+
+/// Every bundled scenario reads back from its JSON as it was: `report` renders from it.
+#[test]
+fn every_bundled_scenario_reads_back_from_its_json() {
+    use hookbench::scenario::Scenario;
+    for name in Scenario::bundled_names() {
+        let s = Scenario::bundled(name).expect("bundled").expect("valid");
+        let written = serde_json::to_value(&s).expect("serializes");
+        let back: Scenario =
+            serde_json::from_value(written.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(serde_json::to_value(&back).expect("serializes"), written, "{name}");
+    }
+}

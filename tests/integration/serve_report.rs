@@ -209,6 +209,12 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     let saved = saved.to_str().unwrap();
     let check = hookbench(&["check", saved, "--baseline", saved]);
     assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
+    // `report` renders it again: its rows, and its judged thresholds as JUnit test cases.
+    let again = hookbench(&["report", saved, "--format", "junit"]);
+    let (xml, err) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    assert!(xml.contains("tests=\"2\" failures=\"1\"") && xml.contains("[client:buggy]"), "{xml}");
+    assert!(text(&hookbench(&["report", saved])).0.contains("client:ci-poller"));
 
     // The stream's frames are its detections: one one-way delay (50 ms) after each event.
     let sse = row(&report, "client:streamer");
