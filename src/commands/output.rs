@@ -48,7 +48,7 @@ pub fn emit_rendered(to: &Delivery, render: impl Fn(Format) -> String) -> Result
         // The result is safe in the files; only standard output has nowhere to go.
         for (path, _) in &to.files {
             crate::support::out::note(&format!(
-                "wrote {} (standard output is closed: no table)",
+                "wrote {} (standard output is closed: nothing printed)",
                 path.display()
             ));
         }

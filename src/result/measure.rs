@@ -400,13 +400,6 @@ impl Serialize for Measure {
     }
 }
 
-/// A measure reads back from its name.
-impl<'de> serde::Deserialize<'de> for Measure {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Measure::parse(&<String as serde::Deserialize>::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
 /// Every HTTP request a design costs per day: API requests the consumer makes plus webhook
 /// delivery attempts it receives. This is how `sweep` places webhooks on the cost axis and how
 /// `advise` ranks candidates, so a design that polls nothing is not shown as free.
