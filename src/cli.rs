@@ -57,6 +57,9 @@ pub enum Command {
     Check(CheckArgs),
     /// The cheapest strategy and interval that meets a latency target without missing events.
     Advise(AdviseArgs),
+    /// Render a saved JSON result (`--format json`) again, in any format and to any files: run
+    /// once, render many times.
+    Report(ReportArgs),
     /// Write the scenario as a program another tool runs: `export locust` writes a Locust load
     /// test that replays its event stream as signed deliveries, across many machines.
     #[command(subcommand)]
@@ -155,13 +158,14 @@ pub struct QuietArg {
 /// Where a result goes and what gates it.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format [default: table, or from --output's extension].
+    /// The format of standard output [default: table].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
-    /// Also write the result to this file, in the format its extension names (the table still
-    /// goes to standard output unless --quiet).
+    /// Also write the result to FILE, in the format its extension names: `.json`, `.csv`, `.md`,
+    /// `.txt` or `.xml` (JUnit). Repeatable: `-o r.json -o r.md -o r.xml`. Standard output still
+    /// gets --format unless --quiet.
     #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
     /// Quiet.
     #[command(flatten)]
     pub quiet: QuietArg,
@@ -450,6 +454,32 @@ pub enum CheckFormat {
     Table,
     /// A GitHub-flavoured Markdown table, for CI step summaries.
     Markdown,
+    /// The comparison as JSON (`schema-check.json`).
+    Json,
+    /// JUnit XML: one testcase per row and measure, a failure per regression.
+    Junit,
+}
+
+/// Output formats of `advise`'s answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AdviseFormat {
+    /// Words and a table for people.
+    Table,
+    /// The advice as JSON: the target, every row's verdict and the pick.
+    Json,
+    /// A GitHub-flavoured Markdown table with the pick, for CI step summaries.
+    Markdown,
+}
+
+/// `hookbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON result (`compare`, `sweep` or `serve --report` with `--format json`).
+    #[arg(value_name = "RESULT.json")]
+    pub result: PathBuf,
+    /// Output formats and files (`--threshold` applies to a run, not to a saved result).
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `hookbench advise`.
@@ -469,6 +499,9 @@ pub struct AdviseArgs {
     /// Override the scenario's rate limit, e.g. `5000/h`, or `none`.
     #[arg(long, value_name = "RATE")]
     pub rate_limit: Option<String>,
+    /// Output format of the answer.
+    #[arg(long, short = 'f', value_enum, default_value_t = AdviseFormat::Table)]
+    pub format: AdviseFormat,
 }
 
 /// `hookbench scenarios …`.

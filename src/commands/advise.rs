@@ -7,7 +7,7 @@
 
 use super::options::{self, duration, SweepRun};
 use super::output::print;
-use crate::cli::AdviseArgs;
+use crate::cli::{AdviseArgs, AdviseFormat};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::result::advice;
@@ -50,6 +50,10 @@ pub fn run(args: AdviseArgs) -> Result<u8> {
     let mut target = advice::Target::of(&sweep.scenario.target);
     target.max_processed_ms = max_processed;
     let advice = advice::advise_to(&report, &target);
-    print(&render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals))?;
+    print(&match args.format {
+        AdviseFormat::Table => render::advice::render(&report, &advice, &sweep.scenario.strategies.intervals),
+        AdviseFormat::Json => render::advice::json(&advice),
+        AdviseFormat::Markdown => render::advice::markdown(&report, &advice),
+    })?;
     Ok(u8::from(advice.pick.is_none()))
 }

@@ -45,6 +45,8 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     let renderer = match args.format {
         CheckFormat::Table => render::check::table,
         CheckFormat::Markdown => render::check::markdown,
+        CheckFormat::Json => render::check::json,
+        CheckFormat::Junit => render::check::junit,
     };
     let tolerance = parse_tolerance(args.tolerance.as_deref().unwrap_or("0%"))?;
     let mut metrics = Vec::new();

@@ -1,22 +1,20 @@
 //! `hookbench compare`: every strategy on one scenario, side by side.
 //!
 //! Turns the raw flags into a validated [`CompareOptions`] (scenario resolved, overrides
-//! applied and checked), runs the engine once, and hands the one [`Report`] to the renderers.
-//! If the output file cannot be written, the result still reaches stdout before the error.
-
-use std::path::PathBuf;
+//! applied and checked), runs the engine once, judges the thresholds into the one [`Report`] and hands it to the
+//! renderers. If an output file cannot be written, the result still reaches stdout before the error.
 
 use super::options::{
     self, check_speedup, check_whole_log, guard_run_size, output_format, parse_intervals, parse_strategies,
-    parse_thresholds,
+    parse_thresholds, Delivery,
 };
 use super::output::{emit, gate};
 use super::serving::until_stopped;
-use crate::cli::{CompareArgs, Engine, Format};
+use crate::cli::{CompareArgs, Engine};
 use crate::engine::sim;
 use crate::error::{Error, Result};
 use crate::result::report::Report;
-use crate::result::threshold::Threshold;
+use crate::result::threshold::{self, Threshold};
 use crate::scenario::Scenario;
 use crate::strategy::Spec;
 use crate::support::limits::MAX_SIM_EVENTS;
@@ -28,12 +26,8 @@ pub struct CompareOptions {
     pub scenario: Scenario,
     /// The rows to run.
     pub specs: Vec<Spec>,
-    /// Format for stdout (when no `--output`) or for the file.
-    pub format: Format,
-    /// Where to write the result, if anywhere.
-    pub output: Option<PathBuf>,
-    /// Silence the table on stdout when the result goes to a file.
-    pub quiet: bool,
+    /// Where the result goes: standard output's format, the `--output` files, `--quiet`.
+    pub delivery: Delivery,
     /// `--threshold` expressions, checked against the finished run.
     pub thresholds: Vec<Threshold>,
     /// The engine.
@@ -68,7 +62,7 @@ impl CompareOptions {
         check_whole_log(&scenario, args.engine)?;
         guard_run_size(&scenario, &specs, plan.replications, plan.jobs, args.run.allow_long_run)?;
         let thresholds = parse_thresholds(&args.out.threshold, &specs)?;
-        let format = output_format(args.out.format, args.out.output.as_deref())?;
+        let delivery = output_format(&args.out)?;
         let speedup = match (args.engine, args.speedup.speedup) {
             (Engine::Sim, Some(_)) => {
                 return Err(Error::Input(
@@ -84,9 +78,7 @@ impl CompareOptions {
         Ok(CompareOptions {
             scenario,
             specs,
-            format,
-            output: args.out.output,
-            quiet: args.out.quiet.quiet,
+            delivery,
             thresholds,
             engine: args.engine,
             speedup,
@@ -107,7 +99,7 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
             let mut speedup = opts.speedup;
             let mut retried = false;
             loop {
-                let live = crate::live::engine::LiveOptions { speedup, progress: !opts.quiet };
+                let live = crate::live::engine::LiveOptions { speedup, progress: !opts.delivery.quiet };
                 let stop = until_stopped(None);
                 let report = crate::live::engine::run_until(&opts.scenario, &opts.specs, live, stop)?;
                 let behind = match &report.live {
@@ -140,9 +132,12 @@ pub fn run(args: CompareArgs) -> Result<u8> {
     let opts = CompareOptions::from_args(args)?;
     let mut report = execute(&opts)?;
     report.verdict = Some(crate::result::advice::verdict_of(&report));
-    emit(&report, opts.format, opts.output.as_deref(), opts.quiet)?;
+    if !opts.thresholds.is_empty() {
+        report.thresholds = Some(threshold::evaluate(&opts.thresholds, &report));
+    }
+    emit(&report, &opts.delivery)?;
     if report.run.partial {
         return Ok(130);
     }
-    Ok(gate(&opts.thresholds, &report))
+    Ok(gate(&report, opts.delivery.quiet))
 }

@@ -13,6 +13,7 @@ pub mod export;
 pub mod options;
 pub mod output;
 pub mod receive;
+pub mod report;
 pub mod scenarios;
 pub mod serve;
 pub mod serving;
@@ -32,6 +33,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Sweep(args) => sweep::run(args),
         Command::Check(args) => check::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Report(args) => report::run(args),
         Command::Export(cmd) => export::run(cmd),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),

@@ -5,13 +5,15 @@
 //! that refuses it ([`FlagError`](crate::error::FlagError)), a speed-up's range, a share, a scenario named by `--scenario`
 //! and changed by `--trace`/`--duration`/`--seed`, the rows of `--interval`/`--strategies`, a
 //! run's replications, threads and size guard, the sweep run `sweep` and `advise` share, the
-//! output format an `--output` path implies, and a signing secret for a scheme. Commands share
+//! formats of standard output and of each `--output` file, and a signing secret for a scheme. Commands share
 //! helpers through this module (and [`super::output`], [`super::serving`]), never through each
 //! other.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Engine, Format, RunArgs, ScenarioArgs, SigningArgs, SpeedupArg, SweepRunArgs, TargetArgs};
+use crate::cli::{
+    Engine, Format, OutputArgs, RunArgs, ScenarioArgs, SigningArgs, SpeedupArg, SweepRunArgs, TargetArgs,
+};
 use crate::engine::sim;
 use crate::error::{Error, FlagError, Problem, Result};
 use crate::model::signature::{Scheme, Secret};
@@ -414,24 +416,42 @@ pub fn target(args: &TargetArgs, scenario: &mut Scenario) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-/// The format `--format` names, else the one `--output`'s extension implies, else the table.
-pub fn output_format(format: Option<Format>, output: Option<&Path>) -> Result<Format> {
-    match (format, output) {
-        (Some(f), _) => Ok(f),
-        (None, Some(path)) => format_for_path(path),
-        (None, None) => Ok(Format::Table),
+/// Where a finished result goes: standard output in one format, and every `--output` file in
+/// the format its extension names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The format of standard output (`--format`, default the table).
+    pub format: Format,
+    /// Each `--output` file with its format, in the order given.
+    pub files: Vec<(PathBuf, Format)>,
+    /// `--quiet`: nothing on standard output when the result also goes to a file.
+    pub quiet: bool,
+}
+
+impl Delivery {
+    /// Whether standard output carries the result in a format made for programs (everything but
+    /// the table): then nothing else may go there.
+    pub fn result_on_stdout_for_programs(&self) -> bool {
+        self.format != Format::Table && (self.files.is_empty() || !self.quiet)
     }
 }
 
+/// Validates `--format`, each `--output` (its format from its extension) and `--quiet`.
+pub fn output_format(out: &OutputArgs) -> Result<Delivery> {
+    let files = out.output.iter().map(|p| Ok((p.clone(), format_for_path(p)?))).collect::<Result<_>>()?;
+    Ok(Delivery { format: out.format.unwrap_or(Format::Table), files, quiet: out.quiet.quiet })
+}
+
 /// The format an output path's extension implies.
-fn format_for_path(path: &Path) -> Result<Format> {
+pub fn format_for_path(path: &Path) -> Result<Format> {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("json") => Ok(Format::Json),
         Some("txt") | Some("table") => Ok(Format::Table),
         Some("csv") => Ok(Format::Csv),
         Some("md") | Some("markdown") => Ok(Format::Markdown),
+        Some("xml") => Ok(Format::Junit),
         _ => Err(Error::Input(format!(
-            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md` or `.txt`, or add `--format table|json|csv|markdown|bmf`",
+            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md`, `.txt` or `.xml` (JUnit), or print another format to standard output with `--format table|json|csv|markdown|bmf|junit`",
             path.display()
         ))),
     }

@@ -13,8 +13,8 @@ use super::output::{emit, gate, print};
 use crate::cli::{Format, SweepArgs};
 use crate::error::{Error, Result};
 use crate::render::{self, chart, png};
-use crate::result::advice;
 use crate::result::report::Report;
+use crate::result::{advice, threshold};
 use crate::support::units::MILLI;
 
 fn png_path(svg: &Path) -> PathBuf {
@@ -57,17 +57,17 @@ pub fn run(args: SweepArgs) -> Result<u8> {
     sweep.plan.progress = !out.quiet.quiet;
     let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;
     let target_ms = sweep.scenario.target.latency.map(|(_, us)| us as f64 / MILLI as f64);
-    let format = output_format(out.format, out.output.as_deref())?;
+    let delivery = output_format(out)?;
     if !args.no_chart {
         chart_dir_exists(&args.chart)?;
     }
-    let report = sweep.execute()?;
-    emit(&report, format, out.output.as_deref(), out.quiet.quiet)?;
-    let shows_table = if out.output.is_some() {
-        !out.quiet.quiet && !crate::support::out::stdout_closed()
-    } else {
-        format == Format::Table
-    };
+    let mut report = sweep.execute()?;
+    if !thresholds.is_empty() {
+        report.thresholds = Some(threshold::evaluate(&thresholds, &report));
+    }
+    emit(&report, &delivery)?;
+    let shows_table = delivery.format == Format::Table
+        && (delivery.files.is_empty() || !delivery.quiet && !crate::support::out::stdout_closed());
     if shows_table {
         print(&render::advice::frontier(&advice::frontiers(&report)))?;
     }
@@ -78,5 +78,5 @@ pub fn run(args: SweepArgs) -> Result<u8> {
             }
         }
     }
-    Ok(gate(&thresholds, &report))
+    Ok(gate(&report, delivery.quiet))
 }

@@ -49,5 +49,6 @@ pub fn assemble(
         strategies,
         replications: None,
         verdict: None,
+        thresholds: None,
     }
 }

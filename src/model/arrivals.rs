@@ -6,17 +6,21 @@
 //! parser and the command line bound a run by. Pure functions of the configuration; it never
 //! draws a random number (that is [`crate::model::source`]'s) and never parses text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::Delay;
 use crate::support::units::{Micros, Rate, HOUR, SECOND};
 use crate::trace::Trace;
 
 /// The event source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventsConfig {
     /// Poisson arrival rate outside bursts, per hour.
-    #[serde(rename = "rate_per_h", serialize_with = "crate::support::units::per_hour")]
+    #[serde(
+        rename = "rate_per_h",
+        serialize_with = "crate::support::units::per_hour",
+        deserialize_with = "crate::support::units::de_per_hour"
+    )]
     pub rate: Rate,
     /// Number of resources; each event moves one (uniformly chosen) to its next state.
     pub resources: u32,
@@ -27,7 +31,10 @@ pub struct EventsConfig {
     /// Size of each event's payload.
     pub payload_bytes: u32,
     /// Delay before an event is visible to the API (the log stays in order).
-    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    #[serde(
+        serialize_with = "crate::model::dist::delay_secs",
+        deserialize_with = "crate::model::dist::de_delay_secs"
+    )]
     pub visibility_delay: Delay,
     /// Windows with another arrival rate.
     pub bursts: Vec<Burst>,
@@ -38,16 +45,28 @@ pub struct EventsConfig {
 }
 
 /// A window in which events arrive at another rate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Burst {
     /// Start, from the beginning of the run.
-    #[serde(rename = "at_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "at_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub at: Micros,
     /// Length.
-    #[serde(rename = "duration_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "duration_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub duration: Micros,
     /// Arrival rate during the window (replaces the base rate).
-    #[serde(rename = "rate_per_h", serialize_with = "crate::support::units::per_hour")]
+    #[serde(
+        rename = "rate_per_h",
+        serialize_with = "crate::support::units::per_hour",
+        deserialize_with = "crate::support::units::de_per_hour"
+    )]
     pub rate: Rate,
 }
 

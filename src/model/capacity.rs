@@ -13,14 +13,14 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::{Delay, Rng};
 use crate::support::queue::TimedQueue;
 use crate::support::units::{Micros, Rate};
 
 /// When the receiver answers a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ack {
     /// Process, then answer: a delivery waiting longer than the sender's timeout is retried.
@@ -31,18 +31,21 @@ pub enum Ack {
 }
 
 /// The receiver's processing capacity (`[receiver]` `workers`, `process`, `ack`, `queue_limit`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CapacityConfig {
     /// Deliveries processed at once; `None` is unlimited.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
     /// Work per delivery.
-    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    #[serde(
+        serialize_with = "crate::model::dist::delay_secs",
+        deserialize_with = "crate::model::dist::de_delay_secs"
+    )]
     pub process: Delay,
     /// When the receiver answers.
     pub ack: Ack,
     /// With `ack = "on-receipt"`, deliveries waiting beyond this are answered 503.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_limit: Option<u64>,
 }
 

@@ -160,6 +160,37 @@ pub fn delay_secs<S: serde::Serializer>(d: &Delay, s: S) -> Result<S::Ok, S::Err
     m.end()
 }
 
+/// Reads a delay back as [`delay_secs`] writes it: `fixed_s`; `median_s` with `p99_s` (the
+/// `mean_s` beside them is derived and ignored); or `mean_s` with `"dist": "exponential"`.
+pub fn de_delay_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Delay, D::Error> {
+    use serde::de::Error;
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Written {
+        fixed_s: Option<f64>,
+        median_s: Option<f64>,
+        p99_s: Option<f64>,
+        mean_s: Option<f64>,
+        dist: Option<String>,
+    }
+    let w = Written::deserialize(d)?;
+    let us = |s: f64| {
+        if s.is_finite() && s >= 0.0 {
+            Ok((s * SECOND as f64).round() as Micros)
+        } else {
+            Err(D::Error::custom(format!("{s} is not a duration in seconds")))
+        }
+    };
+    match (w.fixed_s, w.median_s, w.p99_s, w.mean_s, w.dist.as_deref()) {
+        (Some(f), None, None, None, None) => Ok(Delay::Fixed(us(f)?)),
+        (None, Some(m), Some(p), _, None) => Ok(Delay::LogNormal { median: us(m)?, p99: us(p)? }),
+        (None, None, None, Some(m), Some("exponential")) => Ok(Delay::Exponential { mean: us(m)? }),
+        _ => Err(D::Error::custom(
+            "a delay is { fixed_s }, { median_s, p99_s, mean_s } or { mean_s, dist: \"exponential\" }",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

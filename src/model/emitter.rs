@@ -13,14 +13,14 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::{Delay, Rng};
 use crate::model::retry::RetryPolicy;
 use crate::support::units::Micros;
 
 /// Fat or thin webhook payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Payload {
     /// The whole event.
@@ -30,34 +30,43 @@ pub enum Payload {
 }
 
 /// The provider's webhook emitter.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookConfig {
     /// From the event to the attempt reaching the receiver (queueing plus network).
-    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    #[serde(
+        serialize_with = "crate::model::dist::delay_secs",
+        deserialize_with = "crate::model::dist::de_delay_secs"
+    )]
     pub delay: Delay,
     /// Per-attempt timeout.
-    #[serde(rename = "timeout_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "timeout_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub timeout: Micros,
     /// Retry schedule.
     pub retry: RetryPolicy,
     /// Payload the `webhook` and `hybrid-reconcile` strategies receive (`hybrid` is always thin).
     pub payload: Payload,
     /// Attempts outstanding per endpoint at the provider; `None` is unlimited.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<u32>,
     /// The provider's delivery pipeline for the endpoint; `None` is unlimited.
     #[serde(
         rename = "throughput_per_h",
+        default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::support::units::opt_per_hour"
+        serialize_with = "crate::support::units::opt_per_hour",
+        deserialize_with = "crate::support::units::de_opt_per_hour"
     )]
     pub throughput: Option<crate::support::units::Rate>,
     /// Windows in which the provider's delivery pipeline is down: attempts due then go out when
     /// the window ends.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outages: Vec<crate::model::window::Window>,
     /// How deliveries are signed (`standard` unless the scenario names another).
-    #[serde(skip_serializing_if = "crate::model::signature::Scheme::is_standard")]
+    #[serde(default, skip_serializing_if = "crate::model::signature::Scheme::is_standard")]
     pub scheme: crate::model::signature::Scheme,
 }
 

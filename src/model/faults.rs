@@ -7,14 +7,14 @@
 //! draws from its own random stream, so a scenario without these keys draws nothing and every
 //! result stays what it was. No sockets, no clock.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::Rng;
 use crate::model::window::Window;
 use crate::support::units::{Micros, SECOND};
 
 /// A window in which the API is down.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ApiOutage {
     /// When, and how long.
     #[serde(flatten)]
@@ -25,7 +25,7 @@ pub struct ApiOutage {
 }
 
 /// The API's faults.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ApiFaults {
     /// Share of answers that are 500/503.
     pub failure_rate: f64,
@@ -34,7 +34,11 @@ pub struct ApiFaults {
     /// Share of answers delayed by `slow`.
     pub slow_rate: f64,
     /// How much later a slow answer comes.
-    #[serde(rename = "slow_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "slow_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub slow: Micros,
 }
 

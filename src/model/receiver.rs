@@ -6,7 +6,7 @@
 //! and to `signature`; this module never sees a socket or a clock. It owns the
 //! [`ReceiverConfig`] a scenario fills in.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::capacity::CapacityConfig;
 use crate::model::dist::Rng;
@@ -15,22 +15,30 @@ pub use crate::model::window::Window;
 use crate::support::units::Micros;
 
 /// The subscriber's receiver and its faults.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReceiverConfig {
     /// Share of deliveries answered with a 5xx.
     pub failure_rate: f64,
     /// Share of deliveries processed but answered only after `slow`.
     pub slow_rate: f64,
     /// How late a slow answer comes.
-    #[serde(rename = "slow_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "slow_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub slow: Micros,
     /// Windows in which the receiver is down (connections refused).
     pub outages: Vec<Window>,
     /// From this time on the endpoint answers `410 Gone` (the emitter disables it).
-    #[serde(rename = "gone_at_s", serialize_with = "crate::support::units::opt_secs")]
+    #[serde(
+        rename = "gone_at_s",
+        serialize_with = "crate::support::units::opt_secs",
+        deserialize_with = "crate::support::units::de_opt_secs"
+    )]
     pub gone_at: Option<Micros>,
     /// Processing capacity (workers, work per delivery, when it answers); shown only when set.
-    #[serde(skip_serializing_if = "CapacityConfig::is_transparent")]
+    #[serde(default, skip_serializing_if = "CapacityConfig::is_transparent")]
     pub capacity: CapacityConfig,
 }
 

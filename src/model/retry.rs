@@ -3,7 +3,7 @@
 //! Owns the answer to "after attempt n failed, when is attempt n + 1?" — with jitter — and when
 //! the emitter gives up. It knows nothing of sockets or clocks: callers pass the random stream.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::Rng;
 use crate::support::units::{Micros, HOUR, SECOND};
@@ -13,12 +13,16 @@ pub const PRESETS: [&str; 5] = ["standard", "svix", "convoy", "outpost", "none"]
 
 /// A retry schedule: the delay after each failed attempt, in order. Its length is the number of
 /// retries, so the number of attempts in all is `len + 1`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     /// The preset's name, or `custom` for an explicit list.
     pub name: String,
     /// Delay before retry 1, 2, … in seconds (serialized), microseconds (in memory).
-    #[serde(rename = "schedule_s", serialize_with = "crate::support::units::secs_vec")]
+    #[serde(
+        rename = "schedule_s",
+        serialize_with = "crate::support::units::secs_vec",
+        deserialize_with = "crate::support::units::de_secs_vec"
+    )]
     pub schedule: Vec<Micros>,
     /// Each delay is multiplied by a uniform factor in [1 − jitter, 1 + jitter].
     pub jitter: f64,

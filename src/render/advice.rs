@@ -1,4 +1,5 @@
-//! `advise`'s answer and the sweep's frontier note, in words and a small table.
+//! `advise`'s answer (in words and a small table, as JSON or as Markdown) and the sweep's
+//! frontier note.
 //!
 //! Owns the wording: the run's headline, what was swept and the target, the pick (or the
 //! fastest row to relax the target to), and one line per row with its verdict. It never ranks
@@ -108,17 +109,77 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
         "missed"
     ));
     for (i, v) in advice.verdicts.iter().enumerate() {
-        let verdict = match (v.fails, Some(i) == advice.pick) {
-            (_, true) => "◀ cheapest that qualifies".to_string(),
-            (None, false) => "qualifies".to_string(),
-            (Some(why), _) => fail(advice, v, why),
-        };
+        let verdict = verdict(advice, i, v);
         s.push_str(&format!(
             "{:<20} {:>12} {:>width$} {:>7}  {verdict}\n",
             v.label,
             compact(v.cost_per_day),
             latency(advice, v),
             compact(v.missed as f64)
+        ));
+    }
+    s
+}
+
+/// A row's verdict in words: the pick, qualifies, or why not.
+fn verdict(advice: &Advice, i: usize, v: &RowJudgement) -> String {
+    match (v.fails, Some(i) == advice.pick) {
+        (_, true) => "◀ cheapest that qualifies".to_string(),
+        (None, false) => "qualifies".to_string(),
+        (Some(why), _) => fail(advice, v, why),
+    }
+}
+
+/// The answer to `advise` as JSON: the target, the pick and the fastest row by label (null when
+/// none), and every row's verdict, cheapest first.
+pub fn json(advice: &Advice) -> String {
+    let label = |i: Option<usize>| i.map(|i| advice.verdicts[i].label.clone());
+    let v = serde_json::json!({
+        "percentile": advice.percentile,
+        "max_latency_ms": advice.max_latency_ms,
+        "max_processed_ms": advice.max_processed_ms,
+        "pick": label(advice.pick),
+        "fastest": label(advice.fastest),
+        "rows": advice.verdicts,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// The answer to `advise` as GitHub-flavoured Markdown: the run, the target, the pick in bold
+/// and one table row per verdict.
+pub fn markdown(report: &Report, advice: &Advice) -> String {
+    let p = advice.percentile;
+    let cell = |s: &str| super::text::escape(s).replace('|', "\\|");
+    let mut s = format!(
+        "{}\n\ntarget: {} ≤ {} with no missed events\n\n",
+        cell(&headline(report)),
+        p.name(),
+        measure(p, Some(advice.max_latency_ms))
+    );
+    match advice.pick.map(|i| &advice.verdicts[i]) {
+        Some(v) => s.push_str(&format!(
+            "**advice: `{}`** — {} requests/day, {} {}, 0 missed\n\n",
+            cell(&v.label),
+            compact(v.cost_per_day),
+            p.name(),
+            latency(advice, v)
+        )),
+        None => s.push_str(&format!("**advice: none of the {} rows qualifies**\n\n", advice.verdicts.len())),
+    }
+    s.push_str(&format!(
+        "| row | requests/day | {} | missed | verdict |\n|:---|---:|---:|---:|:---|\n",
+        p.name()
+    ));
+    for (i, v) in advice.verdicts.iter().enumerate() {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            cell(&v.label),
+            compact(v.cost_per_day),
+            latency(advice, v),
+            compact(v.missed as f64),
+            cell(&verdict(advice, i, v))
         ));
     }
     s

@@ -1,10 +1,11 @@
-//! Threshold breaches as a small table, for stderr under a run's result.
+//! Threshold breaches as a small table, and the pass/fail summary line, for stderr under a run's
+//! result.
 //!
 //! Owns the layout of [`Breach`]es only: which thresholds failed, on which row, with the row's
 //! value in the measure's unit. It never evaluates a threshold ([`crate::result::threshold`] does).
 
 use super::text;
-use crate::result::threshold::Breach;
+use crate::result::threshold::{Breach, Tally};
 
 /// `N threshold breach(es):` and one aligned line per breach.
 pub fn render(breaches: &[Breach]) -> String {
@@ -35,6 +36,16 @@ pub fn render(breaches: &[Breach]) -> String {
     s
 }
 
+/// The one-line verdict of a run's thresholds: `3 thresholds, 3 passed` or `3 thresholds, 1 failed`.
+pub fn summary(t: Tally) -> String {
+    let noun = if t.thresholds == 1 { "threshold" } else { "thresholds" };
+    if t.failed == 0 {
+        format!("{} {noun}, {} passed\n", t.thresholds, t.thresholds)
+    } else {
+        format!("{} {noun}, {} failed\n", t.thresholds, t.failed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +64,13 @@ mod tests {
             render(&[b("webhook.p99<1s", "webhook", Some(2_300.0)), b("poll.p99<1s", "poll@30s", None)]),
             "2 threshold breaches:\nthreshold       row       actual\nwebhook.p99<1s  webhook   2.3s\npoll.p99<1s     poll@30s  —\n"
         );
+    }
+
+    #[test]
+    fn one_summary_line() {
+        assert_eq!(summary(Tally { thresholds: 3, failed: 0 }), "3 thresholds, 3 passed\n");
+        assert_eq!(summary(Tally { thresholds: 3, failed: 1 }), "3 thresholds, 1 failed\n");
+        assert_eq!(summary(Tally { thresholds: 1, failed: 0 }), "1 threshold, 1 passed\n");
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! `check`'s comparison as a terminal table or as GitHub-flavoured Markdown, with a summary line.
+//! `check`'s comparison as a terminal table, GitHub-flavoured Markdown, JSON or JUnit XML, with a
+//! summary line.
 //!
 //! Owns the layout of a [`Comparison`]: one line per row and measure (the row label shown once
 //! per group in the table), the values in the measure's unit, the change and the verdict; for
 //! two replicated runs also each test's p-value, and a summary that names the test and its
 //! level. It never decides what regressed ([`crate::result::baseline`] does).
 
+use super::junit::{document, Case};
 use super::text;
-use crate::result::baseline::{Change, Comparison, Diff};
+use crate::result::baseline::{Change, Comparison, Diff, CHECK_SCHEMA};
 
 const HEAD: [&str; 7] = ["strategy", "metric", "baseline", "result", "change", "verdict", "p"];
 
@@ -89,6 +91,46 @@ pub fn markdown(c: &Comparison) -> String {
     }
     s.push_str(&format!("\n**{}**\n", summary(c)));
     s
+}
+
+/// The comparison as JSON (`schema-check.json`): the tolerance, the significance test, the
+/// counts and every compared cell.
+pub fn json(c: &Comparison) -> String {
+    let v = serde_json::json!({
+        "schema": CHECK_SCHEMA,
+        "pass": c.regressions() == 0,
+        "regressions": c.regressions(),
+        "comparisons": c.diffs.len(),
+        "tolerance": c.tolerance,
+        "significance": c.significance,
+        "diffs": c.diffs,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// The comparison as JUnit XML: one testcase per row and measure, a failure per regression.
+pub fn junit(c: &Comparison) -> String {
+    let cases: Vec<Case> = c
+        .diffs
+        .iter()
+        .map(|d| Case {
+            name: format!("{} {}", d.row, d.measure.name()),
+            failure: d.regression.then(|| {
+                format!(
+                    "{} {} regressed: baseline {}, result {} ({}); {}",
+                    d.row,
+                    d.measure.name(),
+                    text::measure(d.measure, d.base),
+                    text::measure(d.measure, d.result),
+                    change(d),
+                    summary(c)
+                )
+            }),
+        })
+        .collect();
+    document("hookbench check", "hookbench.check", 0.0, &cases)
 }
 
 /// The comparison as an aligned table (numbers right-aligned) and a summary.

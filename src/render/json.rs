@@ -2,6 +2,13 @@
 
 use crate::result::report::Report;
 
+/// Renders a JSON value (a saved result as it was read) the way [`render`] writes a report.
+pub fn value(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
 /// Renders the report as JSON.
 pub fn render(report: &Report) -> String {
     match serde_json::to_string_pretty(report) {

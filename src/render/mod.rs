@@ -14,6 +14,7 @@ pub mod check;
 pub mod csv;
 pub mod fit;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod png;
 pub mod scenarios;
@@ -36,6 +37,9 @@ pub enum Format {
     Markdown,
     /// The Bencher Metric Format (JSON keyed by row label).
     Bmf,
+    /// JUnit XML: one testcase per threshold and row (without thresholds, per row: its events
+    /// conserved and the run complete), for CI test reports.
+    Junit,
 }
 
 /// Renders `report` in `format`.
@@ -46,5 +50,6 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
         Format::Bmf => bmf::render(report),
+        Format::Junit => junit::render(report),
     }
 }

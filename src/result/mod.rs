@@ -7,9 +7,11 @@
 
 pub mod advice;
 pub mod baseline;
+pub mod judgement;
 pub mod measure;
 pub mod replication;
 pub mod report;
+pub mod saved;
 pub mod stats;
 pub mod threshold;
 pub mod verdict;

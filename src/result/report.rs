@@ -49,6 +49,9 @@ pub struct Report {
     /// (`serve --report`'s clients).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<crate::result::verdict::Verdict>,
+    /// Each `--threshold` judged on each row it names; absent when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Vec<crate::result::judgement::Judgement>>,
 }
 
 /// What a replicated run was (absent from a single run's report).

@@ -2,14 +2,18 @@
 //! `hybrid-reconcile.missed==0`.
 //!
 //! Owns parsing an expression (target row, [`Measure`], operator, value in the measure's unit),
-//! checking that it names rows the run has, and evaluating it against a finished [`Report`].
-//! Breaches are plain data ([`Breach`]); it never runs anything and never prints:
+//! checking that it names rows the run has, and judging it against a finished [`Report`]:
+//! one [`Judgement`] per (threshold, row) (defined in `result::judgement`, below `report`), the JSON
+//! result's `thresholds`. Judgements and
+//! breaches are plain data ([`Breach`]); it never runs anything and never prints:
 //! `render::breaches` formats them and callers decide where they go and which exit code they
 //! mean. Malformed expressions are a [`ThresholdError`] whose sentence names the expression.
 
 use std::fmt;
 
 use serde::Serialize;
+
+pub use crate::result::judgement::{tally, Judgement, Tally};
 
 use crate::result::measure::{Measure, MeasureError};
 use crate::result::report::{Report, StrategyReport};
@@ -256,28 +260,55 @@ pub struct Breach {
     pub bound: bool,
 }
 
+/// The breaches among `judged`, in order.
+pub fn breaches(judged: &[Judgement]) -> Vec<Breach> {
+    judged
+        .iter()
+        .filter(|j| !j.pass)
+        .filter_map(|j| {
+            let measure = Measure::parse(&j.metric).ok()?;
+            Some(Breach {
+                threshold: j.expr.clone(),
+                row: j.row.clone(),
+                measure,
+                actual: j.value,
+                bound: j.bound,
+            })
+        })
+        .collect()
+}
+
+/// Whether a row's events are conserved (`detected + missed + in_flight == total`): what a CI
+/// report asserts of each row of a run given no thresholds.
+pub fn conserved(row: &StrategyReport) -> bool {
+    let e = &row.events;
+    e.detected + e.missed + e.in_flight == e.total
+}
+
 fn row_interval(row: &StrategyReport) -> Option<Micros> {
     row.interval_s.map(|s| (s * SECOND as f64).round() as Micros)
 }
 
-/// Every (threshold, row) pair that fails. A threshold on a row without a value fails: a latency
-/// when nothing was detected (no latency could meet it), `peak_use` in a scenario without a
-/// quota. (A metric that never applies to the strategy is refused when parsed.)
-pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Breach> {
+/// Every (threshold, row) pair judged, in threshold then row order. A threshold on a row
+/// without a value fails: a latency when nothing was detected (no latency could meet it),
+/// `peak_use` in a scenario without a quota. (A metric that never applies to the strategy is
+/// refused when parsed.)
+pub fn evaluate(thresholds: &[Threshold], report: &Report) -> Vec<Judgement> {
     let mut out = Vec::new();
     for t in thresholds {
         let rows = report.strategies.iter().filter(|r| t.matches(&r.name, row_interval(r)));
-        out.extend(rows.filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
+        out.extend(rows.map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
     out
 }
 
-/// The breach of `measure op limit` (written as `text`) by `row`, if it does not hold; an absent
-/// value never holds. Shared by `compare`'s thresholds and `serve --report`'s.
+/// `measure op limit` (written as `text`) judged on `row`; an absent value never holds. Shared
+/// by `compare`'s thresholds and `serve --report`'s.
 ///
 /// On a replicated run a figure with a 95% interval `[lo, hi]` holds only if it holds for every
-/// value in it: `<`/`<=` judge `hi`, `>`/`>=` judge `lo`, `==` needs both, `!=` neither.
-pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Option<Breach> {
+/// value in it: `<`/`<=` judge `hi`, `>`/`>=` judge `lo`, `==` needs both, `!=` neither; the
+/// judged bound is the value recorded.
+pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyReport) -> Judgement {
     let value = measure.of(row);
     let hw =
         crate::result::replication::figure_path(measure).and_then(|p| row.ci95_of(p)).filter(|hw| *hw > 0.0);
@@ -286,19 +317,21 @@ pub fn judge(text: &str, measure: Measure, op: Op, limit: f64, row: &StrategyRep
         _ => (value, value),
     };
     let holds = |x: Option<f64>| x.is_some_and(|a| op.holds(a, limit));
-    let (ok, judged) = match op {
+    let (pass, judged) = match op {
         Op::Lt | Op::Le => (holds(hi), hi),
         Op::Gt | Op::Ge => (holds(lo), lo),
         Op::Eq => (holds(lo) && holds(hi), if holds(lo) { hi } else { lo }),
         Op::Ne => (value.is_some() && (limit < lo.unwrap_or(0.0) || limit > hi.unwrap_or(0.0)), value),
     };
-    (!ok).then(|| Breach {
-        threshold: text.to_string(),
+    Judgement {
+        expr: text.to_string(),
         row: row.label.clone(),
-        measure,
-        actual: judged,
+        metric: measure.name().to_string(),
+        value: judged,
+        limit,
+        pass,
         bound: hw.is_some(),
-    })
+    }
 }
 
 #[cfg(test)]

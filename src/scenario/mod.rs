@@ -50,17 +50,25 @@ pub use crate::strategy::{Adaptive, StrategiesConfig};
 use crate::support::units::{Micros, Rate, DAY, HOUR, SECOND};
 
 /// A validated scenario: everything the engines need, in typed units.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scenario {
     /// Short name, e.g. `payments`.
     pub name: String,
     /// One line for people.
     pub description: String,
     /// Span of event arrivals and of the cost window.
-    #[serde(rename = "duration_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "duration_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub duration: Micros,
     /// After the window, how long strategies go on to settle in-flight events.
-    #[serde(rename = "drain_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "drain_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub drain: Micros,
     /// Whether the file set the drain (else it follows the intervals).
     #[serde(skip)]
@@ -80,7 +88,7 @@ pub struct Scenario {
     /// What the design must achieve (`[target]`, or `--max-latency`, `--percentile`,
     /// `--max-missed`, `--max-quota`): the verdict under each table names the cheapest row that
     /// meets it. Absent when nothing is set.
-    #[serde(skip_serializing_if = "target_unset")]
+    #[serde(default, skip_serializing_if = "target_unset")]
     pub target: TargetConfig,
 }
 

@@ -6,13 +6,13 @@
 //! share of the rate limit it may use) — and their checks. It only reads text; judging rows
 //! against it is [`crate::result::advice`]'s.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::check::{Ctx, ScenarioError};
 use crate::support::units::{parse_duration, Micros};
 
 /// The latency statistic a target bounds: ready latency at a percentile, or its mean or max.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
     /// The mean.
@@ -52,16 +52,33 @@ impl Statistic {
 }
 
 /// What a design must achieve (every part optional; an empty target is no target).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct TargetConfig {
     /// The latency bound: the statistic and the longest it may be, µs.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "latency")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "latency",
+        deserialize_with = "latency_back"
+    )]
     pub latency: Option<(Statistic, Micros)>,
     /// The most events a row may miss (0 when the section does not say).
+    #[serde(default)]
     pub missed: u64,
     /// The largest peak share of the rate limit a row may use, 0–1.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<f64>,
+}
+
+/// The latency bound as a saved result writes it (`{ "statistic": "p99", "max_s": 10.0 }`).
+fn latency_back<'de, D: Deserializer<'de>>(d: D) -> Result<Option<(Statistic, Micros)>, D::Error> {
+    #[derive(Deserialize)]
+    struct Saved {
+        statistic: Statistic,
+        max_s: f64,
+    }
+    let saved = Option::<Saved>::deserialize(d)?;
+    Ok(saved.map(|s| (s.statistic, (s.max_s * crate::support::units::SECOND as f64).round() as Micros)))
 }
 
 fn latency<S: serde::Serializer>(v: &Option<(Statistic, Micros)>, s: S) -> Result<S::Ok, S::Error> {

@@ -6,17 +6,21 @@
 //! poller and its fetcher, since both call the same API. It decides when a call may go; the
 //! callers wait, and the row's books count openings and the calls the open breaker saved.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::support::units::Micros;
 
 /// `[strategies] circuit_breaker = { failures = 5, open = "30s" }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakerConfig {
     /// Consecutive failures that open it.
     pub failures: u32,
     /// How long it stays open before a probe.
-    #[serde(rename = "open_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "open_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub open: Micros,
 }
 

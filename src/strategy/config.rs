@@ -6,7 +6,7 @@
 //! [`Spec::build`](super::Spec::build). Plain data that the scenario parser fills in; it never
 //! parses text and never imports the scenario, the report or an engine.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::breaker::BreakerConfig;
 use super::kind::StrategyKind;
@@ -14,35 +14,55 @@ use crate::model::emitter::Payload;
 use crate::support::units::Micros;
 
 /// Strategy defaults; command-line flags override.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategiesConfig {
     /// The poll intervals, each its own row per poll strategy.
-    #[serde(rename = "intervals_s", serialize_with = "crate::support::units::secs_vec")]
+    #[serde(
+        rename = "intervals_s",
+        serialize_with = "crate::support::units::secs_vec",
+        deserialize_with = "crate::support::units::de_secs_vec"
+    )]
     pub intervals: Vec<Micros>,
     /// Interval of `hybrid-reconcile`'s reconciliation poll.
-    #[serde(rename = "reconcile_interval_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "reconcile_interval_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub reconcile_interval: Micros,
     /// Which strategies run.
     pub list: Vec<StrategyKind>,
     /// How long `long-poll` asks the server to hold each request.
-    #[serde(rename = "long_poll_wait_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "long_poll_wait_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub long_poll_wait: Micros,
     /// The interval policy of `poll-adaptive`.
     pub adaptive: Adaptive,
     /// The circuit breaker on API calls, if any; shown only when set.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<BreakerConfig>,
 }
 
 /// `poll-adaptive`'s policy: after a poll that brings events the interval drops to `min`;
 /// after an empty one it grows by `backoff`, up to `max`.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Adaptive {
     /// The interval after activity.
-    #[serde(rename = "min_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "min_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub min: Micros,
     /// The longest interval when idle.
-    #[serde(rename = "max_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "max_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub max: Micros,
     /// The factor an empty poll multiplies the interval by.
     pub backoff: f64,

@@ -4,10 +4,10 @@
 //! and the command line can name a strategy without building one. It is plain data at the
 //! bottom of `strategy`: it imports nothing from the crate.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The strategy kinds, as named on the command line and in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyKind {
     /// Cursor polling of the event log at a fixed interval.

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use serde::Serializer;
+use serde::{Deserialize, Deserializer, Serializer};
 
 /// Virtual time and durations, in microseconds.
 pub type Micros = u64;
@@ -207,6 +207,49 @@ pub fn opt_per_hour<S: Serializer>(r: &Option<Rate>, s: S) -> Result<S::Ok, S::E
     match r {
         Some(r) => per_hour(r, s),
         None => s.serialize_none(),
+    }
+}
+
+/// Reads seconds (as [`secs`] writes them) back as microseconds; a negative or non-finite number
+/// is refused.
+pub fn de_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Micros, D::Error> {
+    micros_of(f64::deserialize(d)?)
+}
+
+fn micros_of<E: serde::de::Error>(s: f64) -> Result<Micros, E> {
+    if s.is_finite() && s >= 0.0 {
+        Ok((s * SECOND as f64).round() as Micros)
+    } else {
+        Err(E::custom(format!("{s} is not a duration in seconds")))
+    }
+}
+
+/// Reads optional seconds (as [`opt_secs`] writes them) back as microseconds.
+pub fn de_opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Micros>, D::Error> {
+    Option::<f64>::deserialize(d)?.map(micros_of).transpose()
+}
+
+/// Reads a list of seconds (as [`secs_vec`] writes it) back as microseconds.
+pub fn de_secs_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Micros>, D::Error> {
+    Vec::<f64>::deserialize(d)?.into_iter().map(micros_of).collect()
+}
+
+/// Reads a rate per hour (as [`per_hour`] writes it) back.
+pub fn de_per_hour<'de, D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+    let count = f64::deserialize(d)?;
+    if count.is_finite() && count >= 0.0 {
+        Ok(Rate { count, per: HOUR })
+    } else {
+        Err(serde::de::Error::custom(format!("{count} is not a rate per hour")))
+    }
+}
+
+/// Reads an optional rate per hour back.
+pub fn de_opt_per_hour<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Rate>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(count) if count.is_finite() && count >= 0.0 => Ok(Some(Rate { count, per: HOUR })),
+        Some(count) => Err(serde::de::Error::custom(format!("{count} is not a rate per hour"))),
     }
 }
 

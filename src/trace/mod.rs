@@ -20,7 +20,7 @@
 
 pub mod record;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::support::quote::{excerpt, EXCERPT, EXCERPT_PATH};
@@ -39,7 +39,7 @@ pub struct TraceRow {
 }
 
 /// A parsed trace, rows in time order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trace {
     /// The file, as the scenario names it.
     pub file: String,
@@ -55,7 +55,7 @@ pub struct Trace {
 }
 
 /// How a trace writes its times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Times {
     /// Offsets from the run's start: seconds (`12.5`) or durations (`1m30s`).

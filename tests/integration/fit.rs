@@ -181,8 +181,6 @@ fn serve_then_receive_record_then_fit_then_compare_reproduces_the_served_scenari
             "--speedup",
             SPEEDUP,
             "--report",
-            "--format",
-            "json",
             "--output",
             report.to_str().unwrap(),
             "--stop-after",

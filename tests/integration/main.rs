@@ -10,6 +10,7 @@ mod export;
 mod faults;
 mod fit;
 mod fuzz;
+mod gates;
 mod golden;
 mod inputs;
 mod json_contract;

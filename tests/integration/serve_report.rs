@@ -183,6 +183,20 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     // The buggy poller misses what lay beyond its first page.
     let buggy = row(&report, "client:buggy");
     assert!(buggy["events"]["missed"].as_u64().unwrap() > 0, "{buggy}");
+    // The thresholds are judged into the report, one entry per (threshold, row).
+    let judged: Vec<(&str, &str, bool)> = report["thresholds"]
+        .as_array()
+        .expect("thresholds in the report")
+        .iter()
+        .map(|t| (t["expr"].as_str().unwrap(), t["row"].as_str().unwrap(), t["pass"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            ("client:ci-poller.missed==0", "client:ci-poller", true),
+            ("client:buggy.missed==0", "client:buggy", false)
+        ]
+    );
 
     // The greedy poller (1 s against a 600/h quota) meets 429s and is held back by them.
     let greedy = row(&report, "client:greedy");
@@ -195,6 +209,12 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     let saved = saved.to_str().unwrap();
     let check = hookbench(&["check", saved, "--baseline", saved]);
     assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
+    // `report` renders it again: its rows, and its judged thresholds as JUnit test cases.
+    let again = hookbench(&["report", saved, "--format", "junit"]);
+    let (xml, err) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    assert!(xml.contains("tests=\"2\" failures=\"1\"") && xml.contains("[client:buggy]"), "{xml}");
+    assert!(text(&hookbench(&["report", saved])).0.contains("client:ci-poller"));
 
     // The stream's frames are its detections: one one-way delay (50 ms) after each event.
     let sse = row(&report, "client:streamer");
@@ -251,7 +271,7 @@ fn a_report_on_stdout_is_alone_there_and_the_listening_line_goes_to_stderr() {
     let (stdout, _) = run(&["--speedup", "10"]);
     assert!(stdout.lines().next().unwrap_or("").contains("listening on http://"), "{stdout}");
     let file = temp_dir("serve-report-stdout").join("r.json");
-    let (stdout, _) = run(&["--speedup", "10", "--format", "json", "--output", file.to_str().unwrap()]);
+    let (stdout, _) = run(&["--speedup", "10", "--output", file.to_str().unwrap()]);
     assert!(stdout.lines().next().unwrap_or("").contains("listening on http://"), "{stdout}");
 }
 
@@ -573,6 +593,8 @@ fn the_hybrid_receiver_is_acked_fast_and_detects_by_its_follow_up_fetch() {
         webhook_receiver::app(SECRET, api, "receiver".into()).expect("the secret parses")
     });
     assert_eq!(code, Some(0), "{report}{stderr}");
+    assert!(stderr.contains("2 thresholds, 2 passed"), "{stderr}");
+    assert_eq!(report["thresholds"].as_array().map(Vec::len), Some(2), "{report}");
     // The table has the clients' and the endpoint's rows, and the endpoint's ack figures.
     assert!(table.contains("client:receiver") && table.contains("\nendpoint "), "{table}");
     assert!(table.contains("webhook endpoint: from sending a delivery until its 2xx"), "{table}");

@@ -110,7 +110,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             let report = settle(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup)?;
             // Stopped before the end by a signal (not by --stop-after): exit 130 after the report.
             let signalled = ended < end && stop.is_none_or(|d| started.elapsed() < d);
-            return report::finish(&report, opts, signalled);
+            return report::finish(report, opts, signalled);
         }
         let st = state.stats();
         let now = clock.now();

@@ -7,15 +7,13 @@
 //! client row (`client:KEY.p99<60s`), every client (`client.missed==0`) or the endpoint
 //! (`endpoint.p99<2s`); their metrics are `compare`'s. It computes no figure of its own.
 
-use std::path::PathBuf;
-
-use crate::cli::{Format, ServeArgs};
-use crate::commands::options::{duration, output_format};
+use crate::cli::ServeArgs;
+use crate::commands::options::{duration, output_format, Delivery};
 use crate::engine::observer::{client_label, ENDPOINT};
 use crate::error::{Error, Result};
 use crate::result::measure::Measure;
 use crate::result::report::Report;
-use crate::result::threshold::{judge, Breach, Op, Threshold, ThresholdError};
+use crate::result::threshold::{judge, Judgement, Op, Threshold, ThresholdError};
 use crate::scenario::Scenario;
 
 /// Which rows a serve threshold names.
@@ -104,12 +102,8 @@ impl ServeThreshold {
 /// Validated options of `serve --report`.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// Format of the report.
-    pub format: Format,
-    /// Where to write it, if anywhere.
-    pub output: Option<PathBuf>,
-    /// No table on stdout when it goes to a file.
-    pub quiet: bool,
+    /// Where the report goes: standard output's format, the `--output` files, `--quiet`.
+    pub delivery: Delivery,
     /// Thresholds, checked against the finished report.
     pub thresholds: Vec<ServeThreshold>,
 }
@@ -118,7 +112,7 @@ impl ReportOptions {
     /// Whether standard output carries the report in a format made for programs (everything
     /// but the table, with no `--output`): then nothing else may go there.
     pub fn report_on_stdout(&self) -> bool {
-        self.output.is_none() && self.format != Format::Table
+        self.delivery.result_on_stdout_for_programs()
     }
 
     /// Validates the report flags and applies `--duration` and `--drain` to `scenario`; `None`
@@ -130,7 +124,7 @@ impl ReportOptions {
                 (args.from.duration.is_some(), "--duration"),
                 (args.drain.is_some(), "--drain"),
                 (out.format.is_some(), "--format"),
-                (out.output.is_some(), "--output"),
+                (!out.output.is_empty(), "--output"),
                 (!out.threshold.is_empty(), "--threshold"),
                 (out.quiet.quiet, "--quiet"),
             ];
@@ -153,18 +147,13 @@ impl ReportOptions {
                 )));
             }
         }
-        Ok(Some(ReportOptions {
-            format: output_format(out.format, out.output.as_deref())?,
-            output: out.output.clone(),
-            quiet: out.quiet.quiet,
-            thresholds,
-        }))
+        Ok(Some(ReportOptions { delivery: output_format(out)?, thresholds }))
     }
 }
 
-/// Every (threshold, row) pair that fails; a threshold naming a client that never called fails
-/// too (its value is absent).
-pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Breach> {
+/// Every (threshold, row) pair judged; a threshold naming a client that never called fails too
+/// (its value is absent).
+pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Judgement> {
     let mut out = Vec::new();
     for t in thresholds {
         let rows: Vec<_> = report.strategies.iter().filter(|r| t.matches(&r.label)).collect();
@@ -174,29 +163,32 @@ pub fn evaluate(thresholds: &[ServeThreshold], report: &Report) -> Vec<Breach> {
                 ServeRows::AnyClient => "client".into(),
                 ServeRows::Endpoint => ENDPOINT.into(),
             };
-            out.push(Breach {
-                threshold: t.text.clone(),
+            out.push(Judgement {
+                expr: t.text.clone(),
                 row,
-                measure: t.measure,
-                actual: None,
+                metric: t.measure.name().to_string(),
+                value: None,
+                limit: t.limit,
+                pass: false,
                 bound: false,
             });
         }
-        out.extend(rows.into_iter().filter_map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
+        out.extend(rows.into_iter().map(|row| judge(&t.text, t.measure, t.op, t.limit, row)));
     }
     out
 }
 
-/// Prints or writes the report and applies the thresholds: 0, 1 on a breach (breaches on
-/// stderr), 130 for a run stopped by a signal.
-pub fn finish(report: &Report, opts: &ReportOptions, signalled: bool) -> Result<u8> {
-    crate::commands::output::emit(report, opts.format, opts.output.as_deref(), opts.quiet)?;
-    let breaches = evaluate(&opts.thresholds, report);
-    if !breaches.is_empty() {
-        crate::support::out::stderr(&crate::render::breaches::render(&breaches));
-        return Ok(1);
+/// Judges the thresholds into the report, prints or writes it and gates it: 0, 1 on a breach
+/// (breaches and the summary on stderr), 130 for a run stopped by a signal.
+pub fn finish(mut report: Report, opts: &ReportOptions, signalled: bool) -> Result<u8> {
+    if !opts.thresholds.is_empty() {
+        report.thresholds = Some(evaluate(&opts.thresholds, &report));
     }
-    Ok(if signalled { 130 } else { 0 })
+    crate::commands::output::emit(&report, &opts.delivery)?;
+    match crate::commands::output::gate(&report, opts.delivery.quiet) {
+        0 if signalled => Ok(130),
+        code => Ok(code),
+    }
 }
 
 #[cfg(test)]

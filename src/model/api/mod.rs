@@ -6,7 +6,7 @@
 //! same function and turns the [`Response`] into real headers and JSON. It owns the
 //! [`ApiConfig`] a scenario fills in. No sockets, no clock.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::dist::Delay;
 use crate::model::faults::{ApiFaults, Fault, FaultModel};
@@ -16,10 +16,13 @@ use crate::model::wire;
 use crate::support::units::{Micros, SECOND};
 
 /// The provider's API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiConfig {
     /// Round trip of one request: network both ways plus server time.
-    #[serde(serialize_with = "crate::model::dist::delay_secs")]
+    #[serde(
+        serialize_with = "crate::model::dist::delay_secs",
+        deserialize_with = "crate::model::dist::de_delay_secs"
+    )]
     pub rtt: Delay,
     /// Per-client quota per window; `None` for no limit.
     pub rate_limit: Option<Quota>,
@@ -28,22 +31,42 @@ pub struct ApiConfig {
     /// Whether a 304 uses quota (GitHub: no).
     pub not_modified_counts: bool,
     /// Suggested poll interval sent as `X-Poll-Interval`.
-    #[serde(rename = "poll_interval_hint_s", serialize_with = "crate::support::units::opt_secs")]
+    #[serde(
+        rename = "poll_interval_hint_s",
+        serialize_with = "crate::support::units::opt_secs",
+        deserialize_with = "crate::support::units::de_opt_secs"
+    )]
     pub poll_interval_hint: Option<Micros>,
     /// The longest the server holds a long poll (SQS and Telegram: 20 s).
-    #[serde(rename = "long_poll_max_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "long_poll_max_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub long_poll_max: Micros,
     /// The `retry:` reconnection delay the event stream asks for.
-    #[serde(rename = "sse_retry_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "sse_retry_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub sse_retry: Micros,
     /// Times at which the server drops every open event stream.
-    #[serde(rename = "sse_drops_s", serialize_with = "crate::support::units::secs_vec")]
+    #[serde(
+        rename = "sse_drops_s",
+        serialize_with = "crate::support::units::secs_vec",
+        deserialize_with = "crate::support::units::de_secs_vec"
+    )]
     pub sse_drops: Vec<Micros>,
     /// The server also drops every open stream at each multiple of this.
-    #[serde(rename = "sse_drop_every_s", serialize_with = "crate::support::units::opt_secs")]
+    #[serde(
+        rename = "sse_drop_every_s",
+        serialize_with = "crate::support::units::opt_secs",
+        deserialize_with = "crate::support::units::de_opt_secs"
+    )]
     pub sse_drop_every: Option<Micros>,
     /// 5xx answers, outages and slow answers; shown only when set.
-    #[serde(skip_serializing_if = "ApiFaults::is_none")]
+    #[serde(default, skip_serializing_if = "ApiFaults::is_none")]
     pub faults: ApiFaults,
 }
 

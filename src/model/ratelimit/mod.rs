@@ -19,12 +19,12 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::support::units::{Micros, SECOND};
 
 /// How a quota is enforced.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Algorithm {
     /// `limit` per window, the window opening with the first request (GitHub).
@@ -62,15 +62,19 @@ impl Algorithm {
 
 /// A request quota: `limit` per `window` under an algorithm. For a bucket, `limit` is its
 /// capacity and `window` the time to refill (or drain) it whole, `limit` cells apart.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Quota {
     /// Requests per window; a bucket's capacity.
     pub limit: u64,
     /// The window; for a bucket, the time one whole bucket takes to refill.
-    #[serde(rename = "window_s", serialize_with = "crate::support::units::secs")]
+    #[serde(
+        rename = "window_s",
+        serialize_with = "crate::support::units::secs",
+        deserialize_with = "crate::support::units::de_secs"
+    )]
     pub window: Micros,
     /// How it is enforced.
-    #[serde(skip_serializing_if = "Algorithm::is_fixed")]
+    #[serde(default, skip_serializing_if = "Algorithm::is_fixed")]
     pub algorithm: Algorithm,
 }
 

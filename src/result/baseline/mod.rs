@@ -1,6 +1,8 @@
 //! A JSON result against its baseline: the data behind `hookbench check`, the CI gate.
 //!
-//! Owns reading two JSON results (regular files of at most 4 MiB, [`crate::support::files`]), refusing to compare what is not comparable (another schema,
+//! Owns reading two JSON results (regular files of at most 4 MiB, [`crate::support::files`];
+//! numbers compared as numbers, so a re-serialised file is the same file; a negative figure
+//! refused), refusing to compare what is not comparable (another schema,
 //! another hookbench version, another engine, another scenario, other rows: a [`Mismatch`]
 //! naming the difference), and the diff per row and measure. A measure regresses when it moved
 //! in its worse direction ([`Measure::higher_is_worse`]) by more than the tolerance relative to
@@ -82,8 +84,20 @@ pub enum BaselineError {
         role: Role,
         /// Its path.
         path: PathBuf,
-        /// The version it has.
-        found: u64,
+        /// The version it has, as written.
+        found: String,
+    },
+    /// A figure of a row is negative: the file was damaged or made by hand.
+    #[error("the {role} `{}` has a negative value at {at} ({value}), which no result can have; give a file written by `--format json`", path.display())]
+    Negative {
+        /// Which file.
+        role: Role,
+        /// Its path.
+        path: PathBuf,
+        /// Where: `strategies[0].latency_ms.p99`.
+        at: String,
+        /// The value.
+        value: f64,
     },
     /// The file is JSON but not a result.
     #[error("the {role} `{}` is not a hookbench JSON result ({source}); give a file written by `--format json`", path.display())]
@@ -175,8 +189,23 @@ impl ResultFile {
     }
 }
 
-/// Reads the JSON result at `path`.
+/// Reads the JSON result at `path`. Numbers are numbers, whatever their spelling: a file that
+/// `jq` re-serialised (`20.0` → `20`) is the same result. Only another `schema` version is
+/// refused as unreadable; a result with a negative latency, count or cost is refused as
+/// damaged.
 pub fn load(path: &Path, role: Role) -> Result<ResultFile, BaselineError> {
+    let mut value = read_value(path, role)?;
+    integral_numbers(&mut value);
+    serde_json::from_value(value).map_err(|source| BaselineError::NotAResult {
+        role,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads the JSON result at `path` as it was written, refusing another `schema` version (compared
+/// as a number) and a negative figure in its rows.
+pub fn read_value(path: &Path, role: Role) -> Result<Value, BaselineError> {
     let path_buf = || path.to_path_buf();
     let text = read_text(path, SMALL_FILE, SMALL_FILE_TEXT).map_err(|source| BaselineError::Read {
         role,
@@ -188,16 +217,43 @@ pub fn load(path: &Path, role: Role) -> Result<ResultFile, BaselineError> {
         path: path_buf(),
         source,
     })?;
-    if let Some(found) = value.get("schema").and_then(Value::as_u64) {
-        if found != u64::from(SCHEMA) {
-            return Err(BaselineError::Schema { role, path: path_buf(), found });
+    if let Some(found) = value.get("schema").filter(|v| v.is_number()) {
+        if found.as_f64() != Some(f64::from(SCHEMA)) {
+            return Err(BaselineError::Schema { role, path: path_buf(), found: found.to_string() });
         }
     }
-    serde_json::from_value(value).map_err(|source| BaselineError::NotAResult {
-        role,
-        path: path_buf(),
-        source,
-    })
+    if let Some((at, v)) = value.get("strategies").and_then(|s| first_negative(s, "strategies")) {
+        return Err(BaselineError::Negative { role, path: path_buf(), at, value: v });
+    }
+    Ok(value)
+}
+
+/// Rewrites every number written with a fraction of zero (`20.0`, `1e2`) as the integer it is,
+/// so that a count reads as a count and two spellings of one value compare equal.
+fn integral_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_u64() && !n.is_i64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *v = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+/// The path and value of the first negative number under `v`: no figure of a result's rows
+/// (latencies, counts, costs, half-widths) can be below zero.
+fn first_negative(v: &Value, at: &str) -> Option<(String, f64)> {
+    match v {
+        Value::Number(n) => n.as_f64().filter(|f| *f < 0.0).map(|f| (at.to_string(), f)),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| first_negative(x, &format!("{at}[{i}]")))
+        }
+        Value::Object(map) => map.iter().find_map(|(k, x)| first_negative(x, &format!("{at}.{k}"))),
+        _ => None,
+    }
 }
 
 /// The first path where two JSON values differ, with both sides.
@@ -219,6 +275,7 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
             x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{at}[{i}]")))
         }
         _ if a == b => None,
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
         _ => Some(format!("{at}: {} vs {}", show(Some(a)), show(Some(b)))),
     }
 }
@@ -288,14 +345,19 @@ pub enum Change {
     Changed,
 }
 
+/// Version of `check --format json`'s layout (`schema-check.json`). Bump on any breaking change.
+pub const CHECK_SCHEMA: u32 = 1;
+
 /// One compared cell.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diff {
     /// Row label.
     pub row: String,
     /// The measure.
+    #[serde(rename = "metric")]
     pub measure: Measure,
     /// Baseline value.
+    #[serde(rename = "baseline")]
     pub base: Option<f64>,
     /// Result value.
     pub result: Option<f64>,

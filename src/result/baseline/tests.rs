@@ -89,3 +89,17 @@ fn endpoint_rows_also_compare_their_ack_latency() {
     let named = [Measure::P99, Measure::AckP99];
     assert_eq!(row_metrics(&named, &endpoint, &endpoint), named.to_vec());
 }
+
+#[test]
+fn numbers_are_numbers_whatever_their_spelling() {
+    let mut a = json!({"n": 20.0, "x": [1e2, 0.5], "m": -3.0});
+    integral_numbers(&mut a);
+    assert_eq!(a, json!({"n": 20, "x": [100, 0.5], "m": -3}));
+    assert_eq!(first_difference(&json!({"a": 20}), &json!({"a": 20.0}), "s"), None);
+}
+
+#[test]
+fn negative_figures_are_found() {
+    let rows = json!([{"latency_ms": {"p99": 1.0}}, {"latency_ms": {"p99": -5.0}}]);
+    assert_eq!(first_negative(&rows, "strategies"), Some(("strategies[1].latency_ms.p99".to_string(), -5.0)));
+}
