@@ -11,6 +11,7 @@ mod faults;
 mod fit;
 mod fuzz;
 mod golden;
+mod hardening;
 mod inputs;
 mod json_contract;
 mod live;
