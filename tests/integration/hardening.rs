@@ -362,3 +362,27 @@ fn an_export_url_is_refused_unless_the_embedded_text_itself_is_a_plain_http_url(
         }
     }
 }
+
+#[test]
+fn a_csv_cell_never_starts_a_spreadsheet_formula_nor_carries_raw_control_characters() {
+    let dir = temp_dir("hardening-csv");
+    for name in ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "=a\u{1b}[31m\u{202e}b\u{0}c"]
+    {
+        let path = dir.join("s.toml");
+        let toml = format!("name = {}\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n", toml_str(name));
+        std::fs::write(&path, toml).unwrap();
+        let out = hookbench(&["compare", "-s", path.to_str().unwrap(), "--format", "csv"]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{name:?}: {stderr}");
+        assert!(!stdout.contains(['\u{1b}', '\u{202e}', '\u{0}']), "{name:?}: raw control characters");
+        let mut rows = csv::Reader::from_reader(stdout.as_bytes());
+        let mut seen = 0;
+        for row in rows.records() {
+            let row = row.unwrap();
+            let cell = &row[0];
+            assert!(cell.starts_with('\''), "{name:?}: the cell `{cell}` would be a formula");
+            seen += 1;
+        }
+        assert!(seen > 0, "{stdout}");
+    }
+}
