@@ -386,3 +386,75 @@ fn a_csv_cell_never_starts_a_spreadsheet_formula_nor_carries_raw_control_charact
         assert!(seen > 0, "{stdout}");
     }
 }
+
+/// Runs `compare` on a scenario written from `toml` and returns (exit code, stdout, stderr).
+fn compare_toml(name: &str, toml: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let dir = temp_dir(name);
+    let path = dir.join("s.toml");
+    std::fs::write(&path, toml).unwrap();
+    let mut args = vec!["compare", "-s", path.to_str().unwrap()];
+    args.extend(extra);
+    let out = hookbench(&args);
+    let (stdout, stderr) = text(&out);
+    (out.status.code(), stdout, stderr)
+}
+
+/// Asserts one sentence on stderr containing every needle, exit 2 and nothing on stdout.
+fn refused(what: &str, (code, stdout, stderr): (Option<i32>, String, String), needles: &[&str]) {
+    assert_eq!(code, Some(2), "{what}: {stderr}");
+    assert!(stdout.is_empty(), "{what}: {stdout}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{what}: {stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{what}: `{needle}` not in {stderr}");
+    }
+}
+
+#[test]
+fn a_provider_throughput_that_admits_nothing_or_rounds_to_no_gap_is_refused() {
+    for rate in ["0/s", "0/h", "1/400d", "0.000000001/s", "2000000/s", "1e12/s"] {
+        let toml = format!("name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[webhook]\nthroughput = \"{rate}\"\n");
+        refused(rate, compare_toml("hardening-throughput", &toml, &[]), &["webhook.throughput", rate]);
+    }
+    let toml =
+        "name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[webhook]\nthroughput = \"1000000/s\"\n";
+    assert_eq!(
+        compare_toml("hardening-throughput-ok", toml, &[]).0,
+        Some(0),
+        "one a microsecond is the fastest"
+    );
+}
+
+#[test]
+fn every_duration_key_shares_one_bound_and_one_sentence() {
+    let cases = [
+        ("webhook.delay", "[webhook]\ndelay = \"584542y\"\n"),
+        ("webhook.delay", "[webhook]\ndelay = \"400d\"\n"),
+        ("webhook.delay.p99", "[webhook]\ndelay = { median = \"1s\", p99 = \"400d\" }\n"),
+        ("webhook.delay.mean", "[webhook]\ndelay = { mean = \"400d\", dist = \"exponential\" }\n"),
+        ("receiver.gone_at", "[receiver]\ngone_at = \"400d\"\n"),
+        ("api.rtt.p99", "[api]\nrtt = { median = \"1s\", p99 = \"584542y\" }\n"),
+    ];
+    for (key, section) in cases {
+        let toml = format!("name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n{section}");
+        refused(
+            key,
+            compare_toml("hardening-bound", &toml, &[]),
+            &[key, "is over a year; use at most `366d`"],
+        );
+    }
+}
+
+#[test]
+fn a_long_random_delay_is_drawn_as_given_never_capped_at_a_day() {
+    let toml = "name = \"t\"\nduration = \"1h\"\ndrain = \"10d\"\n[events]\nrate = \"200/h\"\n\
+                [webhook]\ndelay = { median = \"2d\", p99 = \"3d\" }\n[strategies]\nlist = [\"webhook\"]\n";
+    let (code, stdout, stderr) = compare_toml("hardening-delay", toml, &["--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let row = &json["strategies"][0];
+    let day_ms = 86_400_000.0;
+    let p50 = row["latency_ms"]["p50"].as_f64().unwrap();
+    let max = row["latency_ms"]["max"].as_f64().unwrap();
+    assert!((1.8 * day_ms..2.2 * day_ms).contains(&p50), "p50 {p50} ms, not about two days");
+    assert!(max > 2.5 * day_ms, "max {max} ms: capped");
+}
