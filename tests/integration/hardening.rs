@@ -458,3 +458,106 @@ fn a_long_random_delay_is_drawn_as_given_never_capped_at_a_day() {
     assert!((1.8 * day_ms..2.2 * day_ms).contains(&p50), "p50 {p50} ms, not about two days");
     assert!(max > 2.5 * day_ms, "max {max} ms: capped");
 }
+
+const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+
+/// POSTs one GitHub-signed delivery with id `id` to `addr` and returns the status line.
+fn post_signed(addr: &str, id: &str) -> String {
+    use hookbench::model::signature::Message;
+    use std::io::{Read, Write};
+    let s = Scheme::Github.secret(GITHUB_SECRET).unwrap();
+    let body = br#"{"action":"opened"}"#;
+    let headers = Scheme::Github.sign(&s, &Message { id, timestamp: 0, attempt: 1, body });
+    let mut req = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers.iter() {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    stream.write_all(req.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn receive_never_truncates_an_existing_recording_and_binds_before_writing() {
+    let dir = temp_dir("hardening-record-exists");
+    let file = dir.join("rec.csv");
+    let base = ["--addr", "127.0.0.1:0", "--scheme", "github", "--secret", GITHUB_SECRET, "--quiet"];
+    let (mut first, _out, addr) = crate::util::start_server(
+        "receive",
+        &[&base[..], &["--stop-after", "30s", "--record", file.to_str().unwrap()]].concat(),
+        &[],
+    );
+    assert!(post_signed(&addr, "d1").starts_with("HTTP/1.1 204"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+    // A second receiver on the busy port, with and without --force, and one on a free port
+    // without --force: each refused, the first one's recording untouched.
+    let busy = ["--addr", addr.as_str(), "--scheme", "github", "--secret", GITHUB_SECRET, "--quiet"];
+    let free = base;
+    for (args, needle) in [
+        ([&busy[..], &["--record", file.to_str().unwrap()]].concat(), "exists"),
+        ([&busy[..], &["--record", file.to_str().unwrap(), "--force"]].concat(), ""),
+        ([&free[..], &["--stop-after", "1s", "--record", file.to_str().unwrap()]].concat(), "--force"),
+    ] {
+        let out = hookbench(&[&["receive"][..], &args].concat());
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), kept, "{args:?}: the recording changed");
+    }
+    let _ = first.kill();
+    let _ = first.wait();
+}
+
+#[test]
+fn a_failed_record_write_ends_receive_with_exit_2_after_the_summary() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    }
+    let args = [
+        "--addr",
+        "127.0.0.1:0",
+        "--scheme",
+        "github",
+        "--secret",
+        GITHUB_SECRET,
+        "--quiet",
+        "--stop-after",
+        "20s",
+        "--record",
+        "/dev/full",
+        "--force",
+    ];
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("receive")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    assert!(post_signed(&addr, "d1").starts_with("HTTP/1.1 204"));
+    let done = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let (_, stderr) = text(&done);
+    assert_eq!(done.status.code(), Some(2), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "the failed write did not stop the run");
+    assert!(rest.contains("1 deliveries accepted"), "the summary of what was kept: {rest}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--record: writing `/dev/full` failed after 0 rows"), "{stderr}");
+}
