@@ -561,3 +561,66 @@ fn a_failed_record_write_ends_receive_with_exit_2_after_the_summary() {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--record: writing `/dev/full` failed after 0 rows"), "{stderr}");
 }
+
+#[test]
+fn sign_reads_its_body_by_the_rules_of_every_input_file() {
+    let dir = temp_dir("hardening-sign-body");
+    let big = dir.join("big.json");
+    std::fs::write(&big, vec![b'x'; (4 << 20) + 1]).unwrap();
+    let mut cases =
+        vec![("/dev/zero".to_string(), "a device"), (big.display().to_string(), "larger than 4 MiB")];
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("fifo");
+        let made = Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+        if made {
+            cases.push((fifo.display().to_string(), "named pipe"));
+        }
+    }
+    for (body, needle) in cases {
+        let started = std::time::Instant::now();
+        let out = hookbench(&["sign", "--scheme", "github", "--secret", GITHUB_SECRET, "--body", &body]);
+        let (stdout, stderr) = text(&out);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{body}: sign did not stop");
+        assert_eq!(out.status.code(), Some(2), "{body}: {stderr}");
+        assert!(stdout.is_empty() && stderr.trim_end().lines().count() == 1, "{body}: {stderr}");
+        assert!(stderr.contains(needle), "{body}: {stderr}");
+    }
+}
+
+#[test]
+fn sign_refuses_an_id_that_would_inject_a_header_and_a_blank_secret() {
+    let dir = temp_dir("hardening-sign-id");
+    let body = dir.join("body.json");
+    std::fs::write(&body, "{}").unwrap();
+    let body = body.to_str().unwrap();
+    for id in ["a\r\nX-Injected: 1", "a\nb", "a\u{1b}b", "a\u{7f}"] {
+        let out = hookbench(&[
+            "sign",
+            "--secret",
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "--body",
+            body,
+            "--id",
+            id,
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{id:?}: {stdout}{stderr}");
+        assert!(!stdout.contains("X-Injected"), "{id:?}: {stdout}");
+        assert!(stderr.contains("--id") && stderr.trim_end().lines().count() == 1, "{id:?}: {stderr}");
+    }
+    for secret in [" ", "\t", "  \n "] {
+        for command in ["sign", "receive"] {
+            let mut args = vec![command, "--scheme", "github", "--secret", secret];
+            if command == "sign" {
+                args.extend(["--body", body]);
+            } else {
+                args.extend(["--addr", "127.0.0.1:0", "--stop-after", "1s"]);
+            }
+            let out = hookbench(&args);
+            let (_, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{command} {secret:?}: {stderr}");
+            assert!(stderr.contains("--secret is blank"), "{command} {secret:?}: {stderr}");
+        }
+    }
+}
