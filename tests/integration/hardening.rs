@@ -624,3 +624,17 @@ fn sign_refuses_an_id_that_would_inject_a_header_and_a_blank_secret() {
         }
     }
 }
+
+#[test]
+fn a_rate_limit_beyond_what_is_modelled_is_refused_never_clamped() {
+    for limit in ["18446744073709551616/h", "1e30/h", "1000000001/h"] {
+        let toml = format!(
+            "name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[api]\nrate_limit = \"{limit}\"\n"
+        );
+        refused(limit, compare_toml("hardening-quota", &toml, &[]), &["api.rate_limit", limit]);
+        let toml = format!(
+            "name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[api]\nrate_limit = {{ algorithm = \"sliding-window\", limit = \"{limit}\" }}\n"
+        );
+        refused(limit, compare_toml("hardening-quota", &toml, &[]), &["api.rate_limit", limit]);
+    }
+}
