@@ -638,3 +638,18 @@ fn a_rate_limit_beyond_what_is_modelled_is_refused_never_clamped() {
         refused(limit, compare_toml("hardening-quota", &toml, &[]), &["api.rate_limit", limit]);
     }
 }
+
+#[test]
+fn the_tests_write_their_files_under_the_target_dir_never_the_system_temp_dir() {
+    let dir = temp_dir("probe");
+    assert!(dir.starts_with(env!("CARGO_TARGET_TMPDIR")), "{}", dir.display());
+    let needle = ["std::env::", "temp_dir()"].concat();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains(&needle), "{} writes to the system temp directory", path.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
