@@ -323,6 +323,9 @@ pub struct ReceiveArgs {
     /// Write one row per verified delivery to FILE: CSV, or JSON lines when FILE ends in `.jsonl`.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Overwrite an existing --record FILE (without it, an existing file is refused).
+    #[arg(long, requires = "record")]
+    pub force: bool,
 }
 
 /// `hookbench sign`: the headers a scheme sends with a body (for checking a receiver).

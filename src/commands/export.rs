@@ -23,7 +23,10 @@ pub fn run(cmd: ExportCommand) -> Result<u8> {
     }
 }
 
-/// An `http://` or `https://` URL with a host, for `flag`.
+/// An `http://` or `https://` URL with a host, for `flag`: the text itself is checked, since the
+/// text is what the file embeds — no control character or whitespace (a URL parser would drop a
+/// TAB or LF silently) and an authority right after `//` (a parser reads `http:///x` as host
+/// `x`). Surrounding spaces are trimmed; the result is the embedded text.
 fn http_url(flag: &str, text: &str) -> Result<String> {
     let bad = || {
         Error::Input(format!(
@@ -31,11 +34,21 @@ fn http_url(flag: &str, text: &str) -> Result<String> {
             crate::support::quote::excerpt(text, crate::support::quote::EXCERPT_PATH)
         ))
     };
-    let url = reqwest::Url::parse(text.trim()).map_err(|_| bad())?;
+    let trimmed = text.trim_matches(' ');
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad());
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://")).ok_or_else(bad)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('\\') {
+        return Err(bad());
+    }
+    let url = reqwest::Url::parse(trimmed).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(bad());
     }
-    Ok(text.trim().to_string())
+    Ok(trimmed.to_string())
 }
 
 /// Validates the flags of `export locust`.

@@ -478,6 +478,9 @@ pub fn secret(scheme: Scheme, text: Option<&str>, what: &str) -> Result<Secret> 
             ),
         }));
     };
+    if text.trim().is_empty() {
+        return Err(Error::Input("--secret is blank; give the provider's signing secret".into()));
+    }
     scheme.secret(text).map_err(|_| {
         Error::Input(match scheme {
             Scheme::Standard => "--secret must be `whsec_` followed by base64 of at least 16 bytes, such as whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),

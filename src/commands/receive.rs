@@ -72,31 +72,90 @@ fn pointer(flag: &str, p: &Option<String>) -> Result<Option<String>> {
     }
 }
 
-/// Where `--record` writes: the file and whether it takes JSON lines.
+/// Where `--record` writes: the file, whether it takes JSON lines, the rows written, and the
+/// first write error (after which nothing more is written and the run ends with exit 2).
 struct RecordFile {
     out: std::io::BufWriter<std::fs::File>,
     json: bool,
+    shown: String,
+    rows: u64,
+    failed: Option<String>,
 }
 
 impl RecordFile {
-    fn create(path: &std::path::Path) -> Result<RecordFile> {
-        let shown =
-            crate::support::quote::excerpt(&path.display().to_string(), crate::support::quote::EXCERPT_PATH);
-        let file = std::fs::File::create(path)
-            .map_err(|e| Error::Input(format!("--record: cannot create `{shown}` ({e})")))?;
+    /// Refuses an existing `path` unless `force`, before anything is bound or written, so a
+    /// second receiver that fails on a busy port never touches the first one's recording.
+    fn check(path: &std::path::Path, force: bool) -> Result<()> {
+        if !force && std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::Input(format!(
+                "--record: `{}` exists; give a new file, or add --force to overwrite it",
+                Self::shown(path)
+            )));
+        }
+        Ok(())
+    }
+
+    fn shown(path: &std::path::Path) -> String {
+        crate::support::quote::excerpt(&path.display().to_string(), crate::support::quote::EXCERPT_PATH)
+    }
+
+    /// Creates the file (a new one unless `force`): called once the address is bound.
+    fn create(path: &std::path::Path, force: bool) -> Result<RecordFile> {
+        let shown = Self::shown(path);
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true);
+        if force {
+            open.create(true).truncate(true);
+        } else {
+            open.create_new(true);
+        }
+        let file = open.open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Input(format!(
+                    "--record: `{shown}` exists; give a new file, or add --force to overwrite it"
+                ))
+            } else {
+                Error::Input(format!("--record: cannot create `{shown}` ({e})"))
+            }
+        })?;
         let json = path.extension().is_some_and(|e| e == "jsonl");
-        let mut f = RecordFile { out: std::io::BufWriter::new(file), json };
+        let mut f = RecordFile { out: std::io::BufWriter::new(file), json, shown, rows: 0, failed: None };
         if !json {
-            f.line(crate::trace::record::HEADER);
+            f.write(crate::trace::record::HEADER);
         }
         Ok(f)
     }
 
-    /// Writes and flushes one line, so a stop loses nothing; a write error is reported once at
-    /// the end by the missing rows, never a panic.
-    fn line(&mut self, text: &str) {
+    /// Writes and flushes one row, so a stop loses nothing; false once a write has failed.
+    fn row(&mut self, text: &str) -> bool {
+        if self.write(text) {
+            self.rows += 1;
+        }
+        self.failed.is_none()
+    }
+
+    fn write(&mut self, text: &str) -> bool {
         use std::io::Write as _;
-        let _ = writeln!(self.out, "{text}").and_then(|()| self.out.flush());
+        if self.failed.is_some() {
+            return false;
+        }
+        match writeln!(self.out, "{text}").and_then(|()| self.out.flush()) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// The run's error sentence when a write failed: what was kept, and why the rest was not.
+    fn failure(&self) -> Option<String> {
+        self.failed.as_ref().map(|e| {
+            format!(
+                "--record: writing `{}` failed after {} rows ({e}); the receiver stopped there, and the summary above counts every delivery it answered",
+                self.shown, self.rows
+            )
+        })
     }
 }
 
@@ -106,7 +165,9 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
     let secret = secret(scheme, args.signing.secret.as_deref(), "hookbench receive")?;
     let recorder =
         Recorder::new(pointer("--event-time", &args.event_time)?, pointer("--resource", &args.resource)?);
-    let mut record = args.record.as_deref().map(RecordFile::create).transpose()?;
+    if let Some(path) = args.record.as_deref() {
+        RecordFile::check(path, args.force)?;
+    }
     let tolerance = wall_duration("--timestamp-tolerance", &args.timestamp_tolerance, SECOND)?.as_secs();
     let faults = faults(&args)?;
     let speedup = options::speedup(&args.speedup)?;
@@ -123,6 +184,11 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
     runtime()?.block_on(async move {
         let listener = bind(addr(&args.server, "127.0.0.1:9090"), args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
+        // Bound: only now is the recording created.
+        let mut record = args.record.as_deref().map(|p| RecordFile::create(p, args.force)).transpose()?;
+        // The first failed write stops the server and becomes the run's error.
+        let record_failed = std::sync::Arc::new((tokio::sync::Notify::new(), std::sync::OnceLock::new()));
+        let stop_recording = record_failed.clone();
         let (tx, mut rx) = unbounded_channel();
         let clock = Clock::start(speedup);
         // Rows are in scenario time: stretched `speedup` times from now, when the receiver starts.
@@ -142,7 +208,12 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             while let Some(d) = rx.recv().await {
                 let row = recorder.row(&d.verified, &d.body, d.status, d.arrived);
                 if let Some(f) = record.as_mut() {
-                    f.line(&if f.json { row.json() } else { row.csv() });
+                    if !f.row(&if f.json { row.json() } else { row.csv() }) {
+                        if let Some(e) = f.failure() {
+                            let _ = record_failed.1.set(e);
+                        }
+                        record_failed.0.notify_one();
+                    }
                 }
                 if d.answer.processed() && !d.duplicate {
                     first += 1;
@@ -172,7 +243,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             (first, hist)
         });
         let started = std::time::Instant::now();
-        crate::live::serve::serve(listener, receiver::router(state.clone()), limits, until_stopped(stop)).await;
+        // Stopped by the limit, a signal, or the first failed write to --record.
+        let stopped = async {
+            tokio::select! {
+                () = until_stopped(stop) => {}
+                () = stop_recording.0.notified() => {}
+            }
+        };
+        crate::live::serve::serve(listener, receiver::router(state.clone()), limits, stopped).await;
         let s = state.stats();
         drop(state);
         let (events, hist) = match tokio::time::timeout(Duration::from_secs(1), collector).await {
@@ -201,6 +279,9 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             s.rejected,
             s.faulted
         ))?;
-        Ok(0)
+        match stop_recording.1.get() {
+            Some(e) => Err(Error::Input(e.clone())),
+            None => Ok(0),
+        }
     })
 }

@@ -134,7 +134,7 @@ _SIGMA = (math.log(DELAY_P99_US / DELAY_US) / statistics.NormalDist().inv_cdf(0.
 
 def delay_us(eid, attempt):
     """The provider's delay before attempt `attempt` of `eid` goes out, in scenario microseconds
-    (fixed, log-normal with the scenario's median and p99, or exponential; capped at a day)."""
+    (fixed, log-normal with the scenario's median and p99, or exponential; not capped)."""
     if DELAY == "fixed" or (DELAY == "lognormal" and _SIGMA == 0.0):
         return DELAY_US
     rng = random.Random("%d:%d:%d:delay" % (SEED, eid, attempt))
@@ -142,7 +142,7 @@ def delay_us(eid, attempt):
         x = DELAY_US * math.exp(_SIGMA * rng.gauss(0.0, 1.0))
     else:
         x = rng.expovariate(1.0 / DELAY_US) if DELAY_US > 0 else 0.0
-    return min(x, 86400e6)
+    return x
 
 
 def provider_ready(at_us):

@@ -68,6 +68,13 @@ impl Rng {
     }
 }
 
+/// The largest delay a random draw returns: 100 years, beyond the end of any run (a run lasts at
+/// most its duration plus its drain, each bounded by a year or a few), so it changes no figure —
+/// an attempt delayed past it is as undelivered at the end as it would have been — and only
+/// keeps the arithmetic on times from overflowing. (No other bound: a draw of two days is two
+/// days.)
+pub const MAX_DRAW: Micros = 100 * 366 * 24 * 3_600 * 1_000_000;
+
 /// A delay: fixed, or log-normal from its median and 99th percentile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Delay {
@@ -108,12 +115,11 @@ impl Delay {
                     return median;
                 }
                 let x = median as f64 * libm::exp(sigma * rng.normal());
-                // Cap at a day so a freak draw cannot stall a run.
-                x.min(86_400e6).round() as Micros
+                x.min(MAX_DRAW as f64).round() as Micros
             }
             Delay::Exponential { mean } => {
                 let x = -(mean as f64) * libm::log(1.0 - rng.unit());
-                x.min(86_400e6).round() as Micros
+                x.min(MAX_DRAW as f64).round() as Micros
             }
         }
     }

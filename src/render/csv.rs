@@ -11,6 +11,7 @@
 //! changes. It only formats report fields.
 
 use crate::result::report::{LatencyMs, Report, StrategyReport};
+use crate::support::quote::escape;
 
 /// The header, in order.
 pub const HEADER: [&str; 54] = [
@@ -154,12 +155,18 @@ fn endpoint_cells(s: &StrategyReport) -> Vec<String> {
     cells
 }
 
-/// Quotes a field if it needs it (RFC 4180).
+/// A text cell: control and bidirectional characters written out as every view writes them
+/// ([`escape`]); a cell a spreadsheet would read as a formula (one that starts with `=`, `+`,
+/// `-`, `@`, TAB or CR) prefixed with `'` and quoted, as OWASP's CSV-injection guidance says;
+/// quoted if it needs it (RFC 4180).
 fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let s = escape(s);
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 

@@ -111,6 +111,9 @@ fn faults(cx: &Ctx, api: &RawApi) -> Result<ApiFaults, ScenarioError> {
     Ok(ApiFaults { failure_rate, outages, slow_rate, slow })
 }
 
+/// The most requests a quota's window or a bucket's capacity holds.
+const MAX_QUOTA: i64 = 1_000_000_000;
+
 const RATE_LIMIT_HINT: &str = "give a rate such as \"5000/h\", `none`, or a table such as \
     { algorithm = \"leaky-bucket\", capacity = 40, leak = \"2/s\" } (algorithms: sliding-window \
     with `limit`; token-bucket with `capacity` and `refill`; leaky-bucket with `capacity` and `leak`)";
@@ -157,7 +160,7 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
         return Ok(Quota { algorithm, ..q });
     }
     let capacity = match t.get("capacity") {
-        Some(toml::Value::Integer(n)) if *n >= 1 && *n <= 1_000_000_000 => *n as u64,
+        Some(toml::Value::Integer(n)) if *n >= 1 && *n <= MAX_QUOTA => *n as u64,
         Some(v) => {
             return Err(cx.err(
                 &format!("{key}.capacity"),
@@ -197,6 +200,15 @@ fn quota(cx: &Ctx, text: Option<&str>) -> Result<Option<Quota>, ScenarioError> {
         return Err(
             cx.err("api.rate_limit", format!("`{text}` has a window under a second; use `/s` or longer"))
         );
+    }
+    // The bound a bucket's capacity has; beyond it the count would be clamped, not modelled.
+    if r.count > MAX_QUOTA as f64 {
+        return Err(cx.err(
+            "api.rate_limit",
+            format!(
+                "`{text}` is more than {MAX_QUOTA} requests a window; give fewer, or `none` for no limit"
+            ),
+        ));
     }
     Ok(Some(Quota::fixed(r.count as u64, r.per)))
 }

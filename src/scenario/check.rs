@@ -26,12 +26,17 @@ impl Ctx<'_> {
         ScenarioError(format!("scenario {}: `{key}`: {msg}", self.origin))
     }
 
-    /// Any duration.
+    /// Any duration up to a year ([`MAX_DURATION`]): every duration key shares this bound and
+    /// its sentence.
     pub(super) fn duration(&self, key: &str, text: &str) -> Result<Micros, ScenarioError> {
-        parse_duration(text).map_err(|e| self.err(key, e))
+        let d = parse_duration(text).map_err(|e| self.err(key, e))?;
+        if d > MAX_DURATION {
+            return Err(self.err(key, format!("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")));
+        }
+        Ok(d)
     }
 
-    /// A duration of at least `min` and at most a year.
+    /// A duration of at least `min` (and at most a year, as every duration).
     pub(super) fn positive_duration(
         &self,
         key: &str,
@@ -43,9 +48,6 @@ impl Ctx<'_> {
             return Err(
                 self.err(key, format!("`{text}` is too short; it must be at least {}", format_duration(min)))
             );
-        }
-        if d > MAX_DURATION {
-            return Err(self.err(key, format!("`{text}` is over a year; use at most `{MAX_DURATION_TEXT}`")));
         }
         Ok(d)
     }

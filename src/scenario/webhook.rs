@@ -12,7 +12,8 @@ use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
 use crate::model::signature::Scheme;
-use crate::support::units::{MILLI, SECOND};
+use crate::support::limits::MAX_DURATION;
+use crate::support::units::{Rate, MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -60,7 +61,7 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
         None => None,
     };
     let throughput = match &wh.throughput {
-        Some(t) => Some(cx.rate("webhook.throughput", t)?),
+        Some(t) => Some(throughput(cx, t)?),
         None => None,
     };
     let outages = cx.windows("webhook.outages", &wh.outages)?;
@@ -69,6 +70,27 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
         None => Scheme::Standard,
     };
     Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages, scheme })
+}
+
+/// `webhook.throughput`: a rate whose gap between two sends is from 1 µs to a year. A rate that
+/// admits nothing (`0/s`) or less than one send a year, or more than one a microsecond, would be
+/// modelled as something else, so it is refused; leave the key out for an unlimited pipeline.
+fn throughput(cx: &Ctx<'_>, text: &str) -> Result<Rate, ScenarioError> {
+    let rate = cx.rate("webhook.throughput", text)?;
+    let gap = rate.per as f64 / rate.count;
+    if rate.count <= 0.0 || gap > MAX_DURATION as f64 {
+        return Err(cx.err(
+            "webhook.throughput",
+            format!("`{text}` admits less than one delivery a year; give a positive rate such as \"100/s\", or leave the key out for no limit"),
+        ));
+    }
+    if gap < 1.0 {
+        return Err(cx.err(
+            "webhook.throughput",
+            format!("`{text}` is more than one delivery a microsecond; give at most \"1000000/s\", or leave the key out for no limit"),
+        ));
+    }
+    Ok(rate)
 }
 
 /// `webhook.retry`: a preset's name or a list of up to 100 delays.

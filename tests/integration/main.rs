@@ -12,6 +12,7 @@ mod fit;
 mod fuzz;
 mod gates;
 mod golden;
+mod hardening;
 mod inputs;
 mod json_contract;
 mod live;

@@ -120,7 +120,7 @@ fn the_checker_finds_imports_and_circles() {
     assert_eq!(circles(&made_up), vec!["a.rs → b.rs → c.rs → a.rs".to_string()]);
 
     // A circle written only as calls through `super::` (no `use` line) is still found.
-    let dir = std::env::temp_dir().join(format!("hookbench-structure-{}", std::process::id()));
+    let dir = crate::util::temp_dir("structure");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("commands")).expect("a scratch folder");
     for (file, text) in [

@@ -67,9 +67,11 @@ pub fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// A fresh temporary directory under the target dir, removed by the OS eventually; unique per test.
+/// A fresh temporary directory under the target dir (Cargo's `CARGO_TARGET_TMPDIR`, removed by
+/// `cargo clean`, never the system temp directory); unique per test run and name.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hookbench-test-{}-{name}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("hookbench-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
