@@ -55,7 +55,7 @@ pub fn render(report: &Report) -> String {
     }
     let detection = table::processing_rows(report);
     if !detection.is_empty() {
-        out.push_str(&format!("\n{}\n\n", cell(&table::processing_heading(report))));
+        out.push_str(&format!("\n{}\n\n", cell(table::PROCESSING_HEADING)));
         out.push_str(&grid(&table::PROCESSING_COLUMNS, &detection));
     }
     let delivery = table::delivery_rows(report);

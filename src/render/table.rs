@@ -351,12 +351,8 @@ pub fn processing_rows(report: &Report) -> Vec<Vec<String>> {
 }
 
 /// The heading over the detection table.
-pub fn processing_heading(report: &Report) -> String {
-    format!(
-        "detection: from the event until the consumer holds its data, before the receiver's queue ({}); dup: deliveries of an event already held",
-        receiver(report)
-    )
-}
+pub const PROCESSING_HEADING: &str =
+    "detection (event → the consumer holds its data) and the receiver's queue; dup: deliveries of an event already held";
 
 /// The detection table, when the receiver's capacity is finite.
 pub fn processing(report: &Report) -> Option<String> {
@@ -365,7 +361,7 @@ pub fn processing(report: &Report) -> Option<String> {
         return None;
     }
     let t = plain(PROCESSING_COLUMNS.to_vec(), cells);
-    Some(format!("{}\n{t}\n", processing_heading(report)))
+    Some(format!("{}\n{t}\n", PROCESSING_HEADING))
 }
 
 /// The columns of `serve --report`'s endpoint table ([`delivery_rows`]).

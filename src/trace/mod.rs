@@ -116,7 +116,9 @@ fn timestamp(text: &str) -> Result<(Micros, Times), String> {
             (n, Times::EpochMicros)
         };
         if us >= u64::MAX as f64 / 2.0 {
-            return Err(format!("`{q}` is too far in the future to be a time"));
+            return Err(format!(
+                "`{q}` is neither an offset from the start (under `{MAX_DURATION_TEXT}`) nor a Unix epoch time this side of the year 200000"
+            ));
         }
         return Ok((us.round() as Micros, kind));
     }

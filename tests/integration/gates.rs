@@ -158,7 +158,7 @@ fn output_is_repeatable_and_each_file_takes_its_extensions_format() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(md2.exists() && xml2.exists(), "the other files are written");
-    assert!(stdout.contains("\"schema\": 1"), "the unwritten JSON reaches stdout: {stdout}");
+    assert!(stdout.contains("\"schema\": 2"), "the unwritten JSON reaches stdout: {stdout}");
     assert!(stderr.contains(bad) && stderr.contains("cannot write"), "{stderr}");
 }
 
@@ -253,7 +253,7 @@ fn check_refuses_another_schema_and_a_negative_figure_in_one_sentence() {
     assert!(hookbench(&["compare", "-d", "1h", "-q", "-o", base.to_str().unwrap()]).status.success());
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
     for (name, edit, needle) in [
-        ("schema", ("/schema", Value::from(2.0)), "has schema 2.0, but this hookbench reads schema 1"),
+        ("schema", ("/schema", Value::from(1.0)), "has schema 1.0, but this hookbench reads schema 2"),
         (
             "latency",
             ("/strategies/0/latency_ms/p99", Value::from(-5.0)),
@@ -279,9 +279,9 @@ fn check_refuses_another_schema_and_a_negative_figure_in_one_sentence() {
             assert!(stderr.contains(needle) && stderr.trim_end().lines().count() == 1, "{name}: {stderr}");
         }
     }
-    // Schema 1 written as 1.0 is schema 1.
+    // Schema 2 written as 2.0 is schema 2.
     let mut w = v.clone();
-    w["schema"] = Value::from(1.0);
+    w["schema"] = Value::from(2.0);
     let p = dir.join("one.json");
     std::fs::write(&p, w.to_string()).unwrap();
     assert_eq!(
@@ -296,8 +296,8 @@ fn check_speaks_json_and_junit() {
     let base = dir.join("base.json");
     assert!(hookbench(&["compare", "-d", "1h", "-q", "-o", base.to_str().unwrap()]).status.success());
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
-    let p99 = v["strategies"][0]["latency_ms"]["p99"].as_f64().unwrap();
-    v["strategies"][0]["latency_ms"]["p99"] = Value::from(p99 * 2.0);
+    let p99 = v["strategies"][0]["ready_ms"]["p99"].as_f64().unwrap();
+    v["strategies"][0]["ready_ms"]["p99"] = Value::from(p99 * 2.0);
     let worse = dir.join("worse.json");
     std::fs::write(&worse, v.to_string()).unwrap();
     let (w, b) = (worse.to_str().unwrap(), base.to_str().unwrap());
