@@ -151,20 +151,6 @@ impl Recorder {
     }
 }
 
-/// A field made safe for the comma-separated format: `%`, `,`, `"` and control characters are
-/// percent-encoded.
-fn field(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' | ',' | '"' => out.push_str(&format!("%{:02X}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("%{:02X}", c as u32 & 0xff)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_micros(t).to_string()
 }
@@ -176,19 +162,25 @@ impl RecordRow {
     }
 
     /// The row as a CSV line (no newline), fields in [`HEADER`]'s order.
+    /// Written by a `csv::Writer`: a field with a comma, a quote or a line break is quoted as RFC
+    /// 4180 says, so spreadsheets and pandas read it as written.
     pub fn csv(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{},{}",
+        let record = [
             rfc3339(self.timestamp()),
             rfc3339(self.arrived),
-            field(&self.delivery),
-            field(self.resource.as_deref().unwrap_or("")),
-            field(self.kind.as_deref().unwrap_or("")),
+            self.delivery.clone(),
+            self.resource.clone().unwrap_or_default(),
+            self.kind.clone().unwrap_or_default(),
             self.attempt.map_or(String::new(), |a| a.to_string()),
-            self.duplicate,
-            self.status,
-            self.source.name()
-        )
+            self.duplicate.to_string(),
+            self.status.to_string(),
+            self.source.name().to_string(),
+        ];
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        // Writing to memory cannot fail; an empty row would be refused by the reader, never lost.
+        let _ = w.write_record(&record);
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
     }
 
     /// The row as one JSON line (no newline), with [`HEADER`]'s field names.
@@ -233,9 +225,16 @@ mod tests {
         );
         let none = r.row(&v("a,b\"%", None, None), b"{}", 204, arrived);
         assert_eq!(none.source, TimeSource::Arrival);
-        assert!(none
-            .csv()
-            .starts_with("2023-11-14T22:13:30.250000Z,2023-11-14T22:13:30.250000Z,a%2Cb%22%25,"));
+        // RFC 4180: the comma and the quote are quoted, the quote doubled; a CSV reader gets the
+        // id back as written.
+        let line = none.csv();
+        assert!(
+            line.starts_with("2023-11-14T22:13:30.250000Z,2023-11-14T22:13:30.250000Z,\"a,b\"\"%\","),
+            "{line}"
+        );
+        let mut rd = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
+        let rec = rd.records().next().unwrap().unwrap();
+        assert_eq!(&rec[2], "a,b\"%");
         let j: serde_json::Value = serde_json::from_str(&again.json()).unwrap();
         assert_eq!(j["duplicate"], true);
         assert_eq!(j["attempt"], 2);

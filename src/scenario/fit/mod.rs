@@ -137,7 +137,14 @@ pub fn read(
             }
             f
         } else {
-            let f: Vec<String> = line.split(',').map(|x| x.trim().trim_matches('"').to_string()).collect();
+            // One CSV record per line, quoted fields as a csv::Writer writes them.
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes());
+            let mut rec = csv::StringRecord::new();
+            match r.read_record(&mut rec) {
+                Ok(true) => {}
+                _ => return Err(bad(n, "is not a CSV row (a quoted field left open?)".into())),
+            }
+            let f: Vec<String> = rec.iter().map(|x| x.trim().to_string()).collect();
             let Some(cols) = &header else {
                 let names: Vec<String> = f.iter().map(|x| x.to_ascii_lowercase()).collect();
                 let mut cols = Vec::new();
