@@ -106,6 +106,11 @@ pub struct ScenarioArgs {
     /// Seed of every random stream [default: the scenario's].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Change one key of the scenario: a dotted TOML path and a value, e.g.
+    /// `--set events.rate=2000/d --set receiver.workers=8` (a bare word is text). Repeatable;
+    /// applied in order, after the scenario's `extends`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// A simulated run: the scenario, how often it is replicated and on how many threads.
@@ -516,6 +521,12 @@ pub enum ScenariosCommand {
     Show {
         /// A bundled scenario's name or a file.
         scenario: String,
+        /// Print the effective scenario: its `extends` merged in and each `--set` applied.
+        #[arg(long)]
+        resolved: bool,
+        /// With --resolved: change one key (`events.rate=2000/d`); repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE", requires = "resolved")]
+        set: Vec<String>,
     },
     /// Check scenario files; exit 2 on the first problem, naming it.
     Validate {

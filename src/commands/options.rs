@@ -92,9 +92,22 @@ pub fn share(flag: &str, v: Option<f64>, default: f64) -> Result<f64> {
 /// [`SMALL_FILE_TEXT`]), with its arrivals replaced by `trace` when given (`--trace`, a path
 /// from the current directory). Returns the file's text too.
 pub fn load_scenario(name_or_path: &str, trace: Option<&Path>) -> Result<(Scenario, Option<String>)> {
+    load_scenario_set(name_or_path, trace, &[])
+}
+
+/// [`load_scenario`] with each `--set KEY=VALUE` of `sets` applied (after its `extends`).
+pub fn load_scenario_set(
+    name_or_path: &str,
+    trace: Option<&Path>,
+    sets: &[String],
+) -> Result<(Scenario, Option<String>)> {
     let given = trace.map(TraceAccess::Given);
-    if let Some(s) = Scenario::bundled_with(name_or_path, given.unwrap_or(TraceAccess::Nowhere)) {
-        return Ok((s?, None));
+    if let Some(text) = crate::scenario::BUNDLED.iter().find(|(n, _)| *n == name_or_path).map(|(_, t)| *t) {
+        let origin = format!("{name_or_path} (bundled)");
+        return Ok((
+            Scenario::from_toml_set(text, &origin, given.unwrap_or(TraceAccess::Nowhere), sets)?,
+            None,
+        ));
     }
     let path = Path::new(name_or_path);
     let shown = excerpt(name_or_path, EXCERPT_PATH);
@@ -102,7 +115,7 @@ pub fn load_scenario(name_or_path: &str, trace: Option<&Path>) -> Result<(Scenar
         Ok(text) => {
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let access = given.unwrap_or(TraceAccess::Within(dir));
-            Ok((Scenario::from_toml_with(&text, &path.display().to_string(), access)?, Some(text)))
+            Ok((Scenario::from_toml_set(&text, &path.display().to_string(), access, sets)?, Some(text)))
         }
         Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Input(format!(
             "no scenario `{shown}`: it is neither a bundled scenario ({}) nor a file that exists",
@@ -116,8 +129,11 @@ pub fn load_scenario(name_or_path: &str, trace: Option<&Path>) -> Result<(Scenar
 /// `--trace`, with `--duration` and `--seed` applied. A `--duration` that would draw more than
 /// `max_events` events (the sim's 32-bit ids, or what a live run can hold) is refused.
 pub fn scenario(flags: &ScenarioArgs, max_events: f64) -> Result<Scenario> {
-    let (mut scenario, _) =
-        load_scenario(flags.name.scenario.as_deref().unwrap_or(DEFAULT), flags.trace.as_deref())?;
+    let (mut scenario, _) = load_scenario_set(
+        flags.name.scenario.as_deref().unwrap_or(DEFAULT),
+        flags.trace.as_deref(),
+        &flags.set,
+    )?;
     if let Some(text) = flags.duration.as_deref() {
         scenario.set_duration(duration("--duration", text, SECOND)?);
         let expected = scenario.expected_events();

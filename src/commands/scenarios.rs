@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::options::load_scenario;
+use super::options::{load_scenario, load_scenario_set};
 use super::output::print;
 use crate::cli::ScenariosCommand;
 use crate::error::{Error, Result};
@@ -39,7 +39,30 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
                 .collect();
             print(&scenarios::list(&rows))?;
         }
-        ScenariosCommand::Show { scenario } => {
+        ScenariosCommand::Show { scenario, resolved: true, set } => {
+            // Checked as a run would check it, then printed as the parser reads it.
+            load_scenario_set(&scenario, None, &set)?;
+            let (text, origin, dir) = match BUNDLED.iter().find(|(n, _)| *n == scenario) {
+                Some((_, t)) => (t.to_string(), format!("{scenario} (bundled)"), None),
+                None => {
+                    let path = Path::new(&scenario);
+                    let text = crate::support::files::read_text(
+                        path,
+                        crate::support::files::SMALL_FILE,
+                        crate::support::files::SMALL_FILE_TEXT,
+                    )
+                    .map_err(|e| Error::Input(format!("cannot read scenario file: {e}")))?;
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    (text, scenario.clone(), Some(dir.to_path_buf()))
+                }
+            };
+            let access = dir
+                .as_deref()
+                .map_or(crate::scenario::TraceAccess::Nowhere, crate::scenario::TraceAccess::Within);
+            let merged = crate::scenario::resolve::resolve(&text, &origin, access, &set)?.unwrap_or(text);
+            print(&crate::render::text::escape_keeping_lines(&merged))?;
+        }
+        ScenariosCommand::Show { scenario, .. } => {
             if let Some((_, text)) = BUNDLED.iter().find(|(n, _)| *n == scenario) {
                 print(text)?;
             } else {

@@ -313,7 +313,11 @@ pub fn render(report: &Report) -> String {
 /// The receiver's capacity in words: `2 workers, answering after processing`.
 pub fn receiver(report: &Report) -> String {
     let c = &report.scenario.receiver.capacity;
-    let workers = c.workers.map_or("unlimited workers".to_string(), |w| format!("{w} workers"));
+    let workers = match c.workers {
+        None => "unlimited workers".to_string(),
+        Some(1) => "1 worker".to_string(),
+        Some(w) => format!("{w} workers"),
+    };
     let ack = match c.ack {
         crate::model::capacity::Ack::AfterProcessing => "answering after processing",
         crate::model::capacity::Ack::OnReceipt => "answering on receipt",

@@ -188,9 +188,35 @@ impl Ctx<'_> {
 }
 
 /// Turns a TOML parse error into "line L, column C: message".
+/// In serde's "unknown field `x`, expected one of `a`, `b`", the expected key nearest to `x` by
+/// edit distance, when it is near (at most a third of its letters differ).
+fn nearest_key(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (given, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let distance = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut row = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                row.push((prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(row[j] + 1));
+            }
+            prev = row;
+        }
+        prev[b.len()]
+    };
+    let (d, best) = expected.iter().map(|k| (distance(given, k), *k)).min()?;
+    (d > 0 && d * 3 <= given.chars().count().max(best.chars().count())).then(|| best.to_string())
+}
+
 pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
     let msg = msg.trim_end_matches('.').to_string();
+    let msg = match nearest_key(&msg) {
+        Some(k) => format!("{msg}; did you mean `{k}`?"),
+        None => msg,
+    };
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];

@@ -23,6 +23,7 @@ mod bundled;
 mod check;
 mod events;
 mod receiver;
+pub mod resolve;
 mod strategies;
 pub mod target;
 mod webhook;
@@ -137,6 +138,23 @@ impl Scenario {
     /// sections are checked in file order (events, api, webhook, receiver, strategies), so the
     /// first problem reported is the first in the file's layout.
     pub fn from_toml_with(text: &str, origin: &str, access: TraceAccess) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml_set(text, origin, access, &[])
+    }
+
+    /// [`Scenario::from_toml_with`], its `extends` resolved and each `--set KEY=VALUE` of `sets`
+    /// written over it ([`resolve`]).
+    pub fn from_toml_set(
+        text: &str,
+        origin: &str,
+        access: TraceAccess,
+        sets: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let resolved = resolve::resolve(text, origin, access, sets)?;
+        let (text, origin) = match &resolved {
+            Some(t) => (t.as_str(), format!("{origin} (resolved: extends and --set applied)")),
+            None => (text, origin.to_string()),
+        };
+        let origin = origin.as_str();
         let raw: Raw = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
         let cx = Ctx { origin };
         let name = raw.name.trim().to_string();

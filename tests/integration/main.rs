@@ -19,6 +19,7 @@ mod live;
 mod live_servers;
 mod numbers;
 mod profiles;
+mod profiles_extends;
 mod rate_limits;
 mod replications;
 mod retention;
