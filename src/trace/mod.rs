@@ -257,7 +257,9 @@ fn parse_lines(
     };
     let mut raw: Vec<RawRow> = Vec::new();
     let head = first.1.trim_start();
-    if head.starts_with('{') {
+    let first_parses = head.starts_with('{') && serde_json::from_str::<serde_json::Value>(head).is_ok();
+    if first_parses {
+        // JSON lines: one object a line (a Stripe list page on a line gives its events).
         let rest = std::iter::once(Ok(first)).chain(lines);
         for item in rest {
             let (n, line) = item?;
@@ -267,28 +269,36 @@ fn parse_lines(
             }
             let v: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
-            if let Some(row) = json_row(&v).map_err(|e| bad(n, e))? {
-                raw.push((n, row.0, row.1, row.2));
+            for v in items(&v) {
+                if let Some(row) = json_row(v).map_err(|e| bad(n, e))? {
+                    raw.push((n, row.0, row.1, row.2));
+                }
             }
             if raw.len() > MAX_ROWS {
                 return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
             }
         }
-    } else if head.starts_with('[') {
+    } else if head.starts_with('[') || head.starts_with('{') {
+        // A JSON document: an array of objects (GitHub's events API), or one or more objects in a
+        // row — Stripe's `GET /v1/events` pages as `curl` saves them, concatenated.
         let mut text = first.1;
         for item in lines {
             text.push('\n');
             text.push_str(&item?.1);
         }
-        let v: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
-            bad(first.0 + e.line().saturating_sub(1), format!("is not a JSON array of objects ({e})"))
-        })?;
-        for (i, item) in v.iter().enumerate() {
-            if let Some(row) = json_row(item).map_err(|e| format!("trace `{shown}` item {}: {e}", i + 1))? {
-                raw.push((i + 1, row.0, row.1, row.2));
-            }
-            if raw.len() > MAX_ROWS {
-                return Err(format!("trace `{shown}`: more than {MAX_ROWS} rows"));
+        let mut k = 0usize;
+        for value in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let value = value.map_err(|e| {
+                bad(first.0 + e.line().saturating_sub(1), format!("is not JSON: an array or objects ({e})"))
+            })?;
+            for v in items(&value) {
+                k += 1;
+                if let Some(row) = json_row(v).map_err(|e| format!("trace `{shown}` item {k}: {e}"))? {
+                    raw.push((k, row.0, row.1, row.2));
+                }
+                if raw.len() > MAX_ROWS {
+                    return Err(format!("trace `{shown}`: more than {MAX_ROWS} rows"));
+                }
             }
         }
     } else {
@@ -367,6 +377,25 @@ fn parse_lines(
     finish(file, raw)
 }
 
+/// The events a JSON value holds: an array's items, a list page's `data` (Stripe's
+/// `{ "object": "list", "data": [...] }`), else the value itself.
+fn items(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        serde_json::Value::Object(o) if !TIME_KEYS.iter().any(|k| o.contains_key(*k)) => {
+            match o.get("data") {
+                Some(serde_json::Value::Array(a)) => a.iter().collect(),
+                _ => vec![v],
+            }
+        }
+        _ => vec![v],
+    }
+}
+
+/// Where a provider's export names the resource when it has no `resource` key: Stripe's events
+/// carry the object (`data.object.id`), GitHub's the repository (`repo.name`).
+const RESOURCE_POINTERS: [&str; 2] = ["/data/object/id", "/repo/name"];
+
 /// One JSON object as a row: its time, how it was written, its resource; `None` for a recorded
 /// duplicate delivery.
 fn json_row(v: &serde_json::Value) -> Result<Option<(Micros, Times, Option<String>)>, String> {
@@ -386,7 +415,8 @@ fn json_row(v: &serde_json::Value) -> Result<Option<(Micros, Times, Option<Strin
     {
         return Ok(None);
     }
-    let resource = match RESOURCE_KEYS.iter().find_map(|k| obj.get(*k)) {
+    let named = RESOURCE_KEYS.iter().find_map(|k| obj.get(*k));
+    let resource = match named.or_else(|| RESOURCE_POINTERS.iter().find_map(|p| v.pointer(p))) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) if s.is_empty() => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),

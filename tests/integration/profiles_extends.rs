@@ -77,3 +77,31 @@ fn set_and_extends_through_the_command_line() {
     assert!(text(&out).1.contains("loop"), "{}", text(&out).1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Provider exports replay as traces, event for event: Stripe's `GET /v1/events` pages saved by
+/// `curl` and concatenated (epoch `created`, the object in `data.object.id`), and GitHub's events
+/// API array (RFC 3339 `created_at` with any offset, the repository in `repo.name`).
+#[test]
+fn provider_exports_replay_with_their_exact_events_and_times() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/traces");
+    let stripe = hookbench::trace::read("stripe-events.json", &root.join("stripe-events.json")).unwrap();
+    assert_eq!(stripe.times, hookbench::trace::Times::EpochSeconds);
+    let at: Vec<(u64, Option<u32>)> = stripe.rows.iter().map(|r| (r.at / 1_000_000, r.resource)).collect();
+    // evt_1 (pi_1) at 0 s, evt_2 (pi_1) at 30 s, evt_3 (pi_2) at 60 s.
+    assert_eq!(at, [(0, Some(0)), (30, Some(0)), (60, Some(1))]);
+    let github = hookbench::trace::read("github-events.json", &root.join("github-events.json")).unwrap();
+    let at: Vec<(u64, Option<u32>)> = github.rows.iter().map(|r| (r.at / 1_000_000, r.resource)).collect();
+    // 09:00:00Z (hello-world), 10:00:30+01:00 = 09:00:30Z (spoon-knife), 09:02:00Z (hello-world).
+    assert_eq!(at, [(0, Some(0)), (30, Some(1)), (120, Some(0))]);
+    // And through the command line, with the unit said under the table.
+    let out = hookbench(&[
+        "compare",
+        "--trace",
+        root.join("stripe-events.json").to_str().unwrap(),
+        "--strategies",
+        "poll",
+    ]);
+    let (table, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(table.contains("3 events, times read as Unix epoch seconds"), "{table}");
+}
