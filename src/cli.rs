@@ -43,7 +43,7 @@ pub struct Cli {
 pub enum Command {
     /// Run every strategy on one scenario and print them side by side.
     Compare(CompareArgs),
-    /// List, show or validate scenarios.
+    /// List, show, validate or fit scenarios (`fit`: a scenario from a `receive --record` recording).
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
     /// Run the mock event source alone: the pollable API, and webhooks to your URL.

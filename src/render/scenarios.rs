@@ -45,7 +45,8 @@ pub fn list(rows: &[(&str, bool, ScenarioSummary)]) -> String {
             escape(&s.description),
         ]);
     }
-    format!("{t}\n")
+    // The table pads every cell to its column; a line ends at its last character.
+    t.to_string().lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
 
 /// One `ok:` line per scenario that validated: `(name as given, summary)`.

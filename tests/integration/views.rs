@@ -585,3 +585,16 @@ fn man_page_and_completions_name_the_subcommands() {
     }
     assert_eq!(hookbench(&["completions", "tcsh"]).status.code(), Some(2));
 }
+
+/// `scenarios list` lines end at their last character (no padding to the column width), and
+/// `scenarios --help` names every subcommand.
+#[test]
+fn scenario_listings_have_no_trailing_spaces_and_help_names_fit() {
+    let (list, _) = text(&hookbench(&["scenarios", "list"]));
+    assert!(list.lines().count() > 5, "{list}");
+    for line in list.lines() {
+        assert_eq!(line, line.trim_end(), "trailing spaces: {line:?}");
+    }
+    let (help, _) = text(&hookbench(&["--help"]));
+    assert!(help.contains("List, show, validate or fit scenarios"), "{help}");
+}
