@@ -82,6 +82,17 @@ pub fn render(report: &Report, advice: &Advice, intervals: &[Micros]) -> String 
                 p.name()
             ));
             match advice.fastest.map(|i| &advice.verdicts[i]) {
+                // The target that binds: when the row meets --max-latency and only its processed
+                // latency is over, relaxing --max-latency would change nothing.
+                Some(v) if v.fails == Some(Fail::ProcessedTooSlow) => s.push_str(&format!(
+                    "the fastest row that misses nothing and stays within the quota is {} at {} {} ({} requests/day), \
+                     processed at {}; relax --max-processed-latency to that or change the design\n",
+                    v.label,
+                    p.name(),
+                    latency(advice, v),
+                    compact(v.cost_per_day),
+                    measure(p, v.processed_ms)
+                )),
                 Some(v) => s.push_str(&format!(
                     "the fastest row that misses nothing and stays within the quota is {} at {} {} ({} requests/day); \
                      relax the target to {} or change the design\n",

@@ -253,3 +253,26 @@ fn advise_and_compare_agree_through_the_command_line() {
         assert_eq!(picked, chosen, "{scenario} {max}:\n{advice}");
     }
 }
+
+/// When only the processed target binds, `advise` says to relax that one — never a latency
+/// target the row already meets (issue 23 item 31).
+#[test]
+fn advise_names_the_target_that_binds() {
+    let out = hookbench(&[
+        "advise",
+        "-s",
+        "flash-sale",
+        "-d",
+        "3h",
+        "--intervals",
+        "30s",
+        "--max-latency",
+        "1h",
+        "--max-processed-latency",
+        "1s",
+    ]);
+    let (advice, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{advice}");
+    assert!(advice.contains("relax --max-processed-latency to that"), "{advice}");
+    assert!(!advice.contains("relax the target to"), "{advice}");
+}
