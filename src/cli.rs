@@ -70,8 +70,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `hookbench man > hookbench.1`.
-    Man,
+    /// Print the man page (roff): `hookbench man > hookbench.1`; `--all DIR` writes it and one
+    /// page per subcommand (`hookbench-compare.1`, …), the pages it refers to.
+    Man {
+        /// Write every page into this folder instead of printing the main one.
+        #[arg(long, value_name = "DIR")]
+        all: Option<PathBuf>,
+    },
     /// Print the headers a signature scheme sends with a body, one `Name: value` a line.
     Sign(SignArgs),
 }

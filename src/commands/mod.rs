@@ -36,7 +36,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Report(args) => report::run(args),
         Command::Export(cmd) => export::run(cmd),
         Command::Completions { shell } => completions::completions(shell),
-        Command::Man => completions::man(),
+        Command::Man { all } => completions::man(all.as_deref()),
         Command::Sign(args) => sign::run(args),
     }
 }

@@ -598,3 +598,28 @@ fn scenario_listings_have_no_trailing_spaces_and_help_names_fit() {
     let (help, _) = text(&hookbench(&["--help"]));
     assert!(help.contains("List, show, validate or fit scenarios"), "{help}");
 }
+
+/// `man --all DIR` writes every page the main page refers to (issue 23 item 30).
+#[test]
+fn every_man_page_the_main_page_names_is_written() {
+    let dir = crate::util::temp_dir("man-all");
+    let out = hookbench(&["man", "--all", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let main = std::fs::read_to_string(dir.join("hookbench.1")).unwrap();
+    let named: Vec<&str> = main
+        .split("hookbench\\-")
+        .skip(1)
+        .filter_map(|s| {
+            let n = s.find(|c: char| !c.is_ascii_lowercase()).unwrap_or(s.len());
+            s[n..].starts_with("(1)").then(|| &s[..n])
+        })
+        .collect();
+    assert!(named.len() >= 10, "{named:?}");
+    for n in named {
+        assert!(
+            dir.join(format!("hookbench-{n}.1")).exists(),
+            "hookbench-{n}.1 is referred to but not written"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
