@@ -217,6 +217,20 @@ pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> Scena
         Some(k) => format!("{msg}; did you mean `{k}`?"),
         None => msg,
     };
+    // A bare number where text is expected is almost always a duration or a rate without its
+    // unit (`timeout = 15`): say how to write one, as every other duration error does.
+    let msg = match msg.strip_prefix("invalid type: ") {
+        Some(rest)
+            if (rest.starts_with("integer `") || rest.starts_with("floating point `"))
+                && rest.ends_with("expected a string") =>
+        {
+            let n = rest.split('`').nth(1).unwrap_or("15");
+            format!(
+                "{msg}: a duration or a rate needs its unit and quotes, such as \"{n}s\" or \"{n}/h\" (a bare number is never guessed)"
+            )
+        }
+        _ => msg,
+    };
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];

@@ -105,3 +105,15 @@ fn provider_exports_replay_with_their_exact_events_and_times() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(table.contains("3 events, times read as Unix epoch seconds"), "{table}");
 }
+
+/// A bare TOML number where a duration or a rate is expected gets the unit hint every other
+/// duration error gives, not serde's sentence alone (issue 23 item 32).
+#[test]
+fn a_bare_number_for_a_duration_gets_the_unit_hint() {
+    for (key, n) in [("[webhook]\ntimeout = 15", "15"), ("[receiver]\nslow = 30", "30")] {
+        let e = Scenario::from_toml(&format!("name = \"t\"\n[events]\nrate = \"1/h\"\n{key}\n"), "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("such as \"{n}s\" or \"{n}/h\"")), "{key}: {e}");
+    }
+}
