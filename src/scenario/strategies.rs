@@ -66,6 +66,20 @@ pub(super) fn from_raw(cx: &Ctx, st: &RawStrategies) -> Result<StrategiesConfig,
     if list.is_empty() {
         return Err(cx.err("strategies.list", "is empty; name at least one strategy"));
     }
+    // Each row once: two spellings of one interval (`30s`, `30000ms`) or a strategy named twice
+    // would be two identical rows under one label.
+    if let Some(i) = (1..intervals.len()).find(|&i| intervals[..i].contains(&intervals[i])) {
+        let given = st.intervals.as_ref().map_or("", |l| l[i].as_str());
+        return Err(cx.err(
+            &format!("strategies.intervals[{i}]"),
+            format!("`{given}` repeats an interval listed before it; list each interval once"),
+        ));
+    }
+    if let Some(i) = (1..list.len()).find(|&i| list[..i].contains(&list[i])) {
+        return Err(
+            cx.err("strategies.list", format!("names `{}` twice; name each strategy once", list[i].name()))
+        );
+    }
     let long_poll_wait = match &st.long_poll_wait {
         Some(t) => cx.positive_duration("strategies.long_poll_wait", t, MILLI)?,
         None => 20 * SECOND,

@@ -117,3 +117,18 @@ fn a_bare_number_for_a_duration_gets_the_unit_hint() {
         assert!(e.contains(&format!("such as \"{n}s\" or \"{n}/h\"")), "{key}: {e}");
     }
 }
+
+/// A scenario that lists one interval twice (in two spellings) or a strategy twice is refused,
+/// never run as duplicate rows (issue 23 item 24).
+#[test]
+fn a_repeated_interval_or_strategy_is_refused() {
+    let base = "name = \"t\"\n[events]\nrate = \"1/h\"\n[strategies]\n";
+    let e = Scenario::from_toml(&format!("{base}intervals = [\"30s\", \"30000ms\"]\n"), "f")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("strategies.intervals[1]") && e.contains("`30000ms` repeats"), "{e}");
+    let e = Scenario::from_toml(&format!("{base}list = [\"poll\", \"webhook\", \"poll\"]\n"), "f")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("names `poll` twice"), "{e}");
+}
