@@ -170,6 +170,20 @@ fn a_closed_stdout_is_an_error_not_a_silent_success() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("standard output is closed"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    // `sign` has no --output: the sentence does not tell it to use one as if it had.
+    let body = temp_dir("closed-stdout-sign").join("b.json");
+    std::fs::write(&body, "{}").unwrap();
+    let out = with_stdout_closed(&format!(
+        "sign --secret whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD --body '{}'",
+        body.display()
+    ));
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("or write it with `--output FILE`;") && !stderr.ends_with("`--output FILE`\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("where the command has one"), "{stderr}");
 
     // With --output the result is safe in the file: it is written and the run succeeds.
     let dir = temp_dir("closed-stdout");
