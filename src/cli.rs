@@ -146,6 +146,15 @@ pub struct SpeedupArg {
     pub speedup: Option<f64>,
 }
 
+/// `--bucket`: how the rows' timelines cut the run.
+#[derive(Debug, Args)]
+pub struct TimelineArg {
+    /// The width of each bucket of the rows' timelines (JSON `timeline`, the HTML report's
+    /// charts), e.g. `1m` [default: the window and drain cut into 200].
+    #[arg(long, value_name = "DURATION")]
+    pub bucket: Option<String>,
+}
+
 /// `--quiet`.
 #[derive(Debug, Args)]
 pub struct QuietArg {
@@ -379,6 +388,9 @@ pub struct CompareArgs {
     /// The target the verdict judges by.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -302,6 +302,22 @@ pub fn plan(args: &RunArgs, engine: Engine, progress: bool) -> Result<sim::Plan>
     Ok(sim::Plan { replications, jobs: check_jobs(args.jobs)?, progress })
 }
 
+/// Validates `--bucket` for `scenario`: at least 1 ms, and no more buckets over the window and
+/// drain than a timeline holds.
+pub fn bucket(text: &str, scenario: &Scenario) -> Result<Micros> {
+    use crate::strategy::books::timeline::MAX_BUCKETS;
+    let width = duration("--bucket", text, MILLI)?;
+    let span = scenario.duration.saturating_add(scenario.drain);
+    if span.div_ceil(width) > MAX_BUCKETS as u64 {
+        return Err(Error::Input(format!(
+            "--bucket: `{text}` cuts the {} window and drain into more than {MAX_BUCKETS} buckets; give at least `{}`",
+            format_duration(span),
+            format_duration(span.div_ceil(MAX_BUCKETS as u64).div_ceil(SECOND) * SECOND)
+        )));
+    }
+    Ok(width)
+}
+
 /// Parses `--threshold`s and checks, before anything runs, that each names a row of `specs`.
 pub fn parse_thresholds(texts: &[String], specs: &[Spec]) -> Result<Vec<Threshold>> {
     let thresholds = threshold::parse_all(texts)?;

@@ -26,6 +26,7 @@ mod schemes;
 mod serve_report;
 mod strategies;
 mod structure;
+mod timeline;
 mod util;
 mod verdict;
 mod views;
