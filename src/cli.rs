@@ -171,7 +171,7 @@ pub struct OutputArgs {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
     /// Also write the result to FILE, in the format its extension names: `.json`, `.csv`, `.md`,
-    /// `.txt` or `.xml` (JUnit). Repeatable: `-o r.json -o r.md -o r.xml`. Standard output still
+    /// `.txt`, `.xml` (JUnit) or `.html`. Repeatable: `-o r.json -o r.md -o r.xml`. Standard output still
     /// gets --format unless --quiet.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Vec<PathBuf>,

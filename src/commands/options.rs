@@ -466,8 +466,9 @@ pub fn format_for_path(path: &Path) -> Result<Format> {
         Some("csv") => Ok(Format::Csv),
         Some("md") | Some("markdown") => Ok(Format::Markdown),
         Some("xml") => Ok(Format::Junit),
+        Some("html") | Some("htm") => Ok(Format::Html),
         _ => Err(Error::Input(format!(
-            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md`, `.txt` or `.xml` (JUnit), or print another format to standard output with `--format table|json|csv|markdown|bmf|junit`",
+            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md`, `.txt`, `.xml` (JUnit) or `.html`, or print another format to standard output with `--format table|json|csv|markdown|bmf|junit|html`",
             path.display()
         ))),
     }

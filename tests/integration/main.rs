@@ -13,6 +13,7 @@ mod fuzz;
 mod gates;
 mod golden;
 mod hardening;
+mod html;
 mod inputs;
 mod json_contract;
 mod live;
