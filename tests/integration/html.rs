@@ -6,7 +6,7 @@ use hookbench::scenario::Scenario;
 use hookbench::strategy::StrategyKind;
 use hookbench::support::units::SECOND;
 
-use crate::util::{hookbench, run, text};
+use crate::util::{hookbench, run, temp_dir, text};
 
 /// The page of `api-outage`: three charts with titles, the outages shaded and labelled, the
 /// rows as table markup, the verdict, and no script or outside resource.
@@ -37,7 +37,7 @@ fn the_html_report_is_self_contained_and_has_every_part() {
 /// `-o report.html` writes the page by its extension; the table view is untouched.
 #[test]
 fn an_html_output_file_is_chosen_by_its_extension() {
-    let path = std::env::temp_dir().join(format!("hookbench-html-{}.html", std::process::id()));
+    let path = temp_dir("html-extension").join("report.html");
     let p = path.to_str().expect("utf-8 path");
     let out = hookbench(&["compare", "--duration", "1h", "-o", p, "--quiet"]);
     assert!(out.status.success(), "{}", text(&out).1);
@@ -52,7 +52,7 @@ fn an_html_output_file_is_chosen_by_its_extension() {
 /// charts and all (the timelines are read back).
 #[test]
 fn a_saved_result_renders_as_html() {
-    let path = std::env::temp_dir().join(format!("hookbench-html-saved-{}.json", std::process::id()));
+    let path = temp_dir("html-saved").join("result.json");
     let p = path.to_str().expect("utf-8 path");
     let out = hookbench(&["compare", "--duration", "2h", "--bucket", "5m", "-o", p, "--quiet"]);
     assert!(out.status.success(), "{}", text(&out).1);
