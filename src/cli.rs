@@ -156,6 +156,15 @@ pub struct SpeedupArg {
     pub speedup: Option<f64>,
 }
 
+/// `--bucket`: how the rows' timelines cut the run.
+#[derive(Debug, Args)]
+pub struct TimelineArg {
+    /// The width of each bucket of the rows' timelines (JSON `timeline`, the HTML report's
+    /// charts), e.g. `1m` [default: the window and drain cut into 200].
+    #[arg(long, value_name = "DURATION")]
+    pub bucket: Option<String>,
+}
+
 /// `--quiet`.
 #[derive(Debug, Args)]
 pub struct QuietArg {
@@ -172,7 +181,7 @@ pub struct OutputArgs {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
     /// Also write the result to FILE, in the format its extension names: `.json`, `.csv`, `.md`,
-    /// `.txt` or `.xml` (JUnit). Repeatable: `-o r.json -o r.md -o r.xml`. Standard output still
+    /// `.txt`, `.xml` (JUnit) or `.html`. Repeatable: `-o r.json -o r.md -o r.xml`. Standard output still
     /// gets --format unless --quiet.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Vec<PathBuf>,
@@ -389,6 +398,9 @@ pub struct CompareArgs {
     /// The target the verdict judges by.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// Output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,

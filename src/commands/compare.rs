@@ -53,6 +53,9 @@ impl CompareOptions {
         if let Some(text) = &args.strategies.strategies {
             scenario.strategies.list = parse_strategies(text)?;
         }
+        if let Some(text) = &args.timeline.bucket {
+            scenario.bucket = Some(options::bucket(text, &scenario)?);
+        }
         let specs = Spec::expand(
             &scenario.strategies.list,
             &scenario.strategies.intervals,

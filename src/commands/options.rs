@@ -318,6 +318,22 @@ pub fn plan(args: &RunArgs, engine: Engine, progress: bool) -> Result<sim::Plan>
     Ok(sim::Plan { replications, jobs: check_jobs(args.jobs)?, progress })
 }
 
+/// Validates `--bucket` for `scenario`: at least 1 ms, and no more buckets over the window and
+/// drain than a timeline holds.
+pub fn bucket(text: &str, scenario: &Scenario) -> Result<Micros> {
+    use crate::strategy::books::timeline::MAX_BUCKETS;
+    let width = duration("--bucket", text, MILLI)?;
+    let span = scenario.duration.saturating_add(scenario.drain);
+    if span.div_ceil(width) > MAX_BUCKETS as u64 {
+        return Err(Error::Input(format!(
+            "--bucket: `{text}` cuts the {} window and drain into more than {MAX_BUCKETS} buckets; give at least `{}`",
+            format_duration(span),
+            format_duration(span.div_ceil(MAX_BUCKETS as u64).div_ceil(SECOND) * SECOND)
+        )));
+    }
+    Ok(width)
+}
+
 /// Parses `--threshold`s and checks, before anything runs, that each names a row of `specs`.
 pub fn parse_thresholds(texts: &[String], specs: &[Spec]) -> Result<Vec<Threshold>> {
     let thresholds = threshold::parse_all(texts)?;
@@ -466,8 +482,9 @@ pub fn format_for_path(path: &Path) -> Result<Format> {
         Some("csv") => Ok(Format::Csv),
         Some("md") | Some("markdown") => Ok(Format::Markdown),
         Some("xml") => Ok(Format::Junit),
+        Some("html") | Some("htm") => Ok(Format::Html),
         _ => Err(Error::Input(format!(
-            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md`, `.txt` or `.xml` (JUnit), or print another format to standard output with `--format table|json|csv|markdown|bmf|junit`",
+            "--output `{}`: cannot tell the format from its extension; name it `.json`, `.csv`, `.md`, `.txt`, `.xml` (JUnit) or `.html`, or print another format to standard output with `--format table|json|csv|markdown|bmf|junit|html`",
             path.display()
         ))),
     }

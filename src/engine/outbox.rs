@@ -10,7 +10,7 @@ use crate::model::capacity::Pipeline;
 use crate::model::dist::Rng;
 use crate::model::emitter::{AttemptOutcome, Emitter, Next};
 use crate::scenario::Scenario;
-use crate::strategy::books::WebhookCounts;
+use crate::strategy::books::{TimelineBooks, WebhookCounts};
 use crate::support::units::Micros;
 
 /// The provider's side of one subscription: the sans-IO emitter and the webhook counters, kept
@@ -24,6 +24,8 @@ pub struct Outbox {
     pub counts: WebhookCounts,
     /// The provider's delivery pipeline, when `max_in_flight` or `throughput` caps it.
     pub pipeline: Option<Pipeline>,
+    /// Attempts, retries and failed attempts in time (the row's timeline merges it).
+    pub timeline: TimelineBooks,
 }
 
 impl Outbox {
@@ -35,6 +37,7 @@ impl Outbox {
             emitter: Emitter::new(wh, events),
             counts: WebhookCounts::default(),
             pipeline: capped.then(|| Pipeline::new(wh.max_in_flight, wh.throughput)),
+            timeline: TimelineBooks::new(scenario.timeline_bucket()),
         }
     }
 
@@ -48,9 +51,9 @@ impl Outbox {
         first
     }
 
-    /// Attempt `n` of event `id` is due: true if it goes out (counted), false if the endpoint was
-    /// disabled meanwhile (dead-lettered without being sent).
-    pub fn begin(&mut self, id: u32, n: u32) -> bool {
+    /// Attempt `n` of event `id` is due at `now`: true if it goes out (counted), false if the
+    /// endpoint was disabled meanwhile (dead-lettered without being sent).
+    pub fn begin(&mut self, id: u32, n: u32, now: Micros) -> bool {
         if !self.emitter.due(id) {
             self.counts.dead_lettered += 1;
             if let Some(p) = self.pipeline.as_mut() {
@@ -59,8 +62,11 @@ impl Outbox {
             return false;
         }
         self.counts.attempts += 1;
+        let b = self.timeline.at(now);
+        b.attempts += 1;
         if n > 1 {
             self.counts.retried += 1;
+            b.retries += 1;
         }
         true
     }
@@ -80,6 +86,7 @@ impl Outbox {
         }
         if outcome != AttemptOutcome::Success {
             self.counts.failed += 1;
+            self.timeline.at(now).attempts_failed += 1;
         }
         match self.emitter.on_outcome(id, n, outcome, now, rng) {
             Next::Done => {

@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::model::capacity::{Ack, CapacityConfig, Workers};
 use crate::model::dist::Rng;
 use crate::model::source::EventLog;
-use crate::strategy::books::Processed;
+use crate::strategy::books::{Processed, TimelineBooks};
 use crate::support::units::Micros;
 
 /// Who processes what reaches the pool, fixed when the row is built.
@@ -76,12 +76,15 @@ pub struct ReceiverPool {
     /// A real pool's events fetched from the API, waiting to be handed to the driver's workers,
     /// with their drawn processing times (always empty in a modelled pool).
     handover: Vec<(u32, Micros)>,
+    /// Ready events, their latencies and the peak backlog in time.
+    timeline: TimelineBooks,
 }
 
 impl ReceiverPool {
     /// The pool of `cfg`'s capacity for the row labelled `label`, drawing processing times from
     /// its own stream (`process/{label}`, so they do not shift the strategy's draws).
-    pub fn new(cfg: &CapacityConfig, seed: u64, label: &str, mode: PoolMode) -> Self {
+    /// Its timeline is cut in buckets `bucket` µs wide.
+    pub fn new(cfg: &CapacityConfig, seed: u64, label: &str, mode: PoolMode, bucket: Micros) -> Self {
         ReceiverPool {
             mode,
             workers: Workers::new(cfg),
@@ -98,7 +101,15 @@ impl ReceiverPool {
             },
             parked: HashMap::new(),
             handover: Vec::new(),
+            timeline: TimelineBooks::new(bucket),
         }
+    }
+
+    /// Notes the backlog at `now` in the timeline's peak.
+    fn note_backlog(&mut self, now: Micros) {
+        let waiting = self.workers.backlog(now);
+        let b = self.timeline.at(now);
+        b.backlog_peak = b.backlog_peak.max(waiting);
     }
 
     /// The consumer first got event `id` from the API (not from a delivery) at `now`; `floor` is
@@ -113,6 +124,7 @@ impl ReceiverPool {
             PoolMode::Real => {
                 self.held_for_real(id, floor);
                 let work = self.workers.arrive(now, &mut self.rng);
+                self.note_backlog(now);
                 self.handover.push((id, work));
             }
         }
@@ -130,7 +142,9 @@ impl ReceiverPool {
             PoolMode::Modelled => Finish::At(self.process(now, id, floor)),
             PoolMode::Real => {
                 self.held_for_real(id, floor);
-                Finish::After(self.workers.arrive(now, &mut self.rng))
+                let work = self.workers.arrive(now, &mut self.rng);
+                self.note_backlog(now);
+                Finish::After(work)
             }
         };
         Admission::Accepted { on_receipt, finish }
@@ -154,6 +168,7 @@ impl ReceiverPool {
             self.processed.duplicates += 1;
         }
         let finish = self.workers.admit(now, &mut self.rng);
+        self.note_backlog(now);
         self.first_processed(id, floor, finish);
         finish
     }
@@ -223,7 +238,7 @@ impl ReceiverPool {
         match self.processed_at.pop_front().unwrap_or(Micros::MAX) {
             // Never processed, and no attempt left to do it.
             Micros::MAX if !pending => {}
-            at if at <= now => fold(&mut self.processed, at - happened),
+            at if at <= now => fold(&mut self.processed, &mut self.timeline, happened, at),
             at => {
                 self.parked.insert(id, (happened, at));
             }
@@ -233,11 +248,11 @@ impl ReceiverPool {
     /// Folds the parked processing done by `now`, and drops the parked events never processed
     /// that are no longer `pending` at the emitter (they never will be).
     pub fn settle_parked(&mut self, now: Micros, pending: impl Fn(u32) -> bool) {
-        let ReceiverPool { parked, processed, .. } = self;
+        let ReceiverPool { parked, processed, timeline, .. } = self;
         parked.retain(|&p, &mut (happened, at)| match at {
             Micros::MAX => pending(p),
             at if at <= now => {
-                fold(processed, at - happened);
+                fold(processed, timeline, happened, at);
                 false
             }
             _ => true,
@@ -252,21 +267,22 @@ impl ReceiverPool {
     /// The processing books at `end`: the retired latencies, plus those of the held events
     /// (`floor..`, times from `log`) and the parked ones processed by then, with the pool's peak
     /// backlog and refusals.
-    pub fn finish(self, log: &EventLog, floor: u32, end: Micros) -> Processed {
-        let mut p = self.processed;
+    /// Its timeline comes back beside them.
+    pub fn finish(self, log: &EventLog, floor: u32, end: Micros) -> (Processed, TimelineBooks) {
+        let (mut p, mut t) = (self.processed, self.timeline);
         for &(happened, at) in self.parked.values() {
             if at <= end {
-                fold(&mut p, at - happened);
+                fold(&mut p, &mut t, happened, at);
             }
         }
         for (id, &at) in (floor..).zip(&self.processed_at) {
             if at <= end {
-                fold(&mut p, at - log.get(id).at);
+                fold(&mut p, &mut t, log.get(id).at, at);
             }
         }
         p.peak_backlog = self.workers.peak_backlog();
         p.rejected = self.workers.rejected();
-        p
+        (p, t)
     }
 }
 
@@ -274,8 +290,11 @@ impl ReceiverPool {
 /// time, so it counts as being processed, and never folded as a latency.
 const HELD: Micros = Micros::MAX - 1;
 
-/// Records one processing latency.
-fn fold(p: &mut Processed, lat: Micros) {
+/// Records the processing latency of an event that happened at `happened` and was first
+/// processed at `at`, in the books and in the timeline.
+fn fold(p: &mut Processed, t: &mut TimelineBooks, happened: Micros, at: Micros) {
+    let lat = at - happened;
+    t.ready(happened, at);
     let _ = p.hist.record(lat);
     p.sum_us += u128::from(lat);
     p.max_us = p.max_us.max(lat);
@@ -298,8 +317,8 @@ mod tests {
             ack: Ack::OnReceipt,
             queue_limit: Some(1),
         };
-        let mut modelled = ReceiverPool::new(&cfg, 7, "t", PoolMode::Modelled);
-        let mut real = ReceiverPool::new(&cfg, 7, "t", PoolMode::Real);
+        let mut modelled = ReceiverPool::new(&cfg, 7, "t", PoolMode::Modelled, SECOND);
+        let mut real = ReceiverPool::new(&cfg, 7, "t", PoolMode::Real, SECOND);
         let mut both = |id| (modelled.admit(10, id, 0), real.admit(10, id, 0));
         let pair = |a| match a {
             Admission::Accepted { on_receipt: true, finish: Finish::At(at) } => at,

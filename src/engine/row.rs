@@ -146,9 +146,11 @@ impl Row {
         let strategy = spec.build(scenario);
         let subscription = strategy.subscription();
         let capacity = &scenario.receiver.capacity;
-        let pool =
-            (!capacity.is_transparent()).then(|| ReceiverPool::new(capacity, scenario.seed, &label, mode));
+        let bucket = scenario.timeline_bucket();
+        let pool = (!capacity.is_transparent())
+            .then(|| ReceiverPool::new(capacity, scenario.seed, &label, mode, bucket));
         let mut rec = Books::new(log, scenario.duration);
+        rec.keep_timeline(bucket);
         if pool.is_some() {
             rec.track_fresh();
         }
@@ -273,7 +275,7 @@ impl Row {
                 let before = self.rec.detected();
                 self.with_strategy(now, log, |s, cx| s.on_response(cx, tag, resp));
                 if billable {
-                    self.rec.account(resp, before);
+                    self.rec.account(now, resp, before);
                 }
             }
             Input::StreamEvent { tag, id } => {
@@ -359,8 +361,19 @@ impl Row {
     ) -> Result<RowOutcome, ConservationBreach> {
         if let Some(o) = outbox {
             self.rec.webhooks = o.counts;
+            if let Some(t) = self.rec.timeline_mut() {
+                t.merge(&o.timeline);
+            }
         }
         let offset = self.rec.offset();
+        // The held events that happened by the end count in the timeline (retired and parked
+        // ones were counted as they left).
+        for id in offset..log.len() as u32 {
+            let at = log.get(id).at;
+            if at <= end {
+                self.rec.happened(at);
+            }
+        }
         let (strategy, label) = (self.strategy.as_ref(), self.label);
         // A run stopped early covers [0, end): the undetected events after it never happened,
         // so they are neither produced nor in flight (settled in flight here, taken out below).
@@ -382,7 +395,13 @@ impl Row {
         let mut outcome = outcome.map_err(|what| ConservationBreach { label, what })?;
         outcome.events.total -= unborn;
         outcome.events.in_flight -= unborn;
-        outcome.processed = self.pool.map(|p| p.finish(log, offset, end));
+        if let Some(pool) = self.pool {
+            let (processed, timeline) = pool.finish(log, offset, end);
+            outcome.processed = Some(processed);
+            if let Some(t) = outcome.timeline.as_mut() {
+                t.merge(&timeline);
+            }
+        }
         Ok(RowOutcome { outcome, effective: self.strategy.effective_interval(), steps: self.steps })
     }
 
@@ -422,6 +441,7 @@ impl Row {
             if let Some(p) = self.pool.as_mut() {
                 p.retire_oldest(id, log.get(id).at, pending, now);
             }
+            self.rec.happened(log.get(id).at);
             if pending && !self.rec.is_settled(id) {
                 let e = log.get(id);
                 self.rec.park(Parked { at: e.at, resource: e.resource, version: e.version });

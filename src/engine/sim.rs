@@ -263,7 +263,7 @@ impl<'a> Sim<'a> {
     /// Attempt `n` of event `id` is due: it meets the receiver's faults, the row hears of it, and
     /// the sender sees an answer now or its timeout later.
     fn attempt(&mut self, id: u32, n: u32) {
-        if !self.outbox.as_mut().is_some_and(|ob| ob.begin(id, n)) {
+        if !self.outbox.as_mut().is_some_and(|ob| ob.begin(id, n, self.now)) {
             self.pump();
             return;
         }

@@ -221,7 +221,7 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         let _slot = pacer.admit(&cx.clock).await;
         {
             let mut ob = lock(&cx.outbox);
-            if !ob.outbox.begin(id, n) {
+            if !ob.outbox.begin(id, n, cx.clock.now()) {
                 return;
             }
         }

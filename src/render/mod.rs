@@ -13,6 +13,7 @@ pub mod chart;
 pub mod check;
 pub mod csv;
 pub mod fit;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -40,6 +41,9 @@ pub enum Format {
     /// JUnit XML: one testcase per threshold and row (without thresholds, per row: its events
     /// conserved and the run complete), for CI test reports.
     Junit,
+    /// One self-contained HTML page: the verdict, the tables and the timeline charts, for a
+    /// design review (no script, nothing fetched).
+    Html,
 }
 
 /// Renders `report` in `format`.
@@ -51,5 +55,6 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Markdown => markdown::render(report),
         Format::Bmf => bmf::render(report),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
     }
 }

@@ -14,4 +14,5 @@ pub mod report;
 pub mod saved;
 pub mod stats;
 pub mod threshold;
+pub mod timeline;
 pub mod verdict;

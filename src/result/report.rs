@@ -167,6 +167,12 @@ pub struct StrategyReport {
     /// single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci95: Option<Ci95>,
+    /// The run in time: per bucket, what happened, was detected and became ready, ready
+    /// latency of the events that happened in it, backlog, requests, 429s, failed calls and
+    /// webhook attempts ([`crate::result::timeline`]). Absent where the row kept none (`serve
+    /// --report`, replicated runs, results saved before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::result::timeline::Timeline>,
 }
 
 /// Detection latency, milliseconds; null when nothing was detected.
@@ -438,6 +444,9 @@ impl StrategyReport {
             ack_ms: None,
             failures: None,
             ci95: None,
+            timeline: out.timeline.as_ref().map(|t| {
+                crate::result::timeline::Timeline::of(t, scenario.duration, out.processed.is_some())
+            }),
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct Scenario {
     /// Whether the file set the drain (else it follows the intervals).
     #[serde(skip)]
     pub drain_explicit: bool,
+    /// How wide each bucket of the rows' timelines is (`--bucket`); `None`: the window and drain
+    /// cut into [`crate::strategy::books::timeline::DEFAULT_BUCKETS`]. How the run is reported,
+    /// not what it is: never written to a result.
+    #[serde(skip)]
+    pub bucket: Option<Micros>,
     /// The seed of every random stream.
     pub seed: u64,
     /// The event source.
@@ -121,6 +126,15 @@ struct Raw {
 }
 
 impl Scenario {
+    /// The width of the rows' timeline buckets, µs: `--bucket`, else the window and drain cut
+    /// into the default count.
+    pub fn timeline_bucket(&self) -> Micros {
+        crate::strategy::books::TimelineBooks::width_for(
+            self.duration.saturating_add(self.drain),
+            self.bucket,
+        )
+    }
+
     /// Parses and validates scenario TOML; `origin` names it in messages. Text has no directory,
     /// so it may not name a trace file.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
@@ -192,6 +206,7 @@ impl Scenario {
             duration,
             drain,
             drain_explicit: raw.drain.is_some(),
+            bucket: None,
             seed: raw.seed.unwrap_or(42),
             events,
             api,

@@ -15,6 +15,7 @@
 mod draw;
 mod legend;
 mod marks;
+pub mod timeline;
 
 use std::fmt::Write as _;
 

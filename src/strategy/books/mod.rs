@@ -19,6 +19,10 @@ use hdrhistogram::Histogram;
 use crate::model::source::EventLog;
 use crate::support::units::Micros;
 
+pub mod timeline;
+
+pub use self::timeline::TimelineBooks;
+
 const UNSEEN: u8 = 0;
 const DETECTED: u8 = 1;
 const MISSED: u8 = 2;
@@ -117,6 +121,8 @@ pub struct Books {
     /// Events retired past while still undetected and awaiting a webhook attempt
     /// ([`Books::park`]): what detecting one still needs, by id.
     parked: HashMap<u32, Parked>,
+    /// The run in time, when kept ([`Books::keep_timeline`]).
+    timeline: Option<TimelineBooks>,
 }
 
 /// What detecting a parked event still needs: when it happened and which version of which
@@ -174,6 +180,8 @@ pub struct Outcome {
     pub bytes_sent: u64,
     /// Processing, when the receiver's capacity is finite.
     pub processed: Option<Processed>,
+    /// The run in time, when the row kept one.
+    pub timeline: Option<TimelineBooks>,
 }
 
 impl Books {
@@ -202,6 +210,25 @@ impl Books {
             violations: Vec::new(),
             fresh: None,
             parked: HashMap::new(),
+            timeline: None,
+        }
+    }
+
+    /// Keeps a timeline of buckets `width` µs wide from now on.
+    pub fn keep_timeline(&mut self, width: Micros) {
+        self.timeline = Some(TimelineBooks::new(width));
+    }
+
+    /// The timeline, when kept.
+    pub fn timeline_mut(&mut self) -> Option<&mut TimelineBooks> {
+        self.timeline.as_mut()
+    }
+
+    /// An event that happened at `at` left the row's hands (retired, parked or settled): it
+    /// counts in the timeline's bucket of `at`.
+    pub fn happened(&mut self, at: Micros) {
+        if let Some(t) = self.timeline.as_mut() {
+            t.at(at).happened += 1;
         }
     }
 
@@ -336,6 +363,13 @@ impl Books {
         self.sum_us += u128::from(lat);
         self.max_us = self.max_us.max(lat);
         self.detected += 1;
+        if let Some(t) = self.timeline.as_mut() {
+            t.at(now).detected += 1;
+            if self.fresh.is_none() {
+                // An unlimited receiver: ready when detected.
+                t.ready(e.at, now);
+            }
+        }
         let hv = &mut self.high_version[e.resource as usize];
         if *hv > e.version {
             self.out_of_order += 1;
@@ -404,9 +438,17 @@ impl Books {
     /// Accounts the answer `resp` once the strategy has seen it; `detected_before` is
     /// [`Books::detected`] from just before. An answer that opened an event stream is never
     /// wasted: the events come over it.
-    pub fn account(&mut self, resp: &crate::model::api::Response, detected_before: u64) {
+    /// The answer reached the consumer at `now` (its timeline bucket).
+    pub fn account(&mut self, now: Micros, resp: &crate::model::api::Response, detected_before: u64) {
+        use crate::model::api::Status;
         let new = (self.detected - detected_before).max(u64::from(resp.opens_stream()));
         self.answer(resp.status, new, resp.bytes_up, resp.bytes_down);
+        if let Some(t) = self.timeline.as_mut() {
+            let b = t.at(now);
+            b.requests += 1;
+            b.throttled += u64::from(resp.status == Status::TooManyRequests);
+            b.failed += u64::from(resp.status == Status::Unavailable);
+        }
     }
 
     /// Keeps a list of first detections from now on (for processing at a finite receiver).
@@ -491,6 +533,7 @@ impl Books {
             bytes_received: self.bytes_received,
             bytes_sent: self.bytes_sent,
             processed: None,
+            timeline: self.timeline,
         })
     }
 }

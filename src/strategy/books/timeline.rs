@@ -1,0 +1,236 @@
+//! The run in time: per-bucket counts and latencies of one row, kept by the row core.
+//!
+//! Owns [`TimelineBooks`]: the run cut into equal buckets of scenario time, and per bucket what
+//! happened in it — events that happened, were detected, became ready (processed), the ready
+//! latencies of the events that *happened* in it, the receiver's peak backlog, API requests,
+//! 429s and failed calls, webhook attempts, retries and failed attempts. The books (`Books`),
+//! the provider's outbox and the processing pool each keep one for what they count, and the row
+//! merges them when it settles ([`TimelineBooks::merge`]). Memory is bounded by the bucket count:
+//! buckets grow lazily up to [`MAX_BUCKETS`], and each keeps a small fixed log-linear histogram
+//! ([`LogHist`]) allocated only once a latency falls in it — never an HdrHistogram per bucket.
+//! It never touches a clock: every call carries its scenario time.
+
+use crate::support::units::Micros;
+
+/// The most buckets a timeline holds; later times fall in the last one.
+pub const MAX_BUCKETS: usize = 10_000;
+
+/// The bucket count the run is cut into when `--bucket` is not given.
+pub const DEFAULT_BUCKETS: u64 = 200;
+
+/// Sub-buckets per power of two of [`LogHist`]: quantiles within 1/16 of their value.
+const SUB: usize = 8;
+/// The largest power of two [`LogHist`] tells apart (2^46 µs ≈ 2.2 years); longer is clamped.
+const TOP_EXP: usize = 46;
+/// Slots of a [`LogHist`].
+const SLOTS: usize = SUB + (TOP_EXP - 2) * SUB;
+
+/// A small fixed log-linear histogram of microseconds: exact below [`SUB`], then [`SUB`]
+/// sub-buckets per power of two, with the exact minimum and maximum to clamp quantiles.
+#[derive(Debug, Clone)]
+pub struct LogHist {
+    counts: Box<[u32; SLOTS]>,
+    count: u64,
+    min: u64,
+    max: u64,
+}
+
+impl Default for LogHist {
+    fn default() -> Self {
+        LogHist { counts: Box::new([0; SLOTS]), count: 0, min: u64::MAX, max: 0 }
+    }
+}
+
+impl LogHist {
+    fn slot(v: u64) -> usize {
+        if v < SUB as u64 {
+            return v as usize;
+        }
+        let e = (63 - v.leading_zeros() as usize).min(TOP_EXP);
+        let shift = e - 3;
+        let sub = ((v >> shift) as usize).saturating_sub(SUB).min(SUB - 1);
+        SUB + (e - 3) * SUB + sub
+    }
+
+    /// The middle of slot `i`.
+    fn value(i: usize) -> u64 {
+        if i < SUB {
+            return i as u64;
+        }
+        let (e, sub) = ((i - SUB) / SUB + 3, (i - SUB) % SUB);
+        let shift = e - 3;
+        (((SUB + sub) as u64) << shift) | ((1u64 << shift) / 2)
+    }
+
+    /// Records one latency.
+    pub fn record(&mut self, v: u64) {
+        let c = &mut self.counts[Self::slot(v)];
+        *c = c.saturating_add(1);
+        self.count += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// Adds `other`'s latencies.
+    pub fn add(&mut self, other: &LogHist) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// How many latencies.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The latency at quantile `q` (0..=1), within the measured range; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank == self.count {
+            return Some(self.max); // the largest is known exactly
+        }
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Some(Self::value(i).clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+/// What one bucket of scenario time saw.
+#[derive(Debug, Clone, Default)]
+pub struct Bucket {
+    /// Events that happened.
+    pub happened: u64,
+    /// First detections.
+    pub detected: u64,
+    /// Events that became ready (processed; detected where the receiver is unlimited).
+    pub ready: u64,
+    /// Ready latencies of the events that happened in this bucket (allocated on first use).
+    pub latency: Option<LogHist>,
+    /// The most deliveries waiting for a worker at once (finite receivers only).
+    pub backlog_peak: u64,
+    /// API requests answered (billable ones: inside the window).
+    pub requests: u64,
+    /// 429 answers among them.
+    pub throttled: u64,
+    /// Failed calls among them (5xx, connection failures).
+    pub failed: u64,
+    /// Webhook attempts sent.
+    pub attempts: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// Attempts that failed.
+    pub attempts_failed: u64,
+}
+
+/// A row's timeline: equal buckets of `width` µs from time 0, grown lazily.
+#[derive(Debug, Clone)]
+pub struct TimelineBooks {
+    width: Micros,
+    buckets: Vec<Bucket>,
+}
+
+impl TimelineBooks {
+    /// Buckets `width` µs wide (at least 1).
+    pub fn new(width: Micros) -> Self {
+        TimelineBooks { width: width.max(1), buckets: Vec::new() }
+    }
+
+    /// The bucket width for a run whose window and drain span `span` µs: `bucket` when given,
+    /// else the span cut into [`DEFAULT_BUCKETS`].
+    pub fn width_for(span: Micros, bucket: Option<Micros>) -> Micros {
+        bucket.unwrap_or_else(|| span.div_ceil(DEFAULT_BUCKETS)).max(1)
+    }
+
+    /// The bucket width, µs.
+    pub fn width(&self) -> Micros {
+        self.width
+    }
+
+    /// The buckets up to the last one anything fell in.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// The bucket of time `at`, grown up to it.
+    pub fn at(&mut self, at: Micros) -> &mut Bucket {
+        let i = ((at / self.width) as usize).min(MAX_BUCKETS - 1);
+        if i >= self.buckets.len() {
+            self.buckets.resize_with(i + 1, Bucket::default);
+        }
+        &mut self.buckets[i]
+    }
+
+    /// An event that happened at `at` became ready at `ready`.
+    pub fn ready(&mut self, at: Micros, ready: Micros) {
+        self.at(ready).ready += 1;
+        self.at(at).latency.get_or_insert_with(LogHist::default).record(ready.saturating_sub(at));
+    }
+
+    /// Adds `other`'s buckets (counts add, peaks take the larger); the widths must agree.
+    pub fn merge(&mut self, other: &TimelineBooks) {
+        debug_assert_eq!(self.width, other.width, "timelines cut alike");
+        if other.buckets.len() > self.buckets.len() {
+            self.buckets.resize_with(other.buckets.len(), Bucket::default);
+        }
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            a.happened += b.happened;
+            a.detected += b.detected;
+            a.ready += b.ready;
+            a.backlog_peak = a.backlog_peak.max(b.backlog_peak);
+            a.requests += b.requests;
+            a.throttled += b.throttled;
+            a.failed += b.failed;
+            a.attempts += b.attempts;
+            a.retries += b.retries;
+            a.attempts_failed += b.attempts_failed;
+            if let Some(h) = &b.latency {
+                a.latency.get_or_insert_with(LogHist::default).add(h);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Quantiles of the log-linear histogram stay within an eighth of the true value and inside
+    /// the measured range.
+    #[test]
+    fn quantiles_are_close_and_inside_the_range() {
+        let mut h = LogHist::default();
+        for v in 1..=10_000u64 {
+            h.record(v * 1000);
+        }
+        let p50 = h.quantile(0.5).expect("not empty") as f64;
+        let p99 = h.quantile(0.99).expect("not empty") as f64;
+        assert!((p50 / 5_000_000.0 - 1.0).abs() < 0.125, "{p50}");
+        assert!((p99 / 9_900_000.0 - 1.0).abs() < 0.125, "{p99}");
+        assert_eq!(h.quantile(1.0), Some(10_000_000));
+        let mut one = LogHist::default();
+        one.record(7);
+        assert_eq!((one.quantile(0.5), one.quantile(0.99)), (Some(7), Some(7)));
+        let mut huge = LogHist::default();
+        huge.record(u64::MAX);
+        assert_eq!(huge.quantile(0.5), Some(u64::MAX));
+    }
+
+    /// Times past the last bucket fall in it: memory is bounded by the bucket count.
+    #[test]
+    fn buckets_are_bounded() {
+        let mut t = TimelineBooks::new(1);
+        t.at(u64::MAX).happened += 1;
+        assert_eq!(t.buckets().len(), MAX_BUCKETS);
+    }
+}

@@ -1,0 +1,65 @@
+//! `--format html`: one self-contained page with the verdict, the tables as markup and the
+//! timeline charts inline, nothing fetched.
+
+use hookbench::render::{self, Format};
+use hookbench::scenario::Scenario;
+use hookbench::strategy::StrategyKind;
+use hookbench::support::units::SECOND;
+
+use crate::util::{hookbench, run, temp_dir, text};
+
+/// The page of `api-outage`: three charts with titles, the outages shaded and labelled, the
+/// rows as table markup, the verdict, and no script or outside resource.
+#[test]
+fn the_html_report_is_self_contained_and_has_every_part() {
+    let mut s = Scenario::bundled("api-outage").expect("bundled").expect("valid");
+    s.bucket = Some(120 * SECOND);
+    let mut report =
+        run(&s, &[StrategyKind::Poll, StrategyKind::Webhook, StrategyKind::Hybrid], &[30 * SECOND]);
+    report.verdict = Some(hookbench::result::advice::verdict_of(&report));
+    let page = render::render(&report, Format::Html);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..80]);
+    assert_eq!(page.matches("<svg").count(), 3, "latency, backlog, requests");
+    for title in ["Ready latency over time", "Events not yet ready over time", "API requests per 2m bucket"] {
+        assert!(page.contains(&format!("<title>{title}")), "{title}");
+    }
+    assert!(page.contains("API down 2h–2h20m"), "the API outage is labelled");
+    assert!(page.contains("deliveries stopped 4h–4h30m"), "the delivery outage is labelled");
+    assert!(page.contains("<th scope=\"row\">poll@30s</th>"), "rows are table markup");
+    assert!(page.contains("class=\"verdict\""), "the verdict");
+    assert!(page.contains("prefers-color-scheme: dark") && page.contains("@media print"));
+    assert!(!page.contains("<script") && !page.contains(" src=") && !page.contains("<link"));
+    let outside: Vec<&str> =
+        page.match_indices("http").map(|(i, _)| &page[i..(i + 40).min(page.len())]).collect();
+    assert!(outside.iter().all(|u| u.starts_with("http://www.w3.org/2000/svg")), "{outside:?}");
+}
+
+/// `-o report.html` writes the page by its extension; the table view is untouched.
+#[test]
+fn an_html_output_file_is_chosen_by_its_extension() {
+    let path = temp_dir("html-extension").join("report.html");
+    let p = path.to_str().expect("utf-8 path");
+    let out = hookbench(&["compare", "--duration", "1h", "-o", p, "--quiet"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let page = std::fs::read_to_string(&path).expect("written");
+    let _ = std::fs::remove_file(&path);
+    assert!(page.contains("</html>") && page.contains("<svg"), "{}", page.len());
+    let table = text(&hookbench(&["compare", "--duration", "1h"])).0;
+    assert!(!table.contains("timeline") && !table.contains("<svg"), "the table view is unchanged");
+}
+
+/// `hookbench report RESULT.json --format html` re-renders a saved result into the same page,
+/// charts and all (the timelines are read back).
+#[test]
+fn a_saved_result_renders_as_html() {
+    let path = temp_dir("html-saved").join("result.json");
+    let p = path.to_str().expect("utf-8 path");
+    let out = hookbench(&["compare", "--duration", "2h", "--bucket", "5m", "-o", p, "--quiet"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let again = hookbench(&["report", p, "--format", "html"]);
+    let _ = std::fs::remove_file(&path);
+    let (page, stderr) = text(&again);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(page.matches("<svg").count(), 3, "the charts come back from the saved timelines");
+    assert!(page.contains("API requests per 5m bucket"));
+}

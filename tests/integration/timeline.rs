@@ -1,0 +1,105 @@
+//! Each row's `timeline`: its buckets add up to the row's totals exactly, and the buckets of a
+//! known outage show it.
+
+use hookbench::result::report::StrategyReport;
+use hookbench::result::timeline::Timeline;
+use hookbench::scenario::Scenario;
+use hookbench::strategy::StrategyKind;
+use hookbench::support::units::SECOND;
+
+const MINUTE: u64 = 60 * SECOND;
+
+use crate::util::{hookbench, row, run, text};
+
+fn timeline(r: &StrategyReport) -> &Timeline {
+    r.timeline.as_ref().unwrap_or_else(|| panic!("{}: no timeline", r.label))
+}
+
+/// Every series' sum against the row's total, for every row of `s`.
+fn check_sums(s: &Scenario) {
+    let report = run(s, &StrategyKind::ALL, &s.strategies.intervals);
+    for r in &report.strategies {
+        let t = timeline(r);
+        let sum = |v: &[u64]| v.iter().sum::<u64>();
+        let at = format!("{} {}", s.name, r.label);
+        assert_eq!(sum(&t.happened), r.events.total, "{at}: happened");
+        assert_eq!(sum(&t.detected), r.events.detected, "{at}: detected");
+        let ready = r.processing.as_ref().map_or(r.events.detected, |p| p.processed);
+        assert_eq!(sum(&t.ready), ready, "{at}: ready");
+        assert_eq!(sum(&t.requests), r.requests.total.unwrap_or(0), "{at}: requests");
+        assert_eq!(sum(&t.throttled), r.requests.throttled.unwrap_or(0), "{at}: 429s");
+        assert_eq!(sum(&t.failed), r.requests.failed, "{at}: failed calls");
+        assert_eq!(sum(&t.webhook_attempts), r.webhooks.attempts.unwrap_or(0), "{at}: attempts");
+        assert_eq!(sum(&t.webhook_retries), r.webhooks.retried.unwrap_or(0), "{at}: retries");
+        assert_eq!(sum(&t.webhook_failed), r.webhooks.failed.unwrap_or(0), "{at}: failed attempts");
+        assert_eq!(t.backlog_peak.is_some(), r.processing.is_some(), "{at}: backlog only when finite");
+        if let (Some(b), Some(p)) = (&t.backlog_peak, &r.processing) {
+            assert_eq!(b.iter().copied().max().unwrap_or(0), p.peak_backlog, "{at}: peak backlog");
+        }
+        let n = t.len();
+        assert!(n <= 10_000 && n as f64 * t.bucket_s >= s.duration as f64 / 1e6, "{at}: {n} buckets");
+        for v in [&t.happened, &t.detected, &t.ready, &t.requests, &t.webhook_attempts] {
+            assert_eq!(v.len(), n, "{at}: one entry per bucket");
+        }
+        assert_eq!((t.ready_p50_ms.len(), t.ready_p99_ms.len()), (n, n), "{at}");
+    }
+}
+
+#[test]
+fn bucket_sums_equal_the_row_totals_in_every_bundled_scenario() {
+    for name in Scenario::bundled_names() {
+        let mut s = Scenario::bundled(name).expect("bundled").expect("valid");
+        if s.duration > 2 * 24 * 3600 * SECOND {
+            s.duration = 24 * 3600 * SECOND; // keep the debug build quick
+        }
+        check_sums(&s);
+    }
+}
+
+/// `api-outage` cut into minutes: while the API is down (02:00–02:20) the poller detects nothing
+/// and its calls fail; the events of the outage's first minute wait for its end; minutes after
+/// it the poller is back to normal. The provider's delivery outage (04:00–04:30) holds every
+/// webhook attempt, and the events of its first minute wait about half an hour.
+#[test]
+fn the_outages_of_api_outage_show_in_their_buckets() {
+    let mut s = Scenario::bundled("api-outage").expect("bundled").expect("valid");
+    s.bucket = Some(MINUTE);
+    let report = run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[30 * SECOND]);
+    let poll = timeline(row(&report, "poll@30s"));
+    assert_eq!(poll.bucket_s, 60.0);
+    for m in 121..140 {
+        assert_eq!(poll.detected[m], 0, "minute {m}: the API is down");
+        assert!(poll.happened[m] > 0, "minute {m}: events go on happening");
+    }
+    assert!(poll.failed[120..140].iter().sum::<u64>() > 0, "calls fail during the outage");
+    assert_eq!(poll.failed[..120].iter().sum::<u64>(), 0, "and not before");
+    let waited = poll.ready_p99_ms[120].expect("the first minute's events are ready later");
+    assert!(waited >= 19.0 * 60_000.0, "p99 {waited} ms: they wait for the outage to end");
+    assert!(poll.detected[140] + poll.detected[141] > 150, "the backlog is caught up at once");
+    let after = poll.ready_p99_ms[142].expect("events after the outage");
+    assert!(after <= 60_000.0, "p99 {after} ms two minutes after: back to normal");
+
+    let hook = timeline(row(&report, "webhook"));
+    for m in 241..270 {
+        assert_eq!(hook.webhook_attempts[m], 0, "minute {m}: the pipeline is down");
+    }
+    let held = hook.ready_p50_ms[240].expect("ready after the outage");
+    assert!(held >= 29.0 * 60_000.0, "p50 {held} ms: held until 04:30");
+    assert!(hook.webhook_attempts[270] + hook.webhook_attempts[271] > 250, "the held attempts go out");
+}
+
+/// `compare --bucket 1m --format json` carries a timeline per row with one-minute buckets; a
+/// width that would cut the run into too many buckets is refused.
+#[test]
+fn compare_takes_the_bucket_width() {
+    let out = hookbench(&["compare", "--duration", "2h", "--bucket", "1m", "--format", "json"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    for r in v["strategies"].as_array().expect("rows") {
+        assert_eq!(r["timeline"]["bucket_s"], 60.0, "{}", r["label"]);
+        assert!(r["timeline"]["happened"].as_array().expect("series").len() >= 120);
+    }
+    let out = hookbench(&["compare", "--duration", "30d", "--bucket", "1s", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+}
