@@ -250,12 +250,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                 () = stop_recording.0.notified() => {}
             }
         };
+        // Drained: every connection is closed, so the counts are final and, with the last
+        // handle on the state dropped, the collector has every delivery and ends.
         crate::live::serve::serve(listener, receiver::router(state.clone()), limits, stopped).await;
         let s = state.stats();
         drop(state);
-        let (events, hist) = match tokio::time::timeout(Duration::from_secs(1), collector).await {
+        let (events, hist) = match tokio::time::timeout(Duration::from_secs(10), collector).await {
             Ok(Ok(done)) => done,
-            _ => (0, None),
+            _ => return Err(Error::Internal("the deliveries' collector did not finish after the stop".into())),
         };
         if live_status {
             crate::support::out::stderr("\n");

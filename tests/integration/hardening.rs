@@ -653,3 +653,98 @@ fn the_tests_write_their_files_under_the_target_dir_never_the_system_temp_dir() 
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A GitHub-signed request for delivery `id` on a kept-alive connection.
+fn signed_request(addr: &str, id: &str) -> Vec<u8> {
+    use hookbench::model::signature::Message;
+    let s = Scheme::Github.secret(GITHUB_SECRET).unwrap();
+    let body = br#"{"action":"opened"}"#;
+    let headers = Scheme::Github.sign(&s, &Message { id, timestamp: 0, attempt: 1, body });
+    let mut req = format!("POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers.iter() {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Posts deliveries on one kept-alive connection until it is closed or `until`; returns how
+/// many were answered 204.
+fn post_until_closed(addr: &str, client: usize, until: std::time::Instant) -> u64 {
+    use std::io::{BufRead, Read, Write};
+    let Ok(stream) = std::net::TcpStream::connect(addr) else { return 0 };
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    let mut answered = 0;
+    for n in 0.. {
+        if std::time::Instant::now() > until {
+            break;
+        }
+        if writer.write_all(&signed_request(addr, &format!("c{client}-{n}"))).is_err() {
+            break;
+        }
+        let mut status = String::new();
+        if reader.read_line(&mut status).unwrap_or(0) == 0 {
+            break;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return answered;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            break;
+        }
+        if status.starts_with("HTTP/1.1 204") {
+            answered += 1;
+        }
+    }
+    answered
+}
+
+#[test]
+fn receive_stopped_by_a_signal_under_load_counts_every_delivery_it_answered() {
+    let (mut child, mut out, addr) = crate::util::start_server(
+        "receive",
+        &["--addr", "127.0.0.1:0", "--scheme", "github", "--secret", GITHUB_SECRET, "--quiet"],
+        &[],
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let addr = addr.clone();
+            std::thread::spawn(move || post_until_closed(&addr, c, until))
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    let _ = child.wait();
+    let mut summary = String::new();
+    std::io::Read::read_to_string(&mut out, &mut summary).unwrap();
+    assert!(answered > 0, "no delivery was answered");
+    let accepted: u64 = summary
+        .split(" deliveries accepted")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {summary}"));
+    assert_eq!(
+        accepted, answered,
+        "the summary counts {accepted}, the clients saw {answered} answered: {summary}"
+    );
+    assert!(summary.contains(&format!("({answered} events")), "the event count was lost: {summary}");
+}
