@@ -748,3 +748,95 @@ fn receive_stopped_by_a_signal_under_load_counts_every_delivery_it_answered() {
     );
     assert!(summary.contains(&format!("({answered} events")), "the event count was lost: {summary}");
 }
+
+/// POSTs `body`, GitHub-signed as delivery `id`, to `addr` and returns the status line.
+fn post_signed_body(addr: &str, id: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let req = signed_request_with(addr, id, body);
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    stream.write_all(&req).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+/// A GitHub-signed request for `body` as delivery `id`, closing the connection after it.
+fn signed_request_with(addr: &str, id: &str, body: &[u8]) -> Vec<u8> {
+    use hookbench::model::signature::Message;
+    let s = Scheme::Github.secret(GITHUB_SECRET).unwrap();
+    let headers = Scheme::Github.sign(&s, &Message { id, timestamp: 0, attempt: 1, body });
+    let mut req = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers.iter() {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Runs `receive` for a moment with `extra` flags, posts `bodies`, and returns (exit code,
+/// stdout, stderr).
+fn receive_bodies(extra: &[&str], bodies: &[&str]) -> (Option<i32>, String, String) {
+    let args = [
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--scheme",
+            "github",
+            "--secret",
+            GITHUB_SECRET,
+            "--quiet",
+            "--stop-after",
+            "2s",
+        ][..],
+        extra,
+    ]
+    .concat();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("receive")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    for (i, body) in bodies.iter().enumerate() {
+        assert!(post_signed_body(&addr, &format!("d{i}"), body.as_bytes()).starts_with("HTTP/1.1 204"));
+    }
+    let done = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    (done.status.code(), rest, text(&done).1)
+}
+
+#[test]
+fn receive_refuses_an_event_time_that_is_not_a_timestamp_and_reports_times_in_the_future() {
+    let (code, stdout, stderr) = receive_bodies(&["--event-time", "/amount"], &[r#"{"amount": 1234}"#]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("latency from the event time"), "the amount was read as a time: {stdout}");
+    assert!(stdout.contains("1 deliveries accepted"), "the summary first: {stdout}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--event-time `/amount` pointed at 1234, which is not a timestamp"), "{stderr}");
+
+    let ahead =
+        humantime::format_rfc3339(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
+    let past = humantime::format_rfc3339(std::time::SystemTime::now() - std::time::Duration::from_secs(2));
+    let (code, stdout, stderr) = receive_bodies(
+        &[],
+        &[&format!(r#"{{"occurred_at": "{ahead}"}}"#), &format!(r#"{{"occurred_at": "{past}"}}"#)],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 event times after their arrival (the sender's clock is ahead by up to "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("p50 2"), "only the event in the past is a latency: {stdout}");
+}
