@@ -840,3 +840,43 @@ fn receive_refuses_an_event_time_that_is_not_a_timestamp_and_reports_times_in_th
     );
     assert!(stdout.contains("p50 2"), "only the event in the past is a latency: {stdout}");
 }
+
+#[test]
+fn serve_report_stopped_early_counts_only_events_that_happened_and_scales_per_day_by_the_span() {
+    use std::io::{BufRead, Read, Write};
+    let dir = temp_dir("hardening-serve-partial");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, "name = \"p\"\nduration = \"20m\"\nseed = 7\n[events]\nrate = \"6000/h\"\n")
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["serve", "-s", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--speedup", "100"])
+        .args(["--report", "--format", "json", "--stop-after", "3s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "GET /events HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: once\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let _ = s.read_to_string(&mut String::new());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, _) = text(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["run"]["partial"], true);
+    let covered = report["run"]["covered_s"].as_f64().unwrap();
+    assert!((250.0..400.0).contains(&covered), "covered {covered} s");
+    let row = report["strategies"].as_array().unwrap().iter().find(|r| r["label"] == "client:once").unwrap();
+    let events = &row["events"];
+    let total = events["total"].as_u64().unwrap();
+    // 6000/h over about 5 minutes: about 500 happened; the 20-minute window holds about 2000.
+    assert!(total < 800, "{total} events counted, most of which never happened: {events}");
+    assert!(events["in_flight"].as_u64().unwrap() < 800, "{events}");
+    // One request in the span covered, not in the whole window.
+    let per_day = row["per_day"]["requests"].as_f64().unwrap();
+    let expected = 86_400.0 / covered;
+    assert!((per_day - expected).abs() < expected * 0.05, "{per_day} requests a day, expected {expected}");
+}
