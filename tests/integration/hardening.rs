@@ -880,3 +880,75 @@ fn serve_report_stopped_early_counts_only_events_that_happened_and_scales_per_da
     let expected = 86_400.0 / covered;
     assert!((per_day - expected).abs() < expected * 0.05, "{per_day} requests a day, expected {expected}");
 }
+
+/// A recording (`receive --record` CSV) of deliveries given as (event time, arrival) in
+/// seconds since 2026-01-01.
+fn recording(rows: &[(f64, f64)]) -> String {
+    let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+    let at = |s: f64| {
+        let t = if s >= 0.0 {
+            base + std::time::Duration::from_secs_f64(s)
+        } else {
+            base - std::time::Duration::from_secs_f64(-s)
+        };
+        humantime::format_rfc3339_micros(t).to_string()
+    };
+    let mut text = String::from(hookbench::trace::record::HEADER);
+    for (i, (event, arrived)) in rows.iter().enumerate() {
+        text += &format!("\n{},{},d{i},,,,false,204,pointer", at(*event), at(*arrived));
+    }
+    text + "\n"
+}
+
+#[test]
+fn scenarios_fit_never_fits_early_arrivals_as_no_delay_never_writes_an_invalid_scenario_nor_over_its_recording(
+) {
+    let dir = temp_dir("hardening-fit");
+    // Arrivals before their event time are reported and left out of the delay.
+    let rec = dir.join("early.csv");
+    let rows: Vec<(f64, f64)> = (0..20)
+        .map(|i| {
+            let t = f64::from(i) * 60.0;
+            if i % 4 == 0 {
+                (t, t - 1.0)
+            } else {
+                (t, t + 0.5)
+            }
+        })
+        .collect();
+    std::fs::write(&rec, recording(&rows)).unwrap();
+    let out = hookbench(&["scenarios", "fit", rec.to_str().unwrap(), "--synthetic"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("# 5 deliveries arrived before their event time"), "{stdout}");
+    assert!(stdout.contains("delay = { median = \"500ms\", p99 = \"500ms\" }"), "{stdout}");
+
+    // An absurd span (an event time decades before its arrival): refused, nothing written.
+    let rec = dir.join("absurd.csv");
+    std::fs::write(&rec, recording(&[(0.0, 0.2), (60.0, 60.3), (-1.5e9, 120.0)])).unwrap();
+    let fitted = dir.join("absurd.toml");
+    for synthetic in [false, true] {
+        let mut args = vec!["scenarios", "fit", rec.to_str().unwrap(), "-o", fitted.to_str().unwrap()];
+        if synthetic {
+            args.push("--synthetic");
+        }
+        let out = hookbench(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("fits no valid scenario, so nothing was written"), "{stderr}");
+        assert!(!fitted.exists(), "an invalid scenario was written");
+    }
+
+    // -o naming the recording itself is refused, the recording untouched.
+    let rec = dir.join("self.csv");
+    let kept = recording(&[(0.0, 0.2), (60.0, 60.3)]);
+    std::fs::write(&rec, &kept).unwrap();
+    for out_path in [rec.clone(), dir.join(".").join("self.csv")] {
+        let out = hookbench(&["scenarios", "fit", rec.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is the recording itself"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&rec).unwrap(), kept, "the recording was overwritten");
+    }
+}
