@@ -952,3 +952,24 @@ fn scenarios_fit_never_fits_early_arrivals_as_no_delay_never_writes_an_invalid_s
         assert_eq!(std::fs::read_to_string(&rec).unwrap(), kept, "the recording was overwritten");
     }
 }
+
+#[test]
+fn a_sliding_window_log_too_large_to_hold_is_refused_before_the_run() {
+    let scenario = |limit: &str| {
+        format!(
+            "name = \"t\"\nduration = \"1d\"\n[events]\nrate = \"20/h\"\nresources = 100000\n[api]\n\
+             rate_limit = {{ algorithm = \"sliding-window\", limit = \"{limit}\" }}\n\
+             [strategies]\nlist = [\"poll-state\"]\nintervals = [\"1s\"]\n"
+        )
+    };
+    for extra in [&[][..], &["--allow-long-run"][..]] {
+        refused(
+            "a log of 10^9 request times",
+            compare_toml("hardening-sliding-log", &scenario("1000000000/366d"), extra),
+            &["api.rate_limit: a sliding window of 1000000000 requests per 366d would log about", "MB"],
+        );
+    }
+    let small = "name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[api]\n\
+                 rate_limit = { algorithm = \"sliding-window\", limit = \"600/h\" }\n";
+    assert_eq!(compare_toml("hardening-sliding-small", small, &[]).0, Some(0));
+}
