@@ -973,3 +973,27 @@ fn a_sliding_window_log_too_large_to_hold_is_refused_before_the_run() {
                  rate_limit = { algorithm = \"sliding-window\", limit = \"600/h\" }\n";
     assert_eq!(compare_toml("hardening-sliding-small", small, &[]).0, Some(0));
 }
+
+#[test]
+fn serve_reaches_a_webhook_url_with_an_ipv6_literal() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback here");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("http://[::1]:{port}/x");
+    let out = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--stop-after",
+        "1s",
+        "--webhook-url",
+        &url,
+        "--secret",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("webhooks → http://[::1]:"), "{stdout}");
+}
