@@ -997,3 +997,24 @@ fn serve_reaches_a_webhook_url_with_an_ipv6_literal() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("webhooks → http://[::1]:"), "{stdout}");
 }
+
+#[test]
+fn a_printed_url_hides_every_query_and_path_parameter_value_whatever_its_name() {
+    let url =
+        "http://127.0.0.1:1/hook;token=s3cret-a?to%6Ben=s3cret-b&jwt=s3cret-c&hmac=s3cret-d&bearer=s3cret-e";
+    let out = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--stop-after",
+        "1s",
+        "--webhook-url",
+        url,
+        "--secret",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("s3cret"), "{stdout}{stderr}");
+    assert!(stderr.contains("/hook;token=***?to%6Ben=***&jwt=***&hmac=***&bearer=***"), "{stderr}");
+}
