@@ -1018,3 +1018,17 @@ fn a_printed_url_hides_every_query_and_path_parameter_value_whatever_its_name() 
     assert!(!format!("{stdout}{stderr}").contains("s3cret"), "{stdout}{stderr}");
     assert!(stderr.contains("/hook;token=***?to%6Ben=***&jwt=***&hmac=***&bearer=***"), "{stderr}");
 }
+
+#[test]
+fn receive_with_stdout_closed_suggests_only_what_receive_takes() {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" receive --addr 127.0.0.1:0 --scheme github --secret x --stop-after 1s >&-")
+        .arg(env!("CARGO_BIN_EXE_hookbench"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is closed"), "{stderr}");
+    assert!(!stderr.contains("--output"), "receive has no --output: {stderr}");
+}
