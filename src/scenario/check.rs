@@ -190,7 +190,18 @@ impl Ctx<'_> {
 /// Turns a TOML parse error into "line L, column C: message".
 pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
-    let msg = msg.trim_end_matches('.').to_string();
+    let mut msg = msg.trim_end_matches('.').to_string();
+    // A bare number where a string is expected is most often a duration or a rate without its
+    // unit: say so as every other duration error does.
+    let bare = ["invalid type: integer `", "invalid type: floating point `"]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p)?.split_once("`, expected a string"))
+        .map(|(n, _)| n.to_string());
+    if let Some(n) = bare {
+        msg = format!(
+            "`{n}` is a bare number; a duration or a rate is a string with its unit, such as `\"{n}s\"` or `\"{n}/h\"`"
+        );
+    }
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];

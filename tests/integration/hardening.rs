@@ -1032,3 +1032,15 @@ fn receive_with_stdout_closed_suggests_only_what_receive_takes() {
     assert!(stderr.contains("standard output is closed"), "{stderr}");
     assert!(!stderr.contains("--output"), "receive has no --output: {stderr}");
 }
+
+#[test]
+fn a_bare_number_where_a_duration_is_expected_gets_the_unit_hint() {
+    for (key, value, needle) in [("duration", "15", "`\"15s\"`"), ("drain", "2.5", "`\"2.5s\"`")] {
+        let toml = if key == "duration" {
+            format!("name = \"t\"\nduration = {value}\n[events]\nrate = \"20/h\"\n")
+        } else {
+            format!("name = \"t\"\nduration = \"1h\"\n{key} = {value}\n[events]\nrate = \"20/h\"\n")
+        };
+        refused(key, compare_toml("hardening-bare-number", &toml, &[]), &["is a bare number", needle]);
+    }
+}
