@@ -295,6 +295,22 @@ pub fn guard_run_size(
     jobs: usize,
     allow_long: bool,
 ) -> Result<()> {
+    use crate::engine::estimate::{limiter_log_bytes, MAX_LIMITER_LOG_BYTES};
+    // A sliding-window log too large to hold is refused whatever the time allowed: memory,
+    // unlike time, cannot be waited out.
+    if let (Some(q), Some(worst)) =
+        (scenario.api.rate_limit, specs.iter().map(|s| limiter_log_bytes(scenario, s)).max_by(f64::total_cmp))
+    {
+        if worst > MAX_LIMITER_LOG_BYTES {
+            return Err(Error::Input(format!(
+                "api.rate_limit: a sliding window of {} requests per {} would log about {:.0} MB of request times in one row, more than the {:.0} MB allowed; use a smaller limit or window, or algorithm = \"fixed-window\" or a token bucket, which keep a counter",
+                q.limit,
+                format_duration(q.window),
+                worst / 1e6,
+                MAX_LIMITER_LOG_BYTES / 1e6
+            )));
+        }
+    }
     let e = crate::engine::estimate::estimate_run(scenario, specs, replications, jobs);
     if e.seconds > MAX_RUN_SECONDS && !allow_long {
         let took = format_duration((e.seconds * SECOND as f64) as u64);

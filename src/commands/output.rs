@@ -18,7 +18,7 @@ use crate::result::threshold;
 pub fn print(text: &str) -> Result<()> {
     if crate::support::out::stdout_closed() {
         return Err(Error::Input(
-            "standard output is closed, so the result would be lost; redirect it (`> result.txt`), or write it with `--output FILE` where the command has one (compare, sweep, report, serve --report)".into(),
+            "standard output is closed, so the result would be lost; redirect it (`> result.txt`)".into(),
         ));
     }
     crate::support::out::stdout(text)

@@ -159,12 +159,22 @@ impl RecordFile {
     }
 }
 
+/// What the collector saw of the event times: values at `--event-time` that are not
+/// timestamps, and event times after their arrival (clock skew).
+#[derive(Default)]
+struct EventTimes {
+    not_a_time: u64,
+    first_refused: Option<String>,
+    future: u64,
+    most_ahead: Duration,
+}
+
 /// `hookbench receive`.
 pub fn run(args: ReceiveArgs) -> Result<u8> {
     let scheme = options::scheme(&args.signing, Scheme::Standard);
     let secret = secret(scheme, args.signing.secret.as_deref(), "hookbench receive")?;
-    let recorder =
-        Recorder::new(pointer("--event-time", &args.event_time)?, pointer("--resource", &args.resource)?);
+    let event_time = pointer("--event-time", &args.event_time)?;
+    let recorder = Recorder::new(event_time.clone(), pointer("--resource", &args.resource)?);
     if let Some(path) = args.record.as_deref() {
         RecordFile::check(path, args.force)?;
     }
@@ -205,6 +215,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             let mut hist = Histogram::<u64>::new(3).ok();
             let mut last_print = std::time::Instant::now();
             let mut first = 0u64;
+            let mut times = EventTimes::default();
             while let Some(d) = rx.recv().await {
                 let row = recorder.row(&d.verified, &d.body, d.status, d.arrived);
                 if let Some(f) = record.as_mut() {
@@ -215,12 +226,25 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                         record_failed.0.notify_one();
                     }
                 }
+                if let Some(v) = &row.not_a_time {
+                    times.not_a_time += 1;
+                    times.first_refused.get_or_insert_with(|| v.clone());
+                }
                 if d.answer.processed() && !d.duplicate {
                     first += 1;
-                    // The row's times are scenario times already.
-                    if let (Some(h), Some(t)) = (hist.as_mut(), row.event_time) {
-                        let lat = row.arrived.duration_since(t).unwrap_or_default();
-                        let _ = h.record(lat.as_micros() as u64);
+                    // The row's times are scenario times already. An event time after the
+                    // arrival is clock skew: counted and reported, never a latency of 0.
+                    match row.latency() {
+                        Some(Ok(lat)) => {
+                            if let Some(h) = hist.as_mut() {
+                                let _ = h.record(lat.as_micros() as u64);
+                            }
+                        }
+                        Some(Err(ahead)) => {
+                            times.future += 1;
+                            times.most_ahead = times.most_ahead.max(ahead);
+                        }
+                        None => {}
                     }
                 }
                 if live_status && last_print.elapsed() > Duration::from_millis(500) {
@@ -240,7 +264,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                     ));
                 }
             }
-            (first, hist)
+            (first, hist, times)
         });
         let started = std::time::Instant::now();
         // Stopped by the limit, a signal, or the first failed write to --record.
@@ -250,12 +274,14 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                 () = stop_recording.0.notified() => {}
             }
         };
+        // Drained: every connection is closed, so the counts are final and, with the last
+        // handle on the state dropped, the collector has every delivery and ends.
         crate::live::serve::serve(listener, receiver::router(state.clone()), limits, stopped).await;
         let s = state.stats();
         drop(state);
-        let (events, hist) = match tokio::time::timeout(Duration::from_secs(1), collector).await {
+        let (events, hist, times) = match tokio::time::timeout(Duration::from_secs(10), collector).await {
             Ok(Ok(done)) => done,
-            _ => (0, None),
+            _ => return Err(Error::Internal("the deliveries' collector did not finish after the stop".into())),
         };
         if live_status {
             crate::support::out::stderr("\n");
@@ -267,11 +293,20 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
                 format_duration(h.value_at_quantile(0.99)),
                 format_duration(h.max())
             ),
-            None if events > 0 => "; latency: no event time".to_string(),
+            None if events > 0 && times.future == 0 => "; latency: no event time".to_string(),
             None => String::new(),
         };
+        let skew = if times.future > 0 {
+            format!(
+                "; {} event times after their arrival (the sender's clock is ahead by up to {}), left out of the latency",
+                times.future,
+                format_duration(times.most_ahead.as_micros() as u64)
+            )
+        } else {
+            String::new()
+        };
         print(&format!(
-            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates, {} retries), {} rejected, {} answered with an injected fault{latency}\n",
+            "hookbench receive: stopped after {:.1}s: {} deliveries accepted ({events} events, {} duplicates, {} retries), {} rejected, {} answered with an injected fault{latency}{skew}\n",
             started.elapsed().as_secs_f64(),
             s.accepted,
             s.duplicates,
@@ -279,9 +314,16 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
             s.rejected,
             s.faulted
         ))?;
-        match stop_recording.1.get() {
-            Some(e) => Err(Error::Input(e.clone())),
-            None => Ok(0),
+        if let Some(e) = stop_recording.1.get() {
+            return Err(Error::Input(e.clone()));
+        }
+        match (&times.first_refused, &event_time) {
+            (Some(v), Some(p)) => Err(Error::Input(format!(
+                "--event-time `{}` pointed at {v}, which is not a timestamp (epoch seconds from 2000 on, or RFC 3339), in {} deliveries; their event time came from the scheme or the arrival instead",
+                crate::support::quote::excerpt(p, crate::support::quote::EXCERPT),
+                times.not_a_time
+            ))),
+            _ => Ok(0),
         }
     })
 }

@@ -86,6 +86,19 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
 /// `scenarios fit FILE [-o OUT] [--synthetic]`.
 fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     let shown = crate::render::text::escape(&file.display().to_string());
+    // The scenario never replaces the recording it is fitted from.
+    if let Some(out) = output {
+        let same = match (std::fs::canonicalize(file), std::fs::canonicalize(out)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same {
+            return Err(Error::Input(format!(
+                "-o `{}` is the recording itself; write the scenario to another file",
+                crate::render::text::escape(&out.display().to_string())
+            )));
+        }
+    }
     let cannot = |e: crate::support::files::FileError| format!("cannot read recording `{shown}`: {e}");
     let lines = crate::support::files::lines(file).map_err(|e| Error::Input(cannot(e)))?;
     let jsonl = file.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
@@ -96,6 +109,18 @@ fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     let trace = trace_path(file, output);
     let arrivals = if synthetic { Arrivals::Synthetic } else { Arrivals::Trace(&trace) };
     let text = crate::render::fit::toml(&fitted, &shown, &format!("fitted-{name}"), arrivals);
+    // What is written validates: the scenario is read back (its arrivals from the recording) and
+    // any key `validate` would refuse is this run's error, before anything is written.
+    let access = if synthetic {
+        crate::scenario::TraceAccess::Nowhere
+    } else {
+        crate::scenario::TraceAccess::Given(file)
+    };
+    if let Err(e) = Scenario::from_toml_with(&text, "the fitted scenario", access) {
+        return Err(Error::Input(format!(
+            "the recording `{shown}` fits no valid scenario, so nothing was written: {e}"
+        )));
+    }
     match output {
         Some(out) => std::fs::write(out, &text).map_err(|e| {
             Error::Input(format!(

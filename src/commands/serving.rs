@@ -107,7 +107,8 @@ pub fn parse_url(url: &str) -> Result<reqwest::Url> {
 /// Checks that something listens at the URL's host and port.
 pub async fn reachable(u: &reqwest::Url) -> Result<()> {
     let shown = redact_url(u.as_str());
-    let host = u.host_str().unwrap_or("127.0.0.1").to_string();
+    // An IPv6 literal is written in brackets in a URL, never to the resolver.
+    let host = u.host_str().unwrap_or("127.0.0.1").trim_start_matches('[').trim_end_matches(']').to_string();
     let port = u.port_or_known_default().unwrap_or(80);
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {

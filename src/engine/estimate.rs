@@ -11,6 +11,49 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
     use crate::strategy::StrategyKind as K;
     let span = scenario.duration.saturating_add(scenario.drain) as f64;
     let events = scenario.expected_events();
+    let (requests, interval) = requests(scenario, spec);
+    let pages = match spec.kind {
+        K::Poll | K::PollEtag | K::HybridReconcile | K::PollAdaptive => {
+            events / f64::from(scenario.api.page_size)
+        }
+        K::LongPoll | K::Sse => events,
+        _ => 0.0,
+    };
+    let pushes = match spec.kind {
+        K::Webhook => 2.0 * events,
+        K::Hybrid => 4.0 * events,
+        K::HybridReconcile => 3.0 * events,
+        _ => 0.0,
+    };
+    2.0 * (requests + pages) + pushes + span / interval
+}
+
+/// Bytes one request time takes in a sliding-window limiter's log.
+const LOG_ENTRY_BYTES: f64 = 8.0;
+
+/// The most memory a sliding-window limiter's log may be estimated to take in one row: the log
+/// holds one time per request admitted within the window, so it grows with the limit and the
+/// window when the strategy asks that often.
+pub const MAX_LIMITER_LOG_BYTES: f64 = 512.0 * 1024.0 * 1024.0;
+
+/// The largest log a sliding-window quota is expected to hold in `spec`'s row, in bytes (0
+/// for any other algorithm): one entry per request admitted within a window, at most `limit`.
+pub fn limiter_log_bytes(scenario: &Scenario, spec: &Spec) -> f64 {
+    let Some(q) = scenario.api.rate_limit else { return 0.0 };
+    if q.algorithm != crate::model::ratelimit::Algorithm::SlidingWindow {
+        return 0.0;
+    }
+    let span = scenario.duration.saturating_add(scenario.drain).max(1) as f64;
+    let (requests, _) = requests(scenario, spec);
+    let per_window = requests * (q.window as f64 / span).min(1.0);
+    per_window.min(q.limit as f64) * LOG_ENTRY_BYTES
+}
+
+/// The requests `spec` is expected to make on `scenario` (capped by its quota), and the
+/// interval between its cycles.
+fn requests(scenario: &Scenario, spec: &Spec) -> (f64, f64) {
+    use crate::strategy::StrategyKind as K;
+    let span = scenario.duration.saturating_add(scenario.drain) as f64;
     let interval = spec.interval.unwrap_or(scenario.strategies.reconcile_interval).max(1) as f64;
     let per_cycle = match spec.kind {
         K::PollState => f64::from(scenario.events.resources),
@@ -29,20 +72,7 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
         let cap = windows * (q.limit as f64 + 4.0 * f64::from(crate::strategy::poll_state::CONCURRENCY));
         requests = requests.min(cap.max(span / interval));
     }
-    let pages = match spec.kind {
-        K::Poll | K::PollEtag | K::HybridReconcile | K::PollAdaptive => {
-            events / f64::from(scenario.api.page_size)
-        }
-        K::LongPoll | K::Sse => events,
-        _ => 0.0,
-    };
-    let pushes = match spec.kind {
-        K::Webhook => 2.0 * events,
-        K::Hybrid => 4.0 * events,
-        K::HybridReconcile => 3.0 * events,
-        _ => 0.0,
-    };
-    2.0 * (requests + pages) + pushes + span / interval
+    (requests, interval)
 }
 
 /// What a run is expected to cost: simulation steps, and wall time on the pool.

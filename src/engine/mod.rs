@@ -20,6 +20,16 @@ use std::time::Instant;
 use crate::result::report::{secs_f, LiveInfo, Report, RunInfo, StrategyReport, SCHEMA};
 use crate::scenario::Scenario;
 
+/// The part of `scenario` a run stopped at scenario time `ended` covered: its window cut to
+/// `[0, ended)` (at least 1 µs), so per-day figures scale from the span that ran, not the whole
+/// window. Both live drivers (`compare --engine live` and `serve --report`) report a stopped run
+/// on it; a run that was not stopped keeps the scenario as it is.
+pub fn covered_span(scenario: &Scenario, ended: crate::support::units::Micros) -> Scenario {
+    let mut span = scenario.clone();
+    span.duration = scenario.duration.min(ended).max(1);
+    span
+}
+
 /// The report of a run of `engine` that started at `started` over `events` events.
 pub fn assemble(
     engine: &str,

@@ -305,6 +305,17 @@ impl Observer {
         delivering: impl Fn(u32) -> bool,
     ) -> Result<Vec<ObservedRow>, String> {
         let settled = |id: u32| log.get(id).visible_at.saturating_add(drain) <= ended;
+        // A run stopped early covers [0, ended): the undetected events after it never happened,
+        // so they are neither produced nor in flight (settled in flight, then taken out), as in
+        // the engines' rows.
+        let unborn_or = |id: u32, unborn: &mut u64, fate: Fate| {
+            if log.try_get(id).is_some_and(|e| e.at > ended) {
+                *unborn += 1;
+                Fate::InFlight
+            } else {
+                fate
+            }
+        };
         let mut rows = Vec::new();
         for (key, book) in self.clients {
             let label = client_label(&key);
@@ -320,9 +331,14 @@ impl Observer {
             rec.requests = book.requests;
             rec.bytes_sent = book.bytes_up;
             rec.bytes_received = book.bytes_down;
-            let outcome = rec
-                .finish(log, |id| if settled(id) { Fate::Missed } else { Fate::InFlight })
+            let mut unborn = 0;
+            let mut outcome = rec
+                .finish(log, |id| {
+                    unborn_or(id, &mut unborn, if settled(id) { Fate::Missed } else { Fate::InFlight })
+                })
                 .map_err(|e| format!("{label}: {e}"))?;
+            outcome.events.total -= unborn;
+            outcome.events.in_flight -= unborn;
             rows.push(ObservedRow { label, outcome, ack: None, failures: None });
         }
         if let Some(ep) = self.endpoint {
@@ -343,9 +359,14 @@ impl Observer {
                 rec.detect(log, id, t);
             }
             rec.webhooks.attempts = ep.attempts;
-            let outcome = rec
-                .finish(log, |id| if delivering(id) { Fate::InFlight } else { Fate::Missed })
+            let mut unborn = 0;
+            let mut outcome = rec
+                .finish(log, |id| {
+                    unborn_or(id, &mut unborn, if delivering(id) { Fate::InFlight } else { Fate::Missed })
+                })
                 .map_err(|e| format!("{ENDPOINT}: {e}"))?;
+            outcome.events.total -= unborn;
+            outcome.events.in_flight -= unborn;
             rows.push(ObservedRow {
                 label: ENDPOINT.to_string(),
                 outcome,

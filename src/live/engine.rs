@@ -295,11 +295,7 @@ async fn run_async(
     }
     // A partial run covers [0, ended): the events after it never happened, and per-day figures
     // scale from the span covered.
-    let covered = scenario.duration.min(ended).max(1);
-    let mut span = (*scenario).clone();
-    if stopped {
-        span.duration = covered;
-    }
+    let span = if stopped { crate::engine::covered_span(&scenario, ended) } else { (*scenario).clone() };
     let mut reports = Vec::new();
     for (i, (r, spec)) in rows.iter().zip(specs).enumerate() {
         let peak = source.peak_use(&format!("row-{i}"));

@@ -157,7 +157,13 @@ impl<B: Body + Unpin> Body for Phased<B> {
     }
 }
 
-/// Serves `router` on `listener` until `stop` completes.
+/// How long a stopped server lets the answers under way finish before it closes their
+/// connections anyway (an event stream or a long poll never finishes by itself).
+pub const DRAIN: Duration = Duration::from_secs(1);
+
+/// Serves `router` on `listener` until `stop` completes, then drains: no connection answers
+/// another request, the answers under way finish (for at most [`DRAIN`]), and every connection
+/// is closed before this returns, so whatever the handlers counted is final.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -209,16 +215,19 @@ pub async fn serve_refusing(
     refusals: Refusals,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.clamp(1, MAX_CONNECTIONS)));
+    let slots = limits.max_connections.clamp(1, MAX_CONNECTIONS);
+    let permits = Arc::new(Semaphore::new(slots));
     let mut faults = crate::model::dist::Rng::new(0, "connection-resets");
+    // Open connections watch this: 1 once stopped (answer nothing more), 2 once drained (close).
+    let (stopping, watch) = tokio::sync::watch::channel(0u8);
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
-            _ = &mut stop => return,
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = &mut stop => break,
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
         let (socket, _) = tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 // Out of file descriptors and the like: back off a moment, keep serving.
@@ -238,35 +247,64 @@ pub async fn serve_refusing(
         let deadline = Deadline::new(Some(Instant::now() + limits.header_timeout));
         let service = router.clone();
         let refusals = refusals.clone();
+        let mut watch = watch.clone();
         tokio::spawn(async move {
-            let phases = deadline.clone();
-            let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let mut service = service.clone();
-                let phases = phases.clone();
-                // The head is in: the body (if any) is due within the body timeout, then there
-                // is no deadline until the answer has gone out.
-                phases.begin((!req.body().is_end_stream()).then_some(limits.body_timeout));
-                let req = req.map(|b| axum::body::Body::new(Phased::new(b, phases.clone(), None)));
-                async move {
-                    let resp = service.call(req).await?;
-                    Ok::<_, std::convert::Infallible>(
-                        resp.map(|b| Phased::new(b, phases, Some(limits.idle_timeout))),
-                    )
+            // The connection and its handlers are gone before the slot is given back, so a
+            // drained server holds nothing of the router's state.
+            async move {
+                let phases = deadline.clone();
+                let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                    let mut service = service.clone();
+                    let phases = phases.clone();
+                    // The head is in: the body (if any) is due within the body timeout, then there
+                    // is no deadline until the answer has gone out.
+                    phases.begin((!req.body().is_end_stream()).then_some(limits.body_timeout));
+                    let req = req.map(|b| axum::body::Body::new(Phased::new(b, phases.clone(), None)));
+                    async move {
+                        let resp = service.call(req).await?;
+                        Ok::<_, std::convert::Infallible>(
+                            resp.map(|b| Phased::new(b, phases, Some(limits.idle_timeout))),
+                        )
+                    }
+                });
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                // The deadline below replaces hyper's own header timer, which would also cut off a
+                // kept-alive connection after the header timeout rather than the idle timeout.
+                builder.timer(TokioTimer::new()).header_read_timeout(None);
+                let conn = builder.serve_connection(TokioIo::new(socket), hyper_service);
+                tokio::pin!(conn);
+                // At the stop the connection finishes the answer under way, if any, and takes no
+                // further request; once drained it is closed whatever it is doing.
+                let run = async {
+                    tokio::select! {
+                        _ = conn.as_mut() => return,
+                        _ = watch.wait_for(|s| *s >= 1) => {}
+                    }
+                    conn.as_mut().graceful_shutdown();
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = watch.wait_for(|s| *s >= 2) => {}
+                    }
+                };
+                tokio::select! {
+                    () = run => {}
+                    // Dropping the connection closes the socket.
+                    _ = deadline.passed() => {}
+                    _ = refusals.next() => {}
                 }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            // The deadline below replaces hyper's own header timer, which would also cut off a
-            // kept-alive connection after the header timeout rather than the idle timeout.
-            builder.timer(TokioTimer::new()).header_read_timeout(None);
-            let conn = builder.serve_connection(TokioIo::new(socket), hyper_service);
-            tokio::select! {
-                _ = conn => {}
-                // Dropping the connection closes the socket.
-                _ = deadline.passed() => {}
-                _ = refusals.next() => {}
             }
+            .await;
             drop(permit);
         });
+    }
+    // Stopped: nothing new is accepted, open connections answer nothing more, and those still
+    // answering get [`DRAIN`] to finish before they are closed.
+    drop(listener);
+    let _ = stopping.send(1);
+    let all = u32::try_from(slots).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN, permits.acquire_many(all)).await.is_err() {
+        let _ = stopping.send(2);
+        let _ = tokio::time::timeout(DRAIN, permits.acquire_many(all)).await;
     }
 }
 

@@ -18,7 +18,7 @@ pub enum Arrivals<'a> {
 /// A delay as a scenario writes it: whole milliseconds, or microseconds under one.
 fn duration(us: Micros) -> String {
     if us >= MILLI {
-        format!("{}ms", (us + MILLI / 2) / MILLI)
+        format!("{}ms", us.saturating_add(MILLI / 2) / MILLI)
     } else {
         format!("{us}us")
     }
@@ -70,6 +70,13 @@ pub fn toml(fit: &Fit, file: &str, name: &str, arrivals: Arrivals) -> String {
         }
     }
     s += "\n[webhook]\n";
+    if fit.early > 0 {
+        s += &format!(
+            "# {} deliveries arrived before their event time (the sender's clock is ahead of the\n\
+             # receiver's): left out of the delay below.\n",
+            fit.early
+        );
+    }
     match &fit.delay {
         Some(d) => {
             s += &format!(

@@ -101,13 +101,10 @@ pub fn durations(list: &[Micros]) -> String {
     list.iter().map(|&d| format_duration(d)).collect::<Vec<_>>().join(", ")
 }
 
-/// Query parameters whose values are hidden: any name containing one of these (case-insensitive).
-const SECRET_NAMES: [&str; 11] =
-    ["token", "secret", "key", "pass", "pwd", "signature", "sig", "auth", "credential", "session", "code"];
-
 /// A URL with its secrets hidden, for anything printed or written: the password of the userinfo
-/// (`http://user:***@host/`; a user alone, often a token, becomes `***@host`) and the value of
-/// every query or fragment parameter whose name looks like a secret (`?token=***&page=2`). Works
+/// (`http://user:***@host/`; a user alone, often a token, becomes `***@host`), the value of
+/// every query or fragment parameter (`?token=***&page=***`: a name can be percent-encoded or
+/// unforeseen, so none is trusted) and of every path parameter (`/hook;token=***`). Works
 /// on text that is not a valid URL as well (a password with `#` or `?` in it, no scheme), so an
 /// error can quote what was typed.
 pub fn redact_url(url: &str) -> String {
@@ -137,7 +134,17 @@ pub fn redact_url(url: &str) -> String {
     };
     // The path as it is; in the query and the fragment, the values of secret-looking names.
     let cut = tail.find(['?', '#']).unwrap_or(tail.len());
-    out.push_str(&tail[..cut]);
+    let path: Vec<String> = tail[..cut]
+        .split(';')
+        .enumerate()
+        .map(|(i, part)| match part.split_once('=') {
+            Some((name, value)) if i > 0 => {
+                format!("{name}=***{}", value.find('/').map_or("", |j| &value[j..]))
+            }
+            _ => part.to_string(),
+        })
+        .collect();
+    out.push_str(&path.join(";"));
     let mut params = &tail[cut..];
     while let Some(sep) = params.chars().next() {
         out.push(sep);
@@ -146,7 +153,7 @@ pub fn redact_url(url: &str) -> String {
         let pairs: Vec<String> = body[..end]
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((name, _)) if looks_secret(name) => format!("{name}=***"),
+                Some((name, _)) => format!("{name}=***"),
                 _ => pair.to_string(),
             })
             .collect();
@@ -154,12 +161,6 @@ pub fn redact_url(url: &str) -> String {
         params = &body[end..];
     }
     out
-}
-
-/// Whether a query parameter's name looks like it holds a secret.
-fn looks_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    SECRET_NAMES.iter().any(|s| name.contains(s))
 }
 
 /// Header lines, one `Name: value` a line (what `hookbench sign` prints).
@@ -195,19 +196,24 @@ mod tests {
     fn urls_lose_their_secrets_and_keep_the_rest() {
         let cases = [
             ("http://user:pw@host/", "http://user:***@host/"),
-            ("https://user:p%40ss:word@host:8443/hook?x=1", "https://user:***@host:8443/hook?x=1"),
+            ("https://user:p%40ss:word@host:8443/hook?x=1", "https://user:***@host:8443/hook?x=***"),
             ("https://ghp_abc123@github.com/x", "https://***@github.com/x"),
             ("http://127.0.0.1:9090/webhook", "http://127.0.0.1:9090/webhook"),
             (
                 "http://h/p?token=abc&page=2&API_KEY=k&sig=s&X-Signature=v&flag",
-                "http://h/p?token=***&page=2&API_KEY=***&sig=***&X-Signature=***&flag",
+                "http://h/p?token=***&page=***&API_KEY=***&sig=***&X-Signature=***&flag",
             ),
             ("http://h/p?password=a#frag", "http://h/p?password=***#frag"),
             ("http://h/p?access_token=a=b", "http://h/p?access_token=***"),
             ("http://h/a@b", "http://h/a@b"),
             ("user:pw@x/p", "user:***@x/p"),
             ("http://h?token=t", "http://h?token=***"),
-            ("http://h/cb#access_token=t&state=1", "http://h/cb#access_token=***&state=1"),
+            ("http://h/cb#access_token=t&state=1", "http://h/cb#access_token=***&state=***"),
+            (
+                "http://h/p?to%6Ben=t&jwt=j&hmac=h&bearer=b",
+                "http://h/p?to%6Ben=***&jwt=***&hmac=***&bearer=***",
+            ),
+            ("http://h/hook;token=t/x;a=b", "http://h/hook;token=***/x;a=***"),
             ("ftp://u:pw@h", "ftp://u:***@h"),
             ("", ""),
         ];

@@ -212,24 +212,21 @@ fn nearest_key(msg: &str) -> Option<String> {
 
 pub(super) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let msg = e.message().split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
-    let msg = msg.trim_end_matches('.').to_string();
+    let mut msg = msg.trim_end_matches('.').to_string();
+    // A bare number where a string is expected is most often a duration or a rate without its
+    // unit: say so as every other duration error does.
+    let bare = ["invalid type: integer `", "invalid type: floating point `"]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p)?.split_once("`, expected a string"))
+        .map(|(n, _)| n.to_string());
+    if let Some(n) = bare {
+        msg = format!(
+            "`{n}` is a bare number; a duration or a rate is a string with its unit, such as `\"{n}s\"` or `\"{n}/h\"`"
+        );
+    }
     let msg = match nearest_key(&msg) {
         Some(k) => format!("{msg}; did you mean `{k}`?"),
         None => msg,
-    };
-    // A bare number where text is expected is almost always a duration or a rate without its
-    // unit (`timeout = 15`): say how to write one, as every other duration error does.
-    let msg = match msg.strip_prefix("invalid type: ") {
-        Some(rest)
-            if (rest.starts_with("integer `") || rest.starts_with("floating point `"))
-                && rest.ends_with("expected a string") =>
-        {
-            let n = rest.split('`').nth(1).unwrap_or("15");
-            format!(
-                "{msg}: a duration or a rate needs its unit and quotes, such as \"{n}s\" or \"{n}/h\" (a bare number is never guessed)"
-            )
-        }
-        _ => msg,
     };
     match e.span() {
         Some(span) => {

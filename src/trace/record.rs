@@ -61,9 +61,17 @@ pub struct RecordRow {
     pub duplicate: bool,
     /// The HTTP status answered.
     pub status: u16,
+    /// The value found at `--event-time` when it is not a timestamp (quoted, shortened): not
+    /// used, the event time comes from the next source.
+    pub not_a_time: Option<String>,
 }
 
-/// Reads a JSON time: epoch seconds (a number, or a numeric string) or an RFC 3339 string.
+/// The earliest epoch second read as an event time (2000-01-01T00:00:00Z): a smaller number at
+/// the pointer is an amount, a count or an id, not a time.
+pub const EARLIEST_EPOCH_S: f64 = 946_684_800.0;
+
+/// Reads a JSON time: epoch seconds (a number, or a numeric string, from [`EARLIEST_EPOCH_S`]
+/// and under 10^11) or an RFC 3339 string.
 fn json_time(v: &serde_json::Value) -> Option<SystemTime> {
     let secs = match v {
         serde_json::Value::Number(n) => n.as_f64(),
@@ -73,7 +81,7 @@ fn json_time(v: &serde_json::Value) -> Option<SystemTime> {
         },
         _ => None,
     }?;
-    (0.0..1e11).contains(&secs).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
+    (EARLIEST_EPOCH_S..1e11).contains(&secs).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
 }
 
 /// A JSON value at `pointer` as text (strings as they are, numbers printed).
@@ -124,8 +132,19 @@ impl Recorder {
     pub fn row(&mut self, verified: &Verified, body: &[u8], status: u16, arrived: SystemTime) -> RecordRow {
         let json = serde_json::from_slice::<serde_json::Value>(body).ok();
         let at = |p: &str| json.as_ref().and_then(|v| v.pointer(p)).and_then(json_time);
+        // A value at an explicit pointer that is not a timestamp is refused (and reported), never
+        // read as one; a missing value is not an error.
+        let mut not_a_time = None;
         let pointed = match &self.event_time {
-            Some(p) => at(p),
+            Some(p) => {
+                let found = json.as_ref().and_then(|v| v.pointer(p)).filter(|v| !v.is_null());
+                let time = found.and_then(json_time);
+                if let (Some(v), None) = (found, time) {
+                    not_a_time =
+                        Some(crate::support::quote::excerpt(&v.to_string(), crate::support::quote::EXCERPT));
+                }
+                time
+            }
             None => at("/occurred_at"),
         };
         let (event_time, source) = match (pointed, verified.timestamp) {
@@ -147,6 +166,7 @@ impl Recorder {
             attempt: verified.attempt,
             duplicate,
             status,
+            not_a_time,
         }
     }
 }
@@ -159,6 +179,14 @@ impl RecordRow {
     /// The row's `timestamp`: the event time, else the arrival.
     pub fn timestamp(&self) -> SystemTime {
         self.event_time.unwrap_or(self.arrived)
+    }
+
+    /// The detection latency, arrival minus event time, when the event time is known: `Err`
+    /// with how far ahead of the arrival it is when the event time is in the future (the
+    /// sender's clock runs ahead), which is not a latency.
+    pub fn latency(&self) -> Option<Result<Duration, Duration>> {
+        let t = self.event_time?;
+        Some(self.arrived.duration_since(t).map_err(|e| e.duration()))
     }
 
     /// The row as a CSV line (no newline), fields in [`HEADER`]'s order.

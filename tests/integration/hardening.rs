@@ -653,3 +653,394 @@ fn the_tests_write_their_files_under_the_target_dir_never_the_system_temp_dir() 
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A GitHub-signed request for delivery `id` on a kept-alive connection.
+fn signed_request(addr: &str, id: &str) -> Vec<u8> {
+    use hookbench::model::signature::Message;
+    let s = Scheme::Github.secret(GITHUB_SECRET).unwrap();
+    let body = br#"{"action":"opened"}"#;
+    let headers = Scheme::Github.sign(&s, &Message { id, timestamp: 0, attempt: 1, body });
+    let mut req = format!("POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers.iter() {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Posts deliveries on one kept-alive connection until it is closed or `until`; returns how
+/// many were answered 204.
+fn post_until_closed(addr: &str, client: usize, until: std::time::Instant) -> u64 {
+    use std::io::{BufRead, Read, Write};
+    let Ok(stream) = std::net::TcpStream::connect(addr) else { return 0 };
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    let mut answered = 0;
+    for n in 0.. {
+        if std::time::Instant::now() > until {
+            break;
+        }
+        if writer.write_all(&signed_request(addr, &format!("c{client}-{n}"))).is_err() {
+            break;
+        }
+        let mut status = String::new();
+        if reader.read_line(&mut status).unwrap_or(0) == 0 {
+            break;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return answered;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            break;
+        }
+        if status.starts_with("HTTP/1.1 204") {
+            answered += 1;
+        }
+    }
+    answered
+}
+
+#[test]
+fn receive_stopped_by_a_signal_under_load_counts_every_delivery_it_answered() {
+    let (mut child, mut out, addr) = crate::util::start_server(
+        "receive",
+        &["--addr", "127.0.0.1:0", "--scheme", "github", "--secret", GITHUB_SECRET, "--quiet"],
+        &[],
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let addr = addr.clone();
+            std::thread::spawn(move || post_until_closed(&addr, c, until))
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    let _ = child.wait();
+    let mut summary = String::new();
+    std::io::Read::read_to_string(&mut out, &mut summary).unwrap();
+    assert!(answered > 0, "no delivery was answered");
+    let accepted: u64 = summary
+        .split(" deliveries accepted")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {summary}"));
+    assert_eq!(
+        accepted, answered,
+        "the summary counts {accepted}, the clients saw {answered} answered: {summary}"
+    );
+    assert!(summary.contains(&format!("({answered} events")), "the event count was lost: {summary}");
+}
+
+/// POSTs `body`, GitHub-signed as delivery `id`, to `addr` and returns the status line.
+fn post_signed_body(addr: &str, id: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let req = signed_request_with(addr, id, body);
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    stream.write_all(&req).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+/// A GitHub-signed request for `body` as delivery `id`, closing the connection after it.
+fn signed_request_with(addr: &str, id: &str, body: &[u8]) -> Vec<u8> {
+    use hookbench::model::signature::Message;
+    let s = Scheme::Github.secret(GITHUB_SECRET).unwrap();
+    let headers = Scheme::Github.sign(&s, &Message { id, timestamp: 0, attempt: 1, body });
+    let mut req = format!(
+        "POST /hooks HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers.iter() {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Runs `receive` for a moment with `extra` flags, posts `bodies`, and returns (exit code,
+/// stdout, stderr).
+fn receive_bodies(extra: &[&str], bodies: &[&str]) -> (Option<i32>, String, String) {
+    let args = [
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--scheme",
+            "github",
+            "--secret",
+            GITHUB_SECRET,
+            "--quiet",
+            "--stop-after",
+            "2s",
+        ][..],
+        extra,
+    ]
+    .concat();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("receive")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    for (i, body) in bodies.iter().enumerate() {
+        assert!(post_signed_body(&addr, &format!("d{i}"), body.as_bytes()).starts_with("HTTP/1.1 204"));
+    }
+    let done = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    (done.status.code(), rest, text(&done).1)
+}
+
+#[test]
+fn receive_refuses_an_event_time_that_is_not_a_timestamp_and_reports_times_in_the_future() {
+    let (code, stdout, stderr) = receive_bodies(&["--event-time", "/amount"], &[r#"{"amount": 1234}"#]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("latency from the event time"), "the amount was read as a time: {stdout}");
+    assert!(stdout.contains("1 deliveries accepted"), "the summary first: {stdout}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--event-time `/amount` pointed at 1234, which is not a timestamp"), "{stderr}");
+
+    let ahead =
+        humantime::format_rfc3339(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
+    let past = humantime::format_rfc3339(std::time::SystemTime::now() - std::time::Duration::from_secs(2));
+    let (code, stdout, stderr) = receive_bodies(
+        &[],
+        &[&format!(r#"{{"occurred_at": "{ahead}"}}"#), &format!(r#"{{"occurred_at": "{past}"}}"#)],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 event times after their arrival (the sender's clock is ahead by up to "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("p50 2"), "only the event in the past is a latency: {stdout}");
+}
+
+#[test]
+fn serve_report_stopped_early_counts_only_events_that_happened_and_scales_per_day_by_the_span() {
+    use std::io::{BufRead, Read, Write};
+    let dir = temp_dir("hardening-serve-partial");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, "name = \"p\"\nduration = \"20m\"\nseed = 7\n[events]\nrate = \"6000/h\"\n")
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["serve", "-s", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--speedup", "100"])
+        .args(["--report", "--format", "json", "--stop-after", "3s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "GET /events HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: once\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let _ = s.read_to_string(&mut String::new());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, _) = text(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["run"]["partial"], true);
+    let covered = report["run"]["covered_s"].as_f64().unwrap();
+    assert!((250.0..400.0).contains(&covered), "covered {covered} s");
+    let row = report["strategies"].as_array().unwrap().iter().find(|r| r["label"] == "client:once").unwrap();
+    let events = &row["events"];
+    let total = events["total"].as_u64().unwrap();
+    // 6000/h over about 5 minutes: about 500 happened; the 20-minute window holds about 2000.
+    assert!(total < 800, "{total} events counted, most of which never happened: {events}");
+    assert!(events["in_flight"].as_u64().unwrap() < 800, "{events}");
+    // One request in the span covered, not in the whole window.
+    let per_day = row["per_day"]["requests"].as_f64().unwrap();
+    let expected = 86_400.0 / covered;
+    assert!((per_day - expected).abs() < expected * 0.05, "{per_day} requests a day, expected {expected}");
+}
+
+/// A recording (`receive --record` CSV) of deliveries given as (event time, arrival) in
+/// seconds since 2026-01-01.
+fn recording(rows: &[(f64, f64)]) -> String {
+    let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+    let at = |s: f64| {
+        let t = if s >= 0.0 {
+            base + std::time::Duration::from_secs_f64(s)
+        } else {
+            base - std::time::Duration::from_secs_f64(-s)
+        };
+        humantime::format_rfc3339_micros(t).to_string()
+    };
+    let mut text = String::from(hookbench::trace::record::HEADER);
+    for (i, (event, arrived)) in rows.iter().enumerate() {
+        text += &format!("\n{},{},d{i},,,,false,204,pointer", at(*event), at(*arrived));
+    }
+    text + "\n"
+}
+
+#[test]
+fn scenarios_fit_never_fits_early_arrivals_as_no_delay_never_writes_an_invalid_scenario_nor_over_its_recording(
+) {
+    let dir = temp_dir("hardening-fit");
+    // Arrivals before their event time are reported and left out of the delay.
+    let rec = dir.join("early.csv");
+    let rows: Vec<(f64, f64)> = (0..20)
+        .map(|i| {
+            let t = f64::from(i) * 60.0;
+            if i % 4 == 0 {
+                (t, t - 1.0)
+            } else {
+                (t, t + 0.5)
+            }
+        })
+        .collect();
+    std::fs::write(&rec, recording(&rows)).unwrap();
+    let out = hookbench(&["scenarios", "fit", rec.to_str().unwrap(), "--synthetic"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("# 5 deliveries arrived before their event time"), "{stdout}");
+    assert!(stdout.contains("delay = { median = \"500ms\", p99 = \"500ms\" }"), "{stdout}");
+
+    // An absurd span (an event time decades before its arrival): refused, nothing written.
+    let rec = dir.join("absurd.csv");
+    std::fs::write(&rec, recording(&[(0.0, 0.2), (60.0, 60.3), (-1.5e9, 120.0)])).unwrap();
+    let fitted = dir.join("absurd.toml");
+    for synthetic in [false, true] {
+        let mut args = vec!["scenarios", "fit", rec.to_str().unwrap(), "-o", fitted.to_str().unwrap()];
+        if synthetic {
+            args.push("--synthetic");
+        }
+        let out = hookbench(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("fits no valid scenario, so nothing was written"), "{stderr}");
+        assert!(!fitted.exists(), "an invalid scenario was written");
+    }
+
+    // -o naming the recording itself is refused, the recording untouched.
+    let rec = dir.join("self.csv");
+    let kept = recording(&[(0.0, 0.2), (60.0, 60.3)]);
+    std::fs::write(&rec, &kept).unwrap();
+    for out_path in [rec.clone(), dir.join(".").join("self.csv")] {
+        let out = hookbench(&["scenarios", "fit", rec.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is the recording itself"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&rec).unwrap(), kept, "the recording was overwritten");
+    }
+}
+
+#[test]
+fn a_sliding_window_log_too_large_to_hold_is_refused_before_the_run() {
+    let scenario = |limit: &str| {
+        format!(
+            "name = \"t\"\nduration = \"1d\"\n[events]\nrate = \"20/h\"\nresources = 100000\n[api]\n\
+             rate_limit = {{ algorithm = \"sliding-window\", limit = \"{limit}\" }}\n\
+             [strategies]\nlist = [\"poll-state\"]\nintervals = [\"1s\"]\n"
+        )
+    };
+    for extra in [&[][..], &["--allow-long-run"][..]] {
+        refused(
+            "a log of 10^9 request times",
+            compare_toml("hardening-sliding-log", &scenario("1000000000/366d"), extra),
+            &["api.rate_limit: a sliding window of 1000000000 requests per 366d would log about", "MB"],
+        );
+    }
+    let small = "name = \"t\"\nduration = \"1h\"\n[events]\nrate = \"20/h\"\n[api]\n\
+                 rate_limit = { algorithm = \"sliding-window\", limit = \"600/h\" }\n";
+    assert_eq!(compare_toml("hardening-sliding-small", small, &[]).0, Some(0));
+}
+
+#[test]
+fn serve_reaches_a_webhook_url_with_an_ipv6_literal() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback here");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("http://[::1]:{port}/x");
+    let out = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--stop-after",
+        "1s",
+        "--webhook-url",
+        &url,
+        "--secret",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("webhooks → http://[::1]:"), "{stdout}");
+}
+
+#[test]
+fn a_printed_url_hides_every_query_and_path_parameter_value_whatever_its_name() {
+    let url =
+        "http://127.0.0.1:1/hook;token=s3cret-a?to%6Ben=s3cret-b&jwt=s3cret-c&hmac=s3cret-d&bearer=s3cret-e";
+    let out = hookbench(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--stop-after",
+        "1s",
+        "--webhook-url",
+        url,
+        "--secret",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("s3cret"), "{stdout}{stderr}");
+    assert!(stderr.contains("/hook;token=***?to%6Ben=***&jwt=***&hmac=***&bearer=***"), "{stderr}");
+}
+
+#[test]
+fn receive_with_stdout_closed_suggests_only_what_receive_takes() {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" receive --addr 127.0.0.1:0 --scheme github --secret x --stop-after 1s >&-")
+        .arg(env!("CARGO_BIN_EXE_hookbench"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is closed"), "{stderr}");
+    assert!(!stderr.contains("--output"), "receive has no --output: {stderr}");
+}
+
+#[test]
+fn a_bare_number_where_a_duration_is_expected_gets_the_unit_hint() {
+    for (key, value, needle) in [("duration", "15", "`\"15s\"`"), ("drain", "2.5", "`\"2.5s\"`")] {
+        let toml = if key == "duration" {
+            format!("name = \"t\"\nduration = {value}\n[events]\nrate = \"20/h\"\n")
+        } else {
+            format!("name = \"t\"\nduration = \"1h\"\n{key} = {value}\n[events]\nrate = \"20/h\"\n")
+        };
+        refused(key, compare_toml("hardening-bare-number", &toml, &[]), &["is a bare number", needle]);
+    }
+}

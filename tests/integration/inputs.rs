@@ -142,7 +142,7 @@ fn webhook_url_secrets_never_reach_the_output() {
     ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stdout.contains("user:***@127.0.0.1") && stdout.contains("token=***&page=2"), "{stdout}");
+    assert!(stdout.contains("user:***@127.0.0.1") && stdout.contains("token=***&page=***"), "{stdout}");
     drop(listener);
     // Unreachable (the port is closed now), and malformed: one sentence each, redacted.
     for url in [url.as_str(), "http://user:hunter2@/?sig=tok123", "ftp://user:hunter2@h/?token=tok123"] {

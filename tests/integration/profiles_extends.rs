@@ -114,7 +114,7 @@ fn a_bare_number_for_a_duration_gets_the_unit_hint() {
         let e = Scenario::from_toml(&format!("name = \"t\"\n[events]\nrate = \"1/h\"\n{key}\n"), "f")
             .unwrap_err()
             .to_string();
-        assert!(e.contains(&format!("such as \"{n}s\" or \"{n}/h\"")), "{key}: {e}");
+        assert!(e.contains("is a bare number") && e.contains(&format!("`\"{n}s\"`")), "{key}: {e}");
     }
 }
 

@@ -152,12 +152,16 @@ fn settle(
         |id: u32| outbox.is_some_and(|o| lock(o).outbox.emitter.state(id) == DeliveryState::Pending);
     let rows =
         books.finish(log, scenario.duration, ended, scenario.drain, delivering).map_err(Error::Internal)?;
+    // Stopped early, the report covers [0, ended), as compare's live engine does: per-day
+    // figures scale from that span.
+    let end = scenario.duration.saturating_add(scenario.drain);
+    let span = if ended < end { crate::engine::covered_span(scenario, ended) } else { scenario.clone() };
     let mut lag = (0, 0, 0, 0);
     let rows = rows
         .iter()
         .map(|row| {
             let key = row.label.strip_prefix("client:");
-            let mut r = StrategyReport::observed(row, scenario, key.and_then(|k| state.peak_use(k)));
+            let mut r = StrategyReport::observed(row, &span, key.and_then(|k| state.peak_use(k)));
             if let (None, Some(o)) = (key, outbox) {
                 // The delivery counts are the model's (the outbox), not the observer's.
                 let ob = lock(o);
@@ -186,7 +190,6 @@ fn settle(
     };
     let happened = log.events().partition_point(|e| e.at <= ended) as u64;
     let mut report = crate::engine::assemble("serve", scenario, happened, 0, started, Some(live), rows);
-    let end = scenario.duration.saturating_add(scenario.drain);
     if ended < end {
         report.run.partial = true;
         report.run.covered_s = Some(crate::result::report::secs_f(ended));

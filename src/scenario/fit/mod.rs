@@ -83,6 +83,9 @@ pub struct Fit {
     pub last: Micros,
     /// The webhook delay, when any distinct event had a known time.
     pub delay: Option<DelayFit>,
+    /// Distinct events that arrived before their event time (the sender's clock ahead of the
+    /// receiver's): left out of the delay, never fitted as a delay of nothing.
+    pub early: usize,
     /// Distinct events per hour over the span.
     pub rate_per_hour: f64,
     /// Over a day or more: 24 hourly weights (mean 1) starting at the hour of day the recording
@@ -237,10 +240,11 @@ pub fn fit(rows: &[RecordedDelivery]) -> Fit {
     let events = firsts.len();
     let first = firsts.iter().map(|r| r.timestamp).min().unwrap_or(0);
     let last = firsts.iter().map(|r| r.timestamp).max().unwrap_or(0);
-    let delays: Vec<(Micros, EventTime)> = firsts
-        .iter()
-        .filter(|r| r.event_time != EventTime::Arrival)
-        .map(|r| (r.arrived.saturating_sub(r.timestamp), r.event_time))
+    let known = || firsts.iter().filter(|r| r.event_time != EventTime::Arrival);
+    let early = known().filter(|r| r.arrived < r.timestamp).count();
+    let delays: Vec<(Micros, EventTime)> = known()
+        .filter(|r| r.arrived >= r.timestamp)
+        .map(|r| (r.arrived - r.timestamp, r.event_time))
         .collect();
     let mut fit = Fit {
         deliveries: rows.len(),
@@ -251,6 +255,7 @@ pub fn fit(rows: &[RecordedDelivery]) -> Fit {
         first,
         last,
         delay: delay_fit(&delays),
+        early,
         rate_per_hour: 0.0,
         daily: None,
     };
