@@ -179,11 +179,7 @@ fn a_closed_stdout_is_an_error_not_a_silent_success() {
     ));
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        !stderr.contains("or write it with `--output FILE`;") && !stderr.ends_with("`--output FILE`\n"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("where the command has one"), "{stderr}");
+    assert!(!stderr.contains("--output"), "{stderr}");
 
     // With --output the result is safe in the file: it is written and the run succeeds.
     let dir = temp_dir("closed-stdout");
