@@ -18,7 +18,7 @@ use criterion::{Criterion, Throughput};
 use hdrhistogram::Histogram;
 use hookbench::live::client::ApiClient;
 use hookbench::live::clock::{unix_now, Clock};
-use hookbench::live::emitter::{self, attempt, Emitting, LiveOutbox, Target};
+use hookbench::live::emitter::{self, attempt, Destination, Emitting, LiveOutbox};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::model::api::Request;
@@ -73,7 +73,7 @@ async fn source_server() -> (std::net::SocketAddr, u32) {
 }
 
 /// `count` deliveries, `IN_FLIGHT` at a time; returns the elapsed time.
-async fn deliveries(client: &reqwest::Client, target: &Target, count: usize, base: usize) -> Duration {
+async fn deliveries(client: &reqwest::Client, target: &Destination, count: usize, base: usize) -> Duration {
     let body = Arc::new(vec![b'x'; 600]);
     let body = Arc::new(
         serde_json::to_vec(
@@ -144,7 +144,7 @@ fn main() {
     let raddr = rt.block_on(receiver());
     let loopback = format!("http://{raddr}/").parse().expect("url");
     let client = hookbench::live::client::http_client(&loopback, IN_FLIGHT * 2).expect("client");
-    let target = Target {
+    let target = Destination {
         url: format!("http://{raddr}/hooks/0"),
         secret: Secret::parse(SECRET).expect("secret"),
         scheme: Default::default(),
@@ -238,7 +238,7 @@ fn main() {
             log: log.clone(),
             clock,
             client: client.clone(),
-            target: Target {
+            target: Destination {
                 url: format!("http://{addr}/hooks/0"),
                 secret: Secret::parse(SECRET).expect("secret"),
                 scheme: Default::default(),

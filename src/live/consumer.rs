@@ -24,7 +24,7 @@ use crate::live::clock::{Clock, Lag};
 use crate::live::emitter::LiveOutbox;
 use crate::live::lock;
 use crate::live::processing::{Pool, Work};
-use crate::live::receiver::Delivery;
+use crate::live::receiver::ReceivedDelivery;
 use crate::live::sse::{self, StreamMsg};
 use crate::model::api::{Request, Response};
 use crate::model::source::EventLog;
@@ -59,7 +59,7 @@ pub struct RowTask {
     /// Its subscription's outbox, if it takes webhooks.
     pub outbox: Option<Arc<Mutex<LiveOutbox>>>,
     /// What the receiver answered to each of this row's deliveries.
-    pub deliveries: UnboundedReceiver<Delivery>,
+    pub deliveries: UnboundedReceiver<ReceivedDelivery>,
     /// The receiver's processing, when it is finite: held for real, booked by the row.
     pub processing: Option<RealProcessing>,
 }

@@ -93,7 +93,7 @@ impl LiveOutbox {
 
 /// Where and how a subscription delivers.
 #[derive(Clone)]
-pub struct Target {
+pub struct Destination {
     /// The receiver's URL.
     pub url: String,
     /// The signing secret.
@@ -116,7 +116,7 @@ pub struct Emitting {
     /// The HTTP client.
     pub client: reqwest::Client,
     /// Where to deliver.
-    pub target: Target,
+    pub target: Destination,
     /// The delivery state.
     pub outbox: Arc<Mutex<LiveOutbox>>,
     /// No attempt is sent after this virtual time.
@@ -167,7 +167,7 @@ fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> AttemptOutco
 /// Attempt `n` of a delivery: signs `body` as message `msg` now and POSTs it to the target.
 pub async fn attempt(
     client: &reqwest::Client,
-    target: &Target,
+    target: &Destination,
     msg: &str,
     n: u32,
     body: &[u8],
@@ -179,7 +179,7 @@ pub async fn attempt(
 /// [`attempt`], also saying how it ended by kind (for `serve --report`'s books).
 pub async fn attempt_classified(
     client: &reqwest::Client,
-    target: &Target,
+    target: &Destination,
     msg: &str,
     n: u32,
     body: &[u8],

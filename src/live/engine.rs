@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::live::client::ApiClient;
 use crate::live::clock::{Clock, Lag};
 use crate::live::consumer::{self, RealProcessing, RowEnd, RowTask};
-use crate::live::emitter::Target;
+use crate::live::emitter::Destination;
 use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
@@ -195,7 +195,7 @@ async fn run_async(
         .filter_map(|(i, (spec, payload))| {
             payload.map(|payload| Subscription {
                 name: spec.label(),
-                target: Target {
+                target: Destination {
                     url: format!("http://{rcv_addr}/hooks/{i}"),
                     secret: secret.clone(),
                     scheme: scenario.webhook.scheme,

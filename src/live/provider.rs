@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::live::clock::Clock;
-use crate::live::emitter::{self, Emitting, LiveOutbox, Target};
+use crate::live::emitter::{self, Destination, Emitting, LiveOutbox};
 use crate::live::source::SourceState;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
@@ -18,7 +18,7 @@ pub struct Subscription {
     /// The name.
     pub name: String,
     /// The target.
-    pub target: Target,
+    pub target: Destination,
 }
 
 /// The running provider.

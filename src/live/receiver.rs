@@ -39,7 +39,7 @@ pub const MAX_REMEMBERED: usize = 1_000_000;
 
 /// A verified delivery attempt and how the receiver answered it.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub struct ReceivedDelivery {
     /// The hookbench event id from the body, when the body is a hookbench event (any other
     /// validly signed body is accepted too).
     pub event: Option<u32>,
@@ -61,7 +61,7 @@ pub struct Delivery {
 }
 
 /// Where an endpoint's verified deliveries go.
-pub type Sink = UnboundedSender<Delivery>;
+pub type Sink = UnboundedSender<ReceivedDelivery>;
 
 /// Counts of what the receiver answered.
 #[derive(Debug, Clone, Copy, Default)]
@@ -306,7 +306,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
     }
     if let Some((status, message)) = fault {
         lock(&st.stats).faulted += 1;
-        let _ = endpoint.sink.send(Delivery {
+        let _ = endpoint.sink.send(ReceivedDelivery {
             event,
             message: id,
             verified,
@@ -321,7 +321,16 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
     if refused {
         return queue_full(
             endpoint,
-            Delivery { event, message: id, verified, arrived, status: 503, answer, duplicate: false, body },
+            ReceivedDelivery {
+                event,
+                message: id,
+                verified,
+                arrived,
+                status: 503,
+                answer,
+                duplicate: false,
+                body,
+            },
         );
     }
     {
@@ -333,7 +342,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
     }
     // Hand the work over first, then answer: the consumer holds the event from now on.
     let status = StatusCode::NO_CONTENT.as_u16();
-    let _ = endpoint.sink.send(Delivery {
+    let _ = endpoint.sink.send(ReceivedDelivery {
         event,
         message: id,
         verified,
@@ -357,7 +366,7 @@ async fn receive(st: Arc<ReceiverState>, n: usize, headers: HeaderMap, body: Bod
 
 /// An on-receipt queue full: a real 503, handed to the row as the failed attempt it is (the
 /// sim's answer for it), and nothing processed.
-fn queue_full(endpoint: &Endpoint, delivery: Delivery) -> Response {
-    let _ = endpoint.sink.send(Delivery { answer: Answer::Error, ..delivery });
+fn queue_full(endpoint: &Endpoint, delivery: ReceivedDelivery) -> Response {
+    let _ = endpoint.sink.send(ReceivedDelivery { answer: Answer::Error, ..delivery });
     error(StatusCode::SERVICE_UNAVAILABLE, "the processing queue is full")
 }

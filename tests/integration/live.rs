@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use hookbench::live::client::http_client;
 use hookbench::live::clock::{unix_now, Clock};
-use hookbench::live::emitter::{self, Emitting, LiveOutbox, Target};
+use hookbench::live::emitter::{self, Destination, Emitting, LiveOutbox};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::model::emitter::DeliveryState;
@@ -93,7 +93,7 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
         log: log.clone(),
         clock,
         client: http_client(&format!("http://{addr}/hook").parse().unwrap(), usize::MAX).unwrap(),
-        target: Target {
+        target: Destination {
             url: format!("http://{addr}/hook"),
             secret: Secret::parse(SPEC_SECRET).unwrap(),
             scheme: Default::default(),
@@ -289,7 +289,7 @@ struct Delivering {
     log: Arc<EventLog>,
     clock: Clock,
     state: Arc<ReceiverState>,
-    rx: tokio::sync::mpsc::UnboundedReceiver<receiver::Delivery>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<receiver::ReceivedDelivery>,
     outbox: Arc<Mutex<LiveOutbox>>,
     end: u64,
 }
@@ -313,7 +313,7 @@ impl Delivering {
             log: self.log.clone(),
             clock: self.clock,
             client: http_client(&format!("http://{addr}/hooks/0").parse().unwrap(), 0).unwrap(),
-            target: Target {
+            target: Destination {
                 url: format!("http://{addr}/hooks/0"),
                 secret: Secret::parse(SPEC_SECRET).unwrap(),
                 scheme: Default::default(),

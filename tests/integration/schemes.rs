@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use hookbench::live::clock::{unix_now, Clock};
-use hookbench::live::emitter::{attempt, Target};
+use hookbench::live::emitter::{attempt, Destination};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::model::emitter::AttemptOutcome;
 use hookbench::model::receiver::Receiver;
@@ -44,7 +44,8 @@ async fn every_scheme_emitter_to_receiver_with_ids_duplicates_and_retries() {
             vec![tx],
         );
         let addr = spawn(receiver::router(state.clone())).await;
-        let target = Target { url: format!("http://{addr}/hooks/0"), secret, scheme, payload: Payload::Fat };
+        let target =
+            Destination { url: format!("http://{addr}/hooks/0"), secret, scheme, payload: Payload::Fat };
         let timeout = std::time::Duration::from_secs(5);
         assert_eq!(
             attempt(&client, &target, "msg_4", 1, body, timeout).await,
@@ -71,7 +72,7 @@ async fn every_scheme_emitter_to_receiver_with_ids_duplicates_and_retries() {
         assert_eq!(stats.retries, u64::from(says), "{scheme}: retries");
         // The same delivery signed under another scheme is refused.
         let other = if scheme == Scheme::Github { Scheme::Shopify } else { Scheme::Github };
-        let wrong = Target { scheme: other, ..target.clone() };
+        let wrong = Destination { scheme: other, ..target.clone() };
         assert_eq!(
             attempt(&client, &wrong, "msg_5", 1, body, timeout).await,
             AttemptOutcome::Failure,
@@ -96,8 +97,12 @@ async fn a_repeated_webhook_id_after_a_fault_is_a_retry() {
         vec![tx],
     );
     let addr = spawn(receiver::router(state.clone())).await;
-    let target =
-        Target { url: format!("http://{addr}/"), secret, scheme: Scheme::Standard, payload: Payload::Fat };
+    let target = Destination {
+        url: format!("http://{addr}/"),
+        secret,
+        scheme: Scheme::Standard,
+        payload: Payload::Fat,
+    };
     let client = reqwest::Client::new();
     for n in 1..=3 {
         let out = attempt(&client, &target, "msg_9", n, b"{}", std::time::Duration::from_secs(5)).await;

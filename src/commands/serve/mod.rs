@@ -17,7 +17,7 @@ use crate::cli::{Engine, ServeArgs};
 use crate::engine::observer::Observer;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
-use crate::live::emitter::Target;
+use crate::live::emitter::Destination;
 use crate::live::lock;
 use crate::live::provider::{self, Subscription};
 use crate::live::source;
@@ -59,7 +59,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .iter()
             .map(|(u, secret)| Subscription {
                 name: "webhook".into(),
-                target: Target {
+                target: Destination {
                     url: u.to_string(),
                     secret: secret.clone(),
                     scheme: scenario.webhook.scheme,
