@@ -40,21 +40,17 @@ pub fn run(cmd: ScenariosCommand) -> Result<u8> {
             print(&scenarios::list(&rows))?;
         }
         ScenariosCommand::Show { scenario, resolved: true, set } => {
-            // Checked as a run would check it, then printed as the parser reads it.
-            load_scenario_set(&scenario, None, &set)?;
-            let (text, origin, dir) = match BUNDLED.iter().find(|(n, _)| *n == scenario) {
-                Some((_, t)) => (t.to_string(), format!("{scenario} (bundled)"), None),
-                None => {
+            // Checked as a run would check it (which reads the file once and hands its text
+            // back), then printed as the parser reads it.
+            let (_, read) = load_scenario_set(&scenario, None, &set)?;
+            let (text, origin, dir) = match (read, BUNDLED.iter().find(|(n, _)| *n == scenario)) {
+                (Some(text), _) => {
                     let path = Path::new(&scenario);
-                    let text = crate::support::files::read_text(
-                        path,
-                        crate::support::files::SMALL_FILE,
-                        crate::support::files::SMALL_FILE_TEXT,
-                    )
-                    .map_err(|e| Error::Input(format!("cannot read scenario file: {e}")))?;
                     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
                     (text, scenario.clone(), Some(dir.to_path_buf()))
                 }
+                (None, Some((_, t))) => (t.to_string(), format!("{scenario} (bundled)"), None),
+                (None, None) => return Err(Error::Internal("a scenario loaded without a text".into())),
             };
             let access = dir
                 .as_deref()
