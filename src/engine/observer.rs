@@ -385,7 +385,13 @@ mod tests {
 
     fn log() -> EventLog {
         let events = (0..4u32)
-            .map(|i| Event { at: u64::from(i) * 10, visible_at: u64::from(i) * 10, resource: i, version: 1 })
+            .map(|i| Event {
+                at: u64::from(i) * 10,
+                visible_at: u64::from(i) * 10,
+                resource: i,
+                version: 1,
+                kind: 0,
+            })
             .collect();
         EventLog::from_events(events, 4, 2)
     }

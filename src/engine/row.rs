@@ -370,7 +370,7 @@ impl Row {
         // ones were counted as they left).
         for id in offset..log.len() as u32 {
             let at = log.get(id).at;
-            if at <= end {
+            if at <= end && !log.unwanted_id(id) {
                 self.rec.happened(at);
             }
         }
@@ -437,6 +437,16 @@ impl Row {
                     || (self.reads_resources && (self.outstanding > 0 || !log.superseded_visibly(id, now))))
             {
                 break;
+            }
+            if log.unwanted_id(id) {
+                // Of a type nobody wants, and passed by (its emitter settled it unsent, no
+                // answer or stream may still carry it): it counts nowhere.
+                if let Some(p) = self.pool.as_mut() {
+                    p.retire_oldest(id, log.get(id).at, false, now);
+                }
+                self.rec.retire_unwanted();
+                id += 1;
+                continue;
             }
             if let Some(p) = self.pool.as_mut() {
                 p.retire_oldest(id, log.get(id).at, pending, now);

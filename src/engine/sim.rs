@@ -442,8 +442,12 @@ fn run_with(
             }
             Step::StreamClosed { tag, retry } => sim.feed(Input::StreamClosed { tag, retry }),
             Step::Arrival(id) => {
+                // Only the subscribed types are sent.
+                let wanted = !sim.src.log.unwanted_id(id);
                 if let Some(ob) = sim.outbox.as_mut() {
-                    if let Some(at) = ob.on_event(id, sim.now, &mut sim.net) {
+                    if !wanted {
+                        ob.emitter.on_unsubscribed(id);
+                    } else if let Some(at) = ob.on_event(id, sim.now, &mut sim.net) {
                         sim.push(at, Step::Attempt { id, n: 1 });
                     }
                 }

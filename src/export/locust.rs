@@ -110,7 +110,7 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
         out,
         "# The scenario SCENARIO below, seed {}: {} events over {}, replayed at {}x speed-up to TARGET,",
         scenario.seed,
-        log.len(),
+        log.len() as u64 - log.unwanted(),
         format_duration(scenario.duration),
         opts.speedup
     );
@@ -166,18 +166,21 @@ pub fn locustfile(scenario: &Scenario, log: &EventLog, opts: &LocustOptions) -> 
     let _ = writeln!(out, "POLL_INTERVAL_S = {}", py_float(secs(opts.interval) / opts.speedup));
     let _ = writeln!(out, "API = {}", py_str(opts.api.as_deref().unwrap_or("")));
     let _ = writeln!(out, "PAGE_SIZE = {}", scenario.api.page_size);
-    let _ = writeln!(out, "EVENTS_TOTAL = {}", log.len());
+    // Only the subscribed types are sent.
+    let ids = (0..log.len() as u32).filter(|&id| !log.unwanted_id(id));
+    let sent: Vec<_> = ids.map(|id| *log.get(id)).collect();
+    let _ = writeln!(out, "EVENTS_TOTAL = {}", sent.len());
     let mut last = 0;
     number_block(
         &mut out,
         "EVENT_GAPS_US",
-        log.events().iter().map(|e| {
+        sent.iter().map(|e| {
             let gap = e.at - last;
             last = e.at;
             gap
         }),
     );
-    number_block(&mut out, "EVENT_RESOURCES", log.events().iter().map(|e| u64::from(e.resource)));
+    number_block(&mut out, "EVENT_RESOURCES", sent.iter().map(|e| u64::from(e.resource)));
     out.push('\n');
     out.push_str(TEMPLATE);
     out

@@ -127,6 +127,12 @@ pub struct Emitting {
 pub async fn run(cx: Emitting) {
     for id in 0..cx.log.len() as u32 {
         let at = cx.log.get(id).at;
+        if cx.log.unwanted_id(id) {
+            // Only the subscribed types are sent.
+            cx.clock.sleep_until(at).await;
+            lock(&cx.outbox).outbox.emitter.on_unsubscribed(id);
+            continue;
+        }
         cx.clock.sleep_until(at).await;
         let first = {
             let mut ob = lock(&cx.outbox);

@@ -51,9 +51,13 @@ pub fn message_id(id: u32) -> String {
     format!("msg_{id:010}")
 }
 
-/// The `type` of an event: `payment.paid`.
+/// The `type` of an event: the scenario's `[events] types` name, or, without types,
+/// `payment.paid` (the resource's type and the state it moved to).
 pub fn event_type(s: &Scenario, log: &EventLog, id: u32) -> String {
-    format!("{}.{}", s.events.resource_type, s.events.states[log.state_of(id)])
+    match s.events.types.names.get(usize::from(log.get(id).kind)) {
+        Some(name) => name.clone(),
+        None => format!("{}.{}", s.events.resource_type, s.events.states[log.state_of(id)]),
+    }
 }
 
 /// Filler of `n` bytes for payloads, without allocating for the common sizes.

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::dist::Delay;
+use crate::model::types::EventTypes;
 use crate::support::units::{Micros, Rate, HOUR, SECOND};
 use crate::trace::Trace;
 
@@ -42,6 +43,9 @@ pub struct EventsConfig {
     pub daily: Option<Vec<f64>>,
     /// A recorded trace replayed instead of Poisson arrivals.
     pub trace: Option<Trace>,
+    /// The event types and their shares (`[events] types`; none: one implicit type).
+    #[serde(default, skip_serializing_if = "EventTypes::is_empty")]
+    pub types: EventTypes,
 }
 
 /// A window in which events arrive at another rate.

@@ -68,6 +68,10 @@ pub struct WebhookConfig {
     /// How deliveries are signed (`standard` unless the scenario names another).
     #[serde(default, skip_serializing_if = "crate::model::signature::Scheme::is_standard")]
     pub scheme: crate::model::signature::Scheme,
+    /// The event types the endpoint subscribes to (empty: every type). Only these are sent,
+    /// and only these count for every row: they are the events the integration wants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribe: Vec<String>,
 }
 
 /// The longest wait a server can ask for (`Retry-After`, `X-Poll-Interval`) that is honoured:
@@ -84,6 +88,8 @@ pub enum DeliveryState {
     Delivered,
     /// Attempts exhausted or the endpoint disabled: in the dead-letter queue.
     DeadLettered,
+    /// Of a type the endpoint does not subscribe to: never sent.
+    NotSubscribed,
 }
 
 /// How an attempt ended, as the emitter sees it.
@@ -151,16 +157,26 @@ impl Emitter {
     /// An event occurred at `now`: when its first attempt reaches the receiver, or `None` if the
     /// endpoint is disabled (then it is dead-lettered at once).
     pub fn on_event(&mut self, id: u32, now: Micros, rng: &mut Rng) -> Option<Micros> {
-        if let Some(i) = id.checked_sub(self.offset) {
-            if i as usize >= self.states.len() {
-                self.states.resize(i as usize + 1, DeliveryState::Pending);
-            }
-        }
+        self.hear(id);
         if self.disabled {
             self.settle(id, DeliveryState::DeadLettered);
             return None;
         }
         Some(now + self.cfg.delay.sample(rng))
+    }
+
+    /// An event of a type the endpoint does not subscribe to occurred: it is never sent.
+    pub fn on_unsubscribed(&mut self, id: u32) {
+        self.hear(id);
+        self.settle(id, DeliveryState::NotSubscribed);
+    }
+
+    fn hear(&mut self, id: u32) {
+        if let Some(i) = id.checked_sub(self.offset) {
+            if i as usize >= self.states.len() {
+                self.states.resize(i as usize + 1, DeliveryState::Pending);
+            }
+        }
     }
 
     /// Attempt `attempt` of event `id` ended at `now` with `outcome`.
@@ -303,6 +319,7 @@ mod tests {
             throughput: None,
             outages: Vec::new(),
             scheme: Default::default(),
+            subscribe: Vec::new(),
         }
     }
 

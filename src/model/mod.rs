@@ -29,5 +29,6 @@ pub mod receiver;
 pub mod retry;
 pub mod signature;
 pub mod source;
+pub mod types;
 pub mod window;
 pub mod wire;

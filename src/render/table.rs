@@ -213,12 +213,18 @@ pub fn headline(report: &Report) -> String {
         Some(r) => format!("base seed {} · {} replications, mean ±95% CI", r.base_seed, r.count),
         None => format!("seed {}", report.seed),
     };
+    // With event types nobody subscribes to, the rows count only the subscribed ones.
+    let events = match report.strategies.first().map(|r| r.events.total) {
+        Some(n) if !sc.webhook.subscribe.is_empty() && n < report.run.events => {
+            format!("{} events ({} of the subscribed types)", group(report.run.events), group(n))
+        }
+        _ => format!("{} events", group(report.run.events)),
+    };
     format!(
-        "hookbench · scenario {} · {seed} · {} simulated (+{} drain) · {} events · {} engine · {}",
+        "hookbench · scenario {} · {seed} · {} simulated (+{} drain) · {events} · {} engine · {}",
         escape(&sc.name),
         format_duration(sc.duration),
         format_duration(sc.drain),
-        group(report.run.events),
         report.engine,
         format_wall(report.wall_time_s),
     )

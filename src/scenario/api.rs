@@ -31,6 +31,7 @@ pub(super) struct RawApi {
     outages: Vec<RawOutage>,
     slow_rate: Option<f64>,
     slow: Option<String>,
+    type_filter: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +85,7 @@ pub(super) fn from_raw(cx: &Ctx, api: &RawApi) -> Result<ApiConfig, ScenarioErro
         sse_retry,
         sse_drops,
         sse_drop_every,
+        type_filter: api.type_filter.unwrap_or(false),
         faults: faults(cx, api)?,
     })
 }

@@ -194,6 +194,12 @@ fn nearest_key(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("unknown field `")?;
     let (given, rest) = rest.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    nearest(given, expected.iter().copied())
+}
+
+/// Of `candidates`, the one nearest to `given` by edit distance, when it is near (at most a
+/// third of its letters differ) and not `given` itself.
+pub(super) fn nearest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let distance = |a: &str, b: &str| {
         let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
         let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -206,7 +212,7 @@ fn nearest_key(msg: &str) -> Option<String> {
         }
         prev[b.len()]
     };
-    let (d, best) = expected.iter().map(|k| (distance(given, k), *k)).min()?;
+    let (d, best) = candidates.map(|k| (distance(given, k), k)).min()?;
     (d > 0 && d * 3 <= given.chars().count().max(best.chars().count())).then(|| best.to_string())
 }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::check::{Ctx, ScenarioError};
 use crate::model::arrivals::{expected_events, Burst, EventsConfig};
 use crate::model::dist::Delay;
+use crate::model::types::EventTypes;
 use crate::support::limits::MAX_SIM_EVENTS;
 use crate::support::quote::{excerpt, EXCERPT};
 use crate::support::units::{Micros, Rate, MILLI};
@@ -29,6 +30,7 @@ pub(super) struct RawEvents {
     states: Option<Vec<String>>,
     payload_bytes: Option<i64>,
     visibility_delay: Option<toml::Value>,
+    types: Option<toml::Value>,
     #[serde(default)]
     bursts: Vec<RawBurst>,
 }
@@ -183,6 +185,7 @@ pub(super) fn from_raw(
         bursts,
         daily,
         trace,
+        types: types(cx, ev.types.as_ref())?,
     };
     // The rate's integral, also for a trace (whose rate is its rows over the duration).
     let expected = expected_events(duration, &events.rate, &events.bursts, events.daily.as_deref());
@@ -195,6 +198,60 @@ pub(super) fn from_raw(
         ));
     }
     Ok(events)
+}
+
+/// The most event types a scenario may name.
+const MAX_TYPES: usize = 1000;
+
+const TYPES_HINT: &str = "give a table of type names and their shares, such as `types = { \"charge.succeeded\" = 2, \"customer.updated\" = 1 }`, or a list of names for equal shares";
+
+/// `events.types`: a table of names and weights, or a list of names (equal shares).
+fn types(cx: &Ctx, v: Option<&toml::Value>) -> Result<EventTypes, ScenarioError> {
+    let key = "events.types";
+    let pairs: Vec<(String, f64)> = match v {
+        None => return Ok(EventTypes::default()),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .map(|n| n.as_str().map(|s| (s.to_string(), 1.0)).ok_or_else(|| cx.err(key, TYPES_HINT)))
+            .collect::<Result<_, _>>()?,
+        Some(toml::Value::Table(t)) => t
+            .iter()
+            .map(|(n, w)| match w {
+                toml::Value::Integer(i) => Ok((n.clone(), *i as f64)),
+                toml::Value::Float(f) => Ok((n.clone(), *f)),
+                _ => Err(cx.err(
+                    &format!("{key}.{n}"),
+                    "is not a number; give the type's share, such as `2` or `0.25`",
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(cx.err(key, TYPES_HINT)),
+    };
+    if pairs.is_empty() || pairs.len() > MAX_TYPES {
+        return Err(cx.err(key, format!("names {} types; give 1 to {MAX_TYPES}", pairs.len())));
+    }
+    let mut names: Vec<String> = Vec::with_capacity(pairs.len());
+    for (n, w) in &pairs {
+        if n.trim().is_empty() || n.chars().any(char::is_control) {
+            return Err(cx.err(key, "has an empty type name or one with control characters; name each type, such as `charge.succeeded`"));
+        }
+        if names.contains(n) {
+            return Err(cx.err(key, format!("names `{}` twice; name each type once", excerpt(n, EXCERPT))));
+        }
+        if !w.is_finite() || *w < 0.0 {
+            return Err(cx.err(
+                &format!("{key}.{}", excerpt(n, EXCERPT)),
+                format!("has the share `{w}`; give a share of 0 or more"),
+            ));
+        }
+        names.push(n.clone());
+    }
+    let weights: Vec<f64> = pairs.iter().map(|(_, w)| *w).collect();
+    let total: f64 = weights.iter().sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(cx.err(key, "needs shares that add up to a positive number (only their ratios matter)"));
+    }
+    Ok(EventTypes { names, weights })
 }
 
 /// The bursts, each inside the run, in order of start.

@@ -186,7 +186,7 @@ impl Scenario {
         };
         let events = events::from_raw(&cx, &raw.events, trace, access, duration)?;
         let api = api::from_raw(&cx, &raw.api)?;
-        let webhook = webhook::from_raw(&cx, &raw.webhook)?;
+        let webhook = webhook::from_raw(&cx, &raw.webhook, &events.types)?;
         let receiver = receiver::from_raw(&cx, &raw.receiver)?;
         let strategies = strategies::from_raw(&cx, &raw.strategies)?;
         let target = target::from_raw(&cx, &raw.target)?;
@@ -266,7 +266,13 @@ impl Scenario {
     ///
     /// [`EventLog::generate`]: crate::model::source::EventLog::generate
     pub fn source_params(&self) -> SourceParams<'_> {
-        SourceParams { events: &self.events, duration: self.duration, seed: self.seed }
+        SourceParams {
+            events: &self.events,
+            duration: self.duration,
+            seed: self.seed,
+            subscribe: &self.webhook.subscribe,
+            filtered: self.api.type_filter,
+        }
     }
 }
 

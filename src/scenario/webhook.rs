@@ -7,12 +7,14 @@
 
 use serde::Deserialize;
 
-use super::check::{Ctx, RawWindow, ScenarioError};
+use super::check::{nearest, Ctx, RawWindow, ScenarioError};
 use crate::model::dist::Delay;
 use crate::model::emitter::{Payload, WebhookConfig};
 use crate::model::retry::{RetryPolicy, PRESETS};
 use crate::model::signature::Scheme;
+use crate::model::types::EventTypes;
 use crate::support::limits::MAX_DURATION;
+use crate::support::quote::{excerpt, EXCERPT};
 use crate::support::units::{Rate, MILLI, SECOND};
 
 #[derive(Deserialize, Default)]
@@ -28,10 +30,16 @@ pub(super) struct RawWebhook {
     #[serde(default)]
     outages: Vec<RawWindow>,
     scheme: Option<String>,
+    subscribe: Option<Vec<String>>,
 }
 
-/// The section as the model's configuration.
-pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, ScenarioError> {
+/// The section as the model's configuration; `types` are the `[events]` section's, which
+/// `subscribe` must name from.
+pub(super) fn from_raw(
+    cx: &Ctx,
+    wh: &RawWebhook,
+    types: &EventTypes,
+) -> Result<WebhookConfig, ScenarioError> {
     let delay = cx.delay(
         "webhook.delay",
         wh.delay.as_ref(),
@@ -69,7 +77,53 @@ pub(super) fn from_raw(cx: &Ctx, wh: &RawWebhook) -> Result<WebhookConfig, Scena
         Some(s) => s.parse::<Scheme>().map_err(|e| cx.err("webhook.scheme", e))?,
         None => Scheme::Standard,
     };
-    Ok(WebhookConfig { delay, timeout, retry, payload, max_in_flight, throughput, outages, scheme })
+    let subscribe = subscribe(cx, wh.subscribe.as_deref(), types)?;
+    Ok(WebhookConfig {
+        delay,
+        timeout,
+        retry,
+        payload,
+        max_in_flight,
+        throughput,
+        outages,
+        scheme,
+        subscribe,
+    })
+}
+
+/// `webhook.subscribe`: types `[events] types` names, each once, at least one.
+fn subscribe(cx: &Ctx, given: Option<&[String]>, types: &EventTypes) -> Result<Vec<String>, ScenarioError> {
+    let key = "webhook.subscribe";
+    let Some(given) = given else { return Ok(Vec::new()) };
+    if types.is_empty() {
+        return Err(cx.err(
+            key,
+            "names event types, but `[events] types` lists none; give the types and their shares there first",
+        ));
+    }
+    if given.is_empty() {
+        return Err(cx.err(
+            key,
+            "is empty; name at least one of the `[events] types`, or drop the key for all of them",
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(given.len());
+    for name in given {
+        if types.index(name).is_none() {
+            let shown = excerpt(name, EXCERPT);
+            let hint = match nearest(name, types.names.iter().map(String::as_str)) {
+                Some(n) => format!(" (did you mean `{n}`?)"),
+                None => String::new(),
+            };
+            return Err(
+                cx.err(key, format!("names `{shown}`, which is not one of the `[events] types`{hint}"))
+            );
+        }
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// `webhook.throughput`: a rate whose gap between two sends is from 1 µs to a year. A rate that

@@ -34,7 +34,7 @@ impl Fetcher {
         // A fetch never gives up, so an event delivered before is being fetched or detected: the
         // dedupe needs no per-event memory.
         if self.pending.contains_key(&id) || cx.is_detected(id) {
-            cx.duplicate();
+            cx.duplicate(id);
             return;
         }
         self.pending.insert(id, 0);

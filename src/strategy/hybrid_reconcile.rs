@@ -53,7 +53,7 @@ impl Strategy for HybridReconcile {
         match self.payload {
             Payload::Fat => {
                 if !cx.detect(id) {
-                    cx.duplicate();
+                    cx.duplicate(id);
                 }
             }
             Payload::Thin => self.fetcher.on_delivery(cx, id),

@@ -177,9 +177,12 @@ impl Cx<'_, '_> {
         self.rec.overwritten(self.log, resource, seen, now_at);
     }
 
-    /// A delivery of an event already received.
-    pub fn duplicate(&mut self) {
-        self.rec.duplicate();
+    /// A delivery of event `id`, already received (one of a type nobody wants is no duplicate:
+    /// it was never of interest).
+    pub fn duplicate(&mut self, id: u32) {
+        if !self.log.unwanted_id(id) {
+            self.rec.duplicate();
+        }
     }
 
     /// The strategy waits on a 429 until `until`.

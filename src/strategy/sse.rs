@@ -51,7 +51,7 @@ impl Strategy for Sse {
     }
     fn on_stream_event(&mut self, cx: &mut Cx<'_, '_>, _tag: u64, id: u32) {
         if !cx.detect(id) {
-            cx.duplicate();
+            cx.duplicate(id);
         }
         self.cursor = self.cursor.max(id + 1);
     }

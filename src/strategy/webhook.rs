@@ -23,7 +23,7 @@ impl Strategy for Webhook {
     fn on_response(&mut self, _cx: &mut Cx<'_, '_>, _tag: u64, _resp: &Response) {}
     fn on_webhook(&mut self, cx: &mut Cx<'_, '_>, id: u32) {
         if !cx.detect(id) {
-            cx.duplicate();
+            cx.duplicate(id);
         }
     }
     fn subscription(&self) -> Option<Payload> {

@@ -370,6 +370,7 @@ async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
             }
             DeliveryState::DeadLettered => dead += 1,
             DeliveryState::Pending => pending += 1,
+            DeliveryState::NotSubscribed => panic!("event {id} of an untyped scenario unsubscribed"),
         }
     }
     assert_eq!(delivered + dead + pending, d.log.len());
@@ -691,6 +692,7 @@ async fn connections_reset_by_the_receiver_are_retried_until_delivered() {
             }
             DeliveryState::Pending => pending += 1,
             DeliveryState::DeadLettered => panic!("event {id} dead-lettered"),
+            DeliveryState::NotSubscribed => panic!("event {id} of an untyped scenario unsubscribed"),
         }
     }
     assert!(pending <= d.log.len() / 50, "{pending} of {} still pending at the end", d.log.len());

@@ -6,6 +6,7 @@ mod capacity;
 mod closed_forms;
 mod conservation;
 mod determinism;
+mod event_types;
 mod export;
 mod faults;
 mod fit;

@@ -104,8 +104,8 @@ fn the_binary_refuses_a_live_year_and_asks_for_the_flag_in_the_sim() {
 
 /// Scenarios that stress what retirement must never lose: visibility delays, API faults and a
 /// quota, webhook retries and dead letters, thin payloads, stream drops, a finite receiver, a
-/// capped pipeline, bursts and churn on few resources.
-const HARD: [&str; 3] = [
+/// capped pipeline, bursts and churn on few resources, and event types nobody subscribes to.
+const HARD: [&str; 4] = [
     r#"
 name = "faults"
 duration = "2h"
@@ -167,6 +167,27 @@ slow = "30s"
 [strategies]
 intervals = ["5s"]
 reconcile_interval = "1m"
+"#,
+    r#"
+name = "types"
+duration = "1h"
+seed = 6
+[events]
+rate = "20/s"
+resources = 50
+visibility_delay = { median = "1s", p99 = "10s" }
+types = { "charge.succeeded" = 1, "customer.updated" = 3 }
+[webhook]
+subscribe = ["charge.succeeded"]
+payload = "thin"
+retry = ["1s", "30s"]
+[receiver]
+failure_rate = 0.05
+workers = 2
+process = { median = "20ms", p99 = "100ms" }
+[strategies]
+intervals = ["10s"]
+reconcile_interval = "2m"
 "#,
 ];
 

@@ -65,6 +65,10 @@ pub struct ApiConfig {
         deserialize_with = "crate::support::units::de_opt_secs"
     )]
     pub sse_drop_every: Option<Micros>,
+    /// Whether `GET /events` can be filtered to the subscribed event types (Stripe's `types[]`):
+    /// then the others never reach a poller; without it they are fetched with the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub type_filter: bool,
     /// 5xx answers, outages and slow answers; shown only when set.
     #[serde(default, skip_serializing_if = "ApiFaults::is_none")]
     pub faults: ApiFaults,

@@ -10,6 +10,7 @@ fn log() -> EventLog {
             visible_at: u64::from(i) * SECOND,
             resource: i % 2,
             version: i / 2 + 1,
+            kind: 0,
         })
         .collect();
     EventLog::from_events(events, 2, 3)
@@ -26,6 +27,7 @@ fn cfg(limit: Option<u64>, nm_counts: bool) -> ApiConfig {
         sse_retry: 3 * SECOND,
         sse_drops: vec![5 * SECOND],
         sse_drop_every: None,
+        type_filter: false,
         faults: ApiFaults::default(),
     }
 }

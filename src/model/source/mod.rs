@@ -18,6 +18,7 @@
 
 use crate::model::arrivals::EventsConfig;
 use crate::model::dist::Rng;
+use crate::model::types::Interest;
 use crate::support::units::{Micros, SECOND};
 
 /// No event (a resource with none yet, a link with no neighbour).
@@ -32,6 +33,17 @@ pub struct SourceParams<'a> {
     pub duration: Micros,
     /// The seed of the run (the source draws from its own stream of it).
     pub seed: u64,
+    /// The event types the integration subscribes to (empty: all of them).
+    pub subscribe: &'a [String],
+    /// Whether the API filters its event list to them (then the others never enter the stream).
+    pub filtered: bool,
+}
+
+impl<'a> SourceParams<'a> {
+    /// The stream of `events` over `duration` from `seed`, every type wanted.
+    pub fn new(events: &'a EventsConfig, duration: Micros, seed: u64) -> Self {
+        SourceParams { events, duration, seed, subscribe: &[], filtered: false }
+    }
 }
 
 /// One state transition of one resource. Its id is its index in the whole stream.
@@ -45,6 +57,8 @@ pub struct Event {
     pub resource: u32,
     /// The resource's version after it (1 for its first event).
     pub version: u32,
+    /// Its type (an index into the scenario's `[events] types`; 0 when it names none).
+    pub kind: u16,
 }
 
 /// Draws a run's arrival stream one event at a time, in time order: the same events, in the same
@@ -63,12 +77,15 @@ pub struct Generator<'a> {
     /// The next trace row, for a recorded trace.
     row: usize,
     duration: Micros,
+    /// The types, and which are wanted; their own random stream.
+    interest: Interest,
+    types: Rng,
 }
 
 impl<'a> Generator<'a> {
     /// The generator of `params`' stream.
     pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
-        let SourceParams { events: ev, duration, seed } = params.into();
+        let SourceParams { events: ev, duration, seed, subscribe, filtered } = params.into();
         let segments = if ev.trace.is_some() { Vec::new() } else { ev.rate_segments(duration) };
         let t = segments.first().map_or(0.0, |s| s.0 as f64);
         Generator {
@@ -81,7 +98,24 @@ impl<'a> Generator<'a> {
             t,
             row: 0,
             duration,
+            interest: Interest::new(&ev.types, subscribe, filtered),
+            types: Rng::new(seed, "types"),
         }
+    }
+
+    /// Which types the stream's consumers want.
+    pub fn interest(&self) -> &Interest {
+        &self.interest
+    }
+
+    /// The type of the next arrival (drawn only when the source has types), and whether it
+    /// enters the stream.
+    fn kind(&mut self) -> (u16, bool) {
+        if !self.interest.typed() {
+            return (0, true);
+        }
+        let k = self.interest.draw(&mut self.types);
+        (k, self.interest.emitted(k))
     }
 
     /// The source's resource count and state count.
@@ -95,12 +129,12 @@ impl<'a> Generator<'a> {
     }
 
     /// An event of `resource` at `at`, with its version and visibility time.
-    fn make(&mut self, at: Micros, resource: u32) -> Event {
+    fn make(&mut self, at: Micros, resource: u32, kind: u16) -> Event {
         let v = &mut self.versions[resource as usize];
         *v += 1;
         let visible_at = (at + self.ev.visibility_delay.sample(&mut self.rng)).max(self.last_visible);
         self.last_visible = visible_at;
-        Event { at, visible_at, resource, version: *v }
+        Event { at, visible_at, resource, version: *v, kind }
     }
 }
 
@@ -110,12 +144,17 @@ impl Iterator for Generator<'_> {
     fn next(&mut self) -> Option<Event> {
         if let Some(trace) = &self.ev.trace {
             // A recorded trace: its times, its resources (or uniformly chosen ones).
-            let row = trace.rows.get(self.row).filter(|r| r.at < self.duration)?;
-            self.row += 1;
-            let (at, chosen) = (row.at, row.resource);
-            let resource =
-                chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
-            return Some(self.make(at, resource));
+            loop {
+                let row = trace.rows.get(self.row).filter(|r| r.at < self.duration)?;
+                self.row += 1;
+                let (at, chosen) = (row.at, row.resource);
+                let resource =
+                    chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
+                let (kind, emitted) = self.kind();
+                if emitted {
+                    return Some(self.make(at, resource, kind));
+                }
+            }
         }
         loop {
             let &(_, end, rate) = self.segments.get(self.segment)?;
@@ -123,7 +162,11 @@ impl Iterator for Generator<'_> {
                 self.t += self.rng.exponential(SECOND as f64 / rate);
                 if self.t < end as f64 {
                     let resource = self.rng.below(self.ev.resources);
-                    return Some(self.make(self.t as Micros, resource));
+                    let (kind, emitted) = self.kind();
+                    if emitted {
+                        return Some(self.make(self.t as Micros, resource, kind));
+                    }
+                    continue;
                 }
             }
             self.segment += 1;
@@ -158,6 +201,10 @@ pub struct EventLog {
     parked: usize,
     /// The most events held at once, parked ones included.
     peak: usize,
+    /// Per event type: wanted (empty: every type is).
+    wanted: Vec<bool>,
+    /// Events so far of a type nobody wants (fetched by pollers, never delivered, not counted).
+    unwanted: u64,
 }
 
 impl EventLog {
@@ -166,9 +213,39 @@ impl EventLog {
     pub fn generate<'a>(params: impl Into<SourceParams<'a>>) -> EventLog {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
+        let wanted = gen.interest().wanted_mask();
         let mut events = Vec::with_capacity(gen.expected());
         events.extend(gen);
-        Self::from_events(events, resources, states)
+        Self::from_events(events, resources, states).wanting(wanted)
+    }
+
+    /// The log with `wanted` saying, per event type, whether it is wanted (empty: all are).
+    pub fn wanting(mut self, wanted: Vec<bool>) -> EventLog {
+        self.wanted = wanted;
+        self.unwanted = self.events.iter().filter(|e| !self.kind_wanted(e.kind)).count() as u64;
+        self
+    }
+
+    #[inline]
+    fn kind_wanted(&self, kind: u16) -> bool {
+        self.wanted.get(kind as usize).copied().unwrap_or(true)
+    }
+
+    /// Whether held event `id` is of a wanted type (counted, delivered, detected).
+    #[inline]
+    pub fn wanted(&self, id: u32) -> bool {
+        self.wanted.is_empty() || self.kind_wanted(self.get(id).kind)
+    }
+
+    /// Whether `id` is a held event of a type nobody wants (false for a retired one).
+    #[inline]
+    pub fn unwanted_id(&self, id: u32) -> bool {
+        !self.wanted.is_empty() && self.try_get(id).is_some_and(|e| !self.kind_wanted(e.kind))
+    }
+
+    /// How many events so far are of a type nobody wants.
+    pub fn unwanted(&self) -> u64 {
+        self.unwanted
     }
 
     /// How many events `params`' stream holds, drawn without keeping them.
@@ -203,6 +280,8 @@ impl EventLog {
             resources,
             parked: 0,
             peak,
+            wanted: Vec::new(),
+            unwanted: 0,
         }
     }
 
@@ -224,6 +303,8 @@ impl EventLog {
             resources,
             parked: 0,
             peak: 0,
+            wanted: Vec::new(),
+            unwanted: 0,
         }
     }
 
@@ -237,6 +318,8 @@ impl EventLog {
         }
         prev.push(before);
         next_at.push(Micros::MAX);
+        self.unwanted +=
+            u64::from(!self.wanted.is_empty() && !self.wanted.get(e.kind as usize).copied().unwrap_or(true));
         self.events.push(e);
         self.peak = self.peak.max((id + 1 - self.floor) as usize + self.parked);
     }
@@ -430,7 +513,8 @@ impl<'a> Source<'a> {
     pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
-        let mut s = Source { gen, log: EventLog::window(resources, states), horizon: Some(0) };
+        let log = EventLog::window(resources, states).wanting(gen.interest().wanted_mask());
+        let mut s = Source { gen, log, horizon: Some(0) };
         s.draw();
         s
     }

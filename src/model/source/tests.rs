@@ -16,11 +16,12 @@ fn scenario(visibility_delay: Delay) -> EventsConfig {
         bursts: Vec::new(),
         daily: None,
         trace: None,
+        types: Default::default(),
     }
 }
 
 fn generate(events: &EventsConfig) -> EventLog {
-    EventLog::generate(SourceParams { events, duration: 10 * 3600 * SECOND, seed: 9 })
+    EventLog::generate(SourceParams::new(events, 10 * 3600 * SECOND, 9))
 }
 
 #[test]
@@ -74,7 +75,7 @@ fn resource_snapshots_and_supersession() {
 #[test]
 fn a_window_answers_as_the_whole_log_does() {
     let s = scenario(Delay::LogNormal { median: SECOND, p99: 30 * SECOND });
-    let params = SourceParams { events: &s, duration: 10 * 3600 * SECOND, seed: 9 };
+    let params = SourceParams::new(&s, 10 * 3600 * SECOND, 9);
     let whole = EventLog::generate(params);
     assert_eq!(EventLog::count(params), whole.len() as u64);
     let mut src = Source::new(params);

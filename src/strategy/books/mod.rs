@@ -237,8 +237,9 @@ impl Books {
         self.detected
     }
 
-    /// Events of `log` held and neither detected nor declared missed so far, in id order.
-    pub fn unsettled<'s>(&'s self, log: &EventLog) -> impl Iterator<Item = u32> + 's {
+    /// Events of `log` held and neither detected nor declared missed so far, in id order (events
+    /// of a type nobody wants are no one's to settle).
+    pub fn unsettled<'s>(&'s self, log: &'s EventLog) -> impl Iterator<Item = u32> + 's {
         let held = self.offset + self.status.len() as u32;
         let held_open = self
             .status
@@ -246,12 +247,12 @@ impl Books {
             .enumerate()
             .filter(|(_, st)| **st == UNSEEN)
             .map(|(i, _)| self.offset + i as u32);
-        held_open.chain(held..(log.len() as u32).max(held))
+        held_open.chain(held..(log.len() as u32).max(held)).filter(move |&id| !log.unwanted_id(id))
     }
 
     /// How many held events of `log` are neither detected nor declared missed.
     pub fn unsettled_count(&self, log: &EventLog) -> u64 {
-        log.len() as u64 - self.detected - self.declared_missed - self.retired[2]
+        log.len() as u64 - log.unwanted() - self.detected - self.declared_missed - self.retired[2]
     }
 
     /// Whether `id` has been detected (a retired event counts as settled: true).
@@ -285,6 +286,12 @@ impl Books {
             _ => 2,
         };
         self.retired[k] += 1;
+        self.offset += 1;
+    }
+
+    /// Retires event [`Books::offset`], of a type nobody wants: it counts nowhere.
+    pub fn retire_unwanted(&mut self) {
+        self.status.pop_front();
         self.offset += 1;
     }
 
@@ -323,6 +330,10 @@ impl Books {
     pub fn detect(&mut self, log: &EventLog, id: u32, now: Micros) -> bool {
         if id as usize >= log.len() {
             self.violations.push(format!("event {id} detected but the source never produced it"));
+            return false;
+        }
+        if log.unwanted_id(id) {
+            // Fetched with the rest, of a type the integration does not want: nothing new.
             return false;
         }
         let e = match self.slot(id) {
@@ -387,6 +398,9 @@ impl Books {
             return;
         }
         log.versions_between(resource, seen, now_at, |id| {
+            if log.unwanted_id(id) {
+                return;
+            }
             let Some(&mut st) = self.slot(id) else { return };
             match st {
                 UNSEEN => {
@@ -482,6 +496,9 @@ impl Books {
             }
         }
         for (id, st) in (self.offset..).zip(statuses) {
+            if log.unwanted_id(id) {
+                continue;
+            }
             match st {
                 DETECTED => detected_status += 1,
                 MISSED => missed += 1,
@@ -492,7 +509,8 @@ impl Books {
             }
         }
         let mut violations = self.violations;
-        let total = log.len() as u64;
+        // Events of a type nobody wants are not produced for anyone.
+        let total = log.len() as u64 - log.unwanted();
         if detected_status != self.detected || self.hist.len() != self.detected {
             violations.push(format!(
                 "detections disagree: {} counted, {} marked, {} in the histogram",

@@ -5,7 +5,13 @@ use crate::model::source::Event;
 
 fn log() -> EventLog {
     let events = (0..4u32)
-        .map(|i| Event { at: u64::from(i) * 10, visible_at: u64::from(i) * 10, resource: 0, version: i + 1 })
+        .map(|i| Event {
+            at: u64::from(i) * 10,
+            visible_at: u64::from(i) * 10,
+            resource: 0,
+            version: i + 1,
+            kind: 0,
+        })
         .collect();
     EventLog::from_events(events, 1, 2)
 }
