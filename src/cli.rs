@@ -105,6 +105,17 @@ pub struct ScenarioArgs {
     /// own directory; any other is given here.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// The trace is a provider's export as its API returns it: its time, resource and event
+    /// type are read where that provider keeps them (README "Model your own traffic").
+    #[arg(long, value_name = "FORMAT")]
+    pub trace_format: Option<crate::trace::TraceFormat>,
+    /// Which column (CSV) or key (JSON: a key, a dotted path or a JSON pointer) holds each
+    /// field, e.g. `time=created,resource=data.object.id,type=type`.
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    pub trace_columns: Option<String>,
+    /// The trace's numeric times are Unix epoch times in this unit [default: told by magnitude].
+    #[arg(long, value_name = "UNIT")]
+    pub time_unit: Option<crate::trace::EpochUnit>,
     /// The span of event arrivals (scenario time), e.g. `24h` [default: the scenario's].
     #[arg(long, short = 'd', value_name = "DURATION")]
     pub duration: Option<String>,

@@ -129,11 +129,10 @@ pub fn load_scenario_set(
 /// `--trace`, with `--duration` and `--seed` applied. A `--duration` that would draw more than
 /// `max_events` events (the sim's 32-bit ids, or what a live run can hold) is refused.
 pub fn scenario(flags: &ScenarioArgs, max_events: f64) -> Result<Scenario> {
-    let (mut scenario, _) = load_scenario_set(
-        flags.name.scenario.as_deref().unwrap_or(DEFAULT),
-        flags.trace.as_deref(),
-        &flags.set,
-    )?;
+    let mut sets = trace_sets(flags)?;
+    sets.extend(flags.set.iter().cloned());
+    let (mut scenario, _) =
+        load_scenario_set(flags.name.scenario.as_deref().unwrap_or(DEFAULT), flags.trace.as_deref(), &sets)?;
     if let Some(text) = flags.duration.as_deref() {
         scenario.set_duration(duration("--duration", text, SECOND)?);
         let expected = scenario.expected_events();
@@ -147,6 +146,25 @@ pub fn scenario(flags: &ScenarioArgs, max_events: f64) -> Result<Scenario> {
         scenario.seed = seed;
     }
     Ok(scenario)
+}
+
+/// The trace-reading flags as the scenario keys they set (`events.trace_format`,
+/// `events.trace_columns`, `events.time_unit`), before the user's own `--set`s.
+fn trace_sets(flags: &ScenarioArgs) -> Result<Vec<String>> {
+    let quoted = |key: &str, v: &str| format!("events.{key}={}", toml::Value::String(v.to_string()));
+    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map(|p| p.get_name().to_string());
+    let mut sets = Vec::new();
+    if let Some(f) = flags.trace_format.and_then(|f| name(&|| clap::ValueEnum::to_possible_value(&f))) {
+        sets.push(quoted("trace_format", &f));
+    }
+    if let Some(c) = &flags.trace_columns {
+        crate::trace::Columns::parse(c).map_err(|e| Error::Input(format!("--trace-columns: {e}")))?;
+        sets.push(quoted("trace_columns", c));
+    }
+    if let Some(u) = flags.time_unit.and_then(|u| name(&|| clap::ValueEnum::to_possible_value(&u))) {
+        sets.push(quoted("time_unit", &u));
+    }
+    Ok(sets)
 }
 
 /// Refuses a live run of more events than [`MAX_EVENTS`]: its provider holds the whole stream

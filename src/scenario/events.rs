@@ -17,7 +17,7 @@ use crate::model::types::EventTypes;
 use crate::support::limits::MAX_SIM_EVENTS;
 use crate::support::quote::{excerpt, EXCERPT};
 use crate::support::units::{Micros, Rate, MILLI};
-use crate::trace::Trace;
+use crate::trace::{Columns, EpochUnit, ReadOptions, Trace, TraceFormat};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +31,9 @@ pub(super) struct RawEvents {
     payload_bytes: Option<i64>,
     visibility_delay: Option<toml::Value>,
     types: Option<toml::Value>,
+    trace_format: Option<String>,
+    trace_columns: Option<String>,
+    time_unit: Option<String>,
     #[serde(default)]
     bursts: Vec<RawBurst>,
 }
@@ -59,10 +62,11 @@ pub enum TraceAccess<'a> {
 /// The recorded trace the section names, or the one given on the command line (checked before
 /// the run's duration, which a trace can give).
 pub(super) fn trace(cx: &Ctx, ev: &RawEvents, access: TraceAccess) -> Result<Option<Trace>, ScenarioError> {
+    let opts = read_options(cx, ev)?;
     if let TraceAccess::Given(path) = access {
         let file = path.display().to_string();
         return Ok(Some(
-            crate::trace::read(&file, path).map_err(|e| ScenarioError(format!("--trace: {e}")))?,
+            crate::trace::read(&file, path, &opts).map_err(|e| ScenarioError(format!("--trace: {e}")))?,
         ));
     }
     if ev.rate.is_some() && ev.trace.is_some() {
@@ -79,7 +83,34 @@ pub(super) fn trace(cx: &Ctx, ev: &RawEvents, access: TraceAccess) -> Result<Opt
         ));
     };
     let path = inside(cx, dir, file)?;
-    Ok(Some(crate::trace::read(file, &path).map_err(|e| cx.err("events.trace", e))?))
+    Ok(Some(crate::trace::read(file, &path, &opts).map_err(|e| cx.err("events.trace", e))?))
+}
+
+/// How the trace is read: `events.trace_format`, `events.trace_columns`, `events.time_unit`
+/// (also the flags `--trace-format`, `--trace-columns`, `--time-unit`).
+fn read_options(cx: &Ctx, ev: &RawEvents) -> Result<ReadOptions, ScenarioError> {
+    fn choice<T: clap::ValueEnum>(
+        cx: &Ctx,
+        key: &str,
+        text: Option<&String>,
+    ) -> Result<Option<T>, ScenarioError> {
+        let Some(text) = text else { return Ok(None) };
+        T::from_str(text, true).map(Some).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|p| p.get_name().to_string())
+                .collect();
+            cx.err(key, format!("`{}` is not one of {}", excerpt(text, EXCERPT), names.join(", ")))
+        })
+    }
+    let format = choice::<TraceFormat>(cx, "events.trace_format", ev.trace_format.as_ref())?;
+    let unit = choice::<EpochUnit>(cx, "events.time_unit", ev.time_unit.as_ref())?;
+    let columns = match &ev.trace_columns {
+        Some(t) => Columns::parse(t).map_err(|e| cx.err("events.trace_columns", e))?,
+        None => Columns::default(),
+    };
+    Ok(ReadOptions { format, columns, unit })
 }
 
 /// `file` resolved inside `dir`: a relative path, which after resolving symlinks and `..`
@@ -175,6 +206,11 @@ pub(super) fn from_raw(
     let visibility_delay =
         cx.delay("events.visibility_delay", ev.visibility_delay.as_ref(), Delay::Fixed(0))?;
     let bursts = bursts(cx, raw_bursts, duration)?;
+    // A trace that names its event types gives them, each with its share of the rows.
+    let events_trace_types = trace.as_ref().filter(|t| !t.types.is_empty()).map(|t| EventTypes {
+        names: t.types.clone(),
+        weights: t.type_counts.iter().map(|&c| c as f64).collect(),
+    });
     let events = EventsConfig {
         rate,
         resources,
@@ -185,7 +221,16 @@ pub(super) fn from_raw(
         bursts,
         daily,
         trace,
-        types: types(cx, ev.types.as_ref())?,
+        types: match (&events_trace_types, ev.types.is_some()) {
+            (Some(_), true) => {
+                return Err(cx.err(
+                    "events.types",
+                    "is set together with a trace that names its event types; the trace's types are used, so drop `types`",
+                ))
+            }
+            (Some(t), false) => t.clone(),
+            (None, _) => types(cx, ev.types.as_ref())?,
+        },
     };
     // The rate's integral, also for a trace (whose rate is its rows over the duration).
     let expected = expected_events(duration, &events.rate, &events.bursts, events.daily.as_deref());

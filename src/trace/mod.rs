@@ -26,6 +26,9 @@ use crate::support::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 use crate::support::quote::{excerpt, EXCERPT, EXCERPT_PATH};
 use crate::support::units::{format_duration, parse_duration, Micros, SECOND};
 
+/// The most event types a trace may name (as many as a scenario's `[events] types`).
+pub const MAX_TYPES: usize = 1000;
+
 /// The most rows a trace may hold: as many as one run's events.
 pub const MAX_ROWS: usize = crate::support::limits::MAX_EVENTS as usize;
 
@@ -36,6 +39,8 @@ pub struct TraceRow {
     pub at: Micros,
     /// Its resource's dense index, when the trace names resources.
     pub resource: Option<u32>,
+    /// Its type's index in [`Trace::types`] (0 when the trace names none).
+    pub kind: u16,
 }
 
 /// A parsed trace, rows in time order.
@@ -49,6 +54,12 @@ pub struct Trace {
     pub resources: Option<u32>,
     /// How the trace wrote its times (the epoch unit is told by magnitude, and said here).
     pub times: Times,
+    /// The event types the trace names, in order of first appearance (empty: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    /// How many rows of each of `types`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub type_counts: Vec<u64>,
     /// The rows.
     #[serde(skip)]
     pub rows: Vec<TraceRow>,
@@ -88,10 +99,121 @@ impl Times {
     }
 }
 
+/// A provider's export format: where its events keep their time, resource and type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Stripe's `GET /v1/events` (list pages, concatenated or one per line): `created` (epoch
+    /// seconds), `data.object.id`, `type`.
+    StripeEvents,
+    /// GitHub's events API (a JSON array): `created_at` (RFC 3339), `repo.name`, `type`.
+    GithubEvents,
+    /// Svix's list-messages API (`GET /api/v1/app/{app_id}/msg/`, pages of `data`):
+    /// `timestamp` (RFC 3339) and `eventType`; a message names no resource.
+    SvixMessages,
+}
+
+impl TraceFormat {
+    /// The format's columns: time, resource, type.
+    pub fn columns(self) -> Columns {
+        let c = |t: &str, r: Option<&str>, k: &str| Columns {
+            time: Some(t.into()),
+            resource: r.map(Into::into),
+            kind: Some(k.into()),
+        };
+        match self {
+            TraceFormat::StripeEvents => c("created", Some("/data/object/id"), "type"),
+            TraceFormat::GithubEvents => c("created_at", Some("/repo/name"), "type"),
+            TraceFormat::SvixMessages => c("timestamp", None, "eventType"),
+        }
+    }
+}
+
+/// The unit of a trace's numeric times, when they are Unix epoch times (else told by magnitude).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EpochUnit {
+    /// Seconds.
+    S,
+    /// Milliseconds.
+    Ms,
+    /// Microseconds.
+    Us,
+}
+
+/// Which column (CSV) or key (JSON: a key, a dotted path such as `data.object.id`, or a JSON
+/// pointer such as `/data/object/id`) holds each field; `None`: the usual names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// The time (default: `timestamp`, `time`, `at`, `created`, `created_at`).
+    pub time: Option<String>,
+    /// The resource (default: `resource`, `resource_id`, or a provider's pointer).
+    pub resource: Option<String>,
+    /// The event type (default: `type`, `event_type`, `eventType`).
+    pub kind: Option<String>,
+}
+
+impl Columns {
+    /// Parses `time=created,resource=data.object.id,type=type` (any of the three, in any order).
+    pub fn parse(text: &str) -> Result<Columns, String> {
+        let mut c = Columns::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                format!(
+                    "`{}` is not FIELD=COLUMN; give e.g. `time=created,resource=data.object.id,type=type`",
+                    excerpt(part, EXCERPT)
+                )
+            })?;
+            let v = v.trim();
+            if v.is_empty() || v.chars().any(char::is_control) {
+                return Err(format!("`{}` names no column", excerpt(part, EXCERPT)));
+            }
+            let slot = match k.trim() {
+                "time" => &mut c.time,
+                "resource" => &mut c.resource,
+                "type" => &mut c.kind,
+                other => {
+                    return Err(format!(
+                        "`{}` is not a field; map `time`, `resource` or `type`",
+                        excerpt(other, EXCERPT)
+                    ))
+                }
+            };
+            *slot = Some(v.to_string());
+        }
+        if c == Columns::default() {
+            return Err("maps no field; give e.g. `time=created,resource=data.object.id,type=type`".into());
+        }
+        Ok(c)
+    }
+}
+
+/// How to read a trace: a provider's format, columns mapped by hand (over the format's), the unit
+/// of numeric epoch times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// A provider's export format.
+    pub format: Option<TraceFormat>,
+    /// Columns mapped by hand.
+    pub columns: Columns,
+    /// The unit of numeric times, which are then epoch times.
+    pub unit: Option<EpochUnit>,
+}
+
+impl ReadOptions {
+    /// The columns in force: the hand-mapped ones over the format's.
+    fn columns(&self) -> Columns {
+        let base = self.format.map(TraceFormat::columns).unwrap_or_default();
+        Columns {
+            time: self.columns.time.clone().or(base.time),
+            resource: self.columns.resource.clone().or(base.resource),
+            kind: self.columns.kind.clone().or(base.kind),
+        }
+    }
+}
+
 /// Parses one timestamp: an offset from the start, an RFC 3339 time with any offset, or a Unix
 /// epoch time whose unit is told by its magnitude (a plain number of a year of seconds or more
 /// cannot be an offset: under 1e11 it is seconds, under 1e14 milliseconds, else microseconds).
-fn timestamp(text: &str) -> Result<(Micros, Times), String> {
+fn timestamp(text: &str, unit: Option<EpochUnit>) -> Result<(Micros, Times), String> {
     let t = text.trim().trim_matches('"').trim();
     let q = excerpt(t, EXCERPT);
     if t.is_empty() {
@@ -102,6 +224,18 @@ fn timestamp(text: &str) -> Result<(Micros, Times), String> {
             return Err(format!(
                 "`{q}` is not a time; give seconds from the start of 0 or more, or a Unix epoch time"
             ));
+        }
+        if let Some(unit) = unit {
+            // Told by the user: an epoch time in that unit, whatever its magnitude.
+            let (us, kind) = match unit {
+                EpochUnit::S => (n * SECOND as f64, Times::EpochSeconds),
+                EpochUnit::Ms => (n * 1e3, Times::EpochMillis),
+                EpochUnit::Us => (n, Times::EpochMicros),
+            };
+            if us >= u64::MAX as f64 / 2.0 {
+                return Err(format!("`{q}` is not a Unix epoch time this side of the year 200000"));
+            }
+            return Ok((us.round() as Micros, kind));
         }
         let year_s = MAX_DURATION as f64 / SECOND as f64;
         let (us, kind) = if n < year_s {
@@ -159,17 +293,22 @@ fn over_a_year(t: &str) -> String {
 
 /// Reads a trace from `text`; `file` names it in messages.
 pub fn parse(file: &str, text: &str) -> Result<Trace, String> {
-    parse_lines(file, text.lines().enumerate().map(|(i, l)| Ok((i + 1, l.to_string()))))
+    parse_with(file, text, &ReadOptions::default())
+}
+
+/// [`parse`] with a format, mapped columns or an epoch unit.
+pub fn parse_with(file: &str, text: &str, opts: &ReadOptions) -> Result<Trace, String> {
+    parse_lines(file, text.lines().enumerate().map(|(i, l)| Ok((i + 1, l.to_string()))), opts)
 }
 
 /// Reads the trace file at `path` line by line (see [`crate::support::files::lines`] for its caps);
 /// `file` names it in messages. The row limit stops the reading as soon as it is passed.
-pub fn read(file: &str, path: &std::path::Path) -> Result<Trace, String> {
+pub fn read(file: &str, path: &std::path::Path, opts: &ReadOptions) -> Result<Trace, String> {
     let cannot = |e: crate::support::files::FileError| {
         format!("cannot read trace `{}`: {e}", excerpt(file, EXCERPT_PATH))
     };
     let lines = crate::support::files::lines(path).map_err(cannot)?;
-    parse_lines(file, lines.map(|l| l.map_err(cannot)))
+    parse_lines(file, lines.map(|l| l.map_err(cannot)), opts)
 }
 
 /// The column or key names a trace's time may have (`created`: Stripe's events; `created_at`:
@@ -177,9 +316,12 @@ pub fn read(file: &str, path: &std::path::Path) -> Result<Trace, String> {
 const TIME_KEYS: [&str; 5] = ["timestamp", "time", "at", "created", "created_at"];
 /// The names a resource may have.
 const RESOURCE_KEYS: [&str; 2] = ["resource", "resource_id"];
+/// The names an event type may have (CSV headers are compared in lower case).
+const TYPE_KEYS: [&str; 3] = ["type", "event_type", "eventType"];
 
-/// One parsed row before ordering: its line, time, how the time was written, its resource.
-type RawRow = (usize, Micros, Times, Option<String>);
+/// One parsed row before ordering: its line, time, how the time was written, its resource, its
+/// type.
+type RawRow = (usize, Micros, Times, Option<String>, Option<String>);
 
 /// The lines, re-joined, as bytes for the CSV reader (which handles quoting, embedded newlines
 /// and a byte-order mark); an error of the line source ends the stream and is kept for the caller.
@@ -233,8 +375,10 @@ impl<I: Iterator<Item = Result<(usize, String), String>>> std::io::Read for Join
 fn parse_lines(
     file: &str,
     lines: impl Iterator<Item = Result<(usize, String), String>>,
+    opts: &ReadOptions,
 ) -> Result<Trace, String> {
     let shown = excerpt(file, EXCERPT_PATH);
+    let cols = opts.columns();
     let bad = |n: usize, msg: String| format!("trace `{shown}` line {n}: {msg}");
     let mut lines = lines.peekable();
     // The first line that says something tells the form: `{` JSON lines, `[` a JSON array,
@@ -258,6 +402,14 @@ fn parse_lines(
     let mut raw: Vec<RawRow> = Vec::new();
     let head = first.1.trim_start();
     let first_parses = head.starts_with('{') && serde_json::from_str::<serde_json::Value>(head).is_ok();
+    let json = head.starts_with('[') || head.starts_with('{');
+    if let Some(f) = opts.format.filter(|_| !json) {
+        let name = clap::ValueEnum::to_possible_value(&f).map_or(String::new(), |v| v.get_name().to_string());
+        return Err(bad(
+            first.0,
+            format!("is not JSON, but a `{name}` export is JSON (as its API returns it)"),
+        ));
+    }
     if first_parses {
         // JSON lines: one object a line (a Stripe list page on a line gives its events).
         let rest = std::iter::once(Ok(first)).chain(lines);
@@ -269,9 +421,9 @@ fn parse_lines(
             }
             let v: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| bad(n, format!("is not a JSON object ({e})")))?;
-            for v in items(&v) {
-                if let Some(row) = json_row(v).map_err(|e| bad(n, e))? {
-                    raw.push((n, row.0, row.1, row.2));
+            for v in items(&v, &cols) {
+                if let Some(row) = json_row(v, &cols, opts.unit).map_err(|e| bad(n, e))? {
+                    raw.push((n, row.0, row.1, row.2, row.3));
                 }
             }
             if raw.len() > MAX_ROWS {
@@ -291,10 +443,12 @@ fn parse_lines(
             let value = value.map_err(|e| {
                 bad(first.0 + e.line().saturating_sub(1), format!("is not JSON: an array or objects ({e})"))
             })?;
-            for v in items(&value) {
+            for v in items(&value, &cols) {
                 k += 1;
-                if let Some(row) = json_row(v).map_err(|e| format!("trace `{shown}` item {k}: {e}"))? {
-                    raw.push((k, row.0, row.1, row.2));
+                let row =
+                    json_row(v, &cols, opts.unit).map_err(|e| format!("trace `{shown}` item {k}: {e}"))?;
+                if let Some(row) = row {
+                    raw.push((k, row.0, row.1, row.2, row.3));
                 }
                 if raw.len() > MAX_ROWS {
                     return Err(format!("trace `{shown}`: more than {MAX_ROWS} rows"));
@@ -331,8 +485,22 @@ fn parse_lines(
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
             .collect();
-        let col = |want: &[&str]| header.iter().position(|n| want.contains(&n.as_str()));
-        let t_col = col(&TIME_KEYS).ok_or_else(|| {
+        let col = |want: &[&str]| header.iter().position(|n| want.iter().any(|w| w.eq_ignore_ascii_case(n)));
+        // A mapped column must be there; the usual names are looked for.
+        let mapped = |name: &Option<String>, usual: &[&str], what: &str| match name {
+            Some(c) => col(&[c.as_str()]).map(Some).ok_or_else(|| {
+                bad(
+                    first.0,
+                    format!(
+                        "the header `{}` has no `{}` column for the {what}",
+                        excerpt(&first.1, EXCERPT),
+                        excerpt(c, EXCERPT)
+                    ),
+                )
+            }),
+            None => Ok(col(usual)),
+        };
+        let t_col = mapped(&cols.time, &TIME_KEYS, "time")?.ok_or_else(|| {
             bad(
                 first.0,
                 format!(
@@ -341,7 +509,8 @@ fn parse_lines(
                 ),
             )
         })?;
-        let r_col = col(&RESOURCE_KEYS);
+        let r_col = mapped(&cols.resource, &RESOURCE_KEYS, "resource")?;
+        let k_col = mapped(&cols.kind, &TYPE_KEYS, "event type")?;
         let dup_col = col(&["duplicate"]);
         let mut record = csv::StringRecord::new();
         loop {
@@ -366,9 +535,10 @@ fn parse_lines(
             if dup_col.is_some_and(|c| record[c].eq_ignore_ascii_case("true")) {
                 continue;
             }
-            let (at, kind) = timestamp(&record[t_col]).map_err(|e| bad(n, e))?;
+            let (at, kind) = timestamp(&record[t_col], opts.unit).map_err(|e| bad(n, e))?;
             let resource = r_col.map(|c| record[c].to_string()).filter(|r| !r.is_empty());
-            raw.push((n, at, kind, resource));
+            let ty = k_col.map(|c| record[c].to_string()).filter(|r| !r.is_empty());
+            raw.push((n, at, kind, resource, ty));
             if raw.len() > MAX_ROWS {
                 return Err(bad(n, format!("the trace has more than {MAX_ROWS} rows")));
             }
@@ -379,15 +549,17 @@ fn parse_lines(
 
 /// The events a JSON value holds: an array's items, a list page's `data` (Stripe's
 /// `{ "object": "list", "data": [...] }`), else the value itself.
-fn items(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+fn items<'v>(v: &'v serde_json::Value, cols: &Columns) -> Vec<&'v serde_json::Value> {
+    let has_time = |v: &serde_json::Value| match &cols.time {
+        Some(c) => field(v, c).is_some(),
+        None => v.as_object().is_some_and(|o| TIME_KEYS.iter().any(|k| o.contains_key(*k))),
+    };
     match v {
         serde_json::Value::Array(a) => a.iter().collect(),
-        serde_json::Value::Object(o) if !TIME_KEYS.iter().any(|k| o.contains_key(*k)) => {
-            match o.get("data") {
-                Some(serde_json::Value::Array(a)) => a.iter().collect(),
-                _ => vec![v],
-            }
-        }
+        serde_json::Value::Object(o) if !has_time(v) => match o.get("data") {
+            Some(serde_json::Value::Array(a)) => a.iter().collect(),
+            _ => vec![v],
+        },
         _ => vec![v],
     }
 }
@@ -396,41 +568,85 @@ fn items(v: &serde_json::Value) -> Vec<&serde_json::Value> {
 /// carry the object (`data.object.id`), GitHub's the repository (`repo.name`).
 const RESOURCE_POINTERS: [&str; 2] = ["/data/object/id", "/repo/name"];
 
-/// One JSON object as a row: its time, how it was written, its resource; `None` for a recorded
-/// duplicate delivery.
-fn json_row(v: &serde_json::Value) -> Result<Option<(Micros, Times, Option<String>)>, String> {
+/// The value `name` names in `v`: a JSON pointer (`/data/object/id`), a key, or a dotted path
+/// (`data.object.id`).
+fn field<'v>(v: &'v serde_json::Value, name: &str) -> Option<&'v serde_json::Value> {
+    if name.starts_with('/') {
+        return v.pointer(name);
+    }
+    v.get(name).or_else(|| {
+        let pointer: String = name.split('.').flat_map(|p| ["/", p]).collect();
+        name.contains('.').then(|| v.pointer(&pointer)).flatten()
+    })
+}
+
+/// A JSON value as row text: a string, or a number's digits.
+fn text_of(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(x) => Some(x.to_string()),
+        _ => None,
+    }
+}
+
+/// A row of a JSON trace: time, how it was written, resource, type.
+type JsonRow = (Micros, Times, Option<String>, Option<String>);
+
+/// One JSON object as a row: its time, how it was written, its resource, its type; `None` for a
+/// recorded duplicate delivery.
+fn json_row(
+    v: &serde_json::Value,
+    cols: &Columns,
+    unit: Option<EpochUnit>,
+) -> Result<Option<JsonRow>, String> {
     let obj = v.as_object().ok_or_else(|| "is not a JSON object".to_string())?;
-    let t = TIME_KEYS
-        .iter()
-        .find_map(|k| obj.get(*k))
-        .ok_or_else(|| "has no `timestamp` (or `time`, `at`, `created`, `created_at`) key".to_string())?;
+    let t = match &cols.time {
+        Some(c) => field(v, c).ok_or_else(|| format!("has no `{}` for the time", excerpt(c, EXCERPT)))?,
+        None => TIME_KEYS
+            .iter()
+            .find_map(|k| obj.get(*k))
+            .ok_or_else(|| "has no `timestamp` (or `time`, `at`, `created`, `created_at`) key".to_string())?,
+    };
     let text = match t {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(x) => x.to_string(),
         _ => return Err("the timestamp must be a string or a number".into()),
     };
-    let (at, kind) = timestamp(&text)?;
+    let (at, kind) = timestamp(&text, unit)?;
     if matches!(obj.get("duplicate"), Some(serde_json::Value::Bool(true)))
         || matches!(obj.get("duplicate"), Some(serde_json::Value::String(d)) if d == "true")
     {
         return Ok(None);
     }
-    let named = RESOURCE_KEYS.iter().find_map(|k| obj.get(*k));
-    let resource = match named.or_else(|| RESOURCE_POINTERS.iter().find_map(|p| v.pointer(p))) {
+    let named = match &cols.resource {
+        Some(c) => field(v, c),
+        None => RESOURCE_KEYS.iter().find_map(|k| obj.get(*k)),
+    };
+    let usual =
+        || cols.resource.is_none().then(|| RESOURCE_POINTERS.iter().find_map(|p| v.pointer(p))).flatten();
+    let resource = match named.or_else(usual) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) if s.is_empty() => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Number(x)) => Some(x.to_string()),
         Some(_) => return Err("`resource` must be a string or a number".into()),
     };
-    Ok(Some((at, kind, resource)))
+    let ty = match &cols.kind {
+        Some(c) => field(v, c),
+        None => TYPE_KEYS.iter().find_map(|k| obj.get(*k)),
+    };
+    let ty = match ty {
+        None | Some(serde_json::Value::Null) => None,
+        Some(t) => Some(text_of(t).ok_or("the event type must be a string")?).filter(|t| !t.is_empty()),
+    };
+    Ok(Some((at, kind, resource, ty)))
 }
 
 /// The rows in time order, absolute times moved so the earliest is 0, resources made dense.
 fn finish(file: &str, mut raw: Vec<RawRow>) -> Result<Trace, String> {
     let shown = excerpt(file, EXCERPT_PATH);
     let bad = |n: usize, msg: String| format!("trace `{shown}` line {n}: {msg}");
-    let Some(&(_, _, kind, _)) = raw.first() else {
+    let Some(&(_, _, kind, _, _)) = raw.first() else {
         return Err(format!("trace `{shown}` has no events; give one row per event"));
     };
     if let Some((n, ..)) = raw.iter().find(|r| r.2.absolute() != kind.absolute()) {
@@ -457,9 +673,36 @@ fn finish(file: &str, mut raw: Vec<RawRow>) -> Result<Trace, String> {
     // some bodies carry a resource id and others none).
     let mut ids = std::collections::HashMap::new();
     let mut next = 0u32;
+    // Types, in order of first appearance in time; a row without one, among typed rows, is
+    // `untyped`.
+    let typed = raw.iter().any(|r| r.4.is_some());
+    let mut types: Vec<String> = Vec::new();
+    let mut type_counts: Vec<u64> = Vec::new();
+    let mut type_ids: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
+    for (n, .., ty) in &raw {
+        if !typed {
+            break;
+        }
+        let name = ty.clone().unwrap_or_else(|| "untyped".into());
+        if !type_ids.contains_key(&name) {
+            if types.len() >= MAX_TYPES {
+                return Err(bad(*n, format!("is of a type past the first {MAX_TYPES}; a trace may name at most {MAX_TYPES} event types")));
+            }
+            type_ids.insert(name.clone(), types.len() as u16);
+            types.push(name);
+            type_counts.push(0);
+        }
+    }
     let rows = raw
         .into_iter()
-        .map(|(_, at, _, res)| {
+        .map(|(_, at, _, res, ty)| {
+            let kind = match ty {
+                Some(t) => type_ids[&t],
+                None => type_ids.get("untyped").copied().unwrap_or(0),
+            };
+            if typed {
+                type_counts[kind as usize] += 1;
+            }
             let resource = match res {
                 Some(r) => Some(*ids.entry(r).or_insert_with(|| {
                     next += 1;
@@ -471,11 +714,19 @@ fn finish(file: &str, mut raw: Vec<RawRow>) -> Result<Trace, String> {
                 }
                 None => None,
             };
-            TraceRow { at: at - origin, resource }
+            TraceRow { at: at - origin, resource, kind }
         })
         .collect::<Vec<_>>();
     let resources = (named != 0).then_some(next);
-    Ok(Trace { file: file.to_string(), rows_total: rows.len(), resources, times: kind, rows })
+    Ok(Trace {
+        file: file.to_string(),
+        rows_total: rows.len(),
+        resources,
+        times: kind,
+        types,
+        type_counts,
+        rows,
+    })
 }
 
 impl Trace {
@@ -559,6 +810,77 @@ mod tests {
         let e = parse("f.csv", "at\n1\n2024-05-01T09:00:00Z\n").unwrap_err();
         assert!(e.contains("line 3") && e.contains("mixes"), "{e}");
         assert!(parse("f.csv", "at\n").unwrap_err().contains("no events"));
+    }
+
+    /// Columns mapped by hand (CSV headers, JSON keys, dotted paths and pointers), an epoch unit
+    /// given, and event types read.
+    #[test]
+    fn mapped_columns_units_and_types() {
+        let opts = |c: &str, unit: Option<EpochUnit>| ReadOptions {
+            format: None,
+            columns: Columns::parse(c).unwrap(),
+            unit,
+        };
+        let csv = "When,Order,Kind
+1700000000500,o1,paid
+1700000000000,o2,created
+1700000001000,o1,paid
+";
+        let t = parse_with("m.csv", csv, &opts("time=when,resource=order,type=kind", None)).unwrap();
+        assert_eq!(t.times, Times::EpochMillis);
+        assert_eq!(
+            t.rows.iter().map(|r| (r.at, r.resource, r.kind)).collect::<Vec<_>>(),
+            [(0, Some(0), 0), (500_000, Some(1), 1), (SECOND, Some(1), 1)]
+        );
+        assert_eq!(
+            (t.types.clone(), t.type_counts.clone()),
+            (vec!["created".into(), "paid".into()], vec![1, 2])
+        );
+        // Small numbers are offsets unless a unit says they are epoch times.
+        let e = parse_with(
+            "u.csv",
+            "t
+5
+7
+",
+            &opts("time=t", Some(EpochUnit::S)),
+        )
+        .unwrap();
+        assert_eq!((e.times, e.rows[1].at), (Times::EpochSeconds, 2 * SECOND));
+        // A JSON key, a dotted path, a pointer.
+        let j = r#"[{"meta":{"ts":"2024-05-01T09:00:05Z","obj":"a"},"kind":"x"},{"meta":{"ts":"2024-05-01T09:00:00Z","obj":"b"},"kind":"y"}]"#;
+        let t = parse_with("j.json", j, &opts("time=meta.ts,resource=/meta/obj,type=kind", None)).unwrap();
+        assert_eq!(
+            t.rows.iter().map(|r| (r.at, r.resource)).collect::<Vec<_>>(),
+            [(0, Some(0)), (5 * SECOND, Some(1))]
+        );
+        assert_eq!(t.types, ["y", "x"]);
+        // A mapped column that is missing is named.
+        let e = parse_with(
+            "m.csv",
+            "at
+1
+",
+            &opts("time=when", None),
+        )
+        .unwrap_err();
+        assert!(e.contains("no `when` column for the time"), "{e}");
+        let e = parse_with("j.json", r#"[{"at":1}]"#, &opts("time=when", None)).unwrap_err();
+        assert!(e.contains("no `when`"), "{e}");
+        // Bad mappings.
+        assert!(Columns::parse("when").unwrap_err().contains("FIELD=COLUMN"));
+        assert!(Columns::parse("size=bytes").unwrap_err().contains("not a field"));
+        // A provider format on a CSV file is refused.
+        let f = ReadOptions { format: Some(TraceFormat::StripeEvents), ..ReadOptions::default() };
+        assert!(parse_with(
+            "s.csv",
+            "created
+1
+",
+            &f
+        )
+        .unwrap_err()
+        .contains("is not JSON"));
     }
 
     /// Exports as people have them: quoted commas and newlines, a BOM, CRLF, RFC 3339 with an

@@ -147,10 +147,15 @@ impl Iterator for Generator<'_> {
             loop {
                 let row = trace.rows.get(self.row).filter(|r| r.at < self.duration)?;
                 self.row += 1;
-                let (at, chosen) = (row.at, row.resource);
+                let (at, chosen, recorded) = (row.at, row.resource, row.kind);
                 let resource =
                     chosen.unwrap_or_else(|| self.rng.below(self.ev.resources)).min(self.ev.resources - 1);
-                let (kind, emitted) = self.kind();
+                // A trace that names its types gives each row's; else it is drawn.
+                let (kind, emitted) = if trace.types.is_empty() {
+                    self.kind()
+                } else {
+                    (recorded, self.interest.emitted(recorded))
+                };
                 if emitted {
                     return Some(self.make(at, resource, kind));
                 }
