@@ -37,6 +37,17 @@ pub struct EventsConfig {
         deserialize_with = "crate::model::dist::de_delay_secs"
     )]
     pub visibility_delay: Delay,
+    /// A visibility delay that follows the time of day: 24 values, the delay at the start of
+    /// each hour from midnight (the run starts at midnight), linear in between and round the
+    /// clock; empty when the delay does not depend on the hour. Added to `visibility_delay`.
+    #[serde(
+        rename = "visibility_daily_s",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "crate::support::units::secs_vec",
+        deserialize_with = "crate::support::units::de_secs_vec"
+    )]
+    pub visibility_daily: Vec<Micros>,
     /// Windows with another arrival rate.
     pub bursts: Vec<Burst>,
     /// Relative arrival weights for each hour of the day (24 of them; mean rate stays `rate`).
@@ -46,6 +57,19 @@ pub struct EventsConfig {
     /// The event types and their shares (`[events] types`; none: one implicit type).
     #[serde(default, skip_serializing_if = "EventTypes::is_empty")]
     pub types: EventTypes,
+}
+
+/// The delay a 24-value daily curve gives at `at` (0 for an empty curve): the value at each
+/// hour's start, linear in between, the last hour running back to the first.
+pub fn daily_lag(curve: &[Micros], at: Micros) -> Micros {
+    if curve.len() != 24 {
+        return 0;
+    }
+    let in_day = at % (24 * HOUR);
+    let h = (in_day / HOUR) as usize;
+    let (a, b) = (curve[h] as f64, curve[(h + 1) % 24] as f64);
+    let f = (in_day % HOUR) as f64 / HOUR as f64;
+    (a + (b - a) * f).round() as Micros
 }
 
 /// A window in which events arrive at another rate.
@@ -75,6 +99,13 @@ pub struct Burst {
 }
 
 impl EventsConfig {
+    /// The part of the visibility delay that follows the time of day, for an event at `at`
+    /// (0 without a daily curve): linear between the hour marks, round the clock.
+    #[inline]
+    pub fn visibility_lag(&self, at: Micros) -> Micros {
+        daily_lag(&self.visibility_daily, at)
+    }
+
     /// The expected number of events in `[0, duration)`: a trace's rows that fall inside it, or
     /// the integral of the arrival rate.
     pub fn expected_events(&self, duration: Micros) -> f64 {

@@ -17,6 +17,7 @@ use crate::model::types::EventTypes;
 use crate::support::limits::MAX_SIM_EVENTS;
 use crate::support::quote::{excerpt, EXCERPT};
 use crate::support::units::{Micros, Rate, MILLI};
+
 use crate::trace::{Columns, EpochUnit, ReadOptions, Trace, TraceFormat};
 
 #[derive(Deserialize)]
@@ -203,8 +204,7 @@ pub(super) fn from_raw(
         return Err(cx.err("events.states", "give a list of 1 to 1000 non-empty state names"));
     }
     let payload_bytes = cx.count("events.payload_bytes", ev.payload_bytes, 512, 0, 10_000_000)? as u32;
-    let visibility_delay =
-        cx.delay("events.visibility_delay", ev.visibility_delay.as_ref(), Delay::Fixed(0))?;
+    let (visibility_delay, visibility_daily) = visibility(cx, ev.visibility_delay.as_ref())?;
     let bursts = bursts(cx, raw_bursts, duration)?;
     // A trace that names its event types gives them, each with its share of the rows.
     let events_trace_types = trace.as_ref().filter(|t| !t.types.is_empty()).map(|t| EventTypes {
@@ -218,6 +218,7 @@ pub(super) fn from_raw(
         states,
         payload_bytes,
         visibility_delay,
+        visibility_daily,
         bursts,
         daily,
         trace,
@@ -243,6 +244,37 @@ pub(super) fn from_raw(
         ));
     }
     Ok(events)
+}
+
+/// `events.visibility_delay`: a delay as every delay key takes, or `{ daily = [24 durations] }`
+/// — the delay at the start of each hour from midnight, for an API whose lag follows the time of
+/// day (GitHub's events API: "anywhere from 30s to 6h").
+fn visibility(cx: &Ctx, v: Option<&toml::Value>) -> Result<(Delay, Vec<Micros>), ScenarioError> {
+    let key = "events.visibility_delay";
+    let Some(toml::Value::Table(t)) = v.filter(|v| v.get("daily").is_some()) else {
+        return Ok((cx.delay(key, v, Delay::Fixed(0))?, Vec::new()));
+    };
+    if let Some(other) = t.keys().find(|k| *k != "daily") {
+        return Err(
+            cx.err(key, format!("has `{other}` beside `daily`; a daily delay is the 24 hourly values alone"))
+        );
+    }
+    let hint = "give 24 durations, the delay at the start of each hour from midnight";
+    let Some(toml::Value::Array(hours)) = t.get("daily") else {
+        return Err(cx.err(&format!("{key}.daily"), format!("is not a list; {hint}")));
+    };
+    if hours.len() != 24 {
+        return Err(cx.err(&format!("{key}.daily"), format!("has {} values; {hint}", hours.len())));
+    }
+    let mut curve = Vec::with_capacity(24);
+    for (i, h) in hours.iter().enumerate() {
+        let k = format!("{key}.daily[{i}]");
+        let Some(text) = h.as_str() else {
+            return Err(cx.err(&k, format!("is not a duration; {hint}")));
+        };
+        curve.push(cx.duration(&k, text)?);
+    }
+    Ok((Delay::Fixed(0), curve))
 }
 
 /// The most event types a scenario may name.

@@ -76,6 +76,16 @@ fn bad_scenario_files() {
             &["carrier-pigeon"],
         ),
         ("missing.toml", "name = \"x\"\n", &["events"]),
+        (
+            "daily-lag.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\nvisibility_delay = { daily = [\"1m\", \"2m\"] }\n",
+            &["events.visibility_delay.daily", "has 2 values", "give 24 durations"],
+        ),
+        (
+            "daily-lag-unit.toml",
+            "name = \"x\"\n[events]\nrate = \"5/h\"\nvisibility_delay = { daily = [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5] }\n",
+            &["events.visibility_delay.daily[0]", "not a duration"],
+        ),
     ];
     for (file, body, expect) in cases {
         let path = dir.join(file);

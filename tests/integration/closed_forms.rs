@@ -141,3 +141,69 @@ fn webhook_latency_is_the_delivery_delay() {
     assert_eq!((r.events.missed, r.events.duplicates), (0, 0));
     assert_eq!(r.webhooks.attempts.expect("takes webhooks"), r.events.total);
 }
+
+/// A visibility delay that follows the time of day: an event at t is visible at
+/// V(t) = max over s ≤ t of (s + lag(s)) — the lag of a pipeline, whose log stays in order, so
+/// where the curve falls faster than time passes, events wait for the ones before them. A poll
+/// every T then sees an event V(t) − t + (T/2 on average) + the round trip after it happens, and
+/// arrivals are uniform in time, so the mean is that envelope's mean over the run (integrated
+/// numerically here, minute by minute, independently of the model); webhooks do not wait for
+/// the API at all.
+#[test]
+fn a_daily_visibility_lag_adds_to_a_pollers_latency_only() {
+    let curve = |vals: &[String]| vals.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ");
+    let flat: Vec<u64> = vec![10; 24];
+    // A ramp: 0 at midnight, 115 min at 23:00, back to 0 at the next midnight — falling faster
+    // than time in the last hour, so the envelope is not the curve.
+    let ramp: Vec<u64> = (0..24).map(|h| 5 * h).collect();
+    for minutes in [flat, ramp] {
+        let lag = |t_min: f64| {
+            let h = (t_min / 60.0).floor();
+            let f = t_min / 60.0 - h;
+            let (a, b) = (minutes[h as usize % 24] as f64, minutes[(h as usize + 1) % 24] as f64);
+            a + (b - a) * f
+        };
+        let steps = 48 * 60 * 10;
+        let (mut envelope, mut sum) = (0.0f64, 0.0);
+        for i in 0..steps {
+            let t = i as f64 / 10.0 + 0.05;
+            envelope = envelope.max(t + lag(t));
+            sum += envelope - t;
+        }
+        let lag_ms = sum / steps as f64 * 60_000.0;
+        let text = curve(&minutes.iter().map(|m| format!("{m}m")).collect::<Vec<_>>());
+        let s = scenario(&format!(
+            r#"
+            name = "lag"
+            duration = "48h"
+            seed = 5
+            [events]
+            rate = "300/h"
+            visibility_delay = {{ daily = [{text}] }}
+            [api]
+            rtt = "100ms"
+            page_size = 10000
+            [webhook]
+            delay = "200ms"
+            "#
+        ));
+        let report = run(&s, &[Poll, Webhook], &[60 * SECOND]);
+        let poll = row(&report, "poll@1m").latency_ms.mean.unwrap();
+        let expected = lag_ms + 30_000.0 + 100.0;
+        assert!(rel(poll, expected) < 0.01, "poll mean {poll:.0} ms, closed form {expected:.0} ms");
+        let hook = row(&report, "webhook").latency_ms.mean.unwrap();
+        assert!((hook - 200.0).abs() < 1.0, "webhook mean {hook} ms");
+    }
+}
+
+/// GitHub's events API lags "anywhere from 30s to 6h" by time of day: the profile's poll rows
+/// reflect it (mean far above T/2), its webhook rows do not.
+#[test]
+fn the_github_profile_polls_behind_the_events_api_lag() {
+    let s = hookbench::scenario::Scenario::bundled("github").unwrap().unwrap();
+    let report = run(&s, &[Poll, Webhook], &[60 * SECOND]);
+    let poll = row(&report, "poll@1m").latency_ms.mean.unwrap();
+    assert!(poll > 3_600_000.0, "poll mean {poll} ms: the lag's daily mean is 1 h 23 min");
+    assert!(row(&report, "poll@1m").latency_ms.max.unwrap() <= 6.0 * 3_600_000.0 + 70_000.0);
+    assert!(row(&report, "webhook").latency_ms.mean.unwrap() < 5_000.0);
+}

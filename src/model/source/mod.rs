@@ -132,7 +132,8 @@ impl<'a> Generator<'a> {
     fn make(&mut self, at: Micros, resource: u32, kind: u16) -> Event {
         let v = &mut self.versions[resource as usize];
         *v += 1;
-        let visible_at = (at + self.ev.visibility_delay.sample(&mut self.rng)).max(self.last_visible);
+        let delay = self.ev.visibility_delay.sample(&mut self.rng) + self.ev.visibility_lag(at);
+        let visible_at = (at + delay).max(self.last_visible);
         self.last_visible = visible_at;
         Event { at, visible_at, resource, version: *v, kind }
     }

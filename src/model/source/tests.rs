@@ -13,6 +13,7 @@ fn scenario(visibility_delay: Delay) -> EventsConfig {
         states: vec!["created".into(), "updated".into(), "closed".into()],
         payload_bytes: 512,
         visibility_delay,
+        visibility_daily: Vec::new(),
         bursts: Vec::new(),
         daily: None,
         trace: None,
