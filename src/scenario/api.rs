@@ -54,6 +54,19 @@ pub(super) fn from_raw(cx: &Ctx, api: &RawApi) -> Result<ApiConfig, ScenarioErro
         Some(_) => return Err(cx.err("api.rate_limit", RATE_LIMIT_HINT)),
     };
     let page_size = cx.count("api.page_size", api.page_size, 100, 1, 10_000)? as u32;
+    // A page must fit in a cost bucket, or no poll could ever be admitted.
+    if let Some((q, c)) = rate_limit.and_then(|q| q.costs.map(|c| (q, c))) {
+        let page = c.page(u64::from(page_size));
+        if page > q.limit {
+            return Err(cx.err(
+                "api.page_size",
+                format!(
+                    "asks for pages that cost {page} points ({} + {page_size} × {}), more than the capacity of the cost bucket in `api.rate_limit`, {}; lower `page_size` or raise `capacity`",
+                    c.connection, c.node, q.limit
+                ),
+            ));
+        }
+    }
     let poll_interval_hint = match &api.poll_interval_hint {
         Some(t) => Some(cx.positive_duration("api.poll_interval_hint", t, MILLI)?),
         None => None,
@@ -118,7 +131,8 @@ const MAX_QUOTA: i64 = 1_000_000_000;
 
 const RATE_LIMIT_HINT: &str = "give a rate such as \"5000/h\", `none`, or a table such as \
     { algorithm = \"leaky-bucket\", capacity = 40, leak = \"2/s\" } (algorithms: sliding-window \
-    with `limit`; token-bucket with `capacity` and `refill`; leaky-bucket with `capacity` and `leak`)";
+    with `limit`; token-bucket with `capacity` and `refill`; leaky-bucket with `capacity` and `leak`; \
+    cost-bucket with `capacity` and `refill` in points, and `connection` and `node` costs)";
 
 /// `api.rate_limit = { algorithm = ..., ... }`: a sliding window of `limit`, or a bucket of
 /// `capacity` that refills (leaks) at a rate.
@@ -134,12 +148,15 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
         "sliding-window" => (Algorithm::SlidingWindow, &["algorithm", "limit"], "limit"),
         "token-bucket" => (Algorithm::TokenBucket, &["algorithm", "capacity", "refill"], "refill"),
         "leaky-bucket" => (Algorithm::LeakyBucket, &["algorithm", "capacity", "leak"], "leak"),
+        "cost-bucket" => {
+            (Algorithm::CostBucket, &["algorithm", "capacity", "refill", "connection", "node"], "refill")
+        }
         other => {
             return Err(cx.err(
                 key,
                 format!(
                     "`{other}` is not a rate-limit algorithm; use fixed-window, sliding-window, \
-                     token-bucket or leaky-bucket"
+                     token-bucket, leaky-bucket or cost-bucket"
                 ),
             ))
         }
@@ -182,7 +199,27 @@ fn algorithm(cx: &Ctx, t: &toml::Table) -> Result<Quota, ScenarioError> {
     if cell > crate::support::limits::MAX_DURATION as f64 {
         return Err(cx.err(&sub, format!("`{rate_text}` is under one a year")));
     }
-    Ok(Quota::bucket(algorithm, capacity, cell as u64))
+    let mut q = Quota::bucket(algorithm, capacity, cell as u64);
+    if let Some(costs) = q.costs.as_mut() {
+        for (k, slot) in [("connection", &mut costs.connection), ("node", &mut costs.node)] {
+            match t.get(k) {
+                None => {}
+                Some(toml::Value::Integer(n)) if (0..=MAX_QUOTA).contains(n) => *slot = *n as u64,
+                Some(v) => {
+                    return Err(cx.err(
+                        &format!("{key}.{k}"),
+                        format!("{v} is not a cost; give a whole number of points from 0 up"),
+                    ))
+                }
+            }
+        }
+        if costs.node == 0 && costs.connection == 0 {
+            return Err(
+                cx.err(key, "charges nothing (`connection` and `node` are both 0); give a query a cost")
+            );
+        }
+    }
+    Ok(q)
 }
 
 /// `api.rate_limit`: a whole number of requests per window of a second or more, or `none`.

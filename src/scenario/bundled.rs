@@ -18,6 +18,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("github", include_str!("../../scenarios/github.toml")),
     ("stripe", include_str!("../../scenarios/stripe.toml")),
     ("shopify", include_str!("../../scenarios/shopify.toml")),
+    ("shopify-rest", include_str!("../../scenarios/shopify-rest.toml")),
     ("slack", include_str!("../../scenarios/slack.toml")),
 ];
 

@@ -84,12 +84,19 @@ fn read(path: &Path) -> Result<String, crate::support::files::FileError> {
     read_text(path, SMALL_FILE, SMALL_FILE_TEXT)
 }
 
-/// `child` merged over `base`: tables key by key, anything else replaced.
+/// `child` merged over `base`: sections (`[api]`, …) key by key; a key's value — a string, an
+/// array, or a table such as `rate_limit = { … }` or a delay's `{ median, p99 }` — replaced
+/// whole, so a child's value is never mixed with its parent's (a leaky bucket keeping a cost
+/// bucket's `refill`).
 fn over(mut base: toml::Table, child: toml::Table) -> toml::Table {
     for (k, v) in child {
         match (base.remove(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(c)) => {
-                base.insert(k, toml::Value::Table(over(b, c)));
+                let mut section = b;
+                for (key, value) in c {
+                    section.insert(key, value);
+                }
+                base.insert(k, toml::Value::Table(section));
             }
             (_, v) => {
                 base.insert(k, v);

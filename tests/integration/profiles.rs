@@ -43,9 +43,18 @@ fn each_profile_sets_its_providers_documented_figures() {
     assert_eq!(shop.webhook.retry.schedule.len(), 8);
     let span: u64 = shop.webhook.retry.schedule.iter().sum();
     assert!(span.abs_diff(4 * HOUR) <= 5 * 60 * SECOND, "8 retries over about 4 hours: {span}");
+    // GraphQL Admin API: a cost bucket of 1,000 points restoring 100 a second; a page of 250
+    // asks 252 points.
     let q = shop.api.rate_limit.expect("a quota");
-    assert_eq!((q.limit, q.cell(), q.algorithm), (40, SECOND / 2, Algorithm::LeakyBucket));
+    assert_eq!((q.limit, q.cell(), q.algorithm), (1000, SECOND / 100, Algorithm::CostBucket));
+    assert_eq!(q.costs.map(|c| c.page(250)), Some(252));
     assert_eq!(shop.api.page_size, 250);
+    // The REST Admin API (legacy) is the named variant: the same provider, a leaky bucket of 40
+    // leaking 2 a second.
+    let rest = profile("shopify-rest");
+    let q = rest.api.rate_limit.expect("a quota");
+    assert_eq!((q.limit, q.cell(), q.algorithm, q.costs), (40, SECOND / 2, Algorithm::LeakyBucket, None));
+    assert_eq!((rest.webhook.timeout, rest.webhook.retry.schedule.len()), (5 * SECOND, 8));
 
     let stripe = profile("stripe");
     let span: u64 = stripe.webhook.retry.schedule.iter().sum();

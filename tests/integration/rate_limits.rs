@@ -106,6 +106,32 @@ fn a_poller_at_10_per_s_gets_capacity_plus_leak_times_t_from_a_leaky_bucket() {
     }
 }
 
+/// Shopify's GraphQL cost bucket, 1,000 points restoring 100 a second, polled every 10 ms for
+/// pages of up to 250: each poll needs room for its requested 252 points and pays 2 plus the
+/// events it returned. Saturated, the poller keeps the bucket near 1,000 − 252 = 748 points used
+/// and spends exactly what restores: 748 + 100·t points by t.
+#[test]
+fn a_poller_spends_what_a_cost_bucket_restores() {
+    for minutes in [5u64, 20] {
+        let mut s = algorithm_scenario(
+            r#"{ algorithm = "cost-bucket", capacity = 1000, refill = "100/s" }"#,
+            &format!("{minutes}m"),
+        );
+        s.api.page_size = 250;
+        let report = run(&s, &[Poll], &[10 * hookbench::support::units::MILLI]);
+        let r = row(&report, "poll@10ms");
+        let total = r.requests.total.expect("calls the API");
+        let ok = total - r.requests.throttled.expect("calls the API");
+        let points = 2 * ok + r.events.detected;
+        let want = 748.0 + 100.0 * (minutes * 60) as f64;
+        assert!(crate::util::rel(points as f64, want) < 0.01, "{minutes}m: {points} points, want {want}");
+        assert!(r.requests.throttled.unwrap() > 0);
+        let peak = r.rate_limit.peak_use.unwrap();
+        assert!((0.74..=0.76).contains(&peak), "peak use {peak}");
+        assert_eq!(r.events.missed, 0);
+    }
+}
+
 #[test]
 fn a_token_bucket_follows_its_closed_form_in_the_model() {
     // 100 tokens refilled at 100/s, asked until refused every millisecond: 100 + 100·t admitted by t.
@@ -132,7 +158,7 @@ proptest! {
         gaps in prop::collection::vec(0u64..400, 1..400),
     ) {
         let window = window_ms * hookbench::support::units::MILLI;
-        let mut rl = RateLimiter::new(Quota { limit, window, algorithm: Algorithm::SlidingWindow });
+        let mut rl = RateLimiter::new(Quota { limit, window, algorithm: Algorithm::SlidingWindow, costs: None });
         let (mut now, mut admitted) = (0u64, Vec::new());
         for g in gaps {
             now += g * hookbench::support::units::MILLI;
@@ -193,6 +219,15 @@ fn bad_rate_limit_tables_are_one_sentence() {
         (r#"{ algorithm = "sliding-window", capacity = 3, limit = "5/m" }"#, &["capacity", "not a key"]),
         (r#"{ limit = "5/m" }"#, &["no `algorithm`"]),
         ("5", &["a table such as"]),
+        (
+            r#"{ algorithm = "cost-bucket", capacity = 100, refill = "10/s" }"#,
+            &["page_size", "cost 102 points"],
+        ),
+        (
+            r#"{ algorithm = "cost-bucket", capacity = 1000, refill = "10/s", node = -1 }"#,
+            &["node", "not a cost"],
+        ),
+        (r#"{ algorithm = "cost-bucket", capacity = 1000, leak = "10/s" }"#, &["leak", "not a key"]),
     ];
     for (i, (value, expect)) in cases.iter().enumerate() {
         let path = dir.join(format!("rl{i}.toml"));
@@ -220,6 +255,8 @@ async fn the_live_servers_headers_are_the_model_limiters_state() {
         r#"{ algorithm = "token-bucket", capacity = 4, refill = "2/h" }"#,
         r#"{ algorithm = "sliding-window", limit = "4/h" }"#,
         "\"4/h\"",
+        // Pages of one ask 41 points (40 + 1) of 200 and pay 40 plus what they returned.
+        r#"{ algorithm = "cost-bucket", capacity = 200, refill = "1/h", connection = 40 }"#,
     ];
     let c = reqwest::Client::new();
     for table in tables {
@@ -233,15 +270,25 @@ async fn the_live_servers_headers_are_the_model_limiters_state() {
         let mut model = RateLimiter::new(q);
         for i in 0..6 {
             let r = c.get(format!("http://{addr}/events?limit=1")).send().await.unwrap();
-            let h = r.headers();
+            let h = r.headers().clone();
+            let status = r.status().as_u16();
+            let returned = if status == 200 {
+                r.json::<serde_json::Value>().await.unwrap()["data"].as_array().unwrap().len() as u64
+            } else {
+                0
+            };
             // The model at the same count of requests, one second in (all `t` round up alike).
             let now = SECOND;
-            let refused = model.over_quota(now);
+            let (asked, paid) = match q.costs {
+                Some(c) => (c.page(1), c.page(returned)),
+                None => (1, 1),
+            };
+            let refused = model.over_quota_cost(now, asked);
             if refused.is_none() {
-                model.consume(now, true);
+                model.consume_cost(now, paid, true);
             }
             let want = model.state(now);
-            assert_eq!(r.status().as_u16(), if refused.is_some() { 429 } else { 200 }, "{table} #{i}");
+            assert_eq!(status, if refused.is_some() { 429 } else { 200 }, "{table} #{i}");
             for (name, value) in header_fields(&q, &want, now, 0).iter().take(5) {
                 assert_eq!(h[*name].to_str().unwrap(), value, "{table} #{i} {name}");
             }

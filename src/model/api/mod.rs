@@ -322,8 +322,18 @@ impl Api {
                 };
             }
         }
+        // In a cost bucket a request is admitted for its requested cost (a page of `limit`
+        // nodes, one object) and charged what it returned; elsewhere every request is 1.
+        let costs = self.limiter.as_ref().and_then(|rl| rl.quota().costs);
+        let requested = costs.map_or(1, |c| match req {
+            Request::List { limit, .. } | Request::LongPoll { limit, .. } => {
+                c.page(u64::from(limit.clamp(1, self.cfg.page_size)))
+            }
+            Request::Stream { .. } => c.page(u64::from(self.cfg.page_size)),
+            Request::Resource(_) | Request::Event(_) => c.node,
+        });
         if let Some(rl) = self.limiter.as_mut() {
-            if let Some(wait) = rl.over_quota(now) {
+            if let Some(wait) = rl.over_quota_cost(now, requested) {
                 let rate = Some(rl.state(now));
                 return Response {
                     status: Status::TooManyRequests,
@@ -378,9 +388,15 @@ impl Api {
             }
         };
         let bytes_down = answer_bytes(status, &body, limited, self.payload_bytes);
+        let actual = costs.map_or(1, |c| match body {
+            Body::Page { count, .. } => c.page(u64::from(count)),
+            Body::Stream { .. } => requested,
+            Body::Empty if status == Status::NotModified => c.connection,
+            Body::Resource { .. } | Body::Event(_) | Body::Empty => c.node,
+        });
         let rate = self.limiter.as_mut().map(|rl| {
             if status != Status::NotModified || self.cfg.not_modified_counts {
-                rl.consume(now, billable);
+                rl.consume_cost(now, actual, billable);
             }
             rl.state(now)
         });

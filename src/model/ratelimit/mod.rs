@@ -1,5 +1,5 @@
-//! Per-client request quotas: GitHub's fixed window, a sliding window, a token bucket and
-//! Shopify's leaky bucket.
+//! Per-client request quotas: GitHub's fixed window, a sliding window, a token bucket,
+//! Shopify's REST leaky bucket and its GraphQL cost bucket.
 //!
 //! Owns the quota arithmetic of each algorithm, what it answers ("admit", or "retry after this
 //! wait") and what its state reports in the rate-limit header fields: the IETF draft's
@@ -15,7 +15,12 @@
 //! requests were counted in the `window` before it. The buckets are the generic cell rate
 //! algorithm: a bucket of `limit` cells that gains one every `window / limit`; as meters (a full
 //! bucket refuses, it does not queue) a leaky bucket's level is a token bucket's missing tokens,
-//! so the two admit the same requests and report the same fields.
+//! so the two admit the same requests and report the same fields. A cost bucket (Shopify's
+//! GraphQL Admin API, "calculated query cost") is the same bucket counted in points: a request is
+//! admitted when the bucket has room for its *requested* cost (a connection of `first: n` costs
+//! `connection + n × node` points, one object `node`), and is charged its *actual* cost (the nodes
+//! it returned) once it ran — "the bucket is refunded the difference"
+//! (<https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits>).
 
 use std::collections::VecDeque;
 
@@ -36,6 +41,9 @@ pub enum Algorithm {
     TokenBucket,
     /// A bucket of `limit` that leaks one every `window / limit` (Shopify's REST Admin API).
     LeakyBucket,
+    /// A bucket of `limit` points restoring one every `window / limit`, each request charged
+    /// its calculated cost (Shopify's GraphQL Admin API).
+    CostBucket,
 }
 
 impl Algorithm {
@@ -46,6 +54,7 @@ impl Algorithm {
             Algorithm::SlidingWindow => "sliding-window",
             Algorithm::TokenBucket => "token-bucket",
             Algorithm::LeakyBucket => "leaky-bucket",
+            Algorithm::CostBucket => "cost-bucket",
         }
     }
 
@@ -56,7 +65,30 @@ impl Algorithm {
 
     /// Whether this is a bucket.
     pub fn is_bucket(self) -> bool {
-        matches!(self, Algorithm::TokenBucket | Algorithm::LeakyBucket)
+        matches!(self, Algorithm::TokenBucket | Algorithm::LeakyBucket | Algorithm::CostBucket)
+    }
+}
+
+/// What requests cost in a cost bucket, in points (Shopify's defaults: an object 1, a connection
+/// 2 plus its nodes).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueryCosts {
+    /// A connection (a page of events), before its nodes.
+    pub connection: u64,
+    /// Each node a connection asks for or returns, and one object fetched alone.
+    pub node: u64,
+}
+
+impl Default for QueryCosts {
+    fn default() -> Self {
+        QueryCosts { connection: 2, node: 1 }
+    }
+}
+
+impl QueryCosts {
+    /// A page of `n` nodes.
+    pub fn page(&self, n: u64) -> u64 {
+        self.connection.saturating_add(n.saturating_mul(self.node))
     }
 }
 
@@ -76,17 +108,21 @@ pub struct Quota {
     /// How it is enforced.
     #[serde(default, skip_serializing_if = "Algorithm::is_fixed")]
     pub algorithm: Algorithm,
+    /// A cost bucket's query costs (absent for the other algorithms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<QueryCosts>,
 }
 
 impl Quota {
     /// GitHub's fixed window: `limit` per `window`.
     pub fn fixed(limit: u64, window: Micros) -> Self {
-        Quota { limit, window, algorithm: Algorithm::FixedWindow }
+        Quota { limit, window, algorithm: Algorithm::FixedWindow, costs: None }
     }
 
     /// A bucket of `capacity` gaining one cell every `cell`.
     pub fn bucket(algorithm: Algorithm, capacity: u64, cell: Micros) -> Self {
-        Quota { limit: capacity, window: capacity.saturating_mul(cell), algorithm }
+        let costs = (algorithm == Algorithm::CostBucket).then(QueryCosts::default);
+        Quota { limit: capacity, window: capacity.saturating_mul(cell), algorithm, costs }
     }
 
     /// A bucket's time per cell (refill or leak); the window over the limit otherwise.
@@ -139,7 +175,9 @@ impl RateLimiter {
         let books = match quota.algorithm {
             Algorithm::FixedWindow => Books::Fixed { start: None, used: 0 },
             Algorithm::SlidingWindow => Books::Sliding { log: VecDeque::new() },
-            Algorithm::TokenBucket | Algorithm::LeakyBucket => Books::Bucket { full_at: 0 },
+            Algorithm::TokenBucket | Algorithm::LeakyBucket | Algorithm::CostBucket => {
+                Books::Bucket { full_at: 0 }
+            }
         };
         RateLimiter { quota, books, peak_used: 0 }
     }
@@ -179,6 +217,12 @@ impl RateLimiter {
 
     /// Whether a request at `now` is over quota; if so, how long until one would be admitted.
     pub fn over_quota(&mut self, now: Micros) -> Option<Micros> {
+        self.over_quota_cost(now, 1)
+    }
+
+    /// Whether a request of `cost` units (1 but in a cost bucket: its requested points) is over
+    /// quota at `now`; if so, how long until it would be admitted.
+    pub fn over_quota_cost(&mut self, now: Micros, cost: u64) -> Option<Micros> {
         self.roll(now);
         let (limit, window) = (self.quota.limit, self.quota.window);
         match &self.books {
@@ -191,13 +235,25 @@ impl RateLimiter {
             Books::Sliding { .. } => None,
             Books::Bucket { full_at } => {
                 let (used, next) = self.bucket(*full_at, now);
-                (used >= limit).then(|| next - now)
+                if cost <= 1 {
+                    return (used >= limit).then(|| next - now);
+                }
+                // Room for `cost` points: the debt must fall to `limit - cost` cells.
+                let room = limit.saturating_sub(cost).saturating_mul(self.quota.cell());
+                let debt = full_at.saturating_sub(now);
+                (debt > room).then(|| debt - room)
             }
         }
     }
 
     /// Counts one request at `now`; `track_peak` says whether it counts toward the reported peak.
     pub fn consume(&mut self, now: Micros, track_peak: bool) {
+        self.consume_cost(now, 1, track_peak);
+    }
+
+    /// Charges a request `cost` units at `now` (1 but in a cost bucket: its actual points, which
+    /// may be 0 only there).
+    pub fn consume_cost(&mut self, now: Micros, cost: u64, track_peak: bool) {
         self.roll(now);
         let cell = self.quota.cell();
         let used = match &mut self.books {
@@ -211,7 +267,7 @@ impl RateLimiter {
                 log.len() as u64
             }
             Books::Bucket { full_at } => {
-                *full_at = (*full_at).max(now).saturating_add(cell);
+                *full_at = (*full_at).max(now).saturating_add(cell.saturating_mul(cost));
                 (*full_at - now).div_ceil(cell)
             }
         };

@@ -20,8 +20,12 @@ fn fixed_window_resets_and_reports_the_wait() {
 
 #[test]
 fn a_sliding_window_frees_quota_as_its_oldest_request_leaves() {
-    let mut rl =
-        RateLimiter::new(Quota { limit: 3, window: 10 * SECOND, algorithm: Algorithm::SlidingWindow });
+    let mut rl = RateLimiter::new(Quota {
+        limit: 3,
+        window: 10 * SECOND,
+        algorithm: Algorithm::SlidingWindow,
+        costs: None,
+    });
     for t in [0, 2, 4] {
         assert_eq!(rl.over_quota(t * SECOND), None);
         rl.consume(t * SECOND, true);
@@ -102,4 +106,41 @@ fn fixed_window_header_fields_are_githubs() {
             "x-ratelimit-reset: 42",
         ]
     );
+}
+
+/// Shopify's GraphQL cost bucket against a schedule of query costs worked by hand: 100 points
+/// restoring 10 a second (a point every 100 ms); a query is admitted when the bucket has room
+/// for its requested cost, and charged its actual cost.
+#[test]
+fn the_cost_bucket_admits_by_requested_cost_and_charges_the_actual() {
+    let q = Quota::bucket(Algorithm::CostBucket, 100, SECOND / 10);
+    let c = q.costs.expect("a cost bucket has costs");
+    assert_eq!((c.connection, c.node, c.page(50)), (2, 1, 52));
+    let mut rl = RateLimiter::new(q);
+    let ms = |m: u64| m * SECOND / 1000;
+    // t = 0: a page of 50 asked (52), 10 returned: charged 12 → 12 points used.
+    assert_eq!(rl.over_quota_cost(0, 52), None);
+    rl.consume_cost(0, 12, true);
+    assert_eq!(rl.state(0).used, 12);
+    // t = 0: another, full (52): 64 used.
+    assert_eq!(rl.over_quota_cost(0, 52), None);
+    rl.consume_cost(0, 52, true);
+    assert_eq!((rl.state(0).used, rl.state(0).remaining), (64, 36));
+    // t = 0: a third needs 52 of the 36 left: refused until 16 points restore, 1.6 s.
+    assert_eq!(rl.over_quota_cost(0, 52), Some(ms(1600)));
+    // …while one object (1 point) still fits.
+    assert_eq!(rl.over_quota_cost(0, 1), None);
+    // t = 1.6 s: 48 used, room for 52: admitted; it returned nothing: charged 2 → 50.
+    assert_eq!(rl.over_quota_cost(ms(1600), 52), None);
+    rl.consume_cost(ms(1600), 2, true);
+    assert_eq!(rl.state(ms(1600)).used, 50);
+    // t = 2 s: 46 used; one object (1): 47 used, 53 remaining.
+    assert_eq!(rl.over_quota_cost(ms(2000), 1), None);
+    rl.consume_cost(ms(2000), 1, true);
+    let st = rl.state(ms(2000));
+    assert_eq!((st.used, st.remaining), (47, 53));
+    // The peak was 64 of 100.
+    assert!((rl.peak_use() - 0.64).abs() < 1e-9);
+    // Empty again 4.7 s later.
+    assert!(rl.window_over(ms(6700)) && !rl.window_over(ms(6600)));
 }
