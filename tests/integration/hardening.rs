@@ -841,31 +841,36 @@ fn receive_refuses_an_event_time_that_is_not_a_timestamp_and_reports_times_in_th
     assert!(stdout.contains("p50 2"), "only the event in the past is a latency: {stdout}");
 }
 
+/// Runs `serve --report --format json` with `args` on loopback, sends one `GET /events?limit=1`
+/// with each API key of `keys` (one connection each), and returns the JSON report printed when
+/// the run ends.
+fn serve_report_json(args: &[&str], keys: &[&str]) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut all = vec!["--addr", "127.0.0.1:0", "--report", "--format", "json"];
+    all.extend_from_slice(args);
+    let (mut child, mut stdout, addr) = crate::serve_report::start_serve_reporting(&all);
+    for key in keys {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "GET /events?limit=1 HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let _ = s.read_to_string(&mut String::new());
+    }
+    let mut report = String::new();
+    stdout.read_to_string(&mut report).unwrap();
+    child.wait().unwrap();
+    serde_json::from_str(&report).unwrap_or_else(|e| panic!("{e}: {report}"))
+}
+
 #[test]
 fn serve_report_stopped_early_counts_only_events_that_happened_and_scales_per_day_by_the_span() {
-    use std::io::{BufRead, Read, Write};
     let dir = temp_dir("hardening-serve-partial");
     let file = dir.join("s.toml");
     std::fs::write(&file, "name = \"p\"\nduration = \"20m\"\nseed = 7\n[events]\nrate = \"6000/h\"\n")
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .args(["serve", "-s", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--speedup", "100"])
-        .args(["--report", "--format", "json", "--stop-after", "3s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    write!(s, "GET /events HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: once\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let _ = s.read_to_string(&mut String::new());
-    let out = child.wait_with_output().unwrap();
-    let (stdout, _) = text(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let file = file.to_str().unwrap();
+    let report = serve_report_json(&["-s", file, "--speedup", "100", "--stop-after", "3s"], &["once"]);
     assert_eq!(report["run"]["partial"], true);
     let covered = report["run"]["covered_s"].as_f64().unwrap();
     assert!((250.0..400.0).contains(&covered), "covered {covered} s");
@@ -1130,7 +1135,6 @@ fn serve_report_with_stdout_closed_still_writes_its_output_file() {
 
 #[test]
 fn serve_report_folds_clients_past_the_cap_into_one_other_row_saying_how_many() {
-    use std::io::{BufRead, Read, Write};
     // `hookbench::engine::observer::MAX_CLIENT_ROWS`.
     const CAP: usize = 100;
     let dir = temp_dir("hardening-serve-clients");
@@ -1140,30 +1144,11 @@ fn serve_report_folds_clients_past_the_cap_into_one_other_row_saying_how_many() 
         "name = \"k\"\nduration = \"10m\"\nseed = 5\n[events]\nrate = \"600/h\"\n[api]\nrtt = \"10ms\"\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .args(["serve", "-s", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--speedup", "100"])
-        .args(["--report", "--format", "json", "--drain", "1s", "--stop-after", "60s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
-    let keys = CAP + 30;
-    for i in 0..keys {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET /events?limit=1 HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: k{i}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let _ = s.read_to_string(&mut String::new());
-    }
-    let out = child.wait_with_output().unwrap();
-    let (stdout, _) = text(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let keys: Vec<String> = (0..CAP + 30).map(|i| format!("k{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let file = file.to_str().unwrap();
+    let report =
+        serve_report_json(&["-s", file, "--speedup", "100", "--drain", "1s", "--stop-after", "60s"], &keys);
     let labels: Vec<&str> =
         report["strategies"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
     let clients = labels.iter().filter(|l| l.starts_with("client:")).count();
