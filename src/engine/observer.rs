@@ -504,6 +504,25 @@ mod tests {
     }
 
     #[test]
+    fn clients_past_the_cap_share_one_other_row_that_counts_them() {
+        let log = log();
+        let mut o = Observer::new(false);
+        for i in 0..MAX_CLIENT_ROWS + 3 {
+            o.answered(&format!("k{i}"), &page(15 + i as Micros, 0..1));
+        }
+        o.answered("k0", &page(90, 0..2)); // a client with a row keeps it
+        o.answered(&format!("k{}", MAX_CLIENT_ROWS + 1), &page(95, 0..2)); // a folded one, again
+        let rows = o.finish(&log, 60, 100, 50, |_| false).unwrap();
+        assert_eq!(rows.len(), MAX_CLIENT_ROWS + 1);
+        let other = rows.last().unwrap();
+        assert_eq!(other.label, "other (3 clients)");
+        assert_eq!(other.outcome.requests.total, 4, "three clients, one of them twice");
+        assert_eq!(other.outcome.events.detected, 2);
+        assert_eq!(other_label(1, false), "other (1 client)");
+        assert_eq!(other_label(MAX_FOLDED_COUNTED, true), "other (1000000 or more clients)");
+    }
+
+    #[test]
     fn the_endpoint_detects_by_its_follow_up_fetch_else_by_the_ack() {
         let log = log();
         let mut o = Observer::new(true);

@@ -3,7 +3,8 @@
 //! Turns `--report`, `--duration`, `--drain`, `--format`, `--output` and `--threshold` into
 //! validated [`ReportOptions`] before anything binds; after the run, settles the
 //! [`Observer`](crate::engine::observer::Observer)'s books into one [`Report`] whose rows are the
-//! clients (`client:KEY`) and the webhook endpoint (`endpoint`), and gates it. Thresholds name a
+//! clients (`client:KEY`; past the observer's cap, one `other (N clients)` row) and the webhook
+//! endpoint (`endpoint`), and gates it. Thresholds name a
 //! client row (`client:KEY.p99<60s`), every client (`client.missed==0`) or the endpoint
 //! (`endpoint.p99<2s`); their metrics are `compare`'s. It computes no figure of its own.
 
