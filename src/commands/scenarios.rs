@@ -128,14 +128,39 @@ fn fit(file: &Path, output: Option<&Path>, synthetic: bool) -> Result<()> {
     }
 }
 
-/// How the scenario names the recording: relative to the scenario file's directory when the
-/// recording lies beside or below it (a scenario may name no trace elsewhere), else as given —
-/// then `--trace FILE` on the command line replays it.
+/// How the scenario names the recording: relative to the directory the scenario is written to
+/// — `-o`'s, else standard output's when it is a file (`> fit.toml`), else the current
+/// directory — when the recording lies beside or below it (a scenario may name no trace
+/// elsewhere), else as given; then `--trace FILE` on the command line replays it.
 fn trace_path(file: &Path, output: Option<&Path>) -> String {
-    let dir = output.map(|o| o.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
-    let relative = dir.and_then(|d| {
-        let (d, f) = (std::fs::canonicalize(d).ok()?, std::fs::canonicalize(file).ok()?);
+    let dir = match output {
+        Some(o) => o.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+        None => stdout_file_dir().unwrap_or_else(|| Path::new(".").to_path_buf()),
+    };
+    let relative = (|| {
+        let (d, f) = (std::fs::canonicalize(&dir).ok()?, std::fs::canonicalize(file).ok()?);
         f.strip_prefix(&d).ok().map(|r| r.to_string_lossy().into_owned())
-    });
+    })();
     relative.unwrap_or_else(|| file.to_string_lossy().into_owned())
+}
+
+/// The directory of the regular file standard output was redirected to, where the system
+/// tells it (Linux: `/proc/self/fd/1`).
+fn stdout_file_dir() -> Option<std::path::PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let target = std::fs::read_link("/proc/self/fd/1").ok()?;
+        let open =
+            std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().ok()?).metadata().ok()?;
+        let named = std::fs::metadata(&target).ok()?;
+        // The path still names the file written to (not one renamed or deleted since).
+        if !open.is_file() || (open.dev(), open.ino()) != (named.dev(), named.ino()) {
+            return None;
+        }
+        target.parent().map(Path::to_path_buf)
+    }
+    #[cfg(not(unix))]
+    None
 }

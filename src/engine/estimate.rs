@@ -25,7 +25,37 @@ pub fn estimate_steps(scenario: &Scenario, spec: &Spec) -> f64 {
         K::HybridReconcile => 3.0 * events,
         _ => 0.0,
     };
-    2.0 * (requests + pages) + pushes + span / interval
+    2.0 * (requests + pages) + pushes + span / interval + breaker_wakeups(scenario, spec)
+}
+
+/// The wake-ups an open circuit breaker costs `spec`'s row. While the API fails the breaker
+/// lets one probe go per `open` period, and every other caller asks again each period: the
+/// poller (or `poll-state`'s concurrent calls), and in the hybrids every event's fetch, which
+/// never gives up. The API fails for the outages and, at `failure_rate` f with `failures` k,
+/// for about fᵏ of the time (the chance the last k calls all failed): 1 when every call fails.
+pub fn breaker_wakeups(scenario: &Scenario, spec: &Spec) -> f64 {
+    use crate::strategy::StrategyKind as K;
+    let Some(b) = scenario.strategies.circuit_breaker else { return 0.0 };
+    let open = b.open.max(1) as f64;
+    let span = scenario.duration.saturating_add(scenario.drain) as f64;
+    let window = scenario.duration.max(1) as f64;
+    let faults = &scenario.api.faults;
+    let storm = faults.failure_rate.powi(b.failures.min(i32::MAX as u32) as i32);
+    let outages: Vec<f64> = faults.outages.iter().map(|o| (o.window.duration as f64).min(span)).collect();
+    // The time the API fails, and the event-time its fetches wait: an event arriving in an
+    // outage waits up to its end; under a storm, every event waits to the end of the run.
+    let failing = (storm * span + outages.iter().sum::<f64>()).min(span);
+    let waited = storm * span + outages.iter().map(|d| d * d / window).sum::<f64>();
+    let callers = match spec.kind {
+        K::Webhook => 0.0,
+        K::PollState => f64::from(crate::strategy::poll_state::CONCURRENCY),
+        _ => 2.0,
+    };
+    let fetches = match spec.kind {
+        K::Hybrid | K::HybridReconcile => scenario.expected_events() * waited.min(span),
+        _ => 0.0,
+    };
+    (callers * failing + fetches) / open
 }
 
 /// Bytes one request time takes in a sliding-window limiter's log.

@@ -9,6 +9,10 @@
 //! with the same conservation check as the strategies' rows. It is sans-IO: no sockets, no
 //! clock, no async; the server only reports.
 //!
+//! At most [`MAX_CLIENT_ROWS`] clients get a book of their own, in order of first answer; every
+//! later key shares one [`OTHER`] book (its row labelled with how many clients it holds), so
+//! the books and the report stay bounded whatever keys arrive.
+//!
 //! Rules (README "serve --report"):
 //! - a client *detects* an event when the first answer carrying it reaches it: a page of
 //!   `/events` (long polls too), a stream frame, `GET /events/{id}`, or `GET /resources/{id}`
@@ -182,10 +186,19 @@ struct EndpointBook {
     fetched: HashMap<u32, Micros>,
 }
 
+/// The most clients kept in books of their own: later keys share the [`OTHER`] row's book.
+pub const MAX_CLIENT_ROWS: usize = 100;
+
+/// How many distinct folded keys are counted exactly; past it the count says "or more".
+const MAX_FOLDED_COUNTED: usize = 1_000_000;
+
 /// The books of a served run.
 #[derive(Debug, Default)]
 pub struct Observer {
     clients: BTreeMap<String, ClientBook>,
+    /// One book for every client past [`MAX_CLIENT_ROWS`], and the keys it holds (as hashes,
+    /// at most [`MAX_FOLDED_COUNTED`]).
+    other: Option<(ClientBook, std::collections::HashSet<u64>)>,
     endpoint: Option<EndpointBook>,
 }
 
@@ -210,15 +223,40 @@ pub fn client_label(key: &str) -> String {
 /// The label of the webhook endpoint's row.
 pub const ENDPOINT: &str = "endpoint";
 
+/// The label of the row of the clients past [`MAX_CLIENT_ROWS`] (no API key makes it: a
+/// client's label starts `client:`), followed by how many they were.
+pub const OTHER: &str = "other";
+
+/// The label of the [`OTHER`] row holding `n` clients (`more`: at least that many).
+pub fn other_label(n: usize, more: bool) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{OTHER} ({n}{} client{s})", if more { " or more" } else { "" })
+}
+
 impl Observer {
     /// Empty books; with `endpoint`, a webhook endpoint is measured too.
     pub fn new(endpoint: bool) -> Self {
-        Observer { clients: BTreeMap::new(), endpoint: endpoint.then(EndpointBook::default) }
+        Observer { clients: BTreeMap::new(), other: None, endpoint: endpoint.then(EndpointBook::default) }
+    }
+
+    /// Client `key`'s book: its own while there is room, else the [`OTHER`] book.
+    fn book(&mut self, key: &str) -> &mut ClientBook {
+        if self.clients.len() >= MAX_CLIENT_ROWS && !self.clients.contains_key(key) {
+            let (book, keys) = self.other.get_or_insert_with(Default::default);
+            if keys.len() < MAX_FOLDED_COUNTED {
+                use std::hash::{BuildHasher, BuildHasherDefault};
+                keys.insert(
+                    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key),
+                );
+            }
+            return book;
+        }
+        self.clients.entry(key.to_string()).or_default()
     }
 
     /// An API answer served to client `key`.
     pub fn answered(&mut self, key: &str, a: &ServedAnswer) {
-        let book = self.clients.entry(key.to_string()).or_default();
+        let book = self.book(key);
         let mut new = 0u64;
         for id in a.carried.clone() {
             new += u64::from(book.carry(id, a.at));
@@ -260,7 +298,7 @@ impl Observer {
 
     /// A stream frame carrying event `id` reached client `key` at `at`.
     pub fn streamed(&mut self, key: &str, id: u32, at: Micros, bytes: u64) {
-        let book = self.clients.entry(key.to_string()).or_default();
+        let book = self.book(key);
         book.carry(id, at);
         book.bytes_down += bytes;
     }
@@ -317,8 +355,11 @@ impl Observer {
             }
         };
         let mut rows = Vec::new();
-        for (key, book) in self.clients {
-            let label = client_label(&key);
+        let other =
+            self.other.map(|(book, keys)| (other_label(keys.len(), keys.len() >= MAX_FOLDED_COUNTED), book));
+        for (label, book) in
+            self.clients.into_iter().map(|(key, book)| (client_label(&key), book)).chain(other)
+        {
             let mut rec = Books::new(log, window.max(1));
             let mut order: Vec<(Micros, u32)> = book.first.iter().map(|(&id, &t)| (t, id)).collect();
             order.sort_unstable();
@@ -466,6 +507,25 @@ mod tests {
         let none = Body::Resource { id: 0, latest: None, version: 0 };
         assert!(ServedAnswer::of(&resp(Status::Ok, none), 9, true).carried.is_empty());
         assert!(ServedAnswer::of(&resp(Status::TooManyRequests, Body::Empty), 9, true).carried.is_empty());
+    }
+
+    #[test]
+    fn clients_past_the_cap_share_one_other_row_that_counts_them() {
+        let log = log();
+        let mut o = Observer::new(false);
+        for i in 0..MAX_CLIENT_ROWS + 3 {
+            o.answered(&format!("k{i}"), &page(15 + i as Micros, 0..1));
+        }
+        o.answered("k0", &page(90, 0..2)); // a client with a row keeps it
+        o.answered(&format!("k{}", MAX_CLIENT_ROWS + 1), &page(95, 0..2)); // a folded one, again
+        let rows = o.finish(&log, 60, 100, 50, |_| false).unwrap();
+        assert_eq!(rows.len(), MAX_CLIENT_ROWS + 1);
+        let other = rows.last().unwrap();
+        assert_eq!(other.label, "other (3 clients)");
+        assert_eq!(other.outcome.requests.total, 4, "three clients, one of them twice");
+        assert_eq!(other.outcome.events.detected, 2);
+        assert_eq!(other_label(1, false), "other (1 client)");
+        assert_eq!(other_label(MAX_FOLDED_COUNTED, true), "other (1000000 or more clients)");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -53,17 +54,30 @@ struct Client {
     rng: Rng,
 }
 
-/// Counts of what the server answered.
+/// Counts of what the server answered, by the status of each answer its router sent.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ServeStats {
-    /// Requests answered.
+    /// Every request answered: each of the counts below is part of it.
     pub requests: u64,
     /// 304 answers.
     pub not_modified: u64,
     /// 429 answers.
     pub throttled: u64,
-    /// 4xx answers for malformed requests.
+    /// Every other 4xx: malformed requests, unknown routes and ids, other methods.
     pub bad: u64,
+}
+
+impl ServeStats {
+    /// Counts one answer of `status`.
+    fn count(&mut self, status: StatusCode) {
+        self.requests += 1;
+        match status {
+            StatusCode::NOT_MODIFIED => self.not_modified += 1,
+            StatusCode::TOO_MANY_REQUESTS => self.throttled += 1,
+            s if s.is_client_error() => self.bad += 1,
+            _ => {}
+        }
+    }
 }
 
 /// Everything the source server shares between requests.
@@ -175,19 +189,15 @@ impl SourceState {
         if let Some(o) = self.observer.get() {
             lock(o).answered(client, &ServedAnswer::of(&resp, now + resp.hold + rtt, billable));
         }
-        let mut st = lock(&self.stats);
-        st.requests += 1;
-        match resp.status {
-            Status::NotModified => st.not_modified += 1,
-            Status::TooManyRequests => st.throttled += 1,
-            _ => {}
-        }
         (resp, self.clock.real(resp.hold + rtt))
     }
+}
 
-    fn bad(&self) {
-        lock(&self.stats).bad += 1;
-    }
+/// Counts every answer the router sends, whichever route (or none) made it.
+async fn counted(State(st): State<Arc<SourceState>>, req: axum::extract::Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    lock(&st.stats).count(resp.status());
+    resp
 }
 
 /// The router of the source server.
@@ -200,6 +210,7 @@ pub fn router(state: Arc<SourceState>) -> Router {
         .route("/dead-letters", get(dead_letters).fallback(only_get))
         .route("/openapi.json", get(openapi).fallback(only_get))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), counted))
         .with_state(state)
 }
 
@@ -257,9 +268,8 @@ pub fn parse_wait(text: &str) -> Option<crate::support::units::Micros> {
     Some(n * unit)
 }
 
-/// A malformed request: counted, and answered 400 with `message`.
-fn bad_request(st: &SourceState, message: &str) -> Response {
-    st.bad();
+/// A malformed request: answered 400 with `message`.
+fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, message)
 }
 
@@ -268,22 +278,22 @@ async fn list_events(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(q)) = query else { return bad_request(&st, "the query string is malformed") };
+    let Ok(Query(q)) = query else { return bad_request("the query string is malformed") };
     let cursor = match q.get("after").map(|a| body::parse_event_id(a)) {
         None => 0,
         Some(Some(id)) => id.saturating_add(1),
-        Some(None) => return bad_request(&st, "`after` must be an event id such as evt_0000000123"),
+        Some(None) => return bad_request("`after` must be an event id such as evt_0000000123"),
     };
     let limit = match q.get("limit").map(|l| parse_limit(l)) {
         None => st.scenario.api.page_size,
         Some(Some(l)) => l,
-        Some(None) => return bad_request(&st, "`limit` must be a whole number of at least 1"),
+        Some(None) => return bad_request("`limit` must be a whole number of at least 1"),
     };
     let req = match q.get("wait").map(|w| parse_wait(w)) {
         None => Request::List { cursor, limit, if_none_match: None },
         Some(Some(wait)) => Request::LongPoll { cursor, limit, wait },
         Some(None) => {
-            return bad_request(&st, "`wait` must be a duration above zero such as 20s, 500ms, 2m or 1h")
+            return bad_request("`wait` must be a duration above zero such as 20s, 500ms, 2m or 1h")
         }
     };
     respond(&st, &headers, req, cursor).await
@@ -304,7 +314,7 @@ async fn get_event(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let Some(id) = id.ok().and_then(|Path(id)| body::parse_event_id(&id)) else {
-        return bad_request(&st, "the event id must look like evt_0000000123");
+        return bad_request("the event id must look like evt_0000000123");
     };
     respond(&st, &headers, Request::Event(id), 0).await
 }
@@ -315,10 +325,9 @@ async fn get_resource(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let Some(id) = id.ok().and_then(|Path(id)| body::parse_resource_id(&id)) else {
-        return bad_request(&st, "the resource id must look like res_000042");
+        return bad_request("the resource id must look like res_000042");
     };
     if id >= st.log.resources() {
-        st.bad();
         return error(StatusCode::NOT_FOUND, "no such resource");
     }
     respond(&st, &headers, Request::Resource(id), 0).await
@@ -328,7 +337,7 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
     let cursor = match headers.get("last-event-id").map(|v| v.to_str().ok().and_then(body::parse_event_id)) {
         None => 0,
         Some(Some(id)) => id.saturating_add(1),
-        Some(None) => return bad_request(&st, "`Last-Event-ID` must be an event id such as evt_0000000123"),
+        Some(None) => return bad_request("`Last-Event-ID` must be an event id such as evt_0000000123"),
     };
     let client = client_of(&headers);
     let (resp, rtt) = st.answer(&client, Request::Stream { cursor }, None);

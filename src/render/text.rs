@@ -27,6 +27,11 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// A count with its noun, grouped and made plural unless it is one: `1 request`, `1,204 requests`.
+pub fn plural(n: u64, one: &str) -> String {
+    format!("{} {one}{}", group(n), if n == 1 { "" } else { "s" })
+}
+
 /// A count, shortened when large: 8,640 / 132k / 1.2M / 72M.
 pub fn compact(x: f64) -> String {
     if x < 100_000.0 {

@@ -4,7 +4,7 @@
 //! frontier and why each other row is off it. It only words what
 //! [`crate::result::verdict`] decided.
 
-use super::text::{compact, escape, group};
+use super::text::{compact, escape, plural};
 use crate::result::verdict::{Basis, Reason, RowReason, Verdict};
 use crate::support::units::format_ms;
 
@@ -13,10 +13,6 @@ const LISTED: usize = 8;
 
 fn lat(v: Option<f64>) -> String {
     v.map_or("—".into(), format_ms)
-}
-
-fn plural(n: u64, one: &str) -> String {
-    format!("{} {one}{}", group(n), if n == 1 { "" } else { "s" })
 }
 
 /// Why `r` is not the pick, in a few words.

@@ -50,8 +50,8 @@ struct RawBurst {
 /// Where a scenario's trace may come from.
 #[derive(Debug, Clone, Copy)]
 pub enum TraceAccess<'a> {
-    /// A scenario file's directory: `events.trace` is a relative path that must stay inside it
-    /// (symlinks resolved first).
+    /// A scenario file's directory: `events.trace` is a path, relative to it or absolute, that
+    /// must resolve inside it (symlinks and `..` resolved first).
     Within(&'a Path),
     /// A trace the user gave on the command line (`--trace`): it replaces the scenario's
     /// arrivals (`events.rate`, `bursts`, `daily` and `trace`).
@@ -114,8 +114,8 @@ fn read_options(cx: &Ctx, ev: &RawEvents) -> Result<ReadOptions, ScenarioError> 
     Ok(ReadOptions { format, columns, unit })
 }
 
-/// `file` resolved inside `dir`: a relative path, which after resolving symlinks and `..`
-/// is still under `dir`.
+/// `file` resolved inside `dir`: a path (relative to `dir`, or absolute) which after resolving
+/// symlinks and `..` is under `dir`.
 fn inside(cx: &Ctx, dir: &Path, file: &str) -> Result<PathBuf, ScenarioError> {
     let shown = excerpt(file, EXCERPT);
     let outside = || {
@@ -126,13 +126,25 @@ fn inside(cx: &Ctx, dir: &Path, file: &str) -> Result<PathBuf, ScenarioError> {
             ),
         )
     };
-    let relative = Path::new(file);
-    if file.is_empty() || relative.is_absolute() || relative.has_root() {
-        return Err(outside());
+    if file.is_empty() {
+        return Err(cx.err("events.trace", "is empty; name the trace file, such as `trace = \"rec.csv\"`"));
     }
     let cannot = |e: std::io::Error| cx.err("events.trace", format!("cannot read trace `{shown}`: {e}"));
     let root = dir.canonicalize().map_err(cannot)?;
-    let path = root.join(relative).canonicalize().map_err(cannot)?;
+    // An absolute path is taken as written (joining keeps it whole); it passes only if it
+    // resolves inside the directory, as a relative one must.
+    let path = match root.join(file).canonicalize() {
+        Ok(path) => path,
+        // A missing file named outside is refused as outside, not probed.
+        Err(_)
+            if Path::new(file).is_absolute()
+                && !Path::new(file).starts_with(dir)
+                && !Path::new(file).starts_with(&root) =>
+        {
+            return Err(outside())
+        }
+        Err(e) => return Err(cannot(e)),
+    };
     if !path.starts_with(&root) {
         return Err(outside());
     }

@@ -10,7 +10,8 @@
 //! seconds, milliseconds or microseconds told apart by magnitude (an offset is under a year) and
 //! stated in the result ([`Times`]); with absolute times the earliest row lands at 0. Resource ids, any strings, map to dense indices in order of first
 //! appearance in time. Every bad row is one sentence naming the file and the line, quoting at most
-//! a short escaped excerpt of the field ([`crate::support::quote::excerpt`]), never the whole line. A file
+//! a short escaped excerpt of the field ([`crate::support::quote::excerpt`]), never the whole line, and
+//! only once the first line has parsed as a trace header (a file that is no trace is not quoted). A file
 //! is read line by line through [`crate::support::files`] (regular files only, lines and size capped) and
 //! stops at the row limit. A recording of `hookbench receive --record`
 //! ([`crate::trace::record::HEADER`]) is a trace too: its extra columns are ignored, and a row whose
@@ -486,15 +487,19 @@ fn parse_lines(
             .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
             .collect();
         let col = |want: &[&str]| header.iter().position(|n| want.iter().any(|w| w.eq_ignore_ascii_case(n)));
-        // A mapped column must be there; the usual names are looked for.
+        let fields = if header.len() == 1 { "field" } else { "fields" };
+        // A mapped column must be there; the usual names are looked for. A first line with no
+        // time column is no trace header, so nothing of the file is quoted (it may be anything:
+        // `/proc/self/environ`, a key file); fields are quoted only once the header has shown
+        // the file to be a trace.
         let mapped = |name: &Option<String>, usual: &[&str], what: &str| match name {
             Some(c) => col(&[c.as_str()]).map(Some).ok_or_else(|| {
                 bad(
                     first.0,
                     format!(
-                        "the header `{}` has no `{}` column for the {what}",
-                        excerpt(&first.1, EXCERPT),
-                        excerpt(c, EXCERPT)
+                        "has no `{}` column for the {what} among its {} {fields}",
+                        excerpt(c, EXCERPT),
+                        header.len()
                     ),
                 )
             }),
@@ -504,8 +509,8 @@ fn parse_lines(
             bad(
                 first.0,
                 format!(
-                    "the header `{}` has no `timestamp` (or `time`, `at`, `created`, `created_at`) column",
-                    excerpt(&first.1, EXCERPT)
+                    "is not a trace header: none of its {} {fields} is `timestamp` (or `time`, `at`, `created`, `created_at`), so the file is not quoted",
+                    header.len()
                 ),
             )
         })?;

@@ -841,31 +841,36 @@ fn receive_refuses_an_event_time_that_is_not_a_timestamp_and_reports_times_in_th
     assert!(stdout.contains("p50 2"), "only the event in the past is a latency: {stdout}");
 }
 
+/// Runs `serve --report --format json` with `args` on loopback, sends one `GET /events?limit=1`
+/// with each API key of `keys` (one connection each), and returns the JSON report printed when
+/// the run ends.
+fn serve_report_json(args: &[&str], keys: &[&str]) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut all = vec!["--addr", "127.0.0.1:0", "--report", "--format", "json"];
+    all.extend_from_slice(args);
+    let (mut child, mut stdout, addr) = crate::serve_report::start_serve_reporting(&all);
+    for key in keys {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "GET /events?limit=1 HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let _ = s.read_to_string(&mut String::new());
+    }
+    let mut report = String::new();
+    stdout.read_to_string(&mut report).unwrap();
+    child.wait().unwrap();
+    serde_json::from_str(&report).unwrap_or_else(|e| panic!("{e}: {report}"))
+}
+
 #[test]
 fn serve_report_stopped_early_counts_only_events_that_happened_and_scales_per_day_by_the_span() {
-    use std::io::{BufRead, Read, Write};
     let dir = temp_dir("hardening-serve-partial");
     let file = dir.join("s.toml");
     std::fs::write(&file, "name = \"p\"\nduration = \"20m\"\nseed = 7\n[events]\nrate = \"6000/h\"\n")
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .args(["serve", "-s", file.to_str().unwrap(), "--addr", "127.0.0.1:0", "--speedup", "100"])
-        .args(["--report", "--format", "json", "--stop-after", "3s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    write!(s, "GET /events HTTP/1.1\r\nHost: {addr}\r\nX-Api-Key: once\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let _ = s.read_to_string(&mut String::new());
-    let out = child.wait_with_output().unwrap();
-    let (stdout, _) = text(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let file = file.to_str().unwrap();
+    let report = serve_report_json(&["-s", file, "--speedup", "100", "--stop-after", "3s"], &["once"]);
     assert_eq!(report["run"]["partial"], true);
     let covered = report["run"]["covered_s"].as_f64().unwrap();
     assert!((250.0..400.0).contains(&covered), "covered {covered} s");
@@ -1043,4 +1048,192 @@ fn a_bare_number_where_a_duration_is_expected_gets_the_unit_hint() {
         };
         refused(key, compare_toml("hardening-bare-number", &toml, &[]), &["is a bare number", needle]);
     }
+}
+
+#[test]
+fn a_file_that_is_not_a_trace_is_never_quoted() {
+    let secret = "whsec_LEAKLEAKLEAKLEAKLEAKLEAK";
+    // The environment alone, so its first bytes are the secret.
+    let out = Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["compare", "--trace", "/proc/self/environ"])
+        .env_clear()
+        .env("HOOKBENCH_SECRET", secret)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--trace") && stderr.contains("not a trace header"), "{stderr}");
+    for leak in ["LEAK", "HOOKBENCH_SECRET", "whsec"] {
+        assert!(!stderr.contains(leak) && !stdout.contains(leak), "{leak}: {stderr}");
+    }
+    // Once the header names a time column, a bad field is quoted, short and escaped.
+    let dir = temp_dir("hardening-trace-quote");
+    let file = dir.join("t.csv");
+    std::fs::write(&file, "timestamp,resource\n1,a\nnot-a-time\u{1b}[2J,b\n").unwrap();
+    let out = hookbench(&["compare", "--trace", file.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 3") && stderr.contains("`not-a-time\\u{1b}[2J`"), "{stderr}");
+}
+
+/// A scenario whose API always fails behind a breaker that probes every `open`.
+fn storm(duration: &str, open: &str) -> String {
+    format!(
+        "name = \"storm\"\nduration = \"{duration}\"\ndrain = \"10m\"\n[events]\nrate = \"360/h\"\n[api]\nfailure_rate = 1.0\n[strategies]\ncircuit_breaker = {{ failures = 5, open = \"{open}\" }}\n"
+    )
+}
+
+#[test]
+fn a_breaker_probe_storm_counts_in_the_run_size_estimate() {
+    use hookbench::strategy::{Spec, StrategyKind};
+    // Truthful: the estimate is at least the steps the storm takes, and not wildly more.
+    let s = hookbench::scenario::Scenario::from_toml(&storm("2m", "10ms"), "storm").unwrap();
+    for kind in [StrategyKind::Poll, StrategyKind::Hybrid] {
+        let specs = Spec::expand(&[kind], &[30 * SECOND], s.strategies.reconcile_interval);
+        let ran = hookbench::engine::sim::run(&s, &specs).unwrap().run.steps as f64;
+        let estimated = hookbench::engine::estimate::estimate_run(&s, &specs, 1, 1).steps;
+        assert!(
+            estimated >= ran && estimated < 20.0 * ran,
+            "{kind:?}: estimated {estimated}, ran {ran} steps"
+        );
+    }
+    // A day of it is refused up front, as any run too big to finish.
+    let dir = temp_dir("hardening-breaker-storm");
+    let file = dir.join("storm.toml");
+    std::fs::write(&file, storm("1d", "1ms")).unwrap();
+    let out = crate::inputs::bounded(&["compare", "-s", file.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-long-run") && stderr.contains("hybrid"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn serve_report_with_stdout_closed_still_writes_its_output_file() {
+    let dir = temp_dir("hardening-serve-closed");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, "name = \"c\"\nduration = \"1m\"\nseed = 3\n[events]\nrate = \"600/h\"\n")
+        .unwrap();
+    let report = dir.join("F.json");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" serve -s \"$1\" --addr 127.0.0.1:0 --speedup 100 --report --drain 1s --stop-after 20s --output \"$2\" >&-")
+        .arg(env!("CARGO_BIN_EXE_hookbench"))
+        .arg(&scenario)
+        .arg(&report)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{e}: {stderr}")))
+            .unwrap();
+    assert_eq!(json["engine"], "serve", "{json}");
+    assert!(stderr.contains("listening on") && stderr.contains("wrote"), "{stderr}");
+}
+
+#[test]
+fn serve_report_folds_clients_past_the_cap_into_one_other_row_saying_how_many() {
+    // `hookbench::engine::observer::MAX_CLIENT_ROWS`.
+    const CAP: usize = 100;
+    let dir = temp_dir("hardening-serve-clients");
+    let file = dir.join("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"k\"\nduration = \"10m\"\nseed = 5\n[events]\nrate = \"600/h\"\n[api]\nrtt = \"10ms\"\n",
+    )
+    .unwrap();
+    let keys: Vec<String> = (0..CAP + 30).map(|i| format!("k{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let file = file.to_str().unwrap();
+    let report =
+        serve_report_json(&["-s", file, "--speedup", "100", "--drain", "1s", "--stop-after", "60s"], &keys);
+    let labels: Vec<&str> =
+        report["strategies"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    let clients = labels.iter().filter(|l| l.starts_with("client:")).count();
+    assert_eq!(clients, CAP, "{labels:?}");
+    let other = report["strategies"].as_array().unwrap().iter().find(|r| r["label"] == "other (30 clients)");
+    let other = other.unwrap_or_else(|| panic!("no `other (30 clients)` row in {labels:?}"));
+    assert_eq!(other["requests"]["total"], 30, "{other}");
+}
+
+#[test]
+fn a_scenario_may_name_its_trace_by_an_absolute_path_inside_its_directory() {
+    let dir = temp_dir("hardening-absolute-trace");
+    let trace = dir.join("t.csv");
+    std::fs::write(&trace, "timestamp,resource\n1,a\n2,b\n3,a\n").unwrap();
+    let file = dir.join("s.toml");
+    std::fs::write(&file, format!("name = \"t\"\n[events]\ntrace = {}\n", toml_str(trace.to_str().unwrap())))
+        .unwrap();
+    let out = hookbench(&["compare", "-s", file.to_str().unwrap(), "-f", "json", "--strategies", "webhook"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["run"]["events"], 3, "{stdout}");
+    // Outside the directory, absolute or not, it is still refused (and the file not read).
+    std::fs::write(&file, "name = \"t\"\n[events]\ntrace = \"/etc/hostname-missing\"\n").unwrap();
+    let out = hookbench(&["compare", "-s", file.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("outside the scenario's directory"), "{stderr}");
+}
+
+#[test]
+fn the_readme_fit_round_trip_through_a_redirect_replays_the_recording() {
+    let dir = temp_dir("hardening-fit-redirect");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let rows: Vec<(f64, f64)> = (0..40).map(|i| (f64::from(i) * 30.0, f64::from(i) * 30.0 + 0.5)).collect();
+    std::fs::write(dir.join("rec.csv"), recording(&rows)).unwrap();
+    // The README's round trip as typed, then with the recording by absolute path, then from a
+    // directory below, the scenario redirected beside the recording.
+    for (script, scenario) in [
+        ("\"$0\" scenarios fit rec.csv > fit.toml", "fit.toml"),
+        ("\"$0\" scenarios fit \"$PWD/rec.csv\" > abs.toml", "abs.toml"),
+        ("(cd sub && \"$0\" scenarios fit ../rec.csv > ../up.toml)", "up.toml"),
+    ] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{script} && \"$0\" compare -s {scenario} -f json --strategies webhook"))
+            .arg(env!("CARGO_BIN_EXE_hookbench"))
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        let written = std::fs::read_to_string(dir.join(scenario)).unwrap_or_default();
+        assert!(out.status.success(), "{script}: {stderr}\n{written}");
+        assert!(written.contains("trace = \"rec.csv\""), "{script}: {written}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(json["run"]["events"], 40, "{script}");
+    }
+}
+
+#[test]
+fn serve_counts_every_answered_request_in_its_summary_with_plurals_right() {
+    use std::io::{Read, Write};
+    let summary = |requests: &[&str]| {
+        let (mut child, mut out, addr) =
+            crate::util::start_serve(&["--addr", "127.0.0.1:0", "--speedup", "100", "--stop-after", "3s"]);
+        for r in requests {
+            let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+            write!(conn, "{r} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let _ = conn.read_to_string(&mut String::new());
+        }
+        assert!(child.wait().unwrap().success());
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        rest
+    };
+    let one = summary(&["GET /events?limit=1"]);
+    assert!(one.contains(": 1 request answered (") && one.contains("events happened"), "{one}");
+    // A malformed query, an unknown route and another method are answered too: all in the total.
+    let five = summary(&[
+        "GET /events?limit=1",
+        "GET /events?limit=0",
+        "GET /nowhere",
+        "POST /events",
+        "GET /openapi.json",
+    ]);
+    assert!(five.contains(": 5 requests answered ("), "{five}");
+    assert!(five.contains("3 other 4xx"), "{five}");
 }

@@ -487,7 +487,7 @@ fn serve_binds_loopback_prints_its_address_and_stops_with_a_summary() {
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
     assert!(status.success());
-    assert!(rest.contains("stopped after") && rest.contains("1 requests"), "{rest}");
+    assert!(rest.contains("stopped after") && rest.contains("1 request answered"), "{rest}");
 
     let (_, stderr) = text(&hookbench(&["serve", "--addr", "0.0.0.0:0", "--stop-after", "1s"]));
     assert!(stderr.contains("not a loopback address") && stderr.contains("--allow-remote"), "{stderr}");

@@ -14,7 +14,7 @@ use crate::util::{hookbench, rel, temp_dir, text};
 /// Starts `serve` whose standard output carries a report (`--format json|csv|…`, no
 /// `--output`): the address is on standard error, which a thread drains; standard output holds
 /// the report alone.
-fn start_serve_reporting(args: &[&str]) -> (std::process::Child, std::process::ChildStdout, String) {
+pub fn start_serve_reporting(args: &[&str]) -> (std::process::Child, std::process::ChildStdout, String) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
         .arg("serve")

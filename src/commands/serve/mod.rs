@@ -22,7 +22,7 @@ use crate::live::lock;
 use crate::live::provider::{self, Subscription};
 use crate::live::source;
 use crate::model::source::EventLog;
-use crate::render::text::{escape, redact_url};
+use crate::render::text::{escape, plural, redact_url};
 use crate::result::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::support::units::format_duration;
 
@@ -84,8 +84,9 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             format_duration(scenario.duration),
         );
         // When standard output carries the report (JSON, CSV, Markdown, BMF), it carries nothing
-        // else: the line goes to standard error.
-        if reporting.as_ref().is_some_and(ReportOptions::report_on_stdout) {
+        // else: the line goes to standard error. So it does when standard output is closed and
+        // the report goes to its `--output` files, which a closed stdout must not stop.
+        if reporting.as_ref().is_some_and(|r| r.report_on_stdout() || r.writes_files_past_closed_stdout()) {
             crate::support::out::stderr(&listening);
         } else {
             print(&listening)?;
@@ -118,18 +119,22 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let hooks = outbox.map_or(String::new(), |o| {
             let c = lock(&o).outbox.counts;
             format!(
-                "; webhooks: {} attempts, {} delivered, {} failed, {} dead-lettered",
-                c.attempts, c.delivered, c.failed, c.dead_lettered
+                "; webhooks: {}, {} delivered, {} failed, {} dead-lettered",
+                plural(c.attempts, "attempt"),
+                c.delivered,
+                c.failed,
+                c.dead_lettered
             )
         });
+        // Every answer is in the total; the parts in brackets are some of them.
         print(&format!(
-            "hookbench serve: stopped after {:.1}s: {} requests ({} 304, {} 429, {} malformed); {happened} of {} events happened{hooks}\n",
+            "hookbench serve: stopped after {:.1}s: {} answered ({} 304, {} 429, {} other 4xx: malformed, unknown or not GET); {happened} of {} happened{hooks}\n",
             started.elapsed().as_secs_f64(),
-            st.requests,
+            plural(st.requests, "request"),
             st.not_modified,
             st.throttled,
             st.bad,
-            log.len(),
+            plural(log.len() as u64, "event"),
         ))?;
         Ok(0)
     })
@@ -162,7 +167,7 @@ fn settle(
         .map(|row| {
             let key = row.label.strip_prefix("client:");
             let mut r = StrategyReport::observed(row, &span, key.and_then(|k| state.peak_use(k)));
-            if let (None, Some(o)) = (key, outbox) {
+            if let (true, Some(o)) = (row.label == crate::engine::observer::ENDPOINT, outbox) {
                 // The delivery counts are the model's (the outbox), not the observer's.
                 let ob = lock(o);
                 let c = ob.outbox.counts;

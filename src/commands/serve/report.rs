@@ -3,13 +3,14 @@
 //! Turns `--report`, `--duration`, `--drain`, `--format`, `--output` and `--threshold` into
 //! validated [`ReportOptions`] before anything binds; after the run, settles the
 //! [`Observer`](crate::engine::observer::Observer)'s books into one [`Report`] whose rows are the
-//! clients (`client:KEY`) and the webhook endpoint (`endpoint`), and gates it. Thresholds name a
+//! clients (`client:KEY`; past the observer's cap, one `other (N clients)` row) and the webhook
+//! endpoint (`endpoint`), and gates it. Thresholds name a
 //! client row (`client:KEY.p99<60s`), every client (`client.missed==0`) or the endpoint
 //! (`endpoint.p99<2s`); their metrics are `compare`'s. It computes no figure of its own.
 
 use crate::cli::ServeArgs;
 use crate::commands::options::{duration, output_format, Delivery};
-use crate::engine::observer::{client_label, ENDPOINT};
+use crate::engine::observer::{client_label, ENDPOINT, OTHER};
 use crate::error::{Error, Result};
 use crate::result::measure::Measure;
 use crate::result::report::Report;
@@ -93,7 +94,8 @@ impl ServeThreshold {
     fn matches(&self, label: &str) -> bool {
         match &self.target {
             ServeRows::Client(key) => label == client_label(key),
-            ServeRows::AnyClient => label.starts_with("client:"),
+            // Every client, those folded into the `other` row too.
+            ServeRows::AnyClient => label.starts_with("client:") || label.starts_with(OTHER),
             ServeRows::Endpoint => label == ENDPOINT,
         }
     }
@@ -113,6 +115,12 @@ impl ReportOptions {
     /// but the table, with no `--output`): then nothing else may go there.
     pub fn report_on_stdout(&self) -> bool {
         self.delivery.result_on_stdout_for_programs()
+    }
+
+    /// Whether standard output is closed but the report has `--output` files to go to: the run
+    /// goes ahead and only the files are written.
+    pub fn writes_files_past_closed_stdout(&self) -> bool {
+        !self.delivery.files.is_empty() && crate::support::out::stdout_closed()
     }
 
     /// Validates the report flags and applies `--duration` and `--drain` to `scenario`; `None`
