@@ -149,3 +149,56 @@ fn bad_types_and_subscriptions_are_one_sentence() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
+
+/// The live engine over real HTTP: the emitter sends only the subscribed type, every row counts
+/// only it, the unfiltered poller's pages carry every type by name, and the counts match the sim's
+/// exactly (the same stream, the same subscribed events).
+#[test]
+fn live_runs_send_and_count_only_the_subscribed_types() {
+    let dir = crate::util::temp_dir("event-types-live");
+    let path = dir.join("typed.toml");
+    std::fs::write(
+        &path,
+        r#"
+        name = "typed-live"
+        duration = "10m"
+        drain = "2m"
+        seed = 3
+        [events]
+        rate = "1200/h"
+        types = { "charge.succeeded" = 1, "customer.updated" = 3 }
+        [webhook]
+        subscribe = ["charge.succeeded"]
+        delay = "100ms"
+        [api]
+        rtt = "50ms"
+        [strategies]
+        list = ["webhook", "poll"]
+        intervals = ["10s"]
+        "#,
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let json = |args: &[&str]| {
+        let out = hookbench(args);
+        let (stdout, err) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let live =
+        json(&["compare", "--engine", "live", "--speedup", "200", "--quiet", "--format", "json", "-s", p]);
+    let sim = json(&["compare", "--quiet", "--format", "json", "-s", p]);
+    for label in ["webhook", "poll@10s"] {
+        let row = |r: &serde_json::Value| {
+            r["strategies"].as_array().unwrap().iter().find(|s| s["label"] == label).unwrap().clone()
+        };
+        let (l, s) = (row(&live), row(&sim));
+        assert_eq!(l["events"]["total"], s["events"]["total"], "{label}");
+        assert_eq!(l["events"]["detected"], l["events"]["total"], "{label}: {l}");
+        assert_eq!(l["events"]["duplicates"], 0, "{label}");
+    }
+    let hook = |r: &serde_json::Value| r["strategies"][0]["webhooks"]["attempts"].clone();
+    assert_eq!(hook(&live), hook(&sim));
+    assert_eq!(hook(&live), live["strategies"][0]["events"]["total"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
