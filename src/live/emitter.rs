@@ -82,7 +82,7 @@ impl LiveOutbox {
     /// A fresh outbox for `scenario`'s events.
     pub fn new(scenario: &Scenario, events: usize, stream: &str) -> Arc<Mutex<LiveOutbox>> {
         Arc::new(Mutex::new(LiveOutbox {
-            outbox: Outbox::new(scenario, events),
+            outbox: Outbox::new(scenario, events, &format!("live-emitter/{stream}")),
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
             lag: Lag::default(),
             pacer: Arc::new(Pacer::new(scenario)),
