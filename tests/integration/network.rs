@@ -189,3 +189,42 @@ fn scenarios_show_prints_the_network_keys() {
         assert!(stdout.contains(key), "{key} in {stdout}");
     }
 }
+
+/// Live: the modelled handshake is waited as a delay before each new connection's request (the
+/// webhook's POST, the API's answer), and the header's distortion line says so.
+#[test]
+fn the_live_engine_waits_the_modelled_handshakes() {
+    let s = scenario(
+        r#"
+        name = "net-live"
+        duration = "2m"
+        drain = "1m"
+        seed = 3
+        [events]
+        rate = "600/h"
+        resources = 20
+        [api]
+        rtt = "50ms"
+        connection = "new"
+        [webhook]
+        delay = "200ms"
+        connection = "new"
+        [network]
+        rtt = "1s"
+        tls = "1.3"
+        "#,
+    );
+    let specs = hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).expect("runs");
+    let info = live.live.as_ref().expect("a live run");
+    assert!(info.distortion.contains("2 round trips of [network] rtt"), "{}", info.distortion);
+    // Every attempt and every answer waited 2 × 1 s more than its modelled delay (the header's
+    // loopback overhead only adds to it), so even the median is past it.
+    for (label, floor_ms) in [("webhook", 2_200.0), ("poll@10s", 2_050.0)] {
+        let r = row(&live, label);
+        assert!(r.events.detected > 0, "{label}");
+        let p50 = r.latency_ms.p50.expect("detected");
+        assert!(p50 >= floor_ms * 0.99, "{label}: p50 {p50} ms under the handshake's {floor_ms} ms");
+    }
+}
