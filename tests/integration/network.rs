@@ -228,3 +228,21 @@ fn the_live_engine_waits_the_modelled_handshakes() {
         assert!(p50 >= floor_ms * 0.99, "{label}: p50 {p50} ms under the handshake's {floor_ms} ms");
     }
 }
+
+/// The JSON result of a run with `[network]` validates against schema.json, which knows the keys.
+#[test]
+fn a_result_with_the_network_keys_validates_against_the_schema() {
+    let f = file(
+        "schema",
+        "[api]\nconnection = \"new\"\n[webhook]\nconnection = \"keep-alive\"\n[network]\nrtt = { median = \"80ms\", p99 = \"400ms\" }\ntls = \"1.2\"\nidle_timeout = \"5s\"\n",
+    );
+    let out = hookbench(&["compare", "--scenario", &f, "--format", "json", "--strategies", "poll,webhook"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let mut v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let schema = crate::gates::validator("schema.json");
+    crate::gates::assert_valid(&schema, &v);
+    assert_eq!(v["scenario"]["network"]["idle_timeout_s"], 5.0, "{}", v["scenario"]);
+    v["scenario"]["network"]["tls"] = "1.1".into();
+    assert!(!schema.is_valid(&v), "the schema names the TLS versions");
+}
