@@ -51,16 +51,40 @@ pub use crate::engine::row::ConservationBreach as SimError;
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Timer(u64),
-    Answer { tag: u64, slot: u32 },
+    Answer {
+        tag: u64,
+        slot: u32,
+    },
     Arrival(u32),
-    Attempt { id: u32, n: u32 },
-    StreamEvent { tag: u64, id: u32, until: Micros, retry: Micros },
-    StreamClosed { tag: u64, retry: Micros },
-    AttemptTimedOut { id: u32, n: u32 },
-    AttemptAnswered { id: u32, n: u32 },
+    Attempt {
+        id: u32,
+        n: u32,
+    },
+    StreamEvent {
+        tag: u64,
+        id: u32,
+        until: Micros,
+        retry: Micros,
+    },
+    StreamClosed {
+        tag: u64,
+        retry: Micros,
+    },
+    AttemptTimedOut {
+        id: u32,
+        n: u32,
+    },
+    AttemptAnswered {
+        id: u32,
+        n: u32,
+    },
     /// An attempt that opened a connection reaches the receiver, its handshake done; `left` is
     /// what remains of its timeout.
-    Reached { id: u32, n: u32, left: Micros },
+    Reached {
+        id: u32,
+        n: u32,
+        left: Micros,
+    },
     Pump,
 }
 

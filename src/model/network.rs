@@ -237,7 +237,9 @@ mod tests {
     #[test]
     fn without_a_policy_or_a_network_nothing_is_modelled() {
         let n = net(Tls::V12, SECOND);
-        for mut c in [Connections::new(None, Some(&n), 1, "t"), Connections::new(Some(Connection::New), None, 1, "t")] {
+        for mut c in
+            [Connections::new(None, Some(&n), 1, "t"), Connections::new(Some(Connection::New), None, 1, "t")]
+        {
             assert!(!c.modelled());
             assert_eq!(c.acquire(0), 0);
         }

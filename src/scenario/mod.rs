@@ -197,7 +197,8 @@ impl Scenario {
         let mut webhook = webhook::from_raw(&cx, &raw.webhook, &events.types)?;
         let network = network::from_raw(&cx, raw.network.as_ref())?;
         api.connection = network::policy(&cx, "api.connection", api.connection, network.as_ref())?;
-        webhook.connection = network::policy(&cx, "webhook.connection", webhook.connection, network.as_ref())?;
+        webhook.connection =
+            network::policy(&cx, "webhook.connection", webhook.connection, network.as_ref())?;
         let receiver = receiver::from_raw(&cx, &raw.receiver)?;
         let strategies = strategies::from_raw(&cx, &raw.strategies)?;
         let target = target::from_raw(&cx, &raw.target)?;

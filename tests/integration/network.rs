@@ -44,12 +44,13 @@ fn a_new_connection_per_attempt_adds_tcp_plus_tls_round_trips_exactly() {
     assert_eq!(base, 300.0, "no [network]: today's fixed delay");
     assert!(n > 1_000, "{n} events");
     for (tls, k) in [("none", 1.0), ("1.3", 2.0), ("1.2", 3.0)] {
-        let s = webhooks(&format!(
-            "connection = \"new\"\n[network]\nrtt = \"100ms\"\ntls = \"{tls}\""
-        ));
+        let s = webhooks(&format!("connection = \"new\"\n[network]\nrtt = \"100ms\"\ntls = \"{tls}\""));
         let (mean, detected) = webhook_mean(&s);
         assert_eq!(detected, n, "{tls}");
-        assert!((mean - base - k * RTT_MS).abs() < 1e-9, "TLS {tls}: mean {mean} ms, base {base} ms, k = {k}");
+        assert!(
+            (mean - base - k * RTT_MS).abs() < 1e-9,
+            "TLS {tls}: mean {mean} ms, base {base} ms, k = {k}"
+        );
     }
 }
 
@@ -62,7 +63,10 @@ fn keep_alive_and_new_differ_by_two_round_trips_on_every_attempt_but_the_first()
     // Keep-alive opens its one connection for the first attempt and never again (an attempt is
     // answered at once, so the next finds it idle and warm).
     let expected = 2.0 * RTT_MS * (n - 1) as f64 / n as f64;
-    assert!((new - alive - expected).abs() < 1e-9, "new {new} ms, keep-alive {alive} ms, expected {expected}");
+    assert!(
+        (new - alive - expected).abs() < 1e-9,
+        "new {new} ms, keep-alive {alive} ms, expected {expected}"
+    );
     assert!((new - 300.0 - 2.0 * RTT_MS).abs() < 1e-9, "every new attempt pays 2 RTT: {new}");
     // Without a `connection` key, `[network]` keeps connections alive.
     let (default, _) = webhook_mean(&webhooks(tail));
@@ -142,8 +146,9 @@ fn the_echo_gains_the_network_keys_only_when_set() {
     let plain = serde_json::to_value(poller("", "")).expect("serializes");
     assert!(plain.get("network").is_none(), "{plain}");
     assert!(plain["api"].get("connection").is_none() && plain["webhook"].get("connection").is_none());
-    let set = serde_json::to_value(poller("connection = \"new\"", "[network]\nrtt = \"100ms\"\ntls = \"1.2\""))
-        .expect("serializes");
+    let set =
+        serde_json::to_value(poller("connection = \"new\"", "[network]\nrtt = \"100ms\"\ntls = \"1.2\""))
+            .expect("serializes");
     assert_eq!(set["network"]["rtt"]["fixed_s"], 0.1);
     assert_eq!(set["network"]["tls"], "1.2");
     assert_eq!(set["network"]["idle_timeout_s"], 90.0);
@@ -168,7 +173,10 @@ fn unknown_values_are_one_sentence_naming_the_allowed_ones() {
     let f = file("tls", "[network]\nrtt = \"100ms\"\ntls = \"1.1\"\n");
     one_sentence(&["compare", "--scenario", &f], &["network.tls", "`1.1`", "\"1.3\", \"1.2\" or \"none\""]);
     let f = file("conn", "[webhook]\nconnection = \"reuse\"\n[network]\nrtt = \"100ms\"\n");
-    one_sentence(&["compare", "--scenario", &f], &["webhook.connection", "`reuse`", "\"keep-alive\" or \"new\""]);
+    one_sentence(
+        &["compare", "--scenario", &f],
+        &["webhook.connection", "`reuse`", "\"keep-alive\" or \"new\""],
+    );
     let f = file("apiconn", "[api]\nconnection = \"close\"\n");
     one_sentence(&["compare", "--scenario", &f], &["api.connection", "`close`", "\"keep-alive\" or \"new\""]);
     let f = file("nonet", "[webhook]\nconnection = \"new\"\n");
@@ -214,7 +222,8 @@ fn the_live_engine_waits_the_modelled_handshakes() {
         tls = "1.3"
         "#,
     );
-    let specs = hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
+    let specs =
+        hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
     let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).expect("runs");
     let info = live.live.as_ref().expect("a live run");
