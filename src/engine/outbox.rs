@@ -9,6 +9,7 @@
 use crate::model::capacity::Pipeline;
 use crate::model::dist::Rng;
 use crate::model::emitter::{AttemptOutcome, Emitter, Next};
+use crate::model::network::Connections;
 use crate::scenario::Scenario;
 use crate::strategy::books::{TimelineBooks, WebhookCounts};
 use crate::support::units::Micros;
@@ -26,11 +27,15 @@ pub struct Outbox {
     pub pipeline: Option<Pipeline>,
     /// Attempts, retries and failed attempts in time (the row's timeline merges it).
     pub timeline: TimelineBooks,
+    /// The provider's connections to the receiver: which attempts open one first
+    /// (`[webhook] connection` over `[network]`; nothing modelled without them).
+    pub connections: Connections,
 }
 
 impl Outbox {
-    /// An outbox for `events` events of `scenario`.
-    pub fn new(scenario: &Scenario, events: usize) -> Self {
+    /// An outbox for `events` events of `scenario`; `stream` names its connections' random
+    /// stream (each row and engine its own).
+    pub fn new(scenario: &Scenario, events: usize, stream: &str) -> Self {
         let wh = &scenario.webhook;
         let capped = wh.max_in_flight.is_some() || wh.throughput.is_some();
         Outbox {
@@ -38,6 +43,12 @@ impl Outbox {
             counts: WebhookCounts::default(),
             pipeline: capped.then(|| Pipeline::new(wh.max_in_flight, wh.throughput)),
             timeline: TimelineBooks::new(scenario.timeline_bucket()),
+            connections: Connections::new(
+                wh.connection,
+                scenario.network.as_ref(),
+                scenario.seed,
+                &format!("handshake/{stream}"),
+            ),
         }
     }
 

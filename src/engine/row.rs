@@ -510,7 +510,7 @@ mod tests {
         for kind in [StrategyKind::Poll, StrategyKind::Webhook] {
             let spec = Spec { kind, interval: Some(30 * SECOND) };
             let row = Row::new(&s, &log, &spec, "test", PoolMode::Modelled);
-            let outbox = row.subscription().map(|_| Outbox::new(&s, log.len()));
+            let outbox = row.subscription().map(|_| Outbox::new(&s, log.len(), "test"));
             let out = row.finish(outbox.as_ref(), end, &log).expect("conserved").outcome.events;
             assert_eq!(out.total, happened as u64, "{kind:?}");
             assert_eq!((out.detected, out.missed, out.in_flight), (0, 0, happened as u64), "{kind:?}");

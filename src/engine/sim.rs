@@ -36,6 +36,7 @@ use crate::model::api::{Api, Body, Request, Response};
 use crate::model::dist::Rng;
 use crate::model::emitter::AttemptOutcome;
 use crate::model::faults::provider_ready;
+use crate::model::network::Connections;
 use crate::model::receiver::{Answer, Receiver};
 use crate::model::source::{EventLog, Source};
 use crate::result::report::{Report, StrategyReport};
@@ -50,13 +51,40 @@ pub use crate::engine::row::ConservationBreach as SimError;
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Timer(u64),
-    Answer { tag: u64, slot: u32 },
+    Answer {
+        tag: u64,
+        slot: u32,
+    },
     Arrival(u32),
-    Attempt { id: u32, n: u32 },
-    StreamEvent { tag: u64, id: u32, until: Micros, retry: Micros },
-    StreamClosed { tag: u64, retry: Micros },
-    AttemptTimedOut { id: u32, n: u32 },
-    AttemptAnswered { id: u32, n: u32 },
+    Attempt {
+        id: u32,
+        n: u32,
+    },
+    StreamEvent {
+        tag: u64,
+        id: u32,
+        until: Micros,
+        retry: Micros,
+    },
+    StreamClosed {
+        tag: u64,
+        retry: Micros,
+    },
+    AttemptTimedOut {
+        id: u32,
+        n: u32,
+    },
+    AttemptAnswered {
+        id: u32,
+        n: u32,
+    },
+    /// An attempt that opened a connection reaches the receiver, its handshake done; `left` is
+    /// what remains of its timeout.
+    Reached {
+        id: u32,
+        n: u32,
+        left: Micros,
+    },
     Pump,
 }
 
@@ -182,6 +210,8 @@ struct Sim<'a> {
     outbox: Option<Outbox>,
     receiver: Receiver,
     net: Rng,
+    /// The consumer's connections to the API (`[api] connection`; nothing modelled without it).
+    api_conns: Connections,
     row: Row,
     /// When a pump of the provider's pipeline is already queued.
     pump_at: Option<Micros>,
@@ -210,7 +240,11 @@ impl<'a> Sim<'a> {
                     }
                     let resp = self.api.handle(&self.src.log, self.now, req, billable);
                     let rtt = self.scenario.api.rtt.sample(&mut self.net);
-                    let answered = self.now + resp.hold + rtt;
+                    // A request on a new connection waits for its handshake; the server's view is
+                    // still taken at the send, so the answer lands the handshake later.
+                    let handshake = self.api_conns.acquire(self.now);
+                    let answered = self.now + resp.hold + rtt + handshake;
+                    self.api_conns.release(answered);
                     if let (true, Body::Stream { from, until, retry }) = (resp.opens_stream(), resp.body) {
                         self.stream_next(tag, from, until, retry, answered);
                     }
@@ -260,15 +294,32 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Attempt `n` of event `id` is due: it meets the receiver's faults, the row hears of it, and
-    /// the sender sees an answer now or its timeout later.
+    /// Attempt `n` of event `id` is due: on a warm connection it reaches the receiver now; one
+    /// that must open a connection reaches it its handshake later — or, when the handshake
+    /// outlasts the timeout, never, and times out.
     fn attempt(&mut self, id: u32, n: u32) {
-        if !self.outbox.as_mut().is_some_and(|ob| ob.begin(id, n, self.now)) {
+        let Some(ob) = self.outbox.as_mut() else { return };
+        if !ob.begin(id, n, self.now) {
             self.pump();
             return;
         }
-        let mut answer = self.receiver.answer(self.now, &mut self.net);
+        let handshake = ob.connections.acquire(self.now);
         let timeout = self.scenario.webhook.timeout;
+        if handshake == 0 {
+            self.reached(id, n, timeout);
+        } else if handshake >= timeout {
+            ob.connections.close();
+            self.push(self.now + timeout, Step::AttemptTimedOut { id, n });
+        } else {
+            self.push(self.now + handshake, Step::Reached { id, n, left: timeout - handshake });
+        }
+    }
+
+    /// Attempt `n` of event `id` reaches the receiver with `timeout` left: it meets the
+    /// receiver's faults, the row hears of it, and the sender sees an answer now or its timeout
+    /// later (then its connection is freed, or closed when it timed out or was refused).
+    fn reached(&mut self, id: u32, n: u32, timeout: Micros) {
+        let mut answer = self.receiver.answer(self.now, &mut self.net);
         // A finite receiver: the delivery queues for a worker; the sender hears back when the
         // receiver answers (on receipt, or when processing is done), or times out.
         match self.row.admit_delivery(self.now, id, answer) {
@@ -291,8 +342,10 @@ impl<'a> Sim<'a> {
                 self.feed(Input::Delivery { id, answer });
                 let reply = answered - self.now + slow;
                 if reply <= timeout {
+                    self.release(Some(self.now + reply));
                     self.push(self.now + reply, Step::AttemptAnswered { id, n });
                 } else {
+                    self.release(None);
                     self.push(self.now + timeout, Step::AttemptTimedOut { id, n });
                 }
                 return;
@@ -300,10 +353,29 @@ impl<'a> Sim<'a> {
         }
         self.feed(Input::Delivery { id, answer });
         match answer.outcome(timeout) {
-            Some(outcome) => self.attempt_ended(id, n, outcome),
+            Some(outcome) => {
+                let freed = match answer {
+                    Answer::Refused => None,
+                    Answer::Slow(d) => Some(self.now + d),
+                    _ => Some(self.now),
+                };
+                self.release(freed);
+                self.attempt_ended(id, n, outcome)
+            }
             None => {
+                self.release(None);
                 let at = self.now + timeout;
                 self.push(at, Step::AttemptTimedOut { id, n });
+            }
+        }
+    }
+
+    /// The attempt's connection is idle again from `freed`, or closed (`None`).
+    fn release(&mut self, freed: Option<Micros>) {
+        if let Some(ob) = self.outbox.as_mut() {
+            match freed {
+                Some(at) => ob.connections.release(at),
+                None => ob.connections.close(),
             }
         }
     }
@@ -380,9 +452,15 @@ fn run_with(
         api: Api::new(&scenario.api, scenario.events.payload_bytes)
             .with_faults(scenario.seed, &format!("api/{}", row.label())),
         src,
-        outbox: row.subscription().map(|_| Outbox::new(scenario, 0)),
+        outbox: row.subscription().map(|_| Outbox::new(scenario, 0, row.label())),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
+        api_conns: Connections::new(
+            scenario.api.connection,
+            scenario.network.as_ref(),
+            scenario.seed,
+            &format!("handshake-api/{}", row.label()),
+        ),
         row,
         pump_at: None,
     };
@@ -458,6 +536,7 @@ fn run_with(
             Step::Attempt { id, n } => sim.attempt_due(id, n),
             Step::AttemptTimedOut { id, n } => sim.attempt_ended(id, n, AttemptOutcome::Failure),
             Step::AttemptAnswered { id, n } => sim.attempt_ended(id, n, AttemptOutcome::Success),
+            Step::Reached { id, n, left } => sim.reached(id, n, left),
             Step::Pump => {
                 sim.pump_at = None;
                 sim.pump();

@@ -82,7 +82,7 @@ impl LiveOutbox {
     /// A fresh outbox for `scenario`'s events.
     pub fn new(scenario: &Scenario, events: usize, stream: &str) -> Arc<Mutex<LiveOutbox>> {
         Arc::new(Mutex::new(LiveOutbox {
-            outbox: Outbox::new(scenario, events),
+            outbox: Outbox::new(scenario, events, &format!("live-emitter/{stream}")),
             rng: Rng::new(scenario.seed, &format!("live-emitter/{stream}")),
             lag: Lag::default(),
             pacer: Arc::new(Pacer::new(scenario)),
@@ -231,11 +231,26 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
                 return;
             }
         }
-        let timeout = cx.clock.real(cx.scenario.webhook.timeout);
         let sent = cx.clock.now();
-        let (outcome, kind) = attempt_classified(&cx.client, &cx.target, &msg, n, &body, timeout).await;
+        // A modelled new connection: its handshake is a delay before the POST, out of the
+        // attempt's timeout, as in the sim (the real one, if any, runs on loopback after it).
+        let handshake = lock(&cx.outbox).outbox.connections.acquire(sent);
+        let left = cx.scenario.webhook.timeout.saturating_sub(handshake);
+        let (outcome, kind) = if left == 0 {
+            cx.clock.sleep_until(sent + cx.scenario.webhook.timeout).await;
+            (AttemptOutcome::Failure, AttemptResult::Timeout)
+        } else {
+            if handshake > 0 {
+                cx.clock.sleep_until(sent + handshake).await;
+            }
+            attempt_classified(&cx.client, &cx.target, &msg, n, &body, cx.clock.real(left)).await
+        };
         let next = {
             let mut ob = lock(&cx.outbox);
+            match kind {
+                AttemptResult::Timeout | AttemptResult::Refused => ob.outbox.connections.close(),
+                _ => ob.outbox.connections.release(cx.clock.now()),
+            }
             if let Some(o) = &ob.observer {
                 lock(o).attempt(id, sent, cx.clock.now(), kind);
             }

@@ -83,6 +83,30 @@ pub fn distortion(speedup: f64) -> String {
     )
 }
 
+/// [`distortion`], and when the scenario models handshakes (`[network]`), what is added for them:
+/// the modelled round trips of each new connection are waited as delays on top of the real
+/// loopback connection.
+pub fn distortion_of(speedup: f64, scenario: &Scenario) -> String {
+    let base = distortion(speedup);
+    let Some(net) = &scenario.network else { return base };
+    let sides: Vec<String> = [("webhook", scenario.webhook.connection), ("api", scenario.api.connection)]
+        .iter()
+        .filter_map(|(side, c)| c.map(|c| format!("{side} {}", c.name())))
+        .collect();
+    let tls = match net.tls {
+        crate::model::network::Tls::None => "TCP".to_string(),
+        crate::model::network::Tls::V12 => "TCP + TLS 1.2".to_string(),
+        crate::model::network::Tls::V13 => "TCP + TLS 1.3".to_string(),
+    };
+    format!(
+        "{base}; each modelled new connection ({}, idle timeout {}) waits {} round trips of [network] rtt          ({tls}, {} mean) as a delay on top of the real loopback connection",
+        sides.join(", "),
+        crate::support::units::format_duration(net.idle_timeout),
+        net.handshake_round_trips(),
+        crate::support::units::format_ms(net.mean_handshake() / MILLI as f64),
+    )
+}
+
 /// How late, in wall time, the engine's timers may run at the 99th percentile before the run's
 /// numbers are refused: 10 ms of wall time, i.e. 10 ms × speed-up of scenario time. The header
 /// admits waits precise to ~0.1 ms and 0.1–0.3 ms per loopback hop when the machine is idle; a
@@ -309,7 +333,7 @@ async fn run_async(
     let live = LiveInfo {
         speedup: opts.speedup,
         timer_resolution_ms: 0.1 * opts.speedup,
-        distortion: distortion(opts.speedup),
+        distortion: distortion_of(opts.speedup, &scenario),
         lag_ms: LagMs { p50: ms(p50), p99: ms(p99), max: ms(max) },
         wakeups: lag.count(),
         ended_s: secs_f(ended),

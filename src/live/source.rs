@@ -38,6 +38,7 @@ use crate::live::json as body;
 use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
+use crate::model::network::Connections;
 use crate::model::ratelimit;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
@@ -52,6 +53,9 @@ pub const ANONYMOUS: &str = "anonymous";
 struct Client {
     api: Api,
     rng: Rng,
+    /// The client's modelled connections (`[api] connection`): a request on a new one waits for
+    /// its handshake before its answer, as in the sim.
+    conns: Connections,
 }
 
 /// Counts of what the server answered, by the status of each answer its router sent.
@@ -176,6 +180,12 @@ impl SourceState {
             api: Api::new(&self.scenario.api, self.scenario.events.payload_bytes)
                 .with_faults(self.scenario.seed, &format!("live-api-faults/{client}")),
             rng: Rng::new(self.scenario.seed, &format!("live-api/{client}")),
+            conns: Connections::new(
+                self.scenario.api.connection,
+                self.scenario.network.as_ref(),
+                self.scenario.seed,
+                &format!("live-handshake-api/{client}"),
+            ),
         });
         if let (Request::List { cursor, limit, if_none_match }, Some(cond)) = (&mut req, cond) {
             // The model answers 304 to the client holding the current tag: a condition that
@@ -184,7 +194,10 @@ impl SourceState {
             *if_none_match = cond.matches(current).then_some(current);
         }
         let resp = c.api.handle(&self.log, now, req, billable);
-        let rtt = self.scenario.api.rtt.sample(&mut c.rng);
+        // The modelled handshake of a new connection is a delay on top of the round trip (the
+        // real one, if any, ran on loopback before the request came in).
+        let rtt = self.scenario.api.rtt.sample(&mut c.rng) + c.conns.acquire(now);
+        c.conns.release(now + resp.hold + rtt);
         drop(clients);
         if let Some(o) = self.observer.get() {
             lock(o).answered(client, &ServedAnswer::of(&resp, now + resp.hold + rtt, billable));

@@ -72,6 +72,10 @@ pub struct WebhookConfig {
     /// and only these count for every row: they are the events the integration wants.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscribe: Vec<String>,
+    /// Whether each attempt opens a new connection or reuses a warm one; `None` (no `[network]`):
+    /// no handshake is modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<crate::model::network::Connection>,
 }
 
 /// The longest wait a server can ask for (`Retry-After`, `X-Poll-Interval`) that is honoured:
@@ -320,6 +324,7 @@ mod tests {
             outages: Vec::new(),
             scheme: Default::default(),
             subscribe: Vec::new(),
+            connection: None,
         }
     }
 

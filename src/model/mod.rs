@@ -24,6 +24,7 @@ pub mod capacity;
 pub mod dist;
 pub mod emitter;
 pub mod faults;
+pub mod network;
 pub mod ratelimit;
 pub mod receiver;
 pub mod retry;

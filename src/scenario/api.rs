@@ -32,6 +32,7 @@ pub(super) struct RawApi {
     slow_rate: Option<f64>,
     slow: Option<String>,
     type_filter: Option<bool>,
+    connection: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +101,7 @@ pub(super) fn from_raw(cx: &Ctx, api: &RawApi) -> Result<ApiConfig, ScenarioErro
         sse_drop_every,
         type_filter: api.type_filter.unwrap_or(false),
         faults: faults(cx, api)?,
+        connection: super::network::connection(cx, "api.connection", api.connection.as_deref())?,
     })
 }
 

@@ -3,7 +3,7 @@
 //! Owns the scenario file format (DESIGN.md §8): the raw keys, their defaults and bounds, and
 //! the bundled scenarios embedded in the binary. Each section is converted by its own small
 //! function into the configuration struct of the model type that owns it
-//! ([`EventsConfig`], [`ApiConfig`], [`WebhookConfig`], [`ReceiverConfig`],
+//! ([`EventsConfig`], [`ApiConfig`], [`WebhookConfig`], [`NetworkConfig`], [`ReceiverConfig`],
 //! [`StrategiesConfig`]); the resolved whole, with its name, span, drain and seed, is the
 //! [`Scenario`]. Every problem becomes one [`ScenarioError`] sentence that names the file, the
 //! key and what would be right. Dependencies point down: this module fills in the model's
@@ -14,6 +14,7 @@
 //!  TOML ──▶ Raw (serde) ──▶ events::from_raw   ──▶ model::arrivals::EventsConfig
 //!                     ├───▶ api::from_raw      ──▶ model::api::ApiConfig (+ ratelimit::Quota)
 //!                     ├───▶ webhook::from_raw  ──▶ model::emitter::WebhookConfig
+//!                     ├───▶ network::from_raw  ──▶ model::network::NetworkConfig (+ each side's Connection)
 //!                     ├───▶ receiver::from_raw ──▶ model::receiver::ReceiverConfig
 //!                     └───▶ strategies::from_raw ─▶ strategy::StrategiesConfig
 //! ```
@@ -22,6 +23,7 @@ mod api;
 mod bundled;
 mod check;
 mod events;
+mod network;
 mod receiver;
 pub mod resolve;
 mod strategies;
@@ -43,6 +45,7 @@ pub use self::target::{Statistic, TargetConfig};
 pub use crate::model::api::ApiConfig;
 pub use crate::model::arrivals::{Burst, EventsConfig};
 pub use crate::model::emitter::{Payload, WebhookConfig};
+pub use crate::model::network::{Connection, NetworkConfig, Tls};
 pub use crate::model::ratelimit::Quota;
 pub use crate::model::receiver::{ReceiverConfig, Window};
 use crate::model::source::SourceParams;
@@ -87,6 +90,10 @@ pub struct Scenario {
     pub api: ApiConfig,
     /// The provider's webhook emitter.
     pub webhook: WebhookConfig,
+    /// The network between provider and consumer, when the scenario models its handshakes
+    /// (`[network]`); absent, no handshake is modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkConfig>,
     /// The subscriber's receiver and its faults.
     pub receiver: ReceiverConfig,
     /// Strategy defaults.
@@ -117,6 +124,7 @@ struct Raw {
     api: api::RawApi,
     #[serde(default)]
     webhook: webhook::RawWebhook,
+    network: Option<network::RawNetwork>,
     #[serde(default)]
     receiver: receiver::RawReceiver,
     #[serde(default)]
@@ -185,8 +193,12 @@ impl Scenario {
             (None, None) => DAY,
         };
         let events = events::from_raw(&cx, &raw.events, trace, access, duration)?;
-        let api = api::from_raw(&cx, &raw.api)?;
-        let webhook = webhook::from_raw(&cx, &raw.webhook, &events.types)?;
+        let mut api = api::from_raw(&cx, &raw.api)?;
+        let mut webhook = webhook::from_raw(&cx, &raw.webhook, &events.types)?;
+        let network = network::from_raw(&cx, raw.network.as_ref())?;
+        api.connection = network::policy(&cx, "api.connection", api.connection, network.as_ref())?;
+        webhook.connection =
+            network::policy(&cx, "webhook.connection", webhook.connection, network.as_ref())?;
         let receiver = receiver::from_raw(&cx, &raw.receiver)?;
         let strategies = strategies::from_raw(&cx, &raw.strategies)?;
         let target = target::from_raw(&cx, &raw.target)?;
@@ -211,6 +223,7 @@ impl Scenario {
             events,
             api,
             webhook,
+            network,
             receiver,
             strategies,
             target,

@@ -31,6 +31,7 @@ pub(super) struct RawWebhook {
     outages: Vec<RawWindow>,
     scheme: Option<String>,
     subscribe: Option<Vec<String>>,
+    connection: Option<String>,
 }
 
 /// The section as the model's configuration; `types` are the `[events]` section's, which
@@ -88,6 +89,7 @@ pub(super) fn from_raw(
         outages,
         scheme,
         subscribe,
+        connection: super::network::connection(cx, "webhook.connection", wh.connection.as_deref())?,
     })
 }
 

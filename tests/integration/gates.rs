@@ -11,12 +11,12 @@ use crate::util::{hookbench, temp_dir, text};
 const PASS: &str = "poll@30s.missed==0";
 const FAIL: &str = "webhook.p99<1ms";
 
-fn validator(file: &str) -> jsonschema::Validator {
+pub(crate) fn validator(file: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).expect(file);
     jsonschema::validator_for(&serde_json::from_str(&text).expect("JSON")).expect("a JSON Schema")
 }
 
-fn assert_valid(v: &jsonschema::Validator, instance: &Value) {
+pub(crate) fn assert_valid(v: &jsonschema::Validator, instance: &Value) {
     let errors: Vec<String> =
         v.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "schema violations: {errors:#?}");

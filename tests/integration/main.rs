@@ -19,6 +19,7 @@ mod inputs;
 mod json_contract;
 mod live;
 mod live_servers;
+mod network;
 mod numbers;
 mod profiles;
 mod profiles_extends;

@@ -188,7 +188,7 @@ fn settle(
     let live = LiveInfo {
         speedup,
         timer_resolution_ms: 0.1 * speedup,
-        distortion: crate::live::engine::distortion(speedup),
+        distortion: crate::live::engine::distortion_of(speedup, scenario),
         lag_ms: LagMs { p50: ms(lag.0), p99: ms(lag.1), max: ms(lag.2) },
         wakeups: lag.3,
         ended_s: crate::result::report::secs_f(ended),

@@ -72,6 +72,10 @@ pub struct ApiConfig {
     /// 5xx answers, outages and slow answers; shown only when set.
     #[serde(default, skip_serializing_if = "ApiFaults::is_none")]
     pub faults: ApiFaults,
+    /// Whether each request opens a new connection or reuses a warm one; `None` (no `[network]`):
+    /// no handshake is modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<crate::model::network::Connection>,
 }
 
 /// A request to the API.

@@ -29,6 +29,7 @@ fn cfg(limit: Option<u64>, nm_counts: bool) -> ApiConfig {
         sse_drop_every: None,
         type_filter: false,
         faults: ApiFaults::default(),
+        connection: None,
     }
 }
 
