@@ -17,7 +17,7 @@ use crate::model::network::{Connection, NetworkConfig, Tls, DEFAULT_IDLE_TIMEOUT
 #[serde(deny_unknown_fields)]
 pub(super) struct RawNetwork {
     rtt: Option<toml::Value>,
-    tls: Option<String>,
+    tls: Option<toml::Value>,
     idle_timeout: Option<String>,
 }
 
@@ -31,10 +31,19 @@ pub(super) fn from_raw(cx: &Ctx, raw: Option<&RawNetwork>) -> Result<Option<Netw
         ));
     };
     let rtt = cx.delay("network.rtt", Some(rtt), crate::model::dist::Delay::Fixed(0))?;
-    let tls = match raw.tls.as_deref() {
+    // A version as text (`"1.3"`) or, as people also write it and `--set network.tls=1.3` gives,
+    // a number.
+    let name = match &raw.tls {
+        None => None,
+        Some(toml::Value::String(s)) => Some(s.clone()),
+        Some(toml::Value::Float(f)) => Some(format!("{f}")),
+        Some(other) => Some(other.to_string()),
+    };
+    let tls = match name.as_deref() {
         None => Tls::default(),
         Some(name) => Tls::from_name(name).ok_or_else(|| {
-            cx.err("network.tls", format!("unknown TLS version `{name}`; use {}", quoted(&Tls::NAMES)))
+            let shown = crate::support::quote::excerpt(name, crate::support::quote::EXCERPT);
+            cx.err("network.tls", format!("unknown TLS version `{shown}`; use {}", quoted(&Tls::NAMES)))
         })?,
     };
     let idle_timeout = match &raw.idle_timeout {
