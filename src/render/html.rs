@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::chart::timeline;
+use super::chart::{cdf, timeline};
 use super::table;
 use super::text::{self, escape};
 use crate::result::report::Report;
@@ -178,6 +178,10 @@ pub fn render(report: &Report) -> String {
         for svg in charts.into_iter().flatten() {
             let _ = writeln!(out, "<figure>\n{svg}</figure>");
         }
+    }
+    if let Some(svg) = cdf::render(report) {
+        out.push_str("<h2>Latency distribution</h2>\n");
+        let _ = writeln!(out, "<figure>\n{svg}</figure>");
     }
     out.push_str("<h2>Scenario</h2>\n");
     scenario(&mut out, report);

@@ -19,8 +19,13 @@ fn the_html_report_is_self_contained_and_has_every_part() {
     report.verdict = Some(hookbench::result::advice::verdict_of(&report));
     let page = render::render(&report, Format::Html);
     assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..80]);
-    assert_eq!(page.matches("<svg").count(), 3, "latency, backlog, requests");
-    for title in ["Ready latency over time", "Events not yet ready over time", "API requests per 2m bucket"] {
+    assert_eq!(page.matches("<svg").count(), 4, "latency, backlog, requests, CDF");
+    for title in [
+        "Ready latency over time",
+        "Events not yet ready over time",
+        "API requests per 2m bucket",
+        "Ready latency distribution",
+    ] {
         assert!(page.contains(&format!("<title>{title}")), "{title}");
     }
     assert!(page.contains("API down 2h–2h20m"), "the API outage is labelled");
@@ -60,6 +65,35 @@ fn a_saved_result_renders_as_html() {
     let _ = std::fs::remove_file(&path);
     let (page, stderr) = text(&again);
     assert!(again.status.success(), "{stderr}");
-    assert_eq!(page.matches("<svg").count(), 3, "the charts come back from the saved timelines");
+    assert_eq!(page.matches("<svg").count(), 4, "the charts come back from the saved timelines and CDFs");
     assert!(page.contains("API requests per 5m bucket"));
+}
+
+/// The latency CDF of `flash-sale`: one curve per row, the rows that draw the same curve named
+/// together, the target a point on it, the receiver's outage-free scenario marking no outage.
+/// `api-outage`'s CDF marks its outages at their lengths.
+#[test]
+fn the_cdf_chart_names_coinciding_rows_together_and_marks_outages() {
+    let s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    let report =
+        run(&s, &[StrategyKind::Poll, StrategyKind::PollEtag, StrategyKind::Webhook], &[30 * SECOND]);
+    for r in &report.strategies {
+        let c = r.ready_cdf.as_ref().expect("every row has a CDF");
+        assert_eq!((c.q.len(), c.ms.len()), (104, 104), "{}: bounded", r.label);
+        assert!(c.ms.windows(2).all(|w| w[0] <= w[1]), "{}: non-decreasing", r.label);
+        assert_eq!(c.ms[103], r.ready_ms.max.expect("max"), "{}: ends at the max", r.label);
+    }
+    let svg = hookbench::render::chart::cdf::render(&report).expect("a chart");
+    assert!(svg.contains("<title>Ready latency distribution"), "titled");
+    assert!(svg.contains(">poll@30s = poll-etag@30s<"), "coinciding rows named together");
+    assert!(svg.contains("target p99 ≤ 10s"), "the target");
+    assert!(!svg.contains("API down"), "no outage to mark");
+
+    let s = Scenario::bundled("api-outage").expect("bundled").expect("valid");
+    let report = run(&s, &[StrategyKind::Poll], &[30 * SECOND]);
+    let svg = hookbench::render::chart::cdf::render(&report).expect("a chart");
+    assert!(
+        svg.contains("API down 20m") && svg.contains("deliveries stopped 30m"),
+        "outages at their lengths"
+    );
 }

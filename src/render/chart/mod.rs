@@ -12,6 +12,7 @@
 //! [`crate::result::measure::http_requests_per_day`]) and the legend says so. It only formats report
 //! fields: positions are scales of reported numbers, never new statistics.
 
+pub mod cdf;
 mod draw;
 mod legend;
 mod marks;
