@@ -103,3 +103,37 @@ fn compare_takes_the_bucket_width() {
     let out = hookbench(&["compare", "--duration", "30d", "--bucket", "1s", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
 }
+
+/// `flash-sale`: the webhook row's receiver backlog at the buckets' ends climbs during the
+/// burst, is at its highest within the burst or the retries it causes, and is back to 0 by the
+/// run's end; the end of a bucket never holds more than its peak or the previous end (the
+/// backlog only grows by arrivals); the retries of the burst's buckets are the row's retries.
+#[test]
+fn the_flash_sale_backlog_climbs_in_the_burst_and_drains_to_zero() {
+    let mut s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    s.bucket = Some(MINUTE);
+    let report = run(&s, &[StrategyKind::Webhook, StrategyKind::Poll], &[30 * SECOND]);
+    let burst = &s.events.bursts[0];
+    let (from, to) = ((burst.at / MINUTE) as usize, ((burst.at + burst.duration) / MINUTE) as usize);
+    let hook = timeline(row(&report, "webhook"));
+    let end = hook.backlog_end.as_ref().expect("a finite receiver");
+    let peak = hook.backlog_peak.as_ref().expect("a finite receiver");
+    assert_eq!(end.len(), hook.len());
+    assert!(end[from..to].iter().any(|&b| b > 100), "the burst piles deliveries up: {:?}", &end[from..to]);
+    assert!(end[..from].iter().all(|&b| b < 10), "before the burst the workers keep up");
+    assert_eq!(*end.last().expect("buckets"), 0, "drained by the end");
+    for j in 1..end.len() {
+        assert!(
+            end[j] <= peak[j].max(end[j - 1]),
+            "minute {j}: {} > max({}, {})",
+            end[j],
+            peak[j],
+            end[j - 1]
+        );
+    }
+    let retries: u64 = hook.webhook_retries.iter().sum();
+    assert_eq!(retries, row(&report, "webhook").webhooks.retried.unwrap_or(0));
+    assert!(hook.webhook_retries[from..].iter().sum::<u64>() == retries, "every retry is the burst's");
+    let poll = timeline(row(&report, "poll@30s"));
+    assert!(poll.backlog_end.as_ref().expect("finite")[..from].iter().all(|&b| b < 10));
+}

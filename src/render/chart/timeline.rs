@@ -2,7 +2,7 @@
 //!
 //! Owns three pictures of the rows' [`Timeline`]s, on one time axis: ready latency (a band from
 //! p50 to p99 per row, log-scaled), how far behind each row is (events happened and not yet
-//! ready; a finite receiver's peak backlog dashed), and API requests per bucket with the 429s
+//! ready; a finite receiver's backlog at each bucket's end dashed, its peak thin), and API requests per bucket with the 429s
 //! and the quota line. Every chart shades the scenario's outages (API, provider delivery,
 //! receiver) and bursts, labelled, and carries SVG `<title>`s. Rows that draw the same line are
 //! named together in the legend. It only formats report fields: positions are scales of
@@ -370,7 +370,8 @@ pub fn latency(report: &Report) -> Option<String> {
 }
 
 /// How far behind each row is over time: events happened and not yet ready at each bucket's
-/// end; a finite receiver's peak backlog (deliveries waiting for a worker) dashed.
+/// end; a finite receiver's backlog (deliveries waiting for a worker) at each bucket's end
+/// dashed, and the most in each bucket a thin line.
 pub fn backlog(report: &Report) -> Option<String> {
     let rows = rows(report);
     if rows.is_empty() {
@@ -388,7 +389,7 @@ pub fn backlog(report: &Report) -> Option<String> {
     let mut s = open(report, &frame, "Events not yet ready over time", "events", &scale);
     let mut entries = Vec::new();
     let groups = grouped(&rows, |t| {
-        let backlog = t.backlog_peak.iter().flatten();
+        let backlog = t.backlog_end.iter().flatten();
         t.not_ready.iter().chain(backlog).map(|&v| Some(scale.y(v as f64))).collect()
     });
     for (i, (label, r, t)) in groups.iter().enumerate() {
@@ -403,14 +404,23 @@ pub fn backlog(report: &Report) -> Option<String> {
             esc(label)
         );
         entries.push((label.clone(), c, dash(i)));
-        if let Some(b) = &t.backlog_peak {
-            let d = path((0..t.len()).map(|j| Some((x(j), scale.y(b[j] as f64)))));
+        if let (Some(end), Some(peak)) = (&t.backlog_end, &t.backlog_peak) {
+            let d = path((0..t.len()).map(|j| Some((x(j), scale.y(end[j] as f64)))));
             let _ = writeln!(
                 s,
-                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.2" stroke-dasharray="3 3" stroke-opacity="0.8"><title>{} receiver backlog (peak in each bucket)</title></path>"##,
+                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.4" stroke-dasharray="3 3"><title>{} receiver backlog at each bucket's end</title></path>"##,
                 esc(label)
             );
-            entries.push((format!("{label} backlog peak"), c, "3 3"));
+            entries.push((format!("{label} receiver backlog"), c, "3 3"));
+            let d =
+                path((0..t.len()).map(|j| {
+                    Some((frame.x(t.bucket_s * j as f64 + t.bucket_s * 0.5), scale.y(peak[j] as f64)))
+                }));
+            let _ = writeln!(
+                s,
+                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="0.8" stroke-opacity="0.6"><title>{} receiver backlog, the most in each bucket</title></path>"##,
+                esc(label)
+            );
         }
     }
     legend(&mut s, &entries);

@@ -2,7 +2,8 @@
 //!
 //! Owns [`TimelineBooks`]: the run cut into equal buckets of scenario time, and per bucket what
 //! happened in it — events that happened, were detected, became ready (processed), the ready
-//! latencies of the events that *happened* in it, the receiver's peak backlog, API requests,
+//! latencies of the events that *happened* in it, the receiver's peak backlog and its backlog at
+//! the bucket's end, API requests,
 //! 429s and failed calls, webhook attempts, retries and failed attempts. The books (`Books`),
 //! the provider's outbox and the processing pool each keep one for what they count, and the row
 //! merges them when it settles ([`TimelineBooks::merge`]). Memory is bounded by the bucket count:
@@ -119,6 +120,9 @@ pub struct Bucket {
     pub latency: Option<LogHist>,
     /// The most deliveries waiting for a worker at once (finite receivers only).
     pub backlog_peak: u64,
+    /// Deliveries waiting for a worker at the bucket's end (finite receivers only; `None`
+    /// where the pool did not note it).
+    pub backlog_end: Option<u64>,
     /// API requests answered (billable ones: inside the window).
     pub requests: u64,
     /// 429 answers among them.
@@ -162,9 +166,14 @@ impl TimelineBooks {
         &self.buckets
     }
 
+    /// The index of the bucket of time `at`.
+    pub fn index(&self, at: Micros) -> usize {
+        ((at / self.width) as usize).min(MAX_BUCKETS - 1)
+    }
+
     /// The bucket of time `at`, grown up to it.
     pub fn at(&mut self, at: Micros) -> &mut Bucket {
-        let i = ((at / self.width) as usize).min(MAX_BUCKETS - 1);
+        let i = self.index(at);
         if i >= self.buckets.len() {
             self.buckets.resize_with(i + 1, Bucket::default);
         }
@@ -188,6 +197,7 @@ impl TimelineBooks {
             a.detected += b.detected;
             a.ready += b.ready;
             a.backlog_peak = a.backlog_peak.max(b.backlog_peak);
+            a.backlog_end = b.backlog_end.or(a.backlog_end);
             a.requests += b.requests;
             a.throttled += b.throttled;
             a.failed += b.failed;
