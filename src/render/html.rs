@@ -172,7 +172,12 @@ pub fn render(report: &Report) -> String {
         let lines: Vec<String> = n.lines().map(|l| esc(l.trim())).collect();
         let _ = writeln!(out, "<p class=\"muted\"><small>{}</small></p>", lines.join("<br>\n"));
     }
-    let charts = [timeline::latency(report), timeline::backlog(report), timeline::requests(report)];
+    let charts = [
+        timeline::latency(report),
+        timeline::behind(report),
+        timeline::backlog(report),
+        timeline::requests(report),
+    ];
     if charts.iter().any(Option::is_some) {
         out.push_str("<h2>Over time</h2>\n");
         for svg in charts.into_iter().flatten() {

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::draw::{colour, esc, FONT};
+use super::draw::{colour, esc, text_w, FONT};
 use crate::result::report::{Report, StrategyReport};
 use crate::result::timeline::Timeline;
 use crate::support::units::{format_duration, secs_f, SECOND};
@@ -250,17 +250,37 @@ pub(super) fn path(pts: impl Iterator<Item = Option<(f64, f64)>>) -> String {
 /// The legend: one entry per line drawn, rows drawing the same series named together.
 pub(super) fn legend(s: &mut String, entries: &[(String, &'static str, &'static str)]) {
     let x = W - RIGHT + 16.0;
-    for (i, (label, stroke, dash)) in entries.iter().enumerate() {
-        let y = TOP + 8.0 + 18.0 * i as f64;
+    let mut y = TOP + 8.0;
+    for (label, stroke, dash) in entries {
         let _ = writeln!(
             s,
-            r##"<line x1="{x}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{stroke}" stroke-width="2.5" stroke-dasharray="{dash}"/><text x="{:.1}" y="{:.1}">{}</text>"##,
+            r##"<line x1="{x}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{stroke}" stroke-width="2.5" stroke-dasharray="{dash}"/>"##,
             x + 24.0,
-            x + 30.0,
-            y + 4.0,
-            esc(label)
         );
+        for line in wrap(label, RIGHT - 50.0) {
+            let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}">{}</text>"##, x + 30.0, y + 4.0, esc(&line));
+            y += 15.0;
+        }
+        y += 4.0;
     }
+}
+
+/// `label` cut into lines at most `room` pixels wide, at ` = ` and then at spaces.
+fn wrap(label: &str, room: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (k, part) in label.split(" = ").enumerate() {
+        let part = if k == 0 { part.to_string() } else { format!("= {part}") };
+        for word in part.split(' ') {
+            match lines.last_mut() {
+                Some(l) if text_w(&format!("{l} {word}"), 12.0) <= room && !(k > 0 && word == "=") => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => lines.push(word.to_string()),
+            }
+        }
+    }
+    lines
 }
 
 /// Groups rows whose drawn series coincide: (labels joined by ` = `, the first row, its data).
@@ -369,59 +389,83 @@ pub fn latency(report: &Report) -> Option<String> {
     Some(s)
 }
 
-/// How far behind each row is over time: events happened and not yet ready at each bucket's
-/// end; a finite receiver's backlog (deliveries waiting for a worker) at each bucket's end
-/// dashed, and the most in each bucket a thin line.
-pub fn backlog(report: &Report) -> Option<String> {
+/// How far behind each row is over time: events happened and not yet ready at each bucket's end.
+pub fn behind(report: &Report) -> Option<String> {
     let rows = rows(report);
     if rows.is_empty() {
         return None;
     }
-    let frame = Frame { x_end: x_end(&rows) };
-    let hi = rows
-        .iter()
-        .flat_map(|(_, t)| t.not_ready.iter().chain(t.backlog_peak.iter().flatten()))
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let series = |t: &Timeline| t.not_ready.clone();
+    counts(report, &rows, "Events not yet ready over time", "events", series, None)
+}
+
+/// A finite receiver's backlog over time: deliveries waiting for a worker at each bucket's end,
+/// the most in each bucket a thin line. `None` when the receiver is unlimited.
+pub fn backlog(report: &Report) -> Option<String> {
+    let rows: Vec<_> = rows(report).into_iter().filter(|(_, t)| t.backlog_end.is_some()).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let series = |t: &Timeline| t.backlog_end.clone().unwrap_or_default();
+    let peak = |t: &Timeline| t.backlog_peak.clone().unwrap_or_default();
+    let title = "Receiver backlog over time (deliveries waiting for a worker)";
+    counts(report, &rows, title, "waiting at the bucket's end", series, Some(&peak))
+}
+
+/// A line per row group of a count at each bucket's end; `thin`, a second count drawn thin
+/// at the bucket's middle in the same colour.
+fn counts(
+    report: &Report,
+    rows: &[(&StrategyReport, &Timeline)],
+    title: &str,
+    y_label: &str,
+    series: impl Fn(&Timeline) -> Vec<u64>,
+    thin: Option<&dyn Fn(&Timeline) -> Vec<u64>>,
+) -> Option<String> {
+    let frame = Frame { x_end: x_end(rows) };
+    let all = |t: &Timeline| {
+        let mut v = series(t);
+        v.extend(thin.map(|f| f(t)).unwrap_or_default());
+        v
+    };
+    let hi = rows.iter().flat_map(|(_, t)| all(t)).max().unwrap_or(0).max(1) as f64;
     let scale = Scale::Linear(nice_step(hi / 4.0) * 4.0);
-    let mut s = open(report, &frame, "Events not yet ready over time", "events", &scale);
+    let mut s = open(report, &frame, title, y_label, &scale);
     let mut entries = Vec::new();
-    let groups = grouped(&rows, |t| {
-        let backlog = t.backlog_end.iter().flatten();
-        t.not_ready.iter().chain(backlog).map(|&v| Some(scale.y(v as f64))).collect()
-    });
+    let groups = grouped(rows, |t| all(t).into_iter().map(|v| Some(scale.y(v as f64))).collect());
     for (i, (label, r, t)) in groups.iter().enumerate() {
         let c = colour(&r.name);
-        let x = |j: usize| frame.x(t.bucket_s * (j as f64 + 1.0));
-        let d = path((0..t.len()).map(|j| Some((x(j), scale.y(t.not_ready[j] as f64)))));
+        let values = series(t);
+        let d = path(
+            values
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| Some((frame.x(t.bucket_s * (j as f64 + 1.0)), scale.y(v as f64)))),
+        );
         let _ = writeln!(
             s,
-            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="{:.1}" stroke-dasharray="{}"><title>{} not yet ready</title></path>"##,
+            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="{:.1}" stroke-dasharray="{}"><title>{}: {}</title></path>"##,
             width(i),
             dash(i),
-            esc(label)
+            esc(label),
+            esc(title)
         );
-        entries.push((label.clone(), c, dash(i)));
-        if let (Some(end), Some(peak)) = (&t.backlog_end, &t.backlog_peak) {
-            let d = path((0..t.len()).map(|j| Some((x(j), scale.y(end[j] as f64)))));
-            let _ = writeln!(
-                s,
-                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.4" stroke-dasharray="3 3"><title>{} receiver backlog at each bucket's end</title></path>"##,
-                esc(label)
+        if let Some(f) = thin {
+            let d = path(
+                f(t).iter()
+                    .enumerate()
+                    .map(|(j, &v)| Some((frame.x(t.bucket_s * (j as f64 + 0.5)), scale.y(v as f64)))),
             );
-            entries.push((format!("{label} receiver backlog"), c, "3 3"));
-            let d =
-                path((0..t.len()).map(|j| {
-                    Some((frame.x(t.bucket_s * j as f64 + t.bucket_s * 0.5), scale.y(peak[j] as f64)))
-                }));
             let _ = writeln!(
                 s,
-                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="0.8" stroke-opacity="0.6"><title>{} receiver backlog, the most in each bucket</title></path>"##,
+                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="0.8" stroke-opacity="0.7"><title>{}: the most in each bucket</title></path>"##,
                 esc(label)
             );
         }
+        entries.push((label.clone(), c, dash(i)));
+    }
+    if thin.is_some() {
+        entries.push(("thin lines: the most in a bucket".into(), "#888", "none"));
     }
     legend(&mut s, &entries);
     s.push_str("</svg>\n");
