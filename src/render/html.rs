@@ -4,11 +4,13 @@
 //! verdict as the table renderer words it ([`super::verdict`]), the tables as real `<table>`
 //! markup with the terminal table's cells ([`table::row`]), the notes, and the timeline charts
 //! ([`super::chart::timeline`]) inline as SVG. No script, no font, no stylesheet or image from
-//! anywhere else: it reads the same from a `file://` URL offline, printed, and in dark mode
-//! (`prefers-color-scheme`). It only formats report fields.
+//! anywhere else: it reads the same from a `file://` URL offline, printed (light), and in dark
+//! mode (`prefers-color-scheme`), where the charts' colours switch through CSS custom properties
+//! ([`chart_style`]), not a filter. It only formats report fields.
 
 use std::fmt::Write as _;
 
+use super::chart::draw::{css_var, PALETTE};
 use super::chart::{cdf, timeline};
 use super::table;
 use super::text::{self, escape};
@@ -24,7 +26,6 @@ const STYLE: &str = r#"
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #5b5b5b; --rule: #d0d0d0; --head: #f3f3f3; --accent: #0b5cad; }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e8e8e8; --bg: #161719; --muted: #a8a8a8; --rule: #3a3b3e; --head: #222326; --accent: #7fb4ff; }
-  svg.chart { filter: invert(0.92) hue-rotate(180deg); }
 }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); max-width: 1060px; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
@@ -45,12 +46,41 @@ figure { margin: 1rem 0; }
 svg.chart { max-width: 100%; height: auto; }
 pre { font-size: 12px; overflow-x: auto; }
 @media print {
+  :root { color-scheme: light; --fg: #000000; --bg: #ffffff; --muted: #444444; --rule: #999999; --head: #eeeeee; --accent: #0b5cad; }
   body { max-width: none; margin: 0; font-size: 11pt; }
-  svg.chart { filter: none; page-break-inside: avoid; }
+  svg.chart { page-break-inside: avoid; }
   figure, table { page-break-inside: avoid; }
   details { display: none; }
 }
 "#;
+
+/// The charts' colours as CSS custom properties: light by default and when printed, the dark
+/// palette under `prefers-color-scheme: dark`, and a rule per colour that paints the SVGs'
+/// `fill` and `stroke` attributes with them (a standalone SVG keeps its own colours).
+fn chart_style() -> String {
+    let vars = |dark: bool| {
+        let mut v = String::new();
+        for (light, night) in PALETTE {
+            let _ = write!(v, " {}: {};", css_var(light), if dark { night } else { light });
+        }
+        v
+    };
+    let mut s = format!(
+        ":root {{{}}}\n@media (prefers-color-scheme: dark) {{ :root {{{}}} }}\n@media print {{ :root {{{}}} }}\n",
+        vars(false),
+        vars(true),
+        vars(false)
+    );
+    for (light, _) in PALETTE {
+        let var = css_var(light);
+        let _ = writeln!(
+            s,
+            "svg.chart [fill=\"{light}\"] {{ fill: var({var}); }} svg.chart [stroke=\"{light}\"] {{ stroke: var({var}); }}"
+        );
+    }
+    let _ = writeln!(s, "svg.chart text:not([fill]) {{ fill: var({}); }}", css_var("#000"));
+    s
+}
 
 /// A table: a header row and the rows, the first column the row's label.
 fn grid(out: &mut String, caption: Option<&str>, columns: &[&str], rows: &[Vec<String>]) {
@@ -132,8 +162,9 @@ pub fn render(report: &Report) -> String {
     let headline = table::headline(report);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<title>hookbench: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>hookbench: {}</h1>\n<p class=\"muted\">{}</p>\n</header>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<title>hookbench: {}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<header>\n<h1>hookbench: {}</h1>\n<p class=\"muted\">{}</p>\n</header>\n",
         esc(&report.scenario.name),
+        chart_style(),
         esc(&report.scenario.name),
         esc(&headline)
     );

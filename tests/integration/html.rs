@@ -97,3 +97,27 @@ fn the_cdf_chart_names_coinciding_rows_together_and_marks_outages() {
         "outages at their lengths"
     );
 }
+
+/// Dark mode recolours the charts through CSS custom properties, not a filter: every colour an
+/// SVG of the page paints with has a rule mapping it to its property, which the dark media
+/// query and the print media query both set.
+#[test]
+fn every_chart_colour_has_a_custom_property_for_dark_mode_and_print() {
+    let mut s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    s.bucket = Some(300 * SECOND);
+    let report = run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[30 * SECOND]);
+    let page = render::render(&report, Format::Html);
+    assert!(!page.contains("filter:") && !page.contains("invert("), "no filter");
+    let mut seen = 0;
+    for name in ["fill", "stroke"] {
+        let pattern = format!("{name}=\"#");
+        for (i, _) in page.match_indices(&pattern) {
+            let value: String = page[i + pattern.len() - 1..].chars().take_while(|c| *c != '"').collect();
+            let prop = format!("--c-{}", value[1..].to_ascii_lowercase());
+            assert!(page.contains(&format!("[{name}=\"{value}\"] {{")), "{value}: no rule");
+            assert_eq!(page.matches(&format!("{prop}:")).count(), 3, "{value}: light, dark and print");
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "{seen} colours checked");
+}

@@ -13,7 +13,7 @@
 //! fields: positions are scales of reported numbers, never new statistics.
 
 pub mod cdf;
-mod draw;
+pub mod draw;
 mod legend;
 mod marks;
 pub mod timeline;
@@ -126,7 +126,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">
 <title>hookbench sweep: detection latency vs HTTP requests per day, scenario {name}</title>
 <rect width="{W}" height="{H}" fill="#ffffff"/>
 "##,
