@@ -11,11 +11,11 @@
 use std::fmt::Write as _;
 
 use super::chart::draw::{css_var, PALETTE};
-use super::chart::{cdf, timeline};
+use super::chart::{self, cdf, timeline};
 use super::table;
 use super::text::{self, escape};
 use crate::result::report::Report;
-use crate::support::units::format_duration;
+use crate::support::units::{format_duration, MILLI};
 
 /// Text for HTML: control characters written out, markup escaped.
 fn esc(s: &str) -> String {
@@ -156,6 +156,19 @@ fn scenario(out: &mut String, report: &Report) {
         writeln!(out, "<details><summary>The whole scenario</summary><pre>{}</pre></details>", esc(&full));
 }
 
+/// Whether the report is a sweep (a poll strategy at more than one interval) or replicated:
+/// then the page shows the sweep's latency-against-cost chart, replicated intervals as bands.
+fn sweep_like(report: &Report) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let polls = report.strategies.iter().filter(|r| r.interval_s.is_some()).map(|r| r.name.as_str());
+    let repeated = polls.into_iter().any(|n| {
+        let again = seen.contains(&n);
+        seen.push(n);
+        again
+    });
+    repeated || report.replications.is_some()
+}
+
 /// Renders the report as one self-contained HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -203,19 +216,26 @@ pub fn render(report: &Report) -> String {
         let lines: Vec<String> = n.lines().map(|l| esc(l.trim())).collect();
         let _ = writeln!(out, "<p class=\"muted\"><small>{}</small></p>", lines.join("<br>\n"));
     }
+    // A sweep's dozens of rows are read on its cost–latency chart, not on timelines.
+    let sweep = sweep_like(report);
     let charts = [
         timeline::latency(report),
         timeline::behind(report),
         timeline::backlog(report),
         timeline::requests(report),
     ];
-    if charts.iter().any(Option::is_some) {
+    if !sweep && charts.iter().any(Option::is_some) {
         out.push_str("<h2>Over time</h2>\n");
         for svg in charts.into_iter().flatten() {
             let _ = writeln!(out, "<figure>\n{svg}</figure>");
         }
     }
-    if let Some(svg) = cdf::render(report) {
+    if sweep {
+        let target = report.scenario.target.latency.map(|(_, us)| us as f64 / MILLI as f64);
+        out.push_str("<h2>Latency against cost</h2>\n");
+        let _ = writeln!(out, "<figure>\n{}</figure>", chart::render(report, target));
+    }
+    if let Some(svg) = cdf::render(report).filter(|_| !sweep) {
         out.push_str("<h2>Latency distribution</h2>\n");
         let _ = writeln!(out, "<figure>\n{svg}</figure>");
     }

@@ -121,3 +121,46 @@ fn every_chart_colour_has_a_custom_property_for_dark_mode_and_print() {
     }
     assert!(seen > 50, "{seen} colours checked");
 }
+
+/// A sweep's page shows its cost–latency chart (no timelines for its dozens of rows); a
+/// replicated sweep draws its 95% intervals as bands and bars and says so.
+#[test]
+fn a_sweep_renders_its_frontier_chart_and_replicated_bands() {
+    let out = hookbench(&[
+        "sweep",
+        "--duration",
+        "2h",
+        "--intervals",
+        "10s,1m",
+        "--no-chart",
+        "--format",
+        "html",
+        "--quiet",
+    ]);
+    let (page, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(page.matches("<svg").count(), 1, "the frontier chart alone");
+    assert!(page.contains("<title>hookbench sweep:") && !page.contains("class=\"band\""));
+    let path = temp_dir("html-sweep").join("sweep.json");
+    let p = path.to_str().expect("utf-8 path");
+    let out = hookbench(&[
+        "sweep",
+        "--duration",
+        "2h",
+        "--intervals",
+        "10s,1m",
+        "--replications",
+        "3",
+        "--no-chart",
+        "-o",
+        p,
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let again = hookbench(&["report", p, "--format", "html"]);
+    let _ = std::fs::remove_file(&path);
+    let (page, stderr) = text(&again);
+    assert!(again.status.success(), "{stderr}");
+    assert!(page.matches("class=\"band\"").count() >= 4, "bands for the poll lines, bars for the pushes");
+    assert!(page.contains("95% intervals over 3 replications"));
+}

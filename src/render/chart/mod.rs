@@ -5,7 +5,8 @@
 //! dashed; a line lying on another is drawn with gaps so both colours show, and the legend says
 //! `poll-etag = poll`), push strategies are marked reference points (p50 filled, p99 hollow,
 //! joined by a bar), a cross marks a row that missed events, the quota is a vertical line and a
-//! latency target a horizontal one; a top axis reads the poll interval; the legend
+//! latency target a horizontal one; a replicated run's 95% intervals are bands around the poll
+//! lines and capped bars through the push marks; a top axis reads the poll interval; the legend
 //! ([`legend`]) sits outside the plot so nothing overlaps. Points that would hide one another
 //! are merged, labelled or nudged apart by [`marks`]. Webhooks make no API requests, so every row
 //! is placed at its whole HTTP cost per day (API requests plus webhook deliveries received, see
@@ -91,6 +92,54 @@ fn dash(pct: &str, layer: usize) -> &'static str {
     }
 }
 
+/// The 95% confidence half-width of a row's ready latency at `pct`, in a replicated run.
+fn ci(row: &StrategyReport, pct: &str) -> Option<f64> {
+    row.ci95_of(&format!("ready_ms.{pct}")).filter(|h| *h > 0.0)
+}
+
+/// A replicated poll series' 95% interval at `pct`: a band around its line (none for a single
+/// run).
+fn band(s: &mut String, pts: &[&Point], pct: &str, xa: LogAxis, ya: LogAxis, c: &str) {
+    let at = |p: &Point| {
+        let v = if pct == "p50" { p.p50 } else { p.p99 }?;
+        let h = ci(p.row, pct)?;
+        Some((xa.at(p.x), ya.at((v + h).min(ya.hi)), ya.at((v - h).max(ya.lo))))
+    };
+    let edges: Vec<(f64, f64, f64)> = pts.iter().filter_map(|p| at(p)).collect();
+    if edges.is_empty() {
+        return;
+    }
+    let mut d = String::new();
+    for (i, (x, hi, _)) in edges.iter().enumerate() {
+        let _ = write!(d, "{}{x:.1},{hi:.1}", if i == 0 { "M" } else { "L" });
+    }
+    for (x, _, lo) in edges.iter().rev() {
+        let _ = write!(d, "L{x:.1},{lo:.1}");
+    }
+    let _ = writeln!(
+        s,
+        r##"<path class="band" d="{d}Z" fill="{c}" fill-opacity="0.16" stroke="none"><title>{} {pct}: 95% interval over the replications</title></path>"##,
+        esc(&pts[0].row.name)
+    );
+}
+
+/// A replicated push row's 95% intervals: a capped bar through each of its marks.
+fn whiskers(s: &mut String, p: &Push, ya: LogAxis) {
+    let c = colour(&p.row.name);
+    for pct in ["p50", "p99"] {
+        let v = if pct == "p50" { Measure::P50.of(p.row) } else { Measure::P99.of(p.row) };
+        let (Some(v), Some(h)) = (v, ci(p.row, pct)) else { continue };
+        let (top, bottom) = (ya.at((v + h).min(ya.hi)), ya.at((v - h).max(ya.lo)));
+        let (l, r) = (p.x - 5.0, p.x + 5.0);
+        let _ = writeln!(
+            s,
+            r##"<path class="band" d="M{l:.1},{top:.1}H{r:.1}M{x:.1},{top:.1}V{bottom:.1}M{l:.1},{bottom:.1}H{r:.1}" stroke="{c}" stroke-width="1.2" fill="none"><title>{} {pct}: 95% interval over the replications</title></path>"##,
+            esc(&p.row.label),
+            x = p.x
+        );
+    }
+}
+
 /// Renders the sweep chart as SVG. `target_ms` draws the latency target, if given.
 pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let points: Vec<Point> = report
@@ -141,11 +190,15 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="{LEFT}" y="46" font-size="12" fill="#555">{} simulated · seed {} · {} engine · hookbench {} · both axes log-scaled</text>"##,
+        r##"<text x="{LEFT}" y="46" font-size="12" fill="#555">{} simulated · seed {} · {} engine · hookbench {} · both axes log-scaled{}</text>"##,
         format_duration(sc.duration),
         report.seed,
         esc(&report.engine),
-        esc(&report.hookbench_version)
+        esc(&report.hookbench_version),
+        report.replications.as_ref().map_or(String::new(), |r| format!(
+            " · bands and bars: 95% intervals over {} replications",
+            r.count
+        ))
     );
 
     // Plot frame and grid.
@@ -285,6 +338,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         let c = colour(kind);
         let width = 3.5 - n as f64;
         for pct in ["p50", "p99"] {
+            band(&mut s, &pts, pct, xa, ya, c);
             let mut ys: Vec<(f64, f64)> = Vec::new();
             for p in &pts {
                 if let Some(y) = if pct == "p50" { p.p50 } else { p.p99 } {
@@ -324,6 +378,9 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         })
         .collect();
     let dodged = marks::dodge(&mut pushes);
+    for p in &pushes {
+        whiskers(&mut s, p, ya);
+    }
     for p in &pushes {
         marks::push_mark(&mut s, p);
     }
