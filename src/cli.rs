@@ -436,6 +436,9 @@ pub struct SweepArgs {
     /// Write no chart.
     #[arg(long, conflicts_with_all = ["png"])]
     pub no_chart: bool,
+    /// The timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// The target the verdict judges by (`--max-latency` is also drawn on the chart;
     /// formerly `--target`, still accepted).
     #[command(flatten)]

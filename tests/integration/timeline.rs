@@ -17,7 +17,11 @@ fn timeline(r: &StrategyReport) -> &Timeline {
 
 /// Every series' sum against the row's total, for every row of `s`.
 fn check_sums(s: &Scenario) {
-    let report = run(s, &StrategyKind::ALL, &s.strategies.intervals);
+    check_report(s, &run(s, &StrategyKind::ALL, &s.strategies.intervals));
+}
+
+/// Every series' sum against the row's total, for every row of `report`, a run of `s`.
+fn check_report(s: &Scenario, report: &hookbench::result::report::Report) {
     for r in &report.strategies {
         let t = timeline(r);
         let sum = |v: &[u64]| v.iter().sum::<u64>();
@@ -136,4 +140,46 @@ fn the_flash_sale_backlog_climbs_in_the_burst_and_drains_to_zero() {
     assert!(hook.webhook_retries[from..].iter().sum::<u64>() == retries, "every retry is the burst's");
     let poll = timeline(row(&report, "poll@30s"));
     assert!(poll.backlog_end.as_ref().expect("finite")[..from].iter().all(|&b| b < 10));
+}
+
+/// `sweep --bucket` cuts every row's timeline as `compare --bucket` does; without it the width
+/// is a readable one (2h and its drain over about 200 buckets: 1 minute).
+#[test]
+fn sweep_takes_the_bucket_width_and_defaults_to_a_readable_one() {
+    let args =
+        ["sweep", "--duration", "2h", "--intervals", "30s,1m", "--no-chart", "--format", "json", "--quiet"];
+    for (bucket, want) in [(Some("10m"), 600.0), (None, 60.0)] {
+        let mut a = args.to_vec();
+        a.extend(bucket.iter().flat_map(|b| ["--bucket", *b]));
+        let out = hookbench(&a);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+        for r in v["strategies"].as_array().expect("rows") {
+            assert_eq!(r["timeline"]["bucket_s"], want, "{bucket:?} {}", r["label"]);
+        }
+    }
+    let out = hookbench(&["sweep", "--duration", "2h", "--no-chart", "--bucket", "soon"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+}
+
+/// The live engine fills the timelines from the same row core: a short loopback run of a
+/// finite receiver's scenario sums to its rows' totals exactly, as the sim does.
+#[test]
+fn live_timelines_sum_to_the_row_totals() {
+    let _one = crate::capacity::one_live_run();
+    let mut s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    s.duration = 10 * MINUTE;
+    s.events.bursts.clear();
+    s.drain = 2 * MINUTE;
+    s.bucket = Some(MINUTE);
+    let kinds = [StrategyKind::Poll, StrategyKind::Webhook, StrategyKind::Hybrid];
+    let specs = hookbench::strategy::Spec::expand(&kinds, &[30 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 200.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).expect("a live run");
+    assert_eq!(live.engine, "live");
+    check_report(&s, &live);
+    for r in &live.strategies {
+        assert!(timeline(r).happened.iter().sum::<u64>() > 0, "{}: events happened", r.label);
+    }
 }
