@@ -454,6 +454,13 @@ pub struct CheckArgs {
     /// A JSON result (`--format json`).
     #[arg(value_name = "RESULT.json")]
     pub result: PathBuf,
+    /// Also write each of the run's charts (latency, behind, backlog, requests, cdf; those the
+    /// result has data for) into DIR as `SCENARIO-CHART.svg`.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// With --charts: each chart as PNG too, beside its SVG.
+    #[arg(long, requires = "charts")]
+    pub png: bool,
     /// The JSON result to compare against.
     #[arg(long, short = 'b', value_name = "BASE.json")]
     pub baseline: PathBuf,
@@ -505,6 +512,13 @@ pub struct ReportArgs {
     /// A JSON result (`compare`, `sweep` or `serve --report` with `--format json`).
     #[arg(value_name = "RESULT.json")]
     pub result: PathBuf,
+    /// Also write each of the run's charts (latency, behind, backlog, requests, cdf; those the
+    /// result has data for) into DIR as `SCENARIO-CHART.svg`.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// With --charts: each chart as PNG too, beside its SVG.
+    #[arg(long, requires = "charts")]
+    pub png: bool,
     /// Output formats and files (`--threshold` applies to a run, not to a saved result).
     #[command(flatten)]
     pub out: OutputArgs,

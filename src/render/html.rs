@@ -10,8 +10,8 @@
 
 use std::fmt::Write as _;
 
+use super::chart;
 use super::chart::draw::{css_var, PALETTE};
-use super::chart::{self, cdf, timeline};
 use super::table;
 use super::text::{self, escape};
 use crate::result::report::Report;
@@ -218,15 +218,11 @@ pub fn render(report: &Report) -> String {
     }
     // A sweep's dozens of rows are read on its cost–latency chart, not on timelines.
     let sweep = sweep_like(report);
-    let charts = [
-        timeline::latency(report),
-        timeline::behind(report),
-        timeline::backlog(report),
-        timeline::requests(report),
-    ];
-    if !sweep && charts.iter().any(Option::is_some) {
+    let charts = if sweep { Vec::new() } else { chart::run_charts(report) };
+    let (cdf, over_time): (Vec<_>, Vec<_>) = charts.into_iter().partition(|(name, _)| *name == "cdf");
+    if !over_time.is_empty() {
         out.push_str("<h2>Over time</h2>\n");
-        for svg in charts.into_iter().flatten() {
+        for (_, svg) in over_time {
             let _ = writeln!(out, "<figure>\n{svg}</figure>");
         }
     }
@@ -235,7 +231,7 @@ pub fn render(report: &Report) -> String {
         out.push_str("<h2>Latency against cost</h2>\n");
         let _ = writeln!(out, "<figure>\n{}</figure>", chart::render(report, target));
     }
-    if let Some(svg) = cdf::render(report).filter(|_| !sweep) {
+    for (_, svg) in cdf {
         out.push_str("<h2>Latency distribution</h2>\n");
         let _ = writeln!(out, "<figure>\n{svg}</figure>");
     }

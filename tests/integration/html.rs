@@ -164,3 +164,30 @@ fn a_sweep_renders_its_frontier_chart_and_replicated_bands() {
     assert!(page.matches("class=\"band\"").count() >= 4, "bands for the poll lines, bars for the pushes");
     assert!(page.contains("95% intervals over 3 replications"));
 }
+
+/// `report RESULT.json --charts DIR` writes each of the run's charts as SVG (`--png`: and PNG),
+/// named after the scenario; a missing folder is one sentence and exit 2.
+#[test]
+fn report_writes_each_chart_into_a_folder() {
+    let dir = temp_dir("html-charts");
+    let result = dir.join("result.json");
+    let r = result.to_str().expect("utf-8 path");
+    let out = hookbench(&["compare", "--scenario", "flash-sale", "--duration", "2h", "-o", r, "--quiet"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let d = dir.to_str().expect("utf-8 path");
+    let out = hookbench(&["report", r, "--charts", d, "--png", "--quiet"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.is_empty(), "quiet, with the charts as the output: {stdout}");
+    for chart in ["latency", "behind", "backlog", "requests", "cdf"] {
+        let svg = std::fs::read_to_string(dir.join(format!("flash-sale-{chart}.svg"))).expect(chart);
+        assert!(svg.starts_with("<svg") && svg.contains("<title>"), "{chart}");
+        let png = std::fs::read(dir.join(format!("flash-sale-{chart}.png"))).expect(chart);
+        assert!(png.starts_with(b"\x89PNG"), "{chart}");
+    }
+    let out = hookbench(&["report", r, "--charts", &format!("{d}/nowhere")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--charts") && stderr.trim().lines().count() == 1, "{stderr}");
+}

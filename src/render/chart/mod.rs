@@ -31,6 +31,23 @@ use crate::result::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::support::units::{format_duration, format_ms, SECOND};
 
+/// A run's pictures, each named: ready latency over time (`latency`), events not yet ready
+/// (`behind`), the receiver's backlog (`backlog`, a finite receiver only), API requests with
+/// 429s and the quota (`requests`, rows that call the API), and the latency CDF (`cdf`). Only
+/// those the report has data for.
+pub fn run_charts(report: &Report) -> Vec<(&'static str, String)> {
+    [
+        ("latency", timeline::latency(report)),
+        ("behind", timeline::behind(report)),
+        ("backlog", timeline::backlog(report)),
+        ("requests", timeline::requests(report)),
+        ("cdf", cdf::render(report)),
+    ]
+    .into_iter()
+    .filter_map(|(name, svg)| svg.map(|s| (name, s)))
+    .collect()
+}
+
 /// A log axis from `lo` to `hi` onto pixels `a` to `b`.
 #[derive(Clone, Copy)]
 struct LogAxis {

@@ -38,10 +38,12 @@ impl Frame {
     }
 }
 
-/// A y scale: linear from 0 or log between two decades.
+/// A y scale: linear from 0, log between two latency ticks, or a count's log from 1 to a power
+/// of ten (0 on the axis).
 enum Scale {
     Linear(f64),
     Log(f64, f64),
+    Counts(f64),
 }
 
 impl Scale {
@@ -50,6 +52,7 @@ impl Scale {
         let t = match *self {
             Scale::Linear(hi) => v / hi,
             Scale::Log(lo, hi) => (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10()),
+            Scale::Counts(hi) => v.max(1.0).log10() / hi.log10(),
         };
         bottom - t.clamp(0.0, 1.0) * (bottom - top)
     }
@@ -64,6 +67,14 @@ impl Scale {
                     .map(|v| (v, count_label(v)))
                     .collect()
             }
+            Scale::Counts(hi) => std::iter::once((0.0, "0".to_string()))
+                .chain(
+                    (1..)
+                        .map(|e| 10f64.powi(e))
+                        .take_while(|v| *v <= hi * 1.0001)
+                        .map(|v| (v, count_label(v))),
+                )
+                .collect(),
             Scale::Log(lo, hi) => LATENCY_TICKS
                 .iter()
                 .filter(|(v, _)| *v >= lo * 0.999 && *v <= hi * 1.001)
@@ -484,8 +495,12 @@ pub fn requests(report: &Report) -> Option<String> {
     let quota = report.scenario.api.rate_limit.map(|q| q.limit as f64 * bucket_s / secs_f(q.window));
     let hi = rows.iter().flat_map(|(_, t)| t.requests.iter()).copied().max().unwrap_or(0) as f64;
     let hi = hi.max(quota.unwrap_or(0.0)).max(1.0);
-    let scale = Scale::Linear(nice_step(hi / 4.0) * 4.0);
-    let title = format!("API requests per {} bucket", format_duration((bucket_s * SECOND as f64) as u64));
+    // Log-scaled: a row polling hundreds of times harder must not flatten the others to the axis.
+    let scale = Scale::Counts(10f64.powf(hi.log10().ceil().max(1.0)));
+    let title = format!(
+        "API requests per {} bucket (log scale; 0 on the axis)",
+        format_duration((bucket_s * SECOND as f64) as u64)
+    );
     let mut s = open(report, &frame, &title, "requests", &scale);
     let mut entries = Vec::new();
     if let Some(q) = quota {
