@@ -423,6 +423,9 @@ pub fn backlog(report: &Report) -> Option<String> {
     counts(report, &rows, title, "waiting at the bucket's end", series, Some(&peak))
 }
 
+/// A count per bucket, read from a timeline.
+type Series<'a> = &'a dyn Fn(&Timeline) -> Vec<u64>;
+
 /// A line per row group of a count at each bucket's end; `thin`, a second count drawn thin
 /// at the bucket's middle in the same colour.
 fn counts(
@@ -431,7 +434,7 @@ fn counts(
     title: &str,
     y_label: &str,
     series: impl Fn(&Timeline) -> Vec<u64>,
-    thin: Option<&dyn Fn(&Timeline) -> Vec<u64>>,
+    thin: Option<Series>,
 ) -> Option<String> {
     let frame = Frame { x_end: x_end(rows) };
     let all = |t: &Timeline| {
