@@ -126,36 +126,15 @@ fn every_chart_colour_has_a_custom_property_for_dark_mode_and_print() {
 /// replicated sweep draws its 95% intervals as bands and bars and says so.
 #[test]
 fn a_sweep_renders_its_frontier_chart_and_replicated_bands() {
-    let out = hookbench(&[
-        "sweep",
-        "--duration",
-        "2h",
-        "--intervals",
-        "10s,1m",
-        "--no-chart",
-        "--format",
-        "html",
-        "--quiet",
-    ]);
+    let sweep = ["sweep", "--duration", "2h", "--intervals", "10s,1m", "--no-chart", "--quiet"];
+    let out = hookbench(&[&sweep[..], &["--format", "html"]].concat());
     let (page, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(page.matches("<svg").count(), 1, "the frontier chart alone");
     assert!(page.contains("<title>hookbench sweep:") && !page.contains("class=\"band\""));
     let path = temp_dir("html-sweep").join("sweep.json");
     let p = path.to_str().expect("utf-8 path");
-    let out = hookbench(&[
-        "sweep",
-        "--duration",
-        "2h",
-        "--intervals",
-        "10s,1m",
-        "--replications",
-        "3",
-        "--no-chart",
-        "-o",
-        p,
-        "--quiet",
-    ]);
+    let out = hookbench(&[&sweep[..], &["--replications", "3", "-o", p]].concat());
     assert!(out.status.success(), "{}", text(&out).1);
     let again = hookbench(&["report", p, "--format", "html"]);
     let _ = std::fs::remove_file(&path);
