@@ -291,6 +291,9 @@ pub struct ServeArgs {
     /// (scenario time) [default: the scenario's drain].
     #[arg(long, value_name = "DURATION")]
     pub drain: Option<String>,
+    /// With --report: the timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// With --report: output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -27,7 +27,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::api::{Body, Response, Status};
 use crate::model::source::EventLog;
-use crate::strategy::books::{Books, Fate, Outcome, RequestCounts};
+use crate::strategy::books::{Books, Fate, Outcome, RequestCounts, TimelineBooks};
 use crate::support::units::Micros;
 
 /// What one API answer carried to its client.
@@ -150,6 +150,8 @@ impl Latencies {
 struct ClientBook {
     first: HashMap<u32, Micros>,
     requests: RequestCounts,
+    /// Requests, 429s and failed calls in time (made on the first answer).
+    timeline: Option<TimelineBooks>,
     bytes_up: u64,
     bytes_down: u64,
     throttled: Vec<(Micros, Micros)>,
@@ -187,6 +189,8 @@ struct EndpointBook {
 pub struct Observer {
     clients: BTreeMap<String, ClientBook>,
     endpoint: Option<EndpointBook>,
+    /// The width of the rows' timeline buckets.
+    bucket: Micros,
 }
 
 /// One settled row of a served run.
@@ -202,6 +206,17 @@ pub struct ObservedRow {
     pub failures: Option<Failures>,
 }
 
+/// The books of a replayed row, keeping a timeline of buckets `bucket` µs wide in which every
+/// event that happened by `ended` is counted.
+fn timed(log: &EventLog, window: Micros, bucket: Micros, ended: Micros) -> Books {
+    let mut rec = Books::new(log, window.max(1));
+    rec.keep_timeline(bucket);
+    for e in log.events().iter().take_while(|e| e.at <= ended) {
+        rec.happened(e.at);
+    }
+    rec
+}
+
 /// The label of client `key`'s row.
 pub fn client_label(key: &str) -> String {
     format!("client:{key}")
@@ -212,8 +227,9 @@ pub const ENDPOINT: &str = "endpoint";
 
 impl Observer {
     /// Empty books; with `endpoint`, a webhook endpoint is measured too.
-    pub fn new(endpoint: bool) -> Self {
-        Observer { clients: BTreeMap::new(), endpoint: endpoint.then(EndpointBook::default) }
+    /// The rows' timelines are cut in buckets `bucket` µs wide.
+    pub fn new(endpoint: bool, bucket: Micros) -> Self {
+        Observer { clients: BTreeMap::new(), endpoint: endpoint.then(EndpointBook::default), bucket }
     }
 
     /// An API answer served to client `key`.
@@ -229,10 +245,18 @@ impl Observer {
         }
         let r = &mut book.requests;
         r.total += 1;
+        let b = book.timeline.get_or_insert_with(|| TimelineBooks::new(self.bucket)).at(a.at);
+        b.requests += 1;
         match a.status {
             Status::NotModified => r.not_modified += 1,
-            Status::TooManyRequests => r.throttled += 1,
-            Status::Unavailable => r.failed += 1,
+            Status::TooManyRequests => {
+                r.throttled += 1;
+                b.throttled += 1;
+            }
+            Status::Unavailable => {
+                r.failed += 1;
+                b.failed += 1;
+            }
             _ => {}
         }
         if new == 0 && !a.opens_stream {
@@ -319,7 +343,7 @@ impl Observer {
         let mut rows = Vec::new();
         for (key, book) in self.clients {
             let label = client_label(&key);
-            let mut rec = Books::new(log, window.max(1));
+            let mut rec = timed(log, window, self.bucket, ended);
             let mut order: Vec<(Micros, u32)> = book.first.iter().map(|(&id, &t)| (t, id)).collect();
             order.sort_unstable();
             for (t, id) in order {
@@ -329,6 +353,9 @@ impl Observer {
                 rec.throttled(from, until);
             }
             rec.requests = book.requests;
+            if let (Some(t), Some(answers)) = (rec.timeline_mut(), &book.timeline) {
+                t.merge(answers);
+            }
             rec.bytes_sent = book.bytes_up;
             rec.bytes_received = book.bytes_down;
             let mut unborn = 0;
@@ -342,7 +369,7 @@ impl Observer {
             rows.push(ObservedRow { label, outcome, ack: None, failures: None });
         }
         if let Some(ep) = self.endpoint {
-            let mut rec = Books::new(log, window.max(1));
+            let mut rec = timed(log, window, self.bucket, ended);
             let mut order: Vec<(Micros, u32)> = ep
                 .first_ack
                 .iter()
@@ -407,7 +434,7 @@ mod tests {
     #[test]
     fn first_answer_carrying_an_event_is_its_detection_and_the_rest_settle() {
         let log = log();
-        let mut o = Observer::new(false);
+        let mut o = Observer::new(false, 1_000_000);
         o.answered("a", &page(15, 0..2));
         o.answered("a", &page(16, 0..2)); // nothing new: wasted
         o.answered("b", &page(35, 0..4));
@@ -431,7 +458,7 @@ mod tests {
         assert_eq!((a.outcome.events.missed, a.outcome.events.in_flight), (2, 0));
         assert_eq!(rows[1].outcome.events.detected, 4);
         // Ended early: what was visible for less than the drain is in flight.
-        let mut o = Observer::new(false);
+        let mut o = Observer::new(false, 1_000_000);
         o.answered("a", &page(15, 0..1));
         let rows = o.finish(&log, 60, 70, 50, |_| false).unwrap();
         assert_eq!((rows[0].outcome.events.missed, rows[0].outcome.events.in_flight), (2, 1));
@@ -465,7 +492,7 @@ mod tests {
     #[test]
     fn the_endpoint_detects_by_its_follow_up_fetch_else_by_the_ack() {
         let log = log();
-        let mut o = Observer::new(true);
+        let mut o = Observer::new(true, 1_000_000);
         o.attempt(0, 2, 4, AttemptResult::ServerError);
         o.attempt(0, 10, 13, AttemptResult::Acked);
         o.answered("hook", &ServedAnswer { by_id: true, ..page(20, 0..1) });

@@ -169,8 +169,8 @@ pub struct StrategyReport {
     pub ci95: Option<Ci95>,
     /// The run in time: per bucket, what happened, was detected and became ready, ready
     /// latency of the events that happened in it, backlog, requests, 429s, failed calls and
-    /// webhook attempts ([`crate::result::timeline`]). Absent where the row kept none (`serve
-    /// --report`, replicated runs, results saved before it).
+    /// webhook attempts ([`crate::result::timeline`]). Absent where the row kept none (replicated
+    /// runs, results saved before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<crate::result::timeline::Timeline>,
     /// The distribution of ready latency as quantile points ([`Cdf`]), for the latency CDF chart.
