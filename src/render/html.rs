@@ -2,8 +2,10 @@
 //!
 //! Owns the page's layout: the headline, the scenario in words (and in full, folded), the
 //! verdict as the table renderer words it ([`super::verdict`]), the tables as real `<table>`
-//! markup with the terminal table's cells ([`table::row`]), the notes, and the timeline charts
-//! ([`super::chart::timeline`]) inline as SVG. No script, no font, no stylesheet or image from
+//! markup with the terminal table's cells ([`table::row`]), the notes, and the charts inline as
+//! SVG: the run's ([`super::chart::run_charts`]: over time, and the latency CDF), or for a sweep
+//! or a replicated run the cost–latency chart ([`super::chart::render`], intervals as bands).
+//! No script, no font, no stylesheet or image from
 //! anywhere else: it reads the same from a `file://` URL offline, printed (light), and in dark
 //! mode (`prefers-color-scheme`), where the charts' colours switch through CSS custom properties
 //! ([`chart_style`]), not a filter. It only formats report fields.
