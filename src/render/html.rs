@@ -8,7 +8,7 @@
 //! No script, no font, no stylesheet or image from
 //! anywhere else: it reads the same from a `file://` URL offline, printed (light), and in dark
 //! mode (`prefers-color-scheme`), where the charts' colours switch through CSS custom properties
-//! ([`chart_style`]), not a filter. It only formats report fields.
+//! (`chart_style`), not a filter. It only formats report fields.
 
 use std::fmt::Write as _;
 
