@@ -302,6 +302,9 @@ pub struct ServeArgs {
     /// (scenario time) [default: the scenario's drain].
     #[arg(long, value_name = "DURATION")]
     pub drain: Option<String>,
+    /// With --report: the timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// With --report: output, format and thresholds.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -447,6 +450,9 @@ pub struct SweepArgs {
     /// Write no chart.
     #[arg(long, conflicts_with_all = ["png"])]
     pub no_chart: bool,
+    /// The timelines' bucket width.
+    #[command(flatten)]
+    pub timeline: TimelineArg,
     /// The target the verdict judges by (`--max-latency` is also drawn on the chart;
     /// formerly `--target`, still accepted).
     #[command(flatten)]
@@ -462,6 +468,13 @@ pub struct CheckArgs {
     /// A JSON result (`--format json`).
     #[arg(value_name = "RESULT.json")]
     pub result: PathBuf,
+    /// Also write each of the run's charts (latency, behind, backlog, requests, cdf; those the
+    /// result has data for) into DIR as `SCENARIO-CHART.svg`.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// With --charts: each chart as PNG too, beside its SVG.
+    #[arg(long, requires = "charts")]
+    pub png: bool,
     /// The JSON result to compare against.
     #[arg(long, short = 'b', value_name = "BASE.json")]
     pub baseline: PathBuf,
@@ -513,6 +526,13 @@ pub struct ReportArgs {
     /// A JSON result (`compare`, `sweep` or `serve --report` with `--format json`).
     #[arg(value_name = "RESULT.json")]
     pub result: PathBuf,
+    /// Also write each of the run's charts (latency, behind, backlog, requests, cdf; those the
+    /// result has data for) into DIR as `SCENARIO-CHART.svg`.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// With --charts: each chart as PNG too, beside its SVG.
+    #[arg(long, requires = "charts")]
+    pub png: bool,
     /// Output formats and files (`--threshold` applies to a run, not to a saved result).
     #[command(flatten)]
     pub out: OutputArgs,

@@ -53,6 +53,9 @@ fn chart_dir_exists(chart: &std::path::Path) -> Result<()> {
 /// `hookbench sweep`.
 pub fn run(args: SweepArgs) -> Result<u8> {
     let mut sweep = SweepRun::from_args(&args.run, |scenario| options::target(&args.target, scenario))?;
+    if let Some(text) = &args.timeline.bucket {
+        sweep.scenario.bucket = Some(options::bucket(text, &sweep.scenario)?);
+    }
     let out = &args.out;
     sweep.plan.progress = !out.quiet.quiet;
     let thresholds = parse_thresholds(&out.threshold, &sweep.specs)?;

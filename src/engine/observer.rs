@@ -31,7 +31,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::api::{Body, Response, Status};
 use crate::model::source::EventLog;
-use crate::strategy::books::{Books, Fate, Outcome, RequestCounts};
+use crate::strategy::books::{Books, Fate, Outcome, RequestCounts, TimelineBooks};
 use crate::support::units::Micros;
 
 /// What one API answer carried to its client.
@@ -154,6 +154,8 @@ impl Latencies {
 struct ClientBook {
     first: HashMap<u32, Micros>,
     requests: RequestCounts,
+    /// Requests, 429s and failed calls in time (made on the first answer).
+    timeline: Option<TimelineBooks>,
     bytes_up: u64,
     bytes_down: u64,
     throttled: Vec<(Micros, Micros)>,
@@ -200,6 +202,8 @@ pub struct Observer {
     /// at most [`MAX_FOLDED_COUNTED`]).
     other: Option<(ClientBook, std::collections::HashSet<u64>)>,
     endpoint: Option<EndpointBook>,
+    /// The width of the rows' timeline buckets.
+    bucket: Micros,
 }
 
 /// One settled row of a served run.
@@ -213,6 +217,17 @@ pub struct ObservedRow {
     pub ack: Option<Latencies>,
     /// For the endpoint: failed attempts by kind.
     pub failures: Option<Failures>,
+}
+
+/// The books of a replayed row, keeping a timeline of buckets `bucket` µs wide in which every
+/// event that happened by `ended` is counted.
+fn timed(log: &EventLog, window: Micros, bucket: Micros, ended: Micros) -> Books {
+    let mut rec = Books::new(log, window.max(1));
+    rec.keep_timeline(bucket);
+    for e in log.events().iter().take_while(|e| e.at <= ended) {
+        rec.happened(e.at);
+    }
+    rec
 }
 
 /// The label of client `key`'s row.
@@ -235,8 +250,14 @@ pub fn other_label(n: usize, more: bool) -> String {
 
 impl Observer {
     /// Empty books; with `endpoint`, a webhook endpoint is measured too.
-    pub fn new(endpoint: bool) -> Self {
-        Observer { clients: BTreeMap::new(), other: None, endpoint: endpoint.then(EndpointBook::default) }
+    /// The rows' timelines are cut in buckets `bucket` µs wide.
+    pub fn new(endpoint: bool, bucket: Micros) -> Self {
+        Observer {
+            clients: BTreeMap::new(),
+            other: None,
+            endpoint: endpoint.then(EndpointBook::default),
+            bucket,
+        }
     }
 
     /// Client `key`'s book: its own while there is room, else the [`OTHER`] book.
@@ -256,6 +277,7 @@ impl Observer {
 
     /// An API answer served to client `key`.
     pub fn answered(&mut self, key: &str, a: &ServedAnswer) {
+        let bucket = self.bucket;
         let book = self.book(key);
         let mut new = 0u64;
         for id in a.carried.clone() {
@@ -267,10 +289,18 @@ impl Observer {
         }
         let r = &mut book.requests;
         r.total += 1;
+        let b = book.timeline.get_or_insert_with(|| TimelineBooks::new(bucket)).at(a.at);
+        b.requests += 1;
         match a.status {
             Status::NotModified => r.not_modified += 1,
-            Status::TooManyRequests => r.throttled += 1,
-            Status::Unavailable => r.failed += 1,
+            Status::TooManyRequests => {
+                r.throttled += 1;
+                b.throttled += 1;
+            }
+            Status::Unavailable => {
+                r.failed += 1;
+                b.failed += 1;
+            }
             _ => {}
         }
         if new == 0 && !a.opens_stream {
@@ -360,7 +390,7 @@ impl Observer {
         for (label, book) in
             self.clients.into_iter().map(|(key, book)| (client_label(&key), book)).chain(other)
         {
-            let mut rec = Books::new(log, window.max(1));
+            let mut rec = timed(log, window, self.bucket, ended);
             let mut order: Vec<(Micros, u32)> = book.first.iter().map(|(&id, &t)| (t, id)).collect();
             order.sort_unstable();
             for (t, id) in order {
@@ -370,6 +400,9 @@ impl Observer {
                 rec.throttled(from, until);
             }
             rec.requests = book.requests;
+            if let (Some(t), Some(answers)) = (rec.timeline_mut(), &book.timeline) {
+                t.merge(answers);
+            }
             rec.bytes_sent = book.bytes_up;
             rec.bytes_received = book.bytes_down;
             let mut unborn = 0;
@@ -383,7 +416,7 @@ impl Observer {
             rows.push(ObservedRow { label, outcome, ack: None, failures: None });
         }
         if let Some(ep) = self.endpoint {
-            let mut rec = Books::new(log, window.max(1));
+            let mut rec = timed(log, window, self.bucket, ended);
             let mut order: Vec<(Micros, u32)> = ep
                 .first_ack
                 .iter()
@@ -454,7 +487,7 @@ mod tests {
     #[test]
     fn first_answer_carrying_an_event_is_its_detection_and_the_rest_settle() {
         let log = log();
-        let mut o = Observer::new(false);
+        let mut o = Observer::new(false, 1_000_000);
         o.answered("a", &page(15, 0..2));
         o.answered("a", &page(16, 0..2)); // nothing new: wasted
         o.answered("b", &page(35, 0..4));
@@ -478,7 +511,7 @@ mod tests {
         assert_eq!((a.outcome.events.missed, a.outcome.events.in_flight), (2, 0));
         assert_eq!(rows[1].outcome.events.detected, 4);
         // Ended early: what was visible for less than the drain is in flight.
-        let mut o = Observer::new(false);
+        let mut o = Observer::new(false, 1_000_000);
         o.answered("a", &page(15, 0..1));
         let rows = o.finish(&log, 60, 70, 50, |_| false).unwrap();
         assert_eq!((rows[0].outcome.events.missed, rows[0].outcome.events.in_flight), (2, 1));
@@ -512,7 +545,7 @@ mod tests {
     #[test]
     fn clients_past_the_cap_share_one_other_row_that_counts_them() {
         let log = log();
-        let mut o = Observer::new(false);
+        let mut o = Observer::new(false, 1_000_000);
         for i in 0..MAX_CLIENT_ROWS + 3 {
             o.answered(&format!("k{i}"), &page(15 + i as Micros, 0..1));
         }
@@ -531,7 +564,7 @@ mod tests {
     #[test]
     fn the_endpoint_detects_by_its_follow_up_fetch_else_by_the_ack() {
         let log = log();
-        let mut o = Observer::new(true);
+        let mut o = Observer::new(true, 1_000_000);
         o.attempt(0, 2, 4, AttemptResult::ServerError);
         o.attempt(0, 10, 13, AttemptResult::Acked);
         o.answered("hook", &ServedAnswer { by_id: true, ..page(20, 0..1) });

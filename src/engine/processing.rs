@@ -78,6 +78,8 @@ pub struct ReceiverPool {
     handover: Vec<(u32, Micros)>,
     /// Ready events, their latencies and the peak backlog in time.
     timeline: TimelineBooks,
+    /// The first bucket whose end's backlog is not noted yet.
+    unclosed: usize,
 }
 
 impl ReceiverPool {
@@ -102,7 +104,21 @@ impl ReceiverPool {
             parked: HashMap::new(),
             handover: Vec::new(),
             timeline: TimelineBooks::new(bucket),
+            unclosed: 0,
         }
+    }
+
+    /// Notes the backlog at the end of every bucket that ended before `now`, before anything
+    /// at `now` changes it: between arrivals and departures the waiting jobs only start, so
+    /// the workers know the backlog at any earlier time since the last change.
+    fn close_buckets(&mut self, now: Micros) {
+        let width = self.timeline.width();
+        let current = self.timeline.index(now);
+        for i in self.unclosed..current {
+            let end = (i as Micros + 1).saturating_mul(width) - 1;
+            self.timeline.at(end).backlog_end = Some(self.workers.backlog_at(end));
+        }
+        self.unclosed = self.unclosed.max(current);
     }
 
     /// Notes the backlog at `now` in the timeline's peak.
@@ -117,6 +133,7 @@ impl ReceiverPool {
     /// time and keeps it for [`ReceiverPool::take_handover`], counting it held until its finish
     /// is reported.
     pub fn fetched(&mut self, now: Micros, id: u32, floor: u32) {
+        self.close_buckets(now);
         match self.mode {
             PoolMode::Modelled => {
                 self.process(now, id, floor);
@@ -134,6 +151,7 @@ impl ReceiverPool {
     /// on-receipt queue is full; else queued, its finish computed (modelled) or its processing
     /// time drawn for the driver to wait out (real).
     pub fn admit(&mut self, now: Micros, id: u32, floor: u32) -> Admission {
+        self.close_buckets(now);
         if self.workers.refuses(now) {
             return Admission::Refused;
         }
@@ -152,6 +170,7 @@ impl ReceiverPool {
 
     /// A real pool's delivery or handed-over event `id` finished processing at `now`.
     pub fn done(&mut self, now: Micros, id: u32, floor: u32) {
+        self.close_buckets(now);
         self.workers.depart();
         self.first_processed(id, floor, now);
     }
@@ -267,8 +286,9 @@ impl ReceiverPool {
     /// The processing books at `end`: the retired latencies, plus those of the held events
     /// (`floor..`, times from `log`) and the parked ones processed by then, with the pool's peak
     /// backlog and refusals.
-    /// Its timeline comes back beside them.
-    pub fn finish(self, log: &EventLog, floor: u32, end: Micros) -> (Processed, TimelineBooks) {
+    /// Its timeline comes back beside them, the backlog at the end of every bucket to `end`'s noted.
+    pub fn finish(mut self, log: &EventLog, floor: u32, end: Micros) -> (Processed, TimelineBooks) {
+        self.close_buckets(end.saturating_add(self.timeline.width()));
         let (mut p, mut t) = (self.processed, self.timeline);
         for &(happened, at) in self.parked.values() {
             if at <= end {

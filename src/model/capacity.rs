@@ -110,6 +110,12 @@ impl Workers {
         self.waiting.len() as u64 + self.held_waiting()
     }
 
+    /// Jobs waiting for a worker at `t`, not before the last arrival: [`Workers::backlog`]
+    /// without forgetting those that started by then.
+    pub fn backlog_at(&self, t: Micros) -> u64 {
+        self.waiting.iter().filter(|&&s| s > t).count() as u64 + self.held_waiting()
+    }
+
     /// Of the jobs held for real, those beyond the workers.
     fn held_waiting(&self) -> u64 {
         match self.cfg.workers {

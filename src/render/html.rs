@@ -2,18 +2,22 @@
 //!
 //! Owns the page's layout: the headline, the scenario in words (and in full, folded), the
 //! verdict as the table renderer words it ([`super::verdict`]), the tables as real `<table>`
-//! markup with the terminal table's cells ([`table::row`]), the notes, and the timeline charts
-//! ([`super::chart::timeline`]) inline as SVG. No script, no font, no stylesheet or image from
-//! anywhere else: it reads the same from a `file://` URL offline, printed, and in dark mode
-//! (`prefers-color-scheme`). It only formats report fields.
+//! markup with the terminal table's cells ([`table::row`]), the notes, and the charts inline as
+//! SVG: the run's ([`super::chart::run_charts`]: over time, and the latency CDF), or for a sweep
+//! or a replicated run the cost–latency chart ([`super::chart::render`], intervals as bands).
+//! No script, no font, no stylesheet or image from
+//! anywhere else: it reads the same from a `file://` URL offline, printed (light), and in dark
+//! mode (`prefers-color-scheme`), where the charts' colours switch through CSS custom properties
+//! (`chart_style`), not a filter. It only formats report fields.
 
 use std::fmt::Write as _;
 
-use super::chart::timeline;
+use super::chart;
+use super::chart::draw::{css_var, PALETTE};
 use super::table;
 use super::text::{self, escape};
 use crate::result::report::Report;
-use crate::support::units::format_duration;
+use crate::support::units::{format_duration, MILLI};
 
 /// Text for HTML: control characters written out, markup escaped.
 fn esc(s: &str) -> String {
@@ -24,7 +28,6 @@ const STYLE: &str = r#"
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #5b5b5b; --rule: #d0d0d0; --head: #f3f3f3; --accent: #0b5cad; }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e8e8e8; --bg: #161719; --muted: #a8a8a8; --rule: #3a3b3e; --head: #222326; --accent: #7fb4ff; }
-  svg.chart { filter: invert(0.92) hue-rotate(180deg); }
 }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); max-width: 1060px; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
@@ -45,12 +48,41 @@ figure { margin: 1rem 0; }
 svg.chart { max-width: 100%; height: auto; }
 pre { font-size: 12px; overflow-x: auto; }
 @media print {
+  :root { color-scheme: light; --fg: #000000; --bg: #ffffff; --muted: #444444; --rule: #999999; --head: #eeeeee; --accent: #0b5cad; }
   body { max-width: none; margin: 0; font-size: 11pt; }
-  svg.chart { filter: none; page-break-inside: avoid; }
+  svg.chart { page-break-inside: avoid; }
   figure, table { page-break-inside: avoid; }
   details { display: none; }
 }
 "#;
+
+/// The charts' colours as CSS custom properties: light by default and when printed, the dark
+/// palette under `prefers-color-scheme: dark`, and a rule per colour that paints the SVGs'
+/// `fill` and `stroke` attributes with them (a standalone SVG keeps its own colours).
+fn chart_style() -> String {
+    let vars = |dark: bool| {
+        let mut v = String::new();
+        for (light, night) in PALETTE {
+            let _ = write!(v, " {}: {};", css_var(light), if dark { night } else { light });
+        }
+        v
+    };
+    let mut s = format!(
+        ":root {{{}}}\n@media (prefers-color-scheme: dark) {{ :root {{{}}} }}\n@media print {{ :root {{{}}} }}\n",
+        vars(false),
+        vars(true),
+        vars(false)
+    );
+    for (light, _) in PALETTE {
+        let var = css_var(light);
+        let _ = writeln!(
+            s,
+            "svg.chart [fill=\"{light}\"] {{ fill: var({var}); }} svg.chart [stroke=\"{light}\"] {{ stroke: var({var}); }}"
+        );
+    }
+    let _ = writeln!(s, "svg.chart text:not([fill]) {{ fill: var({}); }}", css_var("#000"));
+    s
+}
 
 /// A table: a header row and the rows, the first column the row's label.
 fn grid(out: &mut String, caption: Option<&str>, columns: &[&str], rows: &[Vec<String>]) {
@@ -126,14 +158,28 @@ fn scenario(out: &mut String, report: &Report) {
         writeln!(out, "<details><summary>The whole scenario</summary><pre>{}</pre></details>", esc(&full));
 }
 
+/// Whether the report is a sweep (a poll strategy at more than one interval) or replicated:
+/// then the page shows the sweep's latency-against-cost chart, replicated intervals as bands.
+fn sweep_like(report: &Report) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let polls = report.strategies.iter().filter(|r| r.interval_s.is_some()).map(|r| r.name.as_str());
+    let repeated = polls.into_iter().any(|n| {
+        let again = seen.contains(&n);
+        seen.push(n);
+        again
+    });
+    repeated || report.replications.is_some()
+}
+
 /// Renders the report as one self-contained HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let headline = table::headline(report);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<title>hookbench: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>hookbench: {}</h1>\n<p class=\"muted\">{}</p>\n</header>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<title>hookbench: {}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<header>\n<h1>hookbench: {}</h1>\n<p class=\"muted\">{}</p>\n</header>\n",
         esc(&report.scenario.name),
+        chart_style(),
         esc(&report.scenario.name),
         esc(&headline)
     );
@@ -172,12 +218,24 @@ pub fn render(report: &Report) -> String {
         let lines: Vec<String> = n.lines().map(|l| esc(l.trim())).collect();
         let _ = writeln!(out, "<p class=\"muted\"><small>{}</small></p>", lines.join("<br>\n"));
     }
-    let charts = [timeline::latency(report), timeline::backlog(report), timeline::requests(report)];
-    if charts.iter().any(Option::is_some) {
+    // A sweep's dozens of rows are read on its cost–latency chart, not on timelines.
+    let sweep = sweep_like(report);
+    let charts = if sweep { Vec::new() } else { chart::run_charts(report) };
+    let (cdf, over_time): (Vec<_>, Vec<_>) = charts.into_iter().partition(|(name, _)| *name == "cdf");
+    if !over_time.is_empty() {
         out.push_str("<h2>Over time</h2>\n");
-        for svg in charts.into_iter().flatten() {
+        for (_, svg) in over_time {
             let _ = writeln!(out, "<figure>\n{svg}</figure>");
         }
+    }
+    if sweep {
+        let target = report.scenario.target.latency.map(|(_, us)| us as f64 / MILLI as f64);
+        out.push_str("<h2>Latency against cost</h2>\n");
+        let _ = writeln!(out, "<figure>\n{}</figure>", chart::render(report, target));
+    }
+    for (_, svg) in cdf {
+        out.push_str("<h2>Latency distribution</h2>\n");
+        let _ = writeln!(out, "<figure>\n{svg}</figure>");
     }
     out.push_str("<h2>Scenario</h2>\n");
     scenario(&mut out, report);

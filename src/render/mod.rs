@@ -41,7 +41,7 @@ pub enum Format {
     /// JUnit XML: one testcase per threshold and row (without thresholds, per row: its events
     /// conserved and the run complete), for CI test reports.
     Junit,
-    /// One self-contained HTML page: the verdict, the tables and the timeline charts, for a
+    /// One self-contained HTML page: the verdict, the tables and the charts, for a
     /// design review (no script, nothing fetched).
     Html,
 }

@@ -170,9 +170,12 @@ pub fn aggregate(
     let n = reports.len();
     let mut strategies = Vec::with_capacity(first.strategies.len());
     for i in 0..first.strategies.len() {
-        // A timeline is one run's story in time, not a figure to average: a replicated row has none.
-        let rows: Vec<StrategyReport> =
-            reports.iter().map(|r| StrategyReport { timeline: None, ..r.strategies[i].clone() }).collect();
+        // A timeline is one run's story in time, and a CDF one run's distribution, not figures to
+        // average: a replicated row has neither.
+        let rows: Vec<StrategyReport> = reports
+            .iter()
+            .map(|r| StrategyReport { timeline: None, ready_cdf: None, ..r.strategies[i].clone() })
+            .collect();
         strategies.push(merge_row(&rows)?);
     }
     let mut out = first.clone();

@@ -169,10 +169,54 @@ pub struct StrategyReport {
     pub ci95: Option<Ci95>,
     /// The run in time: per bucket, what happened, was detected and became ready, ready
     /// latency of the events that happened in it, backlog, requests, 429s, failed calls and
-    /// webhook attempts ([`crate::result::timeline`]). Absent where the row kept none (`serve
-    /// --report`, replicated runs, results saved before it).
+    /// webhook attempts ([`crate::result::timeline`]). Absent where the row kept none (replicated
+    /// runs, results saved before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<crate::result::timeline::Timeline>,
+    /// The distribution of ready latency as quantile points ([`Cdf`]), for the latency CDF chart.
+    /// Absent when nothing became ready, for replicated runs and results saved before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_cdf: Option<Cdf>,
+}
+
+/// A latency distribution as a bounded set of quantile points: `ms[i]` is the latency at
+/// quantile `q[i]`, at every whole percent and at 99.5%, 99.9% and 99.99% ([`Cdf::QUANTILES`]
+/// points, whatever the run's length). Non-decreasing in both.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Cdf {
+    /// Quantiles, 0 to 1, increasing.
+    pub q: Vec<f64>,
+    /// The latency at each, ms (the exact minimum at 0, the exact maximum at 1).
+    pub ms: Vec<f64>,
+}
+
+impl Cdf {
+    /// How many points a CDF has.
+    pub const QUANTILES: usize = 104;
+
+    /// The quantiles sampled: 0, 0.01, …, 0.99, 0.995, 0.999, 0.9999, 1.
+    fn quantiles() -> impl Iterator<Item = f64> {
+        (0..100).map(|i| f64::from(i) / 100.0).chain([0.995, 0.999, 0.9999, 1.0])
+    }
+
+    /// The CDF of `count` latencies in `hist` whose exact maximum is `max_us`; `None` when there
+    /// are none.
+    pub fn of(hist: &hdrhistogram::Histogram<u64>, max_us: u64, count: u64) -> Option<Cdf> {
+        if count == 0 || hist.is_empty() {
+            return None;
+        }
+        let bottom = hist.min().min(max_us);
+        let q: Vec<f64> = Self::quantiles().collect();
+        let ms = q
+            .iter()
+            .map(|&p| match p {
+                p if p <= 0.0 => ms(bottom),
+                p if p >= 1.0 => ms(max_us),
+                p => ms(hist.value_at_quantile(p).clamp(bottom, max_us)),
+            })
+            .collect();
+        Some(Cdf { q, ms })
+    }
 }
 
 /// Detection latency, milliseconds; null when nothing was detected.
@@ -399,6 +443,10 @@ impl StrategyReport {
             duplicates: p.duplicates,
         });
         let ready_ms = processed_ms.clone().unwrap_or_else(|| latency_ms.clone());
+        let ready_cdf = match &out.processed {
+            Some(p) => Cdf::of(&p.hist, p.max_us, p.count),
+            None => Cdf::of(&out.hist, out.max_us, out.events.detected),
+        };
         let scale = DAY as f64 / scenario.duration as f64;
         let quota = scenario.api.rate_limit;
         let api = |n: u64| applies.api.then_some(n);
@@ -447,6 +495,7 @@ impl StrategyReport {
             timeline: out.timeline.as_ref().map(|t| {
                 crate::result::timeline::Timeline::of(t, scenario.duration, out.processed.is_some())
             }),
+            ready_cdf,
         }
     }
 }

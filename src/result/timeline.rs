@@ -36,6 +36,10 @@ pub struct Timeline {
     /// only; absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog_peak: Option<Vec<u64>>,
+    /// Deliveries waiting for a worker at the bucket's end (a finite receiver only; absent
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog_end: Option<Vec<u64>>,
     /// API requests made (answered in the bucket; those billed to the window).
     pub requests: Vec<u64>,
     /// 429 answers among them.
@@ -86,6 +90,16 @@ impl Timeline {
             ready_p50_ms: quantile(0.5),
             ready_p99_ms: quantile(0.99),
             backlog_peak: backlog.then(|| series(&|b| b.backlog_peak)),
+            backlog_end: backlog.then(|| {
+                // A bucket the pool left unnoted (past the run's end) keeps the last value.
+                let mut last = 0;
+                (0..n)
+                    .map(|i| {
+                        last = at(i).backlog_end.unwrap_or(last);
+                        last
+                    })
+                    .collect()
+            }),
             requests: series(&|b| b.requests),
             throttled: series(&|b| b.throttled),
             failed: series(&|b| b.failed),

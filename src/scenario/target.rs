@@ -40,6 +40,23 @@ impl Statistic {
         ("max", Statistic::Max),
     ];
 
+    /// Its name, as `NAMES` has it.
+    pub fn name(self) -> &'static str {
+        Statistic::NAMES.iter().find(|(_, s)| *s == self).map_or("p99", |(n, _)| n)
+    }
+
+    /// The quantile it is read at, 0 to 1 (`None` for the mean).
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Statistic::Mean => None,
+            Statistic::P50 => Some(0.5),
+            Statistic::P90 => Some(0.9),
+            Statistic::P99 => Some(0.99),
+            Statistic::P999 => Some(0.999),
+            Statistic::Max => Some(1.0),
+        }
+    }
+
     /// The statistic named `name` (`p99.9` and `median` too).
     pub fn parse(name: &str) -> Option<Statistic> {
         let name = match name.trim() {

@@ -141,6 +141,8 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
         "client:buggy.missed==0",
         "--stop-after",
         "2m",
+        "--bucket",
+        "1m",
     ]);
     // The window (20 m) and the drain (30 s) take 12.3 s of wall time at 100×.
     let until = Instant::now() + Duration::from_secs_f64((20.0 * 60.0 + 25.0) / SPEEDUP);
@@ -222,12 +224,21 @@ fn pollers_are_measured_per_api_key_and_a_buggy_one_breaches_its_threshold() {
     assert_eq!(sse["requests"]["total"], 1, "{sse}");
     assert!(sse["latency_ms"]["p50"].as_f64().unwrap() < 1000.0, "{sse}");
 
-    // One row per key, and conservation in each.
+    // One row per key, and conservation in each; `--bucket 1m` cuts each row's timeline, whose
+    // buckets sum to its totals.
     assert_eq!(report["strategies"].as_array().unwrap().len(), 4);
     for r in report["strategies"].as_array().unwrap() {
         let e = &r["events"];
         let sum = ["detected", "missed", "in_flight"].map(|k| e[k].as_u64().unwrap()).iter().sum::<u64>();
         assert_eq!(sum, e["total"].as_u64().unwrap(), "{r}");
+        let t = &r["timeline"];
+        assert_eq!(t["bucket_s"], 60.0, "{}", r["label"]);
+        let total =
+            |k: &str| t[k].as_array().expect("a series").iter().map(|v| v.as_u64().unwrap()).sum::<u64>();
+        assert_eq!(total("happened"), e["total"].as_u64().unwrap(), "{}", r["label"]);
+        assert_eq!(total("detected"), e["detected"].as_u64().unwrap(), "{}", r["label"]);
+        assert_eq!(total("requests"), r["requests"]["total"].as_u64().unwrap(), "{}", r["label"]);
+        assert_eq!(total("throttled"), r["requests"]["throttled"].as_u64().unwrap(), "{}", r["label"]);
     }
 }
 
@@ -282,6 +293,8 @@ fn report_flags_are_checked_before_serving() {
         (vec!["--report", "--threshold", "poll.p99<1s"], "no row `poll`"),
         (vec!["--report", "--threshold", "endpoint.p99<1s"], "no endpoint row without --webhook-url"),
         (vec!["--report", "--drain", "soon"], "--drain"),
+        (vec!["--bucket", "1m"], "--bucket applies to `serve --report` only"),
+        (vec!["--report", "--bucket", "soon"], "--bucket"),
         (vec!["--report", "--duration", "10ms"], "--duration: `10ms` is shorter than `1s`"),
         (vec!["--report", "--threshold", "client:x.ack_p99<2s"], "`ack_p99` does not apply to a client"),
     ] {
@@ -705,6 +718,14 @@ fn a_receiver_failing_every_third_delivery_shows_failures_and_retries_and_loses_
         "{ep}"
     );
     assert_eq!(delivered, total, "{ep}");
+    // Its timeline's attempts, retries and failed attempts are the model's, bucket by bucket.
+    let sum =
+        |k: &str| ep["timeline"][k].as_array().expect(k).iter().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (sum("webhook_attempts"), sum("webhook_retries"), sum("webhook_failed"), sum("happened")),
+        (delivered + failed, retried, failed, total),
+        "{ep}"
+    );
     eprintln!(
         "endpoint: {total} events, {} attempts, {failed} failed, {retried} retried",
         delivered + failed

@@ -17,7 +17,11 @@ fn timeline(r: &StrategyReport) -> &Timeline {
 
 /// Every series' sum against the row's total, for every row of `s`.
 fn check_sums(s: &Scenario) {
-    let report = run(s, &StrategyKind::ALL, &s.strategies.intervals);
+    check_report(s, &run(s, &StrategyKind::ALL, &s.strategies.intervals));
+}
+
+/// Every series' sum against the row's total, for every row of `report`, a run of `s`.
+fn check_report(s: &Scenario, report: &hookbench::result::report::Report) {
     for r in &report.strategies {
         let t = timeline(r);
         let sum = |v: &[u64]| v.iter().sum::<u64>();
@@ -102,4 +106,80 @@ fn compare_takes_the_bucket_width() {
     }
     let out = hookbench(&["compare", "--duration", "30d", "--bucket", "1s", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+}
+
+/// `flash-sale`: the webhook row's receiver backlog at the buckets' ends climbs during the
+/// burst, is at its highest within the burst or the retries it causes, and is back to 0 by the
+/// run's end; the end of a bucket never holds more than its peak or the previous end (the
+/// backlog only grows by arrivals); the retries of the burst's buckets are the row's retries.
+#[test]
+fn the_flash_sale_backlog_climbs_in_the_burst_and_drains_to_zero() {
+    let mut s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    s.bucket = Some(MINUTE);
+    let report = run(&s, &[StrategyKind::Webhook, StrategyKind::Poll], &[30 * SECOND]);
+    let burst = &s.events.bursts[0];
+    let (from, to) = ((burst.at / MINUTE) as usize, ((burst.at + burst.duration) / MINUTE) as usize);
+    let hook = timeline(row(&report, "webhook"));
+    let end = hook.backlog_end.as_ref().expect("a finite receiver");
+    let peak = hook.backlog_peak.as_ref().expect("a finite receiver");
+    assert_eq!(end.len(), hook.len());
+    assert!(end[from..to].iter().any(|&b| b > 100), "the burst piles deliveries up: {:?}", &end[from..to]);
+    assert!(end[..from].iter().all(|&b| b < 10), "before the burst the workers keep up");
+    assert_eq!(*end.last().expect("buckets"), 0, "drained by the end");
+    for j in 1..end.len() {
+        assert!(
+            end[j] <= peak[j].max(end[j - 1]),
+            "minute {j}: {} > max({}, {})",
+            end[j],
+            peak[j],
+            end[j - 1]
+        );
+    }
+    let retries: u64 = hook.webhook_retries.iter().sum();
+    assert_eq!(retries, row(&report, "webhook").webhooks.retried.unwrap_or(0));
+    assert!(hook.webhook_retries[from..].iter().sum::<u64>() == retries, "every retry is the burst's");
+    let poll = timeline(row(&report, "poll@30s"));
+    assert!(poll.backlog_end.as_ref().expect("finite")[..from].iter().all(|&b| b < 10));
+}
+
+/// `sweep --bucket` cuts every row's timeline as `compare --bucket` does; without it the width
+/// is a readable one (2h and its drain over about 200 buckets: 1 minute).
+#[test]
+fn sweep_takes_the_bucket_width_and_defaults_to_a_readable_one() {
+    let args =
+        ["sweep", "--duration", "2h", "--intervals", "30s,1m", "--no-chart", "--format", "json", "--quiet"];
+    for (bucket, want) in [(Some("10m"), 600.0), (None, 60.0)] {
+        let mut a = args.to_vec();
+        a.extend(bucket.iter().flat_map(|b| ["--bucket", *b]));
+        let out = hookbench(&a);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+        for r in v["strategies"].as_array().expect("rows") {
+            assert_eq!(r["timeline"]["bucket_s"], want, "{bucket:?} {}", r["label"]);
+        }
+    }
+    let out = hookbench(&["sweep", "--duration", "2h", "--no-chart", "--bucket", "soon"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+}
+
+/// The live engine fills the timelines from the same row core: a short loopback run of a
+/// finite receiver's scenario sums to its rows' totals exactly, as the sim does.
+#[test]
+fn live_timelines_sum_to_the_row_totals() {
+    let _one = crate::capacity::one_live_run();
+    let mut s = Scenario::bundled("flash-sale").expect("bundled").expect("valid");
+    s.duration = 10 * MINUTE;
+    s.events.bursts.clear();
+    s.drain = 2 * MINUTE;
+    s.bucket = Some(MINUTE);
+    let kinds = [StrategyKind::Poll, StrategyKind::Webhook, StrategyKind::Hybrid];
+    let specs = hookbench::strategy::Spec::expand(&kinds, &[30 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 200.0, progress: false };
+    let live = hookbench::live::engine::run(&s, &specs, opts).expect("a live run");
+    assert_eq!(live.engine, "live");
+    check_report(&s, &live);
+    for r in &live.strategies {
+        assert!(timeline(r).happened.iter().sum::<u64>() > 0, "{}: events happened", r.label);
+    }
 }

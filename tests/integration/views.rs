@@ -32,6 +32,7 @@ fn every_renderer_snapshot() {
     let mut untimed = r.clone();
     for row in &mut untimed.strategies {
         row.timeline = None;
+        row.ready_cdf = None;
     }
     insta::assert_snapshot!("json", render::render(&untimed, Format::Json));
     insta::assert_snapshot!("csv", render::render(&r, Format::Csv));

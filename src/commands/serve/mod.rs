@@ -69,7 +69,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             .collect();
         let provider = provider::start(&scenario, &log, clock, &client, subscriptions);
         let (state, outbox) = (provider.source, provider.outboxes.into_iter().next());
-        let observer = reporting.is_some().then(|| Arc::new(Mutex::new(Observer::new(outbox.is_some()))));
+        let observer = reporting.is_some().then(|| Arc::new(Mutex::new(Observer::new(outbox.is_some(), scenario.timeline_bucket()))));
         if let Some(o) = &observer {
             state.observe(o.clone());
             if let Some(ob) = &outbox {
@@ -155,8 +155,16 @@ fn settle(
     use crate::model::emitter::DeliveryState;
     let delivering =
         |id: u32| outbox.is_some_and(|o| lock(o).outbox.emitter.state(id) == DeliveryState::Pending);
-    let rows =
+    let mut rows =
         books.finish(log, scenario.duration, ended, scenario.drain, delivering).map_err(Error::Internal)?;
+    // The endpoint's delivery attempts in time are the model's (the outbox's), as its counts are.
+    if let Some(o) = outbox {
+        let ob = lock(o);
+        let endpoint = rows.iter_mut().filter(|r| r.label == crate::engine::observer::ENDPOINT);
+        for t in endpoint.filter_map(|r| r.outcome.timeline.as_mut()) {
+            t.merge(&ob.outbox.timeline);
+        }
+    }
     // Stopped early, the report covers [0, ended), as compare's live engine does: per-day
     // figures scale from that span.
     let end = scenario.duration.saturating_add(scenario.drain);

@@ -135,6 +135,7 @@ impl ReportOptions {
                 (!out.output.is_empty(), "--output"),
                 (!out.threshold.is_empty(), "--threshold"),
                 (out.quiet.quiet, "--quiet"),
+                (args.timeline.bucket.is_some(), "--bucket"),
             ];
             if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
                 return Err(Error::Input(format!("{flag} applies to `serve --report` only; add --report")));
@@ -144,6 +145,9 @@ impl ReportOptions {
         if let Some(text) = &args.drain {
             scenario.drain = duration("--drain", text, 0)?;
             scenario.drain_explicit = true;
+        }
+        if let Some(text) = &args.timeline.bucket {
+            scenario.bucket = Some(super::super::options::bucket(text, scenario)?);
         }
         let thresholds =
             out.threshold.iter().map(|t| ServeThreshold::parse(t)).collect::<Result<Vec<_>>>()?;

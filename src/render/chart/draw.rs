@@ -29,6 +29,40 @@ pub fn colour(kind: &str) -> &'static str {
     }
 }
 
+/// Every colour the charts draw with: (as written in the SVG, the same colour on a dark page).
+/// A standalone SVG keeps the first; the HTML report maps each to a CSS custom property
+/// ([`css_var`]) that `prefers-color-scheme: dark` switches to the second.
+pub const PALETTE: &[(&str, &str)] = &[
+    ("#ffffff", "#17181b"),
+    ("#fff", "#17181b"),
+    ("#fafafa", "#1e1f23"),
+    ("#000", "#f2f2f2"),
+    ("#222", "#e6e6e6"),
+    ("#333", "#d8d8d8"),
+    ("#444", "#cfcfcf"),
+    ("#555", "#b4b4b4"),
+    ("#888", "#8d8d8d"),
+    ("#ddd", "#3b3c40"),
+    ("#e3e3e3", "#34353a"),
+    ("#eee", "#2c2d31"),
+    ("#0072B2", "#4aa8ff"),
+    ("#E69F00", "#f0b030"),
+    ("#009E73", "#2fcf9d"),
+    ("#CC79A7", "#e895c4"),
+    ("#D55E00", "#ff8a45"),
+    ("#56B4E9", "#7cc8f2"),
+    ("#C00000", "#ff6b6b"),
+    ("#d62728", "#ff6f6f"),
+    ("#9467bd", "#bb9ce6"),
+    ("#8c564b", "#cf9a8c"),
+    ("#ff7f0e", "#ffa050"),
+];
+
+/// The CSS custom property of palette colour `hex`: `--c-` and its digits, lower-cased.
+pub fn css_var(hex: &str) -> String {
+    format!("--c-{}", hex.trim_start_matches('#').to_ascii_lowercase())
+}
+
 /// Escapes text for SVG.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

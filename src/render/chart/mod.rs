@@ -5,14 +5,16 @@
 //! dashed; a line lying on another is drawn with gaps so both colours show, and the legend says
 //! `poll-etag = poll`), push strategies are marked reference points (p50 filled, p99 hollow,
 //! joined by a bar), a cross marks a row that missed events, the quota is a vertical line and a
-//! latency target a horizontal one; a top axis reads the poll interval; the legend
+//! latency target a horizontal one; a replicated run's 95% intervals are bands around the poll
+//! lines and capped bars through the push marks; a top axis reads the poll interval; the legend
 //! ([`legend`]) sits outside the plot so nothing overlaps. Points that would hide one another
 //! are merged, labelled or nudged apart by [`marks`]. Webhooks make no API requests, so every row
 //! is placed at its whole HTTP cost per day (API requests plus webhook deliveries received, see
 //! [`crate::result::measure::http_requests_per_day`]) and the legend says so. It only formats report
 //! fields: positions are scales of reported numbers, never new statistics.
 
-mod draw;
+pub mod cdf;
+pub mod draw;
 mod legend;
 mod marks;
 pub mod timeline;
@@ -28,6 +30,23 @@ use crate::result::measure::{quota_per_day, Measure};
 use crate::result::report::{Report, StrategyReport};
 use crate::strategy::StrategyKind;
 use crate::support::units::{format_duration, format_ms, SECOND};
+
+/// A run's pictures, each named: ready latency over time (`latency`), events not yet ready
+/// (`behind`), the receiver's backlog (`backlog`, a finite receiver only), API requests with
+/// 429s and the quota (`requests`, rows that call the API), and the latency CDF (`cdf`). Only
+/// those the report has data for.
+pub fn run_charts(report: &Report) -> Vec<(&'static str, String)> {
+    [
+        ("latency", timeline::latency(report)),
+        ("behind", timeline::behind(report)),
+        ("backlog", timeline::backlog(report)),
+        ("requests", timeline::requests(report)),
+        ("cdf", cdf::render(report)),
+    ]
+    .into_iter()
+    .filter_map(|(name, svg)| svg.map(|s| (name, s)))
+    .collect()
+}
 
 /// A log axis from `lo` to `hi` onto pixels `a` to `b`.
 #[derive(Clone, Copy)]
@@ -90,6 +109,54 @@ fn dash(pct: &str, layer: usize) -> &'static str {
     }
 }
 
+/// The 95% confidence half-width of a row's ready latency at `pct`, in a replicated run.
+fn ci(row: &StrategyReport, pct: &str) -> Option<f64> {
+    row.ci95_of(&format!("ready_ms.{pct}")).filter(|h| *h > 0.0)
+}
+
+/// A replicated poll series' 95% interval at `pct`: a band around its line (none for a single
+/// run).
+fn band(s: &mut String, pts: &[&Point], pct: &str, xa: LogAxis, ya: LogAxis, c: &str) {
+    let at = |p: &Point| {
+        let v = if pct == "p50" { p.p50 } else { p.p99 }?;
+        let h = ci(p.row, pct)?;
+        Some((xa.at(p.x), ya.at((v + h).min(ya.hi)), ya.at((v - h).max(ya.lo))))
+    };
+    let edges: Vec<(f64, f64, f64)> = pts.iter().filter_map(|p| at(p)).collect();
+    if edges.is_empty() {
+        return;
+    }
+    let mut d = String::new();
+    for (i, (x, hi, _)) in edges.iter().enumerate() {
+        let _ = write!(d, "{}{x:.1},{hi:.1}", if i == 0 { "M" } else { "L" });
+    }
+    for (x, _, lo) in edges.iter().rev() {
+        let _ = write!(d, "L{x:.1},{lo:.1}");
+    }
+    let _ = writeln!(
+        s,
+        r##"<path class="band" d="{d}Z" fill="{c}" fill-opacity="0.16" stroke="none"><title>{} {pct}: 95% interval over the replications</title></path>"##,
+        esc(&pts[0].row.name)
+    );
+}
+
+/// A replicated push row's 95% intervals: a capped bar through each of its marks.
+fn whiskers(s: &mut String, p: &Push, ya: LogAxis) {
+    let c = colour(&p.row.name);
+    for pct in ["p50", "p99"] {
+        let v = if pct == "p50" { Measure::P50.of(p.row) } else { Measure::P99.of(p.row) };
+        let (Some(v), Some(h)) = (v, ci(p.row, pct)) else { continue };
+        let (top, bottom) = (ya.at((v + h).min(ya.hi)), ya.at((v - h).max(ya.lo)));
+        let (l, r) = (p.x - 5.0, p.x + 5.0);
+        let _ = writeln!(
+            s,
+            r##"<path class="band" d="M{l:.1},{top:.1}H{r:.1}M{x:.1},{top:.1}V{bottom:.1}M{l:.1},{bottom:.1}H{r:.1}" stroke="{c}" stroke-width="1.2" fill="none"><title>{} {pct}: 95% interval over the replications</title></path>"##,
+            esc(&p.row.label),
+            x = p.x
+        );
+    }
+}
+
 /// Renders the sweep chart as SVG. `target_ms` draws the latency target, if given.
 pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let points: Vec<Point> = report
@@ -125,7 +192,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">
 <title>hookbench sweep: detection latency vs HTTP requests per day, scenario {name}</title>
 <rect width="{W}" height="{H}" fill="#ffffff"/>
 "##,
@@ -140,11 +207,15 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="{LEFT}" y="46" font-size="12" fill="#555">{} simulated · seed {} · {} engine · hookbench {} · both axes log-scaled</text>"##,
+        r##"<text x="{LEFT}" y="46" font-size="12" fill="#555">{} simulated · seed {} · {} engine · hookbench {} · both axes log-scaled{}</text>"##,
         format_duration(sc.duration),
         report.seed,
         esc(&report.engine),
-        esc(&report.hookbench_version)
+        esc(&report.hookbench_version),
+        report.replications.as_ref().map_or(String::new(), |r| format!(
+            " · bands and bars: 95% intervals over {} replications",
+            r.count
+        ))
     );
 
     // Plot frame and grid.
@@ -284,6 +355,7 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         let c = colour(kind);
         let width = 3.5 - n as f64;
         for pct in ["p50", "p99"] {
+            band(&mut s, &pts, pct, xa, ya, c);
             let mut ys: Vec<(f64, f64)> = Vec::new();
             for p in &pts {
                 if let Some(y) = if pct == "p50" { p.p50 } else { p.p99 } {
@@ -323,6 +395,9 @@ pub fn render(report: &Report, target_ms: Option<f64>) -> String {
         })
         .collect();
     let dodged = marks::dodge(&mut pushes);
+    for p in &pushes {
+        whiskers(&mut s, p, ya);
+    }
     for p in &pushes {
         marks::push_mark(&mut s, p);
     }

@@ -2,7 +2,7 @@
 //!
 //! Owns three pictures of the rows' [`Timeline`]s, on one time axis: ready latency (a band from
 //! p50 to p99 per row, log-scaled), how far behind each row is (events happened and not yet
-//! ready; a finite receiver's peak backlog dashed), and API requests per bucket with the 429s
+//! ready; a finite receiver's backlog at each bucket's end dashed, its peak thin), and API requests per bucket with the 429s
 //! and the quota line. Every chart shades the scenario's outages (API, provider delivery,
 //! receiver) and bursts, labelled, and carries SVG `<title>`s. Rows that draw the same line are
 //! named together in the legend. It only formats report fields: positions are scales of
@@ -10,17 +10,17 @@
 
 use std::fmt::Write as _;
 
-use super::draw::{colour, esc, FONT};
+use super::draw::{colour, esc, text_w, FONT};
 use crate::result::report::{Report, StrategyReport};
 use crate::result::timeline::Timeline;
 use crate::support::units::{format_duration, secs_f, SECOND};
 
-const W: f64 = 1000.0;
-const H: f64 = 360.0;
-const LEFT: f64 = 78.0;
-const RIGHT: f64 = 230.0;
-const TOP: f64 = 56.0;
-const BOTTOM: f64 = 48.0;
+pub(super) const W: f64 = 1000.0;
+pub(super) const H: f64 = 360.0;
+pub(super) const LEFT: f64 = 78.0;
+pub(super) const RIGHT: f64 = 230.0;
+pub(super) const TOP: f64 = 56.0;
+pub(super) const BOTTOM: f64 = 48.0;
 
 /// The rows that have a timeline, with it.
 fn rows(report: &Report) -> Vec<(&StrategyReport, &Timeline)> {
@@ -38,10 +38,12 @@ impl Frame {
     }
 }
 
-/// A y scale: linear from 0 or log between two decades.
+/// A y scale: linear from 0, log between two latency ticks, or a count's log from 1 to a power
+/// of ten (0 on the axis).
 enum Scale {
     Linear(f64),
     Log(f64, f64),
+    Counts(f64),
 }
 
 impl Scale {
@@ -50,6 +52,7 @@ impl Scale {
         let t = match *self {
             Scale::Linear(hi) => v / hi,
             Scale::Log(lo, hi) => (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10()),
+            Scale::Counts(hi) => v.max(1.0).log10() / hi.log10(),
         };
         bottom - t.clamp(0.0, 1.0) * (bottom - top)
     }
@@ -64,6 +67,14 @@ impl Scale {
                     .map(|v| (v, count_label(v)))
                     .collect()
             }
+            Scale::Counts(hi) => std::iter::once((0.0, "0".to_string()))
+                .chain(
+                    (1..)
+                        .map(|e| 10f64.powi(e))
+                        .take_while(|v| *v <= hi * 1.0001)
+                        .map(|v| (v, count_label(v))),
+                )
+                .collect(),
             Scale::Log(lo, hi) => LATENCY_TICKS
                 .iter()
                 .filter(|(v, _)| *v >= lo * 0.999 && *v <= hi * 1.001)
@@ -73,7 +84,7 @@ impl Scale {
     }
 }
 
-const LATENCY_TICKS: [(f64, &str); 12] = [
+pub(super) const LATENCY_TICKS: [(f64, &str); 12] = [
     (1.0, "1 ms"),
     (10.0, "10 ms"),
     (100.0, "100 ms"),
@@ -88,6 +99,17 @@ const LATENCY_TICKS: [(f64, &str); 12] = [
     (8.64e9, "100 d"),
 ];
 
+/// The latency ticks around `values` (ms): from the tick at or below the least to the one above
+/// the greatest, at least a decade apart.
+pub(super) fn latency_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v.max(0.1)), b.max(v)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 1e3) };
+    let lo = LATENCY_TICKS.iter().rev().map(|t| t.0).find(|t| *t <= lo).unwrap_or(1.0);
+    let hi =
+        LATENCY_TICKS.iter().map(|t| t.0).find(|t| *t >= hi * 1.0001).unwrap_or(hi * 10.0).max(lo * 10.0);
+    (lo, hi)
+}
+
 fn nice_step(raw: f64) -> f64 {
     if raw <= 0.0 {
         return 1.0;
@@ -96,7 +118,7 @@ fn nice_step(raw: f64) -> f64 {
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag)
 }
 
-fn count_label(v: f64) -> String {
+pub(super) fn count_label(v: f64) -> String {
     match v {
         v if v >= 1e6 => format!("{}M", trim(v / 1e6)),
         v if v >= 1e3 => format!("{}k", trim(v / 1e3)),
@@ -109,8 +131,8 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The SVG's opening, title, frame, time axis and the scenario's shaded windows.
-fn open(report: &Report, frame: &Frame, title: &str, y_label: &str, scale: &Scale) -> String {
+/// The SVG's opening: its `<title>`, the background and the chart's title.
+pub(super) fn head(report: &Report, title: &str) -> String {
     let mut s = String::new();
     let name = esc(&report.scenario.name);
     let _ = write!(
@@ -122,6 +144,12 @@ fn open(report: &Report, frame: &Frame, title: &str, y_label: &str, scale: &Scal
 "##,
         t = esc(title),
     );
+    s
+}
+
+/// The SVG's opening, title, frame, time axis and the scenario's shaded windows.
+fn open(report: &Report, frame: &Frame, title: &str, y_label: &str, scale: &Scale) -> String {
+    let mut s = head(report, title);
     shade(&mut s, report, frame);
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
     for (v, label) in scale.ticks() {
@@ -173,10 +201,13 @@ fn nice_time_step(end_s: f64) -> f64 {
         .unwrap_or_else(|| (end_s / 10.0 / 86400.0).ceil() * 86400.0)
 }
 
-/// Shades the scenario's outages and bursts, each labelled above the plot.
-fn shade(s: &mut String, report: &Report, frame: &Frame) {
+/// A window of the scenario a chart marks: start, length (µs), what it is, its colour.
+pub(super) type Window = (u64, u64, &'static str, &'static str);
+
+/// The scenario's outages (API, provider delivery, receiver) and, with `bursts`, its bursts.
+pub(super) fn windows(report: &Report, bursts: bool) -> Vec<Window> {
     let sc = &report.scenario;
-    let mut windows: Vec<(u64, u64, &str, &str)> = Vec::new();
+    let mut windows: Vec<Window> = Vec::new();
     for o in &sc.api.faults.outages {
         windows.push((o.window.at, o.window.duration, "API down", "#d62728"));
     }
@@ -186,11 +217,18 @@ fn shade(s: &mut String, report: &Report, frame: &Frame) {
     for w in &sc.receiver.outages {
         windows.push((w.at, w.duration, "receiver down", "#8c564b"));
     }
-    for b in &sc.events.bursts {
-        windows.push((b.at, b.duration, "burst", "#ff7f0e"));
+    if bursts {
+        for b in &sc.events.bursts {
+            windows.push((b.at, b.duration, "burst", "#ff7f0e"));
+        }
     }
+    windows
+}
+
+/// Shades the scenario's outages and bursts, each labelled above the plot.
+fn shade(s: &mut String, report: &Report, frame: &Frame) {
     let (y0, y1) = (H - BOTTOM, TOP);
-    for (i, (at, len, what, fill)) in windows.into_iter().enumerate() {
+    for (i, (at, len, what, fill)) in windows(report, true).into_iter().enumerate() {
         let (a, b) = (frame.x(secs_f(at)), frame.x(secs_f(at + len)));
         let width = (b - a).max(2.0);
         let label = format!("{what} {}–{}", format_duration(at), format_duration(at + len));
@@ -205,7 +243,7 @@ fn shade(s: &mut String, report: &Report, frame: &Frame) {
 }
 
 /// A polyline through `pts` (None breaks it).
-fn path(pts: impl Iterator<Item = Option<(f64, f64)>>) -> String {
+pub(super) fn path(pts: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     let mut d = String::new();
     let mut pen = false;
     for p in pts {
@@ -221,30 +259,52 @@ fn path(pts: impl Iterator<Item = Option<(f64, f64)>>) -> String {
 }
 
 /// The legend: one entry per line drawn, rows drawing the same series named together.
-fn legend(s: &mut String, entries: &[(String, &'static str, &'static str)]) {
+pub(super) fn legend(s: &mut String, entries: &[(String, &'static str, &'static str)]) {
     let x = W - RIGHT + 16.0;
-    for (i, (label, stroke, dash)) in entries.iter().enumerate() {
-        let y = TOP + 8.0 + 18.0 * i as f64;
+    let mut y = TOP + 8.0;
+    for (label, stroke, dash) in entries {
         let _ = writeln!(
             s,
-            r##"<line x1="{x}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{stroke}" stroke-width="2.5" stroke-dasharray="{dash}"/><text x="{:.1}" y="{:.1}">{}</text>"##,
+            r##"<line x1="{x}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{stroke}" stroke-width="2.5" stroke-dasharray="{dash}"/>"##,
             x + 24.0,
-            x + 30.0,
-            y + 4.0,
-            esc(label)
         );
+        for line in wrap(label, RIGHT - 50.0) {
+            let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}">{}</text>"##, x + 30.0, y + 4.0, esc(&line));
+            y += 15.0;
+        }
+        y += 4.0;
     }
 }
 
-/// Groups rows whose series are equal: (labels joined by ` = `, the first row).
-fn grouped<'a, T: PartialEq>(
-    rows: &[(&'a StrategyReport, &'a Timeline)],
-    series: impl Fn(&Timeline) -> T,
-) -> Vec<(String, &'a StrategyReport, &'a Timeline)> {
-    let mut out: Vec<(String, &StrategyReport, &Timeline, T)> = Vec::new();
+/// `label` cut into lines at most `room` pixels wide, at ` = ` and then at spaces.
+fn wrap(label: &str, room: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (k, part) in label.split(" = ").enumerate() {
+        let part = if k == 0 { part.to_string() } else { format!("= {part}") };
+        for word in part.split(' ') {
+            match lines.last_mut() {
+                Some(l) if text_w(&format!("{l} {word}"), 12.0) <= room && !(k > 0 && word == "=") => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => lines.push(word.to_string()),
+            }
+        }
+    }
+    lines
+}
+
+/// Groups rows whose drawn series coincide: (labels joined by ` = `, the first row, its data).
+/// `series` gives a row's points in pixels (`None` where nothing is drawn); two rows coincide
+/// when every point lies within [`COINCIDE`] pixels of the other's, as the sweep chart judges.
+pub(super) fn grouped<'a, X: Copy>(
+    rows: &[(&'a StrategyReport, X)],
+    series: impl Fn(X) -> Vec<Option<f64>>,
+) -> Vec<(String, &'a StrategyReport, X)> {
+    let mut out: Vec<(String, &StrategyReport, X, Vec<Option<f64>>)> = Vec::new();
     for &(r, t) in rows {
         let v = series(t);
-        match out.iter_mut().find(|g| g.3 == v) {
+        match out.iter_mut().find(|g| coincide(&g.3, &v)) {
             Some(g) => g.0 = format!("{} = {}", g.0, r.label),
             None => out.push((r.label.clone(), r, t, v)),
         }
@@ -252,7 +312,26 @@ fn grouped<'a, T: PartialEq>(
     out.into_iter().map(|(l, r, t, _)| (l, r, t)).collect()
 }
 
-fn dash(i: usize) -> &'static str {
+/// Two drawn series closer than this (pixels) at every point are one line to the eye.
+const COINCIDE: f64 = 2.0;
+
+/// Whether two series of pixel positions lie on one another.
+fn coincide(a: &[Option<f64>], b: &[Option<f64>]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(p, q)| match (p, q) {
+            (Some(p), Some(q)) => (p - q).abs() < COINCIDE,
+            (None, None) => true,
+            _ => false,
+        })
+}
+
+/// The line width of the `i`th group: the first widest, so a line drawn over it lets it show.
+pub(super) fn width(i: usize) -> f64 {
+    (3.2 - 0.4 * i as f64).max(1.4)
+}
+
+/// The dash pattern of the `i`th group.
+pub(super) fn dash(i: usize) -> &'static str {
     ["none", "7 3", "2 3", "10 3 2 3"][i % 4]
 }
 
@@ -269,15 +348,13 @@ pub fn latency(report: &Report) -> Option<String> {
     }
     let frame = Frame { x_end: x_end(&rows) };
     let values = rows.iter().flat_map(|(_, t)| t.ready_p50_ms.iter().chain(&t.ready_p99_ms)).flatten();
-    let (lo, hi) = values.fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v.max(0.1)), b.max(v)));
-    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 1e3) };
-    let lo = LATENCY_TICKS.iter().rev().map(|t| t.0).find(|t| *t <= lo).unwrap_or(1.0);
-    let hi =
-        LATENCY_TICKS.iter().map(|t| t.0).find(|t| *t >= hi * 1.0001).unwrap_or(hi * 10.0).max(lo * 10.0);
+    let (lo, hi) = latency_range(values.copied());
     let scale = Scale::Log(lo, hi);
     let mut s = open(report, &frame, "Ready latency over time (p50 to p99)", "ready latency", &scale);
     let mut entries = Vec::new();
-    let groups = grouped(&rows, |t| (t.ready_p50_ms.clone(), t.ready_p99_ms.clone()));
+    let groups = grouped(&rows, |t| {
+        t.ready_p50_ms.iter().chain(&t.ready_p99_ms).map(|v| v.map(|v| scale.y(v))).collect()
+    });
     for (i, (label, r, t)) in groups.iter().enumerate() {
         let c = colour(&r.name);
         let x = |j: usize| frame.x(t.bucket_s * (j as f64 + 0.5));
@@ -310,8 +387,9 @@ pub fn latency(report: &Report) -> Option<String> {
         let p50 = path(both.iter().map(|p| p.map(|p| (p.0, p.1))));
         let _ = writeln!(
             s,
-            r##"<path d="{p99}" fill="none" stroke="{c}" stroke-width="1.6" stroke-dasharray="{}"><title>{l} p99 ready latency</title></path>
+            r##"<path d="{p99}" fill="none" stroke="{c}" stroke-width="{:.1}" stroke-dasharray="{}"><title>{l} p99 ready latency</title></path>
 <path d="{p50}" fill="none" stroke="{c}" stroke-width="1" stroke-opacity="0.8"><title>{l} p50 ready latency</title></path>"##,
+            width(i) - 0.6,
             dash(i),
             l = esc(label)
         );
@@ -322,45 +400,86 @@ pub fn latency(report: &Report) -> Option<String> {
     Some(s)
 }
 
-/// How far behind each row is over time: events happened and not yet ready at each bucket's
-/// end; a finite receiver's peak backlog (deliveries waiting for a worker) dashed.
-pub fn backlog(report: &Report) -> Option<String> {
+/// How far behind each row is over time: events happened and not yet ready at each bucket's end.
+pub fn behind(report: &Report) -> Option<String> {
     let rows = rows(report);
     if rows.is_empty() {
         return None;
     }
-    let frame = Frame { x_end: x_end(&rows) };
-    let hi = rows
-        .iter()
-        .flat_map(|(_, t)| t.not_ready.iter().chain(t.backlog_peak.iter().flatten()))
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let series = |t: &Timeline| t.not_ready.clone();
+    counts(report, &rows, "Events not yet ready over time", "events", series, None)
+}
+
+/// A finite receiver's backlog over time: deliveries waiting for a worker at each bucket's end,
+/// the most in each bucket a thin line. `None` when the receiver is unlimited.
+pub fn backlog(report: &Report) -> Option<String> {
+    let rows: Vec<_> = rows(report).into_iter().filter(|(_, t)| t.backlog_end.is_some()).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let series = |t: &Timeline| t.backlog_end.clone().unwrap_or_default();
+    let peak = |t: &Timeline| t.backlog_peak.clone().unwrap_or_default();
+    let title = "Receiver backlog over time (deliveries waiting for a worker)";
+    counts(report, &rows, title, "waiting at the bucket's end", series, Some(&peak))
+}
+
+/// A count per bucket, read from a timeline.
+type Series<'a> = &'a dyn Fn(&Timeline) -> Vec<u64>;
+
+/// A line per row group of a count at each bucket's end; `thin`, a second count drawn thin
+/// at the bucket's middle in the same colour.
+fn counts(
+    report: &Report,
+    rows: &[(&StrategyReport, &Timeline)],
+    title: &str,
+    y_label: &str,
+    series: impl Fn(&Timeline) -> Vec<u64>,
+    thin: Option<Series>,
+) -> Option<String> {
+    let frame = Frame { x_end: x_end(rows) };
+    let all = |t: &Timeline| {
+        let mut v = series(t);
+        v.extend(thin.map(|f| f(t)).unwrap_or_default());
+        v
+    };
+    let hi = rows.iter().flat_map(|(_, t)| all(t)).max().unwrap_or(0).max(1) as f64;
     let scale = Scale::Linear(nice_step(hi / 4.0) * 4.0);
-    let mut s = open(report, &frame, "Events not yet ready over time", "events", &scale);
+    let mut s = open(report, &frame, title, y_label, &scale);
     let mut entries = Vec::new();
-    let groups = grouped(&rows, |t| (t.not_ready.clone(), t.backlog_peak.clone()));
+    let groups = grouped(rows, |t| all(t).into_iter().map(|v| Some(scale.y(v as f64))).collect());
     for (i, (label, r, t)) in groups.iter().enumerate() {
         let c = colour(&r.name);
-        let x = |j: usize| frame.x(t.bucket_s * (j as f64 + 1.0));
-        let d = path((0..t.len()).map(|j| Some((x(j), scale.y(t.not_ready[j] as f64)))));
+        let values = series(t);
+        let d = path(
+            values
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| Some((frame.x(t.bucket_s * (j as f64 + 1.0)), scale.y(v as f64)))),
+        );
         let _ = writeln!(
             s,
-            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.8" stroke-dasharray="{}"><title>{} not yet ready</title></path>"##,
+            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="{:.1}" stroke-dasharray="{}"><title>{}: {}</title></path>"##,
+            width(i),
             dash(i),
-            esc(label)
+            esc(label),
+            esc(title)
         );
-        entries.push((label.clone(), c, dash(i)));
-        if let Some(b) = &t.backlog_peak {
-            let d = path((0..t.len()).map(|j| Some((x(j), scale.y(b[j] as f64)))));
+        if let Some(f) = thin {
+            let d = path(
+                f(t).iter()
+                    .enumerate()
+                    .map(|(j, &v)| Some((frame.x(t.bucket_s * (j as f64 + 0.5)), scale.y(v as f64)))),
+            );
             let _ = writeln!(
                 s,
-                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.2" stroke-dasharray="3 3" stroke-opacity="0.8"><title>{} receiver backlog (peak in each bucket)</title></path>"##,
+                r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="0.8" stroke-opacity="0.7"><title>{}: the most in each bucket</title></path>"##,
                 esc(label)
             );
-            entries.push((format!("{label} backlog peak"), c, "3 3"));
         }
+        entries.push((label.clone(), c, dash(i)));
+    }
+    if thin.is_some() {
+        entries.push(("thin lines: the most in a bucket".into(), "#888", "none"));
     }
     legend(&mut s, &entries);
     s.push_str("</svg>\n");
@@ -379,8 +498,12 @@ pub fn requests(report: &Report) -> Option<String> {
     let quota = report.scenario.api.rate_limit.map(|q| q.limit as f64 * bucket_s / secs_f(q.window));
     let hi = rows.iter().flat_map(|(_, t)| t.requests.iter()).copied().max().unwrap_or(0) as f64;
     let hi = hi.max(quota.unwrap_or(0.0)).max(1.0);
-    let scale = Scale::Linear(nice_step(hi / 4.0) * 4.0);
-    let title = format!("API requests per {} bucket", format_duration((bucket_s * SECOND as f64) as u64));
+    // Log-scaled: a row polling hundreds of times harder must not flatten the others to the axis.
+    let scale = Scale::Counts(10f64.powf(hi.log10().ceil().max(1.0)));
+    let title = format!(
+        "API requests per {} bucket (log scale; 0 on the axis)",
+        format_duration((bucket_s * SECOND as f64) as u64)
+    );
     let mut s = open(report, &frame, &title, "requests", &scale);
     let mut entries = Vec::new();
     if let Some(q) = quota {
@@ -394,14 +517,16 @@ pub fn requests(report: &Report) -> Option<String> {
             y - 4.0
         );
     }
-    let groups = grouped(&rows, |t| (t.requests.clone(), t.throttled.clone()));
+    let groups =
+        grouped(&rows, |t| t.requests.iter().chain(&t.throttled).map(|&v| Some(scale.y(v as f64))).collect());
     for (i, (label, r, t)) in groups.iter().enumerate() {
         let c = colour(&r.name);
         let x = |j: usize| frame.x(t.bucket_s * (j as f64 + 0.5));
         let d = path((0..t.len()).map(|j| Some((x(j), scale.y(t.requests[j] as f64)))));
         let _ = writeln!(
             s,
-            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="1.6" stroke-dasharray="{}"><title>{} requests</title></path>"##,
+            r##"<path d="{d}" fill="none" stroke="{c}" stroke-width="{:.1}" stroke-dasharray="{}"><title>{} requests</title></path>"##,
+            width(i),
             dash(i),
             esc(label)
         );

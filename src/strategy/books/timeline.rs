@@ -2,7 +2,8 @@
 //!
 //! Owns [`TimelineBooks`]: the run cut into equal buckets of scenario time, and per bucket what
 //! happened in it — events that happened, were detected, became ready (processed), the ready
-//! latencies of the events that *happened* in it, the receiver's peak backlog, API requests,
+//! latencies of the events that *happened* in it, the receiver's peak backlog and its backlog at
+//! the bucket's end, API requests,
 //! 429s and failed calls, webhook attempts, retries and failed attempts. The books (`Books`),
 //! the provider's outbox and the processing pool each keep one for what they count, and the row
 //! merges them when it settles ([`TimelineBooks::merge`]). Memory is bounded by the bucket count:
@@ -106,6 +107,55 @@ impl LogHist {
     }
 }
 
+/// The readable width nearest `raw` µs (by ratio): 1, 2 or 5 ms, s-steps of 1, 2, 5, 10, 15
+/// and 30 s, 1, 2, 5, 10, 15 and 30 min, 1, 2, 3, 6 and 12 h, then 1, 2, 5, 10, 20, 50… days.
+pub fn readable(raw: Micros) -> Micros {
+    const MS: Micros = 1_000;
+    const S: Micros = 1_000 * MS;
+    const MIN: Micros = 60 * S;
+    const H: Micros = 60 * MIN;
+    const DAY: Micros = 24 * H;
+    const STEPS: [Micros; 30] = [
+        MS,
+        2 * MS,
+        5 * MS,
+        10 * MS,
+        20 * MS,
+        50 * MS,
+        100 * MS,
+        200 * MS,
+        500 * MS,
+        S,
+        2 * S,
+        5 * S,
+        10 * S,
+        15 * S,
+        30 * S,
+        MIN,
+        2 * MIN,
+        5 * MIN,
+        10 * MIN,
+        15 * MIN,
+        30 * MIN,
+        H,
+        2 * H,
+        3 * H,
+        6 * H,
+        12 * H,
+        DAY,
+        2 * DAY,
+        5 * DAY,
+        10 * DAY,
+    ];
+    let raw = raw.max(1);
+    // Past 10 days: 20, 50, 100, 200, 500… days, up to ten times `raw`.
+    let decades = (1..18u32).map(|e| 10u64.saturating_pow(e).saturating_mul(DAY));
+    let days = decades.flat_map(|d| [2 * d, 5 * d, 10 * d]).take_while(|&d| d / 10 <= raw);
+    let candidates = STEPS.into_iter().chain(days);
+    let off = |w: Micros| (w as f64 / raw as f64).ln().abs();
+    candidates.min_by(|a, b| off(*a).total_cmp(&off(*b))).unwrap_or(raw)
+}
+
 /// What one bucket of scenario time saw.
 #[derive(Debug, Clone, Default)]
 pub struct Bucket {
@@ -119,6 +169,9 @@ pub struct Bucket {
     pub latency: Option<LogHist>,
     /// The most deliveries waiting for a worker at once (finite receivers only).
     pub backlog_peak: u64,
+    /// Deliveries waiting for a worker at the bucket's end (finite receivers only; `None`
+    /// where the pool did not note it).
+    pub backlog_end: Option<u64>,
     /// API requests answered (billable ones: inside the window).
     pub requests: u64,
     /// 429 answers among them.
@@ -147,9 +200,10 @@ impl TimelineBooks {
     }
 
     /// The bucket width for a run whose window and drain span `span` µs: `bucket` when given,
-    /// else the span cut into [`DEFAULT_BUCKETS`].
+    /// else the span cut into about [`DEFAULT_BUCKETS`], rounded to the nearest readable width
+    /// ([`readable`]).
     pub fn width_for(span: Micros, bucket: Option<Micros>) -> Micros {
-        bucket.unwrap_or_else(|| span.div_ceil(DEFAULT_BUCKETS)).max(1)
+        bucket.unwrap_or_else(|| readable(span.div_ceil(DEFAULT_BUCKETS))).max(1)
     }
 
     /// The bucket width, µs.
@@ -162,9 +216,14 @@ impl TimelineBooks {
         &self.buckets
     }
 
+    /// The index of the bucket of time `at`.
+    pub fn index(&self, at: Micros) -> usize {
+        ((at / self.width) as usize).min(MAX_BUCKETS - 1)
+    }
+
     /// The bucket of time `at`, grown up to it.
     pub fn at(&mut self, at: Micros) -> &mut Bucket {
-        let i = ((at / self.width) as usize).min(MAX_BUCKETS - 1);
+        let i = self.index(at);
         if i >= self.buckets.len() {
             self.buckets.resize_with(i + 1, Bucket::default);
         }
@@ -188,6 +247,7 @@ impl TimelineBooks {
             a.detected += b.detected;
             a.ready += b.ready;
             a.backlog_peak = a.backlog_peak.max(b.backlog_peak);
+            a.backlog_end = b.backlog_end.or(a.backlog_end);
             a.requests += b.requests;
             a.throttled += b.throttled;
             a.failed += b.failed;
@@ -224,6 +284,20 @@ mod tests {
         let mut huge = LogHist::default();
         huge.record(u64::MAX);
         assert_eq!(huge.quantile(0.5), Some(u64::MAX));
+    }
+
+    /// A defaulted width is a readable one near the span over 200.
+    #[test]
+    fn default_widths_are_readable() {
+        let (s, min, h, day) = (1_000_000u64, 60_000_000u64, 3_600_000_000u64, 86_400_000_000u64);
+        assert_eq!(TimelineBooks::width_for(7 * h, None), 2 * min, "7h / 200 = 2m06s");
+        assert_eq!(TimelineBooks::width_for(25 * h, None), 10 * min, "25h / 200 = 7m30s");
+        assert_eq!(TimelineBooks::width_for(10 * s, None), 50_000, "10s / 200 = 50 ms");
+        assert_eq!(TimelineBooks::width_for(367 * day, None), 2 * day, "a year / 200 ≈ 1.8 d");
+        assert_eq!(TimelineBooks::width_for(7 * h, Some(77)), 77, "a given width is kept");
+        assert_eq!(readable(1000 * day), 1000 * day);
+        assert_eq!(readable(40_000 * day), 50_000 * day);
+        assert_eq!(readable(1), 1_000, "never under a millisecond");
     }
 
     /// Times past the last bucket fall in it: memory is bounded by the bucket count.
