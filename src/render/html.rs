@@ -124,6 +124,28 @@ fn scenario(out: &mut String, report: &Report) {
             format!("{} from {} for {}", b.rate, format_duration(b.at), format_duration(b.duration)),
         ));
     }
+    if !s.events.types.is_empty() {
+        let total: f64 = s.events.types.weights.iter().sum();
+        let mix: Vec<String> = s
+            .events
+            .types
+            .names
+            .iter()
+            .zip(&s.events.types.weights)
+            .map(|(n, w)| format!("{n} {:.0}%", 100.0 * w / total))
+            .collect();
+        facts.push(("event types", mix.join(", ")));
+    }
+    if !s.webhook.subscribe.is_empty() {
+        let filter = if s.api.type_filter { "the API filters to them" } else { "pollers fetch every type" };
+        facts.push(("subscribed", format!("{} ({filter})", s.webhook.subscribe.join(", "))));
+    }
+    if !s.events.visibility_daily.is_empty() {
+        let (lo, hi) =
+            s.events.visibility_daily.iter().fold((u64::MAX, 0), |(l, h), &d| (l.min(d), h.max(d)));
+        facts
+            .push(("API lag", format!("by time of day, {} to {}", format_duration(lo), format_duration(hi))));
+    }
     if let Some(q) = &s.api.rate_limit {
         facts.push(("API quota", text::quota(q)));
     }

@@ -170,3 +170,29 @@ fn report_writes_each_chart_into_a_folder() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--charts") && stderr.trim().lines().count() == 1, "{stderr}");
 }
+
+/// The scenario in words names what the new keys change: the event types and their shares, the
+/// subscription (and whether the API filters to it), and an API lag that follows the clock.
+#[test]
+fn the_html_scenario_names_types_subscriptions_and_the_api_lag() {
+    let mut s = Scenario::bundled("github").expect("bundled").expect("valid");
+    s.duration = 6 * 3600 * SECOND;
+    let report = run(&s, &[StrategyKind::Poll, StrategyKind::Webhook], &[60 * SECOND]);
+    let page = render::render(&report, Format::Html);
+    assert!(page.contains("<dt>API lag</dt><dd>by time of day, 30s to 6h</dd>"), "the lag");
+    let typed = crate::util::scenario(
+        r#"
+        name = "typed"
+        duration = "1h"
+        [events]
+        rate = "100/h"
+        types = { "charge.succeeded" = 1, "customer.updated" = 3 }
+        [webhook]
+        subscribe = ["charge.succeeded"]
+        "#,
+    );
+    let report = run(&typed, &[StrategyKind::Webhook], &[]);
+    let page = render::render(&report, Format::Html);
+    assert!(page.contains("<dd>charge.succeeded 25%, customer.updated 75%</dd>"), "the mix");
+    assert!(page.contains("<dd>charge.succeeded (pollers fetch every type)</dd>"), "the subscription");
+}
