@@ -375,8 +375,8 @@ pub fn processing(report: &Report) -> Option<String> {
 }
 
 /// The columns of `serve --report`'s endpoint table ([`delivery_rows`]).
-pub const DELIVERY_COLUMNS: [&str; 12] =
-    ["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead"];
+pub const DELIVERY_COLUMNS: [&str; 13] =
+    ["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "tls", "retried", "dead"];
 
 /// The heading over the endpoint table.
 pub const DELIVERY_HEADING: &str =
@@ -403,6 +403,7 @@ pub fn delivery_rows(report: &Report) -> Vec<Vec<String>> {
                 count(f.gone),
                 count(f.timeout),
                 count(f.refused),
+                count(f.tls),
                 hooks(s.webhooks.retried),
                 hooks(s.webhooks.dead_lettered),
             ])

@@ -37,7 +37,7 @@ pub fn start_serve(args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
 }
 
 /// Starts `hookbench COMMAND` (`serve` or `receive`) with `args` and environment `env`; returns
-/// the child, its stdout and the address it printed on its first line.
+/// the child, its stdout and the address it printed on its first line (after its URL scheme).
 pub fn start_server(
     command: &str,
     args: &[&str],
@@ -53,8 +53,9 @@ pub fn start_server(
     let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
     out.read_line(&mut line).expect("the first line");
+    // `http://ADDR` or, with --tls, `https://ADDR`.
     let addr = line
-        .split("http://")
+        .split("://")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
