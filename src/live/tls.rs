@@ -156,13 +156,12 @@ pub fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         if e.is::<rustls::Error>() {
             return true;
         }
-        // An I/O error carries rustls' error as its payload, which `source` skips.
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
-                return true;
-            }
-        }
-        next = e.source();
+        // An I/O error carries its cause (rustls' error, or another I/O error around it) as a
+        // payload, which `source` skips.
+        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     false
 }
@@ -189,10 +188,11 @@ mod tests {
     fn only_rustls_errors_are_tls_failures() {
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         assert!(!is_tls_failure(&plain));
-        let tls = std::io::Error::new(
+        // As hyper-rustls hands it up: an I/O error around an I/O error around rustls' error.
+        let tls = std::io::Error::other(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
-        );
+        ));
         assert!(is_tls_failure(&tls));
     }
 }

@@ -341,3 +341,4 @@ fn live_over_tls_agrees_with_the_sim() {
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
     crate::live::assert_agreement(&sim, &live);
 }
+
