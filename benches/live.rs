@@ -65,7 +65,14 @@ async fn tls_receiver(tls: ServerTls) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = receiver_router();
-    tokio::spawn(serve_over(listener, router, Limits::default(), Refusals::none(), Some(tls), std::future::pending()));
+    tokio::spawn(serve_over(
+        listener,
+        router,
+        Limits::default(),
+        Refusals::none(),
+        Some(tls),
+        std::future::pending(),
+    ));
     addr
 }
 

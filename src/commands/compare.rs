@@ -110,7 +110,11 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
             let mut speedup = opts.speedup;
             let mut retried = false;
             loop {
-                let live = crate::live::engine::LiveOptions { speedup, progress: !opts.delivery.quiet, tls: opts.tls };
+                let live = crate::live::engine::LiveOptions {
+                    speedup,
+                    progress: !opts.delivery.quiet,
+                    tls: opts.tls,
+                };
                 let stop = until_stopped(None);
                 let report = crate::live::engine::run_until(&opts.scenario, &opts.specs, live, stop)?;
                 let behind = match &report.live {

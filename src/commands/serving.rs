@@ -100,8 +100,9 @@ pub fn server_tls(tls: &TlsArgs, cert: &TlsCertArgs, addr: &str) -> Result<Optio
         return Ok(None);
     }
     let served = match (&cert.tls_cert, &cert.tls_key) {
-        (Some(c), Some(k)) => ServerTls::from_pem_files(c, k)
-            .map_err(|e| Error::Input(format!("--tls-cert/--tls-key: {e}")))?,
+        (Some(c), Some(k)) => {
+            ServerTls::from_pem_files(c, k).map_err(|e| Error::Input(format!("--tls-cert/--tls-key: {e}")))?
+        }
         _ => {
             let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
             let host = host.trim_start_matches('[').trim_end_matches(']');

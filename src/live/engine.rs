@@ -265,8 +265,15 @@ async fn run_async(
         // Over TLS: the hardened accept loop is the one that speaks it (refusing, if asked).
         let refusals = Refusals::new(clock, refusals);
         tokio::spawn(async move {
-            serve_over(src_listener, src_router, Limits::default(), refusals, Some(tls), std::future::pending())
-                .await;
+            serve_over(
+                src_listener,
+                src_router,
+                Limits::default(),
+                refusals,
+                Some(tls),
+                std::future::pending(),
+            )
+            .await;
             Ok(())
         })
     } else if refusals.is_empty() {
@@ -282,8 +289,15 @@ async fn run_async(
     let rcv_router = receiver::router(receiver);
     let rcv_server = match tls {
         Some(tls) => tokio::spawn(async move {
-            serve_over(rcv_listener, rcv_router, Limits::default(), Refusals::none(), Some(tls), std::future::pending())
-                .await;
+            serve_over(
+                rcv_listener,
+                rcv_router,
+                Limits::default(),
+                Refusals::none(),
+                Some(tls),
+                std::future::pending(),
+            )
+            .await;
             Ok(())
         }),
         None => tokio::spawn(async move { axum::serve(rcv_listener, rcv_router).await }),

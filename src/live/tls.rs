@@ -63,18 +63,24 @@ pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErro
 }
 
 /// The roots a client trusts on top of the built-in ones, from a PEM file (mkcert's `rootCA.pem`,
-/// a server's self-signed certificate, or a bundle such as `SSL_CERT_FILE` names): each must
-/// parse as a trust anchor.
+/// a server's self-signed certificate, or a bundle such as `SSL_CERT_FILE` names): those that
+/// parse as trust anchors (a system bundle may hold one that does not); none is an error.
 pub fn roots(path: &Path) -> Result<Vec<reqwest::Certificate>, TlsError> {
-    let certs = certificates(path)?;
-    let mut store = rustls::RootCertStore::empty();
-    for c in &certs {
-        store.add(c.clone()).map_err(|e| TlsError::BadCertificate(shown(path), e.to_string()))?;
+    let mut last = None;
+    let mut parsed = Vec::new();
+    for c in certificates(path)? {
+        match rustls::RootCertStore::empty().add(c.clone()) {
+            Ok(()) => parsed.push(
+                reqwest::Certificate::from_der(&c)
+                    .map_err(|e| TlsError::BadCertificate(shown(path), e.to_string()))?,
+            ),
+            Err(e) => last = Some(e.to_string()),
+        }
     }
-    certs
-        .iter()
-        .map(|c| reqwest::Certificate::from_der(c).map_err(|e| TlsError::BadCertificate(shown(path), e.to_string())))
-        .collect()
+    match (parsed.is_empty(), last) {
+        (true, Some(e)) => Err(TlsError::BadCertificate(shown(path), e)),
+        _ => Ok(parsed),
+    }
 }
 
 /// A server's TLS side: what the accept loop hands each connection to.
@@ -120,7 +126,8 @@ impl ServerTls {
         params.not_before = now.into();
         params.not_after = (now + std::time::Duration::from_secs(365 * 24 * 3600)).into();
         let cert = params.self_signed(&key).map_err(generate)?;
-        let der = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| TlsError::Generate(e.to_string()))?;
+        let der =
+            PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| TlsError::Generate(e.to_string()))?;
         Self::new(vec![cert.der().clone()], der, cert.pem(), true)
     }
 

@@ -789,10 +789,14 @@ fn csv_and_markdown_show_the_endpoint_ack_latency_and_failures_only_when_there_i
     let md = render::render(&r, Format::Markdown);
     let at = md.find("webhook endpoint: from sending a delivery until its 2xx").expect("the heading");
     let second = &md[at..];
-    assert!(second
-        .contains("| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | tls | retried | dead |"));
+    assert!(second.contains(
+        "| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | tls | retried | dead |"
+    ));
     assert!(second.contains("| :--- | ---: |"), "{second}");
     let line = second.lines().find(|l| l.starts_with("| `webhook`")).expect("the endpoint's line");
-    assert!(line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 | 4 |"), "{line}");
+    assert!(
+        line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 | 4 |"),
+        "{line}"
+    );
     assert!(!second.lines().any(|l| l.starts_with("| `poll@30s`")), "{second}");
 }

@@ -43,9 +43,15 @@ impl Drop for Server {
 }
 
 fn start(command: &str, args: &[&str]) -> Server {
+    start_with(command, args, &[])
+}
+
+/// [`start`] with environment variables `env`.
+fn start_with(command: &str, args: &[&str], env: &[(&str, &Path)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
         .arg(command)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the binary runs");
@@ -70,8 +76,8 @@ fn start(command: &str, args: &[&str]) -> Server {
 /// `expired`: valid in 2000 only.
 fn certificate(dir: &Path, name: &str, names: &[&str], expired: bool) -> (PathBuf, PathBuf) {
     let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-        .unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     if expired {
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(2000, 12, 31);
@@ -98,10 +104,12 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
     let dir = temp_dir("tls-both");
     let scenario = dir.join("s.toml");
     std::fs::write(&scenario, FEW_EVENTS).unwrap();
-    let receiver = start("receive", &["--tls", "--addr", "127.0.0.1:0", "--secret", SECRET, "--stop-after", "60s"]);
+    let receiver =
+        start("receive", &["--tls", "--addr", "127.0.0.1:0", "--secret", SECRET, "--stop-after", "60s"]);
     let trusted = receiver.cert.clone().expect("the receiver's banner names its certificate");
     let url = format!("https://{}/hook", receiver.addr);
-    let mut serve = start(
+    // The emitter trusts the receiver's certificate through SSL_CERT_FILE (--ca-cert's variable).
+    let mut serve = start_with(
         "serve",
         &[
             "--tls",
@@ -111,8 +119,6 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
             scenario.to_str().unwrap(),
             "--webhook-url",
             &url,
-            "--ca-cert",
-            trusted.to_str().unwrap(),
             "--secret",
             SECRET,
             "--speedup",
@@ -120,6 +126,7 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
             "--stop-after",
             "3s",
         ],
+        &[("SSL_CERT_FILE", trusted.as_path())],
     );
     let api_cert = serve.cert.clone().expect("serve's banner names its certificate");
     let api_cert = api_cert.to_str().unwrap();
@@ -131,7 +138,10 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
     let (code, _) = curl(&["-H", "x-api-key: k", &events]);
     assert_eq!(code, 60, "an untrusted certificate must be refused by curl");
     for version in [["--tlsv1.2", "--tls-max", "1.2"], ["--tlsv1.3", "--tls-max", "1.3"]] {
-        let (code, v) = curl(&[&["--cacert", api_cert, "-o", "/dev/null", "-w", "%{http_version}"][..], &version, &[&events]].concat());
+        let (code, v) = curl(
+            &[&["--cacert", api_cert, "-o", "/dev/null", "-w", "%{http_version}"][..], &version, &[&events]]
+                .concat(),
+        );
         assert_eq!((code, v.as_str()), (0, "1.1"), "{version:?}");
     }
     assert!(serve.child.wait().unwrap().success());
@@ -235,8 +245,17 @@ fn a_half_sent_client_hello_does_not_lock_the_server_out() {
     // A fresh client waits in the backlog until the header timeout frees a slot, then is answered.
     let cert = receiver.cert.clone().unwrap();
     let url = format!("https://{}/hook", receiver.addr);
-    let (code, status) =
-        curl(&["--cacert", cert.to_str().unwrap(), "-o", "/dev/null", "-w", "%{http_code}", "-d", "{}", &url]);
+    let (code, status) = curl(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-d",
+        "{}",
+        &url,
+    ]);
     assert_eq!(code, 0, "the fresh client was not served");
     assert_ne!(status, "000");
     for (i, s) in stalled.iter_mut().enumerate() {
@@ -265,16 +284,24 @@ async fn wrong_name_expired_and_untrusted_certificates_are_tls_failures() {
     let good = certificate(&dir, "good", &["127.0.0.1"], false);
     let cases = [
         ("trusted", good.clone(), good.0.clone(), AttemptResult::Acked),
-        ("wrong name", certificate(&dir, "name", &["example.com"], false), dir.join("name.pem"), AttemptResult::Tls),
+        (
+            "wrong name",
+            certificate(&dir, "name", &["example.com"], false),
+            dir.join("name.pem"),
+            AttemptResult::Tls,
+        ),
         ("expired", certificate(&dir, "old", &["127.0.0.1"], true), dir.join("old.pem"), AttemptResult::Tls),
         ("untrusted", certificate(&dir, "other", &["127.0.0.1"], false), good.0.clone(), AttemptResult::Tls),
     ];
     for (what, (cert, key), trusted, want) in cases {
         let addr = tls_sink(ServerTls::from_pem_files(&cert, &key).unwrap()).await;
         let url = format!("https://{addr}/hook");
-        let client =
-            hookbench::live::client::http_client_trusting(&url.parse().unwrap(), 0, &roots(&trusted).unwrap())
-                .unwrap();
+        let client = hookbench::live::client::http_client_trusting(
+            &url.parse().unwrap(),
+            0,
+            &roots(&trusted).unwrap(),
+        )
+        .unwrap();
         let target = Destination {
             url,
             secret: hookbench::model::signature::Secret::parse(SECRET).unwrap(),
@@ -305,7 +332,10 @@ fn bad_tls_files_and_misplaced_flags_exit_2_with_one_sentence() {
         missing.to_str().unwrap(),
     );
     let receive = |extra: &[&str]| {
-        hookbench(&[&["receive", "--addr", "127.0.0.1:0", "--secret", SECRET, "--stop-after", "1s"][..], extra].concat())
+        hookbench(
+            &[&["receive", "--addr", "127.0.0.1:0", "--secret", SECRET, "--stop-after", "1s"][..], extra]
+                .concat(),
+        )
     };
     for (args, says) in [
         (vec!["--tls", "--tls-cert", missing, "--tls-key", key], "cannot read"),
@@ -341,4 +371,3 @@ fn live_over_tls_agrees_with_the_sim() {
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
     crate::live::assert_agreement(&sim, &live);
 }
-
