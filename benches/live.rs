@@ -129,6 +129,24 @@ async fn deliveries(client: &reqwest::Client, target: &Destination, count: usize
     start.elapsed()
 }
 
+/// `iters` batches of `size` deliveries, each with message ids from `next` on (so none is a
+/// duplicate); the time they took.
+fn batches(
+    rt: &Runtime,
+    iters: u64,
+    client: &reqwest::Client,
+    target: &Destination,
+    size: usize,
+    next: &mut usize,
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        total += rt.block_on(deliveries(client, target, size, *next));
+        *next += size;
+    }
+    total
+}
+
 async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) -> Duration {
     let start = Instant::now();
     let mut workers = Vec::new();
@@ -186,14 +204,7 @@ fn main() {
     g.sample_size(10);
     let mut next = 0usize;
     g.bench_function("signed_deliveries", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += rt.block_on(deliveries(&client, &target, BATCH, next));
-                next += BATCH;
-            }
-            total
-        })
+        b.iter_custom(|iters| batches(&rt, iters, &client, &target, BATCH, &mut next))
     });
     g.bench_function("polls", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(polls(&client, &base, events, BATCH))).sum())
@@ -217,14 +228,7 @@ fn main() {
         let client = hookbench::live::client::http_client_trusting(&parsed, idle, &trusted).expect("client");
         let target = Destination { url, ..target.clone() };
         g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    total += rt.block_on(deliveries(&client, &target, CONNECTIONS, next));
-                    next += CONNECTIONS;
-                }
-                total
-            })
+            b.iter_custom(|iters| batches(&rt, iters, &client, &target, CONNECTIONS, &mut next))
         });
     }
     g.finish();

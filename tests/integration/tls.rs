@@ -3,14 +3,14 @@
 //! timeout, and `compare --engine live --tls`. Loopback only; every wait is a bounded guard, and
 //! no wall-clock time is asserted as a figure. Certificates are made here with `rcgen`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command};
 use std::time::Duration;
 
 use crate::live_servers::{closed_by_server, webhook_summary};
-use crate::util::{hookbench, temp_dir, text};
+use crate::util::{hookbench, start_with_banner, temp_dir, text};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -47,17 +47,8 @@ fn start(command: &str, args: &[&str]) -> Server {
 }
 
 /// [`start`] with environment variables `env`.
-fn start_with(command: &str, args: &[&str], env: &[(&str, &Path)]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .arg(command)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("the banner");
+fn start_with(command: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let (child, out, line) = start_with_banner(command, args, env);
     let addr = line
         .split("listening on https://")
         .nth(1)
@@ -89,6 +80,22 @@ fn certificate(dir: &Path, name: &str, names: &[&str], expired: bool) -> (PathBu
     (c, k)
 }
 
+/// `serve`'s flags to emit `scenario`'s events to `url` at 600×, on any free port.
+fn emitting<'a>(scenario: &'a str, url: &'a str) -> [&'a str; 10] {
+    [
+        "--addr",
+        "127.0.0.1:0",
+        "--scenario",
+        scenario,
+        "--webhook-url",
+        url,
+        "--secret",
+        SECRET,
+        "--speedup",
+        "600",
+    ]
+}
+
 /// `curl` with `args`: its exit code and standard output.
 fn curl(args: &[&str]) -> (i32, String) {
     let out = Command::new("curl")
@@ -109,25 +116,9 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
     let trusted = receiver.cert.clone().expect("the receiver's banner names its certificate");
     let url = format!("https://{}/hook", receiver.addr);
     // The emitter trusts the receiver's certificate through SSL_CERT_FILE (--ca-cert's variable).
-    let mut serve = start_with(
-        "serve",
-        &[
-            "--tls",
-            "--addr",
-            "127.0.0.1:0",
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--webhook-url",
-            &url,
-            "--secret",
-            SECRET,
-            "--speedup",
-            "600",
-            "--stop-after",
-            "3s",
-        ],
-        &[("SSL_CERT_FILE", trusted.as_path())],
-    );
+    let args = emitting(scenario.to_str().unwrap(), &url);
+    let args = [&["--tls", "--stop-after", "3s"][..], &args].concat();
+    let mut serve = start_with("serve", &args, &[("SSL_CERT_FILE", trusted.to_str().unwrap())]);
     let api_cert = serve.cert.clone().expect("serve's banner names its certificate");
     let api_cert = api_cert.to_str().unwrap();
     let events = format!("https://{}/events?limit=5", serve.addr);
@@ -171,25 +162,9 @@ fn an_untrusted_certificate_fails_as_tls_and_the_retries_deliver_once_it_is_trus
     let url = format!("https://{addr}/hook");
     // Svix's schedule at 600×: retries 8 ms, 0.5 s and 3.5 s of wall time after each event; the run
     // ends 5.1 s in (the 1 m window and a 50 m drain).
-    let (mut serve, out, _) = crate::serve_report::start_serve_reporting(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--webhook-url",
-        &url,
-        "--ca-cert",
-        cert.to_str().unwrap(),
-        "--secret",
-        SECRET,
-        "--speedup",
-        "600",
-        "--report",
-        "--drain",
-        "50m",
-        "--format",
-        "json",
-    ]);
+    let args = emitting(scenario.to_str().unwrap(), &url);
+    let report = ["--ca-cert", cert.to_str().unwrap(), "--report", "--drain", "50m", "--format", "json"];
+    let (mut serve, out, _) = crate::serve_report::start_serve_reporting(&[&args[..], &report].concat());
     // The fix: a receiver on the same port with the certificate serve trusts. Before it, the
     // first attempts met an untrusted certificate.
     std::thread::sleep(Duration::from_millis(800));
