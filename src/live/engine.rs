@@ -357,6 +357,7 @@ async fn run_async(
         lag_ms: LagMs { p50: ms(p50), p99: ms(p99), max: ms(max) },
         wakeups: lag.count(),
         ended_s: secs_f(ended),
+        tls: opts.tls,
     };
     let mut report = crate::engine::assemble("live", &scenario, happened, 0, started, Some(live), reports);
     if stopped {
@@ -462,6 +463,7 @@ mod tests {
             lag_ms: LagMs { p50: p99 / 2.0, p99, max: p99 },
             wakeups,
             ended_s: 60.0,
+            tls: false,
         }
     }
 

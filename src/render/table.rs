@@ -247,7 +247,8 @@ pub fn render(report: &Report) -> String {
         ));
     }
     if let Some(live) = &report.live {
-        out.push_str(&format!("live over loopback HTTP: {}\n", live.distortion));
+        let over = if live.tls { "HTTPS (TLS 1.3/1.2)" } else { "HTTP" };
+        out.push_str(&format!("live over loopback {over}: {}\n", live.distortion));
         out.push_str(&format!(
             "live lag: p50 {} p99 {} max {} (scenario time; p99 up to {} is absorbed) · ended at {} of {} (+{} drain)\n",
             format_ms(live.lag_ms.p50),

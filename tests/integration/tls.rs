@@ -345,4 +345,11 @@ fn live_over_tls_agrees_with_the_sim() {
     let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false, tls: true };
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
     crate::live::assert_agreement(&sim, &live);
+    assert!(live.live.as_ref().is_some_and(|l| l.tls), "the report says it ran over TLS");
+    let table = hookbench::render::render(&live, hookbench::cli::Format::Table);
+    assert!(table.contains("live over loopback HTTPS (TLS 1.3/1.2): "), "{table}");
+    let json = hookbench::render::render(&live, hookbench::cli::Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["live"]["tls"], true);
+    crate::serve_report::assert_schema(&json);
 }

@@ -51,7 +51,8 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let listener = bind(&bound, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
         let written = tls.as_ref().map(|t| write_certificate(t, "serve", addr.port())).transpose()?.flatten();
-        let (scheme, tls_note) = crate::render::text::tls_banner(tls.is_some(), written.as_deref());
+        let https = tls.is_some();
+        let (scheme, tls_note) = crate::render::text::tls_banner(https, written.as_deref());
         if let Some((u, _)) = &target {
             reachable(u).await?;
         }
@@ -116,7 +117,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         if let (Some(o), Some(opts)) = (observer, &reporting) {
             let ended = clock.now().min(end);
             let books = std::mem::take(&mut *lock(&o));
-            let report = settle(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup)?;
+            let report = settle(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup, https)?;
             // Stopped before the end by a signal (not by --stop-after): exit 130 after the report.
             let signalled = ended < end && stop.is_none_or(|d| started.elapsed() < d);
             return report::finish(report, opts, signalled);
@@ -159,6 +160,7 @@ fn settle(
     ended: crate::support::units::Micros,
     started: std::time::Instant,
     speedup: f64,
+    tls: bool,
 ) -> Result<Report> {
     use crate::model::emitter::DeliveryState;
     let delivering =
@@ -197,6 +199,7 @@ fn settle(
         speedup,
         timer_resolution_ms: 0.1 * speedup,
         distortion: crate::live::engine::distortion(speedup),
+        tls,
         lag_ms: LagMs { p50: ms(lag.0), p99: ms(lag.1), max: ms(lag.2) },
         wakeups: lag.3,
         ended_s: crate::result::report::secs_f(ended),
