@@ -101,12 +101,17 @@ impl std::fmt::Debug for ServerTls {
 
 impl ServerTls {
     /// From a PEM certificate chain (leaf first) and its PEM private key.
-    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
+    pub fn from_pem_files(cert: &Path, key_path: &Path) -> Result<Self, TlsError> {
         let chain = certificates(cert)?;
-        let key_pem = read(key)?;
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| TlsError::NoKey(shown(key)))?;
+        let key_pem = read(key_path)?;
+        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| TlsError::NoKey(shown(key_path)))?;
         let chain_pem = String::from_utf8_lossy(&read(cert)?).into_owned();
-        Self::new(chain, key, chain_pem, false)
+        Self::new(chain, key, chain_pem, false).map_err(|e| match e {
+            TlsError::Mismatch(why) => {
+                TlsError::Mismatch(format!("`{}` {why} `{}`", shown(key_path), shown(cert)))
+            }
+            e => e,
+        })
     }
 
     /// A self-signed certificate generated now for [`LOOPBACK_NAMES`] and `extra` (host names or
@@ -138,8 +143,12 @@ impl ServerTls {
         self_signed: bool,
     ) -> Result<Self, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider)
-            .map_err(|e| TlsError::Mismatch(format!("the key does not fit the certificate ({e})")))?;
+        let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => {
+                TlsError::Mismatch("is not the private key of the certificate in".into())
+            }
+            e => TlsError::Mismatch(format!("cannot sign ({e}) for the certificate in")),
+        })?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TlsError::Mismatch(e.to_string()))?

@@ -316,7 +316,10 @@ fn bad_tls_files_and_misplaced_flags_exit_2_with_one_sentence() {
         (vec!["--tls", "--tls-cert", missing, "--tls-key", key], "cannot read"),
         (vec!["--tls", "--tls-cert", junk, "--tls-key", key], "holds no PEM certificate"),
         (vec!["--tls", "--tls-cert", cert, "--tls-key", junk], "holds no PEM private key"),
-        (vec!["--tls", "--tls-cert", cert, "--tls-key", other_key], "does not fit"),
+        (
+            vec!["--tls", "--tls-cert", cert, "--tls-key", other_key],
+            "is not the private key of the certificate in",
+        ),
     ] {
         let out = receive(&args);
         let (_, stderr) = text(&out);
