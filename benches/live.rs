@@ -4,6 +4,10 @@
 //!   (sign + POST) into the verifying receiver (verify + dedupe + hand-off), 64 in flight;
 //! - `live/polls`: `GET /events?after=…&limit=100` answered by the source server and parsed back
 //!   by the consumer's client, 64 in flight;
+//! - `live/signed_deliveries_{plain,tls}_{keep_alive,new_connection}`: the same deliveries to the
+//!   same receiver over plain HTTP and over TLS (rustls, ring, a self-signed certificate the
+//!   client trusts), on kept-alive connections and on a new connection (TCP, and the TLS
+//!   handshake) per delivery;
 //!
 //! then, in the same run (printed after criterion's figures):
 //! - the ceiling: wrk (if installed: `apt-get install wrk`) against the same two servers — POSTing
@@ -21,6 +25,7 @@ use hookbench::live::clock::{unix_now, Clock};
 use hookbench::live::emitter::{self, attempt, Destination, Emitting, LiveOutbox};
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
+use hookbench::live::tls::ServerTls;
 use hookbench::model::api::Request;
 use hookbench::model::emitter::AttemptOutcome;
 use hookbench::model::receiver::Receiver;
@@ -32,6 +37,8 @@ use tokio::runtime::Runtime;
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const IN_FLIGHT: usize = 64;
 const BATCH: usize = 8_192;
+/// Deliveries per sample of the plain/TLS × keep-alive/new-connection benches.
+const CONNECTIONS: usize = 1_024;
 
 fn scenario(extra: &str) -> Scenario {
     let text = format!(
@@ -49,6 +56,27 @@ async fn spawn(router: axum::Router) -> std::net::SocketAddr {
 }
 
 async fn receiver() -> std::net::SocketAddr {
+    spawn(receiver_router()).await
+}
+
+/// The receiver behind the hardened accept loop over TLS.
+async fn tls_receiver(tls: ServerTls) -> std::net::SocketAddr {
+    use hookbench::live::serve::{serve_over, Limits, Refusals};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = receiver_router();
+    tokio::spawn(serve_over(
+        listener,
+        router,
+        Limits::default(),
+        Refusals::none(),
+        Some(tls),
+        std::future::pending(),
+    ));
+    addr
+}
+
+fn receiver_router() -> axum::Router {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let s = scenario("");
@@ -60,7 +88,7 @@ async fn receiver() -> std::net::SocketAddr {
         1,
         vec![tx],
     );
-    spawn(receiver::router(state)).await
+    receiver::router(state)
 }
 
 async fn source_server() -> (std::net::SocketAddr, u32) {
@@ -99,6 +127,24 @@ async fn deliveries(client: &reqwest::Client, target: &Destination, count: usize
         w.await.expect("worker");
     }
     start.elapsed()
+}
+
+/// `iters` batches of `size` deliveries, each with message ids from `next` on (so none is a
+/// duplicate); the time they took.
+fn batches(
+    rt: &Runtime,
+    iters: u64,
+    client: &reqwest::Client,
+    target: &Destination,
+    size: usize,
+    next: &mut usize,
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        total += rt.block_on(deliveries(client, target, size, *next));
+        *next += size;
+    }
+    total
 }
 
 async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) -> Duration {
@@ -158,18 +204,33 @@ fn main() {
     g.sample_size(10);
     let mut next = 0usize;
     g.bench_function("signed_deliveries", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += rt.block_on(deliveries(&client, &target, BATCH, next));
-                next += BATCH;
-            }
-            total
-        })
+        b.iter_custom(|iters| batches(&rt, iters, &client, &target, BATCH, &mut next))
     });
     g.bench_function("polls", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(polls(&client, &base, events, BATCH))).sum())
     });
+    g.finish();
+
+    // Plain against TLS, kept-alive connections against a new connection per delivery.
+    let tls = ServerTls::self_signed(&[]).expect("a self-signed certificate");
+    let trusted = [reqwest::Certificate::from_pem(tls.chain_pem.as_bytes()).expect("pem")];
+    let taddr = rt.block_on(tls_receiver(tls));
+    let mut g = c.benchmark_group("live");
+    g.throughput(Throughput::Elements(CONNECTIONS as u64));
+    g.sample_size(10);
+    for (name, url, idle) in [
+        ("signed_deliveries_plain_keep_alive", format!("http://{raddr}/hooks/0"), IN_FLIGHT * 2),
+        ("signed_deliveries_plain_new_connection", format!("http://{raddr}/hooks/0"), 0),
+        ("signed_deliveries_tls_keep_alive", format!("https://{taddr}/hooks/0"), IN_FLIGHT * 2),
+        ("signed_deliveries_tls_new_connection", format!("https://{taddr}/hooks/0"), 0),
+    ] {
+        let parsed = url.parse().expect("url");
+        let client = hookbench::live::client::http_client_trusting(&parsed, idle, &trusted).expect("client");
+        let target = Destination { url, ..target.clone() };
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| batches(&rt, iters, &client, &target, CONNECTIONS, &mut next))
+        });
+    }
     g.finish();
     c.final_summary();
 

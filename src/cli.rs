@@ -241,6 +241,39 @@ pub struct SigningArgs {
     pub secret: Option<String>,
 }
 
+/// Speaking HTTPS (`serve`, `receive`, `compare --engine live`).
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Speak HTTPS (TLS 1.3 and 1.2, ALPN http/1.1) instead of plain HTTP. `serve` and `receive`
+    /// serve it with --tls-cert, or else with a self-signed certificate for localhost, 127.0.0.1,
+    /// ::1 and the --addr host, generated at start and written to a PEM file the banner names
+    /// (trust it with --ca-cert or `curl --cacert`); `compare --engine live` runs both paths over
+    /// it with a self-signed certificate it trusts.
+    #[arg(long)]
+    pub tls: bool,
+}
+
+/// The certificate a server serves with --tls.
+#[derive(Debug, Args)]
+pub struct TlsCertArgs {
+    /// With --tls: the certificate chain to serve, PEM, the leaf first (with --tls-key).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+    /// With --tls: the private key of --tls-cert, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_cert"])]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// What an HTTPS client trusts besides the built-in Mozilla roots.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Also trust the certificates in this PEM file (a private CA such as mkcert's `rootCA.pem`,
+    /// or the file a `--tls` server's banner names). An untrusted, expired or wrong-name
+    /// certificate is a failed attempt of kind `tls`, retried like any other failure.
+    #[arg(long, value_name = "FILE", env = "SSL_CERT_FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
 /// What `serve` and `receive` share: where they listen, their limits, their lifetime.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -283,9 +316,18 @@ pub struct ServeArgs {
     /// Listening address, limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// HTTPS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// The certificate served with --tls.
+    #[command(flatten)]
+    pub tls_cert: TlsCertArgs,
     /// POST each event to this URL, signed under --scheme.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
+    /// What the webhook client trusts at an https:// --webhook-url.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The signature scheme and secret (the secret is required with --webhook-url).
     #[command(flatten)]
     pub signing: SigningArgs,
@@ -316,6 +358,12 @@ pub struct ReceiveArgs {
     /// Listening address, limits and lifetime.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// HTTPS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// The certificate served with --tls.
+    #[command(flatten)]
+    pub tls_cert: TlsCertArgs,
     /// The sender's signature scheme and secret.
     #[command(flatten)]
     pub signing: SigningArgs,
@@ -409,6 +457,9 @@ pub struct CompareArgs {
     /// Live engine speed-up.
     #[command(flatten)]
     pub speedup: SpeedupArg,
+    /// Live engine over HTTPS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The target the verdict judges by.
     #[command(flatten)]
     pub target: TargetArgs,

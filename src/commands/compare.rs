@@ -34,6 +34,8 @@ pub struct CompareOptions {
     pub engine: Engine,
     /// Live engine speed-up.
     pub speedup: f64,
+    /// Live engine over HTTPS (`--tls`).
+    pub tls: bool,
     /// The speed-up was chosen by hookbench (no `--speedup`): a run that falls behind is run
     /// again once, slower, instead of failing.
     pub auto_speedup: bool,
@@ -78,6 +80,11 @@ impl CompareOptions {
             }
             (Engine::Sim, None) => 1.0,
         };
+        if args.tls.tls && args.engine == Engine::Sim {
+            return Err(Error::Input(
+                "--tls applies to the live engine only; add `--engine live` or drop it".into(),
+            ));
+        }
         Ok(CompareOptions {
             scenario,
             specs,
@@ -85,6 +92,7 @@ impl CompareOptions {
             thresholds,
             engine: args.engine,
             speedup,
+            tls: args.tls.tls,
             auto_speedup: args.speedup.speedup.is_none(),
             plan,
         })
@@ -102,7 +110,11 @@ pub fn execute(opts: &CompareOptions) -> Result<Report> {
             let mut speedup = opts.speedup;
             let mut retried = false;
             loop {
-                let live = crate::live::engine::LiveOptions { speedup, progress: !opts.delivery.quiet };
+                let live = crate::live::engine::LiveOptions {
+                    speedup,
+                    progress: !opts.delivery.quiet,
+                    tls: opts.tls,
+                };
                 let stop = until_stopped(None);
                 let report = crate::live::engine::run_until(&opts.scenario, &opts.specs, live, stop)?;
                 let behind = match &report.live {

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::unbounded_channel;
 
 use super::options::{self, duration, load_scenario, secret, share, stop_after, wall_duration};
 use super::output::print;
-use super::serving::{addr, bind, limits, runtime, until_stopped};
+use super::serving::{addr, bind, limits, runtime, server_tls, until_stopped, write_certificate};
 use crate::cli::ReceiveArgs;
 use crate::error::{Error, Result};
 use crate::live::clock::Clock;
@@ -191,9 +191,13 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
     let stop = stop_after(args.server.stop_after.as_deref())?;
     let mut limits = limits(&args.server)?;
     limits.reset_rate = share("--reset-rate", args.reset_rate, 0.0)?;
+    let bound = addr(&args.server, "127.0.0.1:9090").to_string();
+    let tls = server_tls(&args.tls, &args.tls_cert, &bound)?;
     runtime()?.block_on(async move {
-        let listener = bind(addr(&args.server, "127.0.0.1:9090"), args.server.allow_remote).await?;
+        let listener = bind(&bound, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
+        let written = tls.as_ref().map(|t| write_certificate(t, "receive", addr.port())).transpose()?.flatten();
+        let (url_scheme, tls_note) = crate::render::text::tls_banner(tls.is_some(), written.as_deref());
         // Bound: only now is the recording created.
         let mut record = args.record.as_deref().map(|p| RecordFile::create(p, args.force)).transpose()?;
         // The first failed write stops the server and becomes the run's error.
@@ -206,7 +210,7 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         let state =
             ReceiverState::with_scheme(scheme, secret, tolerance, Receiver::new(&faults), clock, 0, vec![tx]);
         print(&format!(
-            "hookbench receive: listening on http://{addr} (POST any path) · scheme {scheme} · tolerance {tolerance}s\n"
+            "hookbench receive: listening on {url_scheme}://{addr} (POST any path) · scheme {scheme} · tolerance {tolerance}s{tls_note}\n"
         ))?;
         let live_status = !args.quiet.quiet && std::io::stderr().is_terminal();
         let stats_state = std::sync::Arc::downgrade(&state);
@@ -276,7 +280,9 @@ pub fn run(args: ReceiveArgs) -> Result<u8> {
         };
         // Drained: every connection is closed, so the counts are final and, with the last
         // handle on the state dropped, the collector has every delivery and ends.
-        crate::live::serve::serve(listener, receiver::router(state.clone()), limits, stopped).await;
+        let refusals = crate::live::serve::Refusals::none();
+        crate::live::serve::serve_over(listener, receiver::router(state.clone()), limits, refusals, tls, stopped)
+            .await;
         let s = state.stats();
         drop(state);
         let (events, hist, times) = match tokio::time::timeout(Duration::from_secs(10), collector).await {

@@ -3,11 +3,16 @@
 //!
 //! Owns the loopback rule (another address only with `--allow-remote`, with a warning; every
 //! address a name resolves to must be loopback), the hardening limits of [`ServerArgs`] as the
-//! live servers take them, and the signals that end a server (Ctrl-C, SIGTERM, `--stop-after`).
+//! live servers take them, their TLS side (`--tls`: the certificate read or generated, and the
+//! file a generated one is written to), what a client trusts (`--ca-cert`), and the signals that
+//! end a server (Ctrl-C, SIGTERM, `--stop-after`).
 
-use crate::cli::ServerArgs;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{ServerArgs, TlsArgs, TlsCertArgs, TrustArgs};
 use crate::error::{Error, Result};
 use crate::live::serve::{Limits, MAX_CONNECTIONS};
+use crate::live::tls::ServerTls;
 use crate::render::text::redact_url;
 
 use super::options::wall_duration;
@@ -86,6 +91,58 @@ pub fn limits(args: &ServerArgs) -> Result<Limits> {
         max_connections: args.max_connections,
         reset_rate: 0.0,
     })
+}
+
+/// The server's TLS side: `None` without `--tls`; with it, `--tls-cert` and `--tls-key`, or a
+/// certificate generated now for the loopback names and `addr`'s host.
+pub fn server_tls(tls: &TlsArgs, cert: &TlsCertArgs, addr: &str) -> Result<Option<ServerTls>> {
+    if !tls.tls {
+        return Ok(None);
+    }
+    let served = match (&cert.tls_cert, &cert.tls_key) {
+        (Some(c), Some(k)) => {
+            ServerTls::from_pem_files(c, k).map_err(|e| Error::Input(format!("--tls-cert/--tls-key: {e}")))?
+        }
+        _ => {
+            let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let extra: Vec<String> = [host].iter().filter(|h| !h.is_empty()).map(|h| h.to_string()).collect();
+            ServerTls::self_signed(&extra).map_err(|e| Error::Internal(e.to_string()))?
+        }
+    };
+    Ok(Some(served))
+}
+
+/// Writes a self-signed certificate where clients can read it: `hookbench-COMMAND-PORT.pem` in
+/// the temporary directory, replacing an older one. `None` for a certificate from files.
+pub fn write_certificate(tls: &ServerTls, command: &str, port: u16) -> Result<Option<PathBuf>> {
+    if !tls.self_signed {
+        return Ok(None);
+    }
+    let path = std::env::temp_dir().join(format!("hookbench-{command}-{port}.pem"));
+    write_new(&path, tls.chain_pem.as_bytes())
+        .map_err(|e| Error::Input(format!("cannot write the certificate to `{}` ({e})", path.display())))?;
+    Ok(Some(path))
+}
+
+/// Replaces `path` by a new file holding `bytes` (never writing through a link left there).
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)
+}
+
+/// The roots a client trusts on top of the built-in ones: `--ca-cert` (or `SSL_CERT_FILE`).
+pub fn trust(args: &TrustArgs) -> Result<Vec<reqwest::Certificate>> {
+    match &args.ca_cert {
+        Some(path) => crate::live::tls::roots(path)
+            .map_err(|e| Error::Input(format!("--ca-cert (or SSL_CERT_FILE): {e}"))),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Validates a webhook target URL.

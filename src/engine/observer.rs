@@ -98,6 +98,9 @@ pub enum AttemptResult {
     Timeout,
     /// The connection was refused or reset before any answer.
     Refused,
+    /// The TLS handshake failed: an untrusted, expired or wrong-name certificate, or no common
+    /// protocol version or cipher. Retried like any failure, never accepted.
+    Tls,
 }
 
 /// Failed delivery attempts by kind.
@@ -113,6 +116,9 @@ pub struct Failures {
     pub timeout: u64,
     /// Connection refused or reset.
     pub refused: u64,
+    /// TLS handshake failed (an untrusted, expired or wrong-name certificate, …).
+    #[serde(default)]
+    pub tls: u64,
 }
 
 /// Latencies: a histogram with its exact sum and maximum.
@@ -351,6 +357,7 @@ impl Observer {
             AttemptResult::Gone => f.gone += 1,
             AttemptResult::Timeout => f.timeout += 1,
             AttemptResult::Refused => f.refused += 1,
+            AttemptResult::Tls => f.tls += 1,
         }
     }
 

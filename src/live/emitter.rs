@@ -4,7 +4,8 @@
 //! POSTs the body signed under the target's [`Scheme`] (Standard Webhooks by default: `webhook-id`
 //! fixed across retries, `webhook-timestamp` in real Unix seconds, `webhook-signature`), applies the per-attempt
 //! timeout, maps the answer (2xx success; 410 disable; 429/502/504 throttle with `Retry-After`;
-//! anything else — a 3xx included, as redirects are never followed — or no answer a failure) and asks the row core's [`Outbox`] what comes next; the
+//! anything else — a 3xx included, as redirects are never followed — or no answer a failure, a
+//! failed TLS handshake among them, of its own kind) and asks the row core's [`Outbox`] what comes next; the
 //! outbox keeps the counts.
 
 use std::sync::{Arc, Mutex};
@@ -154,6 +155,7 @@ fn result_of(result: &Result<reqwest::Response, reqwest::Error>) -> AttemptResul
         Ok(r) if r.status().is_server_error() => AttemptResult::ServerError,
         Ok(_) => AttemptResult::ClientError,
         Err(e) if e.is_timeout() => AttemptResult::Timeout,
+        Err(e) if crate::live::tls::is_tls_failure(e) => AttemptResult::Tls,
         Err(_) => AttemptResult::Refused,
     }
 }
@@ -248,7 +250,9 @@ async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
         let next = {
             let mut ob = lock(&cx.outbox);
             match kind {
-                AttemptResult::Timeout | AttemptResult::Refused => ob.outbox.connections.close(),
+                AttemptResult::Timeout | AttemptResult::Refused | AttemptResult::Tls => {
+                    ob.outbox.connections.close()
+                }
                 _ => ob.outbox.connections.release(cx.clock.now()),
             }
             if let Some(o) = &ob.observer {

@@ -23,8 +23,9 @@ use crate::live::emitter::Destination;
 use crate::live::processing::Pool;
 use crate::live::provider::{self, Subscription};
 use crate::live::receiver::{self, ReceiverState};
-use crate::live::serve::{serve_refusing, Limits, Refusals};
+use crate::live::serve::{serve_over, serve_refusing, Limits, Refusals};
 use crate::live::source;
+use crate::live::tls::ServerTls;
 use crate::model::dist::Rng;
 use crate::model::receiver::Receiver;
 use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
@@ -42,6 +43,9 @@ pub struct LiveOptions {
     /// Show progress on stderr: a bar on a terminal, else a plain line every 10% (or 10 s of
     /// wall time) for runs expected to last over [`PLAIN_PROGRESS_AFTER`].
     pub progress: bool,
+    /// Both paths over HTTPS: the source server and the receiver serve a self-signed
+    /// certificate made for the run, which the one client trusts (and nothing else does).
+    pub tls: bool,
 }
 
 /// A live run failed. Both kinds are internal errors (exit 3): the live engine's own servers
@@ -205,10 +209,20 @@ async fn run_async(
     let secret = Secret::from_bytes(&key);
 
     let clock = Clock::start(opts.speedup);
+    let tls = match opts.tls {
+        true => Some(ServerTls::self_signed(&[]).map_err(|e| LiveError::Setup(e.to_string()))?),
+        false => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let trusted = match &tls {
+        Some(t) => vec![reqwest::Certificate::from_pem(t.chain_pem.as_bytes())
+            .map_err(|e| LiveError::Setup(format!("cannot trust the run's certificate: {e}")))?],
+        None => Vec::new(),
+    };
     // Both servers are on loopback: one client reaches them, never through a proxy.
-    let loopback = reqwest::Url::parse(&format!("http://{src_addr}/"))
+    let loopback = reqwest::Url::parse(&format!("{scheme}://{src_addr}/"))
         .map_err(|e| LiveError::Setup(format!("cannot name the source server: {e}")))?;
-    let client = crate::live::client::http_client(&loopback, 256)
+    let client = crate::live::client::http_client_trusting(&loopback, 256, &trusted)
         .map_err(|e| LiveError::Setup(format!("cannot build the HTTP client: {e}")))?;
     // Row i subscribes (if it takes webhooks) at POST /hooks/i of the receiver.
     let payloads: Vec<_> = specs.iter().map(|spec| spec.build(&scenario).subscription()).collect();
@@ -220,7 +234,7 @@ async fn run_async(
             payload.map(|payload| Subscription {
                 name: spec.label(),
                 target: Destination {
-                    url: format!("http://{rcv_addr}/hooks/{i}"),
+                    url: format!("{scheme}://{rcv_addr}/hooks/{i}"),
                     secret: secret.clone(),
                     scheme: scenario.webhook.scheme,
                     payload,
@@ -248,7 +262,7 @@ async fn run_async(
         });
         let api = ApiClient {
             client: client.clone(),
-            base: format!("http://{src_addr}"),
+            base: format!("{scheme}://{src_addr}"),
             key: format!("row-{i}"),
             limited: scenario.api.rate_limit.is_some(),
             payload_bytes: scenario.events.payload_bytes,
@@ -271,7 +285,22 @@ async fn run_async(
     // An API outage with `refuse = true` refuses connections for real: served by the accept
     // loop that can (the plain one otherwise).
     let refusals = scenario.api.faults.refusals();
-    let src_server = if refusals.is_empty() {
+    let src_server = if let Some(tls) = tls.clone() {
+        // Over TLS: the hardened accept loop is the one that speaks it (refusing, if asked).
+        let refusals = Refusals::new(clock, refusals);
+        tokio::spawn(async move {
+            serve_over(
+                src_listener,
+                src_router,
+                Limits::default(),
+                refusals,
+                Some(tls),
+                std::future::pending(),
+            )
+            .await;
+            Ok(())
+        })
+    } else if refusals.is_empty() {
         tokio::spawn(async move { axum::serve(src_listener, src_router).await.map_err(|e| e.to_string()) })
     } else {
         let refusals = Refusals::new(clock, refusals);
@@ -281,7 +310,22 @@ async fn run_async(
             Ok(())
         })
     };
-    let rcv_server = tokio::spawn(async move { axum::serve(rcv_listener, receiver::router(receiver)).await });
+    let rcv_router = receiver::router(receiver);
+    let rcv_server = match tls {
+        Some(tls) => tokio::spawn(async move {
+            serve_over(
+                rcv_listener,
+                rcv_router,
+                Limits::default(),
+                Refusals::none(),
+                Some(tls),
+                std::future::pending(),
+            )
+            .await;
+            Ok(())
+        }),
+        None => tokio::spawn(async move { axum::serve(rcv_listener, rcv_router).await }),
+    };
 
     let (stop_tx, stop_rx) = watch::channel(None);
     let handles: Vec<_> = tasks
@@ -337,6 +381,7 @@ async fn run_async(
         lag_ms: LagMs { p50: ms(p50), p99: ms(p99), max: ms(max) },
         wakeups: lag.count(),
         ended_s: secs_f(ended),
+        tls: opts.tls,
     };
     let mut report = crate::engine::assemble("live", &scenario, happened, 0, started, Some(live), reports);
     if stopped {
@@ -442,6 +487,7 @@ mod tests {
             lag_ms: LagMs { p50: p99 / 2.0, p99, max: p99 },
             wakeups,
             ended_s: 60.0,
+            tls: false,
         }
     }
 

@@ -36,6 +36,7 @@ pub mod serve;
 pub mod source;
 pub mod sse;
 pub mod timer;
+pub mod tls;
 
 use std::sync::{Mutex, MutexGuard};
 

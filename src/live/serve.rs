@@ -1,13 +1,14 @@
 //! Serving a router hardened against slow, silent and greedy clients.
 //!
-//! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections, a
-//! cap on concurrent connections (further ones wait in the kernel's backlog), an optional
+//! Owns the accept loop of `hookbench serve` and `hookbench receive`: HTTP/1.1 connections, plain
+//! or inside TLS ([`serve_over`] with a [`ServerTls`]: the handshake counts against the header
+//! deadline, which runs from the accept), a cap on concurrent connections (further ones wait in the kernel's backlog), an optional
 //! injected fault that resets a share of connections, windows in which every connection is
 //! refused ([`Refusals`]: the live API's outages with `refuse = true`), a graceful stop, and one deadline per
 //! connection that nobody can hold open:
 //!
 //! ```text
-//!  accepted ──head within header_timeout──▶ request ──body within body_timeout──▶ handler
+//!  accepted ──(TLS handshake and) head within header_timeout──▶ request ──body within body_timeout──▶ handler
 //!     ▲                                                                            │
 //!     └──────────── next head within idle_timeout ◀──── answer sent ◀──────────────┘
 //! ```
@@ -33,6 +34,7 @@ use tower::Service;
 
 use crate::live::clock::Clock;
 use crate::live::lock;
+use crate::live::tls::ServerTls;
 use crate::model::faults::{next_refusal, refusing};
 use crate::model::window::Window;
 
@@ -215,6 +217,19 @@ pub async fn serve_refusing(
     refusals: Refusals,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    serve_over(listener, router, limits, refusals, None, stop).await;
+}
+
+/// Like [`serve_refusing`], over TLS when `tls` is given: each connection's handshake runs
+/// under its header deadline, then HTTP/1.1 runs inside the TLS stream.
+pub async fn serve_over(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    refusals: Refusals,
+    tls: Option<ServerTls>,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let slots = limits.max_connections.clamp(1, MAX_CONNECTIONS);
     let permits = Arc::new(Semaphore::new(slots));
     let mut faults = crate::model::dist::Rng::new(0, "connection-resets");
@@ -244,56 +259,34 @@ pub async fn serve_refusing(
             continue;
         }
         let _ = socket.set_nodelay(true);
+        // The header deadline runs from the accept: a TLS handshake spends it too, so a client
+        // that stalls half-way through its ClientHello is cut off like one that stalls its head.
         let deadline = Deadline::new(Some(Instant::now() + limits.header_timeout));
         let service = router.clone();
         let refusals = refusals.clone();
-        let mut watch = watch.clone();
+        let tls = tls.clone();
+        let watch = watch.clone();
         tokio::spawn(async move {
             // The connection and its handlers are gone before the slot is given back, so a
             // drained server holds nothing of the router's state.
-            async move {
-                let phases = deadline.clone();
-                let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                    let mut service = service.clone();
-                    let phases = phases.clone();
-                    // The head is in: the body (if any) is due within the body timeout, then there
-                    // is no deadline until the answer has gone out.
-                    phases.begin((!req.body().is_end_stream()).then_some(limits.body_timeout));
-                    let req = req.map(|b| axum::body::Body::new(Phased::new(b, phases.clone(), None)));
-                    async move {
-                        let resp = service.call(req).await?;
-                        Ok::<_, std::convert::Infallible>(
-                            resp.map(|b| Phased::new(b, phases, Some(limits.idle_timeout))),
-                        )
+            let mut closing = watch.clone();
+            let phases = deadline.clone();
+            let run = async move {
+                match tls {
+                    None => connection(socket, service, phases, limits, watch).await,
+                    Some(tls) => {
+                        let Ok(stream) = tls.acceptor().accept(socket).await else { return };
+                        connection(stream, service, phases, limits, watch).await;
                     }
-                });
-                let mut builder = hyper::server::conn::http1::Builder::new();
-                // The deadline below replaces hyper's own header timer, which would also cut off a
-                // kept-alive connection after the header timeout rather than the idle timeout.
-                builder.timer(TokioTimer::new()).header_read_timeout(None);
-                let conn = builder.serve_connection(TokioIo::new(socket), hyper_service);
-                tokio::pin!(conn);
-                // At the stop the connection finishes the answer under way, if any, and takes no
-                // further request; once drained it is closed whatever it is doing.
-                let run = async {
-                    tokio::select! {
-                        _ = conn.as_mut() => return,
-                        _ = watch.wait_for(|s| *s >= 1) => {}
-                    }
-                    conn.as_mut().graceful_shutdown();
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = watch.wait_for(|s| *s >= 2) => {}
-                    }
-                };
-                tokio::select! {
-                    () = run => {}
-                    // Dropping the connection closes the socket.
-                    _ = deadline.passed() => {}
-                    _ = refusals.next() => {}
                 }
+            };
+            tokio::select! {
+                () = run => {}
+                // Dropping the connection closes the socket.
+                _ = deadline.passed() => {}
+                _ = refusals.next() => {}
+                _ = closing.wait_for(|s| *s >= 2) => {}
             }
-            .await;
             drop(permit);
         });
     }
@@ -306,6 +299,46 @@ pub async fn serve_refusing(
         let _ = stopping.send(2);
         let _ = tokio::time::timeout(DRAIN, permits.acquire_many(all)).await;
     }
+}
+
+/// Serves HTTP/1.1 on one accepted (and, over TLS, handshaken) connection until it closes or
+/// the server has stopped and the answer under way is done. The caller drops it when the
+/// connection's deadline passes.
+async fn connection<I>(
+    io: I,
+    service: Router,
+    phases: Arc<Deadline>,
+    limits: Limits,
+    mut watch: tokio::sync::watch::Receiver<u8>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let mut service = service.clone();
+        let phases = phases.clone();
+        // The head is in: the body (if any) is due within the body timeout, then there is no
+        // deadline until the answer has gone out.
+        phases.begin((!req.body().is_end_stream()).then_some(limits.body_timeout));
+        let req = req.map(|b| axum::body::Body::new(Phased::new(b, phases.clone(), None)));
+        async move {
+            let resp = service.call(req).await?;
+            Ok::<_, std::convert::Infallible>(resp.map(|b| Phased::new(b, phases, Some(limits.idle_timeout))))
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // The connection's deadline replaces hyper's own header timer, which would also cut off a
+    // kept-alive connection after the header timeout rather than the idle timeout.
+    builder.timer(TokioTimer::new()).header_read_timeout(None);
+    let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
+    tokio::pin!(conn);
+    // At the stop the connection finishes the answer under way, if any, and takes no further
+    // request; once drained it is closed (by the caller) whatever it is doing.
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = watch.wait_for(|s| *s >= 1) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }
 
 #[cfg(test)]

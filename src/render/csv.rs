@@ -126,7 +126,7 @@ pub const CI_COLUMNS: [(&str, &str); 46] = [
 /// `serve --report`'s endpoint figures: the ack latency (delivery sent → 2xx, `ack_ms`) and the
 /// failed attempts by kind (`failures`). Present, after every other column, only when some row
 /// has them.
-pub const ENDPOINT_COLUMNS: [&str; 11] = [
+pub const ENDPOINT_COLUMNS: [&str; 12] = [
     "ack_mean_ms",
     "ack_p50_ms",
     "ack_p90_ms",
@@ -138,6 +138,7 @@ pub const ENDPOINT_COLUMNS: [&str; 11] = [
     "failures_gone",
     "failures_timeout",
     "failures_refused",
+    "failures_tls",
 ];
 
 /// The [`ENDPOINT_COLUMNS`] cells of `s`: empty on a row without endpoint figures.
@@ -151,6 +152,7 @@ fn endpoint_cells(s: &StrategyReport) -> Vec<String> {
         on(f.map(|f| f.gone)),
         on(f.map(|f| f.timeout)),
         on(f.map(|f| f.refused)),
+        on(f.map(|f| f.tls)),
     ]);
     cells
 }

@@ -247,7 +247,8 @@ pub fn render(report: &Report) -> String {
         ));
     }
     if let Some(live) = &report.live {
-        out.push_str(&format!("live over loopback HTTP: {}\n", live.distortion));
+        let over = if live.tls { "HTTPS (TLS 1.3/1.2)" } else { "HTTP" };
+        out.push_str(&format!("live over loopback {over}: {}\n", live.distortion));
         out.push_str(&format!(
             "live lag: p50 {} p99 {} max {} (scenario time; p99 up to {} is absorbed) · ended at {} of {} (+{} drain)\n",
             format_ms(live.lag_ms.p50),
@@ -375,8 +376,8 @@ pub fn processing(report: &Report) -> Option<String> {
 }
 
 /// The columns of `serve --report`'s endpoint table ([`delivery_rows`]).
-pub const DELIVERY_COLUMNS: [&str; 12] =
-    ["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "retried", "dead"];
+pub const DELIVERY_COLUMNS: [&str; 13] =
+    ["ack", "mean", "p50", "p99", "max", "5xx", "4xx", "410", "timeout", "refused", "tls", "retried", "dead"];
 
 /// The heading over the endpoint table.
 pub const DELIVERY_HEADING: &str =
@@ -403,6 +404,7 @@ pub fn delivery_rows(report: &Report) -> Vec<Vec<String>> {
                 count(f.gone),
                 count(f.timeout),
                 count(f.refused),
+                count(f.tls),
                 hooks(s.webhooks.retried),
                 hooks(s.webhooks.dead_lettered),
             ])

@@ -173,6 +173,22 @@ pub fn headers(list: &[(&str, String)]) -> String {
     list.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
 }
 
+/// A server banner's URL scheme and TLS note: `http` and nothing without TLS; with it, `https`
+/// and where the certificate is (a generated one: the file clients must trust).
+pub fn tls_banner(tls: bool, written: Option<&std::path::Path>) -> (&'static str, String) {
+    match (tls, written) {
+        (false, _) => ("http", String::new()),
+        (true, Some(path)) => (
+            "https",
+            format!(
+                " · TLS 1.3/1.2, self-signed certificate {} (trust it: --ca-cert FILE, curl --cacert FILE)",
+                escape(&path.display().to_string())
+            ),
+        ),
+        (true, None) => ("https", " · TLS 1.3/1.2, certificate from --tls-cert".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

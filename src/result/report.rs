@@ -106,6 +106,9 @@ pub struct LiveInfo {
     /// The scenario time the run ended: the window plus the drain the rows needed (each row stops
     /// once nothing is in flight; the configured drain is the upper bound).
     pub ended_s: f64,
+    /// The servers spoke HTTPS (`--tls`); absent (false) over plain HTTP.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
 }
 
 /// Lateness of the live engine's timers, scenario milliseconds.

@@ -66,6 +66,8 @@ struct LiveInfoDef {
     lag_ms: LagMs,
     wakeups: u64,
     ended_s: f64,
+    #[serde(default)]
+    tls: bool,
 }
 
 fn live<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LiveInfo>, D::Error> {

@@ -246,7 +246,7 @@ pub fn live(
 ) -> Report {
     let _one = one_live_run();
     let specs = hookbench::strategy::Spec::expand(kinds, &[30 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup, progress: false, tls: false };
     hookbench::live::engine::run(s, &specs, opts).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -380,7 +380,7 @@ async fn a_receiver_stopped_and_restarted_mid_run_loses_track_of_nothing() {
     assert_eq!(delivered, d.log.len(), "everything arrives once the receiver is back");
 }
 
-fn agreement_scenario() -> Scenario {
+pub fn agreement_scenario() -> Scenario {
     scenario(
         r#"
         name = "agreement"
@@ -409,10 +409,16 @@ fn sim_and_live_agree() {
     let sim = crate::util::run(&s, &[Poll, Webhook], &[30 * SECOND]);
     let specs =
         hookbench::strategy::Spec::expand(&[Poll, Webhook], &[30 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false, tls: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
+    assert_agreement(&sim, &live);
+}
+
+/// The bounds within which a live run of [`agreement_scenario`] agrees with the sim: poll mean
+/// latency and requests within 5%, every webhook event detected, the same event stream.
+pub fn assert_agreement(sim: &hookbench::result::report::Report, live: &hookbench::result::report::Report) {
     assert_eq!(live.engine, "live");
-    let (sp, lp) = (row(&sim, "poll@30s"), row(&live, "poll@30s"));
+    let (sp, lp) = (row(sim, "poll@30s"), row(live, "poll@30s"));
     let (sm, lm) = (sp.latency_ms.mean.unwrap(), lp.latency_ms.mean.unwrap());
     assert!(rel(lm, sm) < 0.05, "poll mean: sim {sm:.0} ms, live {lm:.0} ms");
     assert!(
@@ -424,7 +430,7 @@ fn sim_and_live_agree() {
         lp.requests.total.expect("calls the API"),
         sp.requests.total.expect("calls the API")
     );
-    for r in [row(&sim, "webhook"), row(&live, "webhook")] {
+    for r in [row(sim, "webhook"), row(live, "webhook")] {
         assert_eq!((r.events.missed, r.events.in_flight), (0, 0), "{:?}", r.events);
         assert_eq!(r.events.detected, r.events.total);
     }
@@ -462,7 +468,7 @@ fn sim_and_live_bytes_agree_with_and_without_a_rate_limit() {
         let sim = crate::util::run(&s, &kinds, &[30 * SECOND]);
         let specs =
             hookbench::strategy::Spec::expand(&kinds, &[30 * SECOND], s.strategies.reconcile_interval);
-        let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false };
+        let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false, tls: false };
         let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
         for (a, b) in sim.strategies.iter().zip(&live.strategies) {
             let (sb, lb) =
@@ -758,7 +764,7 @@ fn a_live_run_ends_its_drain_once_every_row_is_settled() {
     );
     let specs =
         hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false, tls: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
     let info = live.live.as_ref().unwrap();
     assert!(info.ended_s >= 120.0, "not before the window's end: {}", info.ended_s);

@@ -50,7 +50,7 @@ fn request(addr: &str, head: &str, body: &str) -> String {
 }
 
 /// Whether the server closed `s` (end of stream or a reset) within the guard.
-fn closed_by_server(s: &mut TcpStream) -> bool {
+pub fn closed_by_server(s: &mut TcpStream) -> bool {
     s.set_read_timeout(Some(GUARD)).unwrap();
     let mut buf = [0u8; 1024];
     loop {
@@ -211,7 +211,7 @@ fn loopback_spelled_as_a_name_or_v4_mapped_is_loopback() {
 }
 
 /// The `webhooks: …` figures of `serve`'s summary line: attempts and delivered.
-fn webhook_summary(stdout: &str) -> (u64, u64) {
+pub fn webhook_summary(stdout: &str) -> (u64, u64) {
     let part = stdout.split("webhooks: ").nth(1).unwrap_or_else(|| panic!("no webhook summary in {stdout}"));
     let words: Vec<&str> = part.split_whitespace().map(|w| w.trim_end_matches(',')).collect();
     let n = |what: &str| {

@@ -31,6 +31,7 @@ mod serve_report;
 mod strategies;
 mod structure;
 mod timeline;
+mod tls;
 mod util;
 mod verdict;
 mod views;

@@ -224,7 +224,7 @@ fn the_live_engine_waits_the_modelled_handshakes() {
     );
     let specs =
         hookbench::strategy::Spec::expand(&[Poll, Webhook], &[10 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup: 100.0, progress: false, tls: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).expect("runs");
     let info = live.live.as_ref().expect("a live run");
     assert!(info.distortion.contains("2 round trips of [network] rtt"), "{}", info.distortion);

@@ -27,8 +27,9 @@ pub fn start_serve_reporting(args: &[&str]) -> (std::process::Child, std::proces
     let mut line = String::new();
     err.read_line(&mut line).expect("the first line");
     let addr = line
-        .split("listening on http://")
+        .split("listening on ")
         .nth(1)
+        .and_then(|r| r.split("://").nth(1))
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address on stderr: {line:?}"))
         .to_string();
@@ -103,7 +104,7 @@ fn poller(addr: String, key: &'static str, interval: f64, limit: u32, buggy: boo
 }
 
 /// The report validates against schema.json (its `client` and `endpoint` rows included).
-fn assert_schema(report: &serde_json::Value) {
+pub fn assert_schema(report: &serde_json::Value) {
     let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.json"))
         .unwrap();
     let v = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
@@ -111,7 +112,7 @@ fn assert_schema(report: &serde_json::Value) {
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
 }
 
-fn row<'a>(report: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+pub fn row<'a>(report: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
     report["strategies"]
         .as_array()
         .and_then(|rows| rows.iter().find(|r| r["label"] == label))
@@ -759,6 +760,7 @@ fn report_with_endpoint(endpoint: bool) -> hookbench::result::report::Report {
             gone: 0,
             timeout: 2,
             refused: 3,
+            tls: 4,
         });
     }
     r
@@ -796,10 +798,11 @@ fn csv_and_markdown_show_the_endpoint_ack_latency_and_failures_only_when_there_i
             "failures_client_error",
             "failures_gone",
             "failures_timeout",
-            "failures_refused"
+            "failures_refused",
+            "failures_tls"
         ]
         .map(|c| cell("webhook", c)),
-        ["7", "1", "0", "2", "3"].map(String::from)
+        ["7", "1", "0", "2", "3", "4"].map(String::from)
     );
     assert!(render::csv::ENDPOINT_COLUMNS.iter().all(|c| cell("poll@30s", c).is_empty()), "{csv}");
 
@@ -807,10 +810,14 @@ fn csv_and_markdown_show_the_endpoint_ack_latency_and_failures_only_when_there_i
     let md = render::render(&r, Format::Markdown);
     let at = md.find("webhook endpoint: from sending a delivery until its 2xx").expect("the heading");
     let second = &md[at..];
-    assert!(second
-        .contains("| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | retried | dead |"));
+    assert!(second.contains(
+        "| ack | mean | p50 | p99 | max | 5xx | 4xx | 410 | timeout | refused | tls | retried | dead |"
+    ));
     assert!(second.contains("| :--- | ---: |"), "{second}");
     let line = second.lines().find(|l| l.starts_with("| `webhook`")).expect("the endpoint's line");
-    assert!(line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 |"), "{line}");
+    assert!(
+        line.starts_with("| `webhook` | 121ms | 100ms | 250ms | 310ms | 7 | 1 | 0 | 2 | 3 | 4 |"),
+        "{line}"
+    );
     assert!(!second.lines().any(|l| l.starts_with("| `poll@30s`")), "{second}");
 }

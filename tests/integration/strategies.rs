@@ -202,7 +202,7 @@ fn live_long_poll_sse_and_adaptive_agree_with_the_sim() {
     let kinds = [LongPoll, Sse, PollAdaptive];
     let sim = run(&s, &kinds, &[]);
     let specs = hookbench::strategy::Spec::expand(&kinds, &[], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup: 120.0, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup: 120.0, progress: false, tls: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sim.run.events, live.run.events);
     for name in ["long-poll", "sse", "poll-adaptive"] {

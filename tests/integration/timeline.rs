@@ -175,7 +175,7 @@ fn live_timelines_sum_to_the_row_totals() {
     s.bucket = Some(MINUTE);
     let kinds = [StrategyKind::Poll, StrategyKind::Webhook, StrategyKind::Hybrid];
     let specs = hookbench::strategy::Spec::expand(&kinds, &[30 * SECOND], s.strategies.reconcile_interval);
-    let opts = hookbench::live::engine::LiveOptions { speedup: 200.0, progress: false };
+    let opts = hookbench::live::engine::LiveOptions { speedup: 200.0, progress: false, tls: false };
     let live = hookbench::live::engine::run(&s, &specs, opts).expect("a live run");
     assert_eq!(live.engine, "live");
     check_report(&s, &live);

@@ -37,8 +37,26 @@ pub fn start_serve(args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
 }
 
 /// Starts `hookbench COMMAND` (`serve` or `receive`) with `args` and environment `env`; returns
-/// the child, its stdout and the address it printed on its first line.
+/// the child, its stdout and the address it printed on its first line (after its URL scheme).
 pub fn start_server(
+    command: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, BufReader<ChildStdout>, String) {
+    let (child, out, line) = start_with_banner(command, args, env);
+    // `http://ADDR` or, with --tls, `https://ADDR`.
+    let addr = line
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, out, addr)
+}
+
+/// Starts `hookbench COMMAND` with `args` and environment `env`; returns the child, its stdout
+/// and its first line (the banner).
+pub fn start_with_banner(
     command: &str,
     args: &[&str],
     env: &[(&str, &str)],
@@ -53,13 +71,7 @@ pub fn start_server(
     let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
     out.read_line(&mut line).expect("the first line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    (child, out, addr)
+    (child, out, line)
 }
 
 /// Stdout and stderr as text.

@@ -12,7 +12,9 @@ mod report;
 use self::report::ReportOptions;
 use super::options::{self, check_whole_log, secret, stop_after};
 use super::output::print;
-use super::serving::{addr, bind, limits, parse_url, reachable, runtime, until_stopped};
+use super::serving::{
+    addr, bind, limits, parse_url, reachable, runtime, server_tls, trust, until_stopped, write_certificate,
+};
 use crate::cli::{Engine, ServeArgs};
 use crate::engine::observer::Observer;
 use crate::error::{Error, Result};
@@ -35,6 +37,9 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     let speedup = options::speedup(&args.speedup)?;
     let stop = stop_after(args.server.stop_after.as_deref())?;
     let limits = limits(&args.server)?;
+    let bound = addr(&args.server, "127.0.0.1:8080").to_string();
+    let tls = server_tls(&args.tls, &args.tls_cert, &bound)?;
+    let roots = trust(&args.trust)?;
     let target = match &args.webhook_url {
         Some(url) => Some((
             parse_url(url)?,
@@ -43,8 +48,11 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         None => None,
     };
     runtime()?.block_on(async move {
-        let listener = bind(addr(&args.server, "127.0.0.1:8080"), args.server.allow_remote).await?;
+        let listener = bind(&bound, args.server.allow_remote).await?;
         let addr = listener.local_addr().map_err(|e| Error::Input(format!("cannot read the bound address: {e}")))?;
+        let written = tls.as_ref().map(|t| write_certificate(t, "serve", addr.port())).transpose()?.flatten();
+        let https = tls.is_some();
+        let (scheme, tls_note) = crate::render::text::tls_banner(https, written.as_deref());
         if let Some((u, _)) = &target {
             reachable(u).await?;
         }
@@ -53,7 +61,8 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let clock = Clock::start(speedup);
         // The client only ever talks to the webhook URL (none: it stays idle).
         let loopback = reqwest::Url::parse("http://127.0.0.1/").map_err(|e| Error::Internal(e.to_string()))?;
-        let client = crate::live::client::http_client(target.as_ref().map_or(&loopback, |(u, _)| u), usize::MAX)
+        let client =
+            crate::live::client::http_client_trusting(target.as_ref().map_or(&loopback, |(u, _)| u), usize::MAX, &roots)
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let subscriptions = target
             .iter()
@@ -78,7 +87,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         }
         let hooks = target.as_ref().map_or("off".to_string(), |(u, _)| format!("→ {}", redact_url(u.as_str())));
         let listening = format!(
-            "hookbench serve: listening on http://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}\n",
+            "hookbench serve: listening on {scheme}://{addr} · scenario {} · {} events over {} at {speedup}× · webhooks {hooks}{tls_note}\n",
             escape(&scenario.name),
             log.len(),
             format_duration(scenario.duration),
@@ -103,12 +112,12 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         };
         // An API outage with `refuse = true` refuses connections for real.
         let refusals = crate::live::serve::Refusals::new(clock, scenario.api.faults.refusals());
-        crate::live::serve::serve_refusing(listener, source::router(state.clone()), limits, refusals, stopped)
+        crate::live::serve::serve_over(listener, source::router(state.clone()), limits, refusals, tls, stopped)
             .await;
         if let (Some(o), Some(opts)) = (observer, &reporting) {
             let ended = clock.now().min(end);
             let books = std::mem::take(&mut *lock(&o));
-            let report = settle(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup)?;
+            let report = settle(&scenario, &log, &state, outbox.as_ref(), books, ended, started, speedup, https)?;
             // Stopped before the end by a signal (not by --stop-after): exit 130 after the report.
             let signalled = ended < end && stop.is_none_or(|d| started.elapsed() < d);
             return report::finish(report, opts, signalled);
@@ -151,6 +160,7 @@ fn settle(
     ended: crate::support::units::Micros,
     started: std::time::Instant,
     speedup: f64,
+    tls: bool,
 ) -> Result<Report> {
     use crate::model::emitter::DeliveryState;
     let delivering =
@@ -197,6 +207,7 @@ fn settle(
         speedup,
         timer_resolution_ms: 0.1 * speedup,
         distortion: crate::live::engine::distortion_of(speedup, scenario),
+        tls,
         lag_ms: LagMs { p50: ms(lag.0), p99: ms(lag.1), max: ms(lag.2) },
         wakeups: lag.3,
         ended_s: crate::result::report::secs_f(ended),
