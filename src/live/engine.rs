@@ -369,8 +369,15 @@ async fn run_async(
         let peak = source.peak_use(&format!("row-{i}"));
         reports.push(StrategyReport::new(spec, &span, &r.row.outcome, r.row.effective, peak));
     }
-    // Each row settled itself at the time it stopped, leaving out what had not happened yet.
-    let happened = reports.first().map_or(log.len() as u64, |r| r.events.total);
+    // Each row settled itself at the time it stopped, leaving out what had not happened yet; the
+    // rows count only the subscribed types, the run every type the source produced (as the sim).
+    let unwanted = if log.unwanted() == 0 {
+        0
+    } else {
+        let stop = if stopped { ended } else { Micros::MAX };
+        (0..log.len() as u32).filter(|&id| log.unwanted_id(id) && log.get(id).at <= stop).count() as u64
+    };
+    let happened = reports.first().map_or(log.len() as u64, |r| r.events.total + unwanted);
 
     let (p50, p99, max) = lag.summary();
     let ms = |us: Micros| us as f64 / MILLI as f64;

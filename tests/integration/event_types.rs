@@ -197,6 +197,8 @@ fn live_runs_send_and_count_only_the_subscribed_types() {
         assert_eq!(l["events"]["detected"], l["events"]["total"], "{label}: {l}");
         assert_eq!(l["events"]["duplicates"], 0, "{label}");
     }
+    // The run counts every type the source produced, in both engines.
+    assert_eq!(live["run"]["events"], sim["run"]["events"]);
     let hook = |r: &serde_json::Value| r["strategies"][0]["webhooks"]["attempts"].clone();
     assert_eq!(hook(&live), hook(&sim));
     assert_eq!(hook(&live), live["strategies"][0]["events"]["total"]);
