@@ -152,17 +152,16 @@ pub fn scenario(flags: &ScenarioArgs, max_events: f64) -> Result<Scenario> {
 /// `events.trace_columns`, `events.time_unit`), before the user's own `--set`s.
 fn trace_sets(flags: &ScenarioArgs) -> Result<Vec<String>> {
     let quoted = |key: &str, v: &str| format!("events.{key}={}", toml::Value::String(v.to_string()));
-    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map(|p| p.get_name().to_string());
     let mut sets = Vec::new();
-    if let Some(f) = flags.trace_format.and_then(|f| name(&|| clap::ValueEnum::to_possible_value(&f))) {
-        sets.push(quoted("trace_format", &f));
+    if let Some(f) = &flags.trace_format {
+        sets.push(quoted("trace_format", &crate::trace::option_name(f)));
     }
     if let Some(c) = &flags.trace_columns {
         crate::trace::Columns::parse(c).map_err(|e| Error::Input(format!("--trace-columns: {e}")))?;
         sets.push(quoted("trace_columns", c));
     }
-    if let Some(u) = flags.time_unit.and_then(|u| name(&|| clap::ValueEnum::to_possible_value(&u))) {
-        sets.push(quoted("time_unit", &u));
+    if let Some(u) = &flags.time_unit {
+        sets.push(quoted("time_unit", &crate::trace::option_name(u)));
     }
     Ok(sets)
 }

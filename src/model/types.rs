@@ -35,17 +35,6 @@ impl EventTypes {
     pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
-
-    /// The share of the stream the types in `subscribe` make up (1 when either list is empty).
-    pub fn subscribed_share(&self, subscribe: &[String]) -> f64 {
-        if self.is_empty() || subscribe.is_empty() {
-            return 1.0;
-        }
-        let total: f64 = self.weights.iter().sum();
-        let chosen: f64 =
-            self.names.iter().zip(&self.weights).filter(|(n, _)| subscribe.contains(n)).map(|(_, w)| w).sum();
-        chosen / total
-    }
 }
 
 /// Which event types the integration wants, as the source and the books read it.
@@ -87,11 +76,6 @@ impl Interest {
         !self.cumulative.is_empty()
     }
 
-    /// Whether every type is wanted (nothing to leave out or to discount).
-    pub fn wants_all(&self) -> bool {
-        self.wanted.iter().all(|&w| w)
-    }
-
     /// Draws an arrival's type.
     pub fn draw(&self, rng: &mut Rng) -> u16 {
         if self.cumulative.len() <= 1 {
@@ -111,11 +95,6 @@ impl Interest {
     /// it out for everyone.
     pub fn emitted(&self, kind: u16) -> bool {
         !self.filtered || self.wanted(kind)
-    }
-
-    /// Per type: subscribed (empty when untyped).
-    pub fn wanted_mask(&self) -> Vec<bool> {
-        self.wanted.clone()
     }
 }
 
@@ -147,15 +126,13 @@ mod tests {
     }
 
     #[test]
-    fn the_subscribed_share_and_what_is_emitted() {
+    fn what_is_wanted_and_what_is_emitted() {
         let t = mix();
         let sub = vec!["charge.succeeded".to_string()];
-        assert_eq!(t.subscribed_share(&sub), 0.5);
-        assert_eq!(t.subscribed_share(&[]), 1.0);
         let unfiltered = Interest::new(&t, &sub, false);
         assert!(unfiltered.wanted(0) && !unfiltered.wanted(1) && unfiltered.emitted(1));
         let filtered = Interest::new(&t, &sub, true);
         assert!(!filtered.emitted(1) && filtered.emitted(0));
-        assert!(Interest::default().wanted(0) && Interest::default().wants_all());
+        assert!(Interest::default().wanted(0) && Interest::default().emitted(0));
     }
 }

@@ -97,11 +97,7 @@ fn read_options(cx: &Ctx, ev: &RawEvents) -> Result<ReadOptions, ScenarioError> 
     ) -> Result<Option<T>, ScenarioError> {
         let Some(text) = text else { return Ok(None) };
         T::from_str(text, true).map(Some).map_err(|_| {
-            let names: Vec<String> = T::value_variants()
-                .iter()
-                .filter_map(|v| v.to_possible_value())
-                .map(|p| p.get_name().to_string())
-                .collect();
+            let names: Vec<String> = T::value_variants().iter().map(crate::trace::option_name).collect();
             cx.err(key, format!("`{}` is not one of {}", excerpt(text, EXCERPT), names.join(", ")))
         })
     }

@@ -129,6 +129,12 @@ impl TraceFormat {
     }
 }
 
+/// The name a trace option (a [`TraceFormat`], an [`EpochUnit`]) is written with, on the command
+/// line and in a scenario.
+pub fn option_name(v: &impl clap::ValueEnum) -> String {
+    v.to_possible_value().map_or(String::new(), |p| p.get_name().to_string())
+}
+
 /// The unit of a trace's numeric times, when they are Unix epoch times (else told by magnitude).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EpochUnit {
@@ -405,7 +411,7 @@ fn parse_lines(
     let first_parses = head.starts_with('{') && serde_json::from_str::<serde_json::Value>(head).is_ok();
     let json = head.starts_with('[') || head.starts_with('{');
     if let Some(f) = opts.format.filter(|_| !json) {
-        let name = clap::ValueEnum::to_possible_value(&f).map_or(String::new(), |v| v.get_name().to_string());
+        let name = option_name(&f);
         return Err(bad(
             first.0,
             format!("is not JSON, but a `{name}` export is JSON (as its API returns it)"),

@@ -207,8 +207,8 @@ pub struct EventLog {
     parked: usize,
     /// The most events held at once, parked ones included.
     peak: usize,
-    /// Per event type: wanted (empty: every type is).
-    wanted: Vec<bool>,
+    /// Which event types are wanted (the default: every one).
+    interest: Interest,
     /// Events so far of a type nobody wants (fetched by pollers, never delivered, not counted).
     unwanted: u64,
 }
@@ -219,34 +219,24 @@ impl EventLog {
     pub fn generate<'a>(params: impl Into<SourceParams<'a>>) -> EventLog {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
-        let wanted = gen.interest().wanted_mask();
+        let interest = gen.interest().clone();
         let mut events = Vec::with_capacity(gen.expected());
         events.extend(gen);
-        Self::from_events(events, resources, states).wanting(wanted)
+        Self::from_events(events, resources, states).wanting(interest)
     }
 
-    /// The log with `wanted` saying, per event type, whether it is wanted (empty: all are).
-    pub fn wanting(mut self, wanted: Vec<bool>) -> EventLog {
-        self.wanted = wanted;
-        self.unwanted = self.events.iter().filter(|e| !self.kind_wanted(e.kind)).count() as u64;
+    /// The log with `interest` saying which event types are wanted.
+    pub fn wanting(mut self, interest: Interest) -> EventLog {
+        self.interest = interest;
+        self.unwanted = self.events.iter().filter(|e| !self.interest.wanted(e.kind)).count() as u64;
         self
     }
 
-    #[inline]
-    fn kind_wanted(&self, kind: u16) -> bool {
-        self.wanted.get(kind as usize).copied().unwrap_or(true)
-    }
-
-    /// Whether held event `id` is of a wanted type (counted, delivered, detected).
-    #[inline]
-    pub fn wanted(&self, id: u32) -> bool {
-        self.wanted.is_empty() || self.kind_wanted(self.get(id).kind)
-    }
-
-    /// Whether `id` is a held event of a type nobody wants (false for a retired one).
+    /// Whether `id` is a held event of a type nobody wants (false for a retired one). While no
+    /// such event has been drawn at all, none is held: the check costs nothing then.
     #[inline]
     pub fn unwanted_id(&self, id: u32) -> bool {
-        !self.wanted.is_empty() && self.try_get(id).is_some_and(|e| !self.kind_wanted(e.kind))
+        self.unwanted != 0 && self.try_get(id).is_some_and(|e| !self.interest.wanted(e.kind))
     }
 
     /// How many events so far are of a type nobody wants.
@@ -286,7 +276,7 @@ impl EventLog {
             resources,
             parked: 0,
             peak,
-            wanted: Vec::new(),
+            interest: Interest::default(),
             unwanted: 0,
         }
     }
@@ -309,7 +299,7 @@ impl EventLog {
             resources,
             parked: 0,
             peak: 0,
-            wanted: Vec::new(),
+            interest: Interest::default(),
             unwanted: 0,
         }
     }
@@ -324,8 +314,7 @@ impl EventLog {
         }
         prev.push(before);
         next_at.push(Micros::MAX);
-        self.unwanted +=
-            u64::from(!self.wanted.is_empty() && !self.wanted.get(e.kind as usize).copied().unwrap_or(true));
+        self.unwanted += u64::from(!self.interest.wanted(e.kind));
         self.events.push(e);
         self.peak = self.peak.max((id + 1 - self.floor) as usize + self.parked);
     }
@@ -519,7 +508,7 @@ impl<'a> Source<'a> {
     pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
-        let log = EventLog::window(resources, states).wanting(gen.interest().wanted_mask());
+        let log = EventLog::window(resources, states).wanting(gen.interest().clone());
         let mut s = Source { gen, log, horizon: Some(0) };
         s.draw();
         s
