@@ -7,9 +7,13 @@
 //! ```
 //!
 //! (At `--speedup 100`, 0.1 s of wall time is 10 s of scenario time.) It stops by itself once
-//! the API is gone, so a CI job can run it until the server ends.
+//! the API is gone, so a CI job can run it until the server ends. Over HTTPS with a private CA
+//! (`hookbench serve --tls` prints its certificate's file): `API=https://… CA_CERT=FILE`.
 
 use std::time::Duration;
+
+#[path = "common/trust.rs"]
+mod trust;
 
 use serde_json::Value;
 
@@ -18,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api = std::env::var("API").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
     let key = std::env::var("API_KEY").unwrap_or_else(|_| "naive-poller".into());
     let interval: f64 = std::env::var("INTERVAL").unwrap_or_else(|_| "30".into()).parse()?;
-    let http = reqwest::Client::new();
+    let http = trust::client(trust::ca_file().as_deref())?;
     let mut cursor: Option<String> = None;
     let mut seen = 0u64;
     let mut tick = tokio::time::interval(Duration::from_secs_f64(interval));
@@ -35,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("naive_poller: {}", r.status());
                     break;
                 }
-                Err(e) if e.is_connect() => {
+                Err(e) if e.is_connect() && trust::gone(&e) => {
                     eprintln!("naive_poller: the API is gone; {seen} events seen");
                     return Ok(());
                 }

@@ -7,9 +7,13 @@
 //! ```
 //!
 //! A real provider's header seconds are wall seconds; `hookbench serve`'s are scenario seconds,
-//! so against it SPEEDUP (its `--speedup`) scales them. It stops once the API is gone.
+//! so against it SPEEDUP (its `--speedup`) scales them. It stops once the API is gone. Over HTTPS
+//! with a private CA (`hookbench serve --tls` prints its certificate's file): `CA_CERT=FILE`.
 
 use std::time::Duration;
+
+#[path = "common/trust.rs"]
+pub mod trust;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -25,17 +29,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
     let (api, key) = (var("API", "http://127.0.0.1:8080"), var("API_KEY", "polite-poller"));
     let interval = Duration::from_secs_f64(var("INTERVAL", "30").parse()?);
-    poll(&api, &key, interval, var("SPEEDUP", "1").parse()?).await
+    let http = trust::client(trust::ca_file().as_deref())?;
+    poll(&http, &api, &key, interval, var("SPEEDUP", "1").parse()?).await
 }
 
-/// Polls `api` as `key` every `interval` or slower, as the server asks, until it is gone.
+/// Polls `api` as `key` with `http` every `interval` or slower, as the server asks, until it is
+/// gone.
 pub async fn poll(
+    http: &reqwest::Client,
     api: &str,
     key: &str,
     interval: Duration,
     speedup: f64,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let http = reqwest::Client::new();
     let mut cursor: Option<String> = None;
     let mut wait = interval;
     loop {
@@ -48,7 +54,7 @@ pub async fn poll(
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_connect() => return Ok(()),
+                Err(e) if e.is_connect() && trust::gone(&e) => return Ok(()),
                 Err(e) => return Err(e.into()),
             };
             if let Some(hint) = seconds(resp.headers(), "x-poll-interval", speedup) {

@@ -1,4 +1,4 @@
-//! A hybrid webhook receiver: verify each delivery with the `svix` crate, answer 204 at once,
+//! A hybrid webhook receiver: verify each delivery with the Standard Webhooks library, answer 204 at once,
 //! then fetch the event from the API (the webhook says "something happened", the API is the
 //! source of truth). `hookbench serve --report` counts that fetch as the receiver's detection.
 //!
@@ -14,7 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use svix::webhooks::Webhook;
+use standardwebhooks::Webhook;
+
+#[path = "common/trust.rs"]
+pub mod trust;
 
 /// What each delivery needs.
 #[derive(Clone)]
@@ -30,9 +33,10 @@ pub struct Receiver {
 }
 
 /// The receiver's routes: `POST /webhook`.
-pub fn app(secret: &str, api: String, key: String) -> Result<Router, svix::webhooks::WebhookError> {
+pub fn app(secret: &str, api: String, key: String) -> Result<Router, Box<dyn std::error::Error>> {
     let webhook = std::sync::Arc::new(Webhook::new(secret)?);
-    let state = Receiver { webhook, api, key, http: reqwest::Client::new() };
+    let http = trust::client(trust::ca_file().as_deref())?;
+    let state = Receiver { webhook, api, key, http };
     Ok(Router::new().route("/webhook", post(deliver)).with_state(state))
 }
 

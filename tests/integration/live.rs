@@ -32,7 +32,7 @@ async fn spawn(router: axum::Router) -> SocketAddr {
     addr
 }
 
-fn svix_headers(id: &str, ts: u64, sig: &str) -> HeaderMap {
+fn standard_headers(id: &str, ts: u64, sig: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert("webhook-id", id.parse().unwrap());
     h.insert("webhook-timestamp", ts.to_string().parse().unwrap());
@@ -41,18 +41,21 @@ fn svix_headers(id: &str, ts: u64, sig: &str) -> HeaderMap {
 }
 
 #[test]
-fn signatures_agree_with_svix_both_ways() {
+fn signatures_agree_with_the_standard_webhooks_library_both_ways() {
     let ours = Secret::parse(SPEC_SECRET).unwrap();
-    let svix = svix::webhooks::Webhook::new(SPEC_SECRET).unwrap();
+    let reference = standardwebhooks::Webhook::new(SPEC_SECRET).unwrap();
     let now = unix_now();
     for i in 0..200u32 {
         let id = format!("msg_{i:010}");
         let body = format!("{{\"id\":\"evt_{i}\",\"pad\":\"{}\"}}", "é".repeat(i as usize % 17));
         let sig = ours.sign(&id, now, body.as_bytes());
-        svix.verify(body.as_bytes(), &svix_headers(&id, now, &sig)).expect("svix accepts our signature");
-        let theirs = svix.sign(&id, now as i64, body.as_bytes()).unwrap();
+        reference
+            .verify(body.as_bytes(), &standard_headers(&id, now, &sig))
+            .expect("the library accepts our signature");
+        let theirs = reference.sign(&id, now as i64, body.as_bytes()).unwrap();
         assert_eq!(theirs, sig);
-        ours.verify(&id, &now.to_string(), &theirs, body.as_bytes(), now, 300).expect("we accept svix's");
+        ours.verify(&id, &now.to_string(), &theirs, body.as_bytes(), now, 300)
+            .expect("we accept the library's");
     }
 }
 
@@ -64,7 +67,7 @@ fn small(rate: &str, minutes: u32, extra: &str) -> Scenario {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_signature_the_emitter_makes_verifies_with_svix() {
+async fn every_signature_the_emitter_makes_verifies_with_the_standard_webhooks_library() {
     let s = Arc::new(small("1200/h", 5, "[webhook]\ndelay = \"100ms\"\n"));
     let log = Arc::new(EventLog::generate(&s));
     let seen = Arc::new(Mutex::new((0u32, 0u32)));
@@ -74,9 +77,9 @@ async fn every_signature_the_emitter_makes_verifies_with_svix() {
         axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
             let counter = counter.clone();
             async move {
-                let svix = svix::webhooks::Webhook::new(SPEC_SECRET).unwrap();
+                let reference = standardwebhooks::Webhook::new(SPEC_SECRET).unwrap();
                 let mut c = counter.lock().unwrap();
-                match svix.verify(&body, &headers) {
+                match reference.verify(&body, &headers) {
                     Ok(()) => c.0 += 1,
                     Err(_) => c.1 += 1,
                 }

@@ -137,33 +137,65 @@ fn a_repeated_interval_or_strategy_is_refused() {
     assert!(e.contains("names `poll` twice"), "{e}");
 }
 
+/// OpenAPI 3.0's `nullable: true` in JSON Schema's words: the type or null.
+fn openapi_nullable(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if map.get("nullable") == Some(&serde_json::Value::Bool(true)) {
+                if let Some(t) = map.get("type").cloned() {
+                    map.insert("type".into(), serde_json::json!([t, "null"]));
+                }
+            }
+            map.values_mut().for_each(openapi_nullable);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(openapi_nullable),
+        _ => {}
+    }
+}
+
 /// `--trace-format` reads a provider's export where that provider keeps each field — the time,
 /// the resource and the event type — and the types become the scenario's, each with its share of
-/// the rows. Svix's list-messages pages are written here by the `svix` crate's own models (the
-/// shape Svix's API returns), not by hand.
+/// the rows. Svix's list-messages pages here, and the committed sample, are first checked against
+/// Svix's own schema for that answer (`ListResponse_MessageOut_` from Svix's OpenAPI document,
+/// `tests/fixtures/svix-list-messages.schema.json`), so the reader is tried on the shape Svix's API
+/// returns, not on a shape written here.
 #[test]
 fn trace_formats_read_time_resource_and_type_where_each_provider_keeps_them() {
-    use svix::models::{ListResponseMessageOut, MessageOut};
-    let msg = |id: &str, ty: &str, at: &str| MessageOut {
-        event_id: None,
-        event_type: ty.into(),
-        payload: serde_json::json!({ "type": ty }),
-        channels: None,
-        id: id.into(),
-        timestamp: at.parse().unwrap(),
-        tags: None,
-        deliver_at: None,
+    let mut schema: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/svix-list-messages.schema.json")).unwrap();
+    openapi_nullable(&mut schema);
+    let svix =
+        jsonschema::options().should_validate_formats(true).build(&schema).expect("Svix's schema compiles");
+    let assert_svix = |page: &serde_json::Value| {
+        let errors: Vec<String> =
+            svix.iter_errors(page).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "not a Svix list-messages page: {errors:?}");
     };
-    let page = ListResponseMessageOut {
-        data: vec![
+    // Svix's schema is strict enough to tell: a message without its eventType, or with a time
+    // that is not RFC 3339, is refused.
+    let bad = serde_json::json!({ "data": [{ "id": "msg_1", "payload": {}, "timestamp": "2026-11-27T09:00:00Z" }], "done": true });
+    assert!(!svix.is_valid(&bad));
+    let bad = serde_json::json!({ "data": [{ "id": "msg_1", "eventType": "a", "payload": {}, "timestamp": "yesterday" }], "done": true });
+    assert!(!svix.is_valid(&bad));
+    let msg = |id: &str, ty: &str, at: &str| serde_json::json!({ "eventType": ty, "payload": { "type": ty }, "id": id, "timestamp": at });
+    let page = serde_json::json!({
+        "data": [
             msg("msg_3", "invoice.paid", "2026-11-27T09:02:00Z"),
             msg("msg_2", "invoice.created", "2026-11-27T09:00:30Z"),
             msg("msg_1", "invoice.created", "2026-11-27T09:00:00Z"),
         ],
-        done: true,
-        iterator: None,
-        prev_iterator: None,
-    };
+        "done": true,
+        "iterator": null,
+        "prevIterator": null,
+    });
+    assert_svix(&page);
+    let committed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/traces/svix-messages.json");
+    let committed = std::fs::read_to_string(committed).unwrap();
+    let pages: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_str(&committed).into_iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(pages.len(), 2, "the committed sample is two pages as curl appends them");
+    pages.iter().for_each(assert_svix);
     let dir = crate::util::temp_dir("trace-formats");
     let file = dir.join("svix.json");
     std::fs::write(&file, serde_json::to_string(&page).unwrap()).unwrap();

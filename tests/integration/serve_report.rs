@@ -315,7 +315,7 @@ fn report_flags_are_checked_before_serving() {
 
 #[path = "../../examples/polite_poller.rs"]
 #[allow(dead_code)]
-mod polite_poller;
+pub(crate) mod polite_poller;
 
 /// A tight quota (60 per hour window, per key) and an `X-Poll-Interval` of 90 s; a few
 /// resources, so a client reading them sees each one's latest event.
@@ -387,7 +387,9 @@ fn the_polite_poller_meets_no_429s_where_a_naive_one_does_and_a_resource_reader_
     let polite = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         // It asks every 1 s (scenario time) unless told otherwise; it ends when the server does.
+        let http = polite_poller::trust::client(None).unwrap();
         let _ = rt.block_on(polite_poller::poll(
+            &http,
             &polite_addr,
             "polite",
             Duration::from_secs_f64(1.0 / SPEEDUP),
@@ -467,7 +469,9 @@ fn the_polite_poller_waits_out_retry_after_where_a_naive_one_keeps_asking() {
     let polite_addr = format!("http://{addr}");
     let polite = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let http = polite_poller::trust::client(None).unwrap();
         let _ = rt.block_on(polite_poller::poll(
+            &http,
             &polite_addr,
             "polite",
             Duration::from_secs_f64(5.0 / SPEEDUP),
@@ -494,6 +498,8 @@ fn the_polite_poller_waits_out_retry_after_where_a_naive_one_keeps_asking() {
 
 #[path = "../../examples/webhook_receiver.rs"]
 #[allow(dead_code)]
+// It and `polite_poller` each carry the examples' `trust` module, as standalone programs must.
+#[allow(clippy::duplicate_mod)]
 mod webhook_receiver;
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";

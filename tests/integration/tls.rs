@@ -149,6 +149,43 @@ fn serve_and_receive_speak_https_and_every_delivery_arrives_verified() {
     assert_eq!((attempts, delivered), (total, total), "every event delivered at its first attempt: {rest}");
 }
 
+/// The examples trust a private CA as users run them (`CA_CERT=FILE`): the polite poller reads
+/// `serve --tls`'s API with the certificate its banner names, and without it stops with an error
+/// that says why instead of taking the refusal for the end of the run.
+#[test]
+fn the_example_poller_reads_serve_tls_by_its_printed_certificate_and_says_so_without_it() {
+    use crate::serve_report::polite_poller::{self, trust};
+    let dir = temp_dir("tls-examples");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, FEW_EVENTS).unwrap();
+    let args =
+        ["--tls", "--addr", "127.0.0.1:0", "--scenario", scenario.to_str().unwrap(), "--stop-after", "30s"];
+    let serve = start("serve", &[&args[..], &["--speedup", "600"]].concat());
+    let cert = serve.cert.clone().expect("serve's banner names its certificate");
+    let api = format!("https://{}", serve.addr);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let trusted = trust::client(Some(&cert)).unwrap();
+    let page = rt.block_on(async {
+        let r = trusted.get(format!("{api}/events?limit=5")).header("x-api-key", "examples").send().await;
+        r.expect("the printed certificate is trusted").json::<serde_json::Value>().await.unwrap()
+    });
+    assert!(page["data"].is_array(), "{page}");
+    // Polling with the trusting client runs until stopped, without an error.
+    let run = |client: reqwest::Client| {
+        rt.block_on(async {
+            let poll = polite_poller::poll(&client, &api, "examples", Duration::from_millis(20), 600.0);
+            tokio::time::timeout(Duration::from_secs(1), poll).await
+        })
+    };
+    assert!(run(trusted).is_err(), "the trusting poller is still polling when the guard ends");
+    let refused = run(trust::client(None).unwrap()).expect("the untrusted poller stops at once");
+    let err = format!("{:?}", refused.expect_err("an untrusted certificate is an error, not the API gone"));
+    assert!(err.contains("InvalidCertificate"), "{err}");
+    // The file is read as users name it, through CA_CERT or SSL_CERT_FILE.
+    let bad = trust::client(Some(&dir.join("missing.pem"))).map(|_| ()).unwrap_err().to_string();
+    assert!(bad.contains("missing.pem"), "{bad}");
+}
+
 #[test]
 fn an_untrusted_certificate_fails_as_tls_and_the_retries_deliver_once_it_is_trusted() {
     let dir = temp_dir("tls-fix");
@@ -355,4 +392,54 @@ fn live_over_tls_agrees_with_the_sim() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["live"]["tls"], true);
     crate::serve_report::assert_schema(&json);
+}
+
+/// Live over TLS with the network modelled agrees with the sim: a new connection per delivery and
+/// per poll at a 100 ms round trip and TLS 1.3, so each waits 2 round trips (TCP, TLS) before its
+/// request, beside the real handshake on loopback. The poll row agrees as plain HTTP does; the
+/// webhook row waits at least the sim's modelled latency and no more than loopback's overhead
+/// above it.
+#[test]
+fn live_over_tls_with_the_network_modelled_agrees_with_the_sim() {
+    use hookbench::strategy::StrategyKind::{Poll, Webhook};
+    use hookbench::support::units::SECOND;
+    let _one = crate::capacity::one_live_run();
+    let s = crate::util::scenario(
+        r#"
+        name = "agreement-network"
+        duration = "20m"
+        drain = "1m"
+        seed = 31
+        [events]
+        rate = "1500/h"
+        resources = 40
+        payload_bytes = 200
+        [api]
+        rtt = "100ms"
+        connection = "new"
+        [webhook]
+        delay = "300ms"
+        retry = "svix"
+        connection = "new"
+        [network]
+        rtt = "100ms"
+        tls = "1.3"
+        [strategies]
+        intervals = ["30s"]
+        "#,
+    );
+    let sim = crate::util::run(&s, &[Poll, Webhook], &[30 * SECOND]);
+    let specs =
+        hookbench::strategy::Spec::expand(&[Poll, Webhook], &[30 * SECOND], s.strategies.reconcile_interval);
+    let opts = hookbench::live::engine::LiveOptions { speedup: 60.0, progress: false, tls: true };
+    let live = hookbench::live::engine::run(&s, &specs, opts).unwrap();
+    crate::live::assert_agreement(&sim, &live);
+    let info = live.live.as_ref().expect("a live run");
+    assert!(info.tls && info.distortion.contains("round trips of [network] rtt"), "{}", info.distortion);
+    let (sw, lw) = (crate::util::row(&sim, "webhook"), crate::util::row(&live, "webhook"));
+    let (sm, lm) = (sw.latency_ms.mean.unwrap(), lw.latency_ms.mean.unwrap());
+    // The sim's closed form: 300 ms of delay (the request on an open connection) plus 2 round trips
+    // of 100 ms (TCP, TLS 1.3) on every attempt.
+    assert!((sm - 500.0).abs() < 1e-6, "sim webhook mean {sm} ms");
+    assert!(lm >= sm * 0.99 && lm <= sm * 1.25, "webhook mean: sim {sm:.0} ms, live {lm:.0} ms");
 }
