@@ -33,7 +33,7 @@ use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::processing::{Admission, Finish, PoolMode};
 use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Request, Response};
-use crate::model::dist::Rng;
+use crate::model::dist::{Rng, Sampler};
 use crate::model::emitter::AttemptOutcome;
 use crate::model::faults::provider_ready;
 use crate::model::network::Connections;
@@ -210,6 +210,8 @@ struct Sim<'a> {
     outbox: Option<Outbox>,
     receiver: Receiver,
     net: Rng,
+    /// The API's round trip (`[api] rtt`), ready to draw from.
+    rtt: Sampler,
     /// The consumer's connections to the API (`[api] connection`; nothing modelled without it).
     api_conns: Connections,
     row: Row,
@@ -239,7 +241,7 @@ impl<'a> Sim<'a> {
                         self.src.reach(self.now.saturating_add(wait.min(self.scenario.api.long_poll_max)));
                     }
                     let resp = self.api.handle(&self.src.log, self.now, req, billable);
-                    let rtt = self.scenario.api.rtt.sample(&mut self.net);
+                    let rtt = self.rtt.sample(&mut self.net);
                     // A request on a new connection waits for its handshake; the server's view is
                     // still taken at the send, so the answer lands the handshake later.
                     let handshake = self.api_conns.acquire(self.now);
@@ -268,7 +270,7 @@ impl<'a> Sim<'a> {
     /// Schedules the next message of an open stream: event `id` if it becomes visible before the
     /// drop at `until`, else the drop itself; never before `earliest` (a stream keeps order).
     fn stream_next(&mut self, tag: u64, id: u32, until: Micros, retry: Micros, earliest: Micros) {
-        let one_way = self.scenario.api.rtt.sample(&mut self.net) / 2;
+        let one_way = self.rtt.sample(&mut self.net) / 2;
         match self.src.log.try_get(id) {
             Some(e) if e.visible_at < until => {
                 let at = earliest.max(e.visible_at + one_way);
@@ -455,6 +457,7 @@ fn run_with(
         outbox: row.subscription().map(|_| Outbox::new(scenario, 0, row.label())),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
+        rtt: scenario.api.rtt.sampler(),
         api_conns: Connections::new(
             scenario.api.connection,
             scenario.network.as_ref(),
