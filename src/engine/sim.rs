@@ -203,6 +203,8 @@ struct Sim<'a> {
     scenario: &'a Scenario,
     now: Micros,
     queue: TimedQueue<Micros, Step>,
+    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
+    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
     slots: Vec<Option<(Response, bool)>>,
     free: Vec<u32>,
     api: Api,
@@ -240,26 +242,28 @@ impl<'a> Sim<'a> {
                         // Its answer is the page as of its release: the events up to then.
                         self.src.reach(self.now.saturating_add(wait.min(self.scenario.api.long_poll_max)));
                     }
-                    let resp = self.api.handle(&self.src.log, self.now, req, billable);
+                    // The answer waits in its slot until it lands and is read there (a `Response`
+                    // is large: it is copied once, into its slot).
+                    let slot = self.free.pop().unwrap_or_else(|| {
+                        self.slots.push(None);
+                        (self.slots.len() - 1) as u32
+                    });
+                    let resp = self.slots[slot as usize]
+                        .insert((self.api.handle(&self.src.log, self.now, req, billable), billable));
+                    let hold = resp.0.hold;
+                    let stream = match (resp.0.opens_stream(), resp.0.body) {
+                        (true, Body::Stream { from, until, retry }) => Some((from, until, retry)),
+                        _ => None,
+                    };
                     let rtt = self.rtt.sample(&mut self.net);
                     // A request on a new connection waits for its handshake; the server's view is
                     // still taken at the send, so the answer lands the handshake later.
                     let handshake = self.api_conns.acquire(self.now);
-                    let answered = self.now + resp.hold + rtt + handshake;
+                    let answered = self.now + hold + rtt + handshake;
                     self.api_conns.release(answered);
-                    if let (true, Body::Stream { from, until, retry }) = (resp.opens_stream(), resp.body) {
+                    if let Some((from, until, retry)) = stream {
                         self.stream_next(tag, from, until, retry, answered);
                     }
-                    let slot = match self.free.pop() {
-                        Some(s) => {
-                            self.slots[s as usize] = Some((resp, billable));
-                            s
-                        }
-                        None => {
-                            self.slots.push(Some((resp, billable)));
-                            (self.slots.len() - 1) as u32
-                        }
-                    };
                     self.push(answered, Step::Answer { tag, slot });
                 }
                 Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
@@ -510,12 +514,15 @@ fn run_with(
         match step {
             Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {
-                let Some((resp, billable)) = sim.slots[slot as usize].take() else {
+                // Read in place, then the slot is free again.
+                let Some((resp, billable)) = &sim.slots[slot as usize] else {
                     sim.row.violation(format!("answer slot {slot} was empty"));
                     continue;
                 };
+                sim.row.handle(sim.now, Input::Answer { tag, resp, billable: *billable }, &sim.src.log);
+                sim.slots[slot as usize] = None;
                 sim.free.push(slot);
-                sim.feed(Input::Answer { tag, resp: &resp, billable });
+                sim.dispatch();
             }
             Step::StreamEvent { tag, id, until, retry } => {
                 sim.feed(Input::StreamEvent { tag, id });
