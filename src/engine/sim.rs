@@ -33,7 +33,7 @@ use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::processing::{Admission, Finish, PoolMode};
 use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Request, Response};
-use crate::model::dist::Rng;
+use crate::model::dist::{Rng, Sampler};
 use crate::model::emitter::AttemptOutcome;
 use crate::model::faults::provider_ready;
 use crate::model::network::Connections;
@@ -203,6 +203,8 @@ struct Sim<'a> {
     scenario: &'a Scenario,
     now: Micros,
     queue: TimedQueue<Micros, Step>,
+    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
+    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
     slots: Vec<Option<(Response, bool)>>,
     free: Vec<u32>,
     api: Api,
@@ -210,6 +212,8 @@ struct Sim<'a> {
     outbox: Option<Outbox>,
     receiver: Receiver,
     net: Rng,
+    /// The API's round trip (`[api] rtt`), ready to draw from.
+    rtt: Sampler,
     /// The consumer's connections to the API (`[api] connection`; nothing modelled without it).
     api_conns: Connections,
     row: Row,
@@ -238,26 +242,28 @@ impl<'a> Sim<'a> {
                         // Its answer is the page as of its release: the events up to then.
                         self.src.reach(self.now.saturating_add(wait.min(self.scenario.api.long_poll_max)));
                     }
-                    let resp = self.api.handle(&self.src.log, self.now, req, billable);
-                    let rtt = self.scenario.api.rtt.sample(&mut self.net);
+                    // The answer waits in its slot until it lands and is read there (a `Response`
+                    // is large: it is copied once, into its slot).
+                    let slot = self.free.pop().unwrap_or_else(|| {
+                        self.slots.push(None);
+                        (self.slots.len() - 1) as u32
+                    });
+                    let resp = self.slots[slot as usize]
+                        .insert((self.api.handle(&self.src.log, self.now, req, billable), billable));
+                    let hold = resp.0.hold;
+                    let stream = match (resp.0.opens_stream(), resp.0.body) {
+                        (true, Body::Stream { from, until, retry }) => Some((from, until, retry)),
+                        _ => None,
+                    };
+                    let rtt = self.rtt.sample(&mut self.net);
                     // A request on a new connection waits for its handshake; the server's view is
                     // still taken at the send, so the answer lands the handshake later.
                     let handshake = self.api_conns.acquire(self.now);
-                    let answered = self.now + resp.hold + rtt + handshake;
+                    let answered = self.now + hold + rtt + handshake;
                     self.api_conns.release(answered);
-                    if let (true, Body::Stream { from, until, retry }) = (resp.opens_stream(), resp.body) {
+                    if let Some((from, until, retry)) = stream {
                         self.stream_next(tag, from, until, retry, answered);
                     }
-                    let slot = match self.free.pop() {
-                        Some(s) => {
-                            self.slots[s as usize] = Some((resp, billable));
-                            s
-                        }
-                        None => {
-                            self.slots.push(Some((resp, billable)));
-                            (self.slots.len() - 1) as u32
-                        }
-                    };
                     self.push(answered, Step::Answer { tag, slot });
                 }
                 Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
@@ -268,7 +274,7 @@ impl<'a> Sim<'a> {
     /// Schedules the next message of an open stream: event `id` if it becomes visible before the
     /// drop at `until`, else the drop itself; never before `earliest` (a stream keeps order).
     fn stream_next(&mut self, tag: u64, id: u32, until: Micros, retry: Micros, earliest: Micros) {
-        let one_way = self.scenario.api.rtt.sample(&mut self.net) / 2;
+        let one_way = self.rtt.sample(&mut self.net) / 2;
         match self.src.log.try_get(id) {
             Some(e) if e.visible_at < until => {
                 let at = earliest.max(e.visible_at + one_way);
@@ -455,6 +461,7 @@ fn run_with(
         outbox: row.subscription().map(|_| Outbox::new(scenario, 0, row.label())),
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
+        rtt: scenario.api.rtt.sampler(),
         api_conns: Connections::new(
             scenario.api.connection,
             scenario.network.as_ref(),
@@ -507,12 +514,15 @@ fn run_with(
         match step {
             Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {
-                let Some((resp, billable)) = sim.slots[slot as usize].take() else {
+                // Read in place, then the slot is free again.
+                let Some((resp, billable)) = &sim.slots[slot as usize] else {
                     sim.row.violation(format!("answer slot {slot} was empty"));
                     continue;
                 };
+                sim.row.handle(sim.now, Input::Answer { tag, resp, billable: *billable }, &sim.src.log);
+                sim.slots[slot as usize] = None;
                 sim.free.push(slot);
-                sim.feed(Input::Answer { tag, resp: &resp, billable });
+                sim.dispatch();
             }
             Step::StreamEvent { tag, id, until, retry } => {
                 sim.feed(Input::StreamEvent { tag, id });

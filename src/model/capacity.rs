@@ -15,7 +15,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dist::{Delay, Rng};
+use crate::model::dist::{Delay, Rng, Sampler};
 use crate::support::queue::TimedQueue;
 use crate::support::units::{Micros, Rate};
 
@@ -72,6 +72,8 @@ impl CapacityConfig {
 #[derive(Debug, Clone)]
 pub struct Workers {
     cfg: CapacityConfig,
+    /// `cfg.process`, ready to draw from.
+    process: Sampler,
     /// When each busy worker frees (at most `workers` entries).
     free_at: BinaryHeap<Reverse<Micros>>,
     /// Start times of jobs still waiting for a worker (non-decreasing: first come, first served).
@@ -87,6 +89,7 @@ impl Workers {
     pub fn new(cfg: &CapacityConfig) -> Self {
         Workers {
             cfg: cfg.clone(),
+            process: cfg.process.sampler(),
             free_at: BinaryHeap::new(),
             waiting: VecDeque::new(),
             peak_waiting: 0,
@@ -128,7 +131,7 @@ impl Workers {
     /// drawn here. The job counts as in the system until [`Workers::depart`]; the driver
     /// only waits, the books are kept here.
     pub fn arrive(&mut self, now: Micros, rng: &mut Rng) -> Micros {
-        let work = self.cfg.process.sample(rng);
+        let work = self.process.sample(rng);
         self.in_system += 1;
         let backlog = self.backlog(now);
         self.peak_waiting = self.peak_waiting.max(backlog);
@@ -155,7 +158,7 @@ impl Workers {
 
     /// A job arrives at `now`: when it finishes processing.
     pub fn admit(&mut self, now: Micros, rng: &mut Rng) -> Micros {
-        let work = self.cfg.process.sample(rng);
+        let work = self.process.sample(rng);
         let Some(c) = self.cfg.workers else { return now + work };
         let start = if self.free_at.len() < c as usize {
             now

@@ -56,6 +56,7 @@ impl Rng {
     }
 
     /// A standard normal deviate (Box–Muller).
+    #[inline]
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.unit(); // (0, 1]
         let u2 = self.unit();
@@ -104,24 +105,27 @@ impl Delay {
         }
     }
 
-    /// Draws one delay.
+    /// Draws one delay (working out the shape's parameters each time: a model that draws often
+    /// keeps a [`Sampler`] instead).
     #[inline]
     pub fn sample(&self, rng: &mut Rng) -> Micros {
-        match *self {
-            Delay::Fixed(d) => d,
+        self.sampler().sample(rng)
+    }
+
+    /// The delay ready to draw from, its parameters worked out once.
+    pub fn sampler(&self) -> Sampler {
+        Sampler(match *self {
+            Delay::Fixed(d) => Shape::Fixed(d),
             Delay::LogNormal { median, p99 } => {
                 let sigma = Self::sigma(median, p99);
                 if sigma == 0.0 {
-                    return median;
+                    Shape::Fixed(median)
+                } else {
+                    Shape::LogNormal { median: median as f64, sigma }
                 }
-                let x = median as f64 * libm::exp(sigma * rng.normal());
-                x.min(MAX_DRAW as f64).round() as Micros
             }
-            Delay::Exponential { mean } => {
-                let x = -(mean as f64) * libm::log(1.0 - rng.unit());
-                x.min(MAX_DRAW as f64).round() as Micros
-            }
-        }
+            Delay::Exponential { mean } => Shape::Exponential { neg_mean: -(mean as f64) },
+        })
     }
 
     /// The exact mean of the distribution, in microseconds.
@@ -143,6 +147,46 @@ impl Delay {
             Delay::LogNormal { median, .. } => median,
             Delay::Exponential { mean } => (mean as f64 * std::f64::consts::LN_2).round() as Micros,
         }
+    }
+}
+
+/// A [`Delay`] ready to draw from: a log-normal's σ (a logarithm) and the shapes' means as
+/// floats are worked out once, when it is made, rather than at every draw. It draws exactly what
+/// [`Delay::sample`] draws — the same random numbers, the same arithmetic on them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampler(Shape);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    /// Always this long (a log-normal with no spread too).
+    Fixed(Micros),
+    /// `median · e^(σ·N)`.
+    LogNormal { median: f64, sigma: f64 },
+    /// `−mean · ln(1 − U)`.
+    Exponential { neg_mean: f64 },
+}
+
+impl Sampler {
+    /// Draws one delay.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> Micros {
+        match self.0 {
+            Shape::Fixed(d) => d,
+            Shape::LogNormal { median, sigma } => {
+                let x = median * libm::exp(sigma * rng.normal());
+                x.min(MAX_DRAW as f64).round() as Micros
+            }
+            Shape::Exponential { neg_mean } => {
+                let x = neg_mean * libm::log(1.0 - rng.unit());
+                x.min(MAX_DRAW as f64).round() as Micros
+            }
+        }
+    }
+}
+
+impl From<Delay> for Sampler {
+    fn from(d: Delay) -> Sampler {
+        d.sampler()
     }
 }
 

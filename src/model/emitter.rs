@@ -15,7 +15,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dist::{Delay, Rng};
+use crate::model::dist::{Delay, Rng, Sampler};
 use crate::model::retry::RetryPolicy;
 use crate::support::units::Micros;
 
@@ -129,6 +129,8 @@ pub enum Next {
 #[derive(Debug, Clone)]
 pub struct Emitter {
     cfg: WebhookConfig,
+    /// `cfg.delay`, ready to draw from.
+    delay: Sampler,
     /// The states of events `offset..offset + states.len()`.
     states: VecDeque<DeliveryState>,
     offset: u32,
@@ -145,6 +147,7 @@ impl Emitter {
     pub fn new(cfg: &WebhookConfig, events: usize) -> Self {
         Emitter {
             cfg: cfg.clone(),
+            delay: cfg.delay.sampler(),
             states: VecDeque::from(vec![DeliveryState::Pending; events]),
             offset: 0,
             parked: HashSet::new(),
@@ -166,7 +169,7 @@ impl Emitter {
             self.settle(id, DeliveryState::DeadLettered);
             return None;
         }
-        Some(now + self.cfg.delay.sample(rng))
+        Some(now + self.delay.sample(rng))
     }
 
     /// An event of a type the endpoint does not subscribe to occurred: it is never sent.
@@ -217,7 +220,7 @@ impl Emitter {
                 // Never sooner than the schedule, never later than the cap.
                 let wait = backoff.max(retry_after.unwrap_or(0).min(MAX_SERVER_WAIT));
                 // The retry goes through the emitter's queue and the network again.
-                let at = now.saturating_add(wait).saturating_add(self.cfg.delay.sample(rng));
+                let at = now.saturating_add(wait).saturating_add(self.delay.sample(rng));
                 Next::Retry { attempt: attempt + 1, at }
             }
             None => {

@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dist::{Delay, Rng};
+use crate::model::dist::{Delay, Rng, Sampler};
 use crate::support::units::{Micros, SECOND};
 
 /// How long an idle keep-alive connection is kept before it is closed, when the scenario does not
@@ -139,8 +139,9 @@ impl NetworkConfig {
 /// One client's connections to one server under a policy: which requests must open one first.
 #[derive(Debug, Clone)]
 pub struct Connections {
-    /// The policy and the network; `None`: no handshake is modelled (every request costs 0).
-    model: Option<(Connection, NetworkConfig)>,
+    /// The policy and the network, with the network's round trip ready to draw from; `None`: no
+    /// handshake is modelled (every request costs 0).
+    model: Option<(Connection, NetworkConfig, Sampler)>,
     /// When each idle connection was freed (a time may lie ahead: freed when its answer lands).
     idle: Vec<Micros>,
     /// Handshakes paid.
@@ -153,7 +154,10 @@ impl Connections {
     /// A pool under `policy` over `network`, its round trips drawn from the stream `stream` of
     /// `seed`; with either absent, nothing is modelled (and nothing drawn).
     pub fn new(policy: Option<Connection>, network: Option<&NetworkConfig>, seed: u64, stream: &str) -> Self {
-        let model = policy.zip(network.cloned());
+        let model = policy.zip(network.cloned()).map(|(p, n)| {
+            let rtt = n.rtt.sampler();
+            (p, n, rtt)
+        });
         Connections { model, idle: Vec::new(), opened: 0, rng: Rng::new(seed, stream) }
     }
 
@@ -166,7 +170,7 @@ impl Connections {
     /// handshake (each of its round trips one draw) on a new one. Pair every call with one
     /// [`Connections::release`] or [`Connections::close`].
     pub fn acquire(&mut self, now: Micros) -> Micros {
-        let Some((policy, net)) = &self.model else { return 0 };
+        let Some((policy, net, rtt)) = &self.model else { return 0 };
         if *policy == Connection::KeepAlive {
             // Closed once idle for the idle timeout; the most recently freed warm one is taken.
             let idle_timeout = net.idle_timeout;
@@ -179,13 +183,13 @@ impl Connections {
         }
         self.opened += 1;
         let rng = &mut self.rng;
-        (0..net.handshake_round_trips()).map(|_| net.rtt.sample(rng)).fold(0, Micros::saturating_add)
+        (0..net.handshake_round_trips()).map(|_| rtt.sample(rng)).fold(0, Micros::saturating_add)
     }
 
     /// The request's answer came back at `at` (which may lie ahead): its connection is idle from
     /// then (kept under keep-alive, closed under `new`).
     pub fn release(&mut self, at: Micros) {
-        if matches!(self.model, Some((Connection::KeepAlive, _))) {
+        if matches!(self.model, Some((Connection::KeepAlive, ..))) {
             self.idle.push(at);
         }
     }

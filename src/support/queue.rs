@@ -5,35 +5,42 @@
 //! nothing of what the times or items mean.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
-struct Entry<K, T> {
+/// Children per node of the heap: a 4-ary heap is half as deep as a binary one, and its
+/// children sit side by side in memory.
+const ARITY: usize = 4;
+
+/// Where an item is in the order: due at `at`, pushed `seq`-th, held in slot `slot`.
+#[derive(Clone, Copy)]
+struct Key<K> {
     at: K,
     seq: u64,
-    item: T,
+    slot: u32,
 }
 
-impl<K: Ord, T> PartialEq for Entry<K, T> {
-    fn eq(&self, o: &Self) -> bool {
-        self.at == o.at && self.seq == o.seq
-    }
-}
-impl<K: Ord, T> Eq for Entry<K, T> {}
-impl<K: Ord, T> PartialOrd for Entry<K, T> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<K: Ord, T> Ord for Entry<K, T> {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap, we want the earliest first.
-        o.at.cmp(&self.at).then(o.seq.cmp(&self.seq))
+impl<K: Ord> Key<K> {
+    /// Whether `self` pops before `o`: earlier, or as early and pushed first.
+    #[inline]
+    fn before(&self, o: &Self) -> bool {
+        match self.at.cmp(&o.at) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => self.seq < o.seq,
+        }
     }
 }
 
 /// Items due at times `K`, popped earliest first, first-in first-out among equal times.
+///
+/// A 4-ary min-heap of small keys (time, push order, slot); the items wait in slots beside it and
+/// never move while queued. Each (time, push order) is distinct, so the order of pops is fully
+/// determined by the pushes, whatever the heap's shape.
 pub struct TimedQueue<K, T> {
-    heap: BinaryHeap<Entry<K, T>>,
+    heap: Vec<Key<K>>,
+    /// The items; `None` in a free slot.
+    items: Vec<Option<T>>,
+    /// The free slots.
+    free: Vec<u32>,
     seq: u64,
 }
 
@@ -46,18 +53,76 @@ impl<K: Ord + Copy, T> Default for TimedQueue<K, T> {
 impl<K: Ord + Copy, T> TimedQueue<K, T> {
     /// An empty queue with room for `n` items.
     pub fn with_capacity(n: usize) -> Self {
-        TimedQueue { heap: BinaryHeap::with_capacity(n), seq: 0 }
+        TimedQueue { heap: Vec::with_capacity(n), items: Vec::with_capacity(n), free: Vec::new(), seq: 0 }
     }
 
     /// Adds `item`, due at `at`.
+    #[inline]
     pub fn push(&mut self, at: K, item: T) {
         self.seq += 1;
-        self.heap.push(Entry { at, seq: self.seq, item });
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.items[s as usize] = Some(item);
+                s
+            }
+            None => {
+                self.items.push(Some(item));
+                (self.items.len() - 1) as u32
+            }
+        };
+        let key = Key { at, seq: self.seq, slot };
+        // Sift up: the parents due after it move down into the hole.
+        let mut pos = self.heap.len();
+        self.heap.push(key);
+        while pos > 0 {
+            let parent = (pos - 1) / ARITY;
+            if !key.before(&self.heap[parent]) {
+                break;
+            }
+            self.heap[pos] = self.heap[parent];
+            pos = parent;
+        }
+        self.heap[pos] = key;
     }
 
     /// Removes the earliest item.
+    #[inline]
     pub fn pop(&mut self) -> Option<(K, T)> {
-        self.heap.pop().map(|e| (e.at, e.item))
+        let last = self.heap.pop()?;
+        let top = match self.heap.first() {
+            None => last,
+            Some(&top) => {
+                // The hole left at the root sinks to the bottom, the earliest child moving up
+                // into it at each level; the last key then fills it, rising past the parents due
+                // after it (rarely any: it came from the bottom).
+                let heap = &mut self.heap[..];
+                let mut pos = 0;
+                loop {
+                    let first = pos * ARITY + 1;
+                    let Some(kids) = heap.get(first..(first + ARITY).min(heap.len())) else { break };
+                    let Some((mut best, mut key)) = kids.first().map(|k| (0, *k)) else { break };
+                    for (i, k) in kids.iter().enumerate().skip(1) {
+                        if k.before(&key) {
+                            (best, key) = (i, *k);
+                        }
+                    }
+                    heap[pos] = key;
+                    pos = first + best;
+                }
+                while pos > 0 {
+                    let parent = (pos - 1) / ARITY;
+                    if !last.before(&heap[parent]) {
+                        break;
+                    }
+                    heap[pos] = heap[parent];
+                    pos = parent;
+                }
+                heap[pos] = last;
+                top
+            }
+        };
+        self.free.push(top.slot);
+        self.items[top.slot as usize].take().map(|item| (top.at, item))
     }
 
     /// How many items are queued.
@@ -72,7 +137,7 @@ impl<K: Ord + Copy, T> TimedQueue<K, T> {
 
     /// When the earliest item is due.
     pub fn peek_at(&self) -> Option<K> {
-        self.heap.peek().map(|e| e.at)
+        self.heap.first().map(|k| k.at)
     }
 }
 
@@ -89,5 +154,40 @@ mod tests {
         assert_eq!(q.peek_at(), Some(1));
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
         assert_eq!(order, ['b', 'd', 'e', 'a', 'c']);
+    }
+
+    /// Pushes and pops interleaved, with many equal times, pop exactly as a sorted reference
+    /// of (time, push order) does.
+    #[test]
+    fn interleaved_pushes_and_pops_match_a_sorted_reference() {
+        let mut q = TimedQueue::with_capacity(4);
+        let mut reference = std::collections::BTreeSet::new();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut now = 0;
+        for n in 0..20_000u64 {
+            if next() % 5 < 3 {
+                let at = now + next() % 40;
+                q.push(at, n);
+                reference.insert((at, n));
+            } else {
+                let want = reference.pop_first();
+                assert_eq!(q.pop(), want);
+                if let Some((at, _)) = want {
+                    now = at;
+                }
+            }
+            assert_eq!(q.len(), reference.len());
+            assert_eq!(q.peek_at(), reference.first().map(|&(at, _)| at));
+        }
+        while let Some(want) = reference.pop_first() {
+            assert_eq!(q.pop(), Some(want));
+        }
+        assert!(q.is_empty() && q.pop().is_none());
     }
 }

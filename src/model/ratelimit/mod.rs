@@ -165,6 +165,8 @@ enum Books {
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     quota: Quota,
+    /// `quota.cell()`, worked out once (a division; every request needs it).
+    cell: Micros,
     books: Books,
     peak_used: u64,
 }
@@ -179,7 +181,7 @@ impl RateLimiter {
                 Books::Bucket { full_at: 0 }
             }
         };
-        RateLimiter { quota, books, peak_used: 0 }
+        RateLimiter { quota, cell: quota.cell(), books, peak_used: 0 }
     }
 
     /// The quota.
@@ -208,7 +210,7 @@ impl RateLimiter {
 
     /// The bucket's debt at `now`, in whole cells used, and when the next cell frees.
     fn bucket(&self, full_at: Micros, now: Micros) -> (u64, Micros) {
-        let cell = self.quota.cell();
+        let cell = self.cell;
         let debt = full_at.saturating_sub(now);
         let used = debt.div_ceil(cell);
         let next = if used == 0 { now } else { full_at - (used - 1) * cell };
@@ -239,7 +241,7 @@ impl RateLimiter {
                     return (used >= limit).then(|| next - now);
                 }
                 // Room for `cost` points: the debt must fall to `limit - cost` cells.
-                let room = limit.saturating_sub(cost).saturating_mul(self.quota.cell());
+                let room = limit.saturating_sub(cost).saturating_mul(self.cell);
                 let debt = full_at.saturating_sub(now);
                 (debt > room).then(|| debt - room)
             }
@@ -255,7 +257,7 @@ impl RateLimiter {
     /// may be 0 only there).
     pub fn consume_cost(&mut self, now: Micros, cost: u64, track_peak: bool) {
         self.roll(now);
-        let cell = self.quota.cell();
+        let cell = self.cell;
         let used = match &mut self.books {
             Books::Fixed { start, used } => {
                 start.get_or_insert(now);

@@ -17,7 +17,7 @@
 //! and the webhook emitter.
 
 use crate::model::arrivals::EventsConfig;
-use crate::model::dist::Rng;
+use crate::model::dist::{Rng, Sampler};
 use crate::model::types::Interest;
 use crate::support::units::{Micros, SECOND};
 
@@ -66,6 +66,8 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct Generator<'a> {
     ev: &'a EventsConfig,
+    /// `ev.visibility_delay`, ready to draw from.
+    visibility: Sampler,
     rng: Rng,
     versions: Vec<u32>,
     last_visible: Micros,
@@ -90,6 +92,7 @@ impl<'a> Generator<'a> {
         let t = segments.first().map_or(0.0, |s| s.0 as f64);
         Generator {
             ev,
+            visibility: ev.visibility_delay.sampler(),
             rng: Rng::new(seed, "source"),
             versions: vec![0u32; ev.resources as usize],
             last_visible: 0,
@@ -132,7 +135,7 @@ impl<'a> Generator<'a> {
     fn make(&mut self, at: Micros, resource: u32, kind: u16) -> Event {
         let v = &mut self.versions[resource as usize];
         *v += 1;
-        let delay = self.ev.visibility_delay.sample(&mut self.rng) + self.ev.visibility_lag(at);
+        let delay = self.visibility.sample(&mut self.rng) + self.ev.visibility_lag(at);
         let visible_at = (at + delay).max(self.last_visible);
         self.last_visible = visible_at;
         Event { at, visible_at, resource, version: *v, kind }
