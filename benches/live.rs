@@ -26,6 +26,7 @@ use hookbench::live::emitter::{self, attempt, Destination, Emitting, LiveOutbox}
 use hookbench::live::receiver::{self, ReceiverState};
 use hookbench::live::source::{self, SourceState};
 use hookbench::live::tls::ServerTls;
+use hookbench::live::transport::HttpClient;
 use hookbench::model::api::Request;
 use hookbench::model::emitter::AttemptOutcome;
 use hookbench::model::receiver::Receiver;
@@ -101,7 +102,7 @@ async fn source_server() -> (std::net::SocketAddr, u32) {
 }
 
 /// `count` deliveries, `IN_FLIGHT` at a time; returns the elapsed time.
-async fn deliveries(client: &reqwest::Client, target: &Destination, count: usize, base: usize) -> Duration {
+async fn deliveries(client: &HttpClient, target: &Destination, count: usize, base: usize) -> Duration {
     let body = Arc::new(vec![b'x'; 600]);
     let body = Arc::new(
         serde_json::to_vec(
@@ -134,7 +135,7 @@ async fn deliveries(client: &reqwest::Client, target: &Destination, count: usize
 fn batches(
     rt: &Runtime,
     iters: u64,
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Destination,
     size: usize,
     next: &mut usize,
@@ -147,7 +148,7 @@ fn batches(
     total
 }
 
-async fn polls(client: &reqwest::Client, base: &str, events: u32, count: usize) -> Duration {
+async fn polls(client: &HttpClient, base: &str, events: u32, count: usize) -> Duration {
     let start = Instant::now();
     let mut workers = Vec::new();
     for w in 0..IN_FLIGHT {
