@@ -12,6 +12,9 @@
 //! then, in the same run (printed after criterion's figures):
 //! - the ceiling: wrk (if installed: `apt-get install wrk`) against the same two servers — POSTing
 //!   one pre-signed delivery, and GETting the same page — and the ratio;
+//! - the ceiling over TLS: wrk over https against the same TLS receiver, kept-alive and with
+//!   `Connection: close` (a new connection and handshake per delivery), each against our own rate
+//!   over TLS the same way, and the ratio;
 //! - hookbench's own push latency on loopback with zero modelled delay: event time → verified
 //!   delivery at the consumer, p50/p99, through the real emitter at 1× speed.
 
@@ -179,9 +182,14 @@ fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
 
+/// wrk's requests per second, if every answer was a 2xx (a refused signature is no ceiling).
 fn wrk(args: &[&str]) -> Option<f64> {
     let out = std::process::Command::new("wrk").args(args).output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(bad) = text.lines().find(|l| l.contains("Non-2xx")) {
+        println!("wrk {}: {}", args.last().unwrap_or(&""), bad.trim());
+        return None;
+    }
     text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok())
 }
 
@@ -219,6 +227,7 @@ fn main() {
     let mut g = c.benchmark_group("live");
     g.throughput(Throughput::Elements(CONNECTIONS as u64));
     g.sample_size(10);
+    let mut over_tls = Vec::new();
     for (name, url, idle) in [
         ("signed_deliveries_plain_keep_alive", format!("http://{raddr}/hooks/0"), IN_FLIGHT * 2),
         ("signed_deliveries_plain_new_connection", format!("http://{raddr}/hooks/0"), 0),
@@ -231,6 +240,9 @@ fn main() {
         g.bench_function(name, |b| {
             b.iter_custom(|iters| batches(&rt, iters, &client, &target, CONNECTIONS, &mut next))
         });
+        if target.url.starts_with("https") {
+            over_tls.push((name, client, target, idle > 0));
+        }
     }
     g.finish();
     c.final_summary();
@@ -271,6 +283,25 @@ fn main() {
                 100.0 * ours_hooks / h,
                 100.0 * ours_polls / p
             );
+        }
+        // The ceiling over TLS: wrk over https (it does not check the self-signed certificate)
+        // against the same TLS receiver, kept-alive and with a new connection (and handshake) per
+        // delivery, against our own rate measured the same way just before.
+        for (k, (name, client, target, keep_alive)) in over_tls.iter().enumerate() {
+            let n = 2 * CONNECTIONS;
+            let base = (1 << 30) + BATCH * 4 + k * n;
+            let ours = n as f64 / rt.block_on(deliveries(client, target, n, base)).as_secs_f64();
+            let mut args = vec!["-t2", "-c64", "-d5s", "-s", &script_s];
+            if !keep_alive {
+                args.extend(["-H", "Connection: close"]);
+            }
+            args.push(&target.url);
+            if let Some(w) = wrk(&args) {
+                println!(
+                    "{name}: hookbench {ours:.0}/s, wrk over https {w:.0} verified POSTs/s, ratio {:.0}% of wrk",
+                    100.0 * ours / w
+                );
+            }
         }
     } else {
         println!("wrk not found: install it (apt-get install wrk) for the ceiling and the ratio");
