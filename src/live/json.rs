@@ -163,9 +163,7 @@ impl<'de> Deserialize<'de> for IdRun {
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<IdRun, A::Error> {
                 let mut run = IdRun::default();
-                while let Some(e) = seq.next_element::<IdOnly<'de>>()? {
-                    let id =
-                        parse_event_id(&e.id).ok_or_else(|| serde::de::Error::custom("not an event id"))?;
+                while let Some(EventIdOf(id)) = seq.next_element()? {
                     let first = *run.first.get_or_insert(id);
                     if first.checked_add(run.count) != Some(id) {
                         return Err(serde::de::Error::custom("the ids are not a contiguous run"));
@@ -176,6 +174,69 @@ impl<'de> Deserialize<'de> for IdRun {
             }
         }
         d.deserialize_seq(Visit)
+    }
+}
+
+/// The number of an event object's `id` (`evt_…`): its keys are compared as raw bytes and every
+/// other member is skipped unread.
+struct EventIdOf(u32);
+
+impl<'de> Deserialize<'de> for EventIdOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny};
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = EventIdOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event with an `id`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EventIdOf, A::Error> {
+                let mut id = None;
+                while let Some(Raw(key)) = map.next_key()? {
+                    if key.as_ref() != b"id" {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let Raw(text) = map.next_value()?;
+                    let parsed = std::str::from_utf8(&text).ok().and_then(parse_event_id);
+                    match (id, parsed) {
+                        (Some(_), _) => return Err(A::Error::duplicate_field("id")),
+                        (None, None) => return Err(A::Error::custom("not an event id")),
+                        (None, parsed) => id = parsed,
+                    }
+                }
+                id.map(EventIdOf).ok_or_else(|| A::Error::missing_field("id"))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// A JSON string's bytes, borrowed from the text when it has no escapes.
+struct Raw<'a>(Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        d.deserialize_bytes(Visit)
     }
 }
 
