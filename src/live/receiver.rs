@@ -89,8 +89,14 @@ pub struct Endpoint {
     /// shopify, such an old redelivery counts as new), so memory stays bounded however long it
     /// runs. The flag says whether a delivery with the id was processed (not only answered with
     /// a fault).
-    seen: Mutex<HashMap<String, (u64, bool)>>,
-    pruned_at: Mutex<u64>,
+    seen: Mutex<Seen>,
+}
+
+/// The delivery ids an endpoint remembers, and when (Unix second) they were last pruned.
+#[derive(Default)]
+struct Seen {
+    ids: HashMap<Box<str>, (u64, bool)>,
+    pruned_at: u64,
 }
 
 impl Endpoint {
@@ -99,17 +105,25 @@ impl Endpoint {
     /// (a duplicate, only for a processed one).
     fn note(&self, id: &str, processed: bool, now_s: u64, tolerance_s: u64) -> (bool, bool) {
         let mut seen = lock(&self.seen);
-        let mut pruned = lock(&self.pruned_at);
-        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
+        let Seen { ids, pruned_at } = &mut *seen;
+        if ids.len() >= MAX_REMEMBERED && now_s > *pruned_at {
             // Forget ids older than twice the tolerance: a replay that old fails the timestamp
             // check anyway.
-            seen.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
-            *pruned = now_s;
+            ids.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
+            *pruned_at = now_s;
         }
-        let before = seen.get(id).copied();
-        let was_processed = before.is_some_and(|(_, p)| p);
-        seen.insert(id.to_string(), (now_s, processed || was_processed));
-        (before.is_some(), processed && was_processed)
+        // One lookup for an id seen before; a new one is copied once, into the map.
+        match ids.get_mut(id) {
+            Some(entry) => {
+                let was_processed = entry.1;
+                *entry = (now_s, processed || was_processed);
+                (true, processed && was_processed)
+            }
+            None => {
+                ids.insert(id.into(), (now_s, processed));
+                (false, false)
+            }
+        }
     }
 }
 
@@ -159,7 +173,7 @@ impl ReceiverState {
             rng: Mutex::new(Rng::new(seed, "live-receiver")),
             endpoints: sinks
                 .into_iter()
-                .map(|sink| Endpoint { sink, seen: Mutex::new(HashMap::new()), pruned_at: Mutex::new(0) })
+                .map(|sink| Endpoint { sink, seen: Mutex::new(Seen::default()) })
                 .collect(),
             stats: Mutex::new(ReceiveStats::default()),
             pools: Vec::new(),
