@@ -202,7 +202,12 @@ pub async fn attempt_classified<C: Transport>(
     let mut headers = HeaderMap::with_capacity(4);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in target.scheme.sign(&target.secret, &signed) {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+        // A lower-case name is taken as it is; another is lower-cased into a copy.
+        let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => HeaderName::try_from(name),
+            false => Ok(HeaderName::from_static(name)),
+        };
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::try_from(value)) {
             headers.append(name, value);
         }
     }
