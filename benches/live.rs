@@ -341,15 +341,20 @@ fn main() {
             end: s.duration + s.drain,
         };
         tokio::spawn(emitter::run(cx));
-        let mut hist = Histogram::<u64>::new(3).expect("histogram");
-        let mut got = 0;
-        while got < log.len() {
-            let Some(d) = rx.recv().await else { break };
-            let Some(id) = d.event else { continue };
-            let _ = hist.record(clock.now().saturating_sub(log.get(id).at));
-            got += 1;
-        }
-        hist
+        // The consumer is a task on the runtime, as the engine's row actors are (not the thread
+        // blocked on the runtime, which each delivery would have to wake first).
+        let consumer = tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new(3).expect("histogram");
+            let mut got = 0;
+            while got < log.len() {
+                let Some(d) = rx.recv().await else { break };
+                let Some(id) = d.event else { continue };
+                let _ = hist.record(clock.now().saturating_sub(log.get(id).at));
+                got += 1;
+            }
+            hist
+        });
+        consumer.await.expect("consumer")
     });
     println!(
         "push latency, zero modelled delay, {} events: p50 {} µs, p99 {} µs, max {} µs",
