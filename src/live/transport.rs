@@ -22,7 +22,8 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderValue, HOST};
 use hyper::http::uri::{Authority, Scheme};
-use hyper::{Method, Uri};
+pub use hyper::Method;
+use hyper::Uri;
 use hyper_util::rt::TokioIo;
 
 use crate::live::lock;
@@ -264,7 +265,11 @@ impl HttpClient {
 impl Transport for HttpClient {
     fn exchange(&self, ex: Exchange<'_>) -> impl Future<Output = Result<Answer, Failed>> + Send {
         let direct = match self.inner.direct {
-            true => ex.url.parse::<Uri>().ok().filter(|u| u.scheme() == Some(&Scheme::HTTP)),
+            // Credentials in the URL (basic auth) and what hyper's URI does not take (a
+            // fragment, unescaped characters) are left to reqwest.
+            true => ex.url.parse::<Uri>().ok().filter(|u| {
+                u.scheme() == Some(&Scheme::HTTP) && u.authority().is_some_and(|a| !a.as_str().contains('@'))
+            }),
             false => None,
         };
         async move {
@@ -280,6 +285,8 @@ impl Transport for HttpClient {
 async fn read_body(mut body: Incoming, keep: bool) -> Option<Bytes> {
     let mut first: Option<Bytes> = None;
     let mut rest: Vec<u8> = Vec::new();
+    // A declared length (capped: it is the server's word) is joined without growing.
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(0).min(1 << 20);
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let Ok(data) = frame.ok()?.into_data() else { continue };
         if !keep {
@@ -289,6 +296,7 @@ async fn read_body(mut body: Incoming, keep: bool) -> Option<Bytes> {
             None => first = Some(data),
             Some(f) => {
                 if rest.is_empty() {
+                    rest.reserve(declared.max(f.len() + data.len()));
                     rest.extend_from_slice(f);
                 }
                 rest.extend_from_slice(&data);
