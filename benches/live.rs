@@ -313,7 +313,7 @@ fn main() {
          [webhook]\ndelay = \"0s\"\n",
         "bench",
     ).expect("valid"));
-    let hist = rt.block_on(async {
+    let (hist, lag) = rt.block_on(async {
         let log = Arc::new(EventLog::generate(&s));
         let clock = Clock::start(1.0);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -326,6 +326,7 @@ fn main() {
             vec![tx],
         );
         let addr = spawn(receiver::router(state)).await;
+        let outbox = LiveOutbox::new(&s, log.len(), "overhead");
         let cx = Emitting {
             scenario: s.clone(),
             log: log.clone(),
@@ -337,7 +338,7 @@ fn main() {
                 scheme: Default::default(),
                 payload: Payload::Fat,
             },
-            outbox: LiveOutbox::new(&s, log.len(), "overhead"),
+            outbox: outbox.clone(),
             end: s.duration + s.drain,
         };
         tokio::spawn(emitter::run(cx));
@@ -354,14 +355,19 @@ fn main() {
             }
             hist
         });
-        consumer.await.expect("consumer")
+        let hist = consumer.await.expect("consumer");
+        let lag = outbox.lock().expect("outbox").lag.summary();
+        (hist, lag)
     });
     println!(
-        "push latency, zero modelled delay, {} events: p50 {} µs, p99 {} µs, max {} µs",
+        "push latency, zero modelled delay, {} events: p50 {} µs, p99 {} µs, max {} µs \
+         (of which the emitter's wake-ups were late by p50 {} µs, p99 {} µs)",
         hist.len(),
         hist.value_at_quantile(0.5),
         hist.value_at_quantile(0.99),
-        hist.max()
+        hist.max(),
+        lag.0,
+        lag.1
     );
 }
 
