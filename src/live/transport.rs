@@ -143,9 +143,12 @@ struct Inner {
     direct: bool,
     /// At most this many idle connections are kept per host.
     idle_per_host: usize,
-    /// Idle connections by host, with when they went idle.
-    idle: Mutex<HashMap<Authority, Vec<(SendRequest<Full>, Instant)>>>,
+    /// Idle connections by host.
+    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
 }
+
+/// A kept connection and when it went idle.
+type Idle = (SendRequest<Full>, Instant);
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
