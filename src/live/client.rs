@@ -6,10 +6,12 @@
 //! `Retry-After`/`X-Poll-Interval` headers (one place each), and the decoding of JSON bodies into [`Body`] values. Bytes are sized with the model's
 //! wire functions, as the sim sizes them, so the two engines bill alike. It keeps no counts.
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, IF_NONE_MATCH};
+use reqwest::Method;
 
 use crate::live::etag;
-use crate::live::json::{self, IdOnly, PageIn, ResourceIn};
+use crate::live::json::{self, IdOnly, PageIds, ResourceIn};
+use crate::live::transport::{Exchange, HttpClient, Transport};
 use crate::model::api::{answer_bytes, Body, Request, Response, Status};
 use crate::model::emitter::MAX_SERVER_WAIT;
 use crate::support::units::{Micros, SECOND};
@@ -21,7 +23,7 @@ pub const API_KEY: &str = "x-api-key";
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     /// The HTTP client.
-    pub client: reqwest::Client,
+    pub client: HttpClient,
     /// Base URL of the source server, such as `http://127.0.0.1:8080`.
     pub base: String,
     /// The consumer's `X-Api-Key` (its own quota).
@@ -50,18 +52,20 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
 /// redirects are never followed; a loopback target is reached directly whatever `HTTP_PROXY`,
 /// `HTTPS_PROXY` or `ALL_PROXY` say, while another host honours them (and `NO_PROXY`) as curl
 /// does. At most `idle_per_host` idle connections are kept per host.
-pub fn http_client(target: &reqwest::Url, idle_per_host: usize) -> reqwest::Result<reqwest::Client> {
+pub fn http_client(target: &reqwest::Url, idle_per_host: usize) -> reqwest::Result<HttpClient> {
     http_client_trusting(target, idle_per_host, &[])
 }
 
 /// [`http_client`], trusting `roots` (a private CA, a self-signed certificate) on top of the
 /// built-in Mozilla roots for https:// targets (rustls, ring provider; TLS 1.3 and 1.2). A
-/// certificate that does not verify fails the request: nothing turns verification off.
+/// certificate that does not verify fails the request: nothing turns verification off. Plain
+/// `http://` to a loopback target goes straight over hyper's connections
+/// ([`crate::live::transport`]).
 pub fn http_client_trusting(
     target: &reqwest::Url,
     idle_per_host: usize,
     roots: &[reqwest::Certificate],
-) -> reqwest::Result<reqwest::Client> {
+) -> reqwest::Result<HttpClient> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(idle_per_host)
@@ -69,8 +73,9 @@ pub fn http_client_trusting(
     for root in roots {
         builder = builder.add_root_certificate(root.clone());
     }
-    let builder = if is_loopback(target) { builder.no_proxy() } else { builder };
-    builder.build()
+    let direct = is_loopback(target);
+    let builder = if direct { builder.no_proxy() } else { builder };
+    Ok(HttpClient::new(builder.build()?, direct, idle_per_host))
 }
 
 /// The path and query of `req`.
@@ -139,24 +144,39 @@ impl ApiClient {
         }
     }
 
-    /// A GET of `path` with the consumer's key.
+    /// A GET of `path` with the consumer's key, through reqwest (for a streamed answer).
     pub fn get(&self, path: &str, accept: &str) -> reqwest::RequestBuilder {
-        self.client.get(format!("{}{path}", self.base)).header(API_KEY, &self.key).header("accept", accept)
+        self.client
+            .reqwest()
+            .get(format!("{}{path}", self.base))
+            .header(API_KEY, &self.key)
+            .header("accept", accept)
     }
 
     /// Performs one request and decodes the answer into the model's terms.
     pub async fn fetch(&self, req: Request) -> Response {
-        let mut rb = self.get(&path_of(&req), "application/json");
-        if let Request::List { if_none_match: Some(etag), .. } = req {
-            rb = rb.header("if-none-match", etag::format(etag));
+        let mut headers = HeaderMap::with_capacity(3);
+        if let Ok(key) = HeaderValue::from_str(&self.key) {
+            headers.insert(API_KEY, key);
         }
-        let Ok(r) = rb.send().await else { return self.bare(&req, Status::Unavailable, false) };
-        let h = r.headers().clone();
-        let mut resp = self.bare(&req, status_of(r.status().as_u16()), true);
-        resp.etag = etag_of(&h);
-        resp.retry_after = secs_header(&h, "retry-after");
-        resp.poll_interval = secs_header(&h, "x-poll-interval");
-        let Ok(body) = r.bytes().await else { return self.bare(&req, Status::Unavailable, true) };
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Request::List { if_none_match: Some(tag), .. } = req {
+            if let Ok(v) = HeaderValue::from_str(&etag::format(tag)) {
+                headers.insert(IF_NONE_MATCH, v);
+            }
+        }
+        let url = format!("{}{}", self.base, path_of(&req));
+        let ex =
+            Exchange { method: Method::GET, url: &url, headers, body: None, timeout: None, keep_body: true };
+        let Ok(answer) = self.client.exchange(ex).await else {
+            return self.bare(&req, Status::Unavailable, false);
+        };
+        let h = &answer.headers;
+        let mut resp = self.bare(&req, status_of(answer.status), true);
+        resp.etag = etag_of(h);
+        resp.retry_after = secs_header(h, "retry-after");
+        resp.poll_interval = secs_header(h, "x-poll-interval");
+        let Some(body) = answer.body else { return self.bare(&req, Status::Unavailable, true) };
         if resp.status != Status::Ok {
             return resp;
         }
@@ -176,15 +196,9 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
     match req {
         Request::Stream { .. } => None,
         Request::List { cursor, .. } | Request::LongPoll { cursor, .. } => {
-            let p = serde_json::from_slice::<PageIn>(body).ok()?;
-            let ids: Option<Vec<u32>> = p.data.iter().map(|e| json::parse_event_id(&e.id)).collect();
-            let ids = ids?;
-            let first = ids.first().copied().unwrap_or(cursor);
-            let count = ids.len() as u32;
-            // The server returns a contiguous run of the log.
-            if ids.iter().enumerate().any(|(i, &id)| id != first + i as u32) {
-                return None;
-            }
+            let p = serde_json::from_slice::<PageIds>(body).ok()?;
+            let first = p.data.first.unwrap_or(cursor);
+            let count = p.data.count;
             Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
         }
         Request::Resource(_) => {

@@ -10,11 +10,16 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
+use axum::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use axum::http::Method;
+
 use crate::engine::observer::{AttemptResult, Observer};
 use crate::engine::row::Outbox;
 use crate::live::clock::{unix_now, Clock, Lag};
 use crate::live::json;
 use crate::live::lock;
+use crate::live::transport::{Answer, Exchange, Failed, HttpClient, Transport};
 use crate::model::dist::Rng;
 use crate::model::emitter::AttemptOutcome;
 use crate::model::signature::{Message, Scheme, Secret};
@@ -115,7 +120,7 @@ pub struct Emitting {
     /// Virtual time.
     pub clock: Clock,
     /// The HTTP client.
-    pub client: reqwest::Client,
+    pub client: HttpClient,
     /// Where to deliver.
     pub target: Destination,
     /// The delivery state.
@@ -148,33 +153,33 @@ pub async fn run(cx: Emitting) {
 }
 
 /// How one HTTP attempt ended, by kind (for the observer's books).
-fn result_of(result: &Result<reqwest::Response, reqwest::Error>) -> AttemptResult {
+fn result_of(result: &Result<Answer, Failed>) -> AttemptResult {
     match result {
-        Ok(r) if r.status().is_success() => AttemptResult::Acked,
-        Ok(r) if r.status().as_u16() == 410 => AttemptResult::Gone,
-        Ok(r) if r.status().is_server_error() => AttemptResult::ServerError,
+        Ok(a) if (200..300).contains(&a.status) => AttemptResult::Acked,
+        Ok(a) if a.status == 410 => AttemptResult::Gone,
+        Ok(a) if (500..600).contains(&a.status) => AttemptResult::ServerError,
         Ok(_) => AttemptResult::ClientError,
-        Err(e) if e.is_timeout() => AttemptResult::Timeout,
-        Err(e) if crate::live::tls::is_tls_failure(e) => AttemptResult::Tls,
-        Err(_) => AttemptResult::Refused,
+        Err(Failed::Timeout) => AttemptResult::Timeout,
+        Err(Failed::Tls) => AttemptResult::Tls,
+        Err(Failed::Refused) => AttemptResult::Refused,
     }
 }
 
 /// How one HTTP attempt ended.
-fn outcome_of(result: Result<reqwest::Response, reqwest::Error>) -> AttemptOutcome {
+fn outcome_of(result: &Result<Answer, Failed>) -> AttemptOutcome {
     match result {
-        Ok(r) if r.status().is_success() => AttemptOutcome::Success,
-        Ok(r) if r.status().as_u16() == 410 => AttemptOutcome::Gone,
-        Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 504) => {
-            AttemptOutcome::Throttled(crate::live::client::secs_header(r.headers(), "retry-after"))
+        Ok(a) if (200..300).contains(&a.status) => AttemptOutcome::Success,
+        Ok(a) if a.status == 410 => AttemptOutcome::Gone,
+        Ok(a) if matches!(a.status, 429 | 502 | 504) => {
+            AttemptOutcome::Throttled(crate::live::client::secs_header(&a.headers, "retry-after"))
         }
         _ => AttemptOutcome::Failure,
     }
 }
 
 /// Attempt `n` of a delivery: signs `body` as message `msg` now and POSTs it to the target.
-pub async fn attempt(
-    client: &reqwest::Client,
+pub async fn attempt<C: Transport>(
+    client: &C,
     target: &Destination,
     msg: &str,
     n: u32,
@@ -185,8 +190,8 @@ pub async fn attempt(
 }
 
 /// [`attempt`], also saying how it ended by kind (for `serve --report`'s books).
-pub async fn attempt_classified(
-    client: &reqwest::Client,
+pub async fn attempt_classified<C: Transport>(
+    client: &C,
     target: &Destination,
     msg: &str,
     n: u32,
@@ -194,13 +199,28 @@ pub async fn attempt_classified(
     timeout: std::time::Duration,
 ) -> (AttemptOutcome, AttemptResult) {
     let signed = Message { id: msg, timestamp: unix_now(), attempt: n, body };
-    let mut req = client.post(&target.url).timeout(timeout).header("content-type", "application/json");
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in target.scheme.sign(&target.secret, &signed) {
-        req = req.header(name, value);
+        // A lower-case name is taken as it is; another is lower-cased into a copy.
+        let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => HeaderName::try_from(name),
+            false => Ok(HeaderName::from_static(name)),
+        };
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::try_from(value)) {
+            headers.append(name, value);
+        }
     }
-    let result = req.body(body.to_vec()).send().await;
-    let kind = result_of(&result);
-    (outcome_of(result), kind)
+    let ex = Exchange {
+        method: Method::POST,
+        url: &target.url,
+        headers,
+        body: Some(Bytes::copy_from_slice(body)),
+        timeout: Some(timeout),
+        keep_body: false,
+    };
+    let result = client.exchange(ex).await;
+    (outcome_of(&result), result_of(&result))
 }
 
 async fn deliver(cx: Emitting, id: u32, mut at: Micros) {

@@ -130,22 +130,122 @@ pub fn thin(s: &Scenario, log: &EventLog, id: u32) -> serde_json::Value {
     json!({ "id": event_id(id), "type": event_type(s, log, id), "resource_id": resource_id(log.get(id).resource) })
 }
 
-/// A page as a client reads it.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct PageIn {
-    /// The events (only their ids are needed by the consumers).
-    pub data: Vec<IdOnly>,
+/// A page as a client reads it: only what the consumers need — the run of event ids (checked
+/// as they are read, nothing of an event kept but its id's number) and `has_more`.
+#[derive(Debug, Deserialize)]
+pub struct PageIds<'a> {
+    /// The events' ids.
+    pub data: IdRun,
     /// More after this page.
     pub has_more: bool,
-    /// Cursor for the next request.
-    pub next_cursor: Option<String>,
+    /// Cursor for the next request (read, not kept).
+    #[serde(borrow)]
+    pub next_cursor: Option<Cow<'a, str>>,
 }
 
-/// Any object with an `id`.
+/// The ids of a page's events: a contiguous run of the log (the server returns nothing else; a
+/// page that is not one does not deserialize).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdRun {
+    /// The first event's id (`None`: an empty page).
+    pub first: Option<u32>,
+    /// How many.
+    pub count: u32,
+}
+
+impl<'de> Deserialize<'de> for IdRun {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = IdRun;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of events with contiguous ids")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<IdRun, A::Error> {
+                let mut run = IdRun::default();
+                while let Some(EventIdOf(id)) = seq.next_element()? {
+                    let first = *run.first.get_or_insert(id);
+                    if first.checked_add(run.count) != Some(id) {
+                        return Err(serde::de::Error::custom("the ids are not a contiguous run"));
+                    }
+                    run.count += 1;
+                }
+                Ok(run)
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
+/// The number of an event object's `id` (`evt_…`): its keys are compared as raw bytes and every
+/// other member is skipped unread.
+struct EventIdOf(u32);
+
+impl<'de> Deserialize<'de> for EventIdOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny};
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = EventIdOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event with an `id`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EventIdOf, A::Error> {
+                let mut id = None;
+                while let Some(Raw(key)) = map.next_key()? {
+                    if key.as_ref() != b"id" {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let Raw(text) = map.next_value()?;
+                    let parsed = std::str::from_utf8(&text).ok().and_then(parse_event_id);
+                    match (id, parsed) {
+                        (Some(_), _) => return Err(A::Error::duplicate_field("id")),
+                        (None, None) => return Err(A::Error::custom("not an event id")),
+                        (None, parsed) => id = parsed,
+                    }
+                }
+                id.map(EventIdOf).ok_or_else(|| A::Error::missing_field("id"))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// A JSON string's bytes, borrowed from the text when it has no escapes.
+struct Raw<'a>(Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        d.deserialize_bytes(Visit)
+    }
+}
+
+/// Any object with an `id` (borrowed from the text when it has no escapes).
 #[derive(Debug, Deserialize, Serialize)]
-pub struct IdOnly {
+pub struct IdOnly<'a> {
     /// The id.
-    pub id: String,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
 }
 
 /// A resource snapshot as a client reads it.

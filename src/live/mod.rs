@@ -37,6 +37,7 @@ pub mod source;
 pub mod sse;
 pub mod timer;
 pub mod tls;
+pub mod transport;
 
 use std::sync::{Mutex, MutexGuard};
 

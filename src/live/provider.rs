@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::live::clock::Clock;
 use crate::live::emitter::{self, Destination, Emitting, LiveOutbox};
 use crate::live::source::SourceState;
+use crate::live::transport::HttpClient;
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 
@@ -35,7 +36,7 @@ pub fn start(
     scenario: &Arc<Scenario>,
     log: &Arc<EventLog>,
     clock: Clock,
-    client: &reqwest::Client,
+    client: &HttpClient,
     subscriptions: Vec<Subscription>,
 ) -> Provider {
     let source = SourceState::new(scenario.clone(), log.clone(), clock);

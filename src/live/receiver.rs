@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -89,8 +89,14 @@ pub struct Endpoint {
     /// shopify, such an old redelivery counts as new), so memory stays bounded however long it
     /// runs. The flag says whether a delivery with the id was processed (not only answered with
     /// a fault).
-    seen: Mutex<HashMap<String, (u64, bool)>>,
-    pruned_at: Mutex<u64>,
+    seen: Mutex<Seen>,
+}
+
+/// The delivery ids an endpoint remembers, and when (Unix second) they were last pruned.
+#[derive(Default)]
+struct Seen {
+    ids: HashMap<Box<str>, (u64, bool)>,
+    pruned_at: u64,
 }
 
 impl Endpoint {
@@ -99,17 +105,25 @@ impl Endpoint {
     /// (a duplicate, only for a processed one).
     fn note(&self, id: &str, processed: bool, now_s: u64, tolerance_s: u64) -> (bool, bool) {
         let mut seen = lock(&self.seen);
-        let mut pruned = lock(&self.pruned_at);
-        if seen.len() >= MAX_REMEMBERED && now_s > *pruned {
+        let Seen { ids, pruned_at } = &mut *seen;
+        if ids.len() >= MAX_REMEMBERED && now_s > *pruned_at {
             // Forget ids older than twice the tolerance: a replay that old fails the timestamp
             // check anyway.
-            seen.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
-            *pruned = now_s;
+            ids.retain(|_, (last, _)| *last + 2 * tolerance_s >= now_s);
+            *pruned_at = now_s;
         }
-        let before = seen.get(id).copied();
-        let was_processed = before.is_some_and(|(_, p)| p);
-        seen.insert(id.to_string(), (now_s, processed || was_processed));
-        (before.is_some(), processed && was_processed)
+        // One lookup for an id seen before; a new one is copied once, into the map.
+        match ids.get_mut(id) {
+            Some(entry) => {
+                let was_processed = entry.1;
+                *entry = (now_s, processed || was_processed);
+                (true, processed && was_processed)
+            }
+            None => {
+                ids.insert(id.into(), (now_s, processed));
+                (false, false)
+            }
+        }
     }
 }
 
@@ -159,7 +173,7 @@ impl ReceiverState {
             rng: Mutex::new(Rng::new(seed, "live-receiver")),
             endpoints: sinks
                 .into_iter()
-                .map(|sink| Endpoint { sink, seen: Mutex::new(HashMap::new()), pruned_at: Mutex::new(0) })
+                .map(|sink| Endpoint { sink, seen: Mutex::new(Seen::default()) })
                 .collect(),
             stats: Mutex::new(ReceiveStats::default()),
             pools: Vec::new(),
@@ -196,18 +210,16 @@ async fn only_post() -> Response {
     r
 }
 
-async fn hook_n(
-    State(st): State<Arc<ReceiverState>>,
-    Path(n): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+// The whole request is taken (not the `HeaderMap` extractor, which copies the headers).
+async fn hook_n(State(st): State<Arc<ReceiverState>>, Path(n): Path<String>, req: Request) -> Response {
     let Ok(n) = n.parse::<usize>() else { return error(StatusCode::NOT_FOUND, "no such endpoint") };
-    receive(st, n, headers, body).await
+    let (parts, body) = req.into_parts();
+    receive(st, n, parts.headers, body).await
 }
 
-async fn hook_0(State(st): State<Arc<ReceiverState>>, headers: HeaderMap, body: Body) -> Response {
-    receive(st, 0, headers, body).await
+async fn hook_0(State(st): State<Arc<ReceiverState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    receive(st, 0, parts.headers, body).await
 }
 
 /// Reads a delivery body of at most [`MAX_BODY`] bytes; otherwise the error answer to give.
@@ -218,7 +230,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode
     if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
         return Err(TOO_LARGE); // not worth reading: the connection is cut after the answer
     }
-    let mut buf = Vec::new();
+    // A body in one chunk (the usual case) is kept as it came; more are joined.
+    let mut first: Option<Bytes> = None;
+    let mut joined = Vec::new();
     let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| (StatusCode::BAD_REQUEST, "the body could not be read"))?;
@@ -227,7 +241,15 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode
             return Err(TOO_LARGE);
         }
         if seen <= MAX_BODY {
-            buf.extend_from_slice(&chunk);
+            match &first {
+                None => first = Some(chunk),
+                Some(f) => {
+                    if joined.is_empty() {
+                        joined.extend_from_slice(f);
+                    }
+                    joined.extend_from_slice(&chunk);
+                }
+            }
         }
     }
     // A body a little over the limit is read to its end and dropped, so that the sender, still
@@ -235,7 +257,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, (StatusCode
     if seen > MAX_BODY || declared.is_some_and(|n| n > MAX_BODY as u64) {
         return Err(TOO_LARGE);
     }
-    Ok(Bytes::from(buf))
+    Ok(if joined.is_empty() { first.unwrap_or_default() } else { Bytes::from(joined) })
 }
 
 /// Bodies over [`MAX_BODY`] but at most this long are read and dropped before the 413.

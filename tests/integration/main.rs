@@ -32,6 +32,7 @@ mod strategies;
 mod structure;
 mod timeline;
 mod tls;
+mod transport;
 mod util;
 mod verdict;
 mod views;

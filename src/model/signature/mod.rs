@@ -210,14 +210,25 @@ pub enum VerifyError {
 }
 
 /// A webhook signing secret (never printed).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret {
     /// The Standard Webhooks key: the decoded bytes of `whsec_<base64>` (empty when the text is
     /// not of that form).
     key: Vec<u8>,
     /// The secret as given; the key of the other schemes.
     text: String,
+    /// HMACs keyed once with `key` and with `text` (the key schedule is done here, not per
+    /// message): each signature starts from a clone.
+    keyed: Box<(HmacSha256, HmacSha256)>,
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.text == other.text
+    }
+}
+
+impl Eq for Secret {}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -234,7 +245,7 @@ impl Secret {
     /// Parses a Standard Webhooks secret `whsec_<base64>`.
     pub fn parse(text: &str) -> Result<Secret, VerifyError> {
         let key = decode_whsec(text).ok_or(VerifyError::BadSecret)?;
-        Ok(Secret { key, text: text.trim().to_string() })
+        Ok(Secret::keyed(key, text.trim().to_string()))
     }
 
     /// Any non-empty text, as GitHub, Stripe, Shopify and Slack secrets are.
@@ -242,12 +253,17 @@ impl Secret {
         if text.is_empty() {
             return Err(VerifyError::EmptySecret);
         }
-        Ok(Secret { key: decode_whsec(text).unwrap_or_default(), text: text.to_string() })
+        Ok(Secret::keyed(decode_whsec(text).unwrap_or_default(), text.to_string()))
     }
 
     /// A secret from raw key bytes (its text is the `whsec_…` form).
     pub fn from_bytes(key: &[u8]) -> Secret {
-        Secret { key: key.to_vec(), text: format!("whsec_{}", STANDARD.encode(key)) }
+        Secret::keyed(key.to_vec(), format!("whsec_{}", STANDARD.encode(key)))
+    }
+
+    fn keyed(key: Vec<u8>, text: String) -> Secret {
+        let keyed = Box::new((mac(&key), mac(text.as_bytes())));
+        Secret { key, text, keyed }
     }
 
     /// The secret as text (for handing to a receiver you configure; do not log it).
@@ -257,12 +273,12 @@ impl Secret {
 
     /// An HMAC keyed with the Standard Webhooks key.
     fn standard_mac(&self) -> HmacSha256 {
-        mac(&self.key)
+        self.keyed.0.clone()
     }
 
     /// An HMAC keyed with the secret's text, as the other schemes key it, over `parts` in order.
     fn text_mac(&self, parts: &[&[u8]]) -> HmacSha256 {
-        let mut m = mac(self.text.as_bytes());
+        let mut m = self.keyed.1.clone();
         for part in parts {
             m.update(part);
         }
