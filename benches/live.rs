@@ -43,6 +43,16 @@ const IN_FLIGHT: usize = 64;
 const BATCH: usize = 8_192;
 /// Deliveries per sample of the plain/TLS × keep-alive/new-connection benches.
 const CONNECTIONS: usize = 1_024;
+/// Rounds of the ratio against wrk, and how long each side runs in a round.
+const ROUNDS: usize = 3;
+const SIDE: Duration = Duration::from_secs(3);
+
+/// The median of `v`, if any.
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
 
 fn scenario(extra: &str) -> Scenario {
     let text = format!(
@@ -247,15 +257,12 @@ fn main() {
     g.finish();
     c.final_summary();
 
-    // Our own rates once more, outside criterion, for the ratio.
-    let ours_hooks =
-        BATCH as f64 * 4.0 / rt.block_on(deliveries(&client, &target, BATCH * 4, 1 << 30)).as_secs_f64();
-    let ours_polls = BATCH as f64 * 4.0 / rt.block_on(polls(&client, &base, events, BATCH * 4)).as_secs_f64();
-    println!(
-        "\nhookbench: {ours_hooks:.0} signed deliveries/s, {ours_polls:.0} polls/s ({IN_FLIGHT} in flight)"
-    );
-
-    // The ceiling: wrk against the same servers.
+    // The ratio: our own rates outside criterion against wrk's on the same servers, each side
+    // for 3 s, in ROUNDS rounds taken in turn (ours, then wrk's), so that a disturbance of the
+    // machine falls on both; the medians' ratio is printed with every round's figures.
+    if !which_wrk() {
+        println!("wrk not found: install it (apt-get install wrk) for the ceiling and the ratio");
+    }
     let body = serde_json::to_vec(&serde_json::json!({ "id": "evt_0000000001", "data": "x".repeat(600) }))
         .expect("json");
     let ts = unix_now();
@@ -267,44 +274,65 @@ fn main() {
          wrk.headers[\"webhook-signature\"] = \"{sig}\"\n",
         String::from_utf8_lossy(&body)
     );
-    let have_wrk = std::fs::write(&script, lua).is_ok() && which_wrk();
-    if have_wrk {
-        let url = target.url.clone();
-        let script_s = script.to_string_lossy().to_string();
-        let hooks = wrk(&["-t2", "-c64", "-d5s", "-s", &script_s, &url]);
-        let page = format!("{base}/events?after=evt_0000000100&limit=100");
-        let gets = wrk(&["-t2", "-c64", "-d5s", &page]);
-        if let (Some(h), Some(p)) = (hooks, gets) {
-            println!(
-                "wrk ceiling: {h:.0} verified POSTs/s, {p:.0} page GETs/s (same servers, 64 connections)"
-            );
-            println!(
-                "ratio: deliveries {:.0}% of wrk, polls {:.0}% of wrk",
-                100.0 * ours_hooks / h,
-                100.0 * ours_polls / p
-            );
+    std::fs::write(&script, lua).expect("the wrk script is written");
+    let script_s = script.to_string_lossy().to_string();
+    let page = format!("{base}/events?after=evt_0000000100&limit=100");
+    let mut fresh = 1usize << 30;
+    let mut deliveries_for =
+        |client: &hookbench::live::transport::HttpClient, target: &Destination, n: usize| {
+            let mut sent = 0;
+            let mut took = Duration::ZERO;
+            while took < SIDE {
+                took += rt.block_on(deliveries(client, target, n, fresh));
+                fresh += n;
+                sent += n;
+            }
+            sent as f64 / took.as_secs_f64()
+        };
+    let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut hooks = (Vec::new(), Vec::new());
+    let mut pages = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        hooks.0.push(deliveries_for(&client, &target, BATCH));
+        hooks.1.extend(wrk(&["-t2", "-c64", "-d3s", "-s", &script_s, &target.url]));
+        let (mut n, mut took) = (0, Duration::ZERO);
+        while took < SIDE {
+            took += rt.block_on(polls(&client, &base, events, BATCH));
+            n += BATCH;
         }
-        // The ceiling over TLS: wrk over https (it does not check the self-signed certificate)
-        // against the same TLS receiver, kept-alive and with a new connection (and handshake) per
-        // delivery, against our own rate measured the same way just before.
-        for (k, (name, client, target, keep_alive)) in over_tls.iter().enumerate() {
-            let n = 2 * CONNECTIONS;
-            let base = (1 << 30) + BATCH * 4 + k * n;
-            let ours = n as f64 / rt.block_on(deliveries(client, target, n, base)).as_secs_f64();
-            let mut args = vec!["-t2", "-c64", "-d5s", "-s", &script_s];
+        pages.0.push(n as f64 / took.as_secs_f64());
+        pages.1.extend(wrk(&["-t2", "-c64", "-d3s", &page]));
+    }
+    rows.push(("signed deliveries (plain, kept alive)".into(), hooks.0, hooks.1));
+    rows.push(("polls (pages of 100 x 512 B, parsed)".into(), pages.0, pages.1));
+    // Over TLS: wrk over https (it does not check the self-signed certificate) against the same
+    // TLS receiver, kept alive and with a new connection (and handshake) per delivery.
+    for (name, client, target, keep_alive) in &over_tls {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            ours.push(deliveries_for(client, target, CONNECTIONS));
+            let mut args = vec!["-t2", "-c64", "-d3s", "-s", &script_s];
             if !keep_alive {
                 args.extend(["-H", "Connection: close"]);
             }
             args.push(&target.url);
-            if let Some(w) = wrk(&args) {
-                println!(
-                    "{name}: hookbench {ours:.0}/s, wrk over https {w:.0} verified POSTs/s, ratio {:.0}% of wrk",
-                    100.0 * ours / w
-                );
-            }
+            theirs.extend(wrk(&args));
         }
-    } else {
-        println!("wrk not found: install it (apt-get install wrk) for the ceiling and the ratio");
+        rows.push((name.to_string(), ours, theirs));
+    }
+    println!("\nhookbench against wrk on the same servers, {IN_FLIGHT} in flight / 64 connections, {ROUNDS} rounds of 3 s each:");
+    for (name, ours, theirs) in &rows {
+        let list = |v: &[f64]| v.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(", ");
+        match (median(ours), median(theirs)) {
+            (Some(o), Some(w)) if theirs.len() == ROUNDS => println!(
+                "{name}: hookbench {o:.0}/s, wrk {w:.0}/s, ratio {:.0}% of wrk (rounds: ours {}; wrk {})",
+                100.0 * o / w,
+                list(ours),
+                list(theirs)
+            ),
+            (Some(o), _) => println!("{name}: hookbench {o:.0}/s (rounds {}); no wrk ceiling", list(ours)),
+            _ => {}
+        }
     }
 
     // Push latency with zero modelled delay, through the real emitter at 1×.
