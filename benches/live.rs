@@ -47,6 +47,17 @@ const CONNECTIONS: usize = 1_024;
 const ROUNDS: usize = 3;
 const SIDE: Duration = Duration::from_secs(3);
 
+/// The rate of `batch`, which does `n` of something and says how long they took, repeated for at
+/// least [`SIDE`].
+fn for_a_side(n: usize, mut batch: impl FnMut() -> Duration) -> f64 {
+    let (mut done, mut took) = (0, Duration::ZERO);
+    while took < SIDE {
+        took += batch();
+        done += n;
+    }
+    done as f64 / took.as_secs_f64()
+}
+
 /// The median of `v`, if any.
 fn median(v: &[f64]) -> Option<f64> {
     let mut v = v.to_vec();
@@ -280,14 +291,10 @@ fn main() {
     let mut fresh = 1usize << 30;
     let mut deliveries_for =
         |client: &hookbench::live::transport::HttpClient, target: &Destination, n: usize| {
-            let mut sent = 0;
-            let mut took = Duration::ZERO;
-            while took < SIDE {
-                took += rt.block_on(deliveries(client, target, n, fresh));
+            for_a_side(n, || {
                 fresh += n;
-                sent += n;
-            }
-            sent as f64 / took.as_secs_f64()
+                rt.block_on(deliveries(client, target, n, fresh - n))
+            })
         };
     let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut hooks = (Vec::new(), Vec::new());
@@ -295,12 +302,7 @@ fn main() {
     for _ in 0..ROUNDS {
         hooks.0.push(deliveries_for(&client, &target, BATCH));
         hooks.1.extend(wrk(&["-t2", "-c64", "-d3s", "-s", &script_s, &target.url]));
-        let (mut n, mut took) = (0, Duration::ZERO);
-        while took < SIDE {
-            took += rt.block_on(polls(&client, &base, events, BATCH));
-            n += BATCH;
-        }
-        pages.0.push(n as f64 / took.as_secs_f64());
+        pages.0.push(for_a_side(BATCH, || rt.block_on(polls(&client, &base, events, BATCH))));
         pages.1.extend(wrk(&["-t2", "-c64", "-d3s", &page]));
     }
     rows.push(("signed deliveries (plain, kept alive)".into(), hooks.0, hooks.1));

@@ -43,6 +43,7 @@ use crate::result::report::{Report, StrategyReport};
 use crate::scenario::Scenario;
 use crate::strategy::{Action, Spec};
 use crate::support::queue::TimedQueue;
+use crate::support::slots::Slots;
 use crate::support::units::{Micros, SECOND};
 
 /// A run failed an internal check: a bug, never a result.
@@ -203,10 +204,8 @@ struct Sim<'a> {
     scenario: &'a Scenario,
     now: Micros,
     queue: TimedQueue<Micros, Step>,
-    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
-    /// The answers on their way, each in a slot until it lands; `free` lists the empty slots.
-    slots: Vec<Option<(Response, bool)>>,
-    free: Vec<u32>,
+    /// The answers on their way, each in a slot until it lands.
+    slots: Slots<(Response, bool)>,
     api: Api,
     src: Source<'a>,
     outbox: Option<Outbox>,
@@ -244,14 +243,11 @@ impl<'a> Sim<'a> {
                     }
                     // The answer waits in its slot until it lands and is read there (a `Response`
                     // is large: it is copied once, into its slot).
-                    let slot = self.free.pop().unwrap_or_else(|| {
-                        self.slots.push(None);
-                        (self.slots.len() - 1) as u32
-                    });
-                    let resp = self.slots[slot as usize]
+                    let (slot, (resp, _)) = self
+                        .slots
                         .insert((self.api.handle(&self.src.log, self.now, req, billable), billable));
-                    let hold = resp.0.hold;
-                    let stream = match (resp.0.opens_stream(), resp.0.body) {
+                    let hold = resp.hold;
+                    let stream = match (resp.opens_stream(), resp.body) {
                         (true, Body::Stream { from, until, retry }) => Some((from, until, retry)),
                         _ => None,
                     };
@@ -453,8 +449,7 @@ fn run_with(
         scenario,
         now: 0,
         queue: TimedQueue::with_capacity(1024),
-        slots: Vec::new(),
-        free: Vec::new(),
+        slots: Slots::default(),
         api: Api::new(&scenario.api, scenario.events.payload_bytes)
             .with_faults(scenario.seed, &format!("api/{}", row.label())),
         src,
@@ -515,13 +510,12 @@ fn run_with(
             Step::Timer(token) => sim.feed(Input::Timer(token)),
             Step::Answer { tag, slot } => {
                 // Read in place, then the slot is free again.
-                let Some((resp, billable)) = &sim.slots[slot as usize] else {
+                let Some((resp, billable)) = sim.slots.get(slot) else {
                     sim.row.violation(format!("answer slot {slot} was empty"));
                     continue;
                 };
                 sim.row.handle(sim.now, Input::Answer { tag, resp, billable: *billable }, &sim.src.log);
-                sim.slots[slot as usize] = None;
-                sim.free.push(slot);
+                sim.slots.remove(slot);
                 sim.dispatch();
             }
             Step::StreamEvent { tag, id, until, retry } => {

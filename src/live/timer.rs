@@ -82,25 +82,32 @@ fn run(t: &'static Timer) {
         }
         g = match g.queue.peek_at() {
             None => t.cv.wait(g).unwrap_or_else(|p| p.into_inner()),
-            Some(when) if when - now > SPIN || !budget.allows(now) => {
-                let sleep = if when - now > SPIN { when - now - SPIN } else { when - now };
-                t.cv.wait_timeout(g, sleep).unwrap_or_else(|p| p.into_inner()).0
-            }
             Some(when) => {
-                // Spin to the deadline with the lock released, so waiters can still queue; one
-                // that queues an earlier deadline ends the spin at its own.
-                drop(g);
-                loop {
-                    let at = Instant::now();
-                    let earlier =
-                        t.waiters.try_lock().ok().and_then(|w| w.queue.peek_at()).is_some_and(|e| e <= at);
-                    if at >= when || earlier {
-                        budget.spun += at.duration_since(now);
-                        break;
+                let left = when - now;
+                if left > SPIN {
+                    t.cv.wait_timeout(g, left - SPIN).unwrap_or_else(|p| p.into_inner()).0
+                } else if !budget.allows(now) {
+                    t.cv.wait_timeout(g, left).unwrap_or_else(|p| p.into_inner()).0
+                } else {
+                    // Spin to the deadline with the lock released, so waiters can still queue;
+                    // one that queues an earlier deadline ends the spin at its own.
+                    drop(g);
+                    loop {
+                        let at = Instant::now();
+                        let earlier = t
+                            .waiters
+                            .try_lock()
+                            .ok()
+                            .and_then(|w| w.queue.peek_at())
+                            .is_some_and(|e| e <= at);
+                        if at >= when || earlier {
+                            budget.spun += at.duration_since(now);
+                            break;
+                        }
+                        std::hint::spin_loop();
                     }
-                    std::hint::spin_loop();
+                    t.lock()
                 }
-                t.lock()
             }
         };
     }

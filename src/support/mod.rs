@@ -1,11 +1,13 @@
 //! Small utilities every layer uses, each of which knows nothing of hookbench's model: durations
 //! and rates as people write them ([`units`]), the bounds every run stays within ([`limits`]),
 //! reading user-named files safely ([`files`]), quoting user text ([`quote`]), the one writer to
-//! standard output and error ([`out`]), and a queue of timed items ([`queue`]).
+//! standard output and error ([`out`]), a queue of timed items ([`queue`]) and numbered slots for
+//! items that wait elsewhere by number ([`slots`]).
 
 pub mod files;
 pub mod limits;
 pub mod out;
 pub mod queue;
 pub mod quote;
+pub mod slots;
 pub mod units;

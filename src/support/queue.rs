@@ -6,6 +6,8 @@
 
 use std::cmp::Ordering;
 
+use crate::support::slots::Slots;
+
 /// Children per node of the heap: a 4-ary heap is half as deep as a binary one, and its
 /// children sit side by side in memory.
 const ARITY: usize = 4;
@@ -37,10 +39,8 @@ impl<K: Ord> Key<K> {
 /// determined by the pushes, whatever the heap's shape.
 pub struct TimedQueue<K, T> {
     heap: Vec<Key<K>>,
-    /// The items; `None` in a free slot.
-    items: Vec<Option<T>>,
-    /// The free slots.
-    free: Vec<u32>,
+    /// The items, by the slot their keys name.
+    items: Slots<T>,
     seq: u64,
 }
 
@@ -53,23 +53,14 @@ impl<K: Ord + Copy, T> Default for TimedQueue<K, T> {
 impl<K: Ord + Copy, T> TimedQueue<K, T> {
     /// An empty queue with room for `n` items.
     pub fn with_capacity(n: usize) -> Self {
-        TimedQueue { heap: Vec::with_capacity(n), items: Vec::with_capacity(n), free: Vec::new(), seq: 0 }
+        TimedQueue { heap: Vec::with_capacity(n), items: Slots::with_capacity(n), seq: 0 }
     }
 
     /// Adds `item`, due at `at`.
     #[inline]
     pub fn push(&mut self, at: K, item: T) {
         self.seq += 1;
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.items[s as usize] = Some(item);
-                s
-            }
-            None => {
-                self.items.push(Some(item));
-                (self.items.len() - 1) as u32
-            }
-        };
+        let slot = self.items.insert(item).0;
         let key = Key { at, seq: self.seq, slot };
         // Sift up: the parents due after it move down into the hole.
         let mut pos = self.heap.len();
@@ -121,8 +112,7 @@ impl<K: Ord + Copy, T> TimedQueue<K, T> {
                 top
             }
         };
-        self.free.push(top.slot);
-        self.items[top.slot as usize].take().map(|item| (top.at, item))
+        self.items.take(top.slot).map(|item| (top.at, item))
     }
 
     /// How many items are queued.
