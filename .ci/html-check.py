@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ def start(chromium, profile):
     proc = subprocess.Popen(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     port_file = os.path.join(profile, "DevToolsActivePort")
     for _ in range(300):
         if os.path.exists(port_file):
@@ -40,8 +41,24 @@ def start(chromium, profile):
             if lines:
                 return proc, int(lines[0])
         time.sleep(0.1)
-    proc.kill()
+    stop(proc)
     fail("chromium did not open its DevTools port")
+
+
+def stop(proc):
+    """Ends Chromium and every process it started (its own session), so none still writes into
+    the profile directory while it is removed."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    for _ in range(50):  # the group's last members may outlive the leader by a moment
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
 
 
 class Page:
@@ -112,8 +129,7 @@ def main():
             dark = page.screenshot(os.path.join(out, "report-dark.png"))
             page.call("Runtime.evaluate", expression="0")  # drain pending events
         finally:
-            proc.kill()
-            proc.wait()
+            stop(proc)
     errors = []
     for e in page.events:
         m, p = e.get("method"), e.get("params", {})
