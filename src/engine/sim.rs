@@ -33,7 +33,7 @@ use super::progress::{with_bar, Progress, PUBLISH_MASK};
 use crate::engine::processing::{Admission, Finish, PoolMode};
 use crate::engine::row::{Input, Outbox, Row};
 use crate::model::api::{Api, Body, Request, Response};
-use crate::model::dist::{Rng, Sampler};
+use crate::model::dist::{DrawAhead, Rng, Sampler};
 use crate::model::emitter::AttemptOutcome;
 use crate::model::faults::provider_ready;
 use crate::model::network::Connections;
@@ -212,12 +212,39 @@ struct Sim<'a> {
     receiver: Receiver,
     net: Rng,
     /// The API's round trip (`[api] rtt`), ready to draw from.
-    rtt: Sampler,
+    rtt: RoundTrips,
     /// The consumer's connections to the API (`[api] connection`; nothing modelled without it).
     api_conns: Connections,
     row: Row,
     /// When a pump of the provider's pipeline is already queued.
     pump_at: Option<Micros>,
+}
+
+/// The API's round trips, drawn from the row's network stream (`net`): ahead, in batches, when
+/// the row sends no webhooks — then the round trips are all that stream is drawn for (its other
+/// draws are the deliveries' answers and retries) — else one at a time. Either way a round trip
+/// is the same draw.
+enum RoundTrips {
+    One(Sampler),
+    Ahead(DrawAhead),
+}
+
+impl RoundTrips {
+    fn new(sampler: Sampler, alone: bool) -> Self {
+        if alone {
+            RoundTrips::Ahead(DrawAhead::new(sampler))
+        } else {
+            RoundTrips::One(sampler)
+        }
+    }
+
+    #[inline]
+    fn sample(&mut self, net: &mut Rng) -> Micros {
+        match self {
+            RoundTrips::One(s) => s.sample(net),
+            RoundTrips::Ahead(a) => a.sample(net),
+        }
+    }
 }
 
 impl<'a> Sim<'a> {
@@ -444,6 +471,7 @@ fn run_with(
 ) -> Result<RowResult, SimError> {
     let src = Source::new(scenario);
     let row = Row::new(scenario, &src.log, spec, "strategy", PoolMode::Modelled);
+    let outbox = row.subscription().map(|_| Outbox::new(scenario, 0, row.label()));
     let end = scenario.duration.saturating_add(scenario.drain);
     let mut sim = Sim {
         scenario,
@@ -453,10 +481,10 @@ fn run_with(
         api: Api::new(&scenario.api, scenario.events.payload_bytes)
             .with_faults(scenario.seed, &format!("api/{}", row.label())),
         src,
-        outbox: row.subscription().map(|_| Outbox::new(scenario, 0, row.label())),
+        rtt: RoundTrips::new(scenario.api.rtt.sampler(), outbox.is_none()),
+        outbox,
         receiver: Receiver::new(&scenario.receiver),
         net: Rng::new(scenario.seed, &format!("net/{}", row.label())),
-        rtt: scenario.api.rtt.sampler(),
         api_conns: Connections::new(
             scenario.api.connection,
             scenario.network.as_ref(),

@@ -4,8 +4,6 @@
 //! precise timer — so that equal times never reorder and a seed stays byte-identical. It knows
 //! nothing of what the times or items mean.
 
-use std::cmp::Ordering;
-
 use crate::support::slots::Slots;
 
 /// Children per node of the heap: a 4-ary heap is half as deep as a binary one, and its
@@ -21,14 +19,24 @@ struct Key<K> {
 }
 
 impl<K: Ord> Key<K> {
-    /// Whether `self` pops before `o`: earlier, or as early and pushed first.
-    #[inline]
+    /// Whether `self` pops before `o`: earlier, or as early and pushed first. Worked out without
+    /// branches: which of a node's children is due first is a coin toss to a branch predictor.
+    #[inline(always)]
     fn before(&self, o: &Self) -> bool {
-        match self.at.cmp(&o.at) {
-            Ordering::Less => true,
-            Ordering::Greater => false,
-            Ordering::Equal => self.seq < o.seq,
-        }
+        (self.at < o.at) | ((self.at == o.at) & (self.seq < o.seq))
+    }
+}
+
+/// The index of the earliest of `kids` (one to [`ARITY`] keys): a tournament of pairs when all
+/// four are there, each choice a conditional move rather than a branch.
+#[inline(always)]
+fn earliest<K: Ord>(kids: &[Key<K>]) -> usize {
+    let pick = |a: usize, b: usize| if kids[b].before(&kids[a]) { b } else { a };
+    if let [_, _, _, _] = kids {
+        let (l, r) = (pick(0, 1), pick(2, 3));
+        pick(l, r)
+    } else {
+        (1..kids.len()).fold(0, pick)
     }
 }
 
@@ -91,13 +99,11 @@ impl<K: Ord + Copy, T> TimedQueue<K, T> {
                 loop {
                     let first = pos * ARITY + 1;
                     let Some(kids) = heap.get(first..(first + ARITY).min(heap.len())) else { break };
-                    let Some((mut best, mut key)) = kids.first().map(|k| (0, *k)) else { break };
-                    for (i, k) in kids.iter().enumerate().skip(1) {
-                        if k.before(&key) {
-                            (best, key) = (i, *k);
-                        }
+                    if kids.is_empty() {
+                        break;
                     }
-                    heap[pos] = key;
+                    let best = earliest(kids);
+                    heap[pos] = kids[best];
                     pos = first + best;
                 }
                 while pos > 0 {

@@ -158,12 +158,11 @@ pub fn cos_turns(u: f64) -> f64 {
         (p01 + g4 * p23) + g8 * ((p45 + g4 * p67) + g8 * p89)
     };
     let (c, s) = (even(&C), g * even(&S));
-    match q & 3 {
-        0 => c,
-        1 => -s,
-        2 => -c,
-        _ => s,
-    }
+    // Quadrant 0: cos; 1: −sin; 2: −cos; 3: sin — chosen with bits, not branches (the quadrant
+    // of a uniform draw is random, and a mispredicted branch costs more than both polynomials).
+    let odd = 0u64.wrapping_sub(q & 1);
+    let negative = ((q + 1) >> 1 & 1) << 63;
+    f64::from_bits(((s.to_bits() & odd) | (c.to_bits() & !odd)) ^ negative)
 }
 
 /// The relative distance between a fast draw and the exact one is at most `TOL · (1 + |y|) +
