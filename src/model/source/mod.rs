@@ -184,9 +184,6 @@ impl Iterator for Generator<'_> {
     }
 }
 
-/// A window is compacted once this many of its events, and half of it, are retired.
-const COMPACT_AT: usize = 4096;
-
 /// The log's per-resource index: the whole stream's (binary searched), or, for a window,
 /// links between a resource's neighbouring events.
 #[derive(Debug, Clone)]
@@ -287,18 +284,17 @@ impl EventLog {
         }
     }
 
-    /// An empty window over a stream of `resources` resources and `states` states, with room for
-    /// `room` events: events are appended with [`EventLog::push`] and retired with
-    /// [`EventLog::retire`].
-    pub fn window(resources: u32, states: usize, room: usize) -> EventLog {
+    /// An empty window over a stream of `resources` resources and `states` states: events are
+    /// appended with [`EventLog::push`] and retired with [`EventLog::retire`].
+    pub fn window(resources: u32, states: usize) -> EventLog {
         let r = resources as usize;
         EventLog {
-            events: Vec::with_capacity(room),
+            events: Vec::new(),
             base: 0,
             floor: 0,
             index: Index::Window {
-                prev: Vec::with_capacity(room),
-                next_at: Vec::with_capacity(room),
+                prev: Vec::new(),
+                next_at: Vec::new(),
                 last: vec![NONE; r],
                 retired: vec![(NONE, 0); r],
             },
@@ -344,7 +340,7 @@ impl EventLog {
         }
         self.floor = self.floor.max(floor);
         let dead = (self.floor - self.base) as usize;
-        if dead >= COMPACT_AT && dead * 2 >= self.events.len() {
+        if dead >= 4096 && dead * 2 >= self.events.len() {
             self.events.drain(..dead);
             prev.drain(..dead);
             next_at.drain(..dead);
@@ -515,11 +511,7 @@ impl<'a> Source<'a> {
     pub fn new(params: impl Into<SourceParams<'a>>) -> Self {
         let gen = Generator::new(params);
         let (resources, states) = gen.shape();
-        // Room for the run's events, up to what a window that compacts at `COMPACT_AT` dead
-        // events usually holds: growing by doubling copies the window and touches fresh pages
-        // each time.
-        let room = gen.expected().min(2 * COMPACT_AT);
-        let log = EventLog::window(resources, states, room).wanting(gen.interest().clone());
+        let log = EventLog::window(resources, states).wanting(gen.interest().clone());
         let mut s = Source { gen, log, horizon: Some(0) };
         s.draw();
         s
