@@ -87,7 +87,7 @@ pub fn ln(x: f64) -> f64 {
 /// `libm::exp(x)` itself.
 #[inline]
 pub fn exp(x: f64) -> f64 {
-    if !(x.abs() < 700.0) {
+    if x.is_nan() || x.abs() >= 700.0 {
         return libm::exp(x);
     }
     /// 1.5 · 2⁵²: adding it rounds to an integer, kept in the low bits.
@@ -202,7 +202,7 @@ pub fn settle(x: f64, tol: f64, cap: f64) -> Option<u64> {
 #[inline]
 pub fn round_u64(x: f64) -> u64 {
     // At and above 2⁵² a double is a whole number.
-    if !(x < 4_503_599_627_370_496.0) {
+    if x.is_nan() || x >= 4_503_599_627_370_496.0 {
         return x as u64;
     }
     let whole = x as u64;
