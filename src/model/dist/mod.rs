@@ -3,7 +3,9 @@
 //! Owns the seeded random streams and the two delay shapes a scenario can name: a fixed delay
 //! or a log-normal given by its median and 99th percentile. The transcendental functions come
 //! from the pure-Rust `libm`, not the platform's C library, so the same seed gives the same
-//! numbers on every machine. Nothing here reads a clock or the operating system's entropy.
+//! numbers on every machine; a delay's own draw goes through the faster functions of [`fast`]
+//! (IEEE-754 arithmetic alone, so also the same everywhere), guarded so that every delay is the
+//! one `libm` gives. Nothing here reads a clock or the operating system's entropy.
 
 mod fast;
 
