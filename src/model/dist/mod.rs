@@ -191,6 +191,16 @@ impl Sampler {
     /// Draws one delay.
     #[inline]
     pub fn sample(&self, rng: &mut Rng) -> Micros {
+        match self.0 {
+            Shape::Fixed(d) => d,
+            _ => self.draw(rng),
+        }
+    }
+
+    /// [`Sampler::sample`] of a shape that draws (kept out of line, so that a fixed delay —
+    /// most visibility delays — costs its caller no more than a load).
+    #[inline(never)]
+    fn draw(&self, rng: &mut Rng) -> Micros {
         const CAP: f64 = MAX_DRAW as f64;
         match self.0 {
             Shape::Fixed(d) => d,
