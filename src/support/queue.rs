@@ -19,20 +19,10 @@ struct Key<K> {
 }
 
 impl<K: Ord> Key<K> {
-    /// Whether `self` pops before `o`: earlier, or as early and pushed first.
-    #[inline]
-    fn before(&self, o: &Self) -> bool {
-        match self.at.cmp(&o.at) {
-            std::cmp::Ordering::Less => true,
-            std::cmp::Ordering::Greater => false,
-            std::cmp::Ordering::Equal => self.seq < o.seq,
-        }
-    }
-
-    /// [`Key::before`] worked out without branches: which of a node's children is due first is a
-    /// coin toss to a branch predictor.
+    /// Whether `self` pops before `o`: earlier, or as early and pushed first. Worked out without
+    /// branches: which of a node's children is due first is a coin toss to a branch predictor.
     #[inline(always)]
-    fn before_unbranched(&self, o: &Self) -> bool {
+    fn before(&self, o: &Self) -> bool {
         (self.at < o.at) | ((self.at == o.at) & (self.seq < o.seq))
     }
 }
@@ -41,7 +31,7 @@ impl<K: Ord> Key<K> {
 /// four are there, each choice a conditional move rather than a branch.
 #[inline(always)]
 fn earliest<K: Ord>(kids: &[Key<K>]) -> usize {
-    let pick = |a: usize, b: usize| if kids[b].before_unbranched(&kids[a]) { b } else { a };
+    let pick = |a: usize, b: usize| if kids[b].before(&kids[a]) { b } else { a };
     if let [_, _, _, _] = kids {
         let (l, r) = (pick(0, 1), pick(2, 3));
         pick(l, r)

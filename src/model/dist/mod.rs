@@ -3,7 +3,7 @@
 //! Owns the seeded random streams and the two delay shapes a scenario can name: a fixed delay
 //! or a log-normal given by its median and 99th percentile. The transcendental functions come
 //! from the pure-Rust `libm`, not the platform's C library, so the same seed gives the same
-//! numbers on every machine; a delay's own draw goes through the faster functions of [`fast`]
+//! numbers on every machine; a delay's own draw goes through the faster functions of `fast`
 //! (IEEE-754 arithmetic alone, so also the same everywhere), guarded so that every delay is the
 //! one `libm` gives. Nothing here reads a clock or the operating system's entropy.
 
@@ -92,6 +92,9 @@ fn box_muller_exact(u1: f64, u2: f64) -> f64 {
 /// days.)
 pub const MAX_DRAW: Micros = 100 * 366 * 24 * 3_600 * 1_000_000;
 
+/// [`MAX_DRAW`] as the draws' arithmetic caps it.
+const CAP: f64 = MAX_DRAW as f64;
+
 /// A delay: fixed, or log-normal from its median and 99th percentile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Delay {
@@ -170,10 +173,10 @@ impl Delay {
 /// floats are worked out once, when it is made, rather than at every draw. It draws exactly what
 /// [`Delay::sample`] draws — the same random numbers, the same arithmetic on them.
 ///
-/// The logarithm, cosine and exponential of a draw are the fast ones of [`fast`], whose rounding to
+/// The logarithm, cosine and exponential of a draw are the fast ones of `fast`, whose rounding to
 /// whole microseconds is guarded: where it could differ from the exact draw's (`libm`
-/// throughout, [`Sampler::sample_exact`]), the exact draw is made from the same random numbers,
-/// so every delay is the exact draw's.
+/// throughout, as the tests' `sample_exact` draws), the exact draw is made from the same random
+/// numbers, so every delay is the exact draw's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sampler(Shape);
 
@@ -201,22 +204,13 @@ impl Sampler {
     /// most visibility delays — costs its caller no more than a load).
     #[inline(never)]
     fn draw(&self, rng: &mut Rng) -> Micros {
-        const CAP: f64 = MAX_DRAW as f64;
         match self.0 {
             Shape::Fixed(d) => d,
             Shape::LogNormal { median, sigma } => {
                 let (u1, u2) = rng.box_muller();
-                let y = sigma * (libm::sqrt(-2.0 * fast::ln(u1)) * fast::cos_turns(u2));
-                let tol = fast::TOL * (1.0 + y.abs()) + fast::TOL_SPREAD * sigma;
-                fast::settle(median * fast::exp(y), tol, CAP).unwrap_or_else(|| {
-                    fast::round_u64((median * libm::exp(sigma * box_muller_exact(u1, u2))).min(CAP))
-                })
+                lognormal_delay(median, sigma, exponent(sigma, -2.0 * fast::ln(u1), u2), u1, u2)
             }
-            Shape::Exponential { neg_mean } => {
-                let u = 1.0 - rng.unit();
-                fast::settle(neg_mean * fast::ln(u), fast::TOL, CAP)
-                    .unwrap_or_else(|| fast::round_u64((neg_mean * libm::log(u)).min(CAP)))
-            }
+            Shape::Exponential { neg_mean } => exponential_delay(neg_mean, 1.0 - rng.unit()),
         }
     }
 
@@ -226,7 +220,6 @@ impl Sampler {
     /// so the processor works on several at once instead of waiting out one long chain of
     /// dependent steps per draw.
     pub fn fill(&self, rng: &mut Rng, out: &mut [Micros]) {
-        const CAP: f64 = MAX_DRAW as f64;
         let n = out.len().min(AHEAD);
         let out = &mut out[..n];
         match self.0 {
@@ -240,20 +233,15 @@ impl Sampler {
                     y[i] = -2.0 * fast::ln(u1[i]);
                 }
                 for i in 0..n {
-                    y[i] = sigma * (libm::sqrt(y[i]) * fast::cos_turns(u2[i]));
+                    y[i] = exponent(sigma, y[i], u2[i]);
                 }
                 for (i, o) in out.iter_mut().enumerate() {
-                    let tol = fast::TOL * (1.0 + y[i].abs()) + fast::TOL_SPREAD * sigma;
-                    *o = fast::settle(median * fast::exp(y[i]), tol, CAP).unwrap_or_else(|| {
-                        fast::round_u64((median * libm::exp(sigma * box_muller_exact(u1[i], u2[i]))).min(CAP))
-                    });
+                    *o = lognormal_delay(median, sigma, y[i], u1[i], u2[i]);
                 }
             }
             Shape::Exponential { neg_mean } => {
                 for o in out.iter_mut() {
-                    let u = 1.0 - rng.unit();
-                    *o = fast::settle(neg_mean * fast::ln(u), fast::TOL, CAP)
-                        .unwrap_or_else(|| fast::round_u64((neg_mean * libm::log(u)).min(CAP)));
+                    *o = exponential_delay(neg_mean, 1.0 - rng.unit());
                 }
             }
         }
@@ -261,6 +249,7 @@ impl Sampler {
 
     /// Draws one delay with `libm` throughout: what [`Sampler::sample`] draws, the slow way (the
     /// reference its tests hold it to).
+    #[cfg(test)]
     pub fn sample_exact(&self, rng: &mut Rng) -> Micros {
         match self.0 {
             Shape::Fixed(d) => d,
@@ -274,6 +263,29 @@ impl Sampler {
             }
         }
     }
+}
+
+/// A log-normal draw's exponent `σ·z`, from Box–Muller's `−2 ln u₁` and `u₂` (the fast cosine).
+#[inline]
+fn exponent(sigma: f64, minus_two_ln_u1: f64, u2: f64) -> f64 {
+    sigma * (libm::sqrt(minus_two_ln_u1) * fast::cos_turns(u2))
+}
+
+/// The log-normal delay `median · e^y` of the uniforms `u1`, `u2` whose fast exponent is `y`:
+/// rounded by [`fast::settle`] where the rounding is certain, else drawn with `libm` throughout
+/// from the same `u1`, `u2`.
+#[inline]
+fn lognormal_delay(median: f64, sigma: f64, y: f64, u1: f64, u2: f64) -> Micros {
+    let tol = fast::TOL * (1.0 + y.abs()) + fast::TOL_SPREAD * sigma;
+    fast::settle(median * fast::exp(y), tol, CAP)
+        .unwrap_or_else(|| fast::round_u64((median * libm::exp(sigma * box_muller_exact(u1, u2))).min(CAP)))
+}
+
+/// The exponential delay `neg_mean · ln u` (`neg_mean` is −mean), settled or exact likewise.
+#[inline]
+fn exponential_delay(neg_mean: f64, u: f64) -> Micros {
+    fast::settle(neg_mean * fast::ln(u), fast::TOL, CAP)
+        .unwrap_or_else(|| fast::round_u64((neg_mean * libm::log(u)).min(CAP)))
 }
 
 /// The most delays [`Sampler::fill`] draws at once, and what [`DrawAhead`] holds.
