@@ -532,7 +532,6 @@ mod tests {
             etag: None,
             retry_after: None,
             poll_interval: None,
-            rate: None,
             bytes_up: 1,
             bytes_down: 2,
             hold: 0,

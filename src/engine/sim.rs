@@ -55,6 +55,7 @@ enum Step {
     Answer {
         tag: u64,
         slot: u32,
+        billable: bool,
     },
     Arrival(u32),
     Attempt {
@@ -205,7 +206,7 @@ struct Sim<'a> {
     now: Micros,
     queue: TimedQueue<Micros, Step>,
     /// The answers on their way, each in a slot until it lands.
-    slots: Slots<(Response, bool)>,
+    slots: Slots<Response>,
     api: Api,
     src: Source<'a>,
     outbox: Option<Outbox>,
@@ -270,9 +271,8 @@ impl<'a> Sim<'a> {
                     }
                     // The answer waits in its slot until it lands and is read there (a `Response`
                     // is large: it is copied once, into its slot).
-                    let (slot, (resp, _)) = self
-                        .slots
-                        .insert((self.api.handle(&self.src.log, self.now, req, billable), billable));
+                    let (api, log, now) = (&mut self.api, &self.src.log, self.now);
+                    let (slot, resp) = self.slots.insert_with(|| api.handle(log, now, req, billable));
                     let hold = resp.hold;
                     let stream = match (resp.opens_stream(), resp.body) {
                         (true, Body::Stream { from, until, retry }) => Some((from, until, retry)),
@@ -287,7 +287,7 @@ impl<'a> Sim<'a> {
                     if let Some((from, until, retry)) = stream {
                         self.stream_next(tag, from, until, retry, answered);
                     }
-                    self.push(answered, Step::Answer { tag, slot });
+                    self.push(answered, Step::Answer { tag, slot, billable });
                 }
                 Action::Wake { at, token } => self.push(at.max(self.now), Step::Timer(token)),
             }
@@ -536,13 +536,13 @@ fn run_with(
         }
         match step {
             Step::Timer(token) => sim.feed(Input::Timer(token)),
-            Step::Answer { tag, slot } => {
+            Step::Answer { tag, slot, billable } => {
                 // Read in place, then the slot is free again.
-                let Some((resp, billable)) = sim.slots.get(slot) else {
+                let Some(resp) = sim.slots.get(slot) else {
                     sim.row.violation(format!("answer slot {slot} was empty"));
                     continue;
                 };
-                sim.row.handle(sim.now, Input::Answer { tag, resp, billable: *billable }, &sim.src.log);
+                sim.row.handle(sim.now, Input::Answer { tag, resp, billable }, &sim.src.log);
                 sim.slots.remove(slot);
                 sim.dispatch();
             }

@@ -137,7 +137,6 @@ impl ApiClient {
             etag: None,
             retry_after: None,
             poll_interval: None,
-            rate: None,
             bytes_up: req.wire_bytes(),
             bytes_down,
             hold: 0,

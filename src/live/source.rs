@@ -39,7 +39,7 @@ use crate::live::{error, lock};
 use crate::model::api::{Api, Body, Request, Response as ApiResponse, Status};
 use crate::model::dist::Rng;
 use crate::model::network::Connections;
-use crate::model::ratelimit;
+use crate::model::ratelimit::{self, RateState};
 use crate::model::source::EventLog;
 use crate::scenario::Scenario;
 use crate::support::units::SECOND;
@@ -165,7 +165,7 @@ impl SourceState {
         client: &str,
         mut req: Request,
         cond: Option<&IfNoneMatch>,
-    ) -> (ApiResponse, std::time::Duration) {
+    ) -> (ApiResponse, Option<RateState>, std::time::Duration) {
         let now = self.clock.now();
         let billable = now < self.scenario.duration;
         let mut clients = lock(&self.clients);
@@ -194,6 +194,9 @@ impl SourceState {
             *if_none_match = cond.matches(current).then_some(current);
         }
         let resp = c.api.handle(&self.log, now, req, billable);
+        // The quota as this answer left it, for the headers (a 5xx, which never reached the
+        // quota, carries none).
+        let rate = if resp.status == Status::Unavailable { None } else { c.api.rate_state(now) };
         // The modelled handshake of a new connection is a delay on top of the round trip (the
         // real one, if any, ran on loopback before the request came in).
         let rtt = self.scenario.api.rtt.sample(&mut c.rng) + c.conns.acquire(now);
@@ -202,7 +205,7 @@ impl SourceState {
         if let Some(o) = self.observer.get() {
             lock(o).answered(client, &ServedAnswer::of(&resp, now + resp.hold + rtt, billable));
         }
-        (resp, self.clock.real(resp.hold + rtt))
+        (resp, rate, self.clock.real(resp.hold + rtt))
     }
 }
 
@@ -316,9 +319,9 @@ async fn list_events(
 /// list request's cursor (0 otherwise).
 async fn respond(st: &SourceState, headers: &HeaderMap, req: Request, cursor: u32) -> Response {
     let cond = IfNoneMatch::from_headers(headers);
-    let (resp, rtt) = st.answer(&client_of(headers), req, cond.as_ref());
+    let (resp, rate, rtt) = st.answer(&client_of(headers), req, cond.as_ref());
     crate::live::timer::sleep(rtt).await;
-    render(st, &resp, cursor)
+    render(st, &resp, rate, cursor)
 }
 
 async fn get_event(
@@ -353,10 +356,10 @@ async fn stream(State(st): State<Arc<SourceState>>, headers: HeaderMap) -> Respo
         Some(None) => return bad_request("`Last-Event-ID` must be an event id such as evt_0000000123"),
     };
     let client = client_of(&headers);
-    let (resp, rtt) = st.answer(&client, Request::Stream { cursor }, None);
+    let (resp, rate, rtt) = st.answer(&client, Request::Stream { cursor }, None);
     crate::live::timer::sleep(rtt).await;
-    let Body::Stream { from, until, retry } = resp.body else { return render(&st, &resp, cursor) };
-    let mut h = headers_for(&st, &resp);
+    let Body::Stream { from, until, retry } = resp.body else { return render(&st, &resp, rate, cursor) };
+    let mut h = headers_for(&st, &resp, rate);
     header(&mut h, "content-type", "text/event-stream".into());
     header(&mut h, "cache-control", "no-cache".into());
     let rng = Rng::new(st.scenario.seed, &format!("live-sse/{client}/{from}"));
@@ -417,13 +420,13 @@ fn header(h: &mut HeaderMap, name: &'static str, value: String) {
     }
 }
 
-/// The real headers of an API answer.
-fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
+/// The real headers of an API answer, with the quota's fields when `rate` is given.
+fn headers_for(st: &SourceState, resp: &ApiResponse, rate: Option<RateState>) -> HeaderMap {
     let mut h = HeaderMap::new();
     if let Some(etag) = resp.etag {
         header(&mut h, "etag", etag::format(etag));
     }
-    if let (Some(rate), Some(q)) = (resp.rate, st.scenario.api.rate_limit) {
+    if let (Some(rate), Some(q)) = (rate, st.scenario.api.rate_limit) {
         let reset_epoch = st
             .clock
             .wall_at(rate.reset_at)
@@ -442,9 +445,10 @@ fn headers_for(st: &SourceState, resp: &ApiResponse) -> HeaderMap {
     h
 }
 
-/// Turns a model answer into an HTTP answer. `cursor` is the list request's cursor.
-fn render(st: &SourceState, resp: &ApiResponse, cursor: u32) -> Response {
-    let h = headers_for(st, resp);
+/// Turns a model answer into an HTTP answer, with the quota's fields `rate`. `cursor` is the list
+/// request's cursor.
+fn render(st: &SourceState, resp: &ApiResponse, rate: Option<RateState>, cursor: u32) -> Response {
+    let h = headers_for(st, resp, rate);
     let (s, log, clock) = (&st.scenario, &st.log, &st.clock);
     match (resp.status, resp.body) {
         (Status::TooManyRequests, _) => {

@@ -169,7 +169,16 @@ impl Connections {
     /// A request is sent at `now`: how long before it can go out — 0 on a warm connection, the
     /// handshake (each of its round trips one draw) on a new one. Pair every call with one
     /// [`Connections::release`] or [`Connections::close`].
+    #[inline]
     pub fn acquire(&mut self, now: Micros) -> Micros {
+        if self.model.is_none() {
+            return 0;
+        }
+        self.acquire_modelled(now)
+    }
+
+    /// [`Connections::acquire`] when a handshake is modelled.
+    fn acquire_modelled(&mut self, now: Micros) -> Micros {
         let Some((policy, net, rtt)) = &self.model else { return 0 };
         if *policy == Connection::KeepAlive {
             // Closed once idle for the idle timeout; the most recently freed warm one is taken.
@@ -188,6 +197,7 @@ impl Connections {
 
     /// The request's answer came back at `at` (which may lie ahead): its connection is idle from
     /// then (kept under keep-alive, closed under `new`).
+    #[inline]
     pub fn release(&mut self, at: Micros) {
         if matches!(self.model, Some((Connection::KeepAlive, ..))) {
             self.idle.push(at);

@@ -196,8 +196,6 @@ pub struct Response {
     pub retry_after: Option<Micros>,
     /// `X-Poll-Interval` hint.
     pub poll_interval: Option<Micros>,
-    /// Rate-limit header values, when a quota is set.
-    pub rate: Option<RateState>,
     /// Bytes the client sent.
     pub bytes_up: u64,
     /// Bytes the client received.
@@ -246,7 +244,9 @@ impl Api {
         self
     }
 
-    /// The rate-limit header values at `now`, if there is a quota.
+    /// The rate-limit header values at `now`, if there is a quota: after [`Api::handle`] at the
+    /// same `now`, the quota as that answer left it (what an HTTP server puts in its headers;
+    /// the model's own answer does not carry them, as no strategy reads them).
     pub fn rate_state(&mut self, now: Micros) -> Option<RateState> {
         self.limiter.as_mut().map(|rl| rl.state(now))
     }
@@ -319,7 +319,6 @@ impl Api {
                     etag: None,
                     retry_after: None,
                     poll_interval: None,
-                    rate: None,
                     bytes_up,
                     bytes_down: answer_bytes(Status::Unavailable, &Body::Empty, limited, self.payload_bytes),
                     hold: 0,
@@ -338,14 +337,12 @@ impl Api {
         });
         if let Some(rl) = self.limiter.as_mut() {
             if let Some(wait) = rl.over_quota_cost(now, requested) {
-                let rate = Some(rl.state(now));
                 return Response {
                     status: Status::TooManyRequests,
                     body: Body::Empty,
                     etag: None,
                     retry_after: Some(retry_after_secs(wait) * SECOND),
                     poll_interval,
-                    rate,
                     bytes_up,
                     bytes_down: answer_bytes(
                         Status::TooManyRequests,
@@ -398,14 +395,13 @@ impl Api {
             Body::Empty if status == Status::NotModified => c.connection,
             Body::Resource { .. } | Body::Event(_) | Body::Empty => c.node,
         });
-        let rate = self.limiter.as_mut().map(|rl| {
+        if let Some(rl) = self.limiter.as_mut() {
             if status != Status::NotModified || self.cfg.not_modified_counts {
                 rl.consume_cost(now, actual, billable);
             }
-            rl.state(now)
-        });
+        }
         let hold = hold + slow;
-        Response { status, body, etag, retry_after: None, poll_interval, rate, bytes_up, bytes_down, hold }
+        Response { status, body, etag, retry_after: None, poll_interval, bytes_up, bytes_down, hold }
     }
 }
 

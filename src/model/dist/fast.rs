@@ -56,7 +56,7 @@ static EXP_TABLE: LazyLock<[f64; N]> =
 /// that over millions of inputs: `r` is rounded once, relative to itself, the table's logarithm
 /// is `libm`'s, and the final sums round). Zero, negative, subnormal and non-finite
 /// `x`, and `x` within 1/32 of 1, get `libm::log(x)` itself.
-#[inline]
+#[inline(always)]
 pub fn ln(x: f64) -> f64 {
     let bits = x.to_bits();
     // Normal and positive: the exponent field is in 1..=2046 and the sign clear.
@@ -85,7 +85,7 @@ pub fn ln(x: f64) -> f64 {
 /// `e^x`, within 2 ulps of `libm::exp` (tests hold it to that over millions of inputs: the
 /// table entry is `libm`'s, the reduction is Cody and Waite's, the polynomial's rounding small). `|x| ≥ 700` and NaN get
 /// `libm::exp(x)` itself.
-#[inline]
+#[inline(always)]
 pub fn exp(x: f64) -> f64 {
     if x.is_nan() || x.abs() >= 700.0 {
         return libm::exp(x);
@@ -113,7 +113,7 @@ pub fn exp(x: f64) -> f64 {
 /// (tests hold it to that): `4u` is split exactly into a quadrant `q` and `g` in [−½, ½], and
 /// `cos(π/2·(q + g))` is `±cos` or `±sin` of `π/2·g`, each a Taylor polynomial in `g` whose
 /// first term left out is below 10⁻¹⁸. Outside [0, 1) it is `libm::cos(TAU * u)` itself.
-#[inline]
+#[inline(always)]
 pub fn cos_turns(u: f64) -> f64 {
     if !(0.0..1.0).contains(&u) {
         return libm::cos(std::f64::consts::TAU * u);
@@ -189,24 +189,28 @@ pub fn settle(x: f64, tol: f64, cap: f64) -> Option<u64> {
         // Beyond the cap on either side of the error, both are the cap; else let the exact say.
         return (x.is_finite() && x - slack > cap).then_some(cap as u64);
     }
-    let whole = x as u64;
-    let frac = x - whole as f64; // exact: x < cap < 2⁵²
+    // 0 ≤ x < cap < 2⁵²: through `i64`, one instruction each way (`u64` takes a branchy
+    // sequence on x86-64), and exact.
+    let whole = x as i64;
+    let frac = x - whole as f64;
     if (frac - 0.5).abs() <= slack {
         return None;
     }
-    Some(whole + u64::from(frac > 0.5))
+    Some(whole as u64 + u64::from(frac > 0.5))
 }
 
 /// `x.round() as u64` without the C library's `round` (a call on x86-64 without SSE4.1): the
 /// same result for every `x`, including negative, huge and NaN.
 #[inline]
 pub fn round_u64(x: f64) -> u64 {
-    // At and above 2⁵² a double is a whole number.
-    if x.is_nan() || x >= 4_503_599_627_370_496.0 {
+    // At and above 2⁵² a double is a whole number; below 0 (and NaN) the cast gives 0, as the
+    // rounding would.
+    if !(0.0..4_503_599_627_370_496.0).contains(&x) {
         return x as u64;
     }
-    let whole = x as u64;
-    whole + u64::from(x - whole as f64 >= 0.5)
+    // Through `i64` (exact here): one instruction each way, where `u64` takes a branchy sequence.
+    let whole = x as i64;
+    whole as u64 + u64::from(x - whole as f64 >= 0.5)
 }
 
 #[cfg(test)]

@@ -277,15 +277,34 @@ fn exponent(sigma: f64, minus_two_ln_u1: f64, u2: f64) -> f64 {
 #[inline]
 fn lognormal_delay(median: f64, sigma: f64, y: f64, u1: f64, u2: f64) -> Micros {
     let tol = fast::TOL * (1.0 + y.abs()) + fast::TOL_SPREAD * sigma;
-    fast::settle(median * fast::exp(y), tol, CAP)
-        .unwrap_or_else(|| fast::round_u64((median * libm::exp(sigma * box_muller_exact(u1, u2))).min(CAP)))
+    match fast::settle(median * fast::exp(y), tol, CAP) {
+        Some(d) => d,
+        None => lognormal_exact(median, sigma, u1, u2),
+    }
+}
+
+/// The exact log-normal delay from the draw's uniforms: the rare case [`lognormal_delay`] hands
+/// over, out of line so that the common one stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn lognormal_exact(median: f64, sigma: f64, u1: f64, u2: f64) -> Micros {
+    fast::round_u64((median * libm::exp(sigma * box_muller_exact(u1, u2))).min(CAP))
 }
 
 /// The exponential delay `neg_mean · ln u` (`neg_mean` is −mean), settled or exact likewise.
 #[inline]
 fn exponential_delay(neg_mean: f64, u: f64) -> Micros {
-    fast::settle(neg_mean * fast::ln(u), fast::TOL, CAP)
-        .unwrap_or_else(|| fast::round_u64((neg_mean * libm::log(u)).min(CAP)))
+    match fast::settle(neg_mean * fast::ln(u), fast::TOL, CAP) {
+        Some(d) => d,
+        None => exponential_exact(neg_mean, u),
+    }
+}
+
+/// The exact exponential delay: [`exponential_delay`]'s rare case, out of line.
+#[cold]
+#[inline(never)]
+fn exponential_exact(neg_mean: f64, u: f64) -> Micros {
+    fast::round_u64((neg_mean * libm::log(u)).min(CAP))
 }
 
 /// The most delays [`Sampler::fill`] draws at once, and what [`DrawAhead`] holds.

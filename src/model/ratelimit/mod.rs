@@ -190,6 +190,7 @@ impl RateLimiter {
     }
 
     /// Forgets what no longer counts at `now`.
+    #[inline]
     fn roll(&mut self, now: Micros) {
         let window = self.quota.window;
         match &mut self.books {
@@ -209,6 +210,7 @@ impl RateLimiter {
     }
 
     /// The bucket's debt at `now`, in whole cells used, and when the next cell frees.
+    #[inline]
     fn bucket(&self, full_at: Micros, now: Micros) -> (u64, Micros) {
         let cell = self.cell;
         let debt = full_at.saturating_sub(now);
@@ -224,6 +226,7 @@ impl RateLimiter {
 
     /// Whether a request of `cost` units (1 but in a cost bucket: its requested points) is over
     /// quota at `now`; if so, how long until it would be admitted.
+    #[inline]
     pub fn over_quota_cost(&mut self, now: Micros, cost: u64) -> Option<Micros> {
         self.roll(now);
         let (limit, window) = (self.quota.limit, self.quota.window);
@@ -255,6 +258,7 @@ impl RateLimiter {
 
     /// Charges a request `cost` units at `now` (1 but in a cost bucket: its actual points, which
     /// may be 0 only there).
+    #[inline]
     pub fn consume_cost(&mut self, now: Micros, cost: u64, track_peak: bool) {
         self.roll(now);
         let cell = self.cell;

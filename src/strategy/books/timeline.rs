@@ -191,12 +191,15 @@ pub struct Bucket {
 pub struct TimelineBooks {
     width: Micros,
     buckets: Vec<Bucket>,
+    /// The span `[start, end)` of the bucket `at` last gave, and its index: most calls fall in
+    /// it (time moves forward), and then no division is needed.
+    last: (Micros, Micros, usize),
 }
 
 impl TimelineBooks {
     /// Buckets `width` µs wide (at least 1).
     pub fn new(width: Micros) -> Self {
-        TimelineBooks { width: width.max(1), buckets: Vec::new() }
+        TimelineBooks { width: width.max(1), buckets: Vec::new(), last: (0, 0, 0) }
     }
 
     /// The bucket width for a run whose window and drain span `span` µs: `bucket` when given,
@@ -222,8 +225,19 @@ impl TimelineBooks {
     }
 
     /// The bucket of time `at`, grown up to it.
+    #[inline]
     pub fn at(&mut self, at: Micros) -> &mut Bucket {
-        let i = self.index(at);
+        let (start, end, last) = self.last;
+        let i = if (start..end).contains(&at) {
+            last
+        } else {
+            let i = self.index(at);
+            let start = i as Micros * self.width;
+            // The last bucket takes every later time.
+            let end = if i == MAX_BUCKETS - 1 { Micros::MAX } else { start.saturating_add(self.width) };
+            self.last = (start, end, i);
+            i
+        };
         if i >= self.buckets.len() {
             self.buckets.resize_with(i + 1, Bucket::default);
         }
@@ -264,6 +278,25 @@ impl TimelineBooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bucket `at` remembers is the one the division gives, whichever way time jumps: back,
+    /// forward, onto an edge, past the last bucket.
+    #[test]
+    fn the_remembered_bucket_is_the_divided_one() {
+        let mut t = TimelineBooks::new(1_000);
+        let mut rng = crate::model::dist::Rng::new(7, "timeline-at");
+        let edges = [0, 999, 1_000, 1_001, 9_999_999, 10_000_000, u64::MAX, 5_000, 4_999];
+        let times = edges.into_iter().chain((0..10_000).map(|_| (rng.unit() * 12e6) as u64));
+        let mut expected = vec![0u64; MAX_BUCKETS];
+        for at in times {
+            t.at(at).requests += 1;
+            expected[((at / 1_000) as usize).min(MAX_BUCKETS - 1)] += 1;
+        }
+        let counted: Vec<u64> = t.buckets.iter().map(|b| b.requests).collect();
+        assert_eq!(counted[..], expected[..counted.len()]);
+        assert!(expected[counted.len()..].iter().all(|&n| n == 0));
+        assert_eq!(counted.iter().sum::<u64>(), 10_000 + 9);
+    }
 
     /// Quantiles of the log-linear histogram stay within an eighth of the true value and inside
     /// the measured range.
