@@ -12,25 +12,49 @@ const ARITY: usize = 4;
 
 /// Where an item is in the order: due at `at`, pushed `seq`-th, held in slot `slot`.
 #[derive(Clone, Copy)]
-struct Key<K> {
+pub struct Key<K> {
     at: K,
     seq: u64,
     slot: u32,
 }
 
-impl<K: Ord> Key<K> {
-    /// Whether `self` pops before `o`: earlier, or as early and pushed first. Worked out without
-    /// branches: which of a node's children is due first is a coin toss to a branch predictor.
+/// A time the queue orders by. Whether one key pops before another — earlier, or as early and
+/// pushed first — is worked out without branches (which of a node's children is due first is a
+/// coin toss to a branch predictor), as cheaply as the time's type allows.
+pub trait Due: Ord + Copy {
+    /// Whether `a` pops before `b`.
+    fn before(a: &Key<Self>, b: &Key<Self>) -> bool;
+}
+
+/// Microseconds (the sim's virtual time): time and push order compared as one 128-bit number,
+/// one compare-and-borrow.
+impl Due for u64 {
+    #[inline(always)]
+    fn before(a: &Key<u64>, b: &Key<u64>) -> bool {
+        (u128::from(a.at) << 64 | u128::from(a.seq)) < (u128::from(b.at) << 64 | u128::from(b.seq))
+    }
+}
+
+/// Wall-clock deadlines (the live engine's timer).
+impl Due for std::time::Instant {
+    #[inline(always)]
+    fn before(a: &Key<Self>, b: &Key<Self>) -> bool {
+        (a.at < b.at) | ((a.at == b.at) & (a.seq < b.seq))
+    }
+}
+
+impl<K: Due> Key<K> {
+    /// Whether `self` pops before `o`.
     #[inline(always)]
     fn before(&self, o: &Self) -> bool {
-        (self.at < o.at) | ((self.at == o.at) & (self.seq < o.seq))
+        K::before(self, o)
     }
 }
 
 /// The index of the earliest of `kids` (one to [`ARITY`] keys): a tournament of pairs when all
 /// four are there, each choice a conditional move rather than a branch.
 #[inline(always)]
-fn earliest<K: Ord>(kids: &[Key<K>]) -> usize {
+fn earliest<K: Due>(kids: &[Key<K>]) -> usize {
     let pick = |a: usize, b: usize| if kids[b].before(&kids[a]) { b } else { a };
     if let [_, _, _, _] = kids {
         let (l, r) = (pick(0, 1), pick(2, 3));
@@ -52,13 +76,13 @@ pub struct TimedQueue<K, T> {
     seq: u64,
 }
 
-impl<K: Ord + Copy, T> Default for TimedQueue<K, T> {
+impl<K: Due, T> Default for TimedQueue<K, T> {
     fn default() -> Self {
         Self::with_capacity(0)
     }
 }
 
-impl<K: Ord + Copy, T> TimedQueue<K, T> {
+impl<K: Due, T> TimedQueue<K, T> {
     /// An empty queue with room for `n` items.
     pub fn with_capacity(n: usize) -> Self {
         TimedQueue { heap: Vec::with_capacity(n), items: Slots::with_capacity(n), seq: 0 }
@@ -185,5 +209,24 @@ mod tests {
             assert_eq!(q.pop(), Some(want));
         }
         assert!(q.is_empty() && q.pop().is_none());
+    }
+
+    /// Both orderings — microseconds as one 128-bit number, deadlines field by field — agree
+    /// at the extremes of time, and ties keep their push order.
+    #[test]
+    fn extreme_times_and_deadlines_keep_the_order() {
+        let mut q = TimedQueue::default();
+        for (at, item) in [(u64::MAX, 'a'), (0, 'b'), (u64::MAX, 'c'), (1 << 63, 'd'), (0, 'e')] {
+            q.push(at, item);
+        }
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
+        assert_eq!(order, ['b', 'e', 'd', 'a', 'c']);
+        let base = std::time::Instant::now();
+        let mut q = TimedQueue::default();
+        for (ms, item) in [(5, 'a'), (1, 'b'), (5, 'c'), (0, 'd')] {
+            q.push(base + std::time::Duration::from_millis(ms), item);
+        }
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
+        assert_eq!(order, ['d', 'b', 'a', 'c']);
     }
 }
