@@ -182,7 +182,7 @@ pub const TOL_SPREAD: f64 = 1e-12;
 /// `x_exact.min(cap).round() as u64` would for any `x_exact` within a relative distance `tol` of
 /// `x` — or `None` when that is not certain: a half-integer or the cap is that close, or `x` is
 /// not a finite number (then the caller computes `x_exact`).
-#[inline]
+#[inline(always)]
 pub fn settle(x: f64, tol: f64, cap: f64) -> Option<u64> {
     let slack = x.abs() * tol;
     if !(x >= 0.0 && x + slack < cap) {

@@ -274,7 +274,7 @@ fn exponent(sigma: f64, minus_two_ln_u1: f64, u2: f64) -> f64 {
 /// The log-normal delay `median · e^y` of the uniforms `u1`, `u2` whose fast exponent is `y`:
 /// rounded by [`fast::settle`] where the rounding is certain, else drawn with `libm` throughout
 /// from the same `u1`, `u2`.
-#[inline]
+#[inline(always)]
 fn lognormal_delay(median: f64, sigma: f64, y: f64, u1: f64, u2: f64) -> Micros {
     let tol = fast::TOL * (1.0 + y.abs()) + fast::TOL_SPREAD * sigma;
     match fast::settle(median * fast::exp(y), tol, CAP) {
