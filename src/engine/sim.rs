@@ -271,8 +271,8 @@ impl<'a> Sim<'a> {
                     }
                     // The answer waits in its slot until it lands and is read there (a `Response`
                     // is large: it is copied once, into its slot).
-                    let (api, log, now) = (&mut self.api, &self.src.log, self.now);
-                    let (slot, resp) = self.slots.insert_with(|| api.handle(log, now, req, billable));
+                    let (slot, resp) =
+                        self.slots.insert(self.api.handle(&self.src.log, self.now, req, billable));
                     let hold = resp.hold;
                     let stream = match (resp.opens_stream(), resp.body) {
                         (true, Body::Stream { from, until, retry }) => Some((from, until, retry)),

@@ -37,20 +37,6 @@ impl<T> Slots<T> {
         (slot, self.items[slot as usize].insert(item))
     }
 
-    /// Puts the item `make` makes in a free slot (a new one if none is free): which, and the item
-    /// there. The slot is chosen first, so that a large item can be made where it will stay.
-    #[inline]
-    pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> (u32, &mut T) {
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.items.push(None);
-                (self.items.len() - 1) as u32
-            }
-        };
-        (slot, self.items[slot as usize].insert(make()))
-    }
-
     /// The item in `slot`, if it holds one.
     #[inline]
     pub fn get(&self, slot: u32) -> Option<&T> {
