@@ -303,6 +303,10 @@ impl Api {
     /// Answers `req` as of `now`. `billable` marks requests inside the measured window (only
     /// those move the reported peak quota use). A request counts against the quota when it is
     /// made, so a held long poll or an open stream uses quota once, at its start.
+    ///
+    /// Inlined into its callers (the sim's dispatch, the live server), with the quota's checks:
+    /// the sim answers a request on most of its steps.
+    #[inline(always)]
     pub fn handle(&mut self, log: &EventLog, now: Micros, req: Request, billable: bool) -> Response {
         let bytes_up = req.wire_bytes();
         let limited = self.limiter.is_some();

@@ -190,7 +190,7 @@ impl RateLimiter {
     }
 
     /// Forgets what no longer counts at `now`.
-    #[inline]
+    #[inline(always)]
     fn roll(&mut self, now: Micros) {
         let window = self.quota.window;
         match &mut self.books {
@@ -226,7 +226,7 @@ impl RateLimiter {
 
     /// Whether a request of `cost` units (1 but in a cost bucket: its requested points) is over
     /// quota at `now`; if so, how long until it would be admitted.
-    #[inline]
+    #[inline(always)]
     pub fn over_quota_cost(&mut self, now: Micros, cost: u64) -> Option<Micros> {
         self.roll(now);
         let (limit, window) = (self.quota.limit, self.quota.window);
@@ -258,7 +258,7 @@ impl RateLimiter {
 
     /// Charges a request `cost` units at `now` (1 but in a cost bucket: its actual points, which
     /// may be 0 only there).
-    #[inline]
+    #[inline(always)]
     pub fn consume_cost(&mut self, now: Micros, cost: u64, track_peak: bool) {
         self.roll(now);
         let cell = self.cell;

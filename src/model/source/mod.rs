@@ -425,6 +425,7 @@ impl EventLog {
 
     /// Resource `r` as the API shows it at `now`: its latest visible event and that event's
     /// version, if any.
+    #[inline(always)]
     pub fn resource_state(&self, r: u32, now: Micros) -> Option<(u32, u32)> {
         match &self.index {
             Index::Whole { .. } => {

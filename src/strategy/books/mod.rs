@@ -453,6 +453,7 @@ impl Books {
     /// [`Books::detected`] from just before. An answer that opened an event stream is never
     /// wasted: the events come over it.
     /// The answer reached the consumer at `now` (its timeline bucket).
+    #[inline]
     pub fn account(&mut self, now: Micros, resp: &crate::model::api::Response, detected_before: u64) {
         use crate::model::api::Status;
         let new = (self.detected - detected_before).max(u64::from(resp.opens_stream()));
