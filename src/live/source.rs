@@ -194,9 +194,7 @@ impl SourceState {
             *if_none_match = cond.matches(current).then_some(current);
         }
         let resp = c.api.handle(&self.log, now, req, billable);
-        // The quota as this answer left it, for the headers (a 5xx, which never reached the
-        // quota, carries none).
-        let rate = if resp.status == Status::Unavailable { None } else { c.api.rate_state(now) };
+        let rate = c.api.answer_rate(&resp, now);
         // The modelled handshake of a new connection is a delay on top of the round trip (the
         // real one, if any, ran on loopback before the request came in).
         let rtt = self.scenario.api.rtt.sample(&mut c.rng) + c.conns.acquire(now);

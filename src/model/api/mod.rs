@@ -244,10 +244,14 @@ impl Api {
         self
     }
 
-    /// The rate-limit header values at `now`, if there is a quota: after [`Api::handle`] at the
-    /// same `now`, the quota as that answer left it (what an HTTP server puts in its headers;
-    /// the model's own answer does not carry them, as no strategy reads them).
-    pub fn rate_state(&mut self, now: Micros) -> Option<RateState> {
+    /// The rate-limit header values of `resp`, which [`Api::handle`] answered at `now`: the quota
+    /// as that answer left it, if there is a quota — none for a failed answer (5xx), which never
+    /// reached it. What an HTTP server puts in its headers; the model's answer does not carry
+    /// them, as no strategy reads them.
+    pub fn answer_rate(&mut self, resp: &Response, now: Micros) -> Option<RateState> {
+        if resp.status == Status::Unavailable {
+            return None;
+        }
         self.limiter.as_mut().map(|rl| rl.state(now))
     }
 

@@ -63,7 +63,7 @@ fn etag_gives_304_until_something_changes() {
     assert_eq!(again.status, Status::NotModified);
     assert!(again.bytes_down < first.bytes_down);
     // The 304 used no quota.
-    assert_eq!(api.rate_state(9 * SECOND + 2).unwrap().used, 1);
+    assert_eq!(api.answer_rate(&again, 9 * SECOND + 2).unwrap().used, 1);
     let moved =
         api.handle(&log, 9 * SECOND, Request::List { cursor: 8, limit: 4, if_none_match: first.etag }, true);
     assert_eq!(moved.status, Status::Ok);
@@ -80,8 +80,28 @@ fn quota_then_429_with_retry_after() {
     let r = api.handle(&log, 100 * SECOND, req, true);
     assert_eq!(r.status, Status::TooManyRequests);
     assert_eq!(r.retry_after, Some(3500 * SECOND));
+    // The 429's header fields: the quota as it stood, used up.
+    assert_eq!(api.answer_rate(&r, 100 * SECOND).map(|s| (s.used, s.remaining)), Some((2, 0)));
     assert_eq!(api.handle(&log, 3600 * SECOND, req, true).status, Status::Ok);
     assert!((api.peak_use().unwrap() - 1.0).abs() < 1e-12);
+}
+
+/// A failed answer (5xx) never reached the quota: it used none, and carries no quota fields.
+#[test]
+fn a_failed_answer_uses_no_quota_and_carries_no_quota_fields() {
+    let log = log();
+    let mut c = cfg(Some(2), true);
+    c.faults.outages = vec![crate::model::faults::ApiOutage {
+        window: crate::model::window::Window { at: 0, duration: 10 * SECOND },
+        refuse: false,
+    }];
+    let mut api = Api::new(&c, 100).with_faults(1, "api-tests");
+    let failed = api.handle(&log, SECOND, Request::Resource(0), true);
+    assert_eq!(failed.status, Status::Unavailable);
+    assert_eq!(api.answer_rate(&failed, SECOND), None);
+    let ok = api.handle(&log, 20 * SECOND, Request::Resource(0), true);
+    assert_eq!(ok.status, Status::Ok);
+    assert_eq!(api.answer_rate(&ok, 20 * SECOND).map(|s| s.used), Some(1));
 }
 
 #[test]
