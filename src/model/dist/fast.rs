@@ -21,35 +21,37 @@
 use std::sync::LazyLock;
 
 /// Table bits of both functions: 2⁷ entries.
-const BITS: u32 = 7;
-const N: usize = 1 << BITS;
+pub(super) const BITS: u32 = 7;
+pub(super) const N: usize = 1 << BITS;
 
 /// ln 2 in two parts (fdlibm's): the high part has its low 21 bits zero, so `k · LN2_HI` is
 /// exact for any `|k| < 2²¹`; the low part is the rest of ln 2 to double precision.
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+pub(super) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(super) const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 
 /// `ln` works on `z = x / 2^k` in `[0.6875, 1.375)`: its bits less these bits put the exponent
 /// `k` in the top and the table index in the next 7 bits (as Arm's optimized-routines `log`).
-const LN_OFF: u64 = 0x3fe6_0000_0000_0000;
+pub(super) const LN_OFF: u64 = 0x3fe6_0000_0000_0000;
 
 /// Within this distance of 1, `ln` hands over to `libm::log` (exact, by definition here): there
 /// the logarithm is small and the table method's absolute error would be a large relative one.
-const LN_NEAR_ONE: f64 = 1.0 / 32.0;
+pub(super) const LN_NEAR_ONE: f64 = 1.0 / 32.0;
 
 /// Per table entry of `ln`: `1/c` for the centre `c` of the entry's interval of `z`, cut to 26
 /// significant bits, and `−ln(1/c)` (from `libm`, so it is the logarithm of the very `1/c` used).
-static LN_TABLE: LazyLock<[(f64, f64); N]> = LazyLock::new(|| {
+/// A pair is an array, so the table is `1/c, −ln(1/c), 1/c, …` in memory (the wide draw gathers
+/// from it by that layout).
+pub(super) static LN_TABLE: LazyLock<[[f64; 2]; N]> = LazyLock::new(|| {
     std::array::from_fn(|i| {
         let lo = f64::from_bits(LN_OFF + ((i as u64) << (52 - BITS)));
         let hi = f64::from_bits(LN_OFF + ((i as u64 + 1) << (52 - BITS)));
         let invc = f64::from_bits((1.0 / ((lo + hi) / 2.0)).to_bits() & !((1 << 27) - 1));
-        (invc, -libm::log(invc))
+        [invc, -libm::log(invc)]
     })
 });
 
 /// `2^(j/128)` for each `j`, from `libm::exp2`.
-static EXP_TABLE: LazyLock<[f64; N]> =
+pub(super) static EXP_TABLE: LazyLock<[f64; N]> =
     LazyLock::new(|| std::array::from_fn(|j| libm::exp2(j as f64 / N as f64)));
 
 /// The natural logarithm of a finite `x > 0`, within 2 ulps of `libm::log` (tests hold it to
@@ -68,7 +70,7 @@ pub fn ln(x: f64) -> f64 {
     let i = ((tmp >> (52 - BITS)) as usize) % N;
     let k = (tmp as i64) >> 52;
     let z = f64::from_bits(bits.wrapping_sub(tmp & (0xfff << 52)));
-    let (invc, logc) = LN_TABLE[i];
+    let [invc, logc] = LN_TABLE[i];
     // r = z·(1/c) − 1, |r| < 2⁻⁸ (the interval's half-width over its centre), rounded once: `1/c`
     // has 26 significant bits, so with z split into its top 27 bits and the rest both products
     // are exact, and so is the difference from 1 (Sterbenz).
@@ -82,20 +84,26 @@ pub fn ln(x: f64) -> f64 {
     hi + (r + (kd * LN2_LO + tail))
 }
 
+/// 1.5 · 2⁵²: adding it to a double below 2⁵¹ in magnitude rounds that to an integer, kept in the
+/// low bits.
+pub(super) const SHIFT: f64 = 6_755_399_441_055_744.0;
+/// `exp` hands `|x|` this large (and NaN) over to `libm::exp`.
+pub(super) const EXP_LIMIT: f64 = 700.0;
+/// 128 / ln 2: `x` in steps of the exponential's table.
+pub(super) const INV_LN2_N: f64 = N as f64 / std::f64::consts::LN_2;
+/// ln2/128 in two parts: `kd · STEP_HI` is exact (`|kd| < 2¹⁷` below [`EXP_LIMIT`]).
+pub(super) const STEP_HI: f64 = LN2_HI / N as f64;
+/// See [`STEP_HI`].
+pub(super) const STEP_LO: f64 = LN2_LO / N as f64;
+
 /// `e^x`, within 2 ulps of `libm::exp` (tests hold it to that over millions of inputs: the
 /// table entry is `libm`'s, the reduction is Cody and Waite's, the polynomial's rounding small). `|x| ≥ 700` and NaN get
 /// `libm::exp(x)` itself.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    if x.is_nan() || x.abs() >= 700.0 {
+    if x.is_nan() || x.abs() >= EXP_LIMIT {
         return libm::exp(x);
     }
-    /// 1.5 · 2⁵²: adding it rounds to an integer, kept in the low bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    const INV_LN2_N: f64 = N as f64 / std::f64::consts::LN_2;
-    // ln2/128 in two parts: `kd · STEP_HI` is exact (|kd| < 2¹⁷ here).
-    const STEP_HI: f64 = LN2_HI / N as f64;
-    const STEP_LO: f64 = LN2_LO / N as f64;
     let kd = (x * INV_LN2_N + SHIFT) - SHIFT;
     let n = kd as i64;
     let j = (n & (N as i64 - 1)) as usize;
@@ -109,6 +117,33 @@ pub fn exp(x: f64) -> f64 {
     scale + scale * p
 }
 
+/// The cosine's Taylor coefficients in `g` for `cos(π/2·g)`: `(π/2)²ⁿ/(2n)!`, with the series' signs.
+pub(super) const COS: [f64; 10] = {
+    let mut c = [0.0; 10];
+    let h = std::f64::consts::FRAC_PI_2;
+    let (mut term, mut n) = (1.0, 0);
+    while n < 10 {
+        // cos: n-th even term; alternate signs.
+        c[n] = term;
+        n += 1;
+        term = -term * h * h / ((2 * n - 1) * (2 * n)) as f64;
+    }
+    c
+};
+
+/// The sine's, for `sin(π/2·g) / g`: `(π/2)²ⁿ⁺¹/(2n+1)!`, with the series' signs.
+pub(super) const SIN: [f64; 10] = {
+    let mut s = [0.0; 10];
+    let h = std::f64::consts::FRAC_PI_2;
+    let (mut term, mut n) = (h, 0);
+    while n < 10 {
+        s[n] = term;
+        n += 1;
+        term = -term * h * h / ((2 * n) * (2 * n + 1)) as f64;
+    }
+    s
+};
+
 /// `cos(2π·u)` for `u` in [0, 1) (a uniform draw), within 3·10⁻¹⁶ of `libm::cos(TAU * u)`
 /// (tests hold it to that): `4u` is split exactly into a quadrant `q` and `g` in [−½, ½], and
 /// `cos(π/2·(q + g))` is `±cos` or `±sin` of `π/2·g`, each a Taylor polynomial in `g` whose
@@ -118,30 +153,6 @@ pub fn cos_turns(u: f64) -> f64 {
     if !(0.0..1.0).contains(&u) {
         return libm::cos(std::f64::consts::TAU * u);
     }
-    // (π/2)ⁿ/n!, with the signs of the series.
-    const C: [f64; 10] = {
-        let mut c = [0.0; 10];
-        let h = std::f64::consts::FRAC_PI_2;
-        let (mut term, mut n) = (1.0, 0);
-        while n < 10 {
-            // cos: n-th even term; sin: n-th odd; alternate signs after every pair.
-            c[n] = term;
-            n += 1;
-            term = -term * h * h / ((2 * n - 1) * (2 * n)) as f64;
-        }
-        c
-    };
-    const S: [f64; 10] = {
-        let mut s = [0.0; 10];
-        let h = std::f64::consts::FRAC_PI_2;
-        let (mut term, mut n) = (h, 0);
-        while n < 10 {
-            s[n] = term;
-            n += 1;
-            term = -term * h * h / ((2 * n) * (2 * n + 1)) as f64;
-        }
-        s
-    };
     let v = 4.0 * u;
     let q = round_u64(v);
     let g = v - q as f64;
@@ -157,7 +168,7 @@ pub fn cos_turns(u: f64) -> f64 {
         let p89 = k[8] + g2 * k[9];
         (p01 + g4 * p23) + g8 * ((p45 + g4 * p67) + g8 * p89)
     };
-    let (c, s) = (even(&C), g * even(&S));
+    let (c, s) = (even(&COS), g * even(&SIN));
     // Quadrant 0: cos; 1: −sin; 2: −cos; 3: sin — chosen with bits, not branches (the quadrant
     // of a uniform draw is random, and a mispredicted branch costs more than both polynomials).
     let odd = 0u64.wrapping_sub(q & 1);
