@@ -69,11 +69,18 @@ fn earliest<K: Due>(kids: &[Key<K>]) -> usize {
 /// A 4-ary min-heap of small keys (time, push order, slot); the items wait in slots beside it and
 /// never move while queued. Each (time, push order) is distinct, so the order of pops is fully
 /// determined by the pushes, whatever the heap's shape.
+///
+/// A pop leaves the root's place vacant, and the next push fills it: a driver that pops a step
+/// and pushes the one it causes (the sim's usual step) pays for one pass down the heap instead of
+/// a pass down for the pop and one up for the push. A pop that finds the place still vacant fills
+/// it from the heap's last key first, as a plain heap's pop does.
 pub struct TimedQueue<K, T> {
     heap: Vec<Key<K>>,
     /// The items, by the slot their keys name.
     items: Slots<T>,
     seq: u64,
+    /// `heap[0]` was popped and is not a key of the queue: the heap proper is its subtrees.
+    vacant: bool,
 }
 
 impl<K: Due, T> Default for TimedQueue<K, T> {
@@ -85,7 +92,7 @@ impl<K: Due, T> Default for TimedQueue<K, T> {
 impl<K: Due, T> TimedQueue<K, T> {
     /// An empty queue with room for `n` items.
     pub fn with_capacity(n: usize) -> Self {
-        TimedQueue { heap: Vec::with_capacity(n), items: Slots::with_capacity(n), seq: 0 }
+        TimedQueue { heap: Vec::with_capacity(n), items: Slots::with_capacity(n), seq: 0, vacant: false }
     }
 
     /// Adds `item`, due at `at`.
@@ -94,6 +101,11 @@ impl<K: Due, T> TimedQueue<K, T> {
         self.seq += 1;
         let slot = self.items.insert(item).0;
         let key = Key { at, seq: self.seq, slot };
+        if self.vacant {
+            self.vacant = false;
+            self.fill_root(key);
+            return;
+        }
         // Sift up: the parents due after it move down into the hole.
         let mut pos = self.heap.len();
         self.heap.push(key);
@@ -111,53 +123,64 @@ impl<K: Due, T> TimedQueue<K, T> {
     /// Removes the earliest item.
     #[inline]
     pub fn pop(&mut self) -> Option<(K, T)> {
-        let last = self.heap.pop()?;
-        let top = match self.heap.first() {
-            None => last,
-            Some(&top) => {
-                // The hole left at the root sinks to the bottom, the earliest child moving up
-                // into it at each level; the last key then fills it, rising past the parents due
-                // after it (rarely any: it came from the bottom).
-                let heap = &mut self.heap[..];
-                let mut pos = 0;
-                loop {
-                    let first = pos * ARITY + 1;
-                    let Some(kids) = heap.get(first..(first + ARITY).min(heap.len())) else { break };
-                    if kids.is_empty() {
-                        break;
-                    }
-                    let best = earliest(kids);
-                    heap[pos] = kids[best];
-                    pos = first + best;
-                }
-                while pos > 0 {
-                    let parent = (pos - 1) / ARITY;
-                    if !last.before(&heap[parent]) {
-                        break;
-                    }
-                    heap[pos] = heap[parent];
-                    pos = parent;
-                }
-                heap[pos] = last;
-                top
+        if self.vacant {
+            self.vacant = false;
+            // The last key fills the root's place (none left when the root was the only one).
+            if let Some(last) = self.heap.pop().filter(|_| !self.heap.is_empty()) {
+                self.fill_root(last);
             }
-        };
+        }
+        let top = *self.heap.first()?;
+        self.vacant = true;
         self.items.take(top.slot).map(|item| (top.at, item))
+    }
+
+    /// Puts `key` into the vacant root's place: the hole sinks to the bottom, the earliest child
+    /// moving up into it at each level; `key` then fills it, rising past the parents due after
+    /// it (few: a key put here is a late one, or came from the bottom).
+    #[inline]
+    fn fill_root(&mut self, key: Key<K>) {
+        let heap = &mut self.heap[..];
+        let mut pos = 0;
+        loop {
+            let first = pos * ARITY + 1;
+            let Some(kids) = heap.get(first..(first + ARITY).min(heap.len())) else { break };
+            if kids.is_empty() {
+                break;
+            }
+            let best = earliest(kids);
+            heap[pos] = kids[best];
+            pos = first + best;
+        }
+        while pos > 0 {
+            let parent = (pos - 1) / ARITY;
+            if !key.before(&heap[parent]) {
+                break;
+            }
+            heap[pos] = heap[parent];
+            pos = parent;
+        }
+        heap[pos] = key;
     }
 
     /// How many items are queued.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - usize::from(self.vacant)
     }
 
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// When the earliest item is due.
     pub fn peek_at(&self) -> Option<K> {
-        self.heap.first().map(|k| k.at)
+        if !self.vacant {
+            return self.heap.first().map(|k| k.at);
+        }
+        // The earliest of the root's children: each heads a heap of its own.
+        let kids = self.heap.get(1..(1 + ARITY).min(self.heap.len()))?;
+        kids.iter().copied().reduce(|a, b| if b.before(&a) { b } else { a }).map(|k| k.at)
     }
 }
 
@@ -209,6 +232,30 @@ mod tests {
             assert_eq!(q.pop(), Some(want));
         }
         assert!(q.is_empty() && q.pop().is_none());
+    }
+
+    /// A popped root's place stays vacant until the next push or pop: the queue's length and its
+    /// earliest time never count it, a push fills it wherever the new key belongs, and popping
+    /// the last item leaves the queue empty.
+    #[test]
+    fn the_vacant_root_is_never_an_item() {
+        let mut q = TimedQueue::default();
+        q.push(7, 'a');
+        assert_eq!(q.pop(), Some((7, 'a')));
+        assert!(q.is_empty() && q.len() == 0 && q.peek_at().is_none() && q.pop().is_none());
+        for (at, item) in [(5, 'b'), (3, 'c'), (9, 'd'), (4, 'e'), (6, 'f'), (8, 'g')] {
+            q.push(at, item);
+        }
+        assert_eq!(q.pop(), Some((3, 'c')));
+        assert_eq!((q.len(), q.peek_at()), (5, Some(4)));
+        // Into the vacant place: a key due before all, then one due after all.
+        q.push(1, 'h');
+        assert_eq!(q.pop(), Some((1, 'h')));
+        q.push(10, 'i');
+        assert_eq!((q.len(), q.peek_at()), (6, Some(4)));
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
+        assert_eq!(order, ['e', 'b', 'f', 'g', 'd', 'i']);
+        assert!(q.is_empty() && q.peek_at().is_none());
     }
 
     /// Both orderings — microseconds as one 128-bit number, deadlines field by field — agree
