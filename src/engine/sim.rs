@@ -249,6 +249,7 @@ impl RoundTrips {
 }
 
 impl<'a> Sim<'a> {
+    #[inline(always)]
     fn push(&mut self, at: Micros, step: Step) {
         self.queue.push(at, step);
     }

@@ -96,7 +96,7 @@ impl<K: Due, T> TimedQueue<K, T> {
     }
 
     /// Adds `item`, due at `at`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: K, item: T) {
         self.seq += 1;
         let slot = self.items.insert(item).0;
@@ -142,6 +142,9 @@ impl<K: Due, T> TimedQueue<K, T> {
     fn fill_root(&mut self, key: Key<K>) {
         let heap = &mut self.heap[..];
         let mut pos = 0;
+        // The key last moved up, held here: the first step back up compares with it rather than
+        // reading back the place it was just written to (a read the store has not yet reached).
+        let mut moved = None;
         loop {
             let first = pos * ARITY + 1;
             let Some(kids) = heap.get(first..(first + ARITY).min(heap.len())) else { break };
@@ -149,16 +152,24 @@ impl<K: Due, T> TimedQueue<K, T> {
                 break;
             }
             let best = earliest(kids);
-            heap[pos] = kids[best];
+            let up = kids[best];
+            heap[pos] = up;
+            moved = Some(up);
             pos = first + best;
         }
-        while pos > 0 {
-            let parent = (pos - 1) / ARITY;
-            if !key.before(&heap[parent]) {
-                break;
+        if let Some(parent_key) = moved {
+            if key.before(&parent_key) {
+                heap[pos] = parent_key;
+                pos = (pos - 1) / ARITY;
+                while pos > 0 {
+                    let parent = (pos - 1) / ARITY;
+                    if !key.before(&heap[parent]) {
+                        break;
+                    }
+                    heap[pos] = heap[parent];
+                    pos = parent;
+                }
             }
-            heap[pos] = heap[parent];
-            pos = parent;
         }
         heap[pos] = key;
     }

@@ -25,7 +25,7 @@ impl<T> Slots<T> {
     }
 
     /// Puts `item` in a free slot (a new one if none is free): which, and the item there.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, item: T) -> (u32, &mut T) {
         let slot = match self.free.pop() {
             Some(s) => s,
