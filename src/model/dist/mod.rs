@@ -489,6 +489,9 @@ mod tests {
             let s = d.sampler();
             let (mut one, mut batch, mut ahead_rng) =
                 (Rng::new(i as u64, "fill"), Rng::new(i as u64, "fill"), Rng::new(i as u64, "fill"));
+            // One 32-bit draw first, so the batches start mid-word-pair (and cross the stream's
+            // blocks there), as they do after a `below` in a row.
+            assert_eq!(one.below(1000), batch.below(1000));
             let mut ahead = DrawAhead::new(s);
             // Batches of every size up to the most, then drawing ahead.
             for n in (1..=AHEAD).cycle().take(200) {
@@ -498,6 +501,7 @@ mod tests {
                 assert_eq!(out[..n], singles[..], "{d:?}, a batch of {n}");
             }
             let mut exact = Rng::new(i as u64, "fill");
+            assert_eq!(ahead_rng.below(7), exact.below(7));
             for k in 0..100_000 {
                 assert_eq!(ahead.sample(&mut ahead_rng), s.sample_exact(&mut exact), "{d:?}, draw {k}");
             }
