@@ -239,9 +239,14 @@ impl Sampler {
                     let (Ok(a), Ok(b)) = (u1[lanes.clone()].try_into(), u2[lanes.clone()].try_into()) else {
                         break;
                     };
-                    let Some((ys, xs)) = wide::lognormal(median, sigma, a, b) else { break };
-                    y[lanes.clone()].copy_from_slice(&ys);
-                    x[lanes].copy_from_slice(&xs);
+                    let Some(d) = wide::lognormal(median, sigma, CAP, a, b) else { break };
+                    for (k, i) in lanes.enumerate() {
+                        out[i] = if d.settled >> k & 1 == 1 {
+                            d.delay[k]
+                        } else {
+                            lognormal_settle(median, sigma, d.y[k], d.x[k], u1[i], u2[i])
+                        };
+                    }
                     done += wide::LANES;
                 }
                 for i in done..n {
@@ -251,8 +256,8 @@ impl Sampler {
                     y[i] = exponent(sigma, y[i], u2[i]);
                     x[i] = median * fast::exp(y[i]);
                 }
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = lognormal_settle(median, sigma, y[i], x[i], u1[i], u2[i]);
+                for i in done..n {
+                    out[i] = lognormal_settle(median, sigma, y[i], x[i], u1[i], u2[i]);
                 }
             }
             Shape::Exponential { neg_mean } => {

@@ -19,7 +19,7 @@ use std::arch::x86_64::*;
 
 use super::fast::{
     exp, ln, COS, EXP_LIMIT, EXP_TABLE, INV_LN2_N, LN2_HI, LN2_LO, LN_NEAR_ONE, LN_OFF, LN_TABLE, SHIFT, SIN,
-    STEP_HI, STEP_LO,
+    STEP_HI, STEP_LO, TOL, TOL_SPREAD,
 };
 
 /// Lanes of one step.
@@ -39,34 +39,39 @@ pub fn available() -> bool {
     }
 }
 
+/// Four log-normal draws: for each lane, the exponent `y`, the value `median · e^y`, and the delay
+/// [`settle`](super::fast::settle) rounds it to where that is certain (bit `i` of `settled`).
+#[derive(Debug, Clone, Copy)]
+pub struct Draws {
+    /// `σ·√(−2 ln u₁)·cos 2πu₂`.
+    pub y: [f64; LANES],
+    /// `median · e^y`.
+    pub x: [f64; LANES],
+    /// The whole microseconds of `x` in the lanes `settled` names.
+    pub delay: [u64; LANES],
+    /// Bit `i`: lane `i`'s rounding is certain and `delay[i]` is it; else the caller settles the
+    /// lane itself (a half-integer or the cap within the tolerance, or not a number).
+    pub settled: u8,
+}
+
 /// For each lane of `u1` (in (0, 1]) and `u2` (in [0, 1)) — a Box–Muller pair — the log-normal
-/// exponent `y = σ·√(−2 ln u₁)·cos 2πu₂` and `median · e^y`, exactly as
-/// `sigma * (libm::sqrt(-2.0 * ln(u1)) * cos_turns(u2))` and `median * exp(y)` give them one at a
-/// time. `None` when the processor lacks AVX2 (the caller draws one at a time).
+/// draw's [`Draws`], exactly as `sigma * (libm::sqrt(-2.0 * ln(u1)) * cos_turns(u2))`, `median *
+/// exp(y)` and `settle(x, TOL · (1 + |y|) + TOL_SPREAD · σ, cap)` give them one at a time. `None`
+/// when the processor lacks AVX2 (the caller draws one at a time).
 #[inline]
-pub fn lognormal(
-    median: f64,
-    sigma: f64,
-    u1: &[f64; LANES],
-    u2: &[f64; LANES],
-) -> Option<([f64; LANES], [f64; LANES])> {
+pub fn lognormal(median: f64, sigma: f64, cap: f64, u1: &[f64; LANES], u2: &[f64; LANES]) -> Option<Draws> {
     #[cfg(target_arch = "x86_64")]
     if available() {
         // SAFETY: the processor has AVX2, checked just above.
-        return Some(unsafe { lognormal_avx2(median, sigma, u1, u2) });
+        return Some(unsafe { lognormal_avx2(median, sigma, cap, u1, u2) });
     }
-    let _ = (median, sigma, u1, u2);
+    let _ = (median, sigma, cap, u1, u2);
     None
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lognormal_avx2(
-    median: f64,
-    sigma: f64,
-    u1: &[f64; LANES],
-    u2: &[f64; LANES],
-) -> ([f64; LANES], [f64; LANES]) {
+fn lognormal_avx2(median: f64, sigma: f64, cap: f64, u1: &[f64; LANES], u2: &[f64; LANES]) -> Draws {
     // SAFETY: the arrays are LANES = 4 doubles; unaligned loads and stores.
     let (x1, x2) = unsafe { (_mm256_loadu_pd(u1.as_ptr()), _mm256_loadu_pd(u2.as_ptr())) };
     let l = with_handovers(ln4(x1), x1, ln_handed_over(x1), ln);
@@ -74,13 +79,44 @@ fn lognormal_avx2(
     let y = _mm256_mul_pd(_mm256_set1_pd(sigma), _mm256_mul_pd(_mm256_sqrt_pd(minus_two_ln), cos4(x2)));
     let e = with_handovers(exp4(y), y, exp_handed_over(y), exp);
     let x = _mm256_mul_pd(_mm256_set1_pd(median), e);
-    let (mut ys, mut xs) = ([0.0; LANES], [0.0; LANES]);
+    let tol = _mm256_add_pd(
+        _mm256_mul_pd(_mm256_set1_pd(TOL), _mm256_add_pd(_mm256_set1_pd(1.0), abs(y))),
+        _mm256_set1_pd(TOL_SPREAD * sigma),
+    );
+    let (delay, settled) = settle4(x, tol, cap);
+    let mut d = Draws { y: [0.0; LANES], x: [0.0; LANES], delay: [0; LANES], settled };
     // SAFETY: as above.
     unsafe {
-        _mm256_storeu_pd(ys.as_mut_ptr(), y);
-        _mm256_storeu_pd(xs.as_mut_ptr(), x);
+        _mm256_storeu_pd(d.y.as_mut_ptr(), y);
+        _mm256_storeu_pd(d.x.as_mut_ptr(), x);
+        _mm256_storeu_si256(d.delay.as_mut_ptr().cast(), delay);
     }
-    (ys, xs)
+    d
+}
+
+/// [`settle`](super::fast::settle)`(x, tol, cap)` on four lanes, for `cap` below 2⁵²: the whole
+/// microseconds, and the mask of the lanes where they are certain — `0 ≤ x`, `x + slack < cap`
+/// and no half-integer within `slack = |x| · tol` — which are exactly the lanes where `settle`
+/// returns them without a hand-over.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn settle4(x: __m256d, tol: __m256d, cap: f64) -> (__m256i, u8) {
+    let c = _mm256_set1_pd;
+    let slack = _mm256_mul_pd(abs(x), tol);
+    let in_range = _mm256_and_pd(
+        _mm256_cmp_pd::<_CMP_GE_OQ>(x, c(0.0)),
+        _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_add_pd(x, slack), c(cap)),
+    );
+    let whole = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
+    let frac = _mm256_sub_pd(x, whole);
+    let tie = _mm256_cmp_pd::<_CMP_LE_OQ>(abs(_mm256_sub_pd(frac, c(0.5))), slack);
+    let up = _mm256_cmp_pd::<_CMP_GT_OQ>(frac, c(0.5));
+    let certain = _mm256_andnot_pd(tie, in_range);
+    // `whole as u64` for 0 ≤ whole < 2⁵²: added to 2⁵², its bits less 2⁵²'s; plus one where the
+    // rest is over ½ (the mask is −1 there).
+    let two52 = c(4_503_599_627_370_496.0);
+    let int = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(whole, two52)), _mm256_castpd_si256(two52));
+    (_mm256_sub_epi64(int, _mm256_castpd_si256(up)), _mm256_movemask_pd(certain) as u8)
 }
 
 /// `fast`'s value in the lanes where the scalar function would hand over (the `handed` mask):
@@ -254,7 +290,7 @@ fn cos4(u: __m256d) -> __m256d {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::model::dist::fast::cos_turns;
+    use crate::model::dist::fast::{cos_turns, settle};
     use crate::model::dist::Rng;
 
     fn lanes(f: unsafe fn(__m256d) -> __m256d, x: [f64; LANES]) -> [f64; LANES] {
@@ -329,23 +365,98 @@ mod tests {
         assert!(lanes(ln_handed_over, fine).iter().all(|m| m.to_bits() == 0));
     }
 
-    /// The whole four-lane draw, hand-overs included, is the scalar draw's exponent and value.
+    /// The whole four-lane draw, hand-overs included, is the scalar draw's exponent, value and
+    /// rounding.
     #[test]
     fn the_four_lane_draw_is_the_scalar_draw() {
-        let Some(_) = lognormal(1.0, 1.0, &[0.5; LANES], &[0.5; LANES]) else {
+        let cap = crate::model::dist::MAX_DRAW as f64;
+        let Some(_) = lognormal(1.0, 1.0, cap, &[0.5; LANES], &[0.5; LANES]) else {
             eprintln!("no AVX2 here: the four-lane draw is not used, nothing to compare");
             return;
         };
         let mut rng = Rng::new(12, "wide-draw");
+        let mut unsettled = 0;
         for (median, sigma) in [(80_000.0, 0.69), (1.0, 0.47), (1e15, 3.0), (7.0, 2.97), (5.0, 90.0)] {
             for _ in 0..200_000 {
                 let u1: [f64; LANES] = std::array::from_fn(|_| 1.0 - rng.unit());
                 let u2: [f64; LANES] = std::array::from_fn(|_| rng.unit());
-                let (y, x) = lognormal(median, sigma, &u1, &u2).expect("AVX2");
+                let d = lognormal(median, sigma, cap, &u1, &u2).expect("AVX2");
                 for i in 0..LANES {
                     let want_y = sigma * (libm::sqrt(-2.0 * ln(u1[i])) * cos_turns(u2[i]));
-                    assert_eq!(y[i].to_bits(), want_y.to_bits(), "y of {} {}", u1[i], u2[i]);
-                    assert_eq!(x[i].to_bits(), (median * exp(want_y)).to_bits(), "e^{want_y}");
+                    assert_eq!(d.y[i].to_bits(), want_y.to_bits(), "y of {} {}", u1[i], u2[i]);
+                    let want_x = median * exp(want_y);
+                    assert_eq!(d.x[i].to_bits(), want_x.to_bits(), "e^{want_y}");
+                    let tol = TOL * (1.0 + want_y.abs()) + TOL_SPREAD * sigma;
+                    if d.settled >> i & 1 == 1 {
+                        assert_eq!(Some(d.delay[i]), settle(want_x, tol, cap), "{want_x}");
+                    } else {
+                        unsettled += 1;
+                        assert!(!certain(want_x, tol, cap), "{want_x} is certain, yet handed over");
+                    }
+                }
+            }
+        }
+        assert!(unsettled > 1_000, "the cap's hand-overs were exercised: {unsettled}");
+    }
+
+    /// Whether [`settle`] answers `x` without a hand-over (its own conditions, written out).
+    fn certain(x: f64, tol: f64, cap: f64) -> bool {
+        let slack = x.abs() * tol;
+        x >= 0.0 && x + slack < cap && ((x - x.trunc()) - 0.5).abs() > slack
+    }
+
+    /// The four-lane rounding is `settle`'s wherever it claims certainty, and claims it exactly
+    /// where `settle` rounds without a hand-over: at and near half-integers, at the cap, at 0,
+    /// for NaN and infinities, and across the range.
+    #[test]
+    fn the_four_lane_rounding_is_settles() {
+        if !available() {
+            eprintln!("no AVX2 here: the four-lane draw is not used, nothing to compare");
+            return;
+        }
+        let cap = 1e15;
+        let mut rng = Rng::new(13, "wide-settle");
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.4,
+            2.6,
+            1e6 + 0.5 + 1e-7,
+            1e6 + 0.5 + 1e-5,
+            1e15,
+            2e15,
+            1e15 - 0.5,
+            f64::NAN,
+            f64::INFINITY,
+            -1.0,
+            4_503_599_627_370_495.5,
+            0.49999999999999994,
+        ];
+        for _ in 0..400_000 {
+            let x = rng.unit() * 10f64.powi(rng.below(16) as i32);
+            xs.push(x);
+            xs.push((x * 2.0).round() / 2.0);
+        }
+        while xs.len() % LANES != 0 {
+            xs.push(1.0);
+        }
+        for lanes in xs.chunks(LANES) {
+            let x: [f64; LANES] = lanes.try_into().expect("four");
+            let tol = if x[0] > 100.0 { 1e-13 } else { 1e-12 };
+            // SAFETY: AVX2 is there (checked above); four doubles in, four words out.
+            let (delay, settled) = unsafe {
+                let (d, m) = settle4(_mm256_loadu_pd(x.as_ptr()), _mm256_set1_pd(tol), cap);
+                let mut out = [0u64; LANES];
+                _mm256_storeu_si256(out.as_mut_ptr().cast(), d);
+                (out, m)
+            };
+            for i in 0..LANES {
+                let claimed = settled >> i & 1 == 1;
+                assert_eq!(claimed, certain(x[i], tol, cap), "certainty at {}", x[i]);
+                if claimed {
+                    assert_eq!(Some(delay[i]), settle(x[i], tol, cap), "{}", x[i]);
                 }
             }
         }
