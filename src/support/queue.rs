@@ -253,7 +253,8 @@ mod tests {
         let mut q = TimedQueue::default();
         q.push(7, 'a');
         assert_eq!(q.pop(), Some((7, 'a')));
-        assert!(q.is_empty() && q.len() == 0 && q.peek_at().is_none() && q.pop().is_none());
+        assert_eq!(q.len(), 0);
+        assert!(q.is_empty() && q.peek_at().is_none() && q.pop().is_none());
         for (at, item) in [(5, 'b'), (3, 'c'), (9, 'd'), (4, 'e'), (6, 'f'), (8, 'g')] {
             q.push(at, item);
         }
