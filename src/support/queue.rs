@@ -64,6 +64,21 @@ fn earliest<K: Due>(kids: &[Key<K>]) -> usize {
     }
 }
 
+/// Puts `key` into the hole at `pos`, rising past the parents due after it (each moves down into
+/// the hole it leaves).
+#[inline(always)]
+fn rise<K: Due>(heap: &mut [Key<K>], mut pos: usize, key: Key<K>) {
+    while pos > 0 {
+        let parent = (pos - 1) / ARITY;
+        if !key.before(&heap[parent]) {
+            break;
+        }
+        heap[pos] = heap[parent];
+        pos = parent;
+    }
+    heap[pos] = key;
+}
+
 /// Items due at times `K`, popped earliest first, first-in first-out among equal times.
 ///
 /// A 4-ary min-heap of small keys (time, push order, slot); the items wait in slots beside it and
@@ -106,18 +121,9 @@ impl<K: Due, T> TimedQueue<K, T> {
             self.fill_root(key);
             return;
         }
-        // Sift up: the parents due after it move down into the hole.
-        let mut pos = self.heap.len();
+        let pos = self.heap.len();
         self.heap.push(key);
-        while pos > 0 {
-            let parent = (pos - 1) / ARITY;
-            if !key.before(&self.heap[parent]) {
-                break;
-            }
-            self.heap[pos] = self.heap[parent];
-            pos = parent;
-        }
-        self.heap[pos] = key;
+        rise(&mut self.heap, pos, key);
     }
 
     /// Removes the earliest item.
@@ -157,21 +163,13 @@ impl<K: Due, T> TimedQueue<K, T> {
             moved = Some(up);
             pos = first + best;
         }
-        if let Some(parent_key) = moved {
-            if key.before(&parent_key) {
+        match moved {
+            Some(parent_key) if key.before(&parent_key) => {
                 heap[pos] = parent_key;
-                pos = (pos - 1) / ARITY;
-                while pos > 0 {
-                    let parent = (pos - 1) / ARITY;
-                    if !key.before(&heap[parent]) {
-                        break;
-                    }
-                    heap[pos] = heap[parent];
-                    pos = parent;
-                }
+                rise(heap, (pos - 1) / ARITY, key);
             }
+            _ => heap[pos] = key,
         }
-        heap[pos] = key;
     }
 
     /// How many items are queued.
@@ -191,7 +189,7 @@ impl<K: Due, T> TimedQueue<K, T> {
         }
         // The earliest of the root's children: each heads a heap of its own.
         let kids = self.heap.get(1..(1 + ARITY).min(self.heap.len()))?;
-        kids.iter().copied().reduce(|a, b| if b.before(&a) { b } else { a }).map(|k| k.at)
+        kids.get(earliest(kids)).map(|k| k.at)
     }
 }
 

@@ -10,9 +10,9 @@
 //! computed by that scalar function afterwards. So the batch's delays, their guard and every
 //! result stay byte-identical; only the time changes.
 //!
-//! Only the operations the scalar code does have a lane form here: the two integer-to-double
-//! conversions it makes (a table exponent, a cosine's quadrant) are done with the exact
-//! shift-constant trick or a rounding instruction, which give the same value.
+//! The conversions between integers and doubles the scalar code makes (a table exponent, a
+//! cosine's quadrant, a delay's whole microseconds), for which AVX2 has no 64-bit instruction, are
+//! done with the exact shift-constant trick or a rounding instruction, which give the same values.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -125,7 +125,8 @@ fn settle4(x: __m256d, tol: __m256d, cap: f64) -> (__m256i, u8) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn with_handovers(lanes: __m256d, input: __m256d, handed: __m256d, scalar: fn(f64) -> f64) -> __m256d {
-    if _mm256_movemask_pd(handed) == 0 {
+    let mask = _mm256_movemask_pd(handed);
+    if mask == 0 {
         return lanes;
     }
     let (mut out, mut inp) = ([0.0; LANES], [0.0; LANES]);
@@ -134,7 +135,6 @@ fn with_handovers(lanes: __m256d, input: __m256d, handed: __m256d, scalar: fn(f6
         _mm256_storeu_pd(out.as_mut_ptr(), lanes);
         _mm256_storeu_pd(inp.as_mut_ptr(), input);
     }
-    let mask = _mm256_movemask_pd(handed);
     for (i, (o, x)) in out.iter_mut().zip(inp).enumerate() {
         if mask >> i & 1 == 1 {
             *o = scalar(x);
