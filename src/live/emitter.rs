@@ -131,6 +131,9 @@ pub struct Emitting {
 
 /// Walks the event stream in time, starting each event's delivery task when it happens.
 pub async fn run(cx: Emitting) {
+    // Shared by the delivery tasks: starting one costs a count, not copies of the target's URL
+    // and keyed secret (the task starts on the push latency's path).
+    let cx = Arc::new(cx);
     for id in 0..cx.log.len() as u32 {
         let at = cx.log.get(id).at;
         if cx.log.unwanted_id(id) {
@@ -223,7 +226,7 @@ pub async fn attempt_classified<C: Transport>(
     (outcome_of(&result), result_of(&result))
 }
 
-async fn deliver(cx: Emitting, id: u32, mut at: Micros) {
+async fn deliver(cx: Arc<Emitting>, id: u32, mut at: Micros) {
     let mut n = 1;
     let body = match cx.target.payload {
         Payload::Fat => serde_json::to_vec(&json::event(&cx.scenario, &cx.log, &cx.clock, id)),

@@ -7,6 +7,12 @@
 //! variable (futex precision: about 0.1 ms of wall time at worst, as the live header says) and
 //! completes a oneshot per waiter. It never runs user code on its thread: waking a waiter is a
 //! channel send.
+//!
+//! A waiter is woken [`LEAD`] before its deadline and spins the rest on its own worker: a parked
+//! tokio worker takes tens of microseconds to be woken (more on a virtual machine), and the
+//! deadline then finds the waiting task already running instead of waiting for its thread. The
+//! timer thread itself never spins, and the waiters' spinning is capped at a small share of one
+//! core.
 
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -17,6 +23,9 @@ use crate::support::queue::TimedQueue;
 
 struct Waiters {
     queue: TimedQueue<Instant, oneshot::Sender<()>>,
+    /// When the timer thread looks at the queue next of its own accord (`None`: only when told):
+    /// a waiter due no earlier needs no futex wake-up to be seen in time.
+    looks_at: Option<Instant>,
     /// The timer thread could not be started: every wait falls back to tokio's timer.
     disabled: bool,
 }
@@ -24,20 +33,25 @@ struct Waiters {
 struct Timer {
     waiters: Mutex<Waiters>,
     cv: Condvar,
+    /// The waiters' own spinning budget (the timer thread keeps its own).
+    spin: Mutex<Budget>,
 }
 
 impl Timer {
     fn lock(&self) -> MutexGuard<'_, Waiters> {
-        self.waiters.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.waiters)
     }
 }
 
 fn timer() -> &'static Timer {
     static TIMER: OnceLock<&'static Timer> = OnceLock::new();
     TIMER.get_or_init(|| {
-        let waiters = Waiters { queue: TimedQueue::default(), disabled: false };
-        let t: &'static Timer =
-            Box::leak(Box::new(Timer { waiters: Mutex::new(waiters), cv: Condvar::new() }));
+        let waiters = Waiters { queue: TimedQueue::default(), looks_at: None, disabled: false };
+        let t: &'static Timer = Box::leak(Box::new(Timer {
+            waiters: Mutex::new(waiters),
+            cv: Condvar::new(),
+            spin: Mutex::new(Budget::new()),
+        }));
         let spawned = std::thread::Builder::new().name("hookbench-timer".into()).spawn(move || run(t));
         if spawned.is_err() {
             t.lock().disabled = true;
@@ -46,13 +60,21 @@ fn timer() -> &'static Timer {
     })
 }
 
-/// How long before a deadline the thread stops sleeping and spins: a sleeping thread wakes tens
-/// of microseconds late (the kernel's timer, then the scheduler), a spinning one on time.
-const SPIN: Duration = Duration::from_micros(150);
-/// At most this share of the thread's time is spent spinning (per [`SPIN_WINDOW`]); past it the
-/// thread only sleeps, so dense deadlines never cost a core.
+/// How long before its deadline a waiter is woken, to spin the rest on its own thread: more than
+/// the thread oversleeps (the kernel's timer, then the scheduler: tens of microseconds) plus the
+/// time a parked tokio worker takes to be woken (tens more on a virtual machine). A waiter woken
+/// later than that is late by the difference, as every waiter was before.
+pub const LEAD: Duration = Duration::from_micros(150);
+/// At most this share of one core is spent by waiters spinning to their deadlines (per
+/// [`SPIN_WINDOW`]); past it a waiter is woken at its deadline instead, so dense deadlines never
+/// cost a core.
 const SPIN_SHARE: f64 = 0.05;
 const SPIN_WINDOW: Duration = Duration::from_millis(100);
+/// After waking waiters, the thread looks at its queue again this much later even if it is empty:
+/// a woken waiter commonly asks for its next deadline at once, and one due after this look is
+/// queued without waking the thread (a futex wake-up on the waiter's path, and often a context
+/// switch: tens of microseconds on a virtual machine).
+const LOOK_AGAIN: Duration = Duration::from_micros(500);
 
 /// The spinning budget of the current window.
 struct Budget {
@@ -61,54 +83,43 @@ struct Budget {
 }
 
 impl Budget {
-    fn allows(&mut self, now: Instant) -> bool {
+    fn new() -> Self {
+        Budget { start: Instant::now(), spun: Duration::ZERO }
+    }
+
+    /// Reserves `d` of spinning now, if the window has room for all of it.
+    fn take(&mut self, now: Instant, d: Duration) -> bool {
         if now.duration_since(self.start) >= SPIN_WINDOW {
             *self = Budget { start: now, spun: Duration::ZERO };
         }
-        self.spun < SPIN_WINDOW.mul_f64(SPIN_SHARE)
+        let ok = self.spun + d <= SPIN_WINDOW.mul_f64(SPIN_SHARE);
+        if ok {
+            self.spun += d;
+        }
+        ok
     }
 }
 
 fn run(t: &'static Timer) {
     precise_wakeups();
-    let mut budget = Budget { start: Instant::now(), spun: Duration::ZERO };
     let mut g = t.lock();
     loop {
         let now = Instant::now();
+        let mut woke = false;
         while g.queue.peek_at().is_some_and(|when| when <= now) {
             if let Some((_, tx)) = g.queue.pop() {
-                let _ = tx.send(());
+                woke |= tx.send(()).is_ok();
             }
         }
-        g = match g.queue.peek_at() {
+        let look = match g.queue.peek_at() {
+            Some(when) => Some(when - now),
+            None if woke => Some(LOOK_AGAIN),
+            None => None,
+        };
+        g.looks_at = look.map(|d| now + d);
+        g = match look {
+            Some(d) => t.cv.wait_timeout(g, d).unwrap_or_else(|p| p.into_inner()).0,
             None => t.cv.wait(g).unwrap_or_else(|p| p.into_inner()),
-            Some(when) => {
-                let left = when - now;
-                if left > SPIN {
-                    t.cv.wait_timeout(g, left - SPIN).unwrap_or_else(|p| p.into_inner()).0
-                } else if !budget.allows(now) {
-                    t.cv.wait_timeout(g, left).unwrap_or_else(|p| p.into_inner()).0
-                } else {
-                    // Spin to the deadline with the lock released, so waiters can still queue;
-                    // one that queues an earlier deadline ends the spin at its own.
-                    drop(g);
-                    loop {
-                        let at = Instant::now();
-                        let earlier = t
-                            .waiters
-                            .try_lock()
-                            .ok()
-                            .and_then(|w| w.queue.peek_at())
-                            .is_some_and(|e| e <= at);
-                        if at >= when || earlier {
-                            budget.spun += at.duration_since(now);
-                            break;
-                        }
-                        std::hint::spin_loop();
-                    }
-                    t.lock()
-                }
-            }
         };
     }
 }
@@ -127,11 +138,43 @@ fn precise_wakeups() {
 #[cfg(not(target_os = "linux"))]
 fn precise_wakeups() {}
 
-/// Waits until `when`, precisely.
+/// Waits until `when`, precisely: woken [`LEAD`] early by the timer thread, then spinning to
+/// the deadline when the budget allows (else woken at the deadline itself).
 pub async fn sleep_until(when: Instant) {
-    if when <= Instant::now() {
+    let now = Instant::now();
+    if when <= now {
         return;
     }
+    if let Some(early) = when.checked_sub(LEAD).filter(|e| *e > now) {
+        wait(early).await;
+    }
+    let now = Instant::now();
+    if when <= now {
+        return;
+    }
+    if lock(&timer().spin).take(now, when - now) {
+        // On its own worker, for at most `LEAD`: the deadline finds this task running.
+        while Instant::now() < when {
+            std::hint::spin_loop();
+        }
+    } else {
+        wait(when).await;
+    }
+}
+
+/// `m`'s guard (a waiter that panicked while holding it left nothing half-done).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether a deadline `when` would pass before the thread looks at its queue of its own accord
+/// (at `looks_at`; `None`: only when told), so that queueing it must wake the thread.
+fn unseen(looks_at: Option<Instant>, when: Instant) -> bool {
+    looks_at.is_none_or(|look| when < look)
+}
+
+/// Waits until the timer thread passes `when`.
+async fn wait(when: Instant) {
     let t = timer();
     let (tx, rx) = oneshot::channel();
     let queued = {
@@ -139,9 +182,9 @@ pub async fn sleep_until(when: Instant) {
         if g.disabled {
             false
         } else {
-            let earliest = g.queue.peek_at().is_none_or(|first| when < first);
+            let unseen = unseen(g.looks_at, when);
             g.queue.push(when, tx);
-            if earliest {
+            if unseen {
                 t.cv.notify_one();
             }
             true
@@ -162,6 +205,54 @@ pub async fn sleep(d: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_the_thread_will_look_at_in_time_does_not_wake_it() {
+        let now = Instant::now();
+        let look = now + Duration::from_millis(1);
+        assert!(unseen(None, now + Duration::from_secs(1)), "a thread waiting to be told is told");
+        assert!(unseen(Some(look), look - Duration::from_micros(1)), "one due before the look wakes it");
+        assert!(!unseen(Some(look), look), "one due at the look is seen then");
+        assert!(!unseen(Some(look), look + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn spinning_is_capped_per_window_and_the_cap_renews() {
+        let start = Instant::now();
+        let mut b = Budget { start, spun: Duration::ZERO };
+        let cap = SPIN_WINDOW.mul_f64(SPIN_SHARE);
+        assert!(b.take(start, LEAD));
+        // Reserving the rest of the cap succeeds; one more microsecond does not.
+        assert!(b.take(start, cap - LEAD));
+        assert!(!b.take(start, Duration::from_micros(1)), "spinning past the cap");
+        assert_eq!(b.spun, cap, "a refused reservation takes nothing");
+        // The next window starts empty.
+        assert!(b.take(start + SPIN_WINDOW, cap));
+        assert!(!b.take(start + SPIN_WINDOW, Duration::from_micros(1)));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_past_the_budget_still_wakes_in_order_and_never_early() {
+        // With the whole window's spinning taken, every waiter waits for the thread instead.
+        *lock(&timer().spin) = Budget { start: Instant::now(), spun: Duration::from_secs(3600) };
+        let base = Instant::now() + Duration::from_millis(20);
+        let mut waiters = Vec::new();
+        for k in [2u64, 0, 1] {
+            let when = base + Duration::from_millis(5 * k);
+            waiters.push(tokio::spawn(async move {
+                sleep_until(when).await;
+                (k, Instant::now() >= when)
+            }));
+        }
+        let mut woke = Vec::new();
+        for w in waiters {
+            let (k, on_time) = w.await.expect("waiter");
+            assert!(on_time, "waiter {k} woke before its deadline");
+            woke.push(k);
+        }
+        lock(&timer().spin).spun = Duration::ZERO;
+        assert_eq!(woke, [2, 0, 1], "each waiter's own result");
+    }
 
     #[tokio::test]
     async fn wakes_waiters_in_deadline_order_and_never_early() {
