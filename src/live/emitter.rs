@@ -142,6 +142,9 @@ pub async fn run(cx: Emitting) {
             lock(&cx.outbox).outbox.emitter.on_unsubscribed(id);
             continue;
         }
+        // The delivery's body and message id depend on the event alone: they are made while
+        // waiting for it, not on the push latency's path.
+        let made = (body(&cx, id), json::message_id(id));
         cx.clock.sleep_until(at).await;
         let first = {
             let mut ob = lock(&cx.outbox);
@@ -150,7 +153,7 @@ pub async fn run(cx: Emitting) {
             outbox.on_event(id, at, rng)
         };
         if let Some(t) = first {
-            tokio::spawn(deliver(cx.clone(), id, t));
+            tokio::spawn(deliver(cx.clone(), id, t, made));
         }
     }
 }
@@ -226,14 +229,19 @@ pub async fn attempt_classified<C: Transport>(
     (outcome_of(&result), result_of(&result))
 }
 
-async fn deliver(cx: Arc<Emitting>, id: u32, mut at: Micros) {
-    let mut n = 1;
-    let body = match cx.target.payload {
+/// Event `id`'s delivery body, fat or thin as the target takes it.
+fn body(cx: &Emitting, id: u32) -> Vec<u8> {
+    match cx.target.payload {
         Payload::Fat => serde_json::to_vec(&json::event(&cx.scenario, &cx.log, &cx.clock, id)),
         Payload::Thin => serde_json::to_vec(&json::thin(&cx.scenario, &cx.log, id)),
     }
-    .unwrap_or_default();
-    let msg = json::message_id(id);
+    .unwrap_or_default()
+}
+
+/// Event `id`'s delivery, its first attempt due at `at`: `made` is its body and message id.
+async fn deliver(cx: Arc<Emitting>, id: u32, mut at: Micros, made: (Vec<u8>, String)) {
+    let mut n = 1;
+    let (body, msg) = made;
     loop {
         if at > cx.end {
             return; // still pending: in flight at the end
