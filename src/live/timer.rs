@@ -33,7 +33,7 @@ struct Waiters {
 struct Timer {
     waiters: Mutex<Waiters>,
     cv: Condvar,
-    /// The waiters' own spinning budget (the timer thread keeps its own).
+    /// The waiters' spinning budget (the timer thread itself never spins).
     spin: Mutex<Budget>,
 }
 
