@@ -26,11 +26,18 @@ const TOP_EXP: usize = 46;
 /// Slots of a [`LogHist`].
 const SLOTS: usize = SUB + (TOP_EXP - 2) * SUB;
 
-/// A small fixed log-linear histogram of microseconds: exact below [`SUB`], then [`SUB`]
-/// sub-buckets per power of two, with the exact minimum and maximum to clamp quantiles.
+/// A small log-linear histogram of microseconds: exact below [`SUB`], then [`SUB`] sub-buckets
+/// per power of two, with the exact minimum and maximum to clamp quantiles.
+///
+/// Only the run of slots from the lowest to the highest one used is stored: a bucket's latencies
+/// span a few powers of two, so it holds tens of counts, not all [`SLOTS`] (a day's timeline
+/// keeps one per bucket, in every row).
 #[derive(Debug, Clone)]
 pub struct LogHist {
-    counts: Box<[u32; SLOTS]>,
+    /// The first slot `counts` holds.
+    lo: usize,
+    /// Counts of slots `lo..lo + counts.len()`.
+    counts: Vec<u32>,
     count: u64,
     min: u64,
     max: u64,
@@ -38,7 +45,7 @@ pub struct LogHist {
 
 impl Default for LogHist {
     fn default() -> Self {
-        LogHist { counts: Box::new([0; SLOTS]), count: 0, min: u64::MAX, max: 0 }
+        LogHist { lo: 0, counts: Vec::new(), count: 0, min: u64::MAX, max: 0 }
     }
 }
 
@@ -63,9 +70,25 @@ impl LogHist {
         (((SUB + sub) as u64) << shift) | ((1u64 << shift) / 2)
     }
 
+    /// The count of slot `i`, held from now on: the run of held slots grows to take it in.
+    fn count_of(&mut self, i: usize) -> &mut u32 {
+        if self.counts.is_empty() {
+            self.lo = i;
+        } else if i < self.lo {
+            self.counts.splice(0..0, std::iter::repeat_n(0, self.lo - i));
+            self.lo = i;
+        }
+        debug_assert!(i < SLOTS, "slot {i} past the last");
+        let j = i - self.lo;
+        if j >= self.counts.len() {
+            self.counts.resize(j + 1, 0);
+        }
+        &mut self.counts[j]
+    }
+
     /// Records one latency.
     pub fn record(&mut self, v: u64) {
-        let c = &mut self.counts[Self::slot(v)];
+        let c = self.count_of(Self::slot(v));
         *c = c.saturating_add(1);
         self.count += 1;
         self.min = self.min.min(v);
@@ -74,8 +97,14 @@ impl LogHist {
 
     /// Adds `other`'s latencies.
     pub fn add(&mut self, other: &LogHist) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *a = a.saturating_add(*b);
+        if let Some(last) = other.counts.len().checked_sub(1) {
+            // Both ends first, so the run is widened once.
+            self.count_of(other.lo);
+            self.count_of(other.lo + last);
+            let from = other.lo - self.lo;
+            for (a, b) in self.counts[from..].iter_mut().zip(&other.counts) {
+                *a = a.saturating_add(*b);
+            }
         }
         self.count += other.count;
         self.min = self.min.min(other.min);
@@ -97,7 +126,7 @@ impl LogHist {
             return Some(self.max); // the largest is known exactly
         }
         let mut seen = 0u64;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for (i, &c) in (self.lo..).zip(&self.counts) {
             seen += u64::from(c);
             if seen >= rank {
                 return Some(Self::value(i).clamp(self.min, self.max));
@@ -317,6 +346,42 @@ mod tests {
         let mut huge = LogHist::default();
         huge.record(u64::MAX);
         assert_eq!(huge.quantile(0.5), Some(u64::MAX));
+    }
+
+    /// Holding only the run of slots in use changes no figure: records in any order (each new one
+    /// below, above or inside the run) and merges give the counts and quantiles of a histogram
+    /// holding every slot.
+    #[test]
+    fn the_held_run_of_slots_counts_as_every_slot_would() {
+        let mut rng = crate::model::dist::Rng::new(11, "loghist-run");
+        let quantiles = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
+        for round in 0..50 {
+            let (mut a, mut b) = (LogHist::default(), LogHist::default());
+            let mut dense = vec![0u64; SLOTS];
+            let mut all = Vec::new();
+            for k in 0..(round * 7 % 97) {
+                // Latencies over the whole range (0 and past the top slot included).
+                let v = (rng.unit() * 2f64.powi(rng.below(50) as i32)) as u64;
+                let h = if k % 2 == 0 { &mut a } else { &mut b };
+                h.record(v);
+                dense[LogHist::slot(v)] += 1;
+                all.push(v);
+            }
+            a.add(&b);
+            let held: Vec<u64> = (0..SLOTS)
+                .map(|i| i.checked_sub(a.lo).and_then(|j| a.counts.get(j)).map_or(0, |&c| u64::from(c)))
+                .collect();
+            assert_eq!(held, dense, "round {round}");
+            assert_eq!(a.count(), all.len() as u64);
+            let mut reference = LogHist { lo: 0, counts: vec![0; SLOTS], count: 0, min: u64::MAX, max: 0 };
+            for &v in &all {
+                reference.record(v);
+            }
+            assert_eq!(reference.counts.len(), SLOTS, "a full run never grows");
+            for q in quantiles {
+                assert_eq!(a.quantile(q), reference.quantile(q), "round {round}, q {q}");
+            }
+        }
     }
 
     /// A defaulted width is a readable one near the span over 200.
