@@ -71,14 +71,27 @@ impl LogHist {
     }
 
     /// The count of slot `i`, held from now on: the run of held slots grows to take it in.
+    #[inline]
     fn count_of(&mut self, i: usize) -> &mut u32 {
+        let j = i.wrapping_sub(self.lo);
+        if j < self.counts.len() {
+            return &mut self.counts[j];
+        }
+        self.widen(i)
+    }
+
+    /// [`LogHist::count_of`] for a slot outside the held run.
+    #[cold]
+    fn widen(&mut self, i: usize) -> &mut u32 {
+        debug_assert!(i < SLOTS, "slot {i} past the last");
         if self.counts.is_empty() {
+            // Room for four powers of two: most buckets' latencies never widen it again.
+            self.counts.reserve(4 * SUB);
             self.lo = i;
         } else if i < self.lo {
             self.counts.splice(0..0, std::iter::repeat_n(0, self.lo - i));
             self.lo = i;
         }
-        debug_assert!(i < SLOTS, "slot {i} past the last");
         let j = i - self.lo;
         if j >= self.counts.len() {
             self.counts.resize(j + 1, 0);
