@@ -24,14 +24,35 @@ pub struct Key<K> {
 pub trait Due: Ord + Copy {
     /// Whether `a` pops before `b`.
     fn before(a: &Key<Self>, b: &Key<Self>) -> bool;
+
+    /// `b` when `take_b`, else `a`.
+    #[inline(always)]
+    fn choose(take_b: bool, a: Key<Self>, b: Key<Self>) -> Key<Self> {
+        if take_b {
+            b
+        } else {
+            a
+        }
+    }
 }
 
 /// Microseconds (the sim's virtual time): time and push order compared as one 128-bit number,
-/// one compare-and-borrow.
+/// one compare-and-borrow; a key chosen by masks, field by field, so the choice is data the
+/// processor computes alongside the next compare rather than an address it must wait for.
 impl Due for u64 {
     #[inline(always)]
     fn before(a: &Key<u64>, b: &Key<u64>) -> bool {
         (u128::from(a.at) << 64 | u128::from(a.seq)) < (u128::from(b.at) << 64 | u128::from(b.seq))
+    }
+
+    #[inline(always)]
+    fn choose(take_b: bool, a: Key<u64>, b: Key<u64>) -> Key<u64> {
+        let m = u64::from(take_b).wrapping_neg();
+        Key {
+            at: a.at ^ ((a.at ^ b.at) & m),
+            seq: a.seq ^ ((a.seq ^ b.seq) & m),
+            slot: a.slot ^ ((a.slot ^ b.slot) & m as u32),
+        }
     }
 }
 
@@ -51,16 +72,21 @@ impl<K: Due> Key<K> {
     }
 }
 
-/// The index of the earliest of `kids` (one to [`ARITY`] keys): a tournament of pairs when all
-/// four are there, each choice a conditional move rather than a branch.
+/// The earliest of `kids` (one to [`ARITY`] keys) and its index: a tournament of pairs when all
+/// four are there, each choice a selection of values rather than a branch or a load from a
+/// chosen address.
 #[inline(always)]
-fn earliest<K: Due>(kids: &[Key<K>]) -> usize {
-    let pick = |a: usize, b: usize| if kids[b].before(&kids[a]) { b } else { a };
-    if let [_, _, _, _] = kids {
-        let (l, r) = (pick(0, 1), pick(2, 3));
-        pick(l, r)
+fn earliest<K: Due>(kids: &[Key<K>]) -> (usize, Key<K>) {
+    if let [a, b, c, d] = *kids {
+        let (left, right) = (b.before(&a), d.before(&c));
+        let (l, r) = (K::choose(left, a, b), K::choose(right, c, d));
+        let last = r.before(&l);
+        let i = if last { 2 + usize::from(right) } else { usize::from(left) };
+        (i, K::choose(last, l, r))
     } else {
-        (1..kids.len()).fold(0, pick)
+        let pick = |a: usize, b: usize| if kids[b].before(&kids[a]) { b } else { a };
+        let i = (1..kids.len()).fold(0, pick);
+        (i, kids[i])
     }
 }
 
@@ -157,8 +183,7 @@ impl<K: Due, T> TimedQueue<K, T> {
             if kids.is_empty() {
                 break;
             }
-            let best = earliest(kids);
-            let up = kids[best];
+            let (best, up) = earliest(kids);
             heap[pos] = up;
             moved = Some(up);
             pos = first + best;
@@ -189,7 +214,7 @@ impl<K: Due, T> TimedQueue<K, T> {
         }
         // The earliest of the root's children: each heads a heap of its own.
         let kids = self.heap.get(1..(1 + ARITY).min(self.heap.len()))?;
-        kids.get(earliest(kids)).map(|k| k.at)
+        (!kids.is_empty()).then(|| earliest(kids).1.at)
     }
 }
 
