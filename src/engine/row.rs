@@ -45,7 +45,7 @@ use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
 use crate::strategy::books::{Books, Fate, Outcome, Parked};
-use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
+use crate::strategy::{Action, Breaker, Cx, Machine, Spec, Strategy};
 use crate::support::units::Micros;
 
 pub use crate::engine::outbox::Outbox;
@@ -113,7 +113,7 @@ pub struct Row {
     label: String,
     window_end: Micros,
     payload_bytes: u32,
-    strategy: Box<dyn Strategy>,
+    strategy: Machine,
     subscription: Option<Payload>,
     rec: Books,
     rng: Rng,
@@ -185,12 +185,7 @@ impl Row {
     }
 
     /// Runs one strategy callback with a context at `now`.
-    fn with_strategy(
-        &mut self,
-        now: Micros,
-        log: &EventLog,
-        f: impl FnOnce(&mut dyn Strategy, &mut Cx<'_, '_>),
-    ) {
+    fn with_strategy(&mut self, now: Micros, log: &EventLog, f: impl FnOnce(&mut Machine, &mut Cx<'_, '_>)) {
         if self.next > 0 {
             self.actions.drain(..self.next);
             self.next = 0;
@@ -204,7 +199,7 @@ impl Row {
             log,
             breaker: &mut self.breaker,
         };
-        f(self.strategy.as_mut(), &mut cx);
+        f(&mut self.strategy, &mut cx);
     }
 
     /// The run begins at `now` (0).
@@ -346,7 +341,7 @@ impl Row {
         if self.rec.unsettled_count(log) == 0 {
             return true;
         }
-        let strategy = self.strategy.as_ref();
+        let strategy = &self.strategy;
         self.rec.unsettled(log).all(|id| !strategy.can_still_detect(id, log.superseded(id, now)))
     }
 
@@ -374,7 +369,7 @@ impl Row {
                 self.rec.happened(at);
             }
         }
-        let (strategy, label) = (self.strategy.as_ref(), self.label);
+        let (strategy, label) = (&self.strategy, self.label);
         // A run stopped early covers [0, end): the undetected events after it never happened,
         // so they are neither produced nor in flight (settled in flight here, taken out below).
         let mut unborn = 0u64;

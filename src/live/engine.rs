@@ -32,7 +32,7 @@ use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
 use crate::model::source::EventLog;
 use crate::result::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::Scenario;
-use crate::strategy::Spec;
+use crate::strategy::{Spec, Strategy};
 use crate::support::units::{format_duration, secs_f, Micros, MILLI, SECOND};
 
 /// How a live run goes.

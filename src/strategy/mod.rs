@@ -20,6 +20,7 @@ pub mod hybrid;
 pub mod hybrid_reconcile;
 mod kind;
 pub mod long_poll;
+mod machine;
 pub mod poll;
 pub mod poll_adaptive;
 pub mod poll_etag;
@@ -30,6 +31,7 @@ pub mod webhook;
 pub use breaker::{Breaker, BreakerConfig};
 pub use config::{Adaptive, StrategiesConfig, StrategyParams};
 pub use kind::StrategyKind;
+pub use machine::Machine;
 
 use crate::model::api::{Request, Response};
 use crate::model::dist::Rng;
@@ -72,22 +74,22 @@ impl Spec {
 
     /// Builds the strategy's state machine from `params` — a [`StrategyParams`] or anything
     /// that converts into one, such as a `&Scenario` (`spec.build(&scenario)`).
-    pub fn build(&self, params: impl Into<StrategyParams>) -> Box<dyn Strategy> {
+    pub fn build(&self, params: impl Into<StrategyParams>) -> Machine {
         let p: StrategyParams = params.into();
         let interval = self.interval.unwrap_or(p.reconcile_interval);
         let page = p.page_size;
         match self.kind {
-            StrategyKind::Poll => Box::new(poll::Poll::new(interval, page)),
-            StrategyKind::PollEtag => Box::new(poll_etag::new(interval, page)),
-            StrategyKind::PollState => Box::new(poll_state::PollState::new(interval, p.resources)),
-            StrategyKind::Webhook => Box::new(webhook::Webhook::new()),
-            StrategyKind::Hybrid => Box::new(hybrid::Hybrid::new()),
+            StrategyKind::Poll => Machine::Poll(poll::Poll::new(interval, page)),
+            StrategyKind::PollEtag => Machine::Poll(poll_etag::new(interval, page)),
+            StrategyKind::PollState => Machine::PollState(poll_state::PollState::new(interval, p.resources)),
+            StrategyKind::Webhook => Machine::Webhook(webhook::Webhook::new()),
+            StrategyKind::Hybrid => Machine::Hybrid(hybrid::Hybrid::new()),
             StrategyKind::HybridReconcile => {
-                Box::new(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
+                Machine::HybridReconcile(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
             }
-            StrategyKind::LongPoll => Box::new(long_poll::LongPoll::new(p.long_poll_wait, page)),
-            StrategyKind::Sse => Box::new(sse::Sse::new()),
-            StrategyKind::PollAdaptive => Box::new(poll_adaptive::new(p.adaptive, page)),
+            StrategyKind::LongPoll => Machine::LongPoll(long_poll::LongPoll::new(p.long_poll_wait, page)),
+            StrategyKind::Sse => Machine::Sse(sse::Sse::new()),
+            StrategyKind::PollAdaptive => Machine::Poll(poll_adaptive::new(p.adaptive, page)),
         }
     }
 }

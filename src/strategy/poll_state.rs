@@ -58,6 +58,7 @@ impl PollState {
     }
 
     /// Sends queued requests while the pool has room and no 429 holds it back.
+    #[inline]
     fn pump(&mut self, cx: &mut Cx<'_, '_>) {
         if cx.now < self.blocked_until {
             if !self.pump_armed {
@@ -97,6 +98,7 @@ impl Strategy for PollState {
         }
     }
 
+    #[inline]
     fn on_response(&mut self, cx: &mut Cx<'_, '_>, tag: u64, resp: &Response) {
         if let Some(hint) = resp.poll_interval {
             self.hint = Some(hint);
