@@ -249,13 +249,15 @@ impl LatencyMs {
         // A quantile is the upper edge of its histogram bucket, not a measured value: keep it
         // inside the measured range so that no percentile ever exceeds the exact max.
         let bottom = hist.min().min(max_us);
-        let q = |p: f64| Some(ms(hist.value_at_quantile(p).clamp(bottom, max_us)));
+        // The four in one pass over the histogram (each what `value_at_quantile` gives).
+        let mut q =
+            hist.value_at_quantiles([0.5, 0.9, 0.99, 0.999]).map(|v| Some(ms(v.clamp(bottom, max_us))));
         LatencyMs {
             mean: Some(sum_us as f64 / count as f64 / MILLI as f64),
-            p50: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
-            p999: q(0.999),
+            p50: q.next().flatten(),
+            p90: q.next().flatten(),
+            p99: q.next().flatten(),
+            p999: q.next().flatten(),
             max: Some(ms(max_us)),
         }
     }

@@ -335,7 +335,7 @@ impl Api {
         }
         // In a cost bucket a request is admitted for its requested cost (a page of `limit`
         // nodes, one object) and charged what it returned; elsewhere every request is 1.
-        let costs = self.limiter.as_ref().and_then(|rl| rl.quota().costs);
+        let costs = self.limiter.as_ref().and_then(RateLimiter::costs);
         let requested = costs.map_or(1, |c| match req {
             Request::List { limit, .. } | Request::LongPoll { limit, .. } => {
                 c.page(u64::from(limit.clamp(1, self.cfg.page_size)))
@@ -405,7 +405,8 @@ impl Api {
         });
         if let Some(rl) = self.limiter.as_mut() {
             if status != Status::NotModified || self.cfg.not_modified_counts {
-                rl.consume_cost(now, actual, billable);
+                // The check above rolled the quota to `now`.
+                rl.consume_checked(now, actual, billable);
             }
         }
         let hold = hold + slow;

@@ -189,6 +189,12 @@ impl RateLimiter {
         self.quota
     }
 
+    /// The points a request costs, when the quota is a cost bucket.
+    #[inline]
+    pub fn costs(&self) -> Option<QueryCosts> {
+        self.quota.costs
+    }
+
     /// Forgets what no longer counts at `now`.
     #[inline(always)]
     fn roll(&mut self, now: Micros) {
@@ -261,6 +267,14 @@ impl RateLimiter {
     #[inline(always)]
     pub fn consume_cost(&mut self, now: Micros, cost: u64, track_peak: bool) {
         self.roll(now);
+        self.consume_checked(now, cost, track_peak);
+    }
+
+    /// [`RateLimiter::consume_cost`] right after [`RateLimiter::over_quota_cost`] at the same
+    /// `now`, as the API answers one request: that check rolled the window to `now` already, so
+    /// it is not rolled again (the sim answers a request on most of its steps).
+    #[inline(always)]
+    pub fn consume_checked(&mut self, now: Micros, cost: u64, track_peak: bool) {
         let cell = self.cell;
         let used = match &mut self.books {
             Books::Fixed { start, used } => {

@@ -144,3 +144,33 @@ fn the_cost_bucket_admits_by_requested_cost_and_charges_the_actual() {
     // Empty again 4.7 s later.
     assert!(rl.window_over(ms(6700)) && !rl.window_over(ms(6600)));
 }
+
+/// The API's way of charging an answer — the check, then the charge without a second roll —
+/// leaves every algorithm's books as checking and charging in full would, through window
+/// resets, a sliding log's expiries and a bucket's refills.
+#[test]
+fn a_charge_right_after_its_check_books_as_a_full_charge() {
+    let quotas = [
+        Quota::fixed(5, 10 * SECOND),
+        Quota { limit: 5, window: 10 * SECOND, algorithm: Algorithm::SlidingWindow, costs: None },
+        Quota::bucket(Algorithm::TokenBucket, 5, 2 * SECOND),
+        Quota::bucket(Algorithm::CostBucket, 50, SECOND / 10),
+    ];
+    for quota in quotas {
+        let (mut full, mut checked) = (RateLimiter::new(quota), RateLimiter::new(quota));
+        let mut rng = crate::model::dist::Rng::new(3, "charge-after-check");
+        let mut now = 0;
+        for _ in 0..2_000 {
+            now += u64::from(rng.below(3_000)) * 1_000;
+            let cost = u64::from(rng.below(4));
+            let (a, b) = (full.over_quota_cost(now, cost.max(1)), checked.over_quota_cost(now, cost.max(1)));
+            assert_eq!(a, b, "{quota:?} at {now}");
+            if a.is_none() {
+                full.consume_cost(now, cost, true);
+                checked.consume_checked(now, cost, true);
+            }
+            assert_eq!(full.state(now), checked.state(now), "{quota:?} at {now}");
+        }
+        assert_eq!(full.peak_use(), checked.peak_use());
+    }
+}
