@@ -319,11 +319,19 @@ impl Books {
 
     /// The status slot of held event `id` (growing the window up to it).
     fn slot(&mut self, id: u32) -> Option<&mut u8> {
+        let i = self.held(id)?;
+        Some(&mut self.status[i])
+    }
+
+    /// The index of held event `id`'s status (growing the window up to it); `None` for a retired
+    /// one. The window grows by one event at a time as a rule, and a push is the cheap way to.
+    #[inline]
+    fn held(&mut self, id: u32) -> Option<usize> {
         let i = id.checked_sub(self.offset)? as usize;
-        if i >= self.status.len() {
-            self.status.resize(i + 1, UNSEEN);
+        while self.status.len() <= i {
+            self.status.push_back(UNSEEN);
         }
-        self.status.get_mut(i)
+        Some(i)
     }
 
     /// The consumer now holds event `id`'s full data. True if this is its first detection.
@@ -336,9 +344,10 @@ impl Books {
             // Fetched with the rest, of a type the integration does not want: nothing new.
             return false;
         }
-        let e = match self.slot(id) {
-            Some(&mut DETECTED) => return false,
-            Some(&mut MISSED) => {
+        let held = self.held(id);
+        let e = match held.map(|i| self.status[i]) {
+            Some(DETECTED) => return false,
+            Some(MISSED) => {
                 self.violations.push(format!("event {id} detected after it was declared missed"));
                 return false;
             }
@@ -357,8 +366,8 @@ impl Books {
                 .push(format!("event {id} detected at {now} µs, before it happened at {} µs", e.at));
             return false;
         }
-        match self.slot(id) {
-            Some(st) => *st = DETECTED,
+        match held {
+            Some(i) => self.status[i] = DETECTED,
             None => {
                 self.parked.remove(&id);
                 self.retired[0] += 1;

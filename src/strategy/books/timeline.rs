@@ -80,23 +80,24 @@ impl LogHist {
         self.widen(i)
     }
 
-    /// [`LogHist::count_of`] for a slot outside the held run.
+    /// [`LogHist::count_of`] for a slot outside the held run. The run is widened a power of two
+    /// beyond the slot (two on first use, either side), so the next latencies near it fall in
+    /// without widening again; slots held at zero change no figure.
     #[cold]
     fn widen(&mut self, i: usize) -> &mut u32 {
         debug_assert!(i < SLOTS, "slot {i} past the last");
         if self.counts.is_empty() {
-            // Room for four powers of two: most buckets' latencies never widen it again.
-            self.counts.reserve(4 * SUB);
-            self.lo = i;
+            self.lo = i.saturating_sub(2 * SUB);
+            self.counts = vec![0; (i + 2 * SUB + 1).min(SLOTS) - self.lo];
         } else if i < self.lo {
-            self.counts.splice(0..0, std::iter::repeat_n(0, self.lo - i));
-            self.lo = i;
+            let lo = i.saturating_sub(SUB);
+            self.counts.splice(0..0, std::iter::repeat_n(0, self.lo - lo));
+            self.lo = lo;
+        } else {
+            let end = (i + SUB + 1).min(SLOTS);
+            self.counts.resize(end - self.lo, 0);
         }
-        let j = i - self.lo;
-        if j >= self.counts.len() {
-            self.counts.resize(j + 1, 0);
-        }
-        &mut self.counts[j]
+        &mut self.counts[i - self.lo]
     }
 
     /// Records one latency.
