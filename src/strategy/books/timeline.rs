@@ -7,7 +7,7 @@
 //! 429s and failed calls, webhook attempts, retries and failed attempts. The books (`Books`),
 //! the provider's outbox and the processing pool each keep one for what they count, and the row
 //! merges them when it settles ([`TimelineBooks::merge`]). Memory is bounded by the bucket count:
-//! buckets grow lazily up to [`MAX_BUCKETS`], and each keeps a small fixed log-linear histogram
+//! buckets grow lazily up to [`MAX_BUCKETS`], and each keeps a small log-linear histogram
 //! ([`LogHist`]) allocated only once a latency falls in it — never an HdrHistogram per bucket.
 //! It never touches a clock: every call carries its scenario time.
 
