@@ -45,7 +45,8 @@ use crate::model::source::EventLog;
 use crate::model::wire;
 use crate::scenario::{Payload, Scenario};
 use crate::strategy::books::{Books, Fate, Outcome, Parked};
-use crate::strategy::{Action, Breaker, Cx, Machine, Spec, Strategy};
+use crate::strategy::machine::Machine;
+use crate::strategy::{Action, Breaker, Cx, Spec, Strategy};
 use crate::support::units::Micros;
 
 pub use crate::engine::outbox::Outbox;
@@ -143,7 +144,7 @@ impl Row {
     /// `mode` says who processes for a finite receiver: the model, or the driver's own workers.
     pub fn new(scenario: &Scenario, log: &EventLog, spec: &Spec, stream: &str, mode: PoolMode) -> Self {
         let label = spec.label();
-        let strategy = spec.build(scenario);
+        let strategy = Machine::new(spec, scenario);
         let subscription = strategy.subscription();
         let capacity = &scenario.receiver.capacity;
         let bucket = scenario.timeline_bucket();

@@ -32,6 +32,7 @@ use crate::model::signature::{Secret, DEFAULT_TOLERANCE_S};
 use crate::model::source::EventLog;
 use crate::result::report::{LagMs, LiveInfo, Report, StrategyReport};
 use crate::scenario::Scenario;
+use crate::strategy::machine::Machine;
 use crate::strategy::{Spec, Strategy};
 use crate::support::units::{format_duration, secs_f, Micros, MILLI, SECOND};
 
@@ -225,7 +226,7 @@ async fn run_async(
     let client = crate::live::client::http_client_trusting(&loopback, 256, &trusted)
         .map_err(|e| LiveError::Setup(format!("cannot build the HTTP client: {e}")))?;
     // Row i subscribes (if it takes webhooks) at POST /hooks/i of the receiver.
-    let payloads: Vec<_> = specs.iter().map(|spec| spec.build(&scenario).subscription()).collect();
+    let payloads: Vec<_> = specs.iter().map(|spec| Machine::new(spec, &scenario).subscription()).collect();
     let subscriptions = specs
         .iter()
         .zip(&payloads)

@@ -302,7 +302,7 @@ impl AsRef<Scenario> for Scenario {
     }
 }
 
-/// `spec.build(&scenario)` (also through an `Arc<Scenario>`).
+/// `Machine::new(spec, &scenario)` (also through an `Arc<Scenario>`).
 impl<T: AsRef<Scenario> + ?Sized> From<&T> for StrategyParams {
     fn from(scenario: &T) -> Self {
         scenario.as_ref().strategy_params()

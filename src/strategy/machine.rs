@@ -1,6 +1,6 @@
 //! [`Machine`]: the strategies as one closed type, so a row calls its strategy directly.
 //!
-//! Owns the set of state machines a [`Spec`](super::Spec) builds. A row answers thousands of
+//! Owns the set of state machines and how a [`Spec`] is built into one. A row answers thousands of
 //! inputs per simulated hour; through an enum the call on each is a direct one the compiler may
 //! inline, where a `Box<dyn Strategy>` is a call through a table it never can. Each variant is
 //! one strategy module's machine; the forwarding here adds no behaviour.
@@ -12,7 +12,8 @@ use super::poll::Poll;
 use super::poll_state::PollState;
 use super::sse::Sse;
 use super::webhook::Webhook;
-use super::{Cx, Payload, Strategy};
+use super::{hybrid, hybrid_reconcile, long_poll, poll, poll_adaptive, poll_etag, poll_state, sse, webhook};
+use super::{Cx, Payload, Spec, Strategy, StrategyKind, StrategyParams};
 use crate::model::api::Response;
 use crate::support::units::Micros;
 
@@ -32,6 +33,29 @@ pub enum Machine {
     LongPoll(LongPoll),
     /// `sse`.
     Sse(Sse),
+}
+
+impl Machine {
+    /// The state machine of `spec`, built from `params` — a [`StrategyParams`] or anything that
+    /// converts into one, such as a `&Scenario` (`Machine::new(spec, &scenario)`).
+    pub fn new(spec: &Spec, params: impl Into<StrategyParams>) -> Machine {
+        let p: StrategyParams = params.into();
+        let interval = spec.interval.unwrap_or(p.reconcile_interval);
+        let page = p.page_size;
+        match spec.kind {
+            StrategyKind::Poll => Machine::Poll(poll::Poll::new(interval, page)),
+            StrategyKind::PollEtag => Machine::Poll(poll_etag::new(interval, page)),
+            StrategyKind::PollState => Machine::PollState(poll_state::PollState::new(interval, p.resources)),
+            StrategyKind::Webhook => Machine::Webhook(webhook::Webhook::new()),
+            StrategyKind::Hybrid => Machine::Hybrid(hybrid::Hybrid::new()),
+            StrategyKind::HybridReconcile => {
+                Machine::HybridReconcile(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
+            }
+            StrategyKind::LongPoll => Machine::LongPoll(long_poll::LongPoll::new(p.long_poll_wait, page)),
+            StrategyKind::Sse => Machine::Sse(sse::Sse::new()),
+            StrategyKind::PollAdaptive => Machine::Poll(poll_adaptive::new(p.adaptive, page)),
+        }
+    }
 }
 
 /// Calls `$call` on whichever machine `$m` holds, as `$s`.

@@ -3,7 +3,8 @@
 //! Owns the [`Strategy`] trait every consumer implements, the [`Cx`] through which a strategy
 //! acts (send a request, set a timer, record a detection), and the registry of strategy kinds.
 //! One strategy per module; shared mechanics live in [`cursor`] (cursor polling of the event
-//! log) and [`fetch`] (fetching a thin webhook's event). A strategy never reads the event source:
+//! log) and [`fetch`] (fetching a thin webhook's event), and [`machine`] builds a [`Spec`] into
+//! its strategy, one closed enum the rows call directly. A strategy never reads the event source:
 //! it learns of events only from API answers and webhook deliveries, and it never touches a
 //! socket or a clock — the engines feed it time and input.
 //!
@@ -20,7 +21,7 @@ pub mod hybrid;
 pub mod hybrid_reconcile;
 mod kind;
 pub mod long_poll;
-mod machine;
+pub mod machine;
 pub mod poll;
 pub mod poll_adaptive;
 pub mod poll_etag;
@@ -31,7 +32,6 @@ pub mod webhook;
 pub use breaker::{Breaker, BreakerConfig};
 pub use config::{Adaptive, StrategiesConfig, StrategyParams};
 pub use kind::StrategyKind;
-pub use machine::Machine;
 
 use crate::model::api::{Request, Response};
 use crate::model::dist::Rng;
@@ -69,27 +69,6 @@ impl Spec {
         match (self.kind.polls_at_interval(), self.interval) {
             (true, Some(i)) => format!("{}@{}", self.kind.name(), format_duration(i)),
             _ => self.kind.name().to_string(),
-        }
-    }
-
-    /// Builds the strategy's state machine from `params` — a [`StrategyParams`] or anything
-    /// that converts into one, such as a `&Scenario` (`spec.build(&scenario)`).
-    pub fn build(&self, params: impl Into<StrategyParams>) -> Machine {
-        let p: StrategyParams = params.into();
-        let interval = self.interval.unwrap_or(p.reconcile_interval);
-        let page = p.page_size;
-        match self.kind {
-            StrategyKind::Poll => Machine::Poll(poll::Poll::new(interval, page)),
-            StrategyKind::PollEtag => Machine::Poll(poll_etag::new(interval, page)),
-            StrategyKind::PollState => Machine::PollState(poll_state::PollState::new(interval, p.resources)),
-            StrategyKind::Webhook => Machine::Webhook(webhook::Webhook::new()),
-            StrategyKind::Hybrid => Machine::Hybrid(hybrid::Hybrid::new()),
-            StrategyKind::HybridReconcile => {
-                Machine::HybridReconcile(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
-            }
-            StrategyKind::LongPoll => Machine::LongPoll(long_poll::LongPoll::new(p.long_poll_wait, page)),
-            StrategyKind::Sse => Machine::Sse(sse::Sse::new()),
-            StrategyKind::PollAdaptive => Machine::Poll(poll_adaptive::new(p.adaptive, page)),
         }
     }
 }
