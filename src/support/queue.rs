@@ -10,12 +10,14 @@ use crate::support::slots::Slots;
 /// children sit side by side in memory.
 const ARITY: usize = 4;
 
-/// Where an item is in the order: due at `at`, pushed `seq`-th, held in slot `slot`.
+/// Where an item is in the order: due at `at`; `seq` is its push order in the high bits and the
+/// slot holding it in the low [`TimedQueue`]'s `slot_bits` — one word, so a key of the sim's
+/// microseconds is 16 bytes. The push order is unique, so the slot below it never decides an
+/// order.
 #[derive(Clone, Copy)]
 pub struct Key<K> {
     at: K,
     seq: u64,
-    slot: u32,
 }
 
 /// A time the queue orders by. Whether one key pops before another — earlier, or as early and
@@ -48,11 +50,7 @@ impl Due for u64 {
     #[inline(always)]
     fn choose(take_b: bool, a: Key<u64>, b: Key<u64>) -> Key<u64> {
         let m = u64::from(take_b).wrapping_neg();
-        Key {
-            at: a.at ^ ((a.at ^ b.at) & m),
-            seq: a.seq ^ ((a.seq ^ b.seq) & m),
-            slot: a.slot ^ ((a.slot ^ b.slot) & m as u32),
-        }
+        Key { at: a.at ^ ((a.at ^ b.at) & m), seq: a.seq ^ ((a.seq ^ b.seq) & m) }
     }
 }
 
@@ -107,9 +105,15 @@ fn rise<K: Due>(heap: &mut [Key<K>], mut pos: usize, key: Key<K>) {
 
 /// Items due at times `K`, popped earliest first, first-in first-out among equal times.
 ///
-/// A 4-ary min-heap of small keys (time, push order, slot); the items wait in slots beside it and
-/// never move while queued. Each (time, push order) is distinct, so the order of pops is fully
-/// determined by the pushes, whatever the heap's shape.
+/// A 4-ary min-heap of small keys (time, then push order and slot in one word); the items wait in
+/// slots beside it and never move while queued. Each (time, push order) is distinct, so the order
+/// of pops is fully determined by the pushes, whatever the heap's shape.
+///
+/// The word gives the slot [`FIRST_SLOT_BITS`] bits at first and the push order the rest. More
+/// items than the slot's bits can number widen it by eight bits; more pushes than the order's
+/// bits can count number the queued keys afresh, in their order. Either rewrites every key and
+/// keeps every comparison between them, so the heap stays a heap; neither is met by a run that
+/// holds fewer than 16.7 million items at once and pushes fewer than a trillion.
 ///
 /// A pop leaves the root's place vacant, and the next push fills it: a driver that pops a step
 /// and pushes the one it causes (the sim's usual step) pays for one pass down the heap instead of
@@ -119,10 +123,18 @@ pub struct TimedQueue<K, T> {
     heap: Vec<Key<K>>,
     /// The items, by the slot their keys name.
     items: Slots<T>,
-    seq: u64,
+    /// The last push's order, shifted to its place in a key's word (above the slot's bits).
+    pushed: u64,
+    /// Bits of a key's `seq` word that name its slot.
+    slot_bits: u32,
+    /// Those bits set: a key's slot is its word's bits under this mask.
+    slot_mask: u64,
     /// `heap[0]` was popped and is not a key of the queue: the heap proper is its subtrees.
     vacant: bool,
 }
+
+/// The bits a key's word gives its slot at first (16.7 million items at once).
+const FIRST_SLOT_BITS: u32 = 24;
 
 impl<K: Due, T> Default for TimedQueue<K, T> {
     fn default() -> Self {
@@ -133,15 +145,32 @@ impl<K: Due, T> Default for TimedQueue<K, T> {
 impl<K: Due, T> TimedQueue<K, T> {
     /// An empty queue with room for `n` items.
     pub fn with_capacity(n: usize) -> Self {
-        TimedQueue { heap: Vec::with_capacity(n), items: Slots::with_capacity(n), seq: 0, vacant: false }
+        Self::with_slot_bits(n, FIRST_SLOT_BITS)
+    }
+
+    /// [`TimedQueue::with_capacity`] whose keys give the slot `slot_bits` bits at first.
+    fn with_slot_bits(n: usize, slot_bits: u32) -> Self {
+        TimedQueue {
+            heap: Vec::with_capacity(n),
+            items: Slots::with_capacity(n),
+            pushed: 0,
+            slot_bits,
+            slot_mask: (1 << slot_bits) - 1,
+            vacant: false,
+        }
     }
 
     /// Adds `item`, due at `at`.
     #[inline(always)]
     pub fn push(&mut self, at: K, item: T) {
-        self.seq += 1;
-        let slot = self.items.insert(item).0;
-        let key = Key { at, seq: self.seq, slot };
+        let (pushed, carried) = self.pushed.overflowing_add(self.slot_mask + 1);
+        self.pushed = pushed;
+        let slot = u64::from(self.items.insert(item).0);
+        if carried | (slot > self.slot_mask) {
+            // The push order or the slot no longer fits its bits: rare, and out of line.
+            self.make_room(slot, carried);
+        }
+        let key = Key { at, seq: self.pushed | slot };
         if self.vacant {
             self.vacant = false;
             self.fill_root(key);
@@ -164,7 +193,41 @@ impl<K: Due, T> TimedQueue<K, T> {
         }
         let top = *self.heap.first()?;
         self.vacant = true;
-        self.items.take(top.slot).map(|item| (top.at, item))
+        let slot = top.seq & self.slot_mask;
+        self.items.take(slot as u32).map(|item| (top.at, item))
+    }
+
+    /// Makes the key word hold `slot` and this push's order (`carried`: it ran past the word):
+    /// the slot's bits widened while `slot` does not fit them, then, if the push order does not
+    /// fit the rest, the queued keys numbered afresh in their order and this push after them.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, slot: u64, carried: bool) {
+        let old = self.slot_bits;
+        let mut bits = old;
+        while slot >> bits != 0 {
+            bits += 8;
+        }
+        let mask = (1u64 << old) - 1;
+        // The keys as (push order, slot), the vacant root's place included (it is rewritten with
+        // the rest and never read before a key fills it).
+        let mut keys: Vec<(u64, u64, usize)> =
+            self.heap.iter().enumerate().map(|(i, k)| (k.seq >> old, k.seq & mask, i)).collect();
+        let mut seq = self.pushed >> old;
+        if carried || seq >> (64 - bits) != 0 {
+            // Numbered afresh in their order: every comparison between two keys stays as it was.
+            keys.sort_unstable_by_key(|&(seq, ..)| seq);
+            for (n, k) in keys.iter_mut().enumerate() {
+                k.0 = n as u64 + 1;
+            }
+            seq = keys.len() as u64 + 1;
+        }
+        for (seq, slot, i) in keys {
+            self.heap[i].seq = seq << bits | slot;
+        }
+        self.pushed = seq << bits;
+        self.slot_bits = bits;
+        self.slot_mask = (1 << bits) - 1;
     }
 
     /// Puts `key` into the vacant root's place: the hole sinks to the bottom, the earliest child
@@ -310,5 +373,48 @@ mod tests {
         }
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
         assert_eq!(order, ['d', 'b', 'a', 'c']);
+    }
+
+    /// A queue whose keys start with 2 bits for the slot, its push order moved to the edge of
+    /// its bits now and then, pops exactly as a sorted reference: the slot's bits widen (past 4
+    /// items, then past 1,024) and the push order is numbered afresh, eight times, without a pop
+    /// leaving its order.
+    #[test]
+    fn widening_the_slot_and_renumbering_keep_the_order() {
+        let mut q = TimedQueue::with_slot_bits(0, 2);
+        let mut reference = std::collections::BTreeSet::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut now = 0;
+        for n in 0..40_000u64 {
+            // Now and then the push order is moved to the edge of its bits.
+            if n % 5_000 == 17 {
+                q.pushed = ((1u64 << (64 - q.slot_bits)) - 3) << q.slot_bits;
+            }
+            // Mostly pushes at first (the slot's bits widen), then as many pops.
+            if next() % 10 < if n < 20_000 { 7 } else { 3 } {
+                let at = now + next() % 50;
+                q.push(at, n);
+                reference.insert((at, n));
+            } else {
+                let want = reference.pop_first();
+                assert_eq!(q.pop(), want, "pop {n}");
+                if let Some((at, _)) = want {
+                    now = at;
+                }
+            }
+            assert_eq!(q.len(), reference.len());
+            assert_eq!(q.peek_at(), reference.first().map(|&(at, _)| at));
+        }
+        assert!(q.slot_bits >= 18, "{} bits for {} items at most", q.slot_bits, reference.len());
+        while let Some(want) = reference.pop_first() {
+            assert_eq!(q.pop(), Some(want));
+        }
+        assert!(q.is_empty() && q.pop().is_none());
     }
 }
