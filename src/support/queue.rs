@@ -11,7 +11,7 @@ use crate::support::slots::Slots;
 const ARITY: usize = 4;
 
 /// Where an item is in the order: due at `at`; `seq` is its push order in the high bits and the
-/// slot holding it in the low [`TimedQueue`]'s `slot_bits` — one word, so a key of the sim's
+/// slot holding it in the bits under the queue's slot mask — one word, so a key of the sim's
 /// microseconds is 16 bytes. The push order is unique, so the slot below it never decides an
 /// order.
 #[derive(Clone, Copy)]
@@ -125,9 +125,8 @@ pub struct TimedQueue<K, T> {
     items: Slots<T>,
     /// The last push's order, shifted to its place in a key's word (above the slot's bits).
     pushed: u64,
-    /// Bits of a key's `seq` word that name its slot.
-    slot_bits: u32,
-    /// Those bits set: a key's slot is its word's bits under this mask.
+    /// The low bits of a key's word that name its slot, set: a key's slot is its word under
+    /// this mask.
     slot_mask: u64,
     /// `heap[0]` was popped and is not a key of the queue: the heap proper is its subtrees.
     vacant: bool,
@@ -154,7 +153,6 @@ impl<K: Due, T> TimedQueue<K, T> {
             heap: Vec::with_capacity(n),
             items: Slots::with_capacity(n),
             pushed: 0,
-            slot_bits,
             slot_mask: (1 << slot_bits) - 1,
             vacant: false,
         }
@@ -203,12 +201,11 @@ impl<K: Due, T> TimedQueue<K, T> {
     #[cold]
     #[inline(never)]
     fn make_room(&mut self, slot: u64, carried: bool) {
-        let old = self.slot_bits;
+        let (old, mask) = (self.slot_bits(), self.slot_mask);
         let mut bits = old;
         while slot >> bits != 0 {
             bits += 8;
         }
-        let mask = (1u64 << old) - 1;
         // The keys as (push order, slot), the vacant root's place included (it is rewritten with
         // the rest and never read before a key fills it).
         let mut keys: Vec<(u64, u64, usize)> =
@@ -226,8 +223,12 @@ impl<K: Due, T> TimedQueue<K, T> {
             self.heap[i].seq = seq << bits | slot;
         }
         self.pushed = seq << bits;
-        self.slot_bits = bits;
         self.slot_mask = (1 << bits) - 1;
+    }
+
+    /// How many low bits of a key's word name its slot.
+    fn slot_bits(&self) -> u32 {
+        self.slot_mask.count_ones()
     }
 
     /// Puts `key` into the vacant root's place: the hole sinks to the bottom, the earliest child
@@ -296,13 +297,20 @@ mod tests {
         assert_eq!(order, ['b', 'd', 'e', 'a', 'c']);
     }
 
-    /// Pushes and pops interleaved, with many equal times, pop exactly as a sorted reference
-    /// of (time, push order) does.
-    #[test]
-    fn interleaved_pushes_and_pops_match_a_sorted_reference() {
-        let mut q = TimedQueue::with_capacity(4);
+    /// Drives `q` and a sorted reference of (time, push order) through `steps` steps drawn from
+    /// `seed`: before each, `tweak` may touch the queue; a push (when `push(step, draw)`) is due
+    /// up to `spread` after the last pop. Every pop, the length and the earliest time must agree,
+    /// and so must the pops that drain both at the end.
+    fn against_a_sorted_reference(
+        q: &mut TimedQueue<u64, u64>,
+        seed: u64,
+        steps: u64,
+        spread: u64,
+        push: impl Fn(u64, u64) -> bool,
+        mut tweak: impl FnMut(&mut TimedQueue<u64, u64>, u64),
+    ) {
         let mut reference = std::collections::BTreeSet::new();
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut x = seed;
         let mut next = || {
             x ^= x << 13;
             x ^= x >> 7;
@@ -310,14 +318,15 @@ mod tests {
             x
         };
         let mut now = 0;
-        for n in 0..20_000u64 {
-            if next() % 5 < 3 {
-                let at = now + next() % 40;
+        for n in 0..steps {
+            tweak(q, n);
+            if push(n, next()) {
+                let at = now + next() % spread;
                 q.push(at, n);
                 reference.insert((at, n));
             } else {
                 let want = reference.pop_first();
-                assert_eq!(q.pop(), want);
+                assert_eq!(q.pop(), want, "pop {n}");
                 if let Some((at, _)) = want {
                     now = at;
                 }
@@ -329,6 +338,14 @@ mod tests {
             assert_eq!(q.pop(), Some(want));
         }
         assert!(q.is_empty() && q.pop().is_none());
+    }
+
+    /// Pushes and pops interleaved, with many equal times, pop exactly as a sorted reference
+    /// of (time, push order) does.
+    #[test]
+    fn interleaved_pushes_and_pops_match_a_sorted_reference() {
+        let mut q = TimedQueue::with_capacity(4);
+        against_a_sorted_reference(&mut q, 0x2545_f491_4f6c_dd1d, 20_000, 40, |_, r| r % 5 < 3, |_, _| {});
     }
 
     /// A popped root's place stays vacant until the next push or pop: the queue's length and its
@@ -382,39 +399,16 @@ mod tests {
     #[test]
     fn widening_the_slot_and_renumbering_keep_the_order() {
         let mut q = TimedQueue::with_slot_bits(0, 2);
-        let mut reference = std::collections::BTreeSet::new();
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut now = 0;
-        for n in 0..40_000u64 {
-            // Now and then the push order is moved to the edge of its bits.
+        // Mostly pushes at first (the slot's bits widen), then mostly pops.
+        let push = |n: u64, r: u64| r % 10 < if n < 20_000 { 7 } else { 3 };
+        let to_the_edge = |q: &mut TimedQueue<u64, u64>, n: u64| {
             if n % 5_000 == 17 {
-                q.pushed = ((1u64 << (64 - q.slot_bits)) - 3) << q.slot_bits;
+                let bits = q.slot_bits();
+                q.pushed = ((1u64 << (64 - bits)) - 3) << bits;
             }
-            // Mostly pushes at first (the slot's bits widen), then as many pops.
-            if next() % 10 < if n < 20_000 { 7 } else { 3 } {
-                let at = now + next() % 50;
-                q.push(at, n);
-                reference.insert((at, n));
-            } else {
-                let want = reference.pop_first();
-                assert_eq!(q.pop(), want, "pop {n}");
-                if let Some((at, _)) = want {
-                    now = at;
-                }
-            }
-            assert_eq!(q.len(), reference.len());
-            assert_eq!(q.peek_at(), reference.first().map(|&(at, _)| at));
-        }
-        assert!(q.slot_bits >= 18, "{} bits for {} items at most", q.slot_bits, reference.len());
-        while let Some(want) = reference.pop_first() {
-            assert_eq!(q.pop(), Some(want));
-        }
-        assert!(q.is_empty() && q.pop().is_none());
+        };
+        against_a_sorted_reference(&mut q, 0x9e37_79b9_7f4a_7c15, 40_000, 50, push, to_the_edge);
+        // The bits never narrow: they were widened to number the thousands held at the peak.
+        assert!(q.slot_bits() >= 18, "{} bits", q.slot_bits());
     }
 }
