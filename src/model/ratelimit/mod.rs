@@ -184,11 +184,6 @@ impl RateLimiter {
         RateLimiter { quota, cell: quota.cell(), books, peak_used: 0 }
     }
 
-    /// The quota.
-    pub fn quota(&self) -> Quota {
-        self.quota
-    }
-
     /// The points a request costs, when the quota is a cost bucket.
     #[inline]
     pub fn costs(&self) -> Option<QueryCosts> {
