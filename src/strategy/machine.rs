@@ -12,7 +12,7 @@ use super::poll::Poll;
 use super::poll_state::PollState;
 use super::sse::Sse;
 use super::webhook::Webhook;
-use super::{hybrid, hybrid_reconcile, long_poll, poll, poll_adaptive, poll_etag, poll_state, sse, webhook};
+use super::{poll_adaptive, poll_etag};
 use super::{Cx, Payload, Spec, Strategy, StrategyKind, StrategyParams};
 use crate::model::api::Response;
 use crate::support::units::Micros;
@@ -43,16 +43,16 @@ impl Machine {
         let interval = spec.interval.unwrap_or(p.reconcile_interval);
         let page = p.page_size;
         match spec.kind {
-            StrategyKind::Poll => Machine::Poll(poll::Poll::new(interval, page)),
+            StrategyKind::Poll => Machine::Poll(Poll::new(interval, page)),
             StrategyKind::PollEtag => Machine::Poll(poll_etag::new(interval, page)),
-            StrategyKind::PollState => Machine::PollState(poll_state::PollState::new(interval, p.resources)),
-            StrategyKind::Webhook => Machine::Webhook(webhook::Webhook::new()),
-            StrategyKind::Hybrid => Machine::Hybrid(hybrid::Hybrid::new()),
+            StrategyKind::PollState => Machine::PollState(PollState::new(interval, p.resources)),
+            StrategyKind::Webhook => Machine::Webhook(Webhook::new()),
+            StrategyKind::Hybrid => Machine::Hybrid(Hybrid::new()),
             StrategyKind::HybridReconcile => {
-                Machine::HybridReconcile(hybrid_reconcile::HybridReconcile::new(interval, page, p.payload))
+                Machine::HybridReconcile(HybridReconcile::new(interval, page, p.payload))
             }
-            StrategyKind::LongPoll => Machine::LongPoll(long_poll::LongPoll::new(p.long_poll_wait, page)),
-            StrategyKind::Sse => Machine::Sse(sse::Sse::new()),
+            StrategyKind::LongPoll => Machine::LongPoll(LongPoll::new(p.long_poll_wait, page)),
+            StrategyKind::Sse => Machine::Sse(Sse::new()),
             StrategyKind::PollAdaptive => Machine::Poll(poll_adaptive::new(p.adaptive, page)),
         }
     }
