@@ -215,6 +215,8 @@ fn wrk(args: &[&str]) -> Option<f64> {
 }
 
 fn main() {
+    // The allocator set as the `hookbench` binary sets it at start-up.
+    hookbench::support::memory::keep_freed_memory();
     let mut c = Criterion::default().configure_from_args();
     let rt = runtime();
     let raddr = rt.block_on(receiver());

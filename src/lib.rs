@@ -99,6 +99,7 @@ fn unknown_value(e: &clap::Error) -> Option<String> {
 
 pub fn main() -> ExitCode {
     support::out::probe_stdout();
+    support::memory::keep_freed_memory();
     match run(std::env::args_os()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
