@@ -12,12 +12,14 @@
 //! when the receiver's capacity is finite (unlimited workers with no processing time are
 //! transparent: nothing to track). No sockets, no clock.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::model::capacity::{Ack, CapacityConfig, Workers};
 use crate::model::dist::Rng;
 use crate::model::source::EventLog;
 use crate::strategy::books::{Processed, TimelineBooks};
+use crate::support::ids::IdMap;
 use crate::support::units::Micros;
 
 /// Who processes what reaches the pool, fixed when the row is built.
@@ -71,8 +73,8 @@ pub struct ReceiverPool {
     /// The processing latencies of retired events.
     processed: Processed,
     /// Parked events (retired past while still pending or processing) whose processing is not
-    /// folded yet: event time and when first processed (`Micros::MAX`: not yet).
-    parked: HashMap<u32, (Micros, Micros)>,
+    /// folded yet.
+    parked: ParkedWork,
     /// A real pool's events fetched from the API, waiting to be handed to the driver's workers,
     /// with their drawn processing times (always empty in a modelled pool).
     handover: Vec<(u32, Micros)>,
@@ -101,7 +103,7 @@ impl ReceiverPool {
                 rejected: 0,
                 duplicates: 0,
             },
-            parked: HashMap::new(),
+            parked: ParkedWork::default(),
             handover: Vec::new(),
             timeline: TimelineBooks::new(bucket),
             unclosed: 0,
@@ -197,8 +199,8 @@ impl ReceiverPool {
     fn held_for_real(&mut self, id: u32, floor: u32) {
         if self.handed_before(id, floor) {
             self.processed.duplicates += 1;
-        } else if let Some(at) = self.slot(id, floor) {
-            *at = HELD;
+        } else {
+            self.set_processed(id, floor, |_| HELD);
         }
     }
 
@@ -208,30 +210,30 @@ impl ReceiverPool {
     fn handed_before(&self, id: u32, floor: u32) -> bool {
         match id.checked_sub(floor) {
             Some(i) => self.processed_at.get(i as usize).is_some_and(|&at| at != Micros::MAX),
-            None => self.parked.get(&id).is_none_or(|&(_, at)| at != Micros::MAX),
+            None => self.parked.finish(id).is_none_or(|at| at != Micros::MAX),
         }
     }
 
-    /// The processing slot of event `id`: held (`floor..`) or parked.
-    fn slot(&mut self, id: u32, floor: u32) -> Option<&mut Micros> {
+    /// Sets when event `id` was first processed to `f` of what it was: in its slot if the row
+    /// holds it (`floor..`), else if it is parked.
+    fn set_processed(&mut self, id: u32, floor: u32, f: impl FnOnce(Micros) -> Micros) {
         match id.checked_sub(floor) {
             Some(i) => {
                 let i = i as usize;
                 if i >= self.processed_at.len() {
                     self.processed_at.resize(i + 1, Micros::MAX);
                 }
-                self.processed_at.get_mut(i)
+                let slot = &mut self.processed_at[i];
+                *slot = f(*slot);
             }
-            None => self.parked.get_mut(&id).map(|w| &mut w.1),
+            None => self.parked.set(id, f),
         }
     }
 
     /// Event `id` was processed at `at`: kept if it is the first time (a retry is processed
     /// again, but the event counts as processed when it first was).
     fn first_processed(&mut self, id: u32, floor: u32, at: Micros) {
-        if let Some(slot) = self.slot(id, floor) {
-            *slot = (*slot).min(at);
-        }
+        self.set_processed(id, floor, |first| first.min(at));
     }
 
     /// Whether anything is still being processed at `now`: a held or parked event whose
@@ -239,7 +241,7 @@ impl ReceiverPool {
     pub fn busy(&self, now: Micros) -> bool {
         let working = |&at: &Micros| at != Micros::MAX && at > now;
         self.processed_at.iter().any(working)
-            || self.parked.values().any(|(_, at)| working(at))
+            || self.parked.by_id.values().any(|(_, at)| working(at))
             || self.workers.held() > 0
     }
 
@@ -258,9 +260,7 @@ impl ReceiverPool {
             // Never processed, and no attempt left to do it.
             Micros::MAX if !pending => {}
             at if at <= now => fold(&mut self.processed, &mut self.timeline, happened, at),
-            at => {
-                self.parked.insert(id, (happened, at));
-            }
+            at => self.parked.insert(id, happened, at),
         }
     }
 
@@ -268,19 +268,12 @@ impl ReceiverPool {
     /// that are no longer `pending` at the emitter (they never will be).
     pub fn settle_parked(&mut self, now: Micros, pending: impl Fn(u32) -> bool) {
         let ReceiverPool { parked, processed, timeline, .. } = self;
-        parked.retain(|&p, &mut (happened, at)| match at {
-            Micros::MAX => pending(p),
-            at if at <= now => {
-                fold(processed, timeline, happened, at);
-                false
-            }
-            _ => true,
-        });
+        parked.settle(now, pending, |happened, at| fold(processed, timeline, happened, at));
     }
 
     /// Parked events whose processing is not folded yet (each keeps a map entry).
     pub fn parked(&self) -> usize {
-        self.parked.len()
+        self.parked.by_id.len()
     }
 
     /// The processing books at `end`: the retired latencies, plus those of the held events
@@ -290,7 +283,7 @@ impl ReceiverPool {
     pub fn finish(mut self, log: &EventLog, floor: u32, end: Micros) -> (Processed, TimelineBooks) {
         self.close_buckets(end.saturating_add(self.timeline.width()));
         let (mut p, mut t) = (self.processed, self.timeline);
-        for &(happened, at) in self.parked.values() {
+        for &(happened, at) in self.parked.by_id.values() {
             if at <= end {
                 fold(&mut p, &mut t, happened, at);
             }
@@ -303,6 +296,80 @@ impl ReceiverPool {
         p.peak_backlog = self.workers.peak_backlog();
         p.rejected = self.workers.rejected();
         (p, t)
+    }
+}
+
+/// The parked events whose processing is not folded yet, by id: the event's time and when it was
+/// first processed (`Micros::MAX`: not yet); beside them, the finishes in time order, so that
+/// folding those done by a time reads only those (a flash sale's webhook row parks over a
+/// thousand events at once and folds a handful at a time), and the ids parked before any
+/// processing, which wait for an attempt.
+#[derive(Default)]
+struct ParkedWork {
+    by_id: IdMap<(Micros, Micros)>,
+    /// `(finish, id)`, earliest first. An entry whose event was folded since, or whose first
+    /// processing has moved earlier, is stale and skipped.
+    finishes: BinaryHeap<Reverse<(Micros, u32)>>,
+    /// Ids parked never processed; one processed since is dropped at the next settling.
+    unprocessed: Vec<u32>,
+}
+
+impl ParkedWork {
+    /// Parks event `id`, which happened at `happened` and was first processed at `at`.
+    fn insert(&mut self, id: u32, happened: Micros, at: Micros) {
+        self.by_id.insert(id, (happened, at));
+        self.noted(id, at);
+    }
+
+    /// Files `id`'s first processing `at` where settling looks for it.
+    fn noted(&mut self, id: u32, at: Micros) {
+        if at == Micros::MAX {
+            self.unprocessed.push(id);
+        } else {
+            self.finishes.push(Reverse((at, id)));
+        }
+    }
+
+    /// When parked event `id` was first processed, if it is parked.
+    fn finish(&self, id: u32) -> Option<Micros> {
+        self.by_id.get(&id).map(|&(_, at)| at)
+    }
+
+    /// Sets when parked event `id` was first processed to `f` of what it was (nothing if it is
+    /// not parked).
+    fn set(&mut self, id: u32, f: impl FnOnce(Micros) -> Micros) {
+        let Some((_, at)) = self.by_id.get_mut(&id) else { return };
+        let new = f(*at);
+        if new != *at {
+            *at = new;
+            self.noted(id, new);
+        }
+    }
+
+    /// Folds (with `fold(happened, at)`) and unparks every event first processed by `now`, and
+    /// unparks those never processed that are no longer `pending`.
+    fn settle(&mut self, now: Micros, pending: impl Fn(u32) -> bool, mut fold: impl FnMut(Micros, Micros)) {
+        while let Some(&Reverse((at, id))) = self.finishes.peek() {
+            if at > now {
+                break;
+            }
+            self.finishes.pop();
+            if let Some(&(happened, first)) = self.by_id.get(&id) {
+                if first == at {
+                    self.by_id.remove(&id);
+                    fold(happened, at);
+                }
+            }
+        }
+        let by_id = &mut self.by_id;
+        self.unprocessed.retain(|&id| match by_id.get(&id) {
+            Some(&(_, Micros::MAX)) if pending(id) => true,
+            Some(&(_, Micros::MAX)) => {
+                by_id.remove(&id);
+                false
+            }
+            _ => false,
+        });
     }
 }
 
@@ -356,5 +423,77 @@ mod tests {
         assert!(real.busy(first), "the second is still held");
         real.done(first + 1, 1, 0);
         assert!(!real.busy(first + 1));
+    }
+
+    /// The parked work settles as a scan of every parked event would: the same events folded
+    /// (with the same times) and the same dropped, through parking, first processing moved
+    /// earlier, held for real, and the emitter giving up on events never processed.
+    #[test]
+    fn parked_work_settles_as_a_scan_of_every_parked_event() {
+        use std::collections::HashMap;
+        for seed in 0..40 {
+            let mut rng = Rng::new(seed, "parked");
+            let (mut work, mut scan) = (ParkedWork::default(), HashMap::<u32, (Micros, Micros)>::new());
+            let mut given_up = std::collections::HashSet::new();
+            let (mut next_id, mut now) = (0u32, 0 as Micros);
+            let (mut folded, mut scanned) = (Vec::new(), Vec::new());
+            for _ in 0..600 {
+                now += Micros::from(rng.below(50));
+                match rng.below(6) {
+                    0 | 1 => {
+                        let at = match rng.below(4) {
+                            0 => Micros::MAX,
+                            _ => now + Micros::from(rng.below(400)),
+                        };
+                        work.insert(next_id, now, at);
+                        scan.insert(next_id, (now, at));
+                        next_id += 1;
+                    }
+                    2 if next_id > 0 => {
+                        // A retry processed (perhaps earlier), or a real pool holding it.
+                        let id = rng.below(next_id);
+                        let to = match rng.below(3) {
+                            0 => HELD,
+                            _ => now + Micros::from(rng.below(300)),
+                        };
+                        let f = |first: Micros| {
+                            if to == HELD && first == Micros::MAX {
+                                HELD
+                            } else {
+                                first.min(to)
+                            }
+                        };
+                        work.set(id, f);
+                        if let Some(w) = scan.get_mut(&id) {
+                            w.1 = f(w.1);
+                        }
+                    }
+                    3 if next_id > 0 => {
+                        given_up.insert(rng.below(next_id));
+                    }
+                    _ => {
+                        let pending = |id: u32| !given_up.contains(&id);
+                        work.settle(now, pending, |h, at| folded.push((h, at)));
+                        scan.retain(|&id, &mut (h, at)| match at {
+                            Micros::MAX => pending(id),
+                            at if at <= now => {
+                                scanned.push((h, at));
+                                false
+                            }
+                            _ => true,
+                        });
+                        let mut held: Vec<_> = work.by_id.iter().map(|(&id, &w)| (id, w)).collect();
+                        let mut want: Vec<_> = scan.iter().map(|(&id, &w)| (id, w)).collect();
+                        held.sort_unstable();
+                        want.sort_unstable();
+                        assert_eq!(held, want, "seed {seed}: what stays parked");
+                    }
+                }
+            }
+            folded.sort_unstable();
+            scanned.sort_unstable();
+            assert_eq!(folded, scanned, "seed {seed}: what was folded");
+            assert!(!folded.is_empty(), "seed {seed}: the test folds something");
+        }
     }
 }

@@ -11,12 +11,13 @@
 //! pending is parked — its id kept in a side set until its delivery settles — so a long run
 //! holds only the pending deliveries and a short window, not every event behind a long retry.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::dist::{Delay, Rng, Sampler};
 use crate::model::retry::RetryPolicy;
+use crate::support::ids::IdSet;
 use crate::support::units::Micros;
 
 /// Fat or thin webhook payloads.
@@ -135,7 +136,7 @@ pub struct Emitter {
     states: VecDeque<DeliveryState>,
     offset: u32,
     /// Retired events (below `offset`) whose delivery is still pending.
-    parked: HashSet<u32>,
+    parked: IdSet,
     /// Events whose delivery is settled (delivered or dead-lettered), retired ones included.
     settled: usize,
     disabled: bool,
@@ -150,7 +151,7 @@ impl Emitter {
             delay: cfg.delay.sampler(),
             states: VecDeque::from(vec![DeliveryState::Pending; events]),
             offset: 0,
-            parked: HashSet::new(),
+            parked: IdSet::default(),
             settled: 0,
             disabled: false,
         }

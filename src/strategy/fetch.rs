@@ -5,23 +5,22 @@
 //! exponential backoff from 250 ms, and after a 429 when `Retry-After` says. Its tags and
 //! tokens are `base + id`.
 
-use std::collections::HashMap;
-
 use super::{back_off, Cx};
 use crate::model::api::{Request, Response, Status};
+use crate::support::ids::IdMap;
 use crate::support::units::{Micros, MILLI, SECOND};
 
 /// Fetches thin deliveries' events.
 pub struct Fetcher {
     base: u64,
     /// Fetches under way: event id → failed tries so far.
-    pending: HashMap<u32, u32>,
+    pending: IdMap<u32>,
 }
 
 impl Fetcher {
     /// A fetcher with tags and tokens from `base`.
     pub fn new(base: u64) -> Self {
-        Fetcher { base, pending: HashMap::new() }
+        Fetcher { base, pending: IdMap::default() }
     }
 
     /// Whether a tag or token is this fetcher's.

@@ -2,9 +2,11 @@
 //! and rates as people write them ([`units`]), the bounds every run stays within ([`limits`]),
 //! reading user-named files safely ([`files`]), quoting user text ([`quote`]), the one writer to
 //! standard output and error ([`out`]), a queue of timed items ([`queue`]), numbered slots for
-//! items that wait elsewhere by number ([`slots`]) and the allocator's settings ([`memory`]).
+//! items that wait elsewhere by number ([`slots`]), maps keyed by a run's ids ([`ids`]) and the
+//! allocator's settings ([`memory`]).
 
 pub mod files;
+pub mod ids;
 pub mod limits;
 pub mod memory;
 pub mod out;
