@@ -15,7 +15,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dist::{Delay, Rng, Sampler};
+use crate::model::dist::{Delay, DrawAhead, Rng};
 use crate::support::queue::TimedQueue;
 use crate::support::units::{Micros, Rate};
 
@@ -72,8 +72,9 @@ impl CapacityConfig {
 #[derive(Debug, Clone)]
 pub struct Workers {
     cfg: CapacityConfig,
-    /// `cfg.process`, ready to draw from.
-    process: Sampler,
+    /// `cfg.process`, drawn ahead in batches from the stream every call is given, which must be
+    /// the pool's alone (a processing time is the same draw either way).
+    process: DrawAhead,
     /// When each busy worker frees (at most `workers` entries).
     free_at: BinaryHeap<Reverse<Micros>>,
     /// Start times of jobs still waiting for a worker (non-decreasing: first come, first served).
@@ -89,7 +90,7 @@ impl Workers {
     pub fn new(cfg: &CapacityConfig) -> Self {
         Workers {
             cfg: cfg.clone(),
-            process: cfg.process.sampler(),
+            process: DrawAhead::new(cfg.process.sampler()),
             free_at: BinaryHeap::new(),
             waiting: VecDeque::new(),
             peak_waiting: 0,
@@ -128,8 +129,8 @@ impl Workers {
     }
 
     /// A live receiver took a job at `now` and will hold it for real: its processing time,
-    /// drawn here. The job counts as in the system until [`Workers::depart`]; the driver
-    /// only waits, the books are kept here.
+    /// drawn here from `rng`, the pool's own stream. The job counts as in the system until
+    /// [`Workers::depart`]; the driver only waits, the books are kept here.
     pub fn arrive(&mut self, now: Micros, rng: &mut Rng) -> Micros {
         let work = self.process.sample(rng);
         self.in_system += 1;
@@ -156,7 +157,8 @@ impl Workers {
         full
     }
 
-    /// A job arrives at `now`: when it finishes processing.
+    /// A job arrives at `now`: when it finishes processing (its time drawn from `rng`, the pool's
+    /// own stream).
     pub fn admit(&mut self, now: Micros, rng: &mut Rng) -> Micros {
         let work = self.process.sample(rng);
         let Some(c) = self.cfg.workers else { return now + work };
@@ -264,6 +266,21 @@ mod tests {
             ack,
             queue_limit,
         })
+    }
+
+    /// The pool draws its processing times ahead, in batches: each is still the draw one call
+    /// of the sampler per job gives, in the same order, whether jobs are admitted or arrive.
+    #[test]
+    fn processing_times_drawn_ahead_are_the_draws_one_at_a_time() {
+        let process = Delay::LogNormal { median: 400 * crate::support::units::MILLI, p99: 2 * SECOND };
+        let cfg = CapacityConfig { workers: None, process, ack: Ack::AfterProcessing, queue_limit: None };
+        let mut w = Workers::new(&cfg);
+        let (mut rng, mut one_by_one) = (Rng::new(9, "process/t"), Rng::new(9, "process/t"));
+        let sampler = process.sampler();
+        for i in 0..1_000u64 {
+            let work = if i % 3 == 0 { w.arrive(i, &mut rng) } else { w.admit(i, &mut rng) - i };
+            assert_eq!(work, sampler.sample(&mut one_by_one), "job {i}");
+        }
     }
 
     #[test]

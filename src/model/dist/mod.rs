@@ -358,6 +358,10 @@ impl DrawAhead {
     /// The next delay, from `rng` (always the same stream, this sampler's alone).
     #[inline]
     pub fn sample(&mut self, rng: &mut Rng) -> Micros {
+        if let Shape::Fixed(d) = self.sampler.0 {
+            // Nothing to draw (as `Sampler::sample`).
+            return d;
+        }
         if self.next == AHEAD {
             self.sampler.fill(rng, &mut self.drawn);
             self.next = 0;
