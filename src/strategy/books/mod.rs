@@ -12,12 +12,11 @@
 //! for good (it was undetected and nothing could still reach it) — so memory follows the
 //! backlog, and the conservation check at the end adds the folded counts to the held ones.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use hdrhistogram::Histogram;
 
 use crate::model::source::EventLog;
-use crate::support::ids::IdMap;
 use crate::support::units::Micros;
 
 pub mod timeline;
@@ -121,7 +120,7 @@ pub struct Books {
     fresh: Option<Vec<u32>>,
     /// Events retired past while still undetected and awaiting a webhook attempt
     /// ([`Books::park`]): what detecting one still needs, by id.
-    parked: IdMap<Parked>,
+    parked: HashMap<u32, Parked>,
     /// The run in time, when kept ([`Books::keep_timeline`]).
     timeline: Option<TimelineBooks>,
 }
@@ -210,7 +209,7 @@ impl Books {
             bytes_sent: 0,
             violations: Vec::new(),
             fresh: None,
-            parked: IdMap::default(),
+            parked: HashMap::new(),
             timeline: None,
         }
     }
