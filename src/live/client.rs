@@ -195,10 +195,13 @@ fn decode(req: Request, body: &[u8]) -> Option<Body> {
     match req {
         Request::Stream { .. } => None,
         Request::List { cursor, .. } | Request::LongPoll { cursor, .. } => {
-            let p = serde_json::from_slice::<PageIds>(body).ok()?;
-            let first = p.data.first.unwrap_or(cursor);
-            let count = p.data.count;
-            Some(Body::Page { first, count, has_more: p.has_more, next: first + count })
+            // The plain page read straight from its bytes; anything else through serde.
+            let (ids, has_more) = match json::scan::page(body) {
+                Some(p) => (p.ids, p.has_more),
+                None => serde_json::from_slice::<PageIds>(body).ok().map(|p| (p.data, p.has_more))?,
+            };
+            let first = ids.first.unwrap_or(cursor);
+            Some(Body::Page { first, count: ids.count, has_more, next: first + ids.count })
         }
         Request::Resource(_) => {
             let r = serde_json::from_slice::<ResourceIn>(body).ok()?;

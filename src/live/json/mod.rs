@@ -4,6 +4,12 @@
 //! `occurred_at`, `occurred_at_us`, and a `data` object padded to the scenario's payload size),
 //! a page, a resource snapshot, a thin webhook; and the ids (`evt_0000000123`, `res_000042`,
 //! `msg_0000000123`) with their parsers.
+//!
+//! A page as a consumer reads it is [`PageIds`] through serde, or, for the plain pages the API
+//! sends, read straight from the bytes by [`scan`], which answers only where serde would answer
+//! the same.
+
+pub mod scan;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
