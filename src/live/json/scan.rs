@@ -33,16 +33,8 @@ pub const DEPTH: usize = 32;
 pub fn page(body: &[u8]) -> Option<PageSummary> {
     let mut s = Scan { b: body, i: 0 };
     s.ws();
-    s.byte(b'{')?;
     let (mut ids, mut has_more, mut cursor) = (None, None, false);
-    s.ws();
-    if s.peek()? == b'}' {
-        return None; // no `data`
-    }
-    loop {
-        s.ws();
-        let key = s.string()?;
-        s.colon()?;
+    s.members(|s, key| {
         match key {
             b"data" if ids.is_none() => ids = Some(s.events()?),
             b"has_more" if has_more.is_none() => has_more = Some(s.boolean()?),
@@ -55,10 +47,8 @@ pub fn page(body: &[u8]) -> Option<PageSummary> {
             b"data" | b"has_more" | b"next_cursor" => return None, // a duplicate
             _ => s.skip(1)?,
         }
-        if s.after_member(b'}')? {
-            break;
-        }
-    }
+        Some(())
+    })?;
     s.ws();
     if s.i != body.len() {
         return None;
@@ -150,54 +140,71 @@ impl<'a> Scan<'a> {
         Some(&self.b[start..end])
     }
 
-    /// The page's `data`: an array of events whose ids are one run.
-    fn events(&mut self) -> Option<IdRun> {
-        self.byte(b'[')?;
-        let mut run = IdRun::default();
+    /// An array, its elements read one at a time by `element` (at each, whitespace skipped).
+    #[inline]
+    fn elements(&mut self, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.list(b'[', b']', element)
+    }
+
+    /// An object, its members read one at a time by `member`, given the member's key (its value
+    /// is next, whitespace skipped).
+    #[inline]
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+        self.list(b'{', b'}', |s| {
+            let key = s.string()?;
+            s.colon()?;
+            member(s, key)
+        })
+    }
+
+    /// `open`, then items read by `item` (each after whitespace), separated by `,`, then `close`.
+    #[inline]
+    fn list(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.byte(open)?;
         self.ws();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.i += 1;
-            return Some(run);
+            return Some(());
         }
         loop {
             self.ws();
-            let id = self.event()?;
+            item(self)?;
+            if self.after_member(close)? {
+                return Some(());
+            }
+        }
+    }
+
+    /// The page's `data`: an array of events whose ids are one run.
+    fn events(&mut self) -> Option<IdRun> {
+        let mut run = IdRun::default();
+        self.elements(|s| {
+            let id = s.event()?;
             let first = *run.first.get_or_insert(id);
             if first.checked_add(run.count) != Some(id) {
                 return None;
             }
             run.count += 1;
-            if self.after_member(b']')? {
-                return Some(run);
-            }
-        }
+            Some(())
+        })?;
+        Some(run)
     }
 
     /// An event: an object with one `id` (`evt_…`); its other members skipped.
     fn event(&mut self) -> Option<u32> {
-        self.byte(b'{')?;
         let mut id = None;
-        self.ws();
-        if self.peek()? == b'}' {
-            return None;
-        }
-        loop {
-            self.ws();
-            let key = self.string()?;
-            self.colon()?;
-            if key == b"id" {
-                if id.is_some() {
-                    return None;
-                }
-                // ASCII, checked by `string`.
-                id = Some(parse_event_id(std::str::from_utf8(self.string()?).ok()?)?);
-            } else {
-                self.skip(2)?;
+        self.members(|s, key| {
+            if key != b"id" {
+                return s.skip(2);
             }
-            if self.after_member(b'}')? {
-                return id;
+            if id.is_some() {
+                return None;
             }
-        }
+            // ASCII, checked by `string`.
+            id = Some(parse_event_id(std::str::from_utf8(s.string()?).ok()?)?);
+            Some(())
+        })?;
+        id
     }
 
     /// Skips one value `depth` deep.
@@ -209,38 +216,8 @@ impl<'a> Scan<'a> {
             b'"' => {
                 self.string()?;
             }
-            b'{' => {
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.ws();
-                    self.string()?;
-                    self.colon()?;
-                    self.skip(depth + 1)?;
-                    if self.after_member(b'}')? {
-                        break;
-                    }
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.ws();
-                    self.skip(depth + 1)?;
-                    if self.after_member(b']')? {
-                        break;
-                    }
-                }
-            }
+            b'{' => self.members(|s, _| s.skip(depth + 1))?,
+            b'[' => self.elements(|s| s.skip(depth + 1))?,
             b't' | b'f' | b'n' => {
                 if !(self.literal(b"true") || self.literal(b"false") || self.literal(b"null")) {
                     return None;
