@@ -307,8 +307,8 @@ impl ReceiverPool {
 #[derive(Default)]
 struct ParkedWork {
     by_id: IdMap<(Micros, Micros)>,
-    /// `(finish, id)`, earliest first. An entry whose event was folded since, or whose first
-    /// processing has moved earlier, is stale and skipped.
+    /// `(finish, id)`, earliest first, for the finishes known (not [`HELD`]). An entry whose event
+    /// was folded since, or whose first processing has moved earlier, is stale and skipped.
     finishes: BinaryHeap<Reverse<(Micros, u32)>>,
     /// Ids parked never processed; one processed since is dropped at the next settling.
     unprocessed: Vec<u32>,
@@ -321,12 +321,13 @@ impl ParkedWork {
         self.noted(id, at);
     }
 
-    /// Files `id`'s first processing `at` where settling looks for it.
+    /// Files `id`'s first processing `at` where settling looks for it (nowhere while a real pool
+    /// holds it: its finish is filed when reported).
     fn noted(&mut self, id: u32, at: Micros) {
-        if at == Micros::MAX {
-            self.unprocessed.push(id);
-        } else {
-            self.finishes.push(Reverse((at, id)));
+        match at {
+            Micros::MAX => self.unprocessed.push(id),
+            HELD => {}
+            at => self.finishes.push(Reverse((at, id))),
         }
     }
 
