@@ -159,6 +159,19 @@ pub struct IdRun {
     pub count: u32,
 }
 
+impl IdRun {
+    /// Adds the next event's `id` to the run: false, leaving the run as it was, when it does not
+    /// follow the run's last id.
+    pub fn push(&mut self, id: u32) -> bool {
+        let first = *self.first.get_or_insert(id);
+        if first.checked_add(self.count) != Some(id) {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
 impl<'de> Deserialize<'de> for IdRun {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
@@ -170,11 +183,9 @@ impl<'de> Deserialize<'de> for IdRun {
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<IdRun, A::Error> {
                 let mut run = IdRun::default();
                 while let Some(EventIdOf(id)) = seq.next_element()? {
-                    let first = *run.first.get_or_insert(id);
-                    if first.checked_add(run.count) != Some(id) {
+                    if !run.push(id) {
                         return Err(serde::de::Error::custom("the ids are not a contiguous run"));
                     }
-                    run.count += 1;
                 }
                 Ok(run)
             }
